@@ -1,0 +1,929 @@
+/* cache.c - SQLite store of the workspace; contracts and invariants in
+ * cache.h.  All SQL of the project lives in this file. */
+#include "cache/cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+
+#define CACHE_BUSY_MS 10000
+
+struct cache {
+	sqlite3 *db;
+	pthread_mutex_t lock;
+	int in_tx;
+	char *path;
+};
+
+/* Each migration takes the schema from version i to i+1; append only. */
+static const char *const cache_migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE databases(rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL,"
+	"  title TEXT NOT NULL, json TEXT NOT NULL, version INTEGER NOT NULL);"
+	"CREATE TABLE pages(rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL,"
+	"  database_id TEXT NOT NULL, title TEXT NOT NULL, created_time TEXT NOT NULL,"
+	"  last_edited_time TEXT NOT NULL, json TEXT NOT NULL, version INTEGER NOT NULL);"
+	"CREATE INDEX pages_by_db ON pages(database_id, created_time, id);"
+	"CREATE TABLE bodies(page_id TEXT PRIMARY KEY, edited_time TEXT NOT NULL,"
+	"  json TEXT NOT NULL, version INTEGER NOT NULL);"
+	"CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT NOT NULL, json TEXT NOT NULL);"
+	"CREATE TABLE sync_log(seq INTEGER PRIMARY KEY, time INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL, message TEXT NOT NULL);"
+	"INSERT INTO meta VALUES('version', '0');",
+};
+#define CACHE_SCHEMA_VERSION ((int)(sizeof(cache_migrations) / sizeof(cache_migrations[0])))
+
+static int cache_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+	case SQLITE_READONLY:
+		return -EACCES;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	default:
+		return -EIO;
+	}
+}
+
+static int cache_exec(struct cache *c, const char *sql)
+{
+	return cache_errno(sqlite3_exec(c->db, sql, NULL, NULL, NULL));
+}
+
+/* Creates dir and its missing parents; the last component gets 0700. */
+static int cache_mkdirs(const char *dir)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(dir);
+	char *p;
+
+	if (len == 0 || len >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, dir, len + 1);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int cache_check_dir(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (st.st_uid != geteuid())
+		return -EPERM;
+	if (st.st_mode & 077) {
+		/* A directory we created is 0700; tighten one left loose by
+		 * an umask or an older version, refuse one we cannot fix. */
+		if (chmod(dir, 0700))
+			return -EPERM;
+	}
+	return 0;
+}
+
+/* Creates the database file and its WAL companions with mode 0600 before
+ * SQLite opens them, so they never exist with a wider mode. */
+static int cache_touch_files(const char *path)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	char name[PATH_MAX];
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		if (snprintf(name, sizeof(name), "%s%s", path, sfx[i]) >= (int)sizeof(name))
+			return -ENAMETOOLONG;
+		fd = open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -errno;
+		if (fchmod(fd, 0600)) {
+			int e = -errno;
+			close(fd);
+			return e;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static int cache_migrate(struct cache *c)
+{
+	sqlite3_stmt *st = NULL;
+	int version = 0, rc, i;
+	char sql[64];
+
+	rc = cache_errno(sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &st, NULL));
+	if (rc)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > CACHE_SCHEMA_VERSION)
+		return -EPROTO; /* written by a newer notionfs */
+	for (i = version; i < CACHE_SCHEMA_VERSION; i++) {
+		rc = cache_exec(c, "BEGIN IMMEDIATE");
+		if (rc)
+			return rc;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", i + 1);
+		rc = cache_exec(c, cache_migrations[i]);
+		if (!rc)
+			rc = cache_exec(c, sql);
+		if (rc) {
+			cache_exec(c, "ROLLBACK");
+			return rc;
+		}
+		rc = cache_exec(c, "COMMIT");
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int cache_open(const char *dir, struct cache **out)
+{
+	struct cache *c;
+	struct buf path = BUF_INIT;
+	char *abs = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = cache_mkdirs(dir);
+	if (!rc)
+		rc = cache_check_dir(dir);
+	if (rc)
+		return rc;
+	abs = realpath(dir, NULL);
+	if (!abs)
+		return -errno;
+	rc = buf_printf(&path, "%s/cache.db", abs);
+	free(abs);
+	if (rc)
+		return rc;
+	rc = cache_touch_files(path.data);
+	if (rc)
+		goto out_path;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		rc = -ENOMEM;
+		goto out_path;
+	}
+	{
+		pthread_mutexattr_t ma;
+
+		pthread_mutexattr_init(&ma);
+		pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+		pthread_mutex_init(&c->lock, &ma);
+		pthread_mutexattr_destroy(&ma);
+	}
+	c->path = buf_detach(&path, NULL);
+	rc = cache_errno(sqlite3_open_v2(c->path, &c->db,
+			SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL));
+	if (rc)
+		goto out_close;
+	sqlite3_busy_timeout(c->db, CACHE_BUSY_MS);
+	rc = cache_exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			   "PRAGMA foreign_keys=ON;");
+	if (!rc)
+		rc = cache_migrate(c);
+	if (rc)
+		goto out_close;
+	*out = c;
+	return 0;
+out_close:
+	cache_close(c);
+	return rc;
+out_path:
+	buf_release(&path);
+	return rc;
+}
+
+void cache_close(struct cache *c)
+{
+	if (!c)
+		return;
+	if (c->db)
+		sqlite3_close(c->db);
+	pthread_mutex_destroy(&c->lock);
+	free(c->path);
+	free(c);
+}
+
+const char *cache_path(const struct cache *c)
+{
+	return c->path;
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+int cache_begin(struct cache *c)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->in_tx) {
+		pthread_mutex_unlock(&c->lock);
+		return -EBUSY;
+	}
+	rc = cache_exec(c, "BEGIN IMMEDIATE");
+	if (rc) {
+		pthread_mutex_unlock(&c->lock);
+		return rc;
+	}
+	c->in_tx = 1;
+	return 0; /* the lock is held until commit/rollback */
+}
+
+static int cache_end(struct cache *c, const char *sql)
+{
+	int rc;
+
+	if (!c->in_tx)
+		return -EINVAL;
+	rc = cache_exec(c, sql);
+	if (rc && !strcmp(sql, "COMMIT"))
+		cache_exec(c, "ROLLBACK");
+	c->in_tx = 0;
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int cache_commit(struct cache *c) { return cache_end(c, "COMMIT"); }
+int cache_rollback(struct cache *c) { return cache_end(c, "ROLLBACK"); }
+
+/* The mutex is recursive: cache_begin() holds it until commit/rollback, so
+ * other threads wait for the whole transaction while this one re-enters. */
+static void cache_lock(struct cache *c) { pthread_mutex_lock(&c->lock); }
+static void cache_unlock(struct cache *c) { pthread_mutex_unlock(&c->lock); }
+
+/* Runs a write inside the caller's transaction, or a private one when none
+ * is open.  *own tells cache_wend() whether to commit. */
+static int cache_wbegin(struct cache *c, int *own)
+{
+	int rc;
+
+	cache_lock(c);
+	*own = !c->in_tx;
+	if (!*own)
+		return 0;
+	rc = cache_exec(c, "BEGIN IMMEDIATE");
+	if (rc)
+		cache_unlock(c);
+	return rc;
+}
+
+static int cache_wend(struct cache *c, int own, int rc)
+{
+	if (own) {
+		if (!rc)
+			rc = cache_exec(c, "COMMIT");
+		if (rc)
+			cache_exec(c, "ROLLBACK");
+	}
+	cache_unlock(c);
+	return rc;
+}
+
+/* Prepares sql and binds the NULL-terminated list of text parameters. */
+static int cache_prep(struct cache *c, sqlite3_stmt **st, const char *sql, ...)
+{
+	va_list ap;
+	const char *v;
+	int i = 1, rc;
+
+	rc = cache_errno(sqlite3_prepare_v2(c->db, sql, -1, st, NULL));
+	if (rc)
+		return rc;
+	va_start(ap, sql);
+	while ((v = va_arg(ap, const char *)) != NULL) {
+		rc = cache_errno(sqlite3_bind_text(*st, i++, v, -1, SQLITE_TRANSIENT));
+		if (rc)
+			break;
+	}
+	va_end(ap);
+	if (rc) {
+		sqlite3_finalize(*st);
+		*st = NULL;
+	}
+	return rc;
+}
+
+/* Steps a statement to completion; returns 0 or -errno. */
+static int cache_run(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	rc = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : cache_errno(rc);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int cache_query_int(struct cache *c, int64_t *out, const char *sql, ...)
+{
+	sqlite3_stmt *st;
+	const char *v;
+	va_list ap;
+	int rc, i = 1;
+
+	rc = cache_errno(sqlite3_prepare_v2(c->db, sql, -1, &st, NULL));
+	if (rc)
+		return rc;
+	va_start(ap, sql);
+	while ((v = va_arg(ap, const char *)) != NULL)
+		sqlite3_bind_text(st, i++, v, -1, SQLITE_TRANSIENT);
+	va_end(ap);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : cache_errno(rc);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Increments the change counter (invariant 1); *v gets the new value. */
+static int cache_bump(struct cache *c, int64_t *v)
+{
+	int rc = cache_exec(c, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='version'");
+
+	if (rc)
+		return rc;
+	return cache_query_int(c, v, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='version'", NULL);
+}
+
+static int cache_vstr(int64_t v, char *s, size_t n)
+{
+	snprintf(s, n, "%lld", (long long)v);
+	return 0;
+}
+
+/* ---- writes ----------------------------------------------------------- */
+
+int cache_put_page(struct cache *c, const struct cache_page_in *p, int *changed)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t same = 0, v;
+	char vs[24];
+	int own, rc;
+
+	if (changed)
+		*changed = 0;
+	rc = cache_wbegin(c, &own);
+	if (rc)
+		return rc;
+	rc = cache_query_int(c, &same,
+		"SELECT 1 FROM pages WHERE id=?1 AND json=?2 AND database_id=?3 AND title=?4",
+		p->id, p->json, p->database_id, p->title, NULL);
+	if (rc == 0 && same)
+		goto out;
+	rc = cache_bump(c, &v);
+	if (rc)
+		goto out;
+	cache_vstr(v, vs, sizeof(vs));
+	rc = cache_prep(c, &st,
+		"INSERT INTO pages(id, database_id, title, created_time, last_edited_time, json, version)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, CAST(?7 AS INTEGER))"
+		" ON CONFLICT(id) DO UPDATE SET database_id=excluded.database_id, title=excluded.title,"
+		" created_time=excluded.created_time, last_edited_time=excluded.last_edited_time,"
+		" json=excluded.json, version=excluded.version",
+		p->id, p->database_id, p->title, p->created_time, p->last_edited_time, p->json, vs, NULL);
+	if (!rc)
+		rc = cache_run(st);
+	if (!rc && changed)
+		*changed = 1;
+out:
+	return cache_wend(c, own, rc);
+}
+
+int cache_delete_page(struct cache *c, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v;
+	int own, rc;
+
+	rc = cache_wbegin(c, &own);
+	if (rc)
+		return rc;
+	rc = cache_query_int(c, &v, "SELECT 1 FROM pages WHERE id=?1", id, NULL);
+	if (rc)
+		goto out;
+	rc = cache_bump(c, &v);
+	if (!rc)
+		rc = cache_prep(c, &st, "DELETE FROM pages WHERE id=?1", id, NULL);
+	if (!rc)
+		rc = cache_run(st);
+	if (!rc)
+		rc = cache_prep(c, &st, "DELETE FROM bodies WHERE page_id=?1", id, NULL);
+	if (!rc)
+		rc = cache_run(st);
+out:
+	return cache_wend(c, own, rc);
+}
+
+int cache_put_database(struct cache *c, const char *id, const char *title,
+		       const char *json, int *changed)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t same = 0, v;
+	char vs[24];
+	int own, rc;
+
+	if (changed)
+		*changed = 0;
+	rc = cache_wbegin(c, &own);
+	if (rc)
+		return rc;
+	rc = cache_query_int(c, &same, "SELECT 1 FROM databases WHERE id=?1 AND json=?2 AND title=?3",
+			     id, json, title, NULL);
+	if (rc == 0 && same)
+		goto out;
+	rc = cache_bump(c, &v);
+	if (rc)
+		goto out;
+	cache_vstr(v, vs, sizeof(vs));
+	rc = cache_prep(c, &st,
+		"INSERT INTO databases(id, title, json, version) VALUES(?1, ?2, ?3, CAST(?4 AS INTEGER))"
+		" ON CONFLICT(id) DO UPDATE SET title=excluded.title, json=excluded.json,"
+		" version=excluded.version", id, title, json, vs, NULL);
+	if (!rc)
+		rc = cache_run(st);
+	if (!rc && changed)
+		*changed = 1;
+out:
+	return cache_wend(c, own, rc);
+}
+
+int cache_delete_database(struct cache *c, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v;
+	int own, rc;
+
+	rc = cache_wbegin(c, &own);
+	if (rc)
+		return rc;
+	rc = cache_query_int(c, &v, "SELECT 1 FROM databases WHERE id=?1", id, NULL);
+	if (!rc)
+		rc = cache_bump(c, &v);
+	if (!rc)
+		rc = cache_prep(c, &st, "DELETE FROM bodies WHERE page_id IN"
+				" (SELECT id FROM pages WHERE database_id=?1)", id, NULL);
+	if (!rc)
+		rc = cache_run(st);
+	if (!rc)
+		rc = cache_prep(c, &st, "DELETE FROM pages WHERE database_id=?1", id, NULL);
+	if (!rc)
+		rc = cache_run(st);
+	if (!rc)
+		rc = cache_prep(c, &st, "DELETE FROM databases WHERE id=?1", id, NULL);
+	if (!rc)
+		rc = cache_run(st);
+	return cache_wend(c, own, rc);
+}
+
+int cache_put_body(struct cache *c, const char *page_id, const char *edited_time,
+		   const char *json, int *changed)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t same = 0, v;
+	char vs[24];
+	int own, rc;
+
+	if (changed)
+		*changed = 0;
+	rc = cache_wbegin(c, &own);
+	if (rc)
+		return rc;
+	rc = cache_query_int(c, &same, "SELECT 1 FROM bodies WHERE page_id=?1 AND json=?2",
+			     page_id, json, NULL);
+	if (rc == 0 && same) {
+		/* Same blocks: only record that they are current. */
+		rc = cache_prep(c, &st, "UPDATE bodies SET edited_time=?2 WHERE page_id=?1",
+				page_id, edited_time, NULL);
+		if (!rc)
+			rc = cache_run(st);
+		goto out;
+	}
+	rc = cache_bump(c, &v);
+	if (rc)
+		goto out;
+	cache_vstr(v, vs, sizeof(vs));
+	rc = cache_prep(c, &st,
+		"INSERT INTO bodies(page_id, edited_time, json, version) VALUES(?1, ?2, ?3, CAST(?4 AS INTEGER))"
+		" ON CONFLICT(page_id) DO UPDATE SET edited_time=excluded.edited_time,"
+		" json=excluded.json, version=excluded.version", page_id, edited_time, json, vs, NULL);
+	if (!rc)
+		rc = cache_run(st);
+	if (!rc && changed)
+		*changed = 1;
+out:
+	return cache_wend(c, own, rc);
+}
+
+int cache_put_user(struct cache *c, const char *id, const char *name, const char *json)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t same = 0, v;
+	int own, rc;
+
+	rc = cache_wbegin(c, &own);
+	if (rc)
+		return rc;
+	rc = cache_query_int(c, &same, "SELECT 1 FROM users WHERE id=?1 AND name=?2 AND json=?3",
+			     id, name, json, NULL);
+	if (rc == 0 && same)
+		goto out;
+	rc = cache_bump(c, &v); /* names show in people properties */
+	if (!rc)
+		rc = cache_prep(c, &st, "INSERT INTO users(id, name, json) VALUES(?1, ?2, ?3)"
+				" ON CONFLICT(id) DO UPDATE SET name=excluded.name, json=excluded.json",
+				id, name, json, NULL);
+	if (!rc)
+		rc = cache_run(st);
+out:
+	return cache_wend(c, own, rc);
+}
+
+/* ---- reads ------------------------------------------------------------ */
+
+static const char *cache_col(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+static int cache_step_rows(sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *), void *arg)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = row(st, arg);
+		if (rc)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? 0 : cache_errno(rc);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+struct cache_cbw {
+	void *cb;
+	void *arg;
+	int with_json;
+};
+
+static int cache_db_row(sqlite3_stmt *st, void *arg)
+{
+	struct cache_cbw *w = arg;
+	struct cache_db_row r = {
+		.rowid = sqlite3_column_int64(st, 0), .id = cache_col(st, 1),
+		.title = cache_col(st, 2), .json = cache_col(st, 3),
+		.version = sqlite3_column_int64(st, 4),
+	};
+
+	return ((cache_db_cb)w->cb)(w->arg, &r);
+}
+
+int cache_each_database(struct cache *c, cache_db_cb cb, void *arg)
+{
+	struct cache_cbw w = { (void *)cb, arg, 1 };
+	sqlite3_stmt *st;
+	int rc;
+
+	cache_lock(c);
+	rc = cache_prep(c, &st, "SELECT rowid, id, title, json, version FROM databases"
+			" ORDER BY rowid", NULL);
+	if (!rc)
+		rc = cache_step_rows(st, cache_db_row, &w);
+	cache_unlock(c);
+	return rc;
+}
+
+static int cache_page_row(sqlite3_stmt *st, void *arg)
+{
+	struct cache_cbw *w = arg;
+	int64_t bv = sqlite3_column_int64(st, 9);
+	struct cache_page_row r = {
+		.rowid = sqlite3_column_int64(st, 0), .id = cache_col(st, 1),
+		.database_id = cache_col(st, 2), .title = cache_col(st, 3),
+		.created_time = cache_col(st, 4), .last_edited_time = cache_col(st, 5),
+		.version = sqlite3_column_int64(st, 6),
+		.json = w->with_json ? cache_col(st, 7) : NULL,
+		.body_json = w->with_json ? cache_col(st, 8) : NULL,
+		.body_edited_time = cache_col(st, 10),
+	};
+
+	if (bv > r.version)
+		r.version = bv;
+	return ((cache_page_cb)w->cb)(w->arg, &r);
+}
+
+#define CACHE_PAGE_COLS(J) \
+	"SELECT p.rowid, p.id, p.database_id, p.title, p.created_time, p.last_edited_time," \
+	" p.version, " J ", b.version, b.edited_time FROM pages p LEFT JOIN bodies b ON b.page_id = p.id"
+
+int cache_each_page(struct cache *c, const char *database_id, int with_json,
+		    cache_page_cb cb, void *arg)
+{
+	struct cache_cbw w = { (void *)cb, arg, with_json };
+	sqlite3_stmt *st;
+	int rc;
+
+	cache_lock(c);
+	if (with_json)
+		rc = database_id
+			? cache_prep(c, &st, CACHE_PAGE_COLS("p.json, b.json") " WHERE p.database_id=?1"
+				     " ORDER BY p.created_time, p.id", database_id, NULL)
+			: cache_prep(c, &st, CACHE_PAGE_COLS("p.json, b.json")
+				     " ORDER BY p.database_id, p.created_time, p.id", NULL);
+	else
+		rc = database_id
+			? cache_prep(c, &st, CACHE_PAGE_COLS("NULL, NULL") " WHERE p.database_id=?1"
+				     " ORDER BY p.created_time, p.id", database_id, NULL)
+			: cache_prep(c, &st, CACHE_PAGE_COLS("NULL, NULL")
+				     " ORDER BY p.database_id, p.created_time, p.id", NULL);
+	if (!rc)
+		rc = cache_step_rows(st, cache_page_row, &w);
+	cache_unlock(c);
+	return rc;
+}
+
+static int cache_found(void *arg, const struct cache_page_row *r)
+{
+	(void)r;
+	*(int *)arg = 1;
+	return 0;
+}
+
+struct cache_one {
+	cache_page_cb cb;
+	void *arg;
+	int found;
+};
+
+static int cache_one_row(void *arg, const struct cache_page_row *r)
+{
+	struct cache_one *o = arg;
+
+	cache_found(&o->found, r);
+	return o->cb(o->arg, r);
+}
+
+int cache_get_page(struct cache *c, const char *id, cache_page_cb cb, void *arg)
+{
+	struct cache_one one = { cb, arg, 0 };
+	struct cache_cbw w = { (void *)cache_one_row, &one, 1 };
+	sqlite3_stmt *st;
+	int rc;
+
+	cache_lock(c);
+	rc = cache_prep(c, &st, CACHE_PAGE_COLS("p.json, b.json") " WHERE p.id=?1", id, NULL);
+	if (!rc)
+		rc = cache_step_rows(st, cache_page_row, &w);
+	cache_unlock(c);
+	if (!rc && !one.found)
+		rc = -ENOENT;
+	return rc;
+}
+
+struct cache_idlist {
+	char **ids;
+	int n;
+};
+
+static int cache_id_row(sqlite3_stmt *st, void *arg)
+{
+	struct cache_idlist *l = arg;
+	char *s = strdup(cache_col(st, 0));
+
+	if (!s)
+		return -ENOMEM;
+	l->ids[l->n++] = s;
+	return 0;
+}
+
+int cache_pages_needing_body(struct cache *c, int limit, char ***ids, int *n)
+{
+	struct cache_idlist l = { NULL, 0 };
+	sqlite3_stmt *st;
+	char lim[16];
+	int rc, i;
+
+	*ids = NULL;
+	*n = 0;
+	if (limit <= 0)
+		return 0;
+	l.ids = calloc((size_t)limit, sizeof(char *));
+	if (!l.ids)
+		return -ENOMEM;
+	snprintf(lim, sizeof(lim), "%d", limit);
+	cache_lock(c);
+	rc = cache_prep(c, &st, "SELECT p.id FROM pages p LEFT JOIN bodies b ON b.page_id = p.id"
+			" WHERE b.page_id IS NULL OR b.edited_time < p.last_edited_time"
+			" ORDER BY b.page_id IS NOT NULL, p.last_edited_time DESC, p.id"
+			" LIMIT CAST(?1 AS INTEGER)", lim, NULL);
+	if (!rc)
+		rc = cache_step_rows(st, cache_id_row, &l);
+	cache_unlock(c);
+	if (rc) {
+		for (i = 0; i < l.n; i++)
+			free(l.ids[i]);
+		free(l.ids);
+		return rc;
+	}
+	*ids = l.ids;
+	*n = l.n;
+	return 0;
+}
+
+int cache_count_pages(struct cache *c, const char *database_id, int64_t *n)
+{
+	int rc;
+
+	cache_lock(c);
+	rc = database_id
+		? cache_query_int(c, n, "SELECT COUNT(*) FROM pages WHERE database_id=?1", database_id, NULL)
+		: cache_query_int(c, n, "SELECT COUNT(*) FROM pages", NULL);
+	cache_unlock(c);
+	return rc;
+}
+
+struct cache_userw {
+	int (*cb)(void *arg, const char *id, const char *name);
+	void *arg;
+};
+
+static int cache_user_row(sqlite3_stmt *st, void *arg)
+{
+	struct cache_userw *w = arg;
+
+	return w->cb(w->arg, cache_col(st, 0), cache_col(st, 1));
+}
+
+int cache_each_user(struct cache *c, int (*cb)(void *arg, const char *id, const char *name),
+		    void *arg)
+{
+	struct cache_userw w = { cb, arg };
+	sqlite3_stmt *st;
+	int rc;
+
+	cache_lock(c);
+	rc = cache_prep(c, &st, "SELECT id, name FROM users ORDER BY id", NULL);
+	if (!rc)
+		rc = cache_step_rows(st, cache_user_row, &w);
+	cache_unlock(c);
+	return rc;
+}
+
+/* ---- meta and log ----------------------------------------------------- */
+
+static int cache_str_row(sqlite3_stmt *st, void *arg)
+{
+	char **out = arg;
+
+	*out = strdup(cache_col(st, 0));
+	return *out ? 0 : -ENOMEM;
+}
+
+int cache_meta_get(struct cache *c, const char *key, char **value)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*value = NULL;
+	cache_lock(c);
+	rc = cache_prep(c, &st, "SELECT value FROM meta WHERE key=?1", key, NULL);
+	if (!rc)
+		rc = cache_step_rows(st, cache_str_row, value);
+	cache_unlock(c);
+	if (!rc && !*value)
+		rc = -ENOENT;
+	return rc;
+}
+
+int cache_meta_set(struct cache *c, const char *key, const char *value)
+{
+	sqlite3_stmt *st;
+	int own, rc;
+
+	if (!strcmp(key, "version"))
+		return -EINVAL; /* owned by invariant 1 */
+	rc = cache_wbegin(c, &own);
+	if (rc)
+		return rc;
+	rc = cache_prep(c, &st, "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+			" ON CONFLICT(key) DO UPDATE SET value=excluded.value", key, value, NULL);
+	if (!rc)
+		rc = cache_run(st);
+	return cache_wend(c, own, rc);
+}
+
+int cache_version(struct cache *c, int64_t *version)
+{
+	int rc;
+
+	cache_lock(c);
+	rc = cache_query_int(c, version, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='version'", NULL);
+	cache_unlock(c);
+	return rc;
+}
+
+int cache_log(struct cache *c, const char *kind, const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT;
+	sqlite3_stmt *st;
+	char now[24];
+	va_list ap;
+	int own, rc;
+
+	va_start(ap, fmt);
+	rc = buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (rc)
+		return rc;
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	rc = cache_wbegin(c, &own);
+	if (rc)
+		goto out;
+	rc = cache_prep(c, &st, "INSERT INTO sync_log(time, kind, message)"
+			" VALUES(CAST(?1 AS INTEGER), ?2, ?3)", now, kind, msg.data, NULL);
+	if (!rc)
+		rc = cache_run(st);
+	/* Keep the log bounded. */
+	if (!rc)
+		rc = cache_exec(c, "DELETE FROM sync_log WHERE seq <= (SELECT MAX(seq) FROM sync_log) - 5000");
+	rc = cache_wend(c, own, rc);
+out:
+	buf_release(&msg);
+	return rc;
+}
+
+struct cache_logw {
+	int (*cb)(void *arg, int64_t time, const char *kind, const char *msg);
+	void *arg;
+};
+
+static int cache_log_row(sqlite3_stmt *st, void *arg)
+{
+	struct cache_logw *w = arg;
+
+	return w->cb(w->arg, sqlite3_column_int64(st, 0), cache_col(st, 1), cache_col(st, 2));
+}
+
+int cache_each_log(struct cache *c, const char *kind, int limit,
+		   int (*cb)(void *arg, int64_t time, const char *kind, const char *msg),
+		   void *arg)
+{
+	struct cache_logw w = { cb, arg };
+	sqlite3_stmt *st;
+	char lim[16];
+	int rc;
+
+	snprintf(lim, sizeof(lim), "%d", limit);
+	cache_lock(c);
+	rc = cache_prep(c, &st, "SELECT time, kind, message FROM (SELECT seq, time, kind, message"
+			" FROM sync_log WHERE ?1 IS NULL OR kind = ?1 ORDER BY seq DESC"
+			" LIMIT CAST(?2 AS INTEGER)) ORDER BY seq", kind ? kind : "", lim, NULL);
+	/* bind NULL explicitly when no kind filter */
+	if (!rc && !kind)
+		sqlite3_bind_null(st, 1);
+	if (!rc)
+		rc = cache_step_rows(st, cache_log_row, &w);
+	cache_unlock(c);
+	return rc;
+}

@@ -1,0 +1,133 @@
+/* cache.h - the local SQLite store of a Notion workspace (the only module
+ * that speaks SQL).
+ *
+ * Owns: one SQLite connection to DIR/cache.db.  The directory is created
+ * 0700 and the file (with its -wal/-shm companions) 0600; WAL journaling and
+ * a busy timeout make it safe for a mount and a `notionfs sync` to use the
+ * same cache at once.  The schema is versioned by PRAGMA user_version and
+ * migrated forward on open.
+ *
+ * What it stores (API objects are kept as their JSON text, so nothing the
+ * API sends is lost and the renderer can be improved without a re-pull):
+ *   databases  id, title, the database object
+ *   pages      id, database, title, times, the page object (relation and
+ *              people lists already completed past 25 references)
+ *   bodies     per page: the block tree (blocks with their "children"
+ *              arrays) and the page edit time it was fetched for
+ *   users      id, name, the user object
+ *   meta       key/value: sync cursors, last pull times, the change counter
+ *   sync_log   one row per notable sync event (errors included)
+ *
+ * Invariants:
+ *  1. Every write that changes what a file shows bumps meta 'version' (the
+ *     change counter) in the same transaction, and stamps the changed row
+ *     with it; readers compare counters to find what changed.
+ *  2. A page row's json and its title/database/time columns always agree
+ *     (written together by cache_put_page).
+ *  3. The token is never written here.
+ *
+ * Threads: a struct cache serialises its own use with a mutex, so one may be
+ * shared; for concurrency open one per thread (WAL lets readers run while a
+ * writer commits).  Strings returned to callers are malloc'd copies the
+ * caller frees; strings passed in are borrowed.
+ * Errors: functions return 0 or a negative errno (-EIO for SQLite errors,
+ * -ENOENT for a missing row, -ENOMEM, -EBUSY when the database stayed
+ * locked past the timeout).
+ */
+#ifndef NFS_CACHE_H
+#define NFS_CACHE_H
+
+#include <stdint.h>
+
+struct cache;
+
+/* Opens (creating if needed) DIR/cache.db.  dir is created with mode 0700
+ * (parents too); an existing dir with group/other access is refused with
+ * -EPERM, so a shared cache is never used by accident.  *out is freed with
+ * cache_close(). */
+int cache_open(const char *dir, struct cache **out);
+void cache_close(struct cache *c);
+/* The absolute path of the database file (borrowed). */
+const char *cache_path(const struct cache *c);
+
+/* Explicit write transaction (BEGIN IMMEDIATE).  Nesting is not allowed.
+ * Single put/delete calls outside a transaction commit on their own. */
+int cache_begin(struct cache *c);
+int cache_commit(struct cache *c);
+int cache_rollback(struct cache *c);
+
+/* ---- writes ----------------------------------------------------------- */
+struct cache_page_in {
+	const char *id;             /* hyphenated lowercase uuid */
+	const char *database_id;
+	const char *title;          /* plain text */
+	const char *created_time;   /* ISO 8601 as the API gave it */
+	const char *last_edited_time;
+	const char *json;           /* the page object */
+};
+/* Inserts or updates a page.  When the stored row is byte-identical nothing
+ * is written and *changed (if given) is 0; otherwise the version is bumped
+ * and *changed is 1. */
+int cache_put_page(struct cache *c, const struct cache_page_in *p, int *changed);
+/* Removes a page (archived, trashed or deleted remotely) and its body;
+ * -ENOENT if it was not cached. */
+int cache_delete_page(struct cache *c, const char *id);
+int cache_put_database(struct cache *c, const char *id, const char *title,
+		       const char *json, int *changed);
+int cache_delete_database(struct cache *c, const char *id);
+/* Stores the block tree of a page, fetched while the page's
+ * last_edited_time was edited_time. */
+int cache_put_body(struct cache *c, const char *page_id, const char *edited_time,
+		   const char *json, int *changed);
+int cache_put_user(struct cache *c, const char *id, const char *name, const char *json);
+
+/* ---- reads ------------------------------------------------------------ */
+struct cache_db_row {
+	int64_t rowid;              /* stable for the life of the database */
+	const char *id, *title, *json;
+	int64_t version;
+};
+struct cache_page_row {
+	int64_t rowid;              /* stable for the life of the page */
+	const char *id, *database_id, *title, *created_time, *last_edited_time;
+	const char *json;           /* NULL unless asked for */
+	const char *body_json;      /* NULL when never fetched (or not asked for) */
+	const char *body_edited_time; /* NULL when never fetched */
+	int64_t version;            /* max of the page's and its body's */
+};
+/* Row callbacks get borrowed rows valid during the call only; a non-zero
+ * return stops the walk and is returned. */
+typedef int (*cache_db_cb)(void *arg, const struct cache_db_row *row);
+typedef int (*cache_page_cb)(void *arg, const struct cache_page_row *row);
+
+int cache_each_database(struct cache *c, cache_db_cb cb, void *arg);
+/* Walks the pages (of one database when database_id is non-NULL) ordered
+ * by created_time, id.  with_json: also fill json and body_json. */
+int cache_each_page(struct cache *c, const char *database_id, int with_json,
+		    cache_page_cb cb, void *arg);
+/* One page with json and body (cb called once), -ENOENT if absent. */
+int cache_get_page(struct cache *c, const char *id, cache_page_cb cb, void *arg);
+/* Ids (malloc'd array of malloc'd strings, *n entries) of pages whose body
+ * is missing or older than the page, oldest first; at most limit. */
+int cache_pages_needing_body(struct cache *c, int limit, char ***ids, int *n);
+int cache_count_pages(struct cache *c, const char *database_id, int64_t *n);
+/* Users: cb gets (id, name) borrowed. */
+int cache_each_user(struct cache *c, int (*cb)(void *arg, const char *id, const char *name),
+		    void *arg);
+
+/* ---- meta and log ----------------------------------------------------- */
+/* *value is malloc'd, -ENOENT when unset. */
+int cache_meta_get(struct cache *c, const char *key, char **value);
+int cache_meta_set(struct cache *c, const char *key, const char *value);
+/* The change counter (invariant 1); 0 for a new cache. */
+int cache_version(struct cache *c, int64_t *version);
+/* Appends a row to sync_log; kind is a short word ("pull", "error", ...). */
+int cache_log(struct cache *c, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Walks the newest `limit` log rows of a kind (all kinds when NULL),
+ * oldest first: cb(arg, unix_time, kind, message). */
+int cache_each_log(struct cache *c, const char *kind, int limit,
+		   int (*cb)(void *arg, int64_t time, const char *kind, const char *msg),
+		   void *arg);
+
+#endif

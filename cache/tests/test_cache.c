@@ -1,0 +1,102 @@
+/* test_cache.c - unit tests of the SQLite store: permissions, change
+ * detection, the change counter, bodies, meta, log and reopening. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cache/cache.h"
+#include "common/check.h"
+
+static int count_cb(void *arg, const struct cache_page_row *r)
+{
+	(void)r;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int title_cb(void *arg, const struct cache_page_row *r)
+{
+	snprintf(arg, 64, "%s|%s", r->title, r->body_json ? r->body_json : "-");
+	return 0;
+}
+
+static int log_cb(void *arg, int64_t t, const char *kind, const char *msg)
+{
+	(void)t;
+	snprintf(arg, 64, "%s:%s", kind, msg);
+	return 0;
+}
+
+int main(void)
+{
+	char tmpl[] = "/tmp/nfs-cache-XXXXXX";
+	char dir[300], buf[64], *v = NULL, **ids = NULL;
+	struct cache *c = NULL;
+	struct stat st;
+	int changed = -1, n = 0, i;
+	int64_t ver0 = -1, ver1 = -1, cnt = 0;
+
+	if (!mkdtemp(tmpl))
+		return 1;
+	snprintf(dir, sizeof(dir), "%s/a/b", tmpl);
+	CHECK(cache_open(dir, &c) == 0);
+	CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700);
+	CHECK(stat(cache_path(c), &st) == 0 && (st.st_mode & 0777) == 0600);
+
+	struct cache_page_in p = { "11111111-1111-1111-1111-111111111111", "db", "One",
+				   "2026-01-01T00:00:00.000Z", "2026-01-02T00:00:00.000Z", "{\"a\":1}" };
+	CHECK(cache_version(c, &ver0) == 0 && ver0 == 0);
+	CHECK(cache_put_page(c, &p, &changed) == 0 && changed == 1);
+	CHECK(cache_put_page(c, &p, &changed) == 0 && changed == 0);
+	CHECK(cache_version(c, &ver1) == 0 && ver1 == 1);
+	p.json = "{\"a\":2}";
+	CHECK(cache_put_page(c, &p, &changed) == 0 && changed == 1);
+	CHECK(cache_count_pages(c, "db", &cnt) == 0 && cnt == 1);
+
+	CHECK(cache_pages_needing_body(c, 10, &ids, &n) == 0 && n == 1);
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	CHECK(cache_put_body(c, p.id, p.last_edited_time, "[]", &changed) == 0 && changed == 1);
+	CHECK(cache_put_body(c, p.id, p.last_edited_time, "[]", &changed) == 0 && changed == 0);
+	CHECK(cache_pages_needing_body(c, 10, &ids, &n) == 0 && n == 0);
+	free(ids);
+	CHECK(cache_get_page(c, p.id, title_cb, buf) == 0);
+	CHECK_STR(buf, "One|[]");
+	CHECK(cache_get_page(c, "nope", title_cb, buf) == -ENOENT);
+
+	/* A transaction groups writes; rollback drops them. */
+	CHECK(cache_begin(c) == 0);
+	p.id = "22222222-2222-2222-2222-222222222222";
+	CHECK(cache_put_page(c, &p, &changed) == 0);
+	CHECK(cache_rollback(c) == 0);
+	n = 0;
+	CHECK(cache_each_page(c, NULL, 0, count_cb, &n) == 0 && n == 1);
+
+	CHECK(cache_meta_get(c, "cursor", &v) == -ENOENT);
+	CHECK(cache_meta_set(c, "cursor", "x") == 0);
+	CHECK(cache_meta_get(c, "cursor", &v) == 0 && v && !strcmp(v, "x"));
+	free(v);
+	CHECK(cache_meta_set(c, "version", "9") == -EINVAL);
+	CHECK(cache_log(c, "pull", "%d pages", 3) == 0);
+	CHECK(cache_each_log(c, NULL, 10, log_cb, buf) == 0);
+	CHECK_STR(buf, "pull:3 pages");
+
+	CHECK(cache_delete_page(c, "11111111-1111-1111-1111-111111111111") == 0);
+	CHECK(cache_delete_page(c, "11111111-1111-1111-1111-111111111111") == -ENOENT);
+	cache_close(c);
+
+	/* Reopen: migrations are idempotent, data kept. */
+	CHECK(cache_open(dir, &c) == 0);
+	CHECK(cache_version(c, &ver1) == 0 && ver1 >= 4);
+	cache_close(c);
+
+	/* A directory others can read is tightened to 0700. */
+	CHECK(chmod(dir, 0755) == 0);
+	CHECK(cache_open(dir, &c) == 0);
+	CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700);
+	cache_close(c);
+	return check_done();
+}
