@@ -29,13 +29,12 @@ int log_set_file(const char *path)
 	return 0;
 }
 
-void log_msg(enum log_level lvl, const char *fmt, ...)
+static void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 {
 	static const char *names[] = { "error", "warning", "info", "debug" };
 	char stamp[32];
 	struct timespec ts;
 	struct tm tm;
-	va_list ap;
 	FILE *out;
 
 	if (lvl > g_level)
@@ -46,9 +45,26 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	pthread_mutex_lock(&g_lock);
 	out = g_out ? g_out : stderr;
 	fprintf(out, "%s notionfs %s: ", stamp, names[lvl]);
-	va_start(ap, fmt);
 	vfprintf(out, fmt, ap);
-	va_end(ap);
 	fputc('\n', out);
 	pthread_mutex_unlock(&g_lock);
+}
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(lvl, fmt, ap);
+	va_end(ap);
+}
+
+int log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(LOG_LVL_ERROR, fmt, ap);
+	va_end(ap);
+	return -1;
 }

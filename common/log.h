@@ -16,7 +16,8 @@ int log_set_file(const char *path);
 void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-#define log_error(...) (log_msg(LOG_LVL_ERROR, __VA_ARGS__), -1)
+/* Logs at error level; returns -1. */
+int log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)

@@ -1,0 +1,656 @@
+/* mount.c - FUSE low-level operations over the current view; see mount.h.
+ *
+ * Invariants:
+ *  1. m->view is replaced only under the write lock; request handlers hold
+ *     the read lock while they use nodes of the view.
+ *  2. Kernel invalidations are sent after the swap, outside the lock and
+ *     never from a request handler (the kernel may wait on that handler).
+ *  3. Inode numbers come from the view (cache row ids) and are never
+ *     reused for another page; FORGET needs no bookkeeping.
+ */
+#define FUSE_USE_VERSION 312
+#include "fs/mount.h"
+
+#include <errno.h>
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cache/cache.h"
+#include "common/buf.h"
+#include "common/log.h"
+#include "fs/view.h"
+
+#define MOUNT_RCACHE 8
+
+struct mount_rcache {
+	uint64_t ino;
+	int64_t version;
+	struct buf data;
+	unsigned long used;
+};
+
+struct mount {
+	struct fuse_session *se;
+	struct cache *cache;
+	pthread_rwlock_t lock;
+	struct view *view;
+	int64_t view_version;
+	pthread_mutex_t refresh_lock;
+	struct mount_hooks hooks;
+	char *mountpoint;
+	int foreground;
+	int mounted;
+	uid_t uid;
+	gid_t gid;
+	pthread_mutex_t rc_lock;
+	struct mount_rcache rc[MOUNT_RCACHE];
+	unsigned long rc_tick;
+};
+
+/* ---- attributes ------------------------------------------------------- */
+
+static void mount_attr(const struct mount *m, const struct view_node *n, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = n->ino;
+	st->st_uid = m->uid;
+	st->st_gid = m->gid;
+	st->st_mtime = st->st_ctime = st->st_atime = n->mtime;
+	if (n->kind == VIEW_ROOT || n->kind == VIEW_DB_DIR || n->kind == VIEW_META_DIR) {
+		st->st_mode = S_IFDIR | 0755;
+		st->st_nlink = 2;
+	} else {
+		st->st_mode = S_IFREG | (n->kind == VIEW_PAGE ? 0644 : 0444);
+		st->st_nlink = 1;
+		st->st_size = n->size;
+		st->st_blocks = (n->size + 511) / 512;
+	}
+	st->st_blksize = 4096;
+}
+
+static double mount_attr_timeout(const struct view_node *n)
+{
+	/* Unfetched bodies: make the kernel ask again so a read learns the
+	 * size after the lazy fetch; .notionfs files change every poll. */
+	if (n->body_missing)
+		return 0.0;
+	return MOUNT_TIMEOUT_S;
+}
+
+static void mount_entry(const struct mount *m, const struct view_node *n, struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = n->ino;
+	e->generation = 1;
+	mount_attr(m, n, &e->attr);
+	e->attr_timeout = mount_attr_timeout(n);
+	e->entry_timeout = MOUNT_TIMEOUT_S;
+}
+
+/* ---- view swapping ----------------------------------------------------- */
+
+struct mount_inval {
+	uint64_t ino, parent;
+	char *name;      /* set for entries to forget */
+};
+
+struct mount_invals {
+	struct mount_inval *a;
+	size_t n, cap;
+};
+
+static void mount_collect(void *arg, const struct view_node *n, int changed)
+{
+	struct mount_invals *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct mount_inval *a = realloc(l->a, cap * sizeof(*a));
+
+		if (!a)
+			return; /* an invalidation lost to ENOMEM only delays freshness */
+		l->a = a;
+		l->cap = cap;
+	}
+	l->a[l->n].ino = n->ino;
+	l->a[l->n].parent = n->parent;
+	l->a[l->n].name = changed == 2 ? strdup(n->name) : NULL;
+	l->n++;
+}
+
+static void mount_rcache_drop(struct mount *m)
+{
+	int i;
+
+	pthread_mutex_lock(&m->rc_lock);
+	for (i = 0; i < MOUNT_RCACHE; i++) {
+		buf_release(&m->rc[i].data);
+		m->rc[i].ino = 0;
+	}
+	pthread_mutex_unlock(&m->rc_lock);
+}
+
+int mount_refresh(struct mount *m)
+{
+	struct mount_invals l = { 0 };
+	struct view *nv = NULL, *old;
+	int64_t version = 0;
+	size_t i;
+	int rc;
+
+	if (!m->cache)
+		return -EINVAL;
+	pthread_mutex_lock(&m->refresh_lock);
+	rc = cache_version(m->cache, &version);
+	if (rc)
+		goto out;
+	pthread_rwlock_rdlock(&m->lock);
+	old = m->view;
+	rc = view_build(m->cache, old, &nv);
+	pthread_rwlock_unlock(&m->lock);
+	if (rc)
+		goto out;
+	pthread_rwlock_wrlock(&m->lock);
+	old = m->view;
+	m->view = nv;
+	m->view_version = version;
+	pthread_rwlock_unlock(&m->lock);
+	if (old) {
+		view_diff(old, nv, mount_collect, &l);
+		view_free(old);
+	}
+	if (l.n)
+		mount_rcache_drop(m);
+	for (i = 0; i < l.n; i++) {
+		if (m->se && m->mounted) {
+			if (l.a[i].name)
+				fuse_lowlevel_notify_inval_entry(m->se, l.a[i].parent, l.a[i].name,
+								 strlen(l.a[i].name));
+			fuse_lowlevel_notify_inval_inode(m->se, l.a[i].ino, 0, 0);
+		}
+		free(l.a[i].name);
+	}
+	free(l.a);
+out:
+	pthread_mutex_unlock(&m->refresh_lock);
+	if (rc)
+		log_warn("cannot refresh the mounted view: %s", strerror(-rc));
+	return rc;
+}
+
+/* ---- request handlers -------------------------------------------------- */
+
+static struct mount *mount_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static void mount_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	/* O_TRUNC must reach us as SETATTR (PERF-NOTES.md). */
+	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
+		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+	conn->max_readahead = 128 * 1024;
+}
+
+static void mount_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct mount *m = mount_of(req);
+	const struct view_node *n;
+	struct fuse_entry_param e;
+
+	pthread_rwlock_rdlock(&m->lock);
+	n = view_lookup(m->view, parent, name);
+	if (n)
+		mount_entry(m, n, &e);
+	pthread_rwlock_unlock(&m->lock);
+	if (!n) {
+		/* A negative entry, cached briefly: new pages appear on refresh. */
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = 1.0;
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	fuse_reply_entry(req, &e);
+}
+
+/* First use of a page whose body was never fetched: fetch it now. */
+static void mount_fetch_if_missing(struct mount *m, fuse_ino_t ino)
+{
+	const struct view_node *n;
+	char id[40] = "";
+
+	pthread_rwlock_rdlock(&m->lock);
+	n = view_get(m->view, ino);
+	if (n && n->kind == VIEW_PAGE && n->body_missing)
+		snprintf(id, sizeof(id), "%s", n->id);
+	pthread_rwlock_unlock(&m->lock);
+	if (!id[0] || !m->hooks.fetch_body)
+		return;
+	if (m->hooks.fetch_body(m->hooks.arg, id) == 0)
+		mount_refresh(m);
+}
+
+static void mount_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct mount *m = mount_of(req);
+	const struct view_node *n;
+	struct stat st;
+	double timeout = 0;
+
+	/* GETATTR with a file handle comes from an open file (a read past the
+	 * cached size, or fstat): that is the first read of the page.  A plain
+	 * stat never fetches. */
+	if (fi)
+		mount_fetch_if_missing(m, ino);
+	pthread_rwlock_rdlock(&m->lock);
+	n = view_get(m->view, ino);
+	if (n) {
+		mount_attr(m, n, &st);
+		timeout = mount_attr_timeout(n);
+	}
+	pthread_rwlock_unlock(&m->lock);
+	if (!n) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	fuse_reply_attr(req, &st, timeout);
+}
+
+static void mount_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			      struct fuse_file_info *fi)
+{
+	struct mount *m = mount_of(req);
+	const struct view_node *dir;
+	struct fuse_entry_param e;
+	char *out = NULL;
+	size_t used = 0, i;
+	int err = 0;
+
+	(void)fi;
+	out = malloc(size);
+	if (!out) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	pthread_rwlock_rdlock(&m->lock);
+	dir = view_get(m->view, ino);
+	if (!dir || !(dir->kind == VIEW_ROOT || dir->kind == VIEW_DB_DIR || dir->kind == VIEW_META_DIR)) {
+		err = dir ? ENOTDIR : ENOENT;
+		goto unlock;
+	}
+	for (i = (size_t)off; i < dir->nkids + 2; i++) {
+		const struct view_node *n;
+		const char *name;
+		size_t len;
+
+		if (i < 2) {
+			/* "." and ".." carry no attributes the kernel keeps */
+			memset(&e, 0, sizeof(e));
+			e.attr.st_ino = i == 0 ? ino : dir->parent;
+			e.attr.st_mode = S_IFDIR;
+			name = i == 0 ? "." : "..";
+		} else {
+			n = dir->kids[i - 2];
+			mount_entry(m, n, &e);
+			name = n->name;
+		}
+		len = fuse_add_direntry_plus(req, out + used, size - used, name, &e, (off_t)i + 1);
+		if (len > size - used)
+			break;
+		used += len;
+	}
+unlock:
+	pthread_rwlock_unlock(&m->lock);
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_buf(req, out, used);
+	free(out);
+}
+
+static void mount_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			  struct fuse_file_info *fi)
+{
+	struct mount *m = mount_of(req);
+	const struct view_node *dir;
+	struct stat st;
+	char *out = malloc(size);
+	size_t used = 0, i;
+	int err = 0;
+
+	(void)fi;
+	if (!out) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	pthread_rwlock_rdlock(&m->lock);
+	dir = view_get(m->view, ino);
+	if (!dir) {
+		err = ENOENT;
+		goto unlock;
+	}
+	for (i = (size_t)off; i < dir->nkids + 2; i++) {
+		const char *name;
+		size_t len;
+
+		memset(&st, 0, sizeof(st));
+		if (i < 2) {
+			st.st_ino = i == 0 ? ino : dir->parent;
+			st.st_mode = S_IFDIR;
+			name = i == 0 ? "." : "..";
+		} else {
+			mount_attr(m, dir->kids[i - 2], &st);
+			name = dir->kids[i - 2]->name;
+		}
+		len = fuse_add_direntry(req, out + used, size - used, name, &st, (off_t)i + 1);
+		if (len > size - used)
+			break;
+		used += len;
+	}
+unlock:
+	pthread_rwlock_unlock(&m->lock);
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_buf(req, out, used);
+	free(out);
+}
+
+/* Renders node ino at version into b, through a small cache of recently
+ * rendered files (a large file is read in several chunks). */
+static int mount_render(struct mount *m, fuse_ino_t ino, struct buf *b, int *found)
+{
+	const struct view_node *n;
+	int64_t version = 0;
+	int i, rc = 0, slot = 0;
+
+	*found = 0;
+	pthread_rwlock_rdlock(&m->lock);
+	n = view_get(m->view, ino);
+	if (!n) {
+		pthread_rwlock_unlock(&m->lock);
+		return -ENOENT;
+	}
+	if (n->kind != VIEW_PAGE) {
+		rc = view_read(m->view, m->cache, n, b);
+		pthread_rwlock_unlock(&m->lock);
+		return rc;
+	}
+	version = n->version;
+	pthread_mutex_lock(&m->rc_lock);
+	for (i = 0; i < MOUNT_RCACHE; i++) {
+		if (m->rc[i].ino == ino && m->rc[i].version == version) {
+			m->rc[i].used = ++m->rc_tick;
+			rc = buf_append(b, m->rc[i].data.data, m->rc[i].data.len);
+			pthread_mutex_unlock(&m->rc_lock);
+			pthread_rwlock_unlock(&m->lock);
+			*found = 1;
+			return rc;
+		}
+		if (m->rc[i].used < m->rc[slot].used)
+			slot = i;
+	}
+	pthread_mutex_unlock(&m->rc_lock);
+	rc = view_render_page(m->view, m->cache, n, b);
+	pthread_rwlock_unlock(&m->lock);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&m->rc_lock);
+	buf_reset(&m->rc[slot].data);
+	if (buf_append(&m->rc[slot].data, b->data, b->len) == 0) {
+		m->rc[slot].ino = ino;
+		m->rc[slot].version = version;
+		m->rc[slot].used = ++m->rc_tick;
+	} else {
+		m->rc[slot].ino = 0;
+	}
+	pthread_mutex_unlock(&m->rc_lock);
+	return 0;
+}
+
+static void mount_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	struct mount *m = mount_of(req);
+	struct buf b = BUF_INIT;
+	int rc, found;
+
+	(void)fi;
+	mount_fetch_if_missing(m, ino);
+	rc = mount_render(m, ino, &b, &found);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+	} else if ((size_t)off >= b.len) {
+		fuse_reply_buf(req, NULL, 0);
+	} else {
+		size_t n = b.len - (size_t)off;
+
+		fuse_reply_buf(req, b.data + off, n < size ? n : size);
+	}
+	buf_release(&b);
+}
+
+static void mount_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct mount *m = mount_of(req);
+	struct statvfs sv;
+
+	(void)ino;
+	memset(&sv, 0, sizeof(sv));
+	sv.f_bsize = 4096;
+	sv.f_frsize = 4096;
+	sv.f_blocks = 1 << 20;
+	sv.f_bfree = 1 << 19;
+	sv.f_bavail = 1 << 19;
+	pthread_rwlock_rdlock(&m->lock);
+	sv.f_files = view_count(m->view) + 1000000;
+	pthread_rwlock_unlock(&m->lock);
+	sv.f_ffree = 1000000;
+	sv.f_favail = 1000000;
+	sv.f_namemax = 255;
+	fuse_reply_statfs(req, &sv);
+}
+
+static void mount_erofs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+				struct fuse_file_info *fi)
+{
+	(void)ino; (void)attr; (void)to_set; (void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void mount_erofs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+			       struct fuse_file_info *fi)
+{
+	(void)parent; (void)name; (void)mode; (void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void mount_erofs_name(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void)parent; (void)name;
+	fuse_reply_err(req, EROFS);
+}
+
+static void mount_erofs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	(void)parent; (void)name; (void)mode;
+	fuse_reply_err(req, EROFS);
+}
+
+static void mount_erofs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+			       fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	(void)parent; (void)name; (void)newparent; (void)newname; (void)flags;
+	fuse_reply_err(req, EROFS);
+}
+
+static void mount_erofs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+			      off_t off, struct fuse_file_info *fi)
+{
+	(void)ino; (void)buf; (void)size; (void)off; (void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static const struct fuse_lowlevel_ops mount_ops = {
+	.init = mount_init,
+	.lookup = mount_lookup,
+	.getattr = mount_getattr,
+	.readdir = mount_readdir,
+	.readdirplus = mount_readdirplus,
+	.read = mount_read,
+	.statfs = mount_statfs,
+	/* open, opendir, flush, release: left NULL, so libfuse answers
+	 * ENOSYS and the kernel stops asking (PERF-NOTES.md). */
+	.setattr = mount_erofs_setattr,
+	.create = mount_erofs_create,
+	.unlink = mount_erofs_name,
+	.rmdir = mount_erofs_name,
+	.mkdir = mount_erofs_mkdir,
+	.rename = mount_erofs_rename,
+	.write = mount_erofs_write,
+};
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static int mount_check_point(const char *mp)
+{
+	struct stat st, parent;
+	char *dup;
+	int rc = 0;
+
+	if (stat(mp, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	/* Already a mount point (ours or another's): a different device
+	 * than its parent directory. */
+	dup = malloc(strlen(mp) + 4);
+	if (!dup)
+		return -ENOMEM;
+	sprintf(dup, "%s/..", mp);
+	if (stat(dup, &parent) == 0 && parent.st_dev != st.st_dev && strcmp(mp, "/"))
+		rc = -EBUSY;
+	free(dup);
+	return rc;
+}
+
+int mount_attach(struct mount *m, struct cache *c)
+{
+	m->cache = c;
+	return mount_refresh(m);
+}
+
+int mount_create(const struct mount_opts *o, struct mount **out)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct mount *m;
+	int rc;
+
+	*out = NULL;
+	rc = mount_check_point(o->mountpoint);
+	if (rc)
+		return rc;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	pthread_rwlock_init(&m->lock, NULL);
+	pthread_mutex_init(&m->refresh_lock, NULL);
+	pthread_mutex_init(&m->rc_lock, NULL);
+	m->uid = getuid();
+	m->gid = getgid();
+	m->foreground = o->foreground;
+	m->mountpoint = realpath(o->mountpoint, NULL);
+	if (!m->mountpoint) {
+		rc = -errno;
+		goto fail;
+	}
+	rc = -ENOMEM;
+	if (fuse_opt_add_arg(&args, "notionfs") ||
+	    fuse_opt_add_arg(&args, "-o") ||
+	    fuse_opt_add_arg(&args, "fsname=notionfs,subtype=notionfs,default_permissions,ro"))
+		goto fail_args;
+	if (o->fuse_opts && (fuse_opt_add_arg(&args, "-o") || fuse_opt_add_arg(&args, o->fuse_opts)))
+		goto fail_args;
+	if (o->debug && fuse_opt_add_arg(&args, "-d"))
+		goto fail_args;
+	m->se = fuse_session_new(&args, &mount_ops, sizeof(mount_ops), m);
+	if (!m->se) {
+		rc = -EINVAL;
+		goto fail_args;
+	}
+	if (fuse_session_mount(m->se, m->mountpoint) != 0) {
+		rc = -EIO;
+		goto fail_args;
+	}
+	m->mounted = 1;
+	fuse_opt_free_args(&args);
+	*out = m;
+	return 0;
+fail_args:
+	fuse_opt_free_args(&args);
+fail:
+	mount_destroy(m);
+	return rc;
+}
+
+void mount_set_hooks(struct mount *m, const struct mount_hooks *h)
+{
+	m->hooks = *h;
+}
+
+int mount_daemonize(struct mount *m)
+{
+	return fuse_daemonize(m->foreground) ? -EIO : 0;
+}
+
+int mount_loop(struct mount *m)
+{
+	struct fuse_loop_config *cfg;
+	int rc;
+
+	if (fuse_set_signal_handlers(m->se))
+		return -EIO;
+	cfg = fuse_loop_cfg_create();
+	if (!cfg) {
+		fuse_remove_signal_handlers(m->se);
+		return -ENOMEM;
+	}
+	fuse_loop_cfg_set_max_threads(cfg, 8);
+	rc = fuse_session_loop_mt(m->se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	fuse_remove_signal_handlers(m->se);
+	return rc < 0 ? rc : 0;
+}
+
+void mount_destroy(struct mount *m)
+{
+	int i;
+
+	if (!m)
+		return;
+	if (m->se) {
+		if (m->mounted)
+			fuse_session_unmount(m->se);
+		m->mounted = 0;
+		fuse_session_destroy(m->se);
+	}
+	view_free(m->view);
+	for (i = 0; i < MOUNT_RCACHE; i++)
+		buf_release(&m->rc[i].data);
+	pthread_rwlock_destroy(&m->lock);
+	pthread_mutex_destroy(&m->refresh_lock);
+	pthread_mutex_destroy(&m->rc_lock);
+	free(m->mountpoint);
+	free(m);
+}

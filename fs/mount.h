@@ -1,0 +1,58 @@
+/* mount.h - the FUSE mount (low-level libfuse API) over a view of the cache.
+ *
+ * Owns: the FUSE session, the current view (swapped under a rwlock when the
+ * cache changes) and the kernel cache invalidation that follows a swap.
+ * Reads are served from the cache and never touch the network, except the
+ * first read of a page whose body was never fetched, which calls the
+ * fetch_body hook (the sync engine) and may wait for it.
+ *
+ * Kernel cache policy (see docs/operations.md and ../shared/PERF-NOTES.md):
+ * open, opendir and flush answer ENOSYS once, so the kernel stops sending
+ * them and a warm `grep -r` costs no round trip per file; entries and
+ * attributes are cached for MOUNT_TIMEOUT_S and explicitly invalidated when
+ * a pull changes a file; a page whose body is not fetched yet has its
+ * attributes uncached, so the first read asks again (GETATTR with a file
+ * handle) and gets the fetched size.
+ */
+#ifndef NFS_MOUNT_H
+#define NFS_MOUNT_H
+
+struct cache;
+struct mount;
+
+#define MOUNT_TIMEOUT_S 600.0
+
+struct mount_hooks {
+	/* Fetches a page's body into the cache; 0 or -errno. May be NULL. */
+	int (*fetch_body)(void *arg, const char *page_id);
+	void *arg;
+};
+
+struct mount_opts {
+	const char *mountpoint;
+	const char *fuse_opts;   /* comma-separated -o options, or NULL */
+	int foreground;
+	int debug;
+};
+
+/* Mounts (the kernel's requests wait until mount_loop()).  Returns 0 or
+ * -errno (-ENOENT mountpoint missing, -EBUSY already mounted, -ENOTDIR,
+ * -EIO for a failed mount). *out is freed by mount_destroy(). */
+int mount_create(const struct mount_opts *o, struct mount **out);
+/* Gives the mount its cache connection (borrowed; must outlive the mount)
+ * and builds the first view.  Call after mount_daemonize(): an SQLite
+ * connection must not cross a fork.  Returns 0 or -errno. */
+int mount_attach(struct mount *m, struct cache *c);
+void mount_set_hooks(struct mount *m, const struct mount_hooks *h);
+/* Detaches from the terminal unless foreground (fuse_daemonize). */
+int mount_daemonize(struct mount *m);
+/* Serves requests until unmounted or signalled; returns 0 or -errno. */
+int mount_loop(struct mount *m);
+/* Rebuilds the view from the cache when it changed and invalidates what
+ * changed in the kernel's caches.  Safe from any thread but a FUSE
+ * request handler. */
+int mount_refresh(struct mount *m);
+/* Unmounts (if still mounted) and frees. */
+void mount_destroy(struct mount *m);
+
+#endif

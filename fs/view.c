@@ -1,0 +1,857 @@
+/* view.c - snapshots of the mounted tree and page rendering; see view.h.
+ *
+ * Invariants:
+ *  1. by_ino[] holds every node sorted by ino; pages_by_id[] every page
+ *     node sorted by id; a directory's kids[] are sorted by name.
+ *  2. A page node's size is the length of view_render_page() for the cache
+ *     version it records (the caller rebuilds the view when the cache's
+ *     change counter moves).
+ *  3. name_epoch hashes every name and user name a page can show; when it
+ *     differs from the previous view, every page is rendered again (a
+ *     relation or a mention may show another page's name).
+ */
+#include "fs/view.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "cache/cache.h"
+#include "common/log.h"
+#include "fs/md/mdconv.h"
+#include "fs/names.h"
+#include "fs/props/frontmatter.h"
+
+struct view_db {
+	struct view_node *node;
+	struct view_node *schema;
+	cJSON *json;             /* the database object */
+	char *created_time;
+};
+
+struct view_user {
+	char *id;
+	char *name;
+};
+
+struct view {
+	struct view_node **by_ino;
+	size_t n, cap;
+	struct view_node **pages_by_id;
+	size_t npages;
+	struct view_db *dbs;
+	size_t ndbs;
+	struct view_user *users;
+	size_t nusers;
+	uint64_t name_epoch;
+	struct view_node *root;
+};
+
+/* ---- small helpers --------------------------------------------------- */
+
+static time_t view_time(const char *iso)
+{
+	struct tm tm;
+	const char *rest;
+
+	if (!iso)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	rest = strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!rest)
+		return 0;
+	return timegm(&tm);
+}
+
+static uint64_t view_hash(uint64_t h, const char *s)
+{
+	while (s && *s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return (h ^ 0xff) * 1099511628211ULL;
+}
+
+static struct view_node *view_add(struct view *v, uint64_t ino, uint64_t parent,
+				  enum view_kind kind, const char *name)
+{
+	struct view_node *n;
+
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		struct view_node **a = realloc(v->by_ino, cap * sizeof(*a));
+
+		if (!a)
+			return NULL;
+		v->by_ino = a;
+		v->cap = cap;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->name = strdup(name);
+	if (!n->name) {
+		free(n);
+		return NULL;
+	}
+	n->ino = ino;
+	n->parent = parent;
+	n->kind = kind;
+	v->by_ino[v->n++] = n;
+	return n;
+}
+
+static int view_ino_cmp(const void *a, const void *b)
+{
+	const struct view_node *x = *(const struct view_node *const *)a;
+	const struct view_node *y = *(const struct view_node *const *)b;
+
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+static int view_name_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct view_node *const *)a)->name,
+		      (*(const struct view_node *const *)b)->name);
+}
+
+static int view_id_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct view_node *const *)a)->id,
+		      (*(const struct view_node *const *)b)->id);
+}
+
+static int view_user_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct view_user *)a)->id, ((const struct view_user *)b)->id);
+}
+
+const struct view_node *view_get(const struct view *v, uint64_t ino)
+{
+	struct view_node key = { .ino = ino }, *kp = &key, **hit;
+
+	hit = bsearch(&kp, v->by_ino, v->n, sizeof(*hit), view_ino_cmp);
+	return hit ? *hit : NULL;
+}
+
+const struct view_node *view_lookup(const struct view *v, uint64_t parent, const char *name)
+{
+	const struct view_node *dir = view_get(v, parent);
+	struct view_node key = { .name = (char *)name }, *kp = &key, **hit;
+
+	if (!dir || !dir->kids)
+		return NULL;
+	hit = bsearch(&kp, dir->kids, dir->nkids, sizeof(*hit), view_name_cmp);
+	return hit ? *hit : NULL;
+}
+
+const struct view_node *view_page(const struct view *v, const char *page_id)
+{
+	struct view_node key, *kp = &key, **hit;
+
+	snprintf(key.id, sizeof(key.id), "%s", page_id);
+	hit = bsearch(&kp, v->pages_by_id, v->npages, sizeof(*hit), view_id_cmp);
+	return hit ? *hit : NULL;
+}
+
+static const struct view_db *view_db_of(const struct view *v, uint64_t dir_ino)
+{
+	size_t i;
+
+	for (i = 0; i < v->ndbs; i++)
+		if (v->dbs[i].node->ino == dir_ino)
+			return &v->dbs[i];
+	return NULL;
+}
+
+static const struct view_db *view_db_by_id(const struct view *v, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < v->ndbs; i++)
+		if (!strcmp(v->dbs[i].node->id, id))
+			return &v->dbs[i];
+	return NULL;
+}
+
+/* ---- rendering ------------------------------------------------------- */
+
+struct view_render_ctx {
+	const struct view *v;
+	const struct view_node *self;   /* the page being rendered, or NULL */
+};
+
+/* Ids in links and mentions may come without hyphens. */
+static void view_norm_id(const char *in, char out[40])
+{
+	size_t i, k = 0;
+	char hex[33];
+
+	for (i = 0; in[i] && k < 32; i++)
+		if (in[i] != '-')
+			hex[k++] = (char)(in[i] >= 'A' && in[i] <= 'F' ? in[i] - 'A' + 'a' : in[i]);
+	hex[k] = '\0';
+	if (k != 32) {
+		snprintf(out, 40, "%s", in);
+		return;
+	}
+	snprintf(out, 40, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+static char *view_stem(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len > 3 && !strcmp(name + len - 3, ".md"))
+		len -= 3;
+	return strndup(name, len);
+}
+
+static char *view_cb_page_name(void *arg, const char *id)
+{
+	struct view_render_ctx *x = arg;
+	const struct view_node *n;
+	const struct view_db *d;
+	char nid[40];
+
+	view_norm_id(id, nid);
+	n = view_page(x->v, nid);
+	if (n)
+		return view_stem(n->name);
+	d = view_db_by_id(x->v, nid);
+	return d ? strdup(d->node->name) : NULL;
+}
+
+static char *view_cb_user_name(void *arg, const char *id)
+{
+	struct view_render_ctx *x = arg;
+	struct view_user key = { .id = (char *)id }, *hit;
+
+	hit = bsearch(&key, x->v->users, x->v->nusers, sizeof(*hit), view_user_cmp);
+	return hit && hit->name[0] ? strdup(hit->name) : NULL;
+}
+
+/* Percent-encodes what would break a Markdown link destination. */
+static int view_put_path(struct buf *b, const char *s)
+{
+	int rc = 0;
+
+	for (; *s && !rc; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch <= 0x20 || ch == '(' || ch == ')' || ch == '<' || ch == '>' || ch == '%' ||
+		    ch == '#' || ch == '?' || ch == '\\' || ch == 0x7f)
+			rc = buf_printf(b, "%%%02X", ch);
+		else
+			rc = buf_putc(b, (char)ch);
+	}
+	return rc;
+}
+
+static char *view_cb_page_link(void *arg, const char *id)
+{
+	struct view_render_ctx *x = arg;
+	const struct view_node *n, *dir;
+	const struct view_db *d;
+	struct buf b = BUF_INIT;
+	char nid[40];
+	int rc = 0;
+
+	view_norm_id(id, nid);
+	n = view_page(x->v, nid);
+	if (n) {
+		if (!x->self || x->self->parent != n->parent) {
+			dir = view_get(x->v, n->parent);
+			rc = buf_puts(&b, x->self ? "../" : "");
+			if (!rc && dir)
+				rc = view_put_path(&b, dir->name);
+			if (!rc)
+				rc = buf_putc(&b, '/');
+		}
+		if (!rc)
+			rc = view_put_path(&b, n->name);
+	} else if ((d = view_db_by_id(x->v, nid)) != NULL) {
+		rc = buf_puts(&b, x->self ? "../" : "");
+		if (!rc)
+			rc = view_put_path(&b, d->node->name);
+		if (!rc)
+			rc = buf_putc(&b, '/');
+	} else {
+		return NULL;
+	}
+	if (rc) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
+}
+
+struct view_page_data {
+	cJSON *page;
+	cJSON *body;
+	int found;
+	int rc;
+};
+
+static int view_page_row(void *arg, const struct cache_page_row *r)
+{
+	struct view_page_data *d = arg;
+
+	d->found = 1;
+	d->page = cJSON_Parse(r->json);
+	if (!d->page)
+		return d->rc = -EIO;
+	if (r->body_json) {
+		d->body = cJSON_Parse(r->body_json);
+		if (!d->body)
+			return d->rc = -EIO;
+	}
+	return 0;
+}
+
+int view_render_page(const struct view *v, struct cache *c, const struct view_node *n,
+		     struct buf *out)
+{
+	struct view_render_ctx x = { v, n };
+	struct fm_resolve r = { view_cb_page_name, view_cb_user_name, &x };
+	struct mdconv_links l = { view_cb_page_link, view_cb_user_name, &x };
+	struct view_page_data d = { 0 };
+	const struct view_db *db = view_db_of(v, n->parent);
+	const cJSON *props;
+	int rc;
+
+	if (!db)
+		return -ENOENT;
+	rc = cache_get_page(c, n->id, view_page_row, &d);
+	if (rc)
+		goto out;
+	props = cJSON_GetObjectItemCaseSensitive(db->json, "properties");
+	rc = fm_render(props, d.page, &r, out);
+	if (!rc && d.body)
+		rc = mdconv_render(d.body, &l, out);
+	if (rc)
+		log_warn("cannot render page %s: %s", n->id, strerror(-rc));
+out:
+	cJSON_Delete(d.page);
+	cJSON_Delete(d.body);
+	return rc;
+}
+
+int view_read(const struct view *v, struct cache *c, const struct view_node *n, struct buf *out)
+{
+	if (n->kind == VIEW_PAGE)
+		return view_render_page(v, c, n, out);
+	if (n->kind == VIEW_SCHEMA || n->kind == VIEW_META_FILE)
+		return buf_append(out, n->content ? n->content : "", n->content ? strlen(n->content) : 0);
+	return -EISDIR;
+}
+
+/* ---- building -------------------------------------------------------- */
+
+struct view_build {
+	struct view *v;
+	struct cache *c;
+	const struct view *prev;
+	int rc;
+	/* page rows collected before names are assigned */
+	struct names_entry *ent;
+	struct view_node **ent_node;
+	char **ent_db;
+	size_t nent, capent;
+};
+
+static int view_db_cb(void *arg, const struct cache_db_row *r)
+{
+	struct view_build *b = arg;
+	struct view *v = b->v;
+	struct view_db *a = realloc(v->dbs, (v->ndbs + 1) * sizeof(*a));
+	const cJSON *ct;
+
+	if (!a)
+		return -ENOMEM;
+	v->dbs = a;
+	memset(&a[v->ndbs], 0, sizeof(a[0]));
+	a[v->ndbs].json = cJSON_Parse(r->json);
+	if (!a[v->ndbs].json)
+		return -EIO;
+	ct = cJSON_GetObjectItemCaseSensitive(a[v->ndbs].json, "created_time");
+	a[v->ndbs].created_time = strdup(cJSON_IsString(ct) ? ct->valuestring : "");
+	a[v->ndbs].node = view_add(v, ((uint64_t)r->rowid << 4) | 1, VIEW_INO_ROOT, VIEW_DB_DIR, r->title);
+	if (!a[v->ndbs].node || !a[v->ndbs].created_time) {
+		cJSON_Delete(a[v->ndbs].json);
+		free(a[v->ndbs].created_time);
+		return -ENOMEM;
+	}
+	snprintf(a[v->ndbs].node->id, sizeof(a[v->ndbs].node->id), "%s", r->id);
+	a[v->ndbs].node->version = r->version;
+	v->ndbs++;
+	return 0;
+}
+
+static int view_page_cb(void *arg, const struct cache_page_row *r)
+{
+	struct view_build *b = arg;
+	const struct view_db *db = view_db_by_id(b->v, r->database_id);
+	struct view_node *n;
+
+	if (!db)
+		return 0; /* database no longer shared */
+	if (b->nent == b->capent) {
+		size_t cap = b->capent ? b->capent * 2 : 256;
+		struct names_entry *e = realloc(b->ent, cap * sizeof(*e));
+		struct view_node **en = e ? realloc(b->ent_node, cap * sizeof(*en)) : NULL;
+
+		if (e)
+			b->ent = e;
+		if (!en)
+			return -ENOMEM;
+		b->ent_node = en;
+		b->capent = cap;
+	}
+	n = view_add(b->v, ((uint64_t)r->rowid << 4) | 3, db->node->ino, VIEW_PAGE, "");
+	if (!n)
+		return -ENOMEM;
+	snprintf(n->id, sizeof(n->id), "%s", r->id);
+	n->version = r->version;
+	n->body_missing = r->body_edited_time == NULL;
+	n->mtime = view_time(r->last_edited_time);
+	n->ctime = n->mtime;
+	/* names_entry borrows: keep copies alive in the node until assigned */
+	free(n->name);
+	n->name = strdup(r->title);
+	b->ent[b->nent].id = n->id;
+	b->ent[b->nent].title = n->name;
+	b->ent[b->nent].created_time = strdup(r->created_time);
+	b->ent[b->nent].name = NULL;
+	b->ent_node[b->nent] = n;
+	b->nent++;
+	if (!n->name || !b->ent[b->nent - 1].created_time)
+		return -ENOMEM;
+	return 0;
+}
+
+static int view_user_cb(void *arg, const char *id, const char *name)
+{
+	struct view *v = arg;
+	struct view_user *a = realloc(v->users, (v->nusers + 1) * sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	v->users = a;
+	a[v->nusers].id = strdup(id);
+	a[v->nusers].name = strdup(name);
+	v->nusers++;
+	return (a[v->nusers - 1].id && a[v->nusers - 1].name) ? 0 : -ENOMEM;
+}
+
+/* Assigns the names of the databases (root entries). */
+static int view_name_dbs(struct view *v)
+{
+	struct names_entry *e = calloc(v->ndbs + 1, sizeof(*e));
+	size_t i;
+	int rc;
+
+	if (!e)
+		return -ENOMEM;
+	for (i = 0; i < v->ndbs; i++) {
+		e[i].id = v->dbs[i].node->id;
+		e[i].title = v->dbs[i].node->name;
+		e[i].created_time = v->dbs[i].created_time;
+	}
+	rc = names_assign(e, v->ndbs, "");
+	for (i = 0; !rc && i < v->ndbs; i++) {
+		free(v->dbs[i].node->name);
+		v->dbs[i].node->name = e[i].name;
+		e[i].name = NULL;
+	}
+	free(e);
+	return rc;
+}
+
+static int view_entry_db_cmp(const void *a, const void *b, void *arg)
+{
+	struct view_build *bd = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	uint64_t px = bd->ent_node[x]->parent, py = bd->ent_node[y]->parent;
+
+	return px < py ? -1 : px > py ? 1 : (x < y ? -1 : x > y);
+}
+
+/* Assigns page names database by database. */
+static int view_name_pages(struct view_build *b)
+{
+	size_t *idx = calloc(b->nent + 1, sizeof(size_t)), i, j, k;
+	struct names_entry *grp = calloc(b->nent + 1, sizeof(*grp));
+	int rc = 0;
+
+	if (!idx || !grp) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < b->nent; i++)
+		idx[i] = i;
+	qsort_r(idx, b->nent, sizeof(size_t), view_entry_db_cmp, b);
+	for (i = 0; i < b->nent && !rc; i = j) {
+		for (j = i; j < b->nent && b->ent_node[idx[j]]->parent == b->ent_node[idx[i]]->parent; j++)
+			grp[j - i] = b->ent[idx[j]];
+		rc = names_assign(grp, j - i, ".md");
+		for (k = i; !rc && k < j; k++) {
+			struct view_node *n = b->ent_node[idx[k]];
+
+			free(n->name);
+			n->name = grp[k - i].name;
+			grp[k - i].name = NULL;
+		}
+	}
+out:
+	free(idx);
+	free(grp);
+	return rc;
+}
+
+static uint64_t view_epoch(const struct view *v)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < v->n; i++) {
+		h = view_hash(h, v->by_ino[i]->id);
+		h = view_hash(h, v->by_ino[i]->name);
+	}
+	for (i = 0; i < v->nusers; i++)
+		h = view_hash(view_hash(h, v->users[i].id), v->users[i].name);
+	return h;
+}
+
+static int view_size_pages(struct view_build *b)
+{
+	struct view *v = b->v;
+	struct buf out = BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < v->npages && !rc; i++) {
+		struct view_node *n = v->pages_by_id[i];
+		const struct view_node *old = b->prev ? view_page(b->prev, n->id) : NULL;
+
+		if (old && b->prev->name_epoch == v->name_epoch && old->version == n->version &&
+		    old->ino == n->ino) {
+			n->size = old->size;
+			continue;
+		}
+		buf_reset(&out);
+		rc = view_render_page(v, b->c, n, &out);
+		if (rc == -ENOENT) {
+			rc = 0; /* removed since the listing; the next build drops it */
+			continue;
+		}
+		if (rc) {
+			/* One unrenderable page must not hide the others: it
+			 * shows empty, and the error is logged. */
+			cache_log(b->c, "error", "page %s cannot be rendered: %s", n->id, strerror(-rc));
+			rc = 0;
+			continue;
+		}
+		n->size = (off_t)out.len;
+	}
+	buf_release(&out);
+	return rc;
+}
+
+static int view_schemas(struct view_build *b)
+{
+	struct view *v = b->v;
+	struct view_render_ctx x = { v, NULL };
+	struct fm_resolve r = { view_cb_page_name, view_cb_user_name, &x };
+	struct buf out = BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < v->ndbs && !rc; i++) {
+		struct view_node *n = view_add(v, (v->dbs[i].node->ino & ~(uint64_t)0xf) | 2,
+					       v->dbs[i].node->ino, VIEW_SCHEMA, ".schema.yaml");
+		if (!n)
+			return -ENOMEM;
+		buf_reset(&out);
+		rc = fm_render_schema(v->dbs[i].json, &r, &out);
+		if (rc)
+			break;
+		n->content = strdup(buf_str(&out));
+		if (!n->content)
+			rc = -ENOMEM;
+		n->size = (off_t)out.len;
+		n->version = v->dbs[i].node->version;
+		n->mtime = n->ctime = view_time(cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(v->dbs[i].json, "last_edited_time")));
+		v->dbs[i].schema = n;
+	}
+	buf_release(&out);
+	return rc;
+}
+
+/* ---- .notionfs/ ------------------------------------------------------ */
+
+static int view_log_line(void *arg, int64_t t, const char *kind, const char *msg)
+{
+	struct buf *b = arg;
+	char stamp[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf_printf(b, "%s %s: %s\n", stamp, kind, msg);
+}
+
+static void view_meta_time(struct cache *c, struct buf *b, const char *label, const char *key)
+{
+	char *v = NULL, stamp[32] = "never";
+	time_t t;
+	struct tm tm;
+
+	if (cache_meta_get(c, key, &v) == 0) {
+		t = (time_t)strtoll(v, NULL, 10);
+		gmtime_r(&t, &tm);
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	free(v);
+	buf_printf(b, "%s: %s\n", label, stamp);
+}
+
+int view_status_text(struct cache *c, struct buf *b)
+{
+	int64_t pages = 0, version = 0;
+	char **ids = NULL;
+	int n = 0, i;
+	char *pending = NULL;
+
+	cache_count_pages(c, NULL, &pages);
+	cache_version(c, &version);
+	cache_pages_needing_body(c, 100000, &ids, &n);
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	buf_printf(b, "pages: %lld\n", (long long)pages);
+	buf_printf(b, "bodies pending: %d\n", n);
+	view_meta_time(c, b, "last full pull", "last_full_pull");
+	view_meta_time(c, b, "last pull", "last_pull");
+	view_meta_time(c, b, "last push", "last_push");
+	if (cache_meta_get(c, "state", &pending) == 0)
+		buf_printf(b, "state: %s\n", pending);
+	free(pending);
+	buf_printf(b, "queued edits: 0\nrejected edits: 0\nconflicts: 0\n");
+	return 0;
+}
+
+static int view_meta_files(struct view_build *b)
+{
+	struct view *v = b->v;
+	struct view_node *dir, *st, *er;
+	struct buf out = BUF_INIT;
+	time_t now = time(NULL);
+
+	dir = view_add(v, VIEW_INO_META, VIEW_INO_ROOT, VIEW_META_DIR, ".notionfs");
+	st = view_add(v, VIEW_INO_STATUS, VIEW_INO_META, VIEW_META_FILE, "status");
+	er = view_add(v, VIEW_INO_ERRORS, VIEW_INO_META, VIEW_META_FILE, "errors");
+	if (!dir || !st || !er ||
+	    !view_add(v, VIEW_INO_CONFLICTS, VIEW_INO_META, VIEW_META_DIR, "conflicts") ||
+	    !view_add(v, VIEW_INO_REJECTED, VIEW_INO_META, VIEW_META_DIR, "rejected"))
+		return -ENOMEM;
+	view_status_text(b->c, &out);
+	st->content = buf_detach(&out, NULL);
+	cache_each_log(b->c, "error", 200, view_log_line, &out);
+	er->content = buf_detach(&out, NULL);
+	if (!st->content || !er->content)
+		return -ENOMEM;
+	st->size = (off_t)strlen(st->content);
+	er->size = (off_t)strlen(er->content);
+	st->mtime = er->mtime = dir->mtime = now;
+	return 0;
+}
+
+/* Fills every directory's kids[], sorted by name. */
+static int view_link(struct view *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++) {
+		struct view_node *n = v->by_ino[i], *p;
+
+		if (n->ino == VIEW_INO_ROOT)
+			continue;
+		p = (struct view_node *)view_get(v, n->parent);
+		if (!p)
+			continue;
+		if ((p->nkids & (p->nkids + 1)) == 0 || p->nkids == 0) {
+			/* grow at powers of two */
+			size_t cap = p->nkids ? (p->nkids + 1) * 2 : 4;
+			struct view_node **k = realloc(p->kids, cap * sizeof(*k));
+
+			if (!k)
+				return -ENOMEM;
+			p->kids = k;
+		}
+		p->kids[p->nkids++] = n;
+	}
+	for (i = 0; i < v->n; i++)
+		if (v->by_ino[i]->nkids > 1)
+			qsort(v->by_ino[i]->kids, v->by_ino[i]->nkids, sizeof(struct view_node *),
+			      view_name_cmp);
+	return 0;
+}
+
+int view_build(struct cache *c, const struct view *prev, struct view **out)
+{
+	struct view_build b = { 0 };
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	b.v = calloc(1, sizeof(*b.v));
+	if (!b.v)
+		return -ENOMEM;
+	b.c = c;
+	b.prev = prev;
+	b.v->root = view_add(b.v, VIEW_INO_ROOT, VIEW_INO_ROOT, VIEW_ROOT, "");
+	if (!b.v->root) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	b.v->root->mtime = time(NULL);
+	rc = cache_each_database(c, view_db_cb, &b);
+	if (!rc)
+		rc = view_name_dbs(b.v);
+	if (!rc)
+		rc = cache_each_user(c, view_user_cb, b.v);
+	if (!rc)
+		rc = cache_each_page(c, NULL, 0, view_page_cb, &b);
+	if (!rc)
+		rc = view_name_pages(&b);
+	if (rc)
+		goto out;
+	qsort(b.v->users, b.v->nusers, sizeof(*b.v->users), view_user_cmp);
+	b.v->pages_by_id = calloc(b.nent + 1, sizeof(struct view_node *));
+	if (!b.v->pages_by_id) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < b.nent; i++)
+		b.v->pages_by_id[i] = b.ent_node[i];
+	b.v->npages = b.nent;
+	qsort(b.v->pages_by_id, b.v->npages, sizeof(struct view_node *), view_id_cmp);
+	qsort(b.v->by_ino, b.v->n, sizeof(struct view_node *), view_ino_cmp);
+	rc = view_link(b.v);
+	b.v->name_epoch = view_epoch(b.v);
+	if (!rc)
+		rc = view_size_pages(&b);
+	if (!rc)
+		rc = view_schemas(&b);
+	if (!rc)
+		rc = view_meta_files(&b);
+	if (rc)
+		goto out;
+	/* schemas and meta files were appended: sort and link again */
+	for (i = 0; i < b.v->n; i++) {
+		free(b.v->by_ino[i]->kids);
+		b.v->by_ino[i]->kids = NULL;
+		b.v->by_ino[i]->nkids = 0;
+	}
+	qsort(b.v->by_ino, b.v->n, sizeof(struct view_node *), view_ino_cmp);
+	rc = view_link(b.v);
+	for (i = 0; i < b.v->ndbs; i++)
+		b.v->dbs[i].node->mtime = b.v->dbs[i].schema ? b.v->dbs[i].schema->mtime : 0;
+out:
+	for (i = 0; i < b.nent; i++)
+		free((char *)b.ent[i].created_time);
+	free(b.ent);
+	free(b.ent_node);
+	if (rc) {
+		view_free(b.v);
+		return rc;
+	}
+	*out = b.v;
+	return 0;
+}
+
+void view_free(struct view *v)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < v->n; i++) {
+		free(v->by_ino[i]->name);
+		free(v->by_ino[i]->content);
+		free(v->by_ino[i]->kids);
+		free(v->by_ino[i]);
+	}
+	for (i = 0; i < v->ndbs; i++) {
+		cJSON_Delete(v->dbs[i].json);
+		free(v->dbs[i].created_time);
+	}
+	for (i = 0; i < v->nusers; i++) {
+		free(v->users[i].id);
+		free(v->users[i].name);
+	}
+	free(v->users);
+	free(v->dbs);
+	free(v->by_ino);
+	free(v->pages_by_id);
+	free(v);
+}
+
+/* ---- walking and diffing --------------------------------------------- */
+
+static void view_walk(const struct view *v, const struct view_node *n,
+		      void (*cb)(void *arg, const struct view_node *n), void *arg)
+{
+	size_t i;
+
+	cb(arg, n);
+	for (i = 0; i < n->nkids; i++)
+		view_walk(v, n->kids[i], cb, arg);
+}
+
+void view_each(const struct view *v, void (*cb)(void *arg, const struct view_node *n), void *arg)
+{
+	view_walk(v, v->root, cb, arg);
+}
+
+size_t view_count(const struct view *v)
+{
+	return v->n;
+}
+
+static int view_same_kids(const struct view_node *a, const struct view_node *b)
+{
+	size_t i;
+
+	if (a->nkids != b->nkids)
+		return 0;
+	for (i = 0; i < a->nkids; i++)
+		if (a->kids[i]->ino != b->kids[i]->ino || strcmp(a->kids[i]->name, b->kids[i]->name))
+			return 0;
+	return 1;
+}
+
+void view_diff(const struct view *a, const struct view *b,
+	       void (*cb)(void *arg, const struct view_node *n, int changed), void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++) {
+		const struct view_node *x = a->by_ino[i];
+		const struct view_node *y = view_get(b, x->ino);
+
+		if (!y || strcmp(x->name, y->name) || x->parent != y->parent)
+			cb(arg, x, 2);
+		else if (x->nkids || y->nkids)
+			(void)(view_same_kids(x, y) ? 0 : (cb(arg, x, 1), 0));
+		else if (x->size != y->size || x->mtime != y->mtime || x->version != y->version ||
+			 x->body_missing != y->body_missing ||
+			 (x->content && y->content && strcmp(x->content, y->content)))
+			cb(arg, x, 1);
+	}
+}

@@ -1,0 +1,87 @@
+/* view.h - the workspace as the mount (and export) shows it: an immutable
+ * snapshot of names, inode numbers, sizes and times, built from the cache.
+ *
+ * Owns: the tree of DESIGN.md section 2 (root, one directory per database
+ * with its page files and .schema.yaml, the .notionfs/ directory) and the
+ * rendering of a page file (front-matter + Markdown body) from cached JSON.
+ * Inode numbers derive from the cache's row ids, so they are stable for the
+ * life of a page.  A view never changes after view_build(); a newer one is
+ * built beside it (reusing the sizes of unchanged pages) and swapped in by
+ * the caller.  Nodes are owned by their view and valid until view_free().
+ * Rendering reads the cache through the struct cache passed in; the view
+ * itself holds no SQLite state.
+ */
+#ifndef NFS_VIEW_H
+#define NFS_VIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "common/buf.h"
+
+struct cache;
+struct view;
+
+enum view_kind {
+	VIEW_ROOT, VIEW_DB_DIR, VIEW_PAGE, VIEW_SCHEMA, VIEW_META_DIR, VIEW_META_FILE
+};
+
+/* Fixed inode numbers; databases and pages use (rowid << 4) | kind. */
+#define VIEW_INO_ROOT 1
+#define VIEW_INO_META 2
+#define VIEW_INO_STATUS 3
+#define VIEW_INO_ERRORS 4
+#define VIEW_INO_CONFLICTS 5
+#define VIEW_INO_REJECTED 6
+
+struct view_node {
+	uint64_t ino;
+	uint64_t parent;
+	enum view_kind kind;
+	char *name;
+	char id[40];            /* page or database id; "" otherwise */
+	off_t size;
+	time_t mtime;
+	time_t ctime;
+	int64_t version;        /* cache change counter of what it shows */
+	int body_missing;       /* page whose blocks were never fetched */
+	char *content;          /* schema and .notionfs files: the bytes */
+	struct view_node **kids; /* directories: children sorted by name */
+	size_t nkids;
+};
+
+/* Builds a snapshot of the cache.  prev (may be NULL) lends the sizes of
+ * pages whose version did not change.  Returns 0 or -errno; *out is freed
+ * with view_free(). */
+int view_build(struct cache *c, const struct view *prev, struct view **out);
+void view_free(struct view *v);
+
+const struct view_node *view_get(const struct view *v, uint64_t ino);
+const struct view_node *view_lookup(const struct view *v, uint64_t parent, const char *name);
+/* The node of a page id, or NULL. */
+const struct view_node *view_page(const struct view *v, const char *page_id);
+
+/* Appends the bytes of a page file, as rendered from the cache now.
+ * Returns 0, -ENOENT (page gone), or -errno. */
+int view_render_page(const struct view *v, struct cache *c, const struct view_node *n,
+		     struct buf *out);
+/* Appends the bytes of any regular file node (page, schema, .notionfs). */
+int view_read(const struct view *v, struct cache *c, const struct view_node *n, struct buf *out);
+
+/* Calls cb for every node of `a` that `b` shows differently or not at all
+ * (changed: 1 = content/attributes, 2 = gone or renamed), so the kernel's
+ * caches can be invalidated; directories whose entries changed are
+ * reported with changed = 1. */
+void view_diff(const struct view *a, const struct view *b,
+	       void (*cb)(void *arg, const struct view_node *n, int changed), void *arg);
+
+/* Appends the text of .notionfs/status (also `notionfs status`). */
+int view_status_text(struct cache *c, struct buf *out);
+
+/* Walks every node (parents before children). */
+void view_each(const struct view *v, void (*cb)(void *arg, const struct view_node *n), void *arg);
+size_t view_count(const struct view *v);
+
+#endif

@@ -1,0 +1,243 @@
+/* engine.c - the sync thread of a mount; see engine.h.
+ *
+ * Invariants:
+ *  1. The thread and engine_fetch_body() each use their own API client and
+ *     their own cache connection; both clients share one rate limiter, so
+ *     together they stay within the configured rate.
+ *  2. on_change() is called after every poll (the status shows the poll
+ *     time) and after every batch of bodies that changed the cache.
+ *  3. engine_stop() cancels both clients before joining, so a stop never
+ *     waits for a Retry-After or a slow answer.
+ */
+#include "sync/engine.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cache/cache.h"
+#include "common/log.h"
+#include "sync/pull.h"
+
+#define ENGINE_BODY_BATCH 10
+
+struct engine {
+	struct engine_config cfg;
+	struct notion_limiter *limiter;
+	struct notion *api;        /* the thread's */
+	struct notion *lazy_api;   /* engine_fetch_body()'s */
+	struct cache *cache;       /* the thread's */
+	struct cache *lazy_cache;
+	pthread_mutex_t lazy_lock;
+	pthread_t thread;
+	int started;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	volatile int stop;
+	int poked;
+};
+
+static void engine_report(struct engine *e, const char *what, int rc)
+{
+	struct notion_error err;
+
+	notion_last_error(e->api, &err);
+	log_warn("%s failed: %s (%s)", what, strerror(-rc), err.message);
+	cache_log(e->cache, "error", "%s failed: %s%s%s", what, strerror(-rc),
+		  err.message[0] ? ": " : "", err.message);
+	cache_meta_set(e->cache, "state", rc == -EACCES ? "token rejected" : "offline, retrying");
+}
+
+static void engine_changed(struct engine *e)
+{
+	if (e->cfg.on_change)
+		e->cfg.on_change(e->cfg.arg);
+}
+
+/* Sleeps until the deadline (CLOCK_REALTIME), a poke or a stop.
+ * Returns 1 when woken early. */
+static int engine_sleep(struct engine *e, const struct timespec *until)
+{
+	int woke = 0;
+
+	pthread_mutex_lock(&e->lock);
+	while (!e->stop && !e->poked) {
+		if (pthread_cond_timedwait(&e->wake, &e->lock, until) == ETIMEDOUT)
+			break;
+	}
+	woke = e->poked || e->stop;
+	e->poked = 0;
+	pthread_mutex_unlock(&e->lock);
+	return woke;
+}
+
+static void engine_deadline(double seconds, struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += (time_t)seconds;
+	ts->tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static int engine_before(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return now.tv_sec < t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec < t->tv_nsec);
+}
+
+static void *engine_main(void *arg)
+{
+	struct engine *e = arg;
+	struct pull_ctx p = { .api = e->api, .cache = e->cache, .stop = &e->stop };
+	struct timespec next;
+	long polls = 0;
+	char *full = NULL;
+	int rc, fetched, bodies_left = 1;
+
+	while (!e->stop) {
+		engine_deadline(e->cfg.poll_s, &next);
+		if (cache_meta_get(e->cache, "last_full_pull", &full) == -ENOENT) {
+			rc = pull_full(&p);
+			if (rc && rc != -ECANCELED)
+				engine_report(e, "full pull", rc);
+		} else if (polls % e->cfg.listing_every == 0 && polls > 0) {
+			rc = pull_listing(&p);
+			if (rc && rc != -ECANCELED)
+				engine_report(e, "listing", rc);
+		} else {
+			rc = pull_delta(&p);
+			if (rc && rc != -ECANCELED)
+				engine_report(e, "delta pull", rc);
+		}
+		free(full);
+		full = NULL;
+		if (!rc)
+			cache_meta_set(e->cache, "state", "online");
+		polls++;
+		bodies_left = 1;
+		engine_changed(e);
+		/* Between polls: bodies, a batch at a time. */
+		while (!e->stop && bodies_left && engine_before(&next)) {
+			rc = pull_bodies(&p, ENGINE_BODY_BATCH, &fetched);
+			if (rc) {
+				if (rc != -ECANCELED)
+					engine_report(e, "body fetch", rc);
+				break;
+			}
+			if (fetched == 0)
+				bodies_left = 0;
+			else
+				engine_changed(e);
+		}
+		if (!e->stop)
+			engine_sleep(e, &next);
+	}
+	return NULL;
+}
+
+static int engine_client(struct engine *e, struct notion **out)
+{
+	struct notion_config nc;
+
+	memset(&nc, 0, sizeof(nc));
+	nc.api_url = e->cfg.api_url;
+	nc.token = e->cfg.token;
+	nc.limiter = e->limiter;
+	return notion_new(&nc, out);
+}
+
+int engine_start(const struct engine_config *cfg, struct engine **out)
+{
+	struct engine *e;
+	int rc;
+
+	*out = NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->cfg = *cfg;
+	if (e->cfg.listing_every < 1)
+		e->cfg.listing_every = 1;
+	if (e->cfg.poll_s <= 0)
+		e->cfg.poll_s = 30;
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_mutex_init(&e->lazy_lock, NULL);
+	pthread_cond_init(&e->wake, NULL);
+	rc = notion_limiter_new(cfg->rate, cfg->burst, &e->limiter);
+	if (!rc)
+		rc = engine_client(e, &e->api);
+	if (!rc)
+		rc = engine_client(e, &e->lazy_api);
+	if (!rc)
+		rc = cache_open(cfg->cache_dir, &e->cache);
+	if (!rc)
+		rc = cache_open(cfg->cache_dir, &e->lazy_cache);
+	if (!rc) {
+		rc = -pthread_create(&e->thread, NULL, engine_main, e);
+		e->started = rc == 0;
+	}
+	if (rc) {
+		engine_stop(e);
+		return rc;
+	}
+	*out = e;
+	return 0;
+}
+
+void engine_stop(struct engine *e)
+{
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->stop = 1;
+	pthread_cond_broadcast(&e->wake);
+	pthread_mutex_unlock(&e->lock);
+	if (e->api)
+		notion_cancel(e->api);
+	if (e->lazy_api)
+		notion_cancel(e->lazy_api);
+	if (e->started)
+		pthread_join(e->thread, NULL);
+	notion_free(e->api);
+	notion_free(e->lazy_api);
+	notion_limiter_free(e->limiter);
+	cache_close(e->cache);
+	cache_close(e->lazy_cache);
+	pthread_cond_destroy(&e->wake);
+	pthread_mutex_destroy(&e->lock);
+	pthread_mutex_destroy(&e->lazy_lock);
+	free(e);
+}
+
+int engine_fetch_body(struct engine *e, const char *page_id)
+{
+	struct pull_ctx p = { .api = e->lazy_api, .cache = e->lazy_cache, .stop = &e->stop };
+	int rc;
+
+	pthread_mutex_lock(&e->lazy_lock);
+	rc = pull_body(&p, page_id);
+	pthread_mutex_unlock(&e->lazy_lock);
+	if (rc)
+		log_warn("cannot fetch the body of page %s: %s", page_id, strerror(-rc));
+	return rc;
+}
+
+void engine_poke(struct engine *e)
+{
+	pthread_mutex_lock(&e->lock);
+	e->poked = 1;
+	pthread_cond_broadcast(&e->wake);
+	pthread_mutex_unlock(&e->lock);
+}
+
+long engine_requests(struct engine *e)
+{
+	return (long)(notion_requests_sent(e->api) + notion_requests_sent(e->lazy_api));
+}

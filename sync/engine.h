@@ -1,0 +1,43 @@
+/* engine.h - the sync thread: keeps the cache fresh while a mount runs.
+ *
+ * Owns one background thread and the API clients it uses.  The loop: a
+ * full pull when the cache never had one, else a delta pull every poll
+ * interval; every `listing_every` polls an id listing finds pages that
+ * disappeared; between polls, bodies are prefetched in small batches.
+ * After anything that changed the cache, on_change() is called from the
+ * sync thread (the mount rebuilds its view and invalidates the kernel's
+ * caches there).  engine_fetch_body() serves the mount's first read of a
+ * page whose body was never fetched, on its own API client, sharing the
+ * rate limiter with the thread.  Knows nothing about FUSE.
+ */
+#ifndef NFS_ENGINE_H
+#define NFS_ENGINE_H
+
+#include "sync/notion.h"
+
+struct engine;
+
+struct engine_config {
+	const char *api_url;
+	const char *token;        /* borrowed; copied by the API clients */
+	const char *cache_dir;
+	double poll_s;            /* delta pull interval */
+	int listing_every;        /* id listing every N polls (>= 1) */
+	double rate, burst;       /* requests/s and bucket size */
+	void (*on_change)(void *arg);
+	void *arg;
+};
+
+/* Starts the thread.  Returns 0 or -errno; *out is freed by engine_stop(). */
+int engine_start(const struct engine_config *cfg, struct engine **out);
+/* Stops the thread (an API call under way is abandoned at its next retry
+ * point) and frees everything. */
+void engine_stop(struct engine *e);
+/* Fetches one page's body now; returns 0 or -errno. Thread-safe. */
+int engine_fetch_body(struct engine *e, const char *page_id);
+/* Wakes the thread for an immediate poll. */
+void engine_poke(struct engine *e);
+/* Requests sent by both clients so far. */
+long engine_requests(struct engine *e);
+
+#endif

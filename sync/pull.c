@@ -1,0 +1,721 @@
+/* pull.c - full, delta and listing pulls and body fetching; see pull.h. */
+#include "sync/pull.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "cache/cache.h"
+#include "common/buf.h"
+#include "common/log.h"
+#include "sync/model.h"
+#include "sync/notion.h"
+
+#define PULL_TX_PAGES 200
+
+/* ---- normalisation ----------------------------------------------------- */
+
+/* Notion-hosted files come as {"type":"file","file":{"url": signed,
+ * "expiry_time": ...}}: the signature and expiry change on every fetch.
+ * Keep the URL up to '?' (the stable object path) and drop the expiry. */
+static void pull_normalize(cJSON *o)
+{
+	cJSON *it, *file, *url;
+
+	if (!o)
+		return;
+	if (cJSON_IsObject(o)) {
+		const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
+
+		file = cJSON_GetObjectItemCaseSensitive(o, "file");
+		if (cJSON_IsString(type) && !strcmp(type->valuestring, "file") && cJSON_IsObject(file)) {
+			cJSON_DeleteItemFromObjectCaseSensitive(file, "expiry_time");
+			url = cJSON_GetObjectItemCaseSensitive(file, "url");
+			if (cJSON_IsString(url) && strchr(url->valuestring, '?'))
+				*strchr(url->valuestring, '?') = '\0';
+		}
+	}
+	cJSON_ArrayForEach(it, o)
+		pull_normalize(it);
+}
+
+/* Replaces a relation or people value whose list was cut at 25 with the
+ * complete list from the property-item endpoint. */
+static int pull_complete_property(struct pull_ctx *p, const char *page_id, cJSON *prop)
+{
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(prop, "type");
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(prop, "id");
+	cJSON *items = NULL, *list, *it;
+	const char *t;
+	int rc;
+
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(prop, "has_more")))
+		return 0;
+	if (!cJSON_IsString(type) || !cJSON_IsString(pid))
+		return 0;
+	t = type->valuestring;
+	if (strcmp(t, "relation") && strcmp(t, "people"))
+		return 0;
+	rc = notion_get_property_items(p->api, page_id, pid->valuestring, &items);
+	if (rc)
+		return rc;
+	list = cJSON_CreateArray();
+	if (!list) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	cJSON_ArrayForEach(it, items) {
+		cJSON *v = cJSON_GetObjectItemCaseSensitive(it, t);
+
+		if (v)
+			cJSON_AddItemToArray(list, cJSON_Duplicate(v, 1));
+	}
+	cJSON_ReplaceItemInObjectCaseSensitive(prop, t, list);
+	cJSON_ReplaceItemInObjectCaseSensitive(prop, "has_more", cJSON_CreateFalse());
+	rc = 0;
+out:
+	cJSON_Delete(items);
+	return rc;
+}
+
+static int pull_complete_page(struct pull_ctx *p, const char *page_id, cJSON *page)
+{
+	cJSON *props = cJSON_GetObjectItemCaseSensitive(page, "properties"), *prop;
+	int rc;
+
+	cJSON_ArrayForEach(prop, props) {
+		rc = pull_complete_property(p, page_id, prop);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- pages ------------------------------------------------------------- */
+
+struct pull_db_walk {
+	struct pull_ctx *p;
+	const char *db_id;
+	const char *db_title;
+	char **seen;          /* ids listed, for removal detection */
+	size_t nseen, capseen;
+	char newest[40];      /* newest last_edited_time listed */
+	int in_tx, tx_pages;
+	int rc;
+};
+
+static int pull_seen_add(struct pull_db_walk *w, const char *id)
+{
+	if (w->nseen == w->capseen) {
+		size_t cap = w->capseen ? w->capseen * 2 : 256;
+		char **n = realloc(w->seen, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		w->seen = n;
+		w->capseen = cap;
+	}
+	w->seen[w->nseen] = strdup(id);
+	if (!w->seen[w->nseen])
+		return -ENOMEM;
+	w->nseen++;
+	return 0;
+}
+
+static void pull_seen_free(struct pull_db_walk *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nseen; i++)
+		free(w->seen[i]);
+	free(w->seen);
+	w->seen = NULL;
+	w->nseen = w->capseen = 0;
+}
+
+static int pull_tx_step(struct pull_db_walk *w)
+{
+	int rc;
+
+	if (!w->in_tx) {
+		rc = cache_begin(w->p->cache);
+		if (rc)
+			return rc;
+		w->in_tx = 1;
+		w->tx_pages = 0;
+	}
+	if (++w->tx_pages < PULL_TX_PAGES)
+		return 0;
+	w->in_tx = 0;
+	return cache_commit(w->p->cache);
+}
+
+static int pull_tx_end(struct pull_db_walk *w, int rc)
+{
+	if (!w->in_tx)
+		return rc;
+	w->in_tx = 0;
+	if (rc) {
+		cache_rollback(w->p->cache);
+		return rc;
+	}
+	return cache_commit(w->p->cache);
+}
+
+/* A string member of obj, "" when absent (borrowed). */
+static const char *pull_str(const cJSON *obj, const char *key)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
+
+	return s ? s : "";
+}
+
+/* Stores one page object (borrowed) of a database query. */
+static int pull_store_page(struct pull_ctx *p, const char *db_id, const cJSON *obj,
+			   int *changed, struct model_page *mp)
+{
+	cJSON *page = NULL;
+	char *json = NULL;
+	int rc;
+
+	*changed = 0;
+	rc = model_page_summary(obj, mp);
+	if (rc)
+		return rc;
+	if (mp->archived)
+		return 0; /* queries do not return these; be safe if one does */
+	page = cJSON_Duplicate(obj, 1);
+	if (!page)
+		return -ENOMEM;
+	pull_normalize(page);
+	rc = pull_complete_page(p, mp->id, page);
+	if (rc)
+		goto out;
+	json = cJSON_PrintUnformatted(page);
+	if (!json) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	{
+		struct cache_page_in in = {
+			.id = mp->id, .database_id = db_id[0] ? db_id : mp->parent_db,
+			.title = mp->title ? mp->title : "",
+			.created_time = pull_str(obj, "created_time"),
+			.last_edited_time = pull_str(obj, "last_edited_time"), .json = json,
+		};
+		rc = cache_put_page(p->cache, &in, changed);
+	}
+out:
+	free(json);
+	cJSON_Delete(page);
+	return rc;
+}
+
+static int pull_page_cb(cJSON *obj, void *arg)
+{
+	struct pull_db_walk *w = arg;
+	struct model_page mp;
+	int changed = 0, rc;
+
+	if (w->p->stop && *w->p->stop)
+		return -ECANCELED;
+	memset(&mp, 0, sizeof(mp));
+	rc = pull_tx_step(w);
+	if (!rc)
+		rc = pull_store_page(w->p, w->db_id, obj, &changed, &mp);
+	if (!rc && !mp.archived) {
+		rc = pull_seen_add(w, mp.id);
+		if (strcmp(pull_str(obj, "last_edited_time"), w->newest) > 0)
+			snprintf(w->newest, sizeof(w->newest), "%s", pull_str(obj, "last_edited_time"));
+		w->p->stats.pages_seen++;
+		w->p->stats.pages_changed += changed;
+		if (w->p->progress)
+			w->p->progress(w->p->progress_arg, w->db_title, w->p->stats.pages_seen);
+	}
+	model_page_release(&mp);
+	return rc;
+}
+
+static int pull_str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+struct pull_gone {
+	char **seen;
+	size_t nseen;
+	char **gone;
+	size_t ngone, capgone;
+	int rc;
+};
+
+static int pull_gone_cb(void *arg, const struct cache_page_row *r)
+{
+	struct pull_gone *g = arg;
+	const char *key = r->id;
+
+	if (bsearch(&key, g->seen, g->nseen, sizeof(char *), pull_str_cmp))
+		return 0;
+	if (g->ngone == g->capgone) {
+		size_t cap = g->capgone ? g->capgone * 2 : 16;
+		char **n = realloc(g->gone, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		g->gone = n;
+		g->capgone = cap;
+	}
+	g->gone[g->ngone] = strdup(r->id);
+	if (!g->gone[g->ngone])
+		return -ENOMEM;
+	g->ngone++;
+	return 0;
+}
+
+static void pull_gone_free(struct pull_gone *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->ngone; i++)
+		free(g->gone[i]);
+	free(g->gone);
+}
+
+static int pull_meta_newest(struct pull_ctx *p, const char *db_id, const char *newest)
+{
+	char key[80], *old = NULL;
+	int rc;
+
+	if (!newest[0])
+		return 0;
+	snprintf(key, sizeof(key), "newest:%s", db_id);
+	if (cache_meta_get(p->cache, key, &old) == 0 && strcmp(old, newest) >= 0) {
+		free(old);
+		return 0;
+	}
+	free(old);
+	rc = cache_meta_set(p->cache, key, newest);
+	return rc;
+}
+
+/* Lists every page of a database; stores them; removes cached pages the
+ * listing lacks (after a confirming second listing when it lacks more than
+ * half of them). */
+static int pull_list_database(struct pull_ctx *p, const char *db_id, const char *title,
+			      int confirmed)
+{
+	struct pull_db_walk w = { .p = p, .db_id = db_id, .db_title = title };
+	struct pull_gone g = { 0 };
+	int64_t cached = 0;
+	size_t i;
+	int rc;
+
+	rc = notion_query_database(p->api, db_id, NULL, pull_page_cb, &w);
+	rc = pull_tx_end(&w, rc);
+	if (rc)
+		goto out;
+	rc = pull_meta_newest(p, db_id, w.newest);
+	if (rc)
+		goto out;
+	qsort(w.seen, w.nseen, sizeof(char *), pull_str_cmp);
+	g.seen = w.seen;
+	g.nseen = w.nseen;
+	rc = cache_each_page(p->cache, db_id, 0, pull_gone_cb, &g);
+	if (rc || g.ngone == 0)
+		goto out;
+	rc = cache_count_pages(p->cache, db_id, &cached);
+	if (rc)
+		goto out;
+	if (!confirmed && cached > 4 && (int64_t)g.ngone * 2 > cached) {
+		log_warn("database \"%s\": listing lacks %zu of %lld cached pages; listing again to confirm",
+			 title, g.ngone, (long long)cached);
+		cache_log(p->cache, "pull", "database \"%s\": listing lacks %zu of %lld pages, confirming",
+			  title, g.ngone, (long long)cached);
+		pull_seen_free(&w);
+		pull_gone_free(&g);
+		return pull_list_database(p, db_id, title, 1);
+	}
+	rc = cache_begin(p->cache);
+	for (i = 0; !rc && i < g.ngone; i++) {
+		rc = cache_delete_page(p->cache, g.gone[i]);
+		if (rc == -ENOENT)
+			rc = 0;
+	}
+	rc = rc ? (cache_rollback(p->cache), rc) : cache_commit(p->cache);
+	if (!rc) {
+		p->stats.pages_removed += (int64_t)g.ngone;
+		cache_log(p->cache, "pull", "database \"%s\": %zu pages archived or deleted remotely",
+			  title, g.ngone);
+	}
+out:
+	pull_seen_free(&w);
+	pull_gone_free(&g);
+	return rc;
+}
+
+/* ---- databases and users ----------------------------------------------- */
+
+struct pull_dbs {
+	struct pull_ctx *p;
+	char **ids, **titles;
+	size_t n, cap;
+};
+
+static int pull_db_cb(cJSON *obj, void *arg)
+{
+	struct pull_dbs *d = arg;
+	struct model_database md;
+	cJSON *copy = NULL;
+	char *json = NULL;
+	int rc, changed;
+
+	memset(&md, 0, sizeof(md));
+	rc = model_database_summary(obj, &md);
+	if (rc)
+		return rc;
+	if (md.archived)
+		goto out;
+	copy = cJSON_Duplicate(obj, 1);
+	if (!copy) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	pull_normalize(copy);
+	json = cJSON_PrintUnformatted(copy);
+	if (!json) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = cache_put_database(d->p->cache, md.id, md.title ? md.title : "", json, &changed);
+	if (rc)
+		goto out;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 8;
+		char **a = realloc(d->ids, cap * sizeof(char *));
+		char **b = a ? realloc(d->titles, cap * sizeof(char *)) : NULL;
+
+		if (a)
+			d->ids = a;
+		if (!b) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		d->titles = b;
+		d->cap = cap;
+	}
+	d->ids[d->n] = strdup(md.id);
+	d->titles[d->n] = strdup(md.title ? md.title : "");
+	d->n++;
+	if (!d->ids[d->n - 1] || !d->titles[d->n - 1])
+		rc = -ENOMEM;
+out:
+	free(json);
+	cJSON_Delete(copy);
+	model_database_release(&md);
+	return rc;
+}
+
+static void pull_dbs_free(struct pull_dbs *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		free(d->ids[i]);
+		free(d->titles[i]);
+	}
+	free(d->ids);
+	free(d->titles);
+}
+
+static int pull_user_cb(cJSON *obj, void *arg)
+{
+	struct pull_ctx *p = arg;
+	struct model_user mu;
+	char *json;
+	int rc;
+
+	memset(&mu, 0, sizeof(mu));
+	rc = model_user_summary(obj, &mu);
+	if (rc)
+		return rc;
+	json = cJSON_PrintUnformatted(obj);
+	rc = json ? cache_put_user(p->cache, mu.id, mu.name ? mu.name : "", json) : -ENOMEM;
+	free(json);
+	model_user_release(&mu);
+	return rc;
+}
+
+struct pull_dbgone {
+	struct pull_dbs *live;
+	char **gone;
+	size_t n, cap;
+};
+
+static int pull_dbgone_cb(void *arg, const struct cache_db_row *r)
+{
+	struct pull_dbgone *g = arg;
+	size_t i;
+
+	for (i = 0; i < g->live->n; i++)
+		if (!strcmp(g->live->ids[i], r->id))
+			return 0;
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 4;
+		char **a = realloc(g->gone, cap * sizeof(char *));
+
+		if (!a)
+			return -ENOMEM;
+		g->gone = a;
+		g->cap = cap;
+	}
+	g->gone[g->n] = strdup(r->id);
+	return g->gone[g->n++] ? 0 : -ENOMEM;
+}
+
+/* Removes databases the search no longer returns (no longer shared). */
+static int pull_drop_databases(struct pull_ctx *p, struct pull_dbs *d)
+{
+	struct pull_dbgone g = { .live = d };
+	size_t i;
+	int rc;
+
+	rc = cache_each_database(p->cache, pull_dbgone_cb, &g);
+	for (i = 0; !rc && i < g.n; i++) {
+		rc = cache_delete_database(p->cache, g.gone[i]);
+		if (rc == -ENOENT)
+			rc = 0;
+		if (!rc)
+			cache_log(p->cache, "pull", "database %s is no longer shared; removed", g.gone[i]);
+	}
+	for (i = 0; i < g.n; i++)
+		free(g.gone[i]);
+	free(g.gone);
+	return rc;
+}
+
+static int pull_each_db(struct pull_ctx *p, int full)
+{
+	struct pull_dbs d = { .p = p };
+	size_t i;
+	int rc;
+
+	rc = notion_search_databases(p->api, pull_db_cb, &d);
+	if (rc)
+		goto out;
+	/* An empty search when databases are cached is confirmed once, like
+	 * a page listing that suddenly lacks most pages. */
+	if (d.n == 0) {
+		rc = notion_search_databases(p->api, pull_db_cb, &d);
+		if (rc)
+			goto out;
+	}
+	rc = pull_drop_databases(p, &d);
+	if (rc)
+		goto out;
+	p->stats.databases = (int)d.n;
+	if (full) {
+		rc = notion_list_users(p->api, pull_user_cb, p);
+		if (rc)
+			goto out;
+	}
+	for (i = 0; i < d.n && !rc; i++)
+		rc = pull_list_database(p, d.ids[i], d.titles[i], 0);
+out:
+	pull_dbs_free(&d);
+	return rc;
+}
+
+int pull_full(struct pull_ctx *p)
+{
+	char now[32];
+	int rc;
+
+	rc = pull_each_db(p, 1);
+	if (rc)
+		return rc;
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	cache_meta_set(p->cache, "last_full_pull", now);
+	cache_meta_set(p->cache, "last_pull", now);
+	cache_log(p->cache, "pull", "full pull: %d databases, %lld pages (%lld changed, %lld removed)",
+		  p->stats.databases, (long long)p->stats.pages_seen,
+		  (long long)p->stats.pages_changed, (long long)p->stats.pages_removed);
+	return 0;
+}
+
+int pull_listing(struct pull_ctx *p)
+{
+	char now[32];
+	int rc = pull_each_db(p, 0);
+
+	if (rc)
+		return rc;
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	cache_meta_set(p->cache, "last_pull", now);
+	return 0;
+}
+
+/* ---- delta ------------------------------------------------------------- */
+
+static int pull_since(const char *newest, char *out, size_t n)
+{
+	time_t t;
+
+	if (model_parse_time(newest, &t, NULL))
+		return -EINVAL;
+	return model_format_time(t - PULL_OVERLAP_S, 0, out, n);
+}
+
+static int pull_delta_db(void *arg, const struct cache_db_row *r)
+{
+	struct pull_ctx *p = arg;
+	struct pull_db_walk w = { .p = p, .db_id = r->id, .db_title = r->title };
+	char key[80], since[40], *newest = NULL;
+	int rc;
+
+	snprintf(key, sizeof(key), "newest:%s", r->id);
+	if (cache_meta_get(p->cache, key, &newest) == 0 && pull_since(newest, since, sizeof(since)) == 0)
+		rc = notion_query_database(p->api, r->id, since, pull_page_cb, &w);
+	else
+		rc = notion_query_database(p->api, r->id, NULL, pull_page_cb, &w);
+	free(newest);
+	rc = pull_tx_end(&w, rc);
+	if (!rc)
+		rc = pull_meta_newest(p, r->id, w.newest);
+	pull_seen_free(&w);
+	return rc;
+}
+
+struct pull_dbid_list {
+	char **ids, **titles;
+	size_t n, cap;
+};
+
+static int pull_collect_db(void *arg, const struct cache_db_row *r)
+{
+	struct pull_dbid_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		char **a = realloc(l->ids, cap * sizeof(char *));
+		char **b = a ? realloc(l->titles, cap * sizeof(char *)) : NULL;
+
+		if (a)
+			l->ids = a;
+		if (!b)
+			return -ENOMEM;
+		l->titles = b;
+		l->cap = cap;
+	}
+	l->ids[l->n] = strdup(r->id);
+	l->titles[l->n] = strdup(r->title);
+	l->n++;
+	return (l->ids[l->n - 1] && l->titles[l->n - 1]) ? 0 : -ENOMEM;
+}
+
+int pull_delta(struct pull_ctx *p)
+{
+	struct pull_dbid_list l = { 0 };
+	char now[32];
+	size_t i;
+	int rc;
+
+	/* Collect first: the walk must not hold the cache while the network
+	 * runs (the cache lock would stall the mount's reads). */
+	rc = cache_each_database(p->cache, pull_collect_db, &l);
+	for (i = 0; !rc && i < l.n; i++) {
+		struct cache_db_row r = { .id = l.ids[i], .title = l.titles[i] };
+
+		if (p->stop && *p->stop)
+			rc = -ECANCELED;
+		else
+			rc = pull_delta_db(p, &r);
+	}
+	for (i = 0; i < l.n; i++) {
+		free(l.ids[i]);
+		free(l.titles[i]);
+	}
+	free(l.ids);
+	free(l.titles);
+	if (rc)
+		return rc;
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	return cache_meta_set(p->cache, "last_pull", now);
+}
+
+/* ---- bodies ------------------------------------------------------------ */
+
+struct pull_edit {
+	char *edited;
+};
+
+static int pull_edit_cb(void *arg, const struct cache_page_row *r)
+{
+	struct pull_edit *e = arg;
+
+	e->edited = strdup(r->last_edited_time);
+	return e->edited ? 0 : -ENOMEM;
+}
+
+int pull_body(struct pull_ctx *p, const char *page_id)
+{
+	struct pull_edit e = { NULL };
+	cJSON *tree = NULL;
+	char *json = NULL;
+	int rc, changed = 0;
+
+	/* The edit time is read before the fetch: if the page changes while
+	 * its blocks are fetched, the body stays older than the page and is
+	 * fetched again. */
+	rc = cache_get_page(p->cache, page_id, pull_edit_cb, &e);
+	if (rc)
+		return rc;
+	rc = notion_get_block_children_tree(p->api, page_id, &tree);
+	if (rc == -ENOENT) {
+		/* Gone remotely: the next listing removes it. */
+		goto out;
+	}
+	if (rc)
+		goto out;
+	pull_normalize(tree);
+	json = cJSON_PrintUnformatted(tree);
+	if (!json) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = cache_put_body(p->cache, page_id, e.edited, json, &changed);
+	if (!rc)
+		p->stats.bodies++;
+out:
+	free(json);
+	cJSON_Delete(tree);
+	free(e.edited);
+	return rc;
+}
+
+int pull_bodies(struct pull_ctx *p, int max, int *fetched)
+{
+	char **ids = NULL;
+	int n = 0, i, rc;
+
+	*fetched = 0;
+	rc = cache_pages_needing_body(p->cache, max, &ids, &n);
+	for (i = 0; !rc && i < n; i++) {
+		if (p->stop && *p->stop) {
+			rc = -ECANCELED;
+			break;
+		}
+		rc = pull_body(p, ids[i]);
+		if (!rc)
+			(*fetched)++;
+		else if (rc == -ENOENT)
+			rc = 0; /* gone remotely: the next listing removes it */
+	}
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	return rc;
+}

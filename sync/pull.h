@@ -1,0 +1,60 @@
+/* pull.h - bringing the workspace from Notion into the cache.
+ *
+ * Owns the pull algorithms of DESIGN.md section 4, on top of notion.h (the
+ * API client) and cache.h (the store):
+ *   full     search -> schemas -> paginated queries -> users; pages the
+ *            listing lacks are removed (a listing that suddenly lacks more
+ *            than half of the cached pages is confirmed by a second one).
+ *   delta    per database one query filtered on last_edited_time on or after
+ *            (newest edit seen - PULL_OVERLAP_S): the API's times are cut to
+ *            the minute and its index lags, so the overlap re-reads the last
+ *            minutes; unchanged pages are recognised and not rewritten.
+ *   listing  a full id listing of every database to find pages that were
+ *            archived, trashed or deleted (queries never return those).
+ *   bodies   block trees, fetched for pages whose body is missing or older
+ *            than the page; lazily for one page on first read.
+ * Relation and people values past 25 references are completed from the
+ * property-item endpoint before a page is stored, and the signed, expiring
+ * URLs of Notion-hosted files are reduced to their stable part, so a page
+ * that did not change is byte-identical in the cache.
+ * Errors: 0 or a negative errno; -EACCES for a rejected token, -EIO for an
+ * API failure that retries did not cure, -ECANCELED when *stop was set.
+ */
+#ifndef NFS_PULL_H
+#define NFS_PULL_H
+
+#include <stdint.h>
+
+struct notion;
+struct cache;
+
+#define PULL_OVERLAP_S 120
+
+struct pull_stats {
+	int databases;
+	int64_t pages_seen;
+	int64_t pages_changed;
+	int64_t pages_removed;
+	int64_t bodies;
+};
+
+struct pull_ctx {
+	struct notion *api;
+	struct cache *cache;
+	volatile int *stop;       /* optional: set non-zero to cancel */
+	/* optional: called after each page is stored during a full pull */
+	void (*progress)(void *arg, const char *db_title, int64_t pages);
+	void *progress_arg;
+	struct pull_stats stats;  /* accumulated by every call */
+};
+
+int pull_full(struct pull_ctx *p);
+int pull_delta(struct pull_ctx *p);
+int pull_listing(struct pull_ctx *p);
+/* Fetches up to max bodies that are missing or stale; *fetched gets the
+ * count (0 when nothing is left to fetch). */
+int pull_bodies(struct pull_ctx *p, int max, int *fetched);
+/* Fetches one page's body now (first read of a page never fetched). */
+int pull_body(struct pull_ctx *p, const char *page_id);
+
+#endif
