@@ -1,0 +1,195 @@
+"""Fixtures of the integration tests: a real emulator, a real FUSE mount.
+
+Every process a test starts is stopped by its pid in the fixture's teardown,
+even when the test fails; every mount is unmounted.  A daemon whose stderr
+reports an error the test did not expect fails the test (as sshfs's suite).
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("NOTIONFS_BUILD", os.path.join(ROOT, "build"))
+BIN = os.environ.get("NOTIONFS_BIN", os.path.join(BUILD, "fs", "notionfs"))
+EMULATOR = os.path.join(ROOT, "contrib", "notion_emulator.py")
+TOKEN = "secret_test_token"
+
+
+def wait_for(pred, timeout=30.0, interval=0.05, what="condition", proc=None):
+    """Polls pred() until true; fails early if proc died.  Not a timing
+    assertion: the timeout only bounds a hang."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError("%s: process %d exited with %s while waiting for %s"
+                                 % (proc.args[0], proc.pid, proc.returncode, what))
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(interval)
+
+
+def stop_process(proc, sig=signal.SIGTERM, timeout=10):
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.kill(proc.pid, sig)
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=timeout)
+    except ProcessLookupError:
+        pass
+
+
+class Emulator:
+    def __init__(self, tmp, workspace="sample", rate=0, burst=10, extra=()):
+        self.tmp = tmp
+        port_file = os.path.join(tmp, "emulator.port")
+        self.log = open(os.path.join(tmp, "emulator.log"), "w")
+        env = dict(os.environ, NOTION_EMULATOR_TOKEN=TOKEN)
+        args = [sys.executable, EMULATOR, "--port", "0", "--port-file", port_file,
+                "--rate", str(rate), "--burst", str(burst), "--quiet"]
+        if workspace:
+            args += ["--workspace", workspace]
+        args += list(extra)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(),
+                 what="emulator port file", proc=self.proc)
+        self.port = int(open(port_file).read().strip())
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def admin(self, path, body=None, method=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + "/_admin/" + path, data=data,
+                                     method=method or ("POST" if body is not None else "GET"),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            raw = r.read()
+        return json.loads(raw) if raw else None
+
+    def state(self):
+        return self.admin("state")
+
+    def log_requests(self):
+        return self.admin("log")["requests"]
+
+    def clear_log(self):
+        self.admin("log/clear", {})
+
+    def stop(self):
+        stop_process(self.proc)
+        self.log.close()
+
+
+@pytest.fixture
+def tmp(tmp_path):
+    return str(tmp_path)
+
+
+@pytest.fixture
+def emulator(tmp):
+    emus = []
+
+    def start(**kw):
+        e = Emulator(tmp, **kw)
+        emus.append(e)
+        return e
+
+    start.instances = emus
+    yield start
+    for e in emus:
+        e.stop()
+
+
+def nfs_env(emu, cache_dir, **extra):
+    env = dict(os.environ)
+    env.update(NOTION_TOKEN=TOKEN, NOTIONFS_API_URL=emu.url, NOTIONFS_CACHE_DIR=cache_dir)
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run_nfs(args, env, timeout=300, check=True):
+    p = subprocess.run([BIN] + args, env=env, capture_output=True, text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise AssertionError("notionfs %s failed (%d): %s" % (" ".join(args), p.returncode, p.stderr))
+    return p
+
+
+def is_mounted(path):
+    path = os.path.realpath(path)
+    with open("/proc/self/mountinfo") as f:
+        return any(line.split()[4] == path for line in f)
+
+
+class Mount:
+    """A foreground `notionfs mount -f` process on a fresh mountpoint."""
+
+    def __init__(self, tmp, emu, poll=1, extra_env=None, args=()):
+        self.mnt = os.path.join(tmp, "mnt")
+        self.cache = os.path.join(tmp, "cache")
+        os.makedirs(self.mnt, exist_ok=True)
+        self.env = nfs_env(emu, self.cache, **(extra_env or {}))
+        self.stderr_path = os.path.join(tmp, "daemon.stderr")
+        self.stderr = open(self.stderr_path, "w")
+        self.proc = subprocess.Popen([BIN, "mount", "-f", "--poll", str(poll)] + list(args) + [self.mnt],
+                                     env=self.env, stdout=self.stderr, stderr=self.stderr)
+        wait_for(lambda: is_mounted(self.mnt), timeout=120, what="the mount", proc=self.proc)
+
+    def path(self, *parts):
+        return os.path.join(self.mnt, *parts)
+
+    def daemon_errors(self):
+        with open(self.stderr_path) as f:
+            return [l for l in f if " error:" in l]
+
+    def unmount(self):
+        if is_mounted(self.mnt):
+            subprocess.run(["fusermount3", "-u", self.mnt], capture_output=True)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        stop_process(self.proc)
+        if is_mounted(self.mnt):
+            subprocess.run(["fusermount3", "-uz", self.mnt], capture_output=True)
+        self.stderr.close()
+
+
+@pytest.fixture
+def mount(tmp):
+    mounts = []
+
+    def start(emu, **kw):
+        m = Mount(tmp, emu, **kw)
+        mounts.append(m)
+        return m
+
+    yield start
+    for m in mounts:
+        m.unmount()
+
+
+def read_tree(root, skip_meta=True):
+    """{relative path: bytes} of every regular file under root."""
+    out = {}
+    for d, dirs, files in os.walk(root):
+        rel = os.path.relpath(d, root)
+        if skip_meta and rel.split(os.sep)[0] in (".notionfs", ".git"):
+            dirs[:] = []
+            continue
+        for f in files:
+            p = os.path.join(d, f)
+            with open(p, "rb") as fh:
+                out[os.path.normpath(os.path.join(rel, f))] = fh.read()
+    return out

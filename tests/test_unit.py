@@ -1,0 +1,26 @@
+"""Runs every C unit test registered with meson (suite 'unit') as one pytest
+test each, so one summary covers the whole suite."""
+import os
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("NOTIONFS_BUILD", os.path.join(ROOT, "build"))
+
+
+def unit_tests():
+    p = subprocess.run(["meson", "test", "-C", BUILD, "--list", "--suite", "unit"],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        return []
+    return [line.split("/")[-1].strip() for line in p.stdout.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("name", unit_tests())
+def test_c_unit(name):
+    p = subprocess.run(["meson", "test", "-C", BUILD, "--suite", "unit", "--print-errorlogs", name],
+                       capture_output=True, text=True, timeout=600)
+    if "SKIP" in p.stdout and p.returncode == 0 and "Ok:                 0" in p.stdout:
+        pytest.skip("skipped by the test itself (exit 77)")
+    assert p.returncode == 0, p.stdout + p.stderr
