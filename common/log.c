@@ -37,7 +37,7 @@ static void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 	struct tm tm;
 	FILE *out;
 
-	if (lvl > g_level)
+	if (lvl > g_level || lvl < LOG_LVL_ERROR || lvl > LOG_LVL_DEBUG)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);

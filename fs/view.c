@@ -233,6 +233,16 @@ static char *view_cb_user_name(void *arg, const char *id)
 	return hit && hit->name[0] ? strdup(hit->name) : NULL;
 }
 
+static char *view_cb_page_title(void *arg, const char *id)
+{
+	char *name = view_cb_page_name(arg, id), *title = NULL;
+
+	if (name && names_to_title(name, "", &title))
+		title = NULL;
+	free(name);
+	return title;
+}
+
 /* Percent-encodes what would break a Markdown link destination. */
 static int view_put_path(struct buf *b, const char *s)
 {
@@ -316,7 +326,7 @@ int view_render_page(const struct view *v, struct cache *c, const struct view_no
 {
 	struct view_render_ctx x = { v, n };
 	struct fm_resolve r = { view_cb_page_name, view_cb_user_name, &x };
-	struct mdconv_links l = { view_cb_page_link, view_cb_user_name, &x };
+	struct mdconv_links l = { view_cb_page_link, view_cb_user_name, view_cb_page_title, &x };
 	struct view_page_data d = { 0 };
 	const struct view_db *db = view_db_of(v, n->parent);
 	const cJSON *props;

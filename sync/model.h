@@ -1,0 +1,144 @@
+/* model.h - extraction of what the cache needs from Notion API objects.
+ *
+ * Owns: nothing beyond the summaries it fills.  Every summary struct has
+ * fixed-size id/type fields plus a few malloc'd strings; the matching
+ * *_release() frees those strings and zeroes the struct (a zeroed struct is
+ * valid to release).  On failure a summary is left released (no leak, no
+ * partial result).  Input objects are borrowed, never modified.
+ *
+ * Tolerance: unknown fields, property types and block types are ignored or
+ * kept as plain strings, never an error; missing optional fields yield empty
+ * strings / zero.  Only a missing or malformed `id` (or a wrong `object`
+ * value) makes a summary fail.
+ *
+ * Ids: normalised to the 36-character lowercase hyphenated UUID form.
+ * Times: Notion's ISO 8601 ("2024-05-04T14:07:00.000Z", or with an offset),
+ * converted to seconds since the Unix epoch (UTC) plus milliseconds.
+ */
+#ifndef NFS_SYNC_MODEL_H
+#define NFS_SYNC_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/buf.h"
+
+#define MODEL_ID_LEN 36
+#define MODEL_ID_SIZE (MODEL_ID_LEN + 1)
+#define MODEL_TYPE_SIZE 48
+#define MODEL_TIME_SIZE 32	/* "YYYY-MM-DDTHH:MM:SS.mmmZ" + NUL, with room */
+
+enum model_parent_kind {
+	MODEL_PARENT_NONE = 0,	/* absent or of a type not known here */
+	MODEL_PARENT_WORKSPACE,
+	MODEL_PARENT_PAGE,
+	MODEL_PARENT_DATABASE,
+	MODEL_PARENT_BLOCK,
+};
+
+struct model_page {
+	char id[MODEL_ID_SIZE];
+	enum model_parent_kind parent_kind;
+	char parent_id[MODEL_ID_SIZE];	/* "" for workspace / none */
+	char parent_db[MODEL_ID_SIZE];	/* == parent_id for database parents, else "" */
+	char *title;		/* malloc'd, never NULL after success */
+	char *url;		/* malloc'd, never NULL ("" when absent) */
+	time_t created;		/* epoch seconds, 0 when absent */
+	time_t last_edited;
+	int last_edited_ms;	/* millisecond part of last_edited */
+	bool archived;		/* `archived` or `in_trash` */
+};
+
+struct model_database {
+	char id[MODEL_ID_SIZE];
+	enum model_parent_kind parent_kind;
+	char parent_id[MODEL_ID_SIZE];
+	char *title;		/* malloc'd, never NULL after success */
+	char *url;		/* malloc'd, never NULL */
+	int property_count;	/* keys of `properties` */
+	time_t created;
+	time_t last_edited;
+	int last_edited_ms;
+	bool archived;
+};
+
+struct model_user {
+	char id[MODEL_ID_SIZE];
+	char type[MODEL_TYPE_SIZE];	/* "person", "bot" or "" */
+	char *name;		/* malloc'd, never NULL ("" when absent) */
+	char *email;		/* malloc'd, never NULL ("" unless person.email) */
+};
+
+struct model_block {
+	char id[MODEL_ID_SIZE];
+	char type[MODEL_TYPE_SIZE];	/* any type, unknown ones too; "" if absent */
+	bool has_children;
+	bool archived;
+	time_t last_edited;
+};
+
+/* A paginated list envelope {object:"list", results, has_more, next_cursor}. */
+struct model_list {
+	const cJSON *results;	/* borrowed array, never NULL after success */
+	int count;
+	bool has_more;
+	char next_cursor[128];	/* "" when none */
+	char type[MODEL_TYPE_SIZE];	/* "page_or_database", "block", ... or "" */
+};
+
+/* Normalises IN (32 hex digits, or the 8-4-4-4-12 hyphenated form; any
+ * case; surrounding whitespace not allowed) into OUT as lowercase hyphenated
+ * (MODEL_ID_SIZE bytes incl. NUL).  Returns 0, or -EINVAL (OUT = ""). */
+int model_normalize_id(const char *in, char out[MODEL_ID_SIZE]);
+
+/* Parses an ISO 8601 time: YYYY-MM-DD, optionally followed by 'T' (or ' ')
+ * HH:MM[:SS[.fraction]] and Z / +HH:MM / -HH:MM / +HHMM / nothing (= UTC).
+ * Sets *SEC (epoch seconds, UTC) and, when MS is non-NULL, the milliseconds
+ * (fraction truncated).  Returns 0, or -EINVAL on anything malformed or out
+ * of range (outputs untouched). */
+int model_parse_time(const char *s, time_t *sec, int *ms);
+
+/* Formats SEC + MS (0..999) as "YYYY-MM-DDTHH:MM:SS.mmmZ" into OUT of LEN
+ * bytes.  Returns 0, or -ERANGE when LEN is too small or the year is outside
+ * 0..9999 (OUT = ""). */
+int model_format_time(time_t sec, int ms, char *out, size_t len);
+
+/* Appends the concatenated `plain_text` of the rich-text ARRAY to OUT
+ * (falls back to text.content when plain_text is absent).  A NULL or
+ * non-array input appends nothing.  Returns 0 or -ENOMEM. */
+int model_rich_text_plain(const cJSON *array, struct buf *out);
+
+/* Returns the borrowed property object of type "title" in PAGE's
+ * `properties`, or NULL when there is none. */
+const cJSON *model_title_property(const cJSON *page);
+
+/* Fills OUT from a page object.  Returns 0; -EINVAL when PAGE is not an
+ * object with object == "page" (or no object key) and a valid id; -ENOMEM.
+ * The caller releases OUT with model_page_release() after success. */
+int model_page_summary(const cJSON *page, struct model_page *out);
+void model_page_release(struct model_page *p);
+
+/* Same for a database object (object == "database"). */
+int model_database_summary(const cJSON *db, struct model_database *out);
+void model_database_release(struct model_database *d);
+
+/* Same for a user object (object == "user"; partial users carry only id). */
+int model_user_summary(const cJSON *user, struct model_user *out);
+void model_user_release(struct model_user *u);
+
+/* Fills OUT from a block object (object == "block").  Nothing to release.
+ * Returns 0 or -EINVAL. */
+int model_block_summary(const cJSON *block, struct model_block *out);
+
+/* Reads a list envelope.  OUT borrows from LIST.  Returns 0, or -EINVAL
+ * when LIST is not {object:"list", results:[...]} (next_cursor longer than
+ * the field is also -EINVAL).  Nothing to release. */
+int model_list_read(const cJSON *list, struct model_list *out);
+
+/* The `object` string of OBJ ("page", "list", ...) or "" (borrowed). */
+const char *model_object_kind(const cJSON *obj);
+
+#endif

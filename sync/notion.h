@@ -1,0 +1,204 @@
+/* notion.h - Notion API client: pacing, retries, error objects, pagination.
+ *
+ * Owns: one struct notion per client = an http client (one connection,
+ * keep-alive), a retry policy, an RNG state for backoff jitter, the last
+ * error, and either its own limiter or a borrowed shared one.
+ *
+ * Threads: every function may be called from any thread.  A client sends
+ * one request at a time (a mutex serialises use of its connection); for
+ * parallelism create one client per thread and give them the SAME
+ * struct notion_limiter so that together they respect Notion's rate (about
+ * 3 requests/s per integration) and a 429 seen by one blocks all.
+ *
+ * Retries (inside notion_request, up to cfg.max_attempts attempts in all):
+ * 429 and 529 (wait for Retry-After; the shared limiter is blocked for
+ * everyone), 5xx and 409 conflict_error (exponential backoff, full jitter,
+ * plus Retry-After if sent), transport timeouts, refused connections,
+ * resets and dropped connections (backoff).  Not retried: other 4xx, DNS
+ * and TLS failures, unparseable 2xx answers.  Every method is retried
+ * alike (search and query are POSTs); a caller creating objects that must
+ * not be duplicated should use a client with max_attempts = 1.
+ *
+ * Errors: functions return 0 or a negative errno, always with the details
+ * in a struct notion_error (passed in, or kept as the client's last error):
+ *   -EACCES    NOTION_ERR_AUTH        401, 403
+ *   -ENOENT    NOTION_ERR_NOT_FOUND   404
+ *   -EINVAL    NOTION_ERR_VALIDATION  400 and other 4xx; also bad arguments
+ *   -EAGAIN    NOTION_ERR_RATE        429/529 after all attempts, or a
+ *                                     Retry-After longer than max_wait
+ *   -EIO       NOTION_ERR_SERVER      5xx, 409 after all attempts
+ *   -ETIMEDOUT NOTION_ERR_TRANSPORT   timeout
+ *   -ENOTCONN  NOTION_ERR_TRANSPORT   refused/reset/dropped/DNS/TLS/other
+ *   -ECANCELED NOTION_ERR_TRANSPORT   notion_cancel() was called
+ *   -EPROTO    NOTION_ERR_PROTOCOL    answer not JSON / not the expected shape
+ *   -ENOMEM    (kind left NOTION_OK)  allocation failure
+ *
+ * Secrets: the token lives only inside the http client's header list; it is
+ * never logged and is scrubbed from every error message.
+ *
+ * Memory: notion_new()/notion_free(), notion_limiter_new()/_free().  A
+ * limiter passed in the config is borrowed and must outlive the clients
+ * using it.  cJSON results returned through `out` parameters belong to the
+ * caller (cJSON_Delete).  Walk callbacks get a borrowed item (see
+ * notion_item_cb).
+ */
+#ifndef NFS_SYNC_NOTION_H
+#define NFS_SYNC_NOTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#define NOTION_DEFAULT_API_URL "https://api.notion.com"
+#define NOTION_DEFAULT_MAX_WAIT 300.0	/* longest Retry-After honoured, s */
+#define NOTION_PAGE_SIZE 100
+#define NOTION_MAX_BLOCK_DEPTH 64	/* deeper children are not fetched */
+
+enum notion_err_kind {
+	NOTION_OK = 0,
+	NOTION_ERR_AUTH,	/* 401 / 403 */
+	NOTION_ERR_NOT_FOUND,	/* 404 */
+	NOTION_ERR_VALIDATION,	/* 400 and other client errors */
+	NOTION_ERR_RATE,	/* 429 / 529 */
+	NOTION_ERR_SERVER,	/* 5xx, 409 conflict */
+	NOTION_ERR_TRANSPORT,	/* no HTTP answer */
+	NOTION_ERR_PROTOCOL,	/* unparseable or unexpected answer */
+};
+
+struct notion_error {
+	enum notion_err_kind kind;
+	int http_status;	/* 0 when no HTTP answer */
+	char code[64];		/* Notion's code ("object_not_found"), or for
+				 * transport errors "transport_timeout" etc. */
+	char message[512];	/* human readable; never holds the token */
+	unsigned attempts;	/* attempts made by the failing call */
+};
+
+/* Shared pacing state: a token bucket behind its own mutex. */
+struct notion_limiter;
+
+struct notion_config {
+	const char *api_url;	/* NULL: NOTION_DEFAULT_API_URL */
+	const char *token;	/* required; copied into the Authorization header */
+	double rate;		/* <= 0: 3 requests/s (ignored with `limiter`) */
+	double burst;		/* < 1: 3 (ignored with `limiter`) */
+	unsigned max_attempts;	/* 0: 5 (first try included) */
+	long connect_timeout_ms;	/* <= 0: 10 000 */
+	long timeout_ms;	/* <= 0: 60 000 (whole request) */
+	double backoff_base;	/* <= 0: 0.5 s */
+	double backoff_cap;	/* <= 0: 30 s */
+	double max_wait;	/* <= 0: NOTION_DEFAULT_MAX_WAIT */
+	uint64_t seed;		/* jitter RNG seed; 0: derived from time/pid */
+	struct notion_limiter *limiter;	/* NULL: the client creates its own */
+};
+
+struct notion;
+
+/* Walk callback: ITEM is one result object, borrowed and valid only during
+ * the call.  The callback may read it, modify it, detach members it wants
+ * to keep (cJSON_DetachItemFromObject: the member is then its own), or
+ * cJSON_Duplicate() it.  Return 0 to continue; any non-zero value stops the
+ * walk and is returned by the walking function (use positive values, or
+ * negative errnos for the callback's own failures). */
+typedef int (*notion_item_cb)(cJSON *item, void *arg);
+
+/* Creates a limiter allowing RATE requests/s on average with bursts of
+ * BURST (defaults as in notion_config).  Returns 0 and *OUT (free with
+ * notion_limiter_free()), or -ENOMEM. */
+int notion_limiter_new(double rate, double burst, struct notion_limiter **out);
+/* Frees L (NULL is a no-op).  No client may still use it. */
+void notion_limiter_free(struct notion_limiter *l);
+
+/* Creates a client.  Returns 0 and *OUT (free with notion_free()), -EINVAL
+ * when the token is missing or the URL/token is unusable, -ENOMEM, -EIO. */
+int notion_new(const struct notion_config *cfg, struct notion **out);
+/* Frees N (NULL is a no-op).  No call may be in progress. */
+void notion_free(struct notion *n);
+
+/* Makes in-progress and later calls on N fail promptly with -ECANCELED
+ * (waits are interrupted, transfers aborted).  Irreversible.  Safe from any
+ * thread (not async-signal-safe). */
+void notion_cancel(struct notion *n);
+
+/* Sends one API call with pacing and retries.  METHOD "GET", "POST",
+ * "PATCH" or "DELETE"; PATH like "/v1/pages/<id>" (percent-encoded); BODY
+ * is serialised when non-NULL (borrowed).  On 0, *OUT (if OUT is non-NULL)
+ * receives the parsed answer, owned by the caller; otherwise *OUT is NULL.
+ * ERR (may be NULL) is filled in every case (kind NOTION_OK on success).
+ * Returns 0 or a negative errno as in the table above. */
+int notion_request(struct notion *n, const char *method, const char *path,
+		   const cJSON *body, cJSON **out, struct notion_error *err);
+
+/* Fills ERR from an HTTP error answer: kind from HTTP_STATUS, code and
+ * message from Notion's {object:"error", status, code, message} in BODY
+ * (BODY_LEN bytes, need not be NUL-terminated; may be NULL).  Returns 0
+ * when BODY was a Notion error object, -EPROTO when it was not (HTML,
+ * garbage, empty: ERR then holds a generic message with a sanitised
+ * excerpt).  Never fails otherwise. */
+int notion_parse_error(int http_status, const char *body, size_t body_len,
+		       struct notion_error *err);
+/* Same for an already parsed answer OBJ (may be NULL). */
+int notion_parse_error_json(int http_status, const cJSON *obj,
+			    struct notion_error *err);
+
+/* The negative errno notion_request() returns for KIND (0 for NOTION_OK;
+ * transport errors give -ENOTCONN here). */
+int notion_err_errno(enum notion_err_kind kind);
+/* Static name of KIND ("auth", "not_found", ...). */
+const char *notion_err_kind_name(enum notion_err_kind kind);
+
+/* Copies the error of the last call completed on N into *OUT (kind
+ * NOTION_OK if it succeeded).  With several threads on one client this is
+ * whichever call finished last. */
+void notion_last_error(struct notion *n, struct notion_error *out);
+
+/* HTTP requests sent by N so far, every attempt counted. */
+unsigned long notion_requests_sent(struct notion *n);
+/* TCP connections N has opened so far. */
+unsigned long notion_connections_opened(struct notion *n);
+
+/* ---- pagination helpers: 0, negative errno, or the callback's value;
+ * details of a failure in notion_last_error(). ---- */
+
+/* Every database shared with the integration (POST /v1/search filtered on
+ * object = database, 100 per page). */
+int notion_search_databases(struct notion *n, notion_item_cb cb, void *arg);
+
+/* Pages of database DB_ID (POST /v1/databases/{id}/query, 100 per page,
+ * sorted by last_edited_time ascending), only those edited on or after
+ * EDITED_SINCE (ISO 8601, e.g. from model_format_time()) unless NULL. */
+int notion_query_database(struct notion *n, const char *db_id,
+			  const char *edited_since, notion_item_cb cb,
+			  void *arg);
+
+/* Every user of the workspace (GET /v1/users, 100 per page). */
+int notion_list_users(struct notion *n, notion_item_cb cb, void *arg);
+
+/* The whole block tree under BLOCK_ID: on 0, *OUT_ARRAY is a new cJSON
+ * array (caller frees) of its children in order; every block with
+ * has_children (except child_page and child_database, and below
+ * NOTION_MAX_BLOCK_DEPTH) carries an extra key "children" holding the array
+ * of its own children, recursively.  A nested subtree answering 404/403
+ * (e.g. a synced block whose original is not shared) is left without
+ * "children" and logged as a warning; any other failure fails the call.
+ * *OUT_ARRAY is NULL on failure. */
+int notion_get_block_children_tree(struct notion *n, const char *block_id,
+				   cJSON **out_array);
+
+/* All items of one page property (GET /v1/pages/{id}/properties/{prop},
+ * every page: needed for relation, people, title, rich_text and rollup
+ * lists that the page object truncates at 25).  PROPERTY_ID as the API
+ * gives it (it is usually already percent-encoded and is sent verbatim).
+ * On 0, *OUT_RESULTS is a new array (caller frees) of property_item
+ * objects: all pages concatenated, or the single item for non-list
+ * properties.  *OUT_RESULTS is NULL on failure. */
+int notion_get_property_items(struct notion *n, const char *page_id,
+			      const char *property_id, cJSON **out_results);
+
+/* GET /v1/pages/{id} and GET /v1/databases/{id}: on 0, *OUT is the object
+ * (caller frees), else NULL. */
+int notion_get_page(struct notion *n, const char *page_id, cJSON **out);
+int notion_get_database(struct notion *n, const char *db_id, cJSON **out);
+
+#endif
