@@ -41,6 +41,7 @@ struct cli_opts {
 	const char *token_file;
 	char *cache_dir;
 	double poll;
+	double rate, burst;     /* requests/s and burst (NOTIONFS_RATE, _BURST) */
 	int foreground;
 	struct buf fuse_opts;
 	int read_only;
@@ -140,6 +141,10 @@ static int cli_parse(int argc, char **argv, struct cli_opts *o)
 	o->cache_dir = env && env[0] ? strdup(env) : cli_default_cache_dir();
 	env = getenv("NOTIONFS_POLL");
 	o->poll = env ? strtod(env, NULL) : 30;
+	env = getenv("NOTIONFS_RATE");
+	o->rate = env ? strtod(env, NULL) : 0; /* 0: the client's default, 3/s */
+	env = getenv("NOTIONFS_BURST");
+	o->burst = env ? strtod(env, NULL) : 0;
 	optind = 2; /* argv[1] is the command */
 	while ((c = getopt_long(argc, argv, "+fo:v", cli_longopts, NULL)) != -1) {
 		switch (c) {
@@ -274,6 +279,8 @@ static int cli_new_api(const struct cli_opts *o, struct notion **api)
 	memset(&nc, 0, sizeof(nc));
 	nc.api_url = o->api_url;
 	nc.token = o->token;
+	nc.rate = o->rate;
+	nc.burst = o->burst;
 	rc = notion_new(&nc, api);
 	if (rc)
 		return cli_fail(CLI_FAIL, "cannot set up the API client for %s: %s", o->api_url, strerror(-rc));
@@ -421,6 +428,8 @@ static int cli_run_mount(struct cli_opts *o, const char *mountpoint)
 	ec.token = o->token;
 	ec.cache_dir = o->cache_dir;
 	ec.poll_s = o->poll;
+	ec.rate = o->rate;
+	ec.burst = o->burst;
 	ec.listing_every = getenv("NOTIONFS_LISTING_EVERY") ? atoi(getenv("NOTIONFS_LISTING_EVERY")) : 10;
 	ec.on_change = cli_on_change;
 	ec.arg = &cm;

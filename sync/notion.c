@@ -634,7 +634,7 @@ int notion_request(struct notion *n, const char *method, const char *path,
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct notion_error local;
 	char *payload = NULL;
-	unsigned attempt;
+	unsigned attempt, failures = 0, rate_waits = 0;
 	bool retry, blocked;
 	double block;
 	int rc;
@@ -663,7 +663,14 @@ int notion_request(struct notion *n, const char *method, const char *path,
 		if (rc == 0)
 			break;
 		blocked = notion_apply_block(n, attempt, &resp, err, &block);
-		if (!retry || !rl_may_retry(&n->pol, attempt))
+		/* A 429 is Notion pacing us, not a failure: it does not use up
+		 * an attempt (a storm of them is bounded separately). */
+		if (err->kind == NOTION_ERR_RATE && n->pol.max_attempts > 1 &&
+		    rate_waits < NOTION_MAX_RATE_WAITS)
+			rate_waits++;
+		else
+			failures++;
+		if (!retry || (failures && !rl_may_retry(&n->pol, failures)))
 			break;
 		log_info("notion: %s %s: %s %d %s (attempt %u of %u), retrying",
 			 method, path, notion_err_kind_name(err->kind),

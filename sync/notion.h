@@ -12,7 +12,8 @@
  *
  * Retries (inside notion_request, up to cfg.max_attempts attempts in all):
  * 429 and 529 (wait for Retry-After; the shared limiter is blocked for
- * everyone), 5xx and 409 conflict_error (exponential backoff, full jitter,
+ * everyone; unless max_attempts is 1, up to NOTION_MAX_RATE_WAITS of them
+ * do not count as attempts), 5xx and 409 conflict_error (exponential backoff, full jitter,
  * plus Retry-After if sent), transport timeouts, refused connections,
  * resets and dropped connections (backoff).  Not retried: other 4xx, DNS
  * and TLS failures, unparseable 2xx answers.  Every method is retried
@@ -53,6 +54,7 @@
 #define NOTION_DEFAULT_API_URL "https://api.notion.com"
 #define NOTION_DEFAULT_MAX_WAIT 300.0	/* longest Retry-After honoured, s */
 #define NOTION_PAGE_SIZE 100
+#define NOTION_MAX_RATE_WAITS 100	/* 429s honoured per call, beyond max_attempts */
 #define NOTION_MAX_BLOCK_DEPTH 64	/* deeper children are not fetched */
 
 enum notion_err_kind {

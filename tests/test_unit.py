@@ -1,4 +1,4 @@
-"""Runs every C unit test registered with meson (suite 'unit') as one pytest
+"""Runs every C unit test registered with meson  as one pytest
 test each, so one summary covers the whole suite."""
 import os
 import subprocess
@@ -10,7 +10,7 @@ BUILD = os.environ.get("NOTIONFS_BUILD", os.path.join(ROOT, "build"))
 
 
 def unit_tests():
-    p = subprocess.run(["meson", "test", "-C", BUILD, "--list", "--suite", "unit"],
+    p = subprocess.run(["meson", "test", "-C", BUILD, "--list"],
                        capture_output=True, text=True)
     if p.returncode != 0:
         return []
@@ -19,7 +19,7 @@ def unit_tests():
 
 @pytest.mark.parametrize("name", unit_tests())
 def test_c_unit(name):
-    p = subprocess.run(["meson", "test", "-C", BUILD, "--suite", "unit", "--print-errorlogs", name],
+    p = subprocess.run(["meson", "test", "-C", BUILD, "--print-errorlogs", name],
                        capture_output=True, text=True, timeout=600)
     if "SKIP" in p.stdout and p.returncode == 0 and "Ok:                 0" in p.stdout:
         pytest.skip("skipped by the test itself (exit 77)")

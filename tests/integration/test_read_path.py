@@ -252,7 +252,7 @@ def test_ls_and_stat_do_not_touch_the_network(emulator, mount):
     try:
         p = subprocess.run(["ls", "-lR", m.mnt], capture_output=True, timeout=60)
         assert p.returncode == 0
-        p = subprocess.run(["grep", "-rc", "---", m.mnt], capture_output=True, timeout=60)
+        p = subprocess.run(["grep", "-rc", "-e", "---", m.mnt], capture_output=True, timeout=60)
         assert p.returncode == 0
     finally:
         os.kill(emu.proc.pid, signal.SIGCONT)
@@ -261,7 +261,7 @@ def test_ls_and_stat_do_not_touch_the_network(emulator, mount):
 def test_first_read_fetches_body_lazily(emulator, mount, tmp):
     # A slow emulator: bodies are still being prefetched when we read.
     emu = emulator(rate=3, burst=3)
-    m = mount(emu, poll=3600)
+    m = mount(emu, poll=3600, extra_env={"NOTIONFS_RATE": "3", "NOTIONFS_BURST": "3"})
     files = [m.path(d, f) for d in sorted(os.listdir(m.mnt)) if d != ".notionfs"
              for f in sorted(os.listdir(m.path(d))) if f.endswith(".md")]
     last = files[-1]

@@ -1,0 +1,183 @@
+/* test_common.h - tiny assertion counter and fixture loader shared by the mdconv unit tests.
+ *
+ * Owns: the pass/fail counters (static, one set per test program) and the loaded fixture
+ * lists.  CHECK() never aborts: it counts and prints the failing expression with its line.
+ * test_done() prints "N passed, N failed" and returns the exit status.
+ * Fixture block lists are the bodies of block-list answers (GET .../children and the answers
+ * to appends) found in every /work/shared/notion-fixtures style file; children are attached
+ * from the GET .../children answers of the same file, as the sync code does.  The caller
+ * frees the array returned by test_load_fixtures() with cJSON_Delete().
+ */
+#ifndef NFS_MDCONV_TEST_COMMON_H
+#define NFS_MDCONV_TEST_COMMON_H
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+static unsigned test_passed, test_failed;
+
+#define CHECK(cond)                                                                      \
+	do {                                                                             \
+		if (cond) {                                                              \
+			test_passed++;                                                   \
+		} else {                                                                 \
+			test_failed++;                                                   \
+			fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
+		}                                                                        \
+	} while (0)
+
+#define CHECK_MSG(cond, ...)                                                             \
+	do {                                                                             \
+		if (cond) {                                                              \
+			test_passed++;                                                   \
+		} else {                                                                 \
+			test_failed++;                                                   \
+			fprintf(stderr, "%s:%d: FAILED: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);                                    \
+			fputc('\n', stderr);                                             \
+		}                                                                        \
+	} while (0)
+
+static inline int test_done(void)
+{
+	printf("%u passed, %u failed\n", test_passed, test_failed);
+	return test_failed ? 1 : 0;
+}
+
+/* Reads a whole file (malloc'd, NUL-terminated) or returns NULL. */
+static inline char *test_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *p = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+		p = malloc((size_t)n + 1);
+		if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
+			free(p);
+			p = NULL;
+		}
+		if (p) {
+			p[n] = '\0';
+			if (len)
+				*len = (size_t)n;
+		}
+	}
+	fclose(f);
+	return p;
+}
+
+/* The results of "GET /v1/blocks/<id>/children..." in the file, or NULL. */
+static inline const cJSON *test_children_of(const cJSON *interactions, const char *id)
+{
+	const cJSON *it;
+	char want[128];
+
+	snprintf(want, sizeof(want), "/v1/blocks/%s/children", id);
+	cJSON_ArrayForEach(it, interactions) {
+		const cJSON *m = cJSON_GetObjectItem(it, "method"), *p = cJSON_GetObjectItem(it, "path");
+		const cJSON *body = cJSON_GetObjectItem(it, "body");
+
+		if (cJSON_IsString(m) && !strcmp(m->valuestring, "GET") && cJSON_IsString(p) &&
+		    !strncmp(p->valuestring, want, strlen(want)) &&
+		    cJSON_IsArray(cJSON_GetObjectItem(body, "results")))
+			return cJSON_GetObjectItem(body, "results");
+	}
+	return NULL;
+}
+
+/* Attaches "children" to every block with has_children, from the file's answers. */
+static inline void test_attach(cJSON *blocks, const cJSON *interactions, int depth)
+{
+	cJSON *b;
+
+	if (depth > 8)
+		return;
+	cJSON_ArrayForEach(b, blocks) {
+		const cJSON *id = cJSON_GetObjectItem(b, "id");
+		const cJSON *kids;
+
+		if (!cJSON_IsTrue(cJSON_GetObjectItem(b, "has_children")) || !cJSON_IsString(id))
+			continue;
+		kids = test_children_of(interactions, id->valuestring);
+		if (kids && cJSON_GetArraySize(kids) > 0) {
+			cJSON *copy = cJSON_Duplicate(kids, 1);
+
+			test_attach(copy, interactions, depth + 1);
+			cJSON_AddItemToObject(b, "children", copy);
+		}
+	}
+}
+
+/* Returns an array of {"name": "...", "blocks": [...]} for every non-empty block list in the
+ * fixture directory, or NULL if the directory cannot be read. */
+static inline cJSON *test_load_fixtures(const char *dir)
+{
+	cJSON *all = cJSON_CreateArray();
+	struct dirent **names;
+	int n, i;
+
+	n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0) {
+		cJSON_Delete(all);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		char path[4096], label[4400];
+		char *text;
+		cJSON *doc;
+		const cJSON *it, *inter;
+		int k = 0;
+
+		if (!strstr(names[i]->d_name, ".json")) {
+			free(names[i]);
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		text = test_read_file(path, NULL);
+		doc = text ? cJSON_Parse(text) : NULL;
+		free(text);
+		inter = cJSON_GetObjectItem(doc, "interactions");
+		cJSON_ArrayForEach(it, inter) {
+			const cJSON *body = cJSON_GetObjectItem(it, "body");
+			const cJSON *obj = cJSON_GetObjectItem(body, "object");
+			const cJSON *type = cJSON_GetObjectItem(body, "type");
+			const cJSON *res = cJSON_GetObjectItem(body, "results");
+			cJSON *entry, *copy;
+
+			k++;
+			if (!cJSON_IsString(obj) || strcmp(obj->valuestring, "list") ||
+			    !cJSON_IsString(type) || strcmp(type->valuestring, "block") ||
+			    !cJSON_IsArray(res) || cJSON_GetArraySize(res) == 0)
+				continue;
+			copy = cJSON_Duplicate(res, 1);
+			test_attach(copy, inter, 0);
+			entry = cJSON_CreateObject();
+			snprintf(label, sizeof(label), "%s#%d", names[i]->d_name, k);
+			cJSON_AddStringToObject(entry, "name", label);
+			cJSON_AddItemToObject(entry, "blocks", copy);
+			cJSON_AddItemToArray(all, entry);
+		}
+		cJSON_Delete(doc);
+		free(names[i]);
+	}
+	free(names);
+	return all;
+}
+
+/* true if the fixture directory exists. */
+static inline int test_dir_exists(const char *dir)
+{
+	struct stat st;
+
+	return dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+#endif

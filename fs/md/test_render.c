@@ -1,0 +1,264 @@
+/* test_render.c - unit tests of mdconv_render() and mdconv_render_rich_text().
+ *
+ * Covers: every block list of the recorded fixtures (renders, ends with one newline, is
+ * deterministic, never contains a signed file URL); a hand-made list with every block type
+ * (fs/md/testdata/all_types.json) against its golden Markdown (all_types.md); the link
+ * callbacks; inline forms and escaping; malformed input returning -EINVAL without crashing.
+ * Usage: test_render FIXTURE_DIR TESTDATA_DIR (exit 77 if the fixture directory is missing).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs/md/mdconv.h"
+#include "fs/md/test_common.h"
+
+static void test_fixtures(const char *dir)
+{
+	cJSON *all = test_load_fixtures(dir);
+	const cJSON *e;
+	int n = 0;
+
+	CHECK(all != NULL);
+	cJSON_ArrayForEach(e, all) {
+		const char *name = cJSON_GetObjectItem(e, "name")->valuestring;
+		const cJSON *blocks = cJSON_GetObjectItem(e, "blocks");
+		struct buf a = BUF_INIT, b = BUF_INIT;
+		int rc1 = mdconv_render(blocks, NULL, &a), rc2 = mdconv_render(blocks, NULL, &b);
+
+		CHECK_MSG(rc1 == 0 && rc2 == 0, "%s: rc %d", name, rc1);
+		CHECK_MSG(a.len > 0 && a.data[a.len - 1] == '\n' &&
+				  (a.len < 2 || a.data[a.len - 2] != '\n'),
+			  "%s: must end with exactly one newline", name);
+		CHECK_MSG(a.len == b.len && !memcmp(buf_str(&a), buf_str(&b), a.len),
+			  "%s: not deterministic", name);
+		CHECK_MSG(!strstr(buf_str(&a), "X-Amz"), "%s: signed URL leaked", name);
+		buf_release(&a);
+		buf_release(&b);
+		n++;
+	}
+	CHECK_MSG(n >= 20, "only %d fixture block lists", n);
+	cJSON_Delete(all);
+}
+
+static void test_all_types(const char *datadir)
+{
+	char path[4096];
+	char *json, *golden;
+	size_t glen = 0;
+	cJSON *blocks;
+	struct buf out = BUF_INIT;
+
+	snprintf(path, sizeof(path), "%s/all_types.json", datadir);
+	json = test_read_file(path, NULL);
+	snprintf(path, sizeof(path), "%s/all_types.md", datadir);
+	golden = test_read_file(path, &glen);
+	CHECK(json && golden);
+	if (!json || !golden)
+		goto out;
+	blocks = cJSON_Parse(json);
+	CHECK(blocks != NULL);
+	CHECK(mdconv_render(blocks, NULL, &out) == 0);
+	CHECK_MSG(out.len == glen && !memcmp(buf_str(&out), golden, glen),
+		  "all_types differs from golden:\n%s", buf_str(&out));
+	CHECK(!strstr(buf_str(&out), "X-Amz"));
+	cJSON_Delete(blocks);
+out:
+	buf_release(&out);
+	free(json);
+	free(golden);
+}
+
+static char *cb_page_link(void *arg, const char *id)
+{
+	(void)arg;
+	return !strcmp(id, "p1") ? strdup("../Docs/Plan.md") : NULL;
+}
+
+static char *cb_user(void *arg, const char *id)
+{
+	(void)arg;
+	return !strcmp(id, "u1") ? strdup("Ada Lovelace") : NULL;
+}
+
+static char *cb_title(void *arg, const char *id)
+{
+	(void)arg;
+	return !strcmp(id, "p1") ? strdup("The Plan") : NULL;
+}
+
+/* Renders a block list given as JSON text; returns the malloc'd Markdown or NULL (*rc set). */
+static char *render_json(const char *json, const struct mdconv_links *links, int *rc)
+{
+	cJSON *j = cJSON_Parse(json);
+	struct buf out = BUF_INIT;
+	char *s;
+
+	*rc = mdconv_render(j, links, &out);
+	cJSON_Delete(j);
+	s = buf_detach(&out, NULL);
+	return s;
+}
+
+static void expect_render(const char *json, const struct mdconv_links *links, const char *want)
+{
+	int rc;
+	char *got = render_json(json, links, &rc);
+
+	CHECK_MSG(rc == 0 && got && !strcmp(got, want), "rc=%d\n got: [%s]\nwant: [%s]", rc,
+		  got ? got : "(null)", want);
+	free(got);
+}
+
+static void test_links(void)
+{
+	struct mdconv_links l = { cb_page_link, cb_user, cb_title, NULL };
+
+	expect_render("[{\"type\":\"paragraph\",\"paragraph\":{\"rich_text\":["
+		      "{\"type\":\"mention\",\"mention\":{\"type\":\"user\",\"user\":{\"id\":\"u1\"}},"
+		      "\"plain_text\":\"@A\"},{\"type\":\"text\",\"text\":{\"content\":\" and \"}},"
+		      "{\"type\":\"mention\",\"mention\":{\"type\":\"page\",\"page\":{\"id\":\"p1\"}},"
+		      "\"plain_text\":\"Plan\"}]}}]",
+		      &l,
+		      "[@Ada Lovelace](# \"notion:@user id=u1\") and "
+		      "[Plan](../Docs/Plan.md \"notion:@page id=p1\")\n");
+	expect_render("[{\"type\":\"link_to_page\",\"link_to_page\":{\"type\":\"page_id\","
+		      "\"page_id\":\"p1\"}}]",
+		      &l, "[The Plan](../Docs/Plan.md \"notion:link_to_page page=p1\")\n");
+	expect_render("[{\"type\":\"link_to_page\",\"link_to_page\":{\"type\":\"database_id\","
+		      "\"database_id\":\"d-2\"}}]",
+		      &l, "[d-2](https://www.notion.so/d2 \"notion:link_to_page database=d-2\")\n");
+	/* links == NULL: user mention keeps its plain text. */
+	expect_render("[{\"type\":\"paragraph\",\"paragraph\":{\"rich_text\":["
+		      "{\"type\":\"mention\",\"mention\":{\"type\":\"user\",\"user\":{\"id\":\"u1\"}},"
+		      "\"plain_text\":\"@A\"}]}}]",
+		      NULL, "[@A](# \"notion:@user id=u1\")\n");
+}
+
+static void expect_rt(const char *json, const char *want)
+{
+	cJSON *j = cJSON_Parse(json);
+	struct buf out = BUF_INIT;
+	int rc;
+
+	CHECK_MSG(j != NULL, "bad test JSON %s", json);
+	rc = mdconv_render_rich_text(j, NULL, &out);
+	CHECK_MSG(rc == 0 && !strcmp(buf_str(&out), want), "rc=%d\n got: [%s]\nwant: [%s]", rc,
+		  buf_str(&out), want);
+	cJSON_Delete(j);
+	buf_release(&out);
+}
+
+#define T(s) "{\"type\":\"text\",\"text\":{\"content\":\"" s "\"}}"
+#define TA(s, a) "{\"type\":\"text\",\"text\":{\"content\":\"" s "\"},\"annotations\":{" a "}}"
+#define TL(s, u) "{\"type\":\"text\",\"text\":{\"content\":\"" s "\",\"link\":{\"url\":\"" u "\"}}}"
+
+static void test_rich_text(void)
+{
+	expect_rt("[]", "");
+	expect_rt("[" T("a") "," T("b") "]", "ab");
+	expect_rt("[" T("# h") "]", "\\# h");
+	expect_rt("[" T("- x") "]", "\\- x");
+	expect_rt("[" T("+") "]", "\\+");
+	expect_rt("[" T("12) x") "]", "12\\) x");
+	expect_rt("[" T("3.14") "]", "3.14");
+	expect_rt("[" T("> q") "]", "\\> q");
+	expect_rt("[" T("a*b_c d_ `e` [f] <g> $h$ ~i~ &amp; \\\\") "]",
+		  "a\\*b_c d\\_ \\`e\\` \\[f\\] \\<g\\> \\$h\\$ \\~i\\~ \\&amp; \\\\");
+	expect_rt("[" T("snake_case_name") "]", "snake_case_name");
+	expect_rt("[" T("Hi!") "," TL("x", "https://e.com") "]", "Hi\\![x](https://e.com)");
+	expect_rt("[" T("\\n") "]", "&#10;");
+	expect_rt("[" T("a\\nb") "]", "a<br>b");
+	expect_rt("[" T(" lead") "]", "&#32;lead");
+	expect_rt("[" T("tab\\t") "]", "tab&#9;");
+	expect_rt("[" T("cr\\rx") "]", "cr&#13;x");
+	expect_rt("[" TA("bold ", "\"bold\":true") "," T("x") "]", "**bold** x");
+	expect_rt("[" TA("b", "\"bold\":true,\"italic\":true") "]", "***b***");
+	expect_rt("[" TA("\\\"q\\\"", "\"bold\":true") "," T("x") "]", "<b>\"q\"</b>x");
+	expect_rt("[" TA("a", "\"italic\":true") "," TA("b", "\"bold\":true") "]", "<i>a</i>**b**");
+	expect_rt("[" TA("a", "\"strikethrough\":true") "," TA("b", "\"strikethrough\":true,\"bold\":true") "]",
+		  "<s>a</s>~~**b**~~");
+	expect_rt("[" TA("x`y", "\"code\":true") "]", "``x`y``");
+	expect_rt("[" TA("`", "\"code\":true") "]", "`` ` ``");
+	expect_rt("[" TA("u", "\"underline\":true,\"color\":\"blue_background\"") "]",
+		  "<span data-color=\"blue_background\"><ins>u</ins></span>");
+	expect_rt("[" TL("l", "https://e.com/a b") "]", "[l](<https://e.com/a b>)");
+	expect_rt("[{\"type\":\"equation\",\"equation\":{\"expression\":\"a+b\"}}]", "$a+b$");
+	expect_rt("[{\"type\":\"equation\",\"equation\":{\"expression\":\"a$b\"}}]", "a\\$b");
+	expect_rt("[{\"type\":\"mention\",\"mention\":{\"type\":\"date\",\"date\":{\"start\":"
+		  "\"2024-01-01T10:00:00\",\"time_zone\":\"Europe/Paris\"}},\"plain_text\":\"Jan 1\"}]",
+		  "[Jan 1](# \"notion:@date start=2024-01-01T10:00:00 tz=Europe/Paris\")");
+	expect_rt("[{\"type\":\"mention\",\"mention\":{\"type\":\"custom_emoji\",\"custom_emoji\":"
+		  "{\"id\":\"e\"}},\"plain_text\":\":party:\"}]",
+		  ":party:");
+	expect_rt("[{\"type\":\"future_kind\",\"plain_text\":\"*x*\"}]", "\\*x\\*");
+}
+
+static void expect_einval(const char *json)
+{
+	int rc;
+	char *got = render_json(json, NULL, &rc);
+
+	CHECK_MSG(rc == -EINVAL, "expected -EINVAL, got %d for %s", rc, json);
+	free(got);
+}
+
+static void test_malformed(void)
+{
+	struct buf out = BUF_INIT;
+	cJSON *deep, *cur;
+	int i, rc;
+
+	CHECK(mdconv_render(NULL, NULL, &out) == -EINVAL);
+	expect_einval("{}");
+	expect_einval("[1]");
+	expect_einval("[{}]");
+	expect_einval("[{\"type\":7}]");
+	expect_einval("[{\"type\":\"Bad Type\"}]");
+	expect_einval("[{\"type\":\"paragraph\"}]");
+	expect_einval("[{\"type\":\"paragraph\",\"paragraph\":{\"rich_text\":{}}}]");
+	expect_einval("[{\"type\":\"paragraph\",\"paragraph\":{\"rich_text\":[3]}}]");
+	expect_einval("[{\"type\":\"paragraph\",\"paragraph\":{\"rich_text\":[{\"type\":\"text\"}]}}]");
+	expect_einval("[{\"type\":\"synced_block\",\"id\":\"x --> <b>\",\"synced_block\":{}}]");
+	expect_einval("[{\"type\":\"code\",\"code\":{}}]");
+	expect_einval("[{\"type\":\"table\",\"table\":{\"table_width\":1},\"children\":[{\"type\":\"paragraph\"}]}]");
+	expect_einval("[{\"type\":\"child_page\",\"child_page\":{\"title\":\"x\"}}]");
+	expect_einval("[{\"type\":\"bulleted_list_item\",\"bulleted_list_item\":{\"rich_text\":[]},"
+		      "\"children\":[{\"type\":\"paragraph\"}]}]");
+	/* Unknown types without an id are still fine: a placeholder. */
+	expect_render("[{\"type\":\"brand_new\"}]", NULL, "<!-- notion:block type=brand_new -->\n");
+	expect_render("[]", NULL, "");
+	/* Nesting deeper than MDCONV_MAX_DEPTH. */
+	deep = cJSON_CreateArray();
+	cur = deep;
+	for (i = 0; i < MDCONV_MAX_DEPTH + 5; i++) {
+		cJSON *b = cJSON_CreateObject(), *v = cJSON_CreateObject(), *kids = cJSON_CreateArray();
+
+		cJSON_AddStringToObject(b, "type", "bulleted_list_item");
+		cJSON_AddItemToObject(v, "rich_text", cJSON_CreateArray());
+		cJSON_AddItemToObject(b, "bulleted_list_item", v);
+		cJSON_AddItemToObject(b, "children", kids);
+		cJSON_AddItemToArray(cur, b);
+		cur = kids;
+	}
+	rc = mdconv_render(deep, NULL, &out);
+	CHECK(rc == -EINVAL);
+	cJSON_Delete(deep);
+	buf_release(&out);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3 || !test_dir_exists(argv[1])) {
+		fprintf(stderr, "usage: %s FIXTURE_DIR TESTDATA_DIR (fixtures missing: skip)\n",
+			argv[0]);
+		return 77;
+	}
+	test_fixtures(argv[1]);
+	test_all_types(argv[2]);
+	test_links();
+	test_rich_text();
+	test_malformed();
+	return test_done();
+}
