@@ -34,6 +34,16 @@ struct mount_rcache {
 	unsigned long used;
 };
 
+struct mount_inval {
+	uint64_t ino, parent;
+	char *name;      /* set for entries to forget */
+};
+
+struct mount_invals {
+	struct mount_inval *a;
+	size_t n, cap;
+};
+
 struct mount {
 	struct fuse_session *se;
 	struct cache *cache;
@@ -50,6 +60,13 @@ struct mount {
 	pthread_mutex_t rc_lock;
 	struct mount_rcache rc[MOUNT_RCACHE];
 	unsigned long rc_tick;
+	/* invalidations waiting for the notifier thread (invariant 2) */
+	pthread_mutex_t q_lock;
+	pthread_cond_t q_cond;
+	struct mount_invals *queue;
+	int q_stop;
+	pthread_t notifier;
+	int notifier_started;
 };
 
 /* ---- attributes ------------------------------------------------------- */
@@ -94,33 +111,30 @@ static void mount_entry(const struct mount *m, const struct view_node *n, struct
 
 /* ---- view swapping ----------------------------------------------------- */
 
-struct mount_inval {
-	uint64_t ino, parent;
-	char *name;      /* set for entries to forget */
-};
-
-struct mount_invals {
-	struct mount_inval *a;
-	size_t n, cap;
-};
-
-static void mount_collect(void *arg, const struct view_node *n, int changed)
+/* Appends one invalidation; name (may be NULL) is taken over.  An entry
+ * lost to ENOMEM only delays freshness until the entry times out. */
+static void mount_push(struct mount_invals *l, uint64_t ino, uint64_t parent, char *name)
 {
-	struct mount_invals *l = arg;
-
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
 		struct mount_inval *a = realloc(l->a, cap * sizeof(*a));
 
-		if (!a)
-			return; /* an invalidation lost to ENOMEM only delays freshness */
+		if (!a) {
+			free(name);
+			return;
+		}
 		l->a = a;
 		l->cap = cap;
 	}
-	l->a[l->n].ino = n->ino;
-	l->a[l->n].parent = n->parent;
-	l->a[l->n].name = changed == 2 ? strdup(n->name) : NULL;
+	l->a[l->n].ino = ino;
+	l->a[l->n].parent = parent;
+	l->a[l->n].name = name;
 	l->n++;
+}
+
+static void mount_collect(void *arg, const struct view_node *n, int changed)
+{
+	mount_push(arg, n->ino, n->parent, changed == 2 ? strdup(n->name) : NULL);
 }
 
 static void mount_rcache_drop(struct mount *m)
@@ -135,12 +149,75 @@ static void mount_rcache_drop(struct mount *m)
 	pthread_mutex_unlock(&m->rc_lock);
 }
 
+static void mount_invals_free(struct mount_invals *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->a[i].name);
+	free(l->a);
+	l->a = NULL;
+	l->n = l->cap = 0;
+}
+
+/* Hands a batch of invalidations to the notifier thread (takes l's
+ * contents); without a notifier (not mounted yet) they are dropped: the
+ * kernel has nothing cached then. */
+static void mount_enqueue(struct mount *m, struct mount_invals *l)
+{
+	size_t i;
+
+	pthread_mutex_lock(&m->q_lock);
+	if (!m->notifier_started || l->n == 0) {
+		pthread_mutex_unlock(&m->q_lock);
+		mount_invals_free(l);
+		return;
+	}
+	for (i = 0; i < l->n; i++) {
+		mount_push(m->queue, l->a[i].ino, l->a[i].parent, l->a[i].name);
+		l->a[i].name = NULL;
+	}
+	pthread_cond_signal(&m->q_cond);
+	pthread_mutex_unlock(&m->q_lock);
+	mount_invals_free(l);
+}
+
+/* The notifier thread: sends the kernel the invalidations that refreshes
+ * queued.  A notification can wait for a page the kernel has locked for a
+ * read in progress, so it must never run on a request thread. */
+static void *mount_notifier(void *arg)
+{
+	struct mount *m = arg;
+	struct mount_invals batch = { 0 };
+	size_t i;
+
+	pthread_mutex_lock(&m->q_lock);
+	for (;;) {
+		while (!m->q_stop && m->queue->n == 0)
+			pthread_cond_wait(&m->q_cond, &m->q_lock);
+		if (m->q_stop)
+			break;
+		batch = *m->queue;
+		memset(m->queue, 0, sizeof(*m->queue));
+		pthread_mutex_unlock(&m->q_lock);
+		for (i = 0; i < batch.n; i++) {
+			if (batch.a[i].name)
+				fuse_lowlevel_notify_inval_entry(m->se, batch.a[i].parent, batch.a[i].name,
+								 strlen(batch.a[i].name));
+			fuse_lowlevel_notify_inval_inode(m->se, batch.a[i].ino, 0, 0);
+		}
+		mount_invals_free(&batch);
+		pthread_mutex_lock(&m->q_lock);
+	}
+	pthread_mutex_unlock(&m->q_lock);
+	return NULL;
+}
+
 int mount_refresh(struct mount *m)
 {
 	struct mount_invals l = { 0 };
 	struct view *nv = NULL, *old;
 	int64_t version = 0;
-	size_t i;
 	int rc;
 
 	if (!m->cache)
@@ -166,16 +243,7 @@ int mount_refresh(struct mount *m)
 	}
 	if (l.n)
 		mount_rcache_drop(m);
-	for (i = 0; i < l.n; i++) {
-		if (m->se && m->mounted) {
-			if (l.a[i].name)
-				fuse_lowlevel_notify_inval_entry(m->se, l.a[i].parent, l.a[i].name,
-								 strlen(l.a[i].name));
-			fuse_lowlevel_notify_inval_inode(m->se, l.a[i].ino, 0, 0);
-		}
-		free(l.a[i].name);
-	}
-	free(l.a);
+	mount_enqueue(m, &l);
 out:
 	pthread_mutex_unlock(&m->refresh_lock);
 	if (rc)
@@ -547,8 +615,17 @@ static int mount_check_point(const char *mp)
 
 int mount_attach(struct mount *m, struct cache *c)
 {
+	int rc;
+
 	m->cache = c;
-	return mount_refresh(m);
+	rc = mount_refresh(m);
+	if (rc)
+		return rc;
+	rc = -pthread_create(&m->notifier, NULL, mount_notifier, m);
+	pthread_mutex_lock(&m->q_lock);
+	m->notifier_started = rc == 0;
+	pthread_mutex_unlock(&m->q_lock);
+	return rc;
 }
 
 int mount_create(const struct mount_opts *o, struct mount **out)
@@ -567,6 +644,13 @@ int mount_create(const struct mount_opts *o, struct mount **out)
 	pthread_rwlock_init(&m->lock, NULL);
 	pthread_mutex_init(&m->refresh_lock, NULL);
 	pthread_mutex_init(&m->rc_lock, NULL);
+	pthread_mutex_init(&m->q_lock, NULL);
+	pthread_cond_init(&m->q_cond, NULL);
+	m->queue = calloc(1, sizeof(*m->queue));
+	if (!m->queue) {
+		rc = -ENOMEM;
+		goto fail;
+	}
 	m->uid = getuid();
 	m->gid = getgid();
 	m->foreground = o->foreground;
@@ -639,6 +723,17 @@ void mount_destroy(struct mount *m)
 
 	if (!m)
 		return;
+	if (m->notifier_started) {
+		pthread_mutex_lock(&m->q_lock);
+		m->q_stop = 1;
+		pthread_cond_signal(&m->q_cond);
+		pthread_mutex_unlock(&m->q_lock);
+		pthread_join(m->notifier, NULL);
+	}
+	if (m->queue) {
+		mount_invals_free(m->queue);
+		free(m->queue);
+	}
 	if (m->se) {
 		if (m->mounted)
 			fuse_session_unmount(m->se);
@@ -651,6 +746,8 @@ void mount_destroy(struct mount *m)
 	pthread_rwlock_destroy(&m->lock);
 	pthread_mutex_destroy(&m->refresh_lock);
 	pthread_mutex_destroy(&m->rc_lock);
+	pthread_mutex_destroy(&m->q_lock);
+	pthread_cond_destroy(&m->q_cond);
 	free(m->mountpoint);
 	free(m);
 }
