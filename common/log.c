@@ -45,7 +45,8 @@ static void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 	pthread_mutex_lock(&g_lock);
 	out = g_out ? g_out : stderr;
 	fprintf(out, "%s notionfs %s: ", stamp, names[lvl]);
-	vfprintf(out, fmt, ap);
+	if (fmt)
+		vfprintf(out, fmt, ap);
 	fputc('\n', out);
 	pthread_mutex_unlock(&g_lock);
 }

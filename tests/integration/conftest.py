@@ -154,7 +154,7 @@ class Mount:
 
     def daemon_errors(self):
         with open(self.stderr_path) as f:
-            return [l for l in f if " error:" in l]
+            return [l for l in f if " error:" in l or "Sanitizer" in l or "runtime error" in l]
 
     def unmount(self):
         if is_mounted(self.mnt):
@@ -179,8 +179,13 @@ def mount(tmp):
         return m
 
     yield start
+    problems = []
     for m in mounts:
         m.unmount()
+        if m.proc.returncode != 0:
+            problems.append("daemon exited with %s" % m.proc.returncode)
+        problems += [l for l in m.daemon_errors() if "Sanitizer" in l or "runtime error" in l]
+    assert not problems, "".join(open(m.stderr_path).read() for m in mounts)[-4000:]
 
 
 def read_tree(root, skip_meta=True):
