@@ -783,6 +783,17 @@ int cache_count_pages(struct cache *c, const char *database_id, int64_t *n)
 	return rc;
 }
 
+int cache_count_bodies_pending(struct cache *c, int64_t *n)
+{
+	int rc;
+
+	cache_lock(c);
+	rc = cache_query_int(c, n, "SELECT COUNT(*) FROM pages p LEFT JOIN bodies b ON b.page_id = p.id"
+			     " WHERE b.page_id IS NULL OR b.edited_time < p.last_edited_time", NULL);
+	cache_unlock(c);
+	return rc;
+}
+
 struct cache_userw {
 	int (*cb)(void *arg, const char *id, const char *name);
 	void *arg;

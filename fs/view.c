@@ -632,26 +632,19 @@ static void view_meta_time(struct cache *c, struct buf *b, const char *label, co
 
 int view_status_text(struct cache *c, struct buf *b)
 {
-	int64_t pages = 0, version = 0;
-	char **ids = NULL;
-	int n = 0, i;
+	int64_t pages = 0, pending_bodies = 0;
 	char *pending = NULL;
 
 	cache_count_pages(c, NULL, &pages);
-	cache_version(c, &version);
-	cache_pages_needing_body(c, 100000, &ids, &n);
-	for (i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
+	cache_count_bodies_pending(c, &pending_bodies);
 	buf_printf(b, "pages: %lld\n", (long long)pages);
-	buf_printf(b, "bodies pending: %d\n", n);
+	buf_printf(b, "bodies pending: %lld\n", (long long)pending_bodies);
 	view_meta_time(c, b, "last full pull", "last_full_pull");
 	view_meta_time(c, b, "last pull", "last_pull");
 	view_meta_time(c, b, "last push", "last_push");
 	if (cache_meta_get(c, "state", &pending) == 0)
 		buf_printf(b, "state: %s\n", pending);
 	free(pending);
-	buf_printf(b, "queued edits: 0\nrejected edits: 0\nconflicts: 0\n");
 	return 0;
 }
 
