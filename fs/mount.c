@@ -335,18 +335,18 @@ static void mount_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	fuse_reply_attr(req, &st, timeout);
 }
 
-static void mount_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-			      struct fuse_file_info *fi)
+/* Lists a directory ("." and ".." first, then the sorted children); with
+ * plus, each entry carries its attributes (READDIRPLUS saves `ls -l` a
+ * LOOKUP per file). */
+static void mount_list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, int plus)
 {
 	struct mount *m = mount_of(req);
 	const struct view_node *dir;
 	struct fuse_entry_param e;
-	char *out = NULL;
-	size_t used = 0, i;
+	char *out = malloc(size);
+	size_t used = 0, i, len;
 	int err = 0;
 
-	(void)fi;
-	out = malloc(size);
 	if (!out) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -358,9 +358,7 @@ static void mount_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t
 		goto unlock;
 	}
 	for (i = (size_t)off; i < dir->nkids + 2; i++) {
-		const struct view_node *n;
 		const char *name;
-		size_t len;
 
 		if (i < 2) {
 			/* "." and ".." carry no attributes the kernel keeps */
@@ -369,11 +367,11 @@ static void mount_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t
 			e.attr.st_mode = S_IFDIR;
 			name = i == 0 ? "." : "..";
 		} else {
-			n = dir->kids[i - 2];
-			mount_entry(m, n, &e);
-			name = n->name;
+			mount_entry(m, dir->kids[i - 2], &e);
+			name = dir->kids[i - 2]->name;
 		}
-		len = fuse_add_direntry_plus(req, out + used, size - used, name, &e, (off_t)i + 1);
+		len = plus ? fuse_add_direntry_plus(req, out + used, size - used, name, &e, (off_t)i + 1)
+			   : fuse_add_direntry(req, out + used, size - used, name, &e.attr, (off_t)i + 1);
 		if (len > size - used)
 			break;
 		used += len;
@@ -387,52 +385,18 @@ unlock:
 	free(out);
 }
 
+static void mount_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			      struct fuse_file_info *fi)
+{
+	(void)fi;
+	mount_list(req, ino, size, off, 1);
+}
+
 static void mount_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			  struct fuse_file_info *fi)
 {
-	struct mount *m = mount_of(req);
-	const struct view_node *dir;
-	struct stat st;
-	char *out = malloc(size);
-	size_t used = 0, i;
-	int err = 0;
-
 	(void)fi;
-	if (!out) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	pthread_rwlock_rdlock(&m->lock);
-	dir = view_get(m->view, ino);
-	if (!dir) {
-		err = ENOENT;
-		goto unlock;
-	}
-	for (i = (size_t)off; i < dir->nkids + 2; i++) {
-		const char *name;
-		size_t len;
-
-		memset(&st, 0, sizeof(st));
-		if (i < 2) {
-			st.st_ino = i == 0 ? ino : dir->parent;
-			st.st_mode = S_IFDIR;
-			name = i == 0 ? "." : "..";
-		} else {
-			mount_attr(m, dir->kids[i - 2], &st);
-			name = dir->kids[i - 2]->name;
-		}
-		len = fuse_add_direntry(req, out + used, size - used, name, &st, (off_t)i + 1);
-		if (len > size - used)
-			break;
-		used += len;
-	}
-unlock:
-	pthread_rwlock_unlock(&m->lock);
-	if (err)
-		fuse_reply_err(req, err);
-	else
-		fuse_reply_buf(req, out, used);
-	free(out);
+	mount_list(req, ino, size, off, 0);
 }
 
 /* Renders node ino at version into b, through a small cache of recently

@@ -11,6 +11,7 @@
 
 #include "cache/cache.h"
 #include "common/buf.h"
+#include "common/strv.h"
 #include "common/log.h"
 #include "sync/model.h"
 #include "sync/notion.h"
@@ -101,41 +102,11 @@ struct pull_db_walk {
 	struct pull_ctx *p;
 	const char *db_id;
 	const char *db_title;
-	char **seen;          /* ids listed, for removal detection */
-	size_t nseen, capseen;
+	struct strv seen;     /* ids listed, for removal detection */
 	char newest[40];      /* newest last_edited_time listed */
 	int in_tx, tx_pages;
 	int rc;
 };
-
-static int pull_seen_add(struct pull_db_walk *w, const char *id)
-{
-	if (w->nseen == w->capseen) {
-		size_t cap = w->capseen ? w->capseen * 2 : 256;
-		char **n = realloc(w->seen, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		w->seen = n;
-		w->capseen = cap;
-	}
-	w->seen[w->nseen] = strdup(id);
-	if (!w->seen[w->nseen])
-		return -ENOMEM;
-	w->nseen++;
-	return 0;
-}
-
-static void pull_seen_free(struct pull_db_walk *w)
-{
-	size_t i;
-
-	for (i = 0; i < w->nseen; i++)
-		free(w->seen[i]);
-	free(w->seen);
-	w->seen = NULL;
-	w->nseen = w->capseen = 0;
-}
 
 static int pull_tx_step(struct pull_db_walk *w)
 {
@@ -228,7 +199,7 @@ static int pull_page_cb(cJSON *obj, void *arg)
 	if (!rc)
 		rc = pull_store_page(w->p, w->db_id, obj, &changed, &mp);
 	if (!rc && !mp.archived) {
-		rc = pull_seen_add(w, mp.id);
+		rc = strv_push(&w->seen, mp.id);
 		if (strcmp(pull_str(obj, "last_edited_time"), w->newest) > 0)
 			snprintf(w->newest, sizeof(w->newest), "%s", pull_str(obj, "last_edited_time"));
 		w->p->stats.pages_seen++;
@@ -240,49 +211,16 @@ static int pull_page_cb(cJSON *obj, void *arg)
 	return rc;
 }
 
-static int pull_str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 struct pull_gone {
-	char **seen;
-	size_t nseen;
-	char **gone;
-	size_t ngone, capgone;
-	int rc;
+	const struct strv *seen;
+	struct strv gone;
 };
 
 static int pull_gone_cb(void *arg, const struct cache_page_row *r)
 {
 	struct pull_gone *g = arg;
-	const char *key = r->id;
 
-	if (bsearch(&key, g->seen, g->nseen, sizeof(char *), pull_str_cmp))
-		return 0;
-	if (g->ngone == g->capgone) {
-		size_t cap = g->capgone ? g->capgone * 2 : 16;
-		char **n = realloc(g->gone, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		g->gone = n;
-		g->capgone = cap;
-	}
-	g->gone[g->ngone] = strdup(r->id);
-	if (!g->gone[g->ngone])
-		return -ENOMEM;
-	g->ngone++;
-	return 0;
-}
-
-static void pull_gone_free(struct pull_gone *g)
-{
-	size_t i;
-
-	for (i = 0; i < g->ngone; i++)
-		free(g->gone[i]);
-	free(g->gone);
+	return strv_contains(g->seen, r->id) ? 0 : strv_push(&g->gone, r->id);
 }
 
 static int pull_meta_newest(struct pull_ctx *p, const char *db_id, const char *newest)
@@ -309,7 +247,7 @@ static int pull_list_database(struct pull_ctx *p, const char *db_id, const char 
 			      int confirmed)
 {
 	struct pull_db_walk w = { .p = p, .db_id = db_id, .db_title = title };
-	struct pull_gone g = { 0 };
+	struct pull_gone g = { .seen = &w.seen, .gone = STRV_INIT };
 	int64_t cached = 0;
 	size_t i;
 	int rc;
@@ -321,39 +259,37 @@ static int pull_list_database(struct pull_ctx *p, const char *db_id, const char 
 	rc = pull_meta_newest(p, db_id, w.newest);
 	if (rc)
 		goto out;
-	qsort(w.seen, w.nseen, sizeof(char *), pull_str_cmp);
-	g.seen = w.seen;
-	g.nseen = w.nseen;
+	strv_sort(&w.seen);
 	rc = cache_each_page(p->cache, db_id, 0, pull_gone_cb, &g);
-	if (rc || g.ngone == 0)
+	if (rc || g.gone.n == 0)
 		goto out;
 	rc = cache_count_pages(p->cache, db_id, &cached);
 	if (rc)
 		goto out;
-	if (!confirmed && cached > 4 && (int64_t)g.ngone * 2 > cached) {
+	if (!confirmed && cached > 4 && (int64_t)g.gone.n * 2 > cached) {
 		log_warn("database \"%s\": listing lacks %zu of %lld cached pages; listing again to confirm",
-			 title, g.ngone, (long long)cached);
+			 title, g.gone.n, (long long)cached);
 		cache_log(p->cache, "pull", "database \"%s\": listing lacks %zu of %lld pages, confirming",
-			  title, g.ngone, (long long)cached);
-		pull_seen_free(&w);
-		pull_gone_free(&g);
+			  title, g.gone.n, (long long)cached);
+		strv_release(&w.seen);
+		strv_release(&g.gone);
 		return pull_list_database(p, db_id, title, 1);
 	}
 	rc = cache_begin(p->cache);
-	for (i = 0; !rc && i < g.ngone; i++) {
-		rc = cache_delete_page(p->cache, g.gone[i]);
+	for (i = 0; !rc && i < g.gone.n; i++) {
+		rc = cache_delete_page(p->cache, g.gone.v[i]);
 		if (rc == -ENOENT)
 			rc = 0;
 	}
 	rc = rc ? (cache_rollback(p->cache), rc) : cache_commit(p->cache);
 	if (!rc) {
-		p->stats.pages_removed += (int64_t)g.ngone;
+		p->stats.pages_removed += (int64_t)g.gone.n;
 		cache_log(p->cache, "pull", "database \"%s\": %zu pages archived or deleted remotely",
-			  title, g.ngone);
+			  title, g.gone.n);
 	}
 out:
-	pull_seen_free(&w);
-	pull_gone_free(&g);
+	strv_release(&w.seen);
+	strv_release(&g.gone);
 	return rc;
 }
 
@@ -361,8 +297,7 @@ out:
 
 struct pull_dbs {
 	struct pull_ctx *p;
-	char **ids, **titles;
-	size_t n, cap;
+	struct strv ids, titles;  /* parallel lists */
 };
 
 static int pull_db_cb(cJSON *obj, void *arg)
@@ -393,25 +328,9 @@ static int pull_db_cb(cJSON *obj, void *arg)
 	rc = cache_put_database(d->p->cache, md.id, md.title ? md.title : "", json, &changed);
 	if (rc)
 		goto out;
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 8;
-		char **a = realloc(d->ids, cap * sizeof(char *));
-		char **b = a ? realloc(d->titles, cap * sizeof(char *)) : NULL;
-
-		if (a)
-			d->ids = a;
-		if (!b) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		d->titles = b;
-		d->cap = cap;
-	}
-	d->ids[d->n] = strdup(md.id);
-	d->titles[d->n] = strdup(md.title ? md.title : "");
-	d->n++;
-	if (!d->ids[d->n - 1] || !d->titles[d->n - 1])
-		rc = -ENOMEM;
+	rc = strv_push(&d->ids, md.id);
+	if (!rc)
+		rc = strv_push(&d->titles, md.title ? md.title : "");
 out:
 	free(json);
 	cJSON_Delete(copy);
@@ -421,14 +340,8 @@ out:
 
 static void pull_dbs_free(struct pull_dbs *d)
 {
-	size_t i;
-
-	for (i = 0; i < d->n; i++) {
-		free(d->ids[i]);
-		free(d->titles[i]);
-	}
-	free(d->ids);
-	free(d->titles);
+	strv_release(&d->ids);
+	strv_release(&d->titles);
 }
 
 static int pull_user_cb(cJSON *obj, void *arg)
@@ -450,50 +363,39 @@ static int pull_user_cb(cJSON *obj, void *arg)
 }
 
 struct pull_dbgone {
-	struct pull_dbs *live;
-	char **gone;
-	size_t n, cap;
+	const struct strv *live;   /* sorted */
+	struct strv gone;
 };
 
 static int pull_dbgone_cb(void *arg, const struct cache_db_row *r)
 {
 	struct pull_dbgone *g = arg;
-	size_t i;
 
-	for (i = 0; i < g->live->n; i++)
-		if (!strcmp(g->live->ids[i], r->id))
-			return 0;
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 4;
-		char **a = realloc(g->gone, cap * sizeof(char *));
-
-		if (!a)
-			return -ENOMEM;
-		g->gone = a;
-		g->cap = cap;
-	}
-	g->gone[g->n] = strdup(r->id);
-	return g->gone[g->n++] ? 0 : -ENOMEM;
+	return strv_contains(g->live, r->id) ? 0 : strv_push(&g->gone, r->id);
 }
 
 /* Removes databases the search no longer returns (no longer shared). */
 static int pull_drop_databases(struct pull_ctx *p, struct pull_dbs *d)
 {
-	struct pull_dbgone g = { .live = d };
+	struct strv live = STRV_INIT;
+	struct pull_dbgone g = { .live = &live, .gone = STRV_INIT };
 	size_t i;
-	int rc;
+	int rc = 0;
 
-	rc = cache_each_database(p->cache, pull_dbgone_cb, &g);
-	for (i = 0; !rc && i < g.n; i++) {
-		rc = cache_delete_database(p->cache, g.gone[i]);
+	for (i = 0; !rc && i < d->ids.n; i++)
+		rc = strv_push(&live, d->ids.v[i]);
+	strv_sort(&live);
+	if (!rc)
+		rc = cache_each_database(p->cache, pull_dbgone_cb, &g);
+	for (i = 0; !rc && i < g.gone.n; i++) {
+		rc = cache_delete_database(p->cache, g.gone.v[i]);
 		if (rc == -ENOENT)
 			rc = 0;
 		if (!rc)
-			cache_log(p->cache, "pull", "database %s is no longer shared; removed", g.gone[i]);
+			cache_log(p->cache, "pull", "database %s is no longer shared; removed", g.gone.v[i]);
 	}
-	for (i = 0; i < g.n; i++)
-		free(g.gone[i]);
-	free(g.gone);
+	strv_release(&live);
+	strv_release(&g.gone);
 	return rc;
 }
 
@@ -508,7 +410,7 @@ static int pull_each_db(struct pull_ctx *p, int full)
 		goto out;
 	/* An empty search when databases are cached is confirmed once, like
 	 * a page listing that suddenly lacks most pages. */
-	if (d.n == 0) {
+	if (d.ids.n == 0) {
 		rc = notion_search_databases(p->api, pull_db_cb, &d);
 		if (rc)
 			goto out;
@@ -516,14 +418,14 @@ static int pull_each_db(struct pull_ctx *p, int full)
 	rc = pull_drop_databases(p, &d);
 	if (rc)
 		goto out;
-	p->stats.databases = (int)d.n;
+	p->stats.databases = (int)d.ids.n;
 	if (full) {
 		rc = notion_list_users(p->api, pull_user_cb, p);
 		if (rc)
 			goto out;
 	}
-	for (i = 0; i < d.n && !rc; i++)
-		rc = pull_list_database(p, d.ids[i], d.titles[i], 0);
+	for (i = 0; i < d.ids.n && !rc; i++)
+		rc = pull_list_database(p, d.ids.v[i], d.titles.v[i], 0);
 out:
 	pull_dbs_free(&d);
 	return rc;
@@ -585,40 +487,21 @@ static int pull_delta_db(void *arg, const struct cache_db_row *r)
 	rc = pull_tx_end(&w, rc);
 	if (!rc)
 		rc = pull_meta_newest(p, r->id, w.newest);
-	pull_seen_free(&w);
+	strv_release(&w.seen);
 	return rc;
 }
 
-struct pull_dbid_list {
-	char **ids, **titles;
-	size_t n, cap;
-};
-
 static int pull_collect_db(void *arg, const struct cache_db_row *r)
 {
-	struct pull_dbid_list *l = arg;
+	struct pull_dbs *d = arg;
+	int rc = strv_push(&d->ids, r->id);
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		char **a = realloc(l->ids, cap * sizeof(char *));
-		char **b = a ? realloc(l->titles, cap * sizeof(char *)) : NULL;
-
-		if (a)
-			l->ids = a;
-		if (!b)
-			return -ENOMEM;
-		l->titles = b;
-		l->cap = cap;
-	}
-	l->ids[l->n] = strdup(r->id);
-	l->titles[l->n] = strdup(r->title);
-	l->n++;
-	return (l->ids[l->n - 1] && l->titles[l->n - 1]) ? 0 : -ENOMEM;
+	return rc ? rc : strv_push(&d->titles, r->title);
 }
 
 int pull_delta(struct pull_ctx *p)
 {
-	struct pull_dbid_list l = { 0 };
+	struct pull_dbs l = { .p = p };
 	char now[32];
 	size_t i;
 	int rc;
@@ -626,20 +509,15 @@ int pull_delta(struct pull_ctx *p)
 	/* Collect first: the walk must not hold the cache while the network
 	 * runs (the cache lock would stall the mount's reads). */
 	rc = cache_each_database(p->cache, pull_collect_db, &l);
-	for (i = 0; !rc && i < l.n; i++) {
-		struct cache_db_row r = { .id = l.ids[i], .title = l.titles[i] };
+	for (i = 0; !rc && i < l.ids.n; i++) {
+		struct cache_db_row r = { .id = l.ids.v[i], .title = l.titles.v[i] };
 
 		if (p->stop && *p->stop)
 			rc = -ECANCELED;
 		else
 			rc = pull_delta_db(p, &r);
 	}
-	for (i = 0; i < l.n; i++) {
-		free(l.ids[i]);
-		free(l.titles[i]);
-	}
-	free(l.ids);
-	free(l.titles);
+	pull_dbs_free(&l);
 	if (rc)
 		return rc;
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
@@ -718,4 +596,16 @@ int pull_bodies(struct pull_ctx *p, int max, int *fetched)
 		free(ids[i]);
 	free(ids);
 	return rc;
+}
+
+/* ---- shared with the push engine ---------------------------------------- */
+
+void pull_normalize_json(cJSON *o)
+{
+	pull_normalize(o);
+}
+
+int pull_complete_page_json(struct pull_ctx *p, const char *page_id, cJSON *page)
+{
+	return pull_complete_page(p, page_id, page);
 }
