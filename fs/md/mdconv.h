@@ -91,10 +91,11 @@ struct mdconv_op {
 	enum mdconv_op_kind kind;
 	/* UPDATE / DELETE: the block (always an existing id). */
 	char *block_id;
-	/* INSERT_AFTER: the parent and the sibling to insert after.  after is "none" for an
-	 * insertion before the first child; the API (2022-06-28) has no "insert at start", so the
-	 * executor appends when the parent has no children and must otherwise handle it (e.g.
-	 * append, then move existing siblings) - docs/markdown.md discusses it. */
+	/* INSERT_AFTER: the parent and the sibling to insert after (send it as "after").  after
+	 * is "none" only when the parent has no children yet (the base list was empty, or the
+	 * parent was created by an earlier op): send no "after" (plain append).  The API
+	 * (2022-06-28) cannot insert before a first child; the diff never needs it (see
+	 * docs/markdown.md, "Diff"). */
 	struct mdconv_ref parent;
 	struct mdconv_ref after;
 	/* UPDATE: {"<type>": {...}} with only the fields Markdown expresses.
@@ -114,13 +115,13 @@ struct mdconv_ops {
 
 #define MDCONV_OPS_INIT { NULL, 0, 0 }
 
-/* NOT IMPLEMENTED YET: currently returns -ENOSYS (after -EINVAL checks) and leaves ops_out
- * untouched; see docs/markdown.md "Diff" for the planned algorithm.
- * Diff: base = the blocks the file was rendered from (with ids); edited = mdconv_parse() of the
+/* Diff: base = the blocks the file was rendered from (with ids); edited = mdconv_parse() of the
  * saved body.  Appends to ops_out (which must be initialised, e.g. MDCONV_OPS_INIT) the fewest
- * operations found: update-in-place of a changed block, insert-after of runs of new blocks,
- * delete; untouched blocks and placeholders are never in the list.  Returns 0, -EINVAL for
- * malformed input or -ENOMEM; on error ops_out is left as it was. */
+ * operations found (docs/markdown.md, "Diff"): update-in-place of a changed block, insert-after
+ * of runs of new blocks, delete; untouched blocks and placeholders are never in the list.
+ * Op references (mdconv_ref.op) index the whole list ops_out holds afterwards.  Returns 0,
+ * -EINVAL for malformed input (also: a changed base block without "id") or -ENOMEM; on error
+ * ops_out is left as it was. */
 int mdconv_diff(const cJSON *base, const cJSON *edited, struct mdconv_ops *ops_out);
 
 /* Frees every op and the array; ops is MDCONV_OPS_INIT afterwards. */

@@ -34,6 +34,7 @@ struct mdconv_rctx {
 	bool sig;      /* signature mode (diff): derived display texts are left out */
 	bool in_table; /* escape '|' (also inside code spans) */
 	int depth;     /* current block nesting, checked against MDCONV_MAX_DEPTH */
+	bool compact;  /* rich text: every style as HTML tags holding all its text (blanks too) */
 };
 
 /* --- util.c --- */

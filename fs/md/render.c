@@ -751,7 +751,7 @@ static int mdconv_render_list(const cJSON *blocks, struct mdconv_rctx *ctx, stru
 
 int mdconv_render(const cJSON *blocks, const struct mdconv_links *links, struct buf *out)
 {
-	struct mdconv_rctx ctx = { links, false, false, 0 };
+	struct mdconv_rctx ctx = { links, false, false, 0, false };
 
 	return mdconv_render_list(blocks, &ctx, out);
 }
@@ -759,14 +759,14 @@ int mdconv_render(const cJSON *blocks, const struct mdconv_links *links, struct 
 int mdconv_render_rich_text(const cJSON *rich_text, const struct mdconv_links *links,
 			    struct buf *out)
 {
-	struct mdconv_rctx ctx = { links, false, false, 0 };
+	struct mdconv_rctx ctx = { links, false, false, 0, false };
 
 	return mdconv_rt_render(rich_text, &ctx, out);
 }
 
 int mdconv_block_signature(const cJSON *block, struct buf *out)
 {
-	struct mdconv_rctx ctx = { NULL, true, false, 0 };
+	struct mdconv_rctx ctx = { NULL, true, false, 0, false };
 
 	return mdconv_render_block(block, &ctx, 1, out);
 }

@@ -25,7 +25,7 @@ enum {
 	MDCONV_A_CODE = 16,
 };
 
-enum mdconv_unit_kind { MDCONV_U_TEXT, MDCONV_U_NL, MDCONV_U_EQ, MDCONV_U_MENTION };
+enum mdconv_unit_kind { MDCONV_U_TEXT, MDCONV_U_EQ, MDCONV_U_MENTION };
 
 struct mdconv_unit {
 	enum mdconv_unit_kind kind;
@@ -132,42 +132,27 @@ static bool mdconv_streq(const char *a, const char *b)
 	return !strcmp(a, b);
 }
 
-/* Adds the text of one "text" item, merging with the previous unit when the style matches and
- * splitting at newlines.  Returns 0 or -ENOMEM. */
+/* Adds the text of one "text" item, merging with the previous unit when the style matches.
+ * Newlines stay inside the text (written <br> within the style, so that a styled text with
+ * newlines reads back as one rich-text object).  Returns 0 or -ENOMEM. */
 static int mdconv_units_text(struct mdconv_units *u, const char *s, unsigned ann,
 			     const char *color, const char *href)
 {
-	struct mdconv_unit *last;
-	const char *nl;
-	int rc;
+	struct mdconv_unit *last = u->n ? &u->v[u->n - 1] : NULL;
 
-	while (*s) {
-		nl = strchr(s, '\n');
-		if (nl == s) {
-			last = mdconv_units_add(u);
-			if (!last)
-				return -ENOMEM;
-			last->kind = MDCONV_U_NL;
-			s++;
-			continue;
-		}
-		last = u->n ? &u->v[u->n - 1] : NULL;
-		if (!last || last->kind != MDCONV_U_TEXT || last->ann != ann ||
-		    !mdconv_streq(last->color, color) || !mdconv_streq(last->href, href)) {
-			last = mdconv_units_add(u);
-			if (!last)
-				return -ENOMEM;
-			last->kind = MDCONV_U_TEXT;
-			last->ann = ann;
-			last->color = color;
-			last->href = href;
-		}
-		rc = buf_append(&last->text, s, nl ? (size_t)(nl - s) : strlen(s));
-		if (rc)
-			return rc;
-		s = nl ? nl : s + strlen(s);
+	if (!*s)
+		return 0;
+	if (!last || last->kind != MDCONV_U_TEXT || last->ann != ann ||
+	    !mdconv_streq(last->color, color) || !mdconv_streq(last->href, href)) {
+		last = mdconv_units_add(u);
+		if (!last)
+			return -ENOMEM;
+		last->kind = MDCONV_U_TEXT;
+		last->ann = ann;
+		last->color = color;
+		last->href = href;
 	}
-	return 0;
+	return buf_puts(&last->text, s);
 }
 
 /* Converts one rich text item into units.  Returns 0, -EINVAL or -ENOMEM. */
@@ -468,16 +453,19 @@ static int mdconv_text_core(struct buf *o, const struct mdconv_unit *u, const ch
 	       buf_puts(o, "</code>");
 }
 
-/* Renders a text unit; leading/trailing blanks go outside the wrappers.  Returns 0/-ENOMEM. */
+/* Renders a text unit; leading/trailing blanks go outside the wrappers (except in compact
+ * mode, which uses HTML tags with everything inside).  Returns 0 or -ENOMEM. */
 static int mdconv_render_text_unit(struct buf *o, const struct mdconv_unit *u, bool tags,
-				   bool in_table)
+				   const struct mdconv_rctx *ctx)
 {
 	const char *s = u->text.data;
 	size_t len = u->text.len, a = 0, z = len;
-	bool styled = u->ann || u->color || u->href;
+	bool styled = u->ann || u->color || u->href, in_table = ctx->in_table;
 	int rc = 0;
 
-	if (styled) {
+	if (ctx->compact)
+		tags = true;
+	if (styled && !ctx->compact) {
 		while (a < z && (s[a] == ' ' || s[a] == '\t'))
 			a++;
 		while (z > a && (s[z - 1] == ' ' || s[z - 1] == '\t'))
@@ -523,7 +511,7 @@ static int mdconv_render_mention_unit(struct buf *o, const struct mdconv_unit *u
 		tu.kind = MDCONV_U_TEXT;
 		tu.text.data = text;
 		tu.text.len = strlen(text);
-		rc = mdconv_render_text_unit(o, &tu, tags, ctx->in_table);
+		rc = mdconv_render_text_unit(o, &tu, tags, ctx);
 		goto out;
 	}
 	rc = mdconv_open_style(o, u->ann, u->color, tags) ?: buf_putc(o, '[');
@@ -555,8 +543,6 @@ static int mdconv_render_unit(struct buf *o, const struct mdconv_unit *u, bool t
 			      const struct mdconv_rctx *ctx)
 {
 	switch (u->kind) {
-	case MDCONV_U_NL:
-		return buf_puts(o, "<br>");
 	case MDCONV_U_EQ:
 		return mdconv_render_eq_unit(o, u, prev, ctx->in_table);
 	case MDCONV_U_MENTION:
@@ -564,7 +550,7 @@ static int mdconv_render_unit(struct buf *o, const struct mdconv_unit *u, bool t
 	case MDCONV_U_TEXT:
 		break;
 	}
-	return mdconv_render_text_unit(o, u, tags, ctx->in_table);
+	return mdconv_render_text_unit(o, u, tags, ctx);
 }
 
 /* Whether the emphasis delimiters of unit u (rendered as md) are safe between prev and next
@@ -630,28 +616,124 @@ static int mdconv_units_build(struct mdconv_units *u, const cJSON *rich_text)
 	return 0;
 }
 
+/* Rich-text objects a segment of len UTF-16 units becomes once split (an upper bound: a
+ * split keeps a surrogate pair whole, so every piece but the last has >= MAX_TEXT - 1). */
+static size_t mdconv_pieces(size_t len)
+{
+	return len ? (len + MDCONV_MAX_TEXT - 2) / (MDCONV_MAX_TEXT - 1) : 1;
+}
+
+struct mdconv_segs {
+	size_t count; /* closed objects */
+	size_t plain; /* UTF-16 length of the open unstyled segment */
+	bool open;
+};
+
+static void mdconv_segs_close(struct mdconv_segs *g)
+{
+	if (g->open)
+		g->count += mdconv_pieces(g->plain);
+	g->open = false;
+	g->plain = 0;
+}
+
+static void mdconv_segs_plain(struct mdconv_segs *g, const char *s, size_t len)
+{
+	g->open = true;
+	g->plain += mdconv_utf16_len(s, len);
+}
+
+static void mdconv_segs_obj(struct mdconv_segs *g, size_t units)
+{
+	mdconv_segs_close(g);
+	g->count += mdconv_pieces(units);
+}
+
+/* An upper bound of the rich-text objects that parsing the rendered units (pass 2 done)
+ * gives: unstyled text (and blanks moved out of styles, equations written as text) merges
+ * into one object; styled text, equations and mentions are objects of their own. */
+static size_t mdconv_rt_objects(const struct mdconv_units *u)
+{
+	struct mdconv_segs g = { 0, 0, false };
+	size_t i, a, z;
+
+	for (i = 0; i < u->n; i++) {
+		const struct mdconv_unit *un = &u->v[i];
+		const char *s = un->text.data ? un->text.data : "";
+
+		if (un->kind == MDCONV_U_EQ && un->md.len && un->md.data[0] != '$') {
+			mdconv_segs_plain(&g, s, un->text.len);
+		} else if (un->kind != MDCONV_U_TEXT) {
+			mdconv_segs_obj(&g, 1);
+			g.count += un->kind == MDCONV_U_MENTION ? 2 : 0; /* unknown kind: blanks */
+		} else if (!(un->ann || un->color || un->href)) {
+			mdconv_segs_plain(&g, s, un->text.len);
+		} else {
+			for (a = 0; a < un->text.len && (s[a] == ' ' || s[a] == '\t'); a++)
+				;
+			for (z = un->text.len; z > a && (s[z - 1] == ' ' || s[z - 1] == '\t'); z--)
+				;
+			if (a == z && !(un->ann & MDCONV_A_CODE)) {
+				mdconv_segs_plain(&g, s, un->text.len);
+				continue;
+			}
+			if (a == z)
+				z = un->text.len, a = 0;
+			if (a)
+				mdconv_segs_plain(&g, s, a);
+			mdconv_segs_obj(&g, mdconv_utf16_len(s + a, z - a));
+			if (z < un->text.len)
+				mdconv_segs_plain(&g, s + z, un->text.len - z);
+		}
+	}
+	mdconv_segs_close(&g);
+	return g.count;
+}
+
+/* Pass 2: each unit in its final form (HTML tags where Markdown emphasis would not read back
+ * next to its neighbours; compact mode: always), appended to out. */
+static int mdconv_rt_pass2(struct mdconv_units *u, const struct mdconv_rctx *ctx,
+			   struct buf *out, size_t start)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < u->n && !rc; i++) {
+		char prev = out->len > start ? out->data[out->len - 1] : 0;
+		char next = i + 1 < u->n && u->v[i + 1].md.len ? u->v[i + 1].md.data[0] : 0;
+		struct mdconv_unit *un = &u->v[i];
+
+		if (ctx->compact || un->kind == MDCONV_U_EQ ||
+		    !mdconv_flank_ok(un, &un->md, prev, next)) {
+			buf_reset(&un->md);
+			rc = mdconv_render_unit(&un->md, un, un->kind != MDCONV_U_EQ, prev, ctx);
+		}
+		rc = rc ?: buf_append(out, un->md.data, un->md.len);
+	}
+	return rc;
+}
+
 int mdconv_rt_render(const cJSON *rich_text, const struct mdconv_rctx *ctx, struct buf *out)
 {
 	struct mdconv_units u = { NULL, 0, 0 };
+	struct mdconv_rctx compact = *ctx;
 	size_t i, start = out->len;
 	int rc;
 
 	rc = mdconv_units_build(&u, rich_text);
 	for (i = 0; i < u.n && !rc; i++) /* pass 1: Markdown form, prev unknown (0) */
 		rc = mdconv_render_unit(&u.v[i].md, &u.v[i], false, 0, ctx);
-	for (i = 0; i < u.n && !rc; i++) {
-		char prev = out->len > start ? out->data[out->len - 1] : 0;
-		char next = i + 1 < u.n && u.v[i + 1].md.len ? u.v[i + 1].md.data[0] : 0;
-		struct mdconv_unit *un = &u.v[i];
-
-		if (un->kind == MDCONV_U_EQ || !mdconv_flank_ok(un, &un->md, prev, next)) {
-			buf_reset(&un->md);
-			rc = mdconv_render_unit(&un->md, un, un->kind != MDCONV_U_EQ, prev, ctx);
-		}
-		rc = rc ?: buf_append(out, un->md.data, un->md.len);
-	}
-	if (!rc && u.n == 1 && u.v[0].kind == MDCONV_U_NL) {
+	rc = rc ?: mdconv_rt_pass2(&u, ctx, out, start);
+	/* Blanks moved out of styles become objects of their own when read back; if that would
+	 * go over the API limit, write everything inside HTML tags instead (reads back as the
+	 * same objects, so the choice is the same on the next round). */
+	if (!rc && mdconv_rt_objects(&u) > MDCONV_MAX_RICH_TEXT) {
 		out->len = start;
+		compact.compact = true;
+		rc = mdconv_rt_pass2(&u, &compact, out, start);
+	}
+	if (!rc && out->len - start == 4 && !memcmp(out->data + start, "<br>", 4)) {
+		out->len = start; /* "<br>" alone would be an empty paragraph */
 		rc = buf_puts(out, "&#10;");
 	}
 	rc = rc ?: mdconv_fix_line(out, start);
