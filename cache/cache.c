@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache/cache_int.h"
 #include "common/buf.h"
 
 #define CACHE_BUSY_MS 10000
@@ -42,10 +43,24 @@ static const char *const cache_migrations[] = {
 	"CREATE TABLE sync_log(seq INTEGER PRIMARY KEY, time INTEGER NOT NULL,"
 	"  kind TEXT NOT NULL, message TEXT NOT NULL);"
 	"INSERT INTO meta VALUES('version', '0');",
+	/* 1 -> 2: the write queue, local texts and conflicts (cache/queue.c) */
+	"CREATE TABLE queue(seq INTEGER PRIMARY KEY AUTOINCREMENT, kind INTEGER NOT NULL,"
+	"  state INTEGER NOT NULL DEFAULT 0, page_id TEXT NOT NULL, database_id TEXT, path TEXT,"
+	"  props TEXT, ops TEXT, base_edited_time TEXT, base_page TEXT, base_body TEXT,"
+	"  saved_text TEXT, saved_at_ms INTEGER NOT NULL, error TEXT,"
+	"  ops_done INTEGER NOT NULL DEFAULT 0, results TEXT);"
+	"CREATE INDEX queue_by_page ON queue(page_id, seq);"
+	"CREATE TABLE local(page_id TEXT PRIMARY KEY, text TEXT NOT NULL, version INTEGER NOT NULL);"
+	"CREATE TABLE conflicts(seq INTEGER PRIMARY KEY AUTOINCREMENT, page_id TEXT NOT NULL,"
+	"  path TEXT, what TEXT NOT NULL, local_value TEXT, remote_value TEXT, local_time TEXT,"
+	"  remote_time TEXT, winner TEXT NOT NULL, created INTEGER NOT NULL);",
+	/* 2 -> 3: find stale bodies without reading page JSON (a covering
+	 * index for cache_pages_needing_body / cache_count_bodies_pending) */
+	"CREATE INDEX pages_by_edit ON pages(id, last_edited_time);",
 };
 #define CACHE_SCHEMA_VERSION ((int)(sizeof(cache_migrations) / sizeof(cache_migrations[0])))
 
-static int cache_errno(int rc)
+int cache_errno(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_OK:
@@ -68,7 +83,7 @@ static int cache_errno(int rc)
 	}
 }
 
-static int cache_exec(struct cache *c, const char *sql)
+int cache_exec(struct cache *c, const char *sql)
 {
 	return cache_errno(sqlite3_exec(c->db, sql, NULL, NULL, NULL));
 }
@@ -247,6 +262,11 @@ const char *cache_path(const struct cache *c)
 	return c->path;
 }
 
+sqlite3 *cache_sqlite(struct cache *c)
+{
+	return c->db;
+}
+
 /* ---- transactions ------------------------------------------------------ */
 
 int cache_begin(struct cache *c)
@@ -286,12 +306,12 @@ int cache_rollback(struct cache *c) { return cache_end(c, "ROLLBACK"); }
 
 /* The mutex is recursive: cache_begin() holds it until commit/rollback, so
  * other threads wait for the whole transaction while this one re-enters. */
-static void cache_lock(struct cache *c) { pthread_mutex_lock(&c->lock); }
-static void cache_unlock(struct cache *c) { pthread_mutex_unlock(&c->lock); }
+void cache_lock(struct cache *c) { pthread_mutex_lock(&c->lock); }
+void cache_unlock(struct cache *c) { pthread_mutex_unlock(&c->lock); }
 
 /* Runs a write inside the caller's transaction, or a private one when none
  * is open.  *own tells cache_wend() whether to commit. */
-static int cache_wbegin(struct cache *c, int *own)
+int cache_wbegin(struct cache *c, int *own)
 {
 	int rc;
 
@@ -305,7 +325,7 @@ static int cache_wbegin(struct cache *c, int *own)
 	return rc;
 }
 
-static int cache_wend(struct cache *c, int own, int rc)
+int cache_wend(struct cache *c, int own, int rc)
 {
 	if (own) {
 		if (!rc)
@@ -318,7 +338,7 @@ static int cache_wend(struct cache *c, int own, int rc)
 }
 
 /* Prepares sql and binds the NULL-terminated list of text parameters. */
-static int cache_prep(struct cache *c, sqlite3_stmt **st, const char *sql, ...)
+int cache_prep(struct cache *c, sqlite3_stmt **st, const char *sql, ...)
 {
 	va_list ap;
 	const char *v;
@@ -342,7 +362,7 @@ static int cache_prep(struct cache *c, sqlite3_stmt **st, const char *sql, ...)
 }
 
 /* Steps a statement to completion; returns 0 or -errno. */
-static int cache_run(sqlite3_stmt *st)
+int cache_run(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
@@ -351,7 +371,7 @@ static int cache_run(sqlite3_stmt *st)
 	return rc;
 }
 
-static int cache_query_int(struct cache *c, int64_t *out, const char *sql, ...)
+int cache_query_int(struct cache *c, int64_t *out, const char *sql, ...)
 {
 	sqlite3_stmt *st;
 	const char *v;
@@ -377,7 +397,7 @@ static int cache_query_int(struct cache *c, int64_t *out, const char *sql, ...)
 }
 
 /* Increments the change counter (invariant 1); *v gets the new value. */
-static int cache_bump(struct cache *c, int64_t *v)
+int cache_bump(struct cache *c, int64_t *v)
 {
 	int rc = cache_exec(c, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='version'");
 
@@ -552,6 +572,21 @@ int cache_put_body(struct cache *c, const char *page_id, const char *edited_time
 	if (!rc && changed)
 		*changed = 1;
 out:
+	return cache_wend(c, own, rc);
+}
+
+int cache_advance_body(struct cache *c, const char *page_id, const char *from, const char *to)
+{
+	sqlite3_stmt *st = NULL;
+	int own, rc;
+
+	rc = cache_wbegin(c, &own);
+	if (rc)
+		return rc;
+	rc = cache_prep(c, &st, "UPDATE bodies SET edited_time=?3 WHERE page_id=?1 AND edited_time >= ?2",
+			page_id, from, to, NULL);
+	if (!rc)
+		rc = cache_run(st);
 	return cache_wend(c, own, rc);
 }
 

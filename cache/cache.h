@@ -79,6 +79,10 @@ int cache_delete_database(struct cache *c, const char *id);
  * last_edited_time was edited_time. */
 int cache_put_body(struct cache *c, const char *page_id, const char *edited_time,
 		   const char *json, int *changed);
+/* A change that did not touch a page's blocks moved its last_edited_time
+ * from `from` to `to`: a body current as of `from` is current as of `to`
+ * (so it is not fetched again).  No-op otherwise. */
+int cache_advance_body(struct cache *c, const char *page_id, const char *from, const char *to);
 int cache_put_user(struct cache *c, const char *id, const char *name, const char *json);
 
 /* ---- reads ------------------------------------------------------------ */

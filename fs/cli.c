@@ -373,13 +373,21 @@ static int cli_fetch_body(void *arg, const char *page_id)
 	return cm->e ? engine_fetch_body(cm->e, page_id) : -ENOTCONN;
 }
 
+static void cli_poke(void *arg)
+{
+	struct cli_mount *cm = arg;
+
+	if (cm->e)
+		engine_poke(cm->e);
+}
+
 static int cli_run_mount(struct cli_opts *o, const char *mountpoint)
 {
 	struct mount_opts mo = { .mountpoint = mountpoint, .foreground = o->foreground,
-				 .debug = o->verbose >= 3 };
+				 .debug = o->verbose >= 3, .read_only = o->read_only };
 	struct engine_config ec = { 0 };
 	struct cli_mount cm = { 0 };
-	struct mount_hooks hooks = { cli_fetch_body, &cm };
+	struct mount_hooks hooks = { cli_fetch_body, cli_poke, &cm };
 	struct cache *c = NULL;
 	struct buf logpath = BUF_INIT;
 	char *done = NULL;

@@ -8,12 +8,9 @@
  *  3. Inode numbers come from the view (cache row ids) and are never
  *     reused for another page; FORGET needs no bookkeeping.
  */
-#define FUSE_USE_VERSION 312
-#include "fs/mount.h"
+#include "fs/mount_int.h"
 
 #include <errno.h>
-#include <fuse_lowlevel.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,53 +22,9 @@
 #include "common/log.h"
 #include "fs/view.h"
 
-#define MOUNT_RCACHE 8
-
-struct mount_rcache {
-	uint64_t ino;
-	int64_t version;
-	struct buf data;
-	unsigned long used;
-};
-
-struct mount_inval {
-	uint64_t ino, parent;
-	char *name;      /* set for entries to forget */
-};
-
-struct mount_invals {
-	struct mount_inval *a;
-	size_t n, cap;
-};
-
-struct mount {
-	struct fuse_session *se;
-	struct cache *cache;
-	pthread_rwlock_t lock;
-	struct view *view;
-	int64_t view_version;
-	pthread_mutex_t refresh_lock;
-	struct mount_hooks hooks;
-	char *mountpoint;
-	int foreground;
-	int mounted;
-	uid_t uid;
-	gid_t gid;
-	pthread_mutex_t rc_lock;
-	struct mount_rcache rc[MOUNT_RCACHE];
-	unsigned long rc_tick;
-	/* invalidations waiting for the notifier thread (invariant 2) */
-	pthread_mutex_t q_lock;
-	pthread_cond_t q_cond;
-	struct mount_invals *queue;
-	int q_stop;
-	pthread_t notifier;
-	int notifier_started;
-};
-
 /* ---- attributes ------------------------------------------------------- */
 
-static void mount_attr(const struct mount *m, const struct view_node *n, struct stat *st)
+void mount_attr(const struct mount *m, const struct view_node *n, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = n->ino;
@@ -99,7 +52,7 @@ static double mount_attr_timeout(const struct view_node *n)
 	return MOUNT_TIMEOUT_S;
 }
 
-static void mount_entry(const struct mount *m, const struct view_node *n, struct fuse_entry_param *e)
+void mount_entry(const struct mount *m, const struct view_node *n, struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->ino = n->ino;
@@ -213,6 +166,14 @@ static void *mount_notifier(void *arg)
 	return NULL;
 }
 
+void mount_invalidate(struct mount *m, uint64_t parent, const char *name, uint64_t ino)
+{
+	struct mount_invals l = { 0 };
+
+	mount_push(&l, ino, parent, name ? strdup(name) : NULL);
+	mount_enqueue(m, &l);
+}
+
 int mount_refresh(struct mount *m)
 {
 	struct mount_invals l = { 0 };
@@ -277,11 +238,18 @@ static void mount_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	const struct view_node *n;
 	struct fuse_entry_param e;
 
-	pthread_rwlock_rdlock(&m->lock);
-	n = view_lookup(m->view, parent, name);
-	if (n)
-		mount_entry(m, n, &e);
-	pthread_rwlock_unlock(&m->lock);
+	if (mountw_lookup(m, parent, name, &e)) {
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	n = NULL;
+	if (!mountw_hidden(m, parent, name)) {
+		pthread_rwlock_rdlock(&m->lock);
+		n = view_lookup(m->view, parent, name);
+		if (n)
+			mount_entry(m, n, &e);
+		pthread_rwlock_unlock(&m->lock);
+	}
 	if (!n) {
 		/* A negative entry, cached briefly: new pages appear on refresh. */
 		memset(&e, 0, sizeof(e));
@@ -319,6 +287,10 @@ static void mount_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	/* GETATTR with a file handle comes from an open file (a read past the
 	 * cached size, or fstat): that is the first read of the page.  A plain
 	 * stat never fetches. */
+	if (mountw_getattr(m, ino, &st)) {
+		fuse_reply_attr(req, &st, 0);
+		return;
+	}
 	if (fi)
 		mount_fetch_if_missing(m, ino);
 	pthread_rwlock_rdlock(&m->lock);
@@ -342,14 +314,27 @@ static void mount_list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, i
 {
 	struct mount *m = mount_of(req);
 	const struct view_node *dir;
-	struct fuse_entry_param e;
+	struct fuse_entry_param e, *extra = NULL;
+	struct strv names = STRV_INIT, hidden = STRV_INIT;
 	char *out = malloc(size);
-	size_t used = 0, i, len;
+	size_t used = 0, i, len, nextra = 0;
 	int err = 0;
 
 	if (!out) {
 		fuse_reply_err(req, ENOMEM);
 		return;
+	}
+	/* The overlay first (lock order: ov_lock before the view's lock). */
+	mountw_list(m, ino, &names, &hidden);
+	strv_sort(&hidden);
+	extra = calloc(names.n + 1, sizeof(*extra));
+	for (i = 0; extra && i < names.n; i++) {
+		if (mountw_lookup(m, ino, names.v[i], &extra[nextra])) {
+			char *t = names.v[nextra]; /* keep the listed names first */
+
+			names.v[nextra++] = names.v[i];
+			names.v[i] = t;
+		}
 	}
 	pthread_rwlock_rdlock(&m->lock);
 	dir = view_get(m->view, ino);
@@ -357,7 +342,7 @@ static void mount_list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, i
 		err = dir ? ENOTDIR : ENOENT;
 		goto unlock;
 	}
-	for (i = (size_t)off; i < dir->nkids + 2; i++) {
+	for (i = (size_t)off; i < dir->nkids + 2 + nextra; i++) {
 		const char *name;
 
 		if (i < 2) {
@@ -366,9 +351,14 @@ static void mount_list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, i
 			e.attr.st_ino = i == 0 ? ino : dir->parent;
 			e.attr.st_mode = S_IFDIR;
 			name = i == 0 ? "." : "..";
-		} else {
+		} else if (i < dir->nkids + 2) {
+			if (strv_contains(&hidden, dir->kids[i - 2]->name))
+				continue;
 			mount_entry(m, dir->kids[i - 2], &e);
 			name = dir->kids[i - 2]->name;
+		} else {
+			e = extra[i - 2 - dir->nkids];
+			name = names.v[i - 2 - dir->nkids];
 		}
 		len = plus ? fuse_add_direntry_plus(req, out + used, size - used, name, &e, (off_t)i + 1)
 			   : fuse_add_direntry(req, out + used, size - used, name, &e.attr, (off_t)i + 1);
@@ -383,6 +373,9 @@ unlock:
 	else
 		fuse_reply_buf(req, out, used);
 	free(out);
+	free(extra);
+	strv_release(&names);
+	strv_release(&hidden);
 }
 
 static void mount_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -459,8 +452,12 @@ static void mount_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	int rc, found;
 
 	(void)fi;
-	mount_fetch_if_missing(m, ino);
-	rc = mount_render(m, ino, &b, &found);
+	if (mountw_read(m, ino, &b)) {
+		rc = 0;
+	} else {
+		mount_fetch_if_missing(m, ino);
+		rc = mount_render(m, ino, &b, &found);
+	}
 	if (rc) {
 		fuse_reply_err(req, -rc);
 	} else if ((size_t)off >= b.len) {
@@ -534,7 +531,26 @@ static void mount_erofs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, s
 	fuse_reply_err(req, EROFS);
 }
 
-static const struct fuse_lowlevel_ops mount_ops = {
+/* open, opendir and flush answer ENOSYS once; the kernel then stops
+ * sending them for this connection (libfuse would otherwise answer open
+ * with success and no keep_cache: a round trip per file and a dropped page
+ * cache on every open; PERF-NOTES.md). */
+static void mount_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino; (void)fi;
+	fuse_reply_err(req, ENOSYS);
+}
+
+static void mount_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino; (void)fi;
+	fuse_reply_err(req, ENOSYS);
+}
+
+static struct fuse_lowlevel_ops mount_ops = {
+	.open = mount_open,
+	.opendir = mount_open,
+	.flush = mount_flush,
 	.init = mount_init,
 	.lookup = mount_lookup,
 	.getattr = mount_getattr,
@@ -542,8 +558,6 @@ static const struct fuse_lowlevel_ops mount_ops = {
 	.readdirplus = mount_readdirplus,
 	.read = mount_read,
 	.statfs = mount_statfs,
-	/* open, opendir, flush, release: left NULL, so libfuse answers
-	 * ENOSYS and the kernel stops asking (PERF-NOTES.md). */
 	.setattr = mount_erofs_setattr,
 	.create = mount_erofs_create,
 	.unlink = mount_erofs_name,
@@ -583,6 +597,8 @@ int mount_attach(struct mount *m, struct cache *c)
 
 	m->cache = c;
 	rc = mount_refresh(m);
+	if (!rc)
+		rc = mountw_init(m);
 	if (rc)
 		return rc;
 	rc = -pthread_create(&m->notifier, NULL, mount_notifier, m);
@@ -610,6 +626,8 @@ int mount_create(const struct mount_opts *o, struct mount **out)
 	pthread_mutex_init(&m->rc_lock, NULL);
 	pthread_mutex_init(&m->q_lock, NULL);
 	pthread_cond_init(&m->q_cond, NULL);
+	pthread_mutex_init(&m->ov_lock, NULL);
+	pthread_cond_init(&m->settler_cond, NULL);
 	m->queue = calloc(1, sizeof(*m->queue));
 	if (!m->queue) {
 		rc = -ENOMEM;
@@ -623,10 +641,14 @@ int mount_create(const struct mount_opts *o, struct mount **out)
 		rc = -errno;
 		goto fail;
 	}
+	m->writable = !o->read_only;
+	if (m->writable)
+		mountw_set_ops(&mount_ops);
 	rc = -ENOMEM;
 	if (fuse_opt_add_arg(&args, "notionfs") ||
 	    fuse_opt_add_arg(&args, "-o") ||
-	    fuse_opt_add_arg(&args, "fsname=notionfs,subtype=notionfs,default_permissions,ro"))
+	    fuse_opt_add_arg(&args, m->writable ? "fsname=notionfs,subtype=notionfs,default_permissions"
+				 : "fsname=notionfs,subtype=notionfs,default_permissions,ro"))
 		goto fail_args;
 	if (o->fuse_opts && (fuse_opt_add_arg(&args, "-o") || fuse_opt_add_arg(&args, o->fuse_opts)))
 		goto fail_args;
@@ -687,6 +709,7 @@ void mount_destroy(struct mount *m)
 
 	if (!m)
 		return;
+	mountw_release(m); /* saves what is unsaved while the view still exists */
 	if (m->notifier_started) {
 		pthread_mutex_lock(&m->q_lock);
 		m->q_stop = 1;
@@ -712,6 +735,8 @@ void mount_destroy(struct mount *m)
 	pthread_mutex_destroy(&m->rc_lock);
 	pthread_mutex_destroy(&m->q_lock);
 	pthread_cond_destroy(&m->q_cond);
+	pthread_mutex_destroy(&m->ov_lock);
+	pthread_cond_destroy(&m->settler_cond);
 	free(m->mountpoint);
 	free(m);
 }

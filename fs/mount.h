@@ -25,6 +25,8 @@ struct mount;
 struct mount_hooks {
 	/* Fetches a page's body into the cache; 0 or -errno. May be NULL. */
 	int (*fetch_body)(void *arg, const char *page_id);
+	/* A save was queued: push soon.  May be NULL. */
+	void (*poke)(void *arg);
 	void *arg;
 };
 
@@ -33,6 +35,7 @@ struct mount_opts {
 	const char *fuse_opts;   /* comma-separated -o options, or NULL */
 	int foreground;
 	int debug;
+	int read_only;           /* refuse every write with EROFS */
 };
 
 /* Mounts (the kernel's requests wait until mount_loop()).  Returns 0 or

@@ -21,7 +21,9 @@
 #include <cjson/cJSON.h>
 
 #include "cache/cache.h"
+#include "cache/queue.h"
 #include "common/log.h"
+#include "common/strv.h"
 #include "fs/md/mdconv.h"
 #include "fs/names.h"
 #include "fs/props/frontmatter.h"
@@ -334,6 +336,16 @@ int view_render_page(const struct view *v, struct cache *c, const struct view_no
 
 	if (!db)
 		return -ENOENT;
+	if (n->local) {
+		char *text = NULL;
+
+		/* A queued save: the file shows what the user saved. */
+		if (queue_local_text(c, n->id, &text) == 0) {
+			rc = buf_puts(out, text);
+			free(text);
+			return rc;
+		}
+	}
 	rc = cache_get_page(c, n->id, view_page_row, &d);
 	if (rc)
 		goto out;
@@ -365,6 +377,9 @@ struct view_build {
 	struct cache *c;
 	const struct view *prev;
 	int rc;
+	struct strv local;      /* pages with a queued save's bytes (sorted) */
+	struct strv creates;    /* queued new pages: "seq\tlocal-id\tdatabase\tpath" */
+	struct strv archived;   /* pages with a queued archive (sorted) */
 	/* page rows collected before names are assigned */
 	struct names_entry *ent;
 	struct view_node **ent_node;
@@ -408,6 +423,8 @@ static int view_page_cb(void *arg, const struct cache_page_row *r)
 
 	if (!db)
 		return 0; /* database no longer shared */
+	if (strv_contains(&b->archived, r->id))
+		return 0; /* unlinked: archived once the queue pushes it */
 	if (b->nent == b->capent) {
 		size_t cap = b->capent ? b->capent * 2 : 256;
 		struct names_entry *e = realloc(b->ent, cap * sizeof(*e));
@@ -425,7 +442,8 @@ static int view_page_cb(void *arg, const struct cache_page_row *r)
 		return -ENOMEM;
 	snprintf(n->id, sizeof(n->id), "%s", r->id);
 	n->version = r->version;
-	n->body_missing = r->body_edited_time == NULL;
+	n->local = strv_contains(&b->local, r->id);
+	n->body_missing = r->body_edited_time == NULL && !n->local;
 	n->mtime = view_time(r->last_edited_time);
 	n->ctime = n->mtime;
 	/* names_entry borrows: keep copies alive in the node until assigned */
@@ -442,6 +460,28 @@ static int view_page_cb(void *arg, const struct cache_page_row *r)
 	return 0;
 }
 
+static int view_queue_cb(void *arg, const struct queue_entry *e)
+{
+	struct view_build *b = arg;
+
+	if (e->state == QUEUE_REJECTED)
+		return 0;
+	if (e->kind == QUEUE_ARCHIVE)
+		return strv_push(&b->archived, e->page_id);
+	if (e->kind == QUEUE_CREATE && !strncmp(e->page_id, "local-", 6)) {
+		struct buf line = BUF_INIT;
+		int rc = buf_printf(&line, "%lld\t%s\t%s\t%s", (long long)e->seq, e->page_id,
+				    e->database_id ? e->database_id : "", e->path ? e->path : "");
+
+		if (!rc)
+			rc = strv_push(&b->creates, line.data);
+		buf_release(&line);
+		if (rc)
+			return rc;
+	}
+	return strv_push(&b->local, e->page_id);
+}
+
 static int view_user_cb(void *arg, const char *id, const char *name)
 {
 	struct view *v = arg;
@@ -454,6 +494,57 @@ static int view_user_cb(void *arg, const char *id, const char *name)
 	a[v->nusers].name = strdup(name);
 	v->nusers++;
 	return (a[v->nusers - 1].id && a[v->nusers - 1].name) ? 0 : -ENOMEM;
+}
+
+/* Pages created locally and not pushed yet show under the name the user
+ * gave them (inode VIEW_INO_LOCAL + queue seq). */
+static int view_add_creates(struct view_build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->creates.n; i++) {
+		char *f[4], *save = NULL, *line = strdup(b->creates.v[i]), *base;
+		const struct view_db *db;
+		struct view_node *n;
+		int k;
+
+		if (!line)
+			return -ENOMEM;
+		for (k = 0; k < 4; k++)
+			f[k] = strtok_r(k ? NULL : line, "\t", &save);
+		db = f[2] ? view_db_by_id(b->v, f[2]) : NULL;
+		base = f[3] ? strrchr(f[3], '/') : NULL;
+		if (!db || !f[1] || !base) {
+			free(line);
+			continue;
+		}
+		n = view_add(b->v, VIEW_INO_LOCAL + (uint64_t)strtoll(f[0], NULL, 10), db->node->ino,
+			     VIEW_PAGE, base + 1);
+		if (!n) {
+			free(line);
+			return -ENOMEM;
+		}
+		snprintf(n->id, sizeof(n->id), "%s", f[1]);
+		n->local = 1;
+		n->mtime = n->ctime = time(NULL);
+		free(line);
+		if (b->nent == b->capent) {
+			size_t cap = b->capent ? b->capent * 2 : 256;
+			struct names_entry *e = realloc(b->ent, cap * sizeof(*e));
+			struct view_node **en = e ? realloc(b->ent_node, cap * sizeof(*en)) : NULL;
+
+			if (e)
+				b->ent = e;
+			if (!en)
+				return -ENOMEM;
+			b->ent_node = en;
+			b->capent = cap;
+		}
+		b->ent[b->nent].created_time = strdup("");
+		b->ent[b->nent].name = NULL;
+		b->ent_node[b->nent++] = n;
+	}
+	return 0;
 }
 
 /* Assigns the names of the databases (root entries). */
@@ -547,7 +638,7 @@ static int view_size_pages(struct view_build *b)
 		const struct view_node *old = b->prev ? view_page(b->prev, n->id) : NULL;
 
 		if (old && b->prev->name_epoch == v->name_epoch && old->version == n->version &&
-		    old->ino == n->ino) {
+		    old->ino == n->ino && !old->local && !n->local) {
 			n->size = old->size;
 			continue;
 		}
@@ -723,7 +814,11 @@ int view_build(struct cache *c, const struct view *prev, struct view **out)
 		goto out;
 	}
 	b.v->root->mtime = time(NULL);
-	rc = cache_each_database(c, view_db_cb, &b);
+	rc = queue_each(c, view_queue_cb, &b);
+	strv_sort(&b.local);
+	strv_sort(&b.archived);
+	if (!rc)
+		rc = cache_each_database(c, view_db_cb, &b);
 	if (!rc)
 		rc = view_name_dbs(b.v);
 	if (!rc)
@@ -732,6 +827,8 @@ int view_build(struct cache *c, const struct view *prev, struct view **out)
 		rc = cache_each_page(c, NULL, 0, view_page_cb, &b);
 	if (!rc)
 		rc = view_name_pages(&b);
+	if (!rc)
+		rc = view_add_creates(&b);
 	if (rc)
 		goto out;
 	qsort(b.v->users, b.v->nusers, sizeof(*b.v->users), view_user_cmp);
@@ -770,6 +867,9 @@ out:
 		free((char *)b.ent[i].created_time);
 	free(b.ent);
 	free(b.ent_node);
+	strv_release(&b.local);
+	strv_release(&b.archived);
+	strv_release(&b.creates);
 	if (rc) {
 		view_free(b.v);
 		return rc;
@@ -857,4 +957,255 @@ void view_diff(const struct view *a, const struct view *b,
 			 (x->content && y->content && strcmp(x->content, y->content)))
 			cb(arg, x, 1);
 	}
+}
+
+/* ---- the reverse direction: saved files to diffs ---------------------- */
+
+const struct view_node *view_parent(const struct view *v, const struct view_node *n)
+{
+	return view_get(v, n->parent);
+}
+
+/* Reverse resolvers for fm_diff: names written in the front-matter. */
+static char *view_rev_page(void *arg, const char *db_id, const char *name, int *ambiguous)
+{
+	struct view_render_ctx *x = arg;
+	const struct view_node *n;
+	struct buf file = BUF_INIT;
+	char nid[40];
+	size_t i;
+
+	(void)ambiguous; /* names are unique per directory by construction */
+	view_norm_id(name, nid);
+	n = view_page(x->v, nid);
+	if (n)
+		return strdup(n->id);
+	if (buf_printf(&file, "%s.md", name))
+		return NULL;
+	for (i = 0; i < x->v->ndbs; i++) {
+		if (db_id && strcmp(x->v->dbs[i].node->id, db_id))
+			continue;
+		n = view_lookup(x->v, x->v->dbs[i].node->ino, file.data);
+		if (n && n->kind == VIEW_PAGE)
+			break;
+		n = NULL;
+	}
+	buf_release(&file);
+	return n ? strdup(n->id) : NULL;
+}
+
+static char *view_rev_user(void *arg, const char *name, int *ambiguous)
+{
+	struct view_render_ctx *x = arg;
+	const char *hit = NULL;
+	size_t i;
+
+	for (i = 0; i < x->v->nusers; i++) {
+		if (strcmp(x->v->users[i].name, name) && strcmp(x->v->users[i].id, name))
+			continue;
+		if (hit) {
+			*ambiguous = 1;
+			return NULL;
+		}
+		hit = x->v->users[i].id;
+	}
+	return hit ? strdup(hit) : NULL;
+}
+
+struct view_base {
+	char *page, *body, *edited;
+};
+
+static int view_base_row(void *arg, const struct cache_page_row *r)
+{
+	struct view_base *b = arg;
+
+	if (!r->body_json)
+		return -EAGAIN; /* never diff against a body we do not have */
+	b->page = strdup(r->json);
+	b->body = strdup(r->body_json);
+	b->edited = strdup(r->last_edited_time);
+	return (b->page && b->body && b->edited) ? 0 : -ENOMEM;
+}
+
+/* Parses the body of a saved file; -EINVAL with *err naming the line. */
+static int view_parse_body(const char *text, size_t len, size_t fm_len, cJSON **blocks, char **err)
+{
+	return mdconv_parse(text + fm_len, len - fm_len, blocks, err);
+}
+
+int view_diff_page(const struct view *v, struct cache *c, const struct view_node *n,
+		   const char *text, size_t len, char **props, struct mdconv_ops *ops,
+		   char **base_page, char **base_body, char **base_edited, char **err)
+{
+	struct view_render_ctx x = { v, n };
+	struct fm_resolve fwd = { view_cb_page_name, view_cb_user_name, &x };
+	struct fm_resolver_rev rev = { &fwd, view_rev_page, view_rev_user, &x };
+	const struct view_db *db = view_db_of(v, n->parent);
+	struct view_base base = { NULL, NULL, NULL };
+	cJSON *page = NULL, *body = NULL, *edited = NULL, *patch = NULL, *pp;
+	size_t fm_len = 0;
+	int rc;
+
+	*props = *base_page = *base_body = *base_edited = NULL;
+	*err = NULL;
+	if (!db)
+		return -ENOENT;
+	rc = cache_get_page(c, n->id, view_base_row, &base);
+	if (rc)
+		goto out;
+	page = cJSON_Parse(base.page);
+	body = cJSON_Parse(base.body);
+	if (!page || !body) {
+		rc = -EIO;
+		goto out;
+	}
+	rc = fm_split(text, len, &fm_len);
+	if (rc == 0 && fm_len == 0) {
+		*err = strdup("the front-matter (the block between --- lines at the top) is missing");
+		rc = -EINVAL;
+	}
+	if (!rc)
+		rc = fm_diff(text, fm_len, cJSON_GetObjectItemCaseSensitive(db->json, "properties"),
+			     page, &rev, &patch, err);
+	if (!rc)
+		rc = view_parse_body(text, len, fm_len, &edited, err);
+	if (!rc)
+		rc = mdconv_diff(body, edited, ops);
+	if (rc)
+		goto out;
+	pp = cJSON_GetObjectItemCaseSensitive(patch, "properties");
+	if (pp && cJSON_GetArraySize(pp) > 0) {
+		*props = cJSON_PrintUnformatted(patch);
+		if (!*props)
+			rc = -ENOMEM;
+	}
+	if (!rc) {
+		*base_page = base.page;
+		*base_body = base.body;
+		*base_edited = base.edited;
+		base.page = base.body = base.edited = NULL;
+	}
+out:
+	if (rc == -EINVAL && !*err)
+		*err = strdup("the file cannot be read as a page (invalid front-matter or body)");
+	cJSON_Delete(page);
+	cJSON_Delete(body);
+	cJSON_Delete(edited);
+	cJSON_Delete(patch);
+	free(base.page);
+	free(base.body);
+	free(base.edited);
+	return rc;
+}
+
+/* The name of the title property of a database schema (borrowed), or NULL. */
+static const char *view_title_prop(const cJSON *db)
+{
+	const cJSON *p;
+
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(db, "properties")) {
+		const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "type"));
+
+		if (t && !strcmp(t, "title"))
+			return p->string;
+	}
+	return NULL;
+}
+
+static cJSON *view_title_value(const char *title)
+{
+	cJSON *v = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(v, "title");
+	cJSON *t = cJSON_CreateObject(), *text;
+
+	cJSON_AddStringToObject(t, "type", "text");
+	text = cJSON_AddObjectToObject(t, "text");
+	cJSON_AddStringToObject(text, "content", title);
+	cJSON_AddItemToArray(arr, t);
+	return v;
+}
+
+int view_retitle_patch(const struct view *v, const struct view_node *n, const char *name,
+		       char **props)
+{
+	const struct view_db *db = view_db_of(v, n->parent);
+	const char *tp = db ? view_title_prop(db->json) : NULL;
+	cJSON *patch, *pp;
+	char *title = NULL;
+	int rc;
+
+	*props = NULL;
+	if (!tp)
+		return -ENOENT;
+	rc = names_to_title(name, ".md", &title);
+	if (rc)
+		return rc;
+	patch = cJSON_CreateObject();
+	pp = cJSON_AddObjectToObject(patch, "properties");
+	cJSON_AddItemToObject(pp, tp, view_title_value(title));
+	*props = cJSON_PrintUnformatted(patch);
+	cJSON_Delete(patch);
+	free(title);
+	return *props ? 0 : -ENOMEM;
+}
+
+int view_diff_new_page(const struct view *v, const struct view_node *dir, const char *name,
+		       const char *text, size_t len, char **props, struct mdconv_ops *ops,
+		       char **err)
+{
+	struct view_render_ctx x = { v, NULL };
+	struct fm_resolver_rev rev = { NULL, view_rev_page, view_rev_user, &x };
+	const struct view_db *db = view_db_of(v, dir->ino);
+	cJSON *empty = NULL, *patch = NULL, *edited = NULL, *none = NULL, *pp;
+	const char *tp;
+	char *title = NULL;
+	size_t fm_len = 0;
+	int rc;
+
+	*props = NULL;
+	*err = NULL;
+	if (!db)
+		return -ENOENT;
+	tp = view_title_prop(db->json);
+	/* The base of a new page: no property has a value. */
+	empty = cJSON_Parse("{\"object\":\"page\",\"id\":\"00000000-0000-0000-0000-000000000000\","
+			    "\"properties\":{}}");
+	none = cJSON_CreateArray();
+	if (!empty || !none) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = fm_split(text, len, &fm_len);
+	if (!rc && fm_len)
+		rc = fm_diff(text, fm_len, cJSON_GetObjectItemCaseSensitive(db->json, "properties"),
+			     empty, &rev, &patch, err);
+	if (!rc)
+		rc = view_parse_body(text, len, fm_len, &edited, err);
+	if (!rc)
+		rc = mdconv_diff(none, edited, ops);
+	if (rc)
+		goto out;
+	if (!patch)
+		patch = cJSON_CreateObject();
+	pp = cJSON_GetObjectItemCaseSensitive(patch, "properties");
+	if (!pp)
+		pp = cJSON_AddObjectToObject(patch, "properties");
+	if (tp && !cJSON_GetObjectItemCaseSensitive(pp, tp)) {
+		rc = names_to_title(name, ".md", &title);
+		if (rc)
+			goto out;
+		cJSON_AddItemToObject(pp, tp, view_title_value(title));
+	}
+	*props = cJSON_PrintUnformatted(patch);
+	if (!*props)
+		rc = -ENOMEM;
+out:
+	if (rc == -EINVAL && !*err)
+		*err = strdup("the file cannot be read as a page (invalid front-matter or body)");
+	free(title);
+	cJSON_Delete(empty);
+	cJSON_Delete(none);
+	cJSON_Delete(patch);
+	cJSON_Delete(edited);
+	return rc;
 }

@@ -35,6 +35,8 @@ enum view_kind {
 #define VIEW_INO_ERRORS 4
 #define VIEW_INO_CONFLICTS 5
 #define VIEW_INO_REJECTED 6
+/* Pages created locally, not pushed yet: VIEW_INO_LOCAL + queue seq. */
+#define VIEW_INO_LOCAL (1ULL << 61)
 
 struct view_node {
 	uint64_t ino;
@@ -47,6 +49,7 @@ struct view_node {
 	time_t ctime;
 	int64_t version;        /* cache change counter of what it shows */
 	int body_missing;       /* page whose blocks were never fetched */
+	int local;              /* shows a queued save's bytes (not pushed yet) */
 	char *content;          /* schema and .notionfs files: the bytes */
 	struct view_node **kids; /* directories: children sorted by name */
 	size_t nkids;
@@ -76,6 +79,28 @@ int view_read(const struct view *v, struct cache *c, const struct view_node *n, 
  * reported with changed = 1. */
 void view_diff(const struct view *a, const struct view *b,
 	       void (*cb)(void *arg, const struct view_node *n, int changed), void *arg);
+
+struct mdconv_ops;
+
+/* The diff of a saved page file against the version it was rendered from
+ * (DESIGN.md section 4): *props (malloc'd JSON {"properties":{...}}, NULL
+ * when no property changed), ops (block operations appended), and the base
+ * (*base_page, *base_body, *base_edited: malloc'd).  Returns 0, or -EINVAL
+ * with *err (malloc'd) naming the problem, or -errno. */
+int view_diff_page(const struct view *v, struct cache *c, const struct view_node *n,
+		   const char *text, size_t len, char **props, struct mdconv_ops *ops,
+		   char **base_page, char **base_body, char **base_edited, char **err);
+/* The same for a new file `name` in database directory dir: *props holds
+ * every property given (the title from the name when the front-matter has
+ * none), ops the children to create. */
+int view_diff_new_page(const struct view *v, const struct view_node *dir, const char *name,
+		       const char *text, size_t len, char **props, struct mdconv_ops *ops,
+		       char **err);
+/* A {"properties":{TITLE:...}} patch renaming page n to file name `name`. */
+int view_retitle_patch(const struct view *v, const struct view_node *n, const char *name,
+		       char **props);
+/* The node of the database directory holding page n, or NULL. */
+const struct view_node *view_parent(const struct view *v, const struct view_node *n);
 
 /* Appends the text of .notionfs/status (also `notionfs status`). */
 int view_status_text(struct cache *c, struct buf *out);

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,8 +21,10 @@
 #include "cache/cache.h"
 #include "common/log.h"
 #include "sync/pull.h"
+#include "sync/push.h"
 
 #define ENGINE_BODY_BATCH 10
+#define ENGINE_REPORT_S 2
 
 struct engine {
 	struct engine_config cfg;
@@ -92,14 +95,34 @@ static int engine_before(const struct timespec *t)
 	return now.tv_sec < t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec < t->tv_nsec);
 }
 
+/* Pushes every queued save (DESIGN.md section 4); a failure leaves the
+ * rest queued for the next round. */
+static void engine_push(struct engine *e, struct push_ctx *push)
+{
+	char now[32];
+	int pushed = 0, rc;
+
+	rc = push_all(push, &pushed);
+	if (pushed) {
+		snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+		cache_meta_set(e->cache, "last_push", now);
+	}
+	if (rc && rc != -ECANCELED)
+		engine_report(e, "push", rc);
+	if (pushed || rc)
+		engine_changed(e);
+}
+
 static void *engine_main(void *arg)
 {
 	struct engine *e = arg;
 	struct pull_ctx p = { .api = e->api, .cache = e->cache, .stop = &e->stop };
+	struct push_ctx push = { .api = e->api, .cache = e->cache, .stop = &e->stop };
 	struct timespec next;
 	long polls = 0;
 	char *full = NULL;
-	int rc, fetched, bodies_left = 1;
+	int rc, fetched, bodies_left = 1, unreported = 0;
+	time_t last_report = 0;
 
 	while (!e->stop) {
 		engine_deadline(e->cfg.poll_s, &next);
@@ -120,6 +143,7 @@ static void *engine_main(void *arg)
 		full = NULL;
 		if (!rc)
 			cache_meta_set(e->cache, "state", "online");
+		engine_push(e, &push);
 		polls++;
 		bodies_left = 1;
 		engine_changed(e);
@@ -133,11 +157,23 @@ static void *engine_main(void *arg)
 			}
 			if (fetched == 0)
 				bodies_left = 0;
-			else
+			unreported += fetched;
+			/* A rebuild of the mount's view costs O(pages): report
+			 * bodies at most every ENGINE_REPORT_S (a first read does
+			 * not wait for this: it fetches and refreshes itself). */
+			if (unreported && (!bodies_left || time(NULL) - last_report >= ENGINE_REPORT_S)) {
 				engine_changed(e);
+				unreported = 0;
+				last_report = time(NULL);
+			}
 		}
-		if (!e->stop)
-			engine_sleep(e, &next);
+		if (unreported) {
+			engine_changed(e);
+			unreported = 0;
+		}
+		/* Saves arrive as pokes: push them, then wait again. */
+		while (!e->stop && engine_sleep(e, &next))
+			engine_push(e, &push);
 	}
 	return NULL;
 }

@@ -27,6 +27,7 @@
 
 struct notion;
 struct cache;
+struct cJSON;
 
 #define PULL_OVERLAP_S 120
 
@@ -56,5 +57,12 @@ int pull_listing(struct pull_ctx *p);
 int pull_bodies(struct pull_ctx *p, int max, int *fetched);
 /* Fetches one page's body now (first read of a page never fetched). */
 int pull_body(struct pull_ctx *p, const char *page_id);
+
+/* For the push engine (sync/push.c), which stores server answers exactly as
+ * a pull would.  Cuts signed file URLs to their stable part, in place: */
+void pull_normalize_json(struct cJSON *o);
+/* Completes relation/people values of a page object cut at 25 (requests
+ * only for properties with has_more). */
+int pull_complete_page_json(struct pull_ctx *p, const char *page_id, struct cJSON *page);
 
 #endif

@@ -110,7 +110,7 @@ def test_files_equal_export_and_stat_sizes(emulator, mount, tmp):
 
 def test_inode_numbers_stable_and_readonly(emulator, mount):
     emu = emulator()
-    m = mount(emu)
+    m = mount(emu, args=["--read-only"])
     d = sorted(x for x in os.listdir(m.mnt) if x != ".notionfs")[0]
     f = sorted(x for x in os.listdir(m.path(d)) if x.endswith(".md"))[0]
     ino = os.stat(m.path(d, f)).st_ino

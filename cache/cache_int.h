@@ -1,0 +1,37 @@
+/* cache_int.h - helpers of cache.c shared with the other files of cache/
+ * (queue.c).  Internal: nothing outside cache/ includes this header.
+ *
+ * Owns nothing.  The connection returned by cache_sqlite() belongs to the
+ * struct cache; use it only between cache_lock()/cache_unlock() (or
+ * cache_wbegin()/cache_wend() for writes), as cache.c does.
+ * Errors: 0 or a negative errno as in cache.h.
+ */
+#ifndef NFS_CACHE_INT_H
+#define NFS_CACHE_INT_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "cache/cache.h"
+
+/* The SQLite connection of c (borrowed). */
+sqlite3 *cache_sqlite(struct cache *c);
+/* SQLite result code -> 0 or negative errno. */
+int cache_errno(int rc);
+int cache_exec(struct cache *c, const char *sql);
+/* The recursive connection mutex. */
+void cache_lock(struct cache *c);
+void cache_unlock(struct cache *c);
+/* A write inside the caller's transaction, or a private one (see cache.c). */
+int cache_wbegin(struct cache *c, int *own);
+int cache_wend(struct cache *c, int own, int rc);
+/* Prepares sql, binding the NULL-terminated list of text parameters. */
+int cache_prep(struct cache *c, sqlite3_stmt **st, const char *sql, ...);
+/* Steps to completion and finalizes. */
+int cache_run(sqlite3_stmt *st);
+/* First column of the first row as an integer; -ENOENT when no row. */
+int cache_query_int(struct cache *c, int64_t *out, const char *sql, ...);
+/* Bumps the change counter (cache.h invariant 1); *v gets the new value. */
+int cache_bump(struct cache *c, int64_t *v);
+
+#endif

@@ -1,0 +1,137 @@
+/* queue.h - the durable queue of local saves waiting to be pushed to Notion
+ * (DESIGN.md section 4), stored in the same SQLite file as the cache.
+ *
+ * Owns: the `queue`, `local` and `conflicts` tables (schema: migration
+ * 1 -> 2 in cache.c).
+ *   queue  one row per save, in save order: the page, what kind of change,
+ *          the diff (a properties PATCH body and block operations, JSON),
+ *          its base (the page's last_edited_time and the page/body JSON the
+ *          file was rendered from), the local save time, a state and the
+ *          last error.
+ *   local  the bytes the mount shows for a page with queued saves (the
+ *          newest saved text), so a save is visible at once and survives a
+ *          crash; removed when the page's last entry lands.
+ *   conflicts  one row per losing version of a property or block (the
+ *          later write won, see docs/queue.md), shown by the mount under
+ *          .notionfs/conflicts/; never removed by notionfs itself.
+ *
+ * Invariants:
+ *  1. queue_add() inserts the entry and sets the page's local text in ONE
+ *     transaction, and bumps the cache's change counter: after it returns,
+ *     a crash loses nothing and the mount shows the saved bytes.
+ *  2. Entries of one page are pushed in seq order; an entry is removed
+ *     (queue_done) in the same transaction that stores the server's answer
+ *     as the page's new base, so nothing is pushed twice after a crash
+ *     between the push and its bookkeeping... except the push itself, which
+ *     the pusher makes idempotent by checking the page first.
+ *  3. A REJECTED entry stays (with its error) until the user saves again or
+ *     it is dropped with queue_drop(); it never blocks other pages.  A new
+ *     queue_add() for the page removes the page's REJECTED entries in its
+ *     transaction (the new save is diffed against the cached base, so it
+ *     carries everything of the rejected text that the user kept).
+ *  4. Progress inside an entry (block ops already applied, ids the appends
+ *     returned) is recorded with queue_set_progress() after every op, so a
+ *     resumed push never re-applies an op it knows landed.
+ *  5. Every function that changes what the mount shows (local texts,
+ *     conflicts) bumps the change counter in the same transaction.
+ *
+ * Memory: entries returned are malloc'd; free with queue_entry_release().
+ * Errors: 0 or negative errno as in cache.h.
+ */
+#ifndef NFS_QUEUE_H
+#define NFS_QUEUE_H
+
+#include <stdint.h>
+
+#include "cache/cache.h"
+
+enum queue_kind {
+	QUEUE_UPDATE = 1,   /* properties and/or blocks of an existing page */
+	QUEUE_CREATE,       /* a new page: props = properties, ops = children */
+	QUEUE_ARCHIVE,      /* unlink: archive the page */
+};
+
+enum queue_state {
+	QUEUE_QUEUED = 0,
+	QUEUE_PUSHING,      /* a push is under way (or was, before a crash) */
+	QUEUE_REJECTED,     /* a permanent API rejection; see error */
+	QUEUE_HELD,         /* held by the mass-archive safety valve */
+};
+
+struct queue_entry {
+	int64_t seq;             /* assigned by queue_add */
+	enum queue_kind kind;
+	enum queue_state state;
+	char *page_id;           /* for CREATE: a local id "local-<n>" until created */
+	char *database_id;
+	char *path;              /* file name shown to the user ("Tasks/X.md") */
+	char *props;             /* JSON {"properties":{...}} PATCH body, or NULL */
+	char *ops;               /* JSON array of block operations, or NULL */
+	char *base_edited_time;  /* page last_edited_time of the base */
+	char *base_page;         /* page JSON the file was rendered from */
+	char *base_body;         /* block tree JSON the file was rendered from */
+	char *saved_text;        /* the file as saved (for conflicts/rejections) */
+	int64_t saved_at_ms;     /* local save time, ms since the epoch */
+	char *error;             /* last error, NULL if none */
+	/* push progress (invariant 4), kept by the pusher: */
+	int ops_done;            /* block ops of `ops` already applied */
+	char *results;           /* JSON array, per applied op: ids created, or NULL */
+};
+
+/* A losing version (borrowed strings; NULL allowed except page_id, what). */
+struct queue_conflict {
+	int64_t seq;             /* assigned by queue_add_conflict */
+	const char *page_id;
+	const char *path;
+	const char *what;        /* "property NAME" or "block ID" */
+	const char *local_value; /* JSON of the local version */
+	const char *remote_value;/* JSON of the remote version */
+	const char *local_time;  /* ISO 8601 local save time (ms) */
+	const char *remote_time; /* ISO 8601 remote last_edited_time (minute) */
+	const char *winner;      /* "local" or "remote" */
+	int64_t created;         /* unix time the row was written */
+};
+
+void queue_entry_release(struct queue_entry *e);
+
+/* Appends e (seq ignored) and sets the page's local text to local_text, in
+ * one transaction (invariant 1).  *seq gets the new entry's number. */
+int queue_add(struct cache *c, const struct queue_entry *e, const char *local_text, int64_t *seq);
+/* The oldest entry that is QUEUED or PUSHING, skipping pages that have an
+ * older REJECTED or HELD entry; -ENOENT when none. */
+int queue_next(struct cache *c, struct queue_entry *out);
+int queue_set_state(struct cache *c, int64_t seq, enum queue_state st, const char *error);
+/* Removes a landed entry; when it was the page's last, drops the page's
+ * local text.  Runs inside the caller's transaction if one is open. */
+int queue_done(struct cache *c, int64_t seq);
+/* Gives a created page its real id in the queue and local tables. */
+int queue_rename_page(struct cache *c, const char *local_id, const char *real_id);
+/* Every entry, in order (for status and --dry-run); cb gets borrowed
+ * entries. */
+int queue_each(struct cache *c, int (*cb)(void *arg, const struct queue_entry *e), void *arg);
+/* The local text of a page (malloc'd) or -ENOENT. */
+int queue_local_text(struct cache *c, const char *page_id, char **text);
+int queue_counts(struct cache *c, int64_t *queued, int64_t *rejected, int64_t *held);
+
+/* One entry by seq (malloc'd into *out), -ENOENT when gone. */
+int queue_get(struct cache *c, int64_t seq, struct queue_entry *out);
+/* Removes an entry the user gave up (a REJECTED one); like queue_done. */
+int queue_drop(struct cache *c, int64_t seq);
+/* Records push progress (invariant 4); results may be NULL. */
+int queue_set_progress(struct cache *c, int64_t seq, int ops_done, const char *results);
+/* Replaces the base of a queued entry (the pusher rebases a page's later
+ * entries on what an earlier one pushed); NULL leaves a field as is. */
+int queue_set_base(struct cache *c, int64_t seq, const char *base_edited_time,
+		   const char *base_page, const char *base_body);
+/* HELD -> QUEUED for the archives of one database (all when NULL);
+ * *n (optional) gets how many were released. */
+int queue_release_held(struct cache *c, const char *database_id, int64_t *n);
+
+/* Appends a conflict row (k->seq and k->created are ignored). */
+int queue_add_conflict(struct cache *c, const struct queue_conflict *k);
+/* Every conflict, oldest first; cb gets borrowed rows. */
+int queue_each_conflict(struct cache *c,
+			int (*cb)(void *arg, const struct queue_conflict *k), void *arg);
+int queue_count_conflicts(struct cache *c, int64_t *n);
+
+#endif

@@ -1,0 +1,96 @@
+/* mount_int.h - the state shared by the read side (mount.c) and the write
+ * side (mount_write.c) of the FUSE mount.  Not a public header.
+ *
+ * Lock order (never taken the other way): ov_lock -> refresh_lock ->
+ * lock (the view's rwlock) -> rc_lock / q_lock.
+ */
+#ifndef NFS_MOUNT_INT_H
+#define NFS_MOUNT_INT_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/buf.h"
+#include "common/strv.h"
+#include "fs/mount.h"
+#include "fs/overlay.h"
+#include "fs/view.h"
+
+#define MOUNT_RCACHE 8
+
+struct mount_rcache {
+	uint64_t ino;
+	int64_t version;
+	struct buf data;
+	unsigned long used;
+};
+
+struct mount_inval {
+	uint64_t ino, parent;
+	char *name;      /* set for entries to forget */
+};
+
+struct mount_invals {
+	struct mount_inval *a;
+	size_t n, cap;
+};
+
+struct mount {
+	struct fuse_session *se;
+	struct cache *cache;
+	pthread_rwlock_t lock;
+	struct view *view;
+	int64_t view_version;
+	pthread_mutex_t refresh_lock;
+	struct mount_hooks hooks;
+	char *mountpoint;
+	int foreground;
+	int mounted;
+	uid_t uid;
+	gid_t gid;
+	pthread_mutex_t rc_lock;
+	struct mount_rcache rc[MOUNT_RCACHE];
+	unsigned long rc_tick;
+	/* invalidations waiting for the notifier thread (invariant 2) */
+	pthread_mutex_t q_lock;
+	pthread_cond_t q_cond;
+	struct mount_invals *queue;
+	int q_stop;
+	pthread_t notifier;
+	int notifier_started;
+	/* the write side (mount_write.c) */
+	int writable;
+	pthread_mutex_t ov_lock;
+	struct overlay *ov;
+	struct strv rejected_names;  /* .notionfs/rejected/: file names ... */
+	struct strv rejected_texts;  /* ... and the texts, in parallel */
+	pthread_t settler;
+	int settler_started;
+	int settler_stop;
+	pthread_cond_t settler_cond;
+};
+
+
+/* mount.c */
+/* Queues a kernel invalidation of (parent, name) (when name) and of ino. */
+void mount_invalidate(struct mount *m, uint64_t parent, const char *name, uint64_t ino);
+void mount_attr(const struct mount *m, const struct view_node *n, struct stat *st);
+void mount_entry(const struct mount *m, const struct view_node *n, struct fuse_entry_param *e);
+
+/* mount_write.c: the write side.  The *_ov functions answer from the
+ * overlay and return 1 when they did, 0 when the view should answer. */
+int mountw_init(struct mount *m);           /* after attach: overlay, settle thread */
+void mountw_release(struct mount *m);
+int mountw_lookup(struct mount *m, fuse_ino_t parent, const char *name, struct fuse_entry_param *e);
+int mountw_getattr(struct mount *m, fuse_ino_t ino, struct stat *st);
+int mountw_read(struct mount *m, fuse_ino_t ino, struct buf *out);
+int mountw_hidden(struct mount *m, fuse_ino_t parent, const char *name);
+/* Appends the names of the overlay's own entries of a directory (files
+ * that the view does not show) and the view names it hides, for readdir. */
+void mountw_list(struct mount *m, fuse_ino_t dir, struct strv *names, struct strv *hidden);
+void mountw_set_ops(struct fuse_lowlevel_ops *ops);
+
+#endif

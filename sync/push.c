@@ -1,0 +1,1241 @@
+/* push.c - the push engine; contract in push.h, algorithm and conflict
+ * rule in docs/queue.md.
+ *
+ * Owns: the per-entry push state (struct push_run: parsed base, remote
+ * page, op results) for the duration of one push_one(); every cJSON tree
+ * and string it allocates is freed before push_one() returns.
+ * Invariants: see push.h.  Requests: UPDATE = 1 GET + (1 PATCH if any
+ * property is sent) + per block op 1 request (+1 GET for UPDATE/DELETE
+ * targets) + after block ops 1 GET of the page and the body tree.
+ */
+#include "sync/push.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "cache/cache.h"
+#include "common/buf.h"
+#include "common/log.h"
+#include "sync/model.h"
+#include "sync/pull.h"
+
+#define PUSH_MAX_CHILDREN 100
+
+/* The state of one push. */
+struct push_run {
+	struct push_ctx *p;
+	const struct queue_entry *e;
+	struct push_result *r;
+	cJSON *base_page;      /* parsed e->base_page (may be NULL) */
+	cJSON *base_body;      /* parsed e->base_body (may be NULL) */
+	cJSON *remote;         /* the page as GET answered (normalised) */
+	cJSON *answer;         /* the newest page object (new base) */
+	cJSON *results;        /* per op: array of created ids, or null */
+	char local_time[MODEL_TIME_SIZE];
+	struct notion_error err;
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static const char *push_str(const cJSON *o, const char *key)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+
+	return s ? s : "";
+}
+
+static cJSON *push_parse(const char *json)
+{
+	return json ? cJSON_Parse(json) : NULL;
+}
+
+static void push_local_time(int64_t ms, char *out, size_t n)
+{
+	if (model_format_time((time_t)(ms / 1000), (int)(ms % 1000), out, n))
+		snprintf(out, n, "%lld", (long long)ms);
+}
+
+/* The later-write rule (docs/queue.md): Notion's last_edited_time is cut to
+ * the minute T, so the remote edit happened in [T, T+60 s).  The local save
+ * wins when saved at or after T (a save within the minute is a tie, which
+ * the local side wins); the remote edit wins when the save was before T. */
+static int push_local_wins(int64_t saved_at_ms, const char *remote_time)
+{
+	time_t t;
+
+	if (model_parse_time(remote_time, &t, NULL))
+		return 1;
+	return saved_at_ms >= (int64_t)t * 1000;
+}
+
+static int push_stopped(struct push_ctx *p)
+{
+	return p->stop && *p->stop;
+}
+
+/* Concatenated text of a rich-text array in request or answer shape. */
+static void push_rich_plain(const cJSON *a, struct buf *out)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, a) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(it, "plain_text");
+		const cJSON *text = cJSON_GetObjectItemCaseSensitive(it, "text");
+		const cJSON *eq = cJSON_GetObjectItemCaseSensitive(it, "equation");
+
+		if (cJSON_IsString(t))
+			buf_puts(out, t->valuestring);
+		else if (text)
+			buf_puts(out, push_str(text, "content"));
+		else if (eq)
+			buf_puts(out, push_str(eq, "expression"));
+	}
+}
+
+static int push_is_rich_key(const char *k)
+{
+	return k && (!strcmp(k, "rich_text") || !strcmp(k, "title") || !strcmp(k, "caption"));
+}
+
+static int push_rich_equal(const cJSON *a, const cJSON *b)
+{
+	struct buf x = BUF_INIT, y = BUF_INIT;
+	int eq;
+
+	push_rich_plain(a, &x);
+	push_rich_plain(b, &y);
+	eq = !strcmp(buf_str(&x), buf_str(&y));
+	buf_release(&x);
+	buf_release(&y);
+	return eq;
+}
+
+/* 1 when the value a request sends (req) is already what an answer shows
+ * (resp): every key of req is in resp with a matching value, arrays match
+ * element-wise, rich text by its plain text.  Used to recognise a change
+ * that already landed (a push repeated after a crash). */
+static int push_match(const cJSON *req, const cJSON *resp, const char *key)
+{
+	const cJSON *a, *b;
+
+	if (!req)
+		return 1;
+	if (!resp)
+		return cJSON_IsNull(req);
+	if (cJSON_IsArray(req) && push_is_rich_key(key))
+		return cJSON_IsArray(resp) && push_rich_equal(req, resp);
+	if (cJSON_IsObject(req)) {
+		if (!cJSON_IsObject(resp))
+			return 0;
+		cJSON_ArrayForEach(a, req) {
+			if (!strcmp(a->string, "children") || !strcmp(a->string, "object"))
+				continue;
+			if (!push_match(a, cJSON_GetObjectItemCaseSensitive(resp, a->string), a->string))
+				return 0;
+		}
+		return 1;
+	}
+	if (cJSON_IsArray(req)) {
+		if (!cJSON_IsArray(resp) || cJSON_GetArraySize(req) != cJSON_GetArraySize(resp))
+			return 0;
+		for (a = req->child, b = resp->child; a && b; a = a->next, b = b->next)
+			if (!push_match(a, b, key))
+				return 0;
+		return 1;
+	}
+	return cJSON_Compare(req, resp, 1);
+}
+
+/* The block with this id anywhere in a block tree (borrowed), or NULL. */
+static const cJSON *push_find_block(const cJSON *tree, const char *id)
+{
+	const cJSON *b, *hit;
+
+	cJSON_ArrayForEach(b, tree) {
+		if (!strcmp(push_str(b, "id"), id))
+			return b;
+		hit = push_find_block(cJSON_GetObjectItemCaseSensitive(b, "children"), id);
+		if (hit)
+			return hit;
+	}
+	return NULL;
+}
+
+/* The content of a block: its type object (borrowed), or NULL. */
+static const cJSON *push_block_content(const cJSON *b)
+{
+	return b ? cJSON_GetObjectItemCaseSensitive(b, push_str(b, "type")) : NULL;
+}
+
+/* ---- errors and conflicts ----------------------------------------------- */
+
+static int push_permanent(int rc, const struct notion_error *err)
+{
+	return err->kind == NOTION_ERR_VALIDATION || err->kind == NOTION_ERR_NOT_FOUND ||
+	       (rc == -EINVAL && err->kind == NOTION_OK);
+}
+
+/* Records a failed request: a permanent one rejects the entry (returns 0),
+ * anything else leaves it queued (returns a negative errno). */
+static int push_fail(struct push_run *x, int rc)
+{
+	struct push_ctx *p = x->p;
+	const struct queue_entry *e = x->e;
+	const char *path = e->path ? e->path : e->page_id;
+	char msg[600];
+
+	if (rc == -ENOMEM)
+		return rc;
+	snprintf(msg, sizeof(msg), "%s", x->err.message[0] ? x->err.message : strerror(-rc));
+	if (push_permanent(rc, &x->err)) {
+		x->r->rejected = 1;
+		log_warn("%s: rejected by Notion: %s", path, msg);
+		cache_log(p->cache, "error", "%s: rejected by Notion: %s", path, msg);
+		rc = queue_set_state(p->cache, e->seq, QUEUE_REJECTED, msg);
+		return rc;
+	}
+	queue_set_state(p->cache, e->seq, QUEUE_PUSHING, msg);
+	if (rc == -EACCES || rc == -ECANCELED)
+		return rc;
+	cache_log(p->cache, "push", "%s: will retry: %s", path, msg);
+	return -EAGAIN;
+}
+
+static int push_request(struct push_run *x, const char *method, const char *path,
+			const cJSON *body, cJSON **out)
+{
+	if (push_stopped(x->p))
+		return -ECANCELED;
+	return notion_request(x->p->api, method, path, body, out, &x->err);
+}
+
+static int push_conflict(struct push_run *x, const char *what, const cJSON *local,
+			 const cJSON *remote, const char *remote_time, int local_won)
+{
+	char *lv = local ? cJSON_PrintUnformatted(local) : NULL;
+	char *rv = remote ? cJSON_PrintUnformatted(remote) : NULL;
+	struct queue_conflict k = {
+		.page_id = x->e->page_id, .path = x->e->path, .what = what,
+		.local_value = lv ? lv : "null", .remote_value = rv ? rv : "null",
+		.local_time = x->local_time, .remote_time = remote_time,
+		.winner = local_won ? "local" : "remote",
+	};
+	int rc = queue_add_conflict(x->p->cache, &k);
+
+	if (!rc) {
+		x->r->conflicts++;
+		cache_log(x->p->cache, "conflict", "%s: %s changed on both sides; the %s version won,"
+			  " the other is kept in .notionfs/conflicts/", x->e->path ? x->e->path : "",
+			  what, k.winner);
+	}
+	free(lv);
+	free(rv);
+	return rc;
+}
+
+/* ---- properties --------------------------------------------------------- */
+
+/* The stored value of property NAME of a page object (its type object, e.g.
+ * the "select" member), borrowed, or NULL. */
+static const cJSON *push_prop_value(const cJSON *page, const char *name)
+{
+	const cJSON *prop = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(page, "properties"), name);
+
+	return prop ? cJSON_GetObjectItemCaseSensitive(prop, push_str(prop, "type")) : NULL;
+}
+
+/* Decides one property: 1 to send it, 0 to leave it (already there, or the
+ * remote edit won and the local value went to the conflicts). */
+static int push_merge_prop(struct push_run *x, const cJSON *local)
+{
+	const char *name = local->string;
+	const cJSON *base = push_prop_value(x->base_page, name);
+	const cJSON *remote = push_prop_value(x->remote, name);
+	const cJSON *rprop = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(x->remote, "properties"), name);
+	const char *rtime = push_str(x->remote, "last_edited_time");
+	char what[300];
+	int won, rc;
+
+	if (rprop && push_match(local, rprop, NULL))
+		return 0; /* already there (a repeated push) */
+	if (!x->base_page || !rprop || cJSON_Compare(base, remote, 1))
+		return 1; /* not changed remotely */
+	won = push_local_wins(x->e->saved_at_ms, rtime);
+	snprintf(what, sizeof(what), "property %s", name);
+	rc = push_conflict(x, what, local, remote, rtime, won);
+	return rc ? rc : won;
+}
+
+/* Builds the PATCH body of the properties to send (*out NULL: none). */
+static int push_merge_props(struct push_run *x, cJSON **out)
+{
+	cJSON *patch = push_parse(x->e->props), *send = NULL, *props, *it;
+	int rc = 0, n = 0;
+
+	*out = NULL;
+	if (!patch)
+		return x->e->props ? -EINVAL : 0;
+	props = cJSON_GetObjectItemCaseSensitive(patch, "properties");
+	send = cJSON_CreateObject();
+	if (!send) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	cJSON_ArrayForEach(it, props) {
+		rc = push_merge_prop(x, it);
+		if (rc < 0)
+			goto out;
+		if (rc == 1) {
+			cJSON_AddItemToObject(send, it->string, cJSON_Duplicate(it, 1));
+			n++;
+		}
+		rc = 0;
+	}
+	if (n) {
+		cJSON *body = cJSON_CreateObject();
+
+		if (!body) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		cJSON_AddItemToObject(body, "properties", send);
+		send = NULL;
+		*out = body;
+	}
+	x->r->props_sent = n;
+out:
+	cJSON_Delete(send);
+	cJSON_Delete(patch);
+	return rc;
+}
+
+/* ---- block operations --------------------------------------------------- */
+
+/* Resolves a REF of the ops JSON to a block id (borrowed); NULL for none.
+ * -EINVAL (via *rc) for a reference to an op that created nothing. */
+static const char *push_ref(struct push_run *x, const cJSON *ref, int *rc)
+{
+	const cJSON *op, *ids;
+	int i;
+
+	if (!ref || cJSON_IsNull(ref))
+		return NULL;
+	if (cJSON_GetObjectItemCaseSensitive(ref, "id"))
+		return push_str(ref, "id");
+	op = cJSON_GetObjectItemCaseSensitive(ref, "op");
+	i = cJSON_GetObjectItemCaseSensitive(ref, "index")
+		? cJSON_GetObjectItemCaseSensitive(ref, "index")->valueint : 0;
+	ids = cJSON_IsNumber(op) ? cJSON_GetArrayItem(x->results, op->valueint) : NULL;
+	if (!cJSON_IsString(cJSON_GetArrayItem(ids, i))) {
+		*rc = -EINVAL;
+		return NULL;
+	}
+	return cJSON_GetArrayItem(ids, i)->valuestring;
+}
+
+/* Checks an UPDATE/DELETE target against the remote: 1 apply, 0 skip
+ * (already done or the remote version won), or a negative errno. */
+static int push_block_check(struct push_run *x, const char *id, const cJSON *payload, int del)
+{
+	const cJSON *base = push_find_block(x->base_body, id);
+	const cJSON *rc_, *bc;
+	cJSON *remote = NULL;
+	char path[96], what[96];
+	const char *rtime;
+	int rc, won;
+
+	snprintf(path, sizeof(path), "/v1/blocks/%s", id);
+	snprintf(what, sizeof(what), "block %s", id);
+	rc = push_request(x, "GET", path, NULL, &remote);
+	if (rc == -ENOENT && del)
+		return 0;
+	if (rc)
+		return rc;
+	pull_normalize_json(remote);
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(remote, "archived")) ||
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(remote, "in_trash"))) {
+		/* deleted remotely: a delete is done, an update has lost */
+		rc = del ? 0 : push_conflict(x, what, payload, NULL, push_str(remote, "last_edited_time"), 0);
+		goto out;
+	}
+	rc_ = push_block_content(remote);
+	if (!del && push_match(payload, remote, NULL)) {
+		rc = 0; /* already there */
+		goto out;
+	}
+	bc = push_block_content(base);
+	if (!base || cJSON_Compare(bc, rc_, 1)) {
+		rc = 1;
+		goto out;
+	}
+	rtime = push_str(remote, "last_edited_time");
+	won = push_local_wins(x->e->saved_at_ms, rtime);
+	rc = push_conflict(x, what, payload, remote, rtime, won);
+	if (!rc)
+		rc = won;
+out:
+	cJSON_Delete(remote);
+	return rc;
+}
+
+/* Ids of the first n blocks of an append answer, as a new array. */
+static cJSON *push_new_ids(const cJSON *answer, int n)
+{
+	cJSON *ids = cJSON_CreateArray();
+	const cJSON *b;
+	int i = 0;
+
+	cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(answer, "results")) {
+		if (i++ >= n || !ids)
+			break;
+		cJSON_AddItemToArray(ids, cJSON_CreateString(push_str(b, "id")));
+	}
+	return ids;
+}
+
+/* After a crash in an append: were these children already appended right
+ * after `after` under parent?  *ids gets their ids when so. */
+static int push_find_appended(struct push_run *x, const char *parent, const char *after,
+			      const cJSON *children, cJSON **ids)
+{
+	cJSON *tree = NULL;
+	const cJSON *b, *want;
+	int rc, n = cJSON_GetArraySize(children), i;
+
+	*ids = NULL;
+	if (push_stopped(x->p))
+		return -ECANCELED;
+	rc = notion_get_block_children_tree(x->p->api, parent, &tree);
+	if (rc) {
+		notion_last_error(x->p->api, &x->err);
+		return rc;
+	}
+	b = tree ? tree->child : NULL;
+	if (after) {
+		while (b && strcmp(push_str(b, "id"), after))
+			b = b->next;
+		b = b ? b->next : NULL;
+	}
+	/* the new blocks sit right after `after` (or at the end, for none) */
+	if (!after)
+		for (i = cJSON_GetArraySize(tree) - n, b = tree ? tree->child : NULL; b && i > 0; i--)
+			b = b->next;
+	*ids = cJSON_CreateArray();
+	for (want = children ? children->child : NULL; want && b; want = want->next, b = b->next) {
+		if (!push_match(want, b, NULL))
+			break;
+		cJSON_AddItemToArray(*ids, cJSON_CreateString(push_str(b, "id")));
+	}
+	if (want || cJSON_GetArraySize(*ids) != n) {
+		cJSON_Delete(*ids);
+		*ids = NULL;
+	}
+	cJSON_Delete(tree);
+	return 0;
+}
+
+static int push_op_insert(struct push_run *x, const cJSON *op, int resumed, cJSON **ids)
+{
+	const cJSON *payload = cJSON_GetObjectItemCaseSensitive(op, "payload");
+	const cJSON *children = cJSON_GetObjectItemCaseSensitive(payload, "children");
+	const char *parent, *after;
+	cJSON *body = NULL, *answer = NULL;
+	char path[96];
+	int rc = 0;
+
+	parent = push_ref(x, cJSON_GetObjectItemCaseSensitive(op, "parent"), &rc);
+	after = push_ref(x, cJSON_GetObjectItemCaseSensitive(op, "after"), &rc);
+	if (rc)
+		return rc;
+	if (!parent)
+		parent = x->e->page_id;
+	if (resumed) {
+		rc = push_find_appended(x, parent, after, children, ids);
+		if (rc || *ids)
+			return rc;
+	}
+	body = cJSON_Duplicate(payload, 1);
+	if (!body)
+		return -ENOMEM;
+	if (after)
+		cJSON_AddStringToObject(body, "after", after);
+	snprintf(path, sizeof(path), "/v1/blocks/%s/children", parent);
+	rc = push_request(x, "PATCH", path, body, &answer);
+	if (!rc)
+		*ids = push_new_ids(answer, cJSON_GetArraySize(children));
+	cJSON_Delete(answer);
+	cJSON_Delete(body);
+	return rc;
+}
+
+static int push_op_update(struct push_run *x, const cJSON *op, int del)
+{
+	const cJSON *payload = cJSON_GetObjectItemCaseSensitive(op, "payload");
+	const char *id = push_str(op, "block");
+	char path[96];
+	int rc;
+
+	rc = push_block_check(x, id, payload, del);
+	if (rc <= 0)
+		return rc;
+	snprintf(path, sizeof(path), "/v1/blocks/%s", id);
+	rc = push_request(x, del ? "DELETE" : "PATCH", path, del ? NULL : payload, NULL);
+	if (rc == -ENOENT && del)
+		rc = 0;
+	return rc;
+}
+
+/* Applies the block ops from e->ops_done on, recording progress after
+ * each (queue.h invariant 4).  *applied counts ops sent. */
+static int push_block_ops(struct push_run *x, int *applied)
+{
+	cJSON *ops = push_parse(x->e->ops);
+	const cJSON *op;
+	char *res;
+	int i = 0, rc = 0, resumed = x->e->state == QUEUE_PUSHING;
+
+	*applied = 0;
+	if (!cJSON_IsArray(ops))
+		goto out;
+	x->results = push_parse(x->e->results);
+	if (!cJSON_IsArray(x->results)) {
+		cJSON_Delete(x->results);
+		x->results = cJSON_CreateArray();
+	}
+	cJSON_ArrayForEach(op, ops) {
+		const char *kind = push_str(op, "op");
+		cJSON *ids = NULL;
+
+		if (i++ < x->e->ops_done)
+			continue;
+		if (!strcmp(kind, "insert_after"))
+			rc = push_op_insert(x, op, resumed, &ids);
+		else
+			rc = push_op_update(x, op, !strcmp(kind, "delete"));
+		if (rc)
+			break;
+		resumed = 0; /* only the first op resumed can have landed unseen */
+		while (cJSON_GetArraySize(x->results) < i - 1)
+			cJSON_AddItemToArray(x->results, cJSON_CreateNull());
+		cJSON_AddItemToArray(x->results, ids ? ids : cJSON_CreateNull());
+		(*applied)++;
+		res = cJSON_PrintUnformatted(x->results);
+		rc = res ? queue_set_progress(x->p->cache, x->e->seq, i, res) : -ENOMEM;
+		free(res);
+		if (rc)
+			break;
+	}
+	x->r->ops_applied = *applied;
+out:
+	cJSON_Delete(ops);
+	return rc;
+}
+
+/* ---- storing the outcome ------------------------------------------------ */
+
+/* Rebases the page's later entries on what landed: the properties this
+ * entry sent get the server's values in their base_page. */
+struct push_rebase {
+	struct push_run *x;
+	int64_t seqs[64];
+	int n;
+};
+
+static int push_rebase_collect(void *arg, const struct queue_entry *l)
+{
+	struct push_rebase *rb = arg;
+
+	if (l->seq > rb->x->e->seq && !strcmp(l->page_id, rb->x->e->page_id) && rb->n < 64)
+		rb->seqs[rb->n++] = l->seq;
+	return 0;
+}
+
+static int push_rebase_one(struct push_run *x, int64_t seq, const cJSON *sent)
+{
+	struct queue_entry l;
+	cJSON *base = NULL, *props, *it;
+	char *json = NULL;
+	int rc = queue_get(x->p->cache, seq, &l);
+
+	if (rc)
+		return rc;
+	base = push_parse(l.base_page);
+	props = cJSON_GetObjectItemCaseSensitive(base, "properties");
+	cJSON_ArrayForEach(it, sent) {
+		const cJSON *now = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(x->answer, "properties"), it->string);
+
+		if (props && now)
+			cJSON_ReplaceItemInObjectCaseSensitive(props, it->string, cJSON_Duplicate(now, 1));
+	}
+	json = base ? cJSON_PrintUnformatted(base) : NULL;
+	rc = queue_set_base(x->p->cache, seq, push_str(x->answer, "last_edited_time"), json, NULL);
+	free(json);
+	cJSON_Delete(base);
+	queue_entry_release(&l);
+	return rc;
+}
+
+static int push_rebase_later(struct push_run *x, const cJSON *sent)
+{
+	struct push_rebase rb = { .x = x };
+	int rc, i;
+
+	if (!sent || !x->answer)
+		return 0;
+	rc = queue_each(x->p->cache, push_rebase_collect, &rb);
+	for (i = 0; !rc && i < rb.n; i++)
+		rc = push_rebase_one(x, rb.seqs[i], sent);
+	return rc;
+}
+
+/* Prepares the page object for the cache (normalised, lists completed). */
+static int push_prepare_page(struct push_run *x, cJSON *page)
+{
+	struct pull_ctx pc = { .api = x->p->api, .cache = x->p->cache, .stop = x->p->stop };
+
+	pull_normalize_json(page);
+	return pull_complete_page_json(&pc, push_str(page, "id"), page);
+}
+
+static int push_put_page(struct push_run *x, const cJSON *page)
+{
+	struct model_page mp;
+	char *json;
+	int rc;
+
+	memset(&mp, 0, sizeof(mp));
+	rc = model_page_summary(page, &mp);
+	if (rc)
+		return rc;
+	json = cJSON_PrintUnformatted(page);
+	if (!json) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	{
+		struct cache_page_in in = {
+			.id = mp.id, .database_id = mp.parent_db[0] ? mp.parent_db : (x->e->database_id ? x->e->database_id : ""),
+			.title = mp.title, .created_time = push_str(page, "created_time"),
+			.last_edited_time = push_str(page, "last_edited_time"), .json = json,
+		};
+		rc = cache_put_page(x->p->cache, &in, NULL);
+	}
+out:
+	free(json);
+	model_page_release(&mp);
+	return rc;
+}
+
+/* Stores the new base (page, body when `tree`) and removes the entry, in
+ * one transaction (queue.h invariant 2). */
+static int push_commit(struct push_run *x, const cJSON *tree, const cJSON *sent)
+{
+	char *body = NULL;
+	int rc;
+
+	if (tree) {
+		body = cJSON_PrintUnformatted(tree);
+		if (!body)
+			return -ENOMEM;
+	}
+	rc = cache_begin(x->p->cache);
+	if (rc)
+		goto out;
+	if (x->answer)
+		rc = push_put_page(x, x->answer);
+	if (!rc && body)
+		rc = cache_put_body(x->p->cache, x->e->page_id,
+				    push_str(x->answer, "last_edited_time"), body, NULL);
+	if (!rc && !body && x->answer && x->remote)
+		/* Only properties changed: the blocks are as current as they
+		 * were at the conflict check, so no re-fetch. */
+		rc = cache_advance_body(x->p->cache, x->e->page_id,
+					push_str(x->remote, "last_edited_time"),
+					push_str(x->answer, "last_edited_time"));
+	if (!rc)
+		rc = push_rebase_later(x, sent);
+	if (!rc)
+		rc = queue_done(x->p->cache, x->e->seq);
+	rc = rc ? (cache_rollback(x->p->cache), rc) : cache_commit(x->p->cache);
+out:
+	free(body);
+	return rc;
+}
+
+/* After block ops: the page's new edit time and its body. */
+static int push_refetch(struct push_run *x, cJSON **tree)
+{
+	char path[96];
+	int rc;
+
+	*tree = NULL;
+	snprintf(path, sizeof(path), "/v1/pages/%s", x->e->page_id);
+	cJSON_Delete(x->answer);
+	x->answer = NULL;
+	rc = push_request(x, "GET", path, NULL, &x->answer);
+	if (rc)
+		return rc;
+	rc = push_prepare_page(x, x->answer);
+	if (rc)
+		return rc;
+	rc = notion_get_block_children_tree(x->p->api, x->e->page_id, tree);
+	if (rc) {
+		notion_last_error(x->p->api, &x->err);
+		return rc;
+	}
+	pull_normalize_json(*tree);
+	return 0;
+}
+
+/* ---- the three kinds ---------------------------------------------------- */
+
+static int push_update(struct push_run *x)
+{
+	cJSON *body = NULL, *tree = NULL, *sent = NULL;
+	char path[96];
+	int rc, applied = 0;
+
+	snprintf(path, sizeof(path), "/v1/pages/%s", x->e->page_id);
+	rc = push_request(x, "GET", path, NULL, &x->remote);
+	if (rc)
+		return push_fail(x, rc);
+	rc = push_prepare_page(x, x->remote);
+	if (rc)
+		return push_fail(x, rc);
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x->remote, "archived"))) {
+		snprintf(x->err.message, sizeof(x->err.message), "the page was archived in Notion");
+		x->err.kind = NOTION_ERR_VALIDATION;
+		return push_fail(x, -EINVAL);
+	}
+	rc = push_merge_props(x, &body);
+	if (rc)
+		goto out;
+	if (body) {
+		rc = push_request(x, "PATCH", path, body, &x->answer);
+		if (rc)
+			goto fail;
+		rc = push_prepare_page(x, x->answer);
+		if (rc)
+			goto fail;
+		sent = cJSON_GetObjectItemCaseSensitive(body, "properties");
+	} else {
+		x->answer = cJSON_Duplicate(x->remote, 1);
+	}
+	rc = push_block_ops(x, &applied);
+	if (rc)
+		goto fail;
+	if (applied) {
+		rc = push_refetch(x, &tree);
+		if (rc)
+			goto fail;
+	}
+	rc = push_commit(x, tree, sent);
+	goto out;
+fail:
+	rc = push_fail(x, rc);
+out:
+	cJSON_Delete(tree);
+	cJSON_Delete(body);
+	return rc;
+}
+
+/* Moves convention "children" keys into the type object (request shape). */
+static void push_request_shape(cJSON *blocks)
+{
+	cJSON *b;
+
+	cJSON_ArrayForEach(b, blocks) {
+		cJSON *kids = cJSON_DetachItemFromObjectCaseSensitive(b, "children");
+		cJSON *content = cJSON_GetObjectItemCaseSensitive(b, push_str(b, "type"));
+
+		cJSON_DeleteItemFromObjectCaseSensitive(b, "id");
+		if (!kids)
+			continue;
+		push_request_shape(kids);
+		if (content && !cJSON_GetObjectItemCaseSensitive(content, "children"))
+			cJSON_AddItemToObject(content, "children", kids);
+		else
+			cJSON_Delete(kids);
+	}
+}
+
+/* After a crash during a create: the page created then, if any (title
+ * equal, created since a minute before the save).  *id filled or "". */
+static int push_find_created(struct push_run *x, const cJSON *props, char *id, size_t n)
+{
+	const cJSON *it, *title = NULL;
+	cJSON *q = NULL, *answer = NULL;
+	char since[MODEL_TIME_SIZE], path[96];
+	struct buf t = BUF_INIT;
+	int rc;
+
+	id[0] = '\0';
+	cJSON_ArrayForEach(it, props)
+		if (cJSON_GetObjectItemCaseSensitive(it, "title"))
+			title = it;
+	if (!title || !x->e->database_id)
+		return 0;
+	push_rich_plain(cJSON_GetObjectItemCaseSensitive(title, "title"), &t);
+	push_local_time(x->e->saved_at_ms - 60000, since, sizeof(since));
+	q = cJSON_CreateObject();
+	{
+		cJSON *and = cJSON_AddArrayToObject(cJSON_AddObjectToObject(q, "filter"), "and");
+		cJSON *f1 = cJSON_CreateObject(), *f2 = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(f1, "property", title->string);
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(f1, "title"), "equals", buf_str(&t));
+		cJSON_AddStringToObject(f2, "timestamp", "created_time");
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(f2, "created_time"), "on_or_after", since);
+		cJSON_AddItemToArray(and, f1);
+		cJSON_AddItemToArray(and, f2);
+	}
+	snprintf(path, sizeof(path), "/v1/databases/%s/query", x->e->database_id);
+	rc = push_request(x, "POST", path, q, &answer);
+	if (!rc) {
+		const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "results"), 0);
+
+		if (first)
+			snprintf(id, n, "%s", push_str(first, "id"));
+	}
+	cJSON_Delete(answer);
+	cJSON_Delete(q);
+	buf_release(&t);
+	return rc;
+}
+
+/* Appends children beyond the first PUSH_MAX_CHILDREN, in chunks. */
+static int push_append_rest(struct push_run *x, const char *page_id, cJSON *children)
+{
+	char path[96];
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "/v1/blocks/%s/children", page_id);
+	while (!rc && cJSON_GetArraySize(children) > 0) {
+		cJSON *body = cJSON_CreateObject(), *chunk = cJSON_AddArrayToObject(body, "children");
+		int i;
+
+		for (i = 0; i < PUSH_MAX_CHILDREN && children->child; i++)
+			cJSON_AddItemToArray(chunk, cJSON_DetachItemViaPointer(children, children->child));
+		rc = push_request(x, "PATCH", path, body, NULL);
+		cJSON_Delete(body);
+	}
+	return rc;
+}
+
+/* Stores the created page (re-read with its body) and ends the entry. */
+static int push_create_finish(struct push_run *x, char *real, cJSON **tree)
+{
+	const struct queue_entry *orig = x->e;
+	struct queue_entry copy = *orig;
+	int rc;
+
+	copy.page_id = real;
+	x->e = &copy;
+	rc = push_refetch(x, tree);
+	if (!rc)
+		rc = push_commit(x, *tree, NULL);
+	if (rc)
+		rc = push_fail(x, rc);
+	x->e = orig;
+	return rc;
+}
+
+static int push_create(struct push_run *x)
+{
+	cJSON *patch = push_parse(x->e->props), *body = NULL, *kids = push_parse(x->e->ops);
+	cJSON *first, *tree = NULL;
+	char real[64] = "";
+	int rc = 0, i;
+
+	body = cJSON_CreateObject();
+	if (!body) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(body, "parent"), "database_id",
+				x->e->database_id ? x->e->database_id : "");
+	cJSON_AddItemToObject(body, "properties",
+		cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(patch, "properties"), 1));
+	if (strncmp(x->e->page_id, "local-", 6) != 0) {
+		/* created before a crash, renamed: only the bookkeeping is left */
+		snprintf(real, sizeof(real), "%s", x->e->page_id);
+	} else if (x->e->state == QUEUE_PUSHING) {
+		rc = push_find_created(x, cJSON_GetObjectItemCaseSensitive(patch, "properties"),
+				       real, sizeof(real));
+		if (rc)
+			goto fail;
+	}
+	if (!real[0]) {
+		if (!cJSON_IsArray(kids)) {
+			cJSON_Delete(kids);
+			kids = cJSON_CreateArray();
+		}
+		push_request_shape(kids);
+		first = cJSON_AddArrayToObject(body, "children");
+		for (i = 0; i < PUSH_MAX_CHILDREN && kids->child; i++)
+			cJSON_AddItemToArray(first, cJSON_DetachItemViaPointer(kids, kids->child));
+		rc = push_request(x, "POST", "/v1/pages", body, &x->answer);
+		if (rc)
+			goto fail;
+		snprintf(real, sizeof(real), "%s", push_str(x->answer, "id"));
+		/* the id is known: a crash from here on must not create again */
+		rc = queue_rename_page(x->p->cache, x->e->page_id, real);
+		if (!rc)
+			rc = push_append_rest(x, real, kids);
+	} else if (strcmp(real, x->e->page_id)) {
+		rc = queue_rename_page(x->p->cache, x->e->page_id, real);
+	}
+	if (rc)
+		goto fail;
+	snprintf(x->r->page_id, sizeof(x->r->page_id), "%s", real);
+	rc = push_create_finish(x, real, &tree);
+	goto out;
+fail:
+	rc = push_fail(x, rc);
+out:
+	cJSON_Delete(tree);
+	cJSON_Delete(kids);
+	cJSON_Delete(body);
+	cJSON_Delete(patch);
+	return rc;
+}
+
+static int push_archive(struct push_run *x)
+{
+	cJSON *body = cJSON_CreateObject();
+	char path[96];
+	int rc;
+
+	if (!body)
+		return -ENOMEM;
+	cJSON_AddBoolToObject(body, "archived", 1);
+	snprintf(path, sizeof(path), "/v1/pages/%s", x->e->page_id);
+	rc = push_request(x, "PATCH", path, body, NULL);
+	cJSON_Delete(body);
+	/* already archived (a repeated push) or gone: the goal is reached */
+	if (rc == -ENOENT || (rc == -EINVAL && strstr(x->err.message, "archived")))
+		rc = 0;
+	if (rc)
+		return push_fail(x, rc);
+	rc = cache_begin(x->p->cache);
+	if (rc)
+		return rc;
+	rc = cache_delete_page(x->p->cache, x->e->page_id);
+	if (rc == -ENOENT)
+		rc = 0;
+	if (!rc)
+		rc = queue_done(x->p->cache, x->e->seq);
+	return rc ? (cache_rollback(x->p->cache), rc) : cache_commit(x->p->cache);
+}
+
+int push_one(struct push_ctx *p, const struct queue_entry *e, struct push_result *r)
+{
+	struct push_run x = { .p = p, .e = e, .r = r };
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->page_id, sizeof(r->page_id), "%s", e->page_id);
+	push_local_time(e->saved_at_ms, x.local_time, sizeof(x.local_time));
+	rc = queue_set_state(p->cache, e->seq, QUEUE_PUSHING, NULL);
+	if (rc)
+		return rc;
+	x.base_page = push_parse(e->base_page);
+	x.base_body = push_parse(e->base_body);
+	switch (e->kind) {
+	case QUEUE_UPDATE:
+		rc = push_update(&x);
+		break;
+	case QUEUE_CREATE:
+		rc = push_create(&x);
+		break;
+	case QUEUE_ARCHIVE:
+		rc = push_archive(&x);
+		break;
+	default:
+		rc = -EINVAL;
+	}
+	cJSON_Delete(x.base_page);
+	cJSON_Delete(x.base_body);
+	cJSON_Delete(x.remote);
+	cJSON_Delete(x.answer);
+	cJSON_Delete(x.results);
+	return rc;
+}
+
+/* ---- the safety valve and the loop -------------------------------------- */
+
+struct push_valve {
+	char dbs[64][40];
+	int64_t counts[64];
+	int n;
+};
+
+static int push_valve_count(void *arg, const struct queue_entry *e)
+{
+	struct push_valve *v = arg;
+	int i;
+
+	if (e->kind != QUEUE_ARCHIVE || e->state > QUEUE_PUSHING || !e->database_id)
+		return 0;
+	for (i = 0; i < v->n && strcmp(v->dbs[i], e->database_id); i++)
+		;
+	if (i == v->n) {
+		if (v->n == 64)
+			return 0;
+		snprintf(v->dbs[v->n++], sizeof(v->dbs[0]), "%s", e->database_id);
+	}
+	v->counts[i]++;
+	return 0;
+}
+
+struct push_hold {
+	struct cache *c;
+	const char *db;
+	int64_t seqs[1024];
+	int n;
+};
+
+static int push_hold_collect(void *arg, const struct queue_entry *e)
+{
+	struct push_hold *h = arg;
+
+	if (e->kind == QUEUE_ARCHIVE && e->state <= QUEUE_PUSHING && e->database_id &&
+	    !strcmp(e->database_id, h->db) && h->n < 1024)
+		h->seqs[h->n++] = e->seq;
+	return 0;
+}
+
+static int push_hold_db(struct push_ctx *p, const char *db, int64_t n, int64_t pages)
+{
+	struct push_hold *h = calloc(1, sizeof(*h));
+	char msg[200];
+	int rc, i;
+
+	if (!h)
+		return -ENOMEM;
+	h->c = p->cache;
+	h->db = db;
+	snprintf(msg, sizeof(msg), "held: %lld of %lld pages of the database would be archived;"
+		 " confirm with `notionfs sync --confirm-deletes`", (long long)n, (long long)pages);
+	rc = queue_each(p->cache, push_hold_collect, h);
+	for (i = 0; !rc && i < h->n; i++)
+		rc = queue_set_state(p->cache, h->seqs[i], QUEUE_HELD, msg);
+	if (!rc) {
+		log_warn("database %s: %s", db, msg);
+		cache_log(p->cache, "error", "database %s: %s", db, msg);
+	}
+	free(h);
+	return rc;
+}
+
+static int push_valve(struct push_ctx *p)
+{
+	struct push_valve v;
+	int64_t pages;
+	int rc, i;
+
+	if (p->confirm_deletes)
+		return queue_release_held(p->cache, NULL, NULL);
+	memset(&v, 0, sizeof(v));
+	rc = queue_each(p->cache, push_valve_count, &v);
+	for (i = 0; !rc && i < v.n; i++) {
+		pages = 0;
+		rc = cache_count_pages(p->cache, v.dbs[i], &pages);
+		if (rc)
+			break;
+		if (v.counts[i] > PUSH_VALVE_MIN && v.counts[i] * 100 > pages * PUSH_VALVE_PERCENT)
+			rc = push_hold_db(p, v.dbs[i], v.counts[i], pages);
+	}
+	return rc;
+}
+
+int push_all(struct push_ctx *p, int *pushed)
+{
+	struct queue_entry e;
+	struct push_result r;
+	int rc, n = 0;
+
+	rc = push_valve(p);
+	while (!rc) {
+		if (push_stopped(p)) {
+			rc = -ECANCELED;
+			break;
+		}
+		rc = queue_next(p->cache, &e);
+		if (rc == -ENOENT) {
+			rc = 0;
+			break;
+		}
+		if (rc)
+			break;
+		rc = push_one(p, &e, &r);
+		queue_entry_release(&e);
+		if (!rc && !r.rejected)
+			n++;
+	}
+	if (pushed)
+		*pushed = n;
+	return rc;
+}
+
+/* ---- the ops JSON ------------------------------------------------------- */
+
+static cJSON *push_ref_encode(const struct mdconv_ref *ref)
+{
+	cJSON *o;
+
+	if (!ref->id && ref->op < 0)
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	if (ref->id) {
+		cJSON_AddStringToObject(o, "id", ref->id);
+	} else {
+		cJSON_AddNumberToObject(o, "op", ref->op);
+		cJSON_AddNumberToObject(o, "index", (double)ref->index);
+	}
+	return o;
+}
+
+int push_ops_encode(const struct mdconv_ops *ops, char **json)
+{
+	static const char *const names[] = { "update", "insert_after", "delete" };
+	cJSON *a = cJSON_CreateArray();
+	size_t i;
+
+	*json = NULL;
+	for (i = 0; a && i < ops->n; i++) {
+		const struct mdconv_op *op = &ops->v[i];
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o || (unsigned)op->kind > MDCONV_OP_DELETE) {
+			cJSON_Delete(o);
+			cJSON_Delete(a);
+			return o ? -EINVAL : -ENOMEM;
+		}
+		cJSON_AddStringToObject(o, "op", names[op->kind]);
+		if (op->kind == MDCONV_OP_INSERT_AFTER) {
+			cJSON_AddItemToObject(o, "parent", push_ref_encode(&op->parent));
+			cJSON_AddItemToObject(o, "after", push_ref_encode(&op->after));
+		} else {
+			cJSON_AddStringToObject(o, "block", op->block_id ? op->block_id : "");
+		}
+		if (op->payload)
+			cJSON_AddItemToObject(o, "payload", cJSON_Duplicate(op->payload, 1));
+		cJSON_AddItemToArray(a, o);
+	}
+	if (a)
+		*json = cJSON_PrintUnformatted(a);
+	cJSON_Delete(a);
+	return *json ? 0 : -ENOMEM;
+}
+
+static int push_ref_decode(const cJSON *j, struct mdconv_ref *ref)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
+	const cJSON *op = cJSON_GetObjectItemCaseSensitive(j, "op");
+	const cJSON *ix = cJSON_GetObjectItemCaseSensitive(j, "index");
+
+	ref->id = NULL;
+	ref->op = -1;
+	ref->index = 0;
+	if (!j || cJSON_IsNull(j))
+		return 0;
+	if (cJSON_IsString(id)) {
+		ref->id = strdup(id->valuestring);
+		return ref->id ? 0 : -ENOMEM;
+	}
+	if (!cJSON_IsNumber(op) || op->valueint < 0 || (ix && (!cJSON_IsNumber(ix) || ix->valueint < 0)))
+		return -EINVAL;
+	ref->op = op->valueint;
+	ref->index = ix ? (size_t)ix->valueint : 0;
+	return 0;
+}
+
+static void push_op_free(struct mdconv_op *op)
+{
+	free(op->block_id);
+	free(op->parent.id);
+	free(op->after.id);
+	cJSON_Delete(op->payload);
+	memset(op, 0, sizeof(*op));
+}
+
+static int push_op_decode(const cJSON *j, struct mdconv_op *op)
+{
+	const char *kind = push_str(j, "op");
+	const cJSON *payload = cJSON_GetObjectItemCaseSensitive(j, "payload");
+	int rc = 0;
+
+	memset(op, 0, sizeof(*op));
+	op->parent.op = op->after.op = -1;
+	if (!strcmp(kind, "insert_after")) {
+		op->kind = MDCONV_OP_INSERT_AFTER;
+		rc = push_ref_decode(cJSON_GetObjectItemCaseSensitive(j, "parent"), &op->parent);
+		if (!rc)
+			rc = push_ref_decode(cJSON_GetObjectItemCaseSensitive(j, "after"), &op->after);
+	} else if (!strcmp(kind, "update") || !strcmp(kind, "delete")) {
+		op->kind = kind[0] == 'u' ? MDCONV_OP_UPDATE : MDCONV_OP_DELETE;
+		if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "block")))
+			return -EINVAL;
+		op->block_id = strdup(push_str(j, "block"));
+		if (!op->block_id)
+			rc = -ENOMEM;
+	} else {
+		return -EINVAL;
+	}
+	if (!rc && payload) {
+		op->payload = cJSON_Duplicate(payload, 1);
+		if (!op->payload)
+			rc = -ENOMEM;
+	}
+	if (rc)
+		push_op_free(op);
+	return rc;
+}
+
+int push_ops_decode(const char *json, struct mdconv_ops *ops)
+{
+	cJSON *a = json ? cJSON_Parse(json) : NULL;
+	size_t n0 = ops->n, need;
+	const cJSON *j;
+	int rc = 0;
+
+	if (!cJSON_IsArray(a)) {
+		cJSON_Delete(a);
+		return -EINVAL;
+	}
+	need = ops->n + (size_t)cJSON_GetArraySize(a);
+	if (need > ops->cap) {
+		struct mdconv_op *v = realloc(ops->v, need * sizeof(*v));
+
+		if (!v) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		ops->v = v;
+		ops->cap = need;
+	}
+	cJSON_ArrayForEach(j, a) {
+		rc = push_op_decode(j, &ops->v[ops->n]);
+		if (rc)
+			break;
+		ops->n++;
+	}
+	if (rc) {
+		while (ops->n > n0)
+			push_op_free(&ops->v[--ops->n]);
+	}
+out:
+	cJSON_Delete(a);
+	return rc;
+}

@@ -1,0 +1,77 @@
+/* push.h - the push engine: sends the durable write queue (cache/queue.h)
+ * to Notion, merging with remote edits (DESIGN.md section 4).
+ *
+ * Owns the push algorithm described in docs/queue.md:
+ *   UPDATE   GET the page (conflict check) -> merge per property with the
+ *            later-write rule -> PATCH only the properties to send (none:
+ *            no request) -> block ops in order (each UPDATE/DELETE target
+ *            checked with GET /v1/blocks/{id} first) -> store the answer
+ *            as the new base and queue_done() in one transaction.
+ *   CREATE   POST /v1/pages (first 100 children, the rest appended), then
+ *            the local id is renamed to the real one.
+ *   ARCHIVE  PATCH {"archived": true}, then the page leaves the cache.
+ * A single-property save costs exactly 2 requests (GET + PATCH).
+ *
+ * Invariants:
+ *  1. Nothing is silently dropped: a losing version of a property or block
+ *     becomes a queue_add_conflict() row; a rejected entry keeps its text.
+ *  2. Pages are pushed in queue order; a transient failure (transport,
+ *     5xx, 429 after the client's retries) stops push_all with -EAGAIN and
+ *     leaves the entry queued (state PUSHING, so the next attempt checks
+ *     what may already have landed before repeating non-idempotent calls).
+ *  3. A permanent rejection (400 validation_error, 404 on the page) marks
+ *     only that entry REJECTED; other pages proceed.
+ *  4. The safety valve holds a cycle's archives of a database when they
+ *     exceed 5 and 10% of its cached pages, unless confirm_deletes.
+ *
+ * Threads: one push_ctx per thread; the cache and client are borrowed.
+ * Errors: 0 or a negative errno (-EAGAIN retry later, -EACCES token
+ * rejected, -ECANCELED stop requested, others from cache/notion).
+ */
+#ifndef NFS_PUSH_H
+#define NFS_PUSH_H
+
+#include <stdint.h>
+
+#include "cache/queue.h"
+#include "fs/md/mdconv.h"
+#include "sync/notion.h"
+
+#define PUSH_VALVE_MIN 5        /* archives per database always allowed */
+#define PUSH_VALVE_PERCENT 10   /* more than this share of pages is held */
+
+struct push_ctx {
+	struct notion *api;       /* borrowed */
+	struct cache *cache;      /* borrowed */
+	volatile int *stop;       /* optional: non-zero cancels between requests */
+	int confirm_deletes;      /* releases archives held by the valve */
+};
+
+struct push_result {
+	int props_sent;           /* properties in the PATCH (0: no PATCH) */
+	int ops_applied;          /* block operations sent */
+	int conflicts;            /* conflict rows written */
+	int rejected;             /* 1 when the entry was marked REJECTED */
+	char page_id[40];         /* the page (for CREATE: its new real id) */
+};
+
+/* Pushes one entry (a copy of a queue row).  0: landed (entry removed) or
+ * rejected (r->rejected, entry REJECTED); negative errno: the entry stays
+ * queued. */
+int push_one(struct push_ctx *p, const struct queue_entry *e, struct push_result *r);
+/* Applies the valve, then pushes entries in order until the queue is empty
+ * or a failure; *pushed (optional) counts entries that landed. */
+int push_all(struct push_ctx *p, int *pushed);
+
+/* The queue's `ops` form of a block diff (docs/queue.md): a JSON array of
+ *   {"op":"update","block":ID,"payload":{...}}
+ *   {"op":"insert_after","parent":REF,"after":REF,"payload":{"children":[...]}}
+ *   {"op":"delete","block":ID}
+ * where REF is null (the page / the start), {"id":ID} or
+ * {"op":N,"index":I}.  *json is malloc'd (caller frees). */
+int push_ops_encode(const struct mdconv_ops *ops, char **json);
+/* The reverse, appending to an initialised *ops (release it with
+ * mdconv_ops_release()); -EINVAL for malformed JSON, ops unchanged. */
+int push_ops_decode(const char *json, struct mdconv_ops *ops);
+
+#endif
