@@ -130,28 +130,21 @@ static int cache_check_dir(const char *dir)
 	return 0;
 }
 
-/* Creates the database file and its WAL companions with mode 0600 before
- * SQLite opens them, so they never exist with a wider mode. */
+/* Creates the database file with mode 0600 before SQLite opens it (SQLite
+ * gives the -wal and -shm files the mode of the database file).  Never
+ * opens an existing file: closing any descriptor of a database drops this
+ * process's POSIX locks on it, and another process would then take the
+ * live WAL for an orphan and delete it. */
 static int cache_touch_files(const char *path)
 {
-	static const char *const sfx[] = { "", "-wal", "-shm" };
-	char name[PATH_MAX];
-	size_t i;
 	int fd;
 
-	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		if (snprintf(name, sizeof(name), "%s%s", path, sfx[i]) >= (int)sizeof(name))
-			return -ENAMETOOLONG;
-		fd = open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return -errno;
-		if (fchmod(fd, 0600)) {
-			int e = -errno;
-			close(fd);
-			return e;
-		}
-		close(fd);
-	}
+	if (access(path, F_OK) == 0)
+		return chmod(path, 0600) ? -errno : 0;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? 0 : -errno;
+	close(fd);
 	return 0;
 }
 

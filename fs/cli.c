@@ -26,6 +26,8 @@
 #include "sync/engine.h"
 #include "sync/notion.h"
 #include "sync/pull.h"
+#include "sync/push.h"
+#include "cache/queue.h"
 
 #ifndef NOTIONFS_CONTRIB_DIR
 #define NOTIONFS_CONTRIB_DIR "contrib"
@@ -548,22 +550,65 @@ out:
 
 /* ---- sync, status, export ------------------------------------------------ */
 
+static int cli_print_entry(void *arg, const struct queue_entry *e)
+{
+	static const char *const kinds[] = { "?", "edit", "create", "archive" };
+	static const char *const states[] = { "queued", "pushing", "rejected", "held" };
+
+	(*(int *)arg)++;
+	printf("%s %s %s\n", states[e->state & 3], kinds[e->kind & 3], e->path ? e->path : e->page_id);
+	if (e->props)
+		printf("  properties: %s\n", e->props);
+	if (e->ops)
+		printf("  blocks: %s\n", e->ops);
+	if (e->error)
+		printf("  error: %s\n", e->error);
+	return 0;
+}
+
+/* Pushes the queue (DESIGN.md section 4); prints what landed. */
+static int cli_push(const struct cli_opts *o, struct cache *c)
+{
+	struct push_ctx p = { .cache = c, .confirm_deletes = o->confirm_deletes };
+	struct notion *api = NULL;
+	int rc, pushed = 0;
+
+	rc = cli_new_api(o, &api);
+	if (rc)
+		return rc;
+	p.api = api;
+	rc = push_all(&p, &pushed);
+	printf("pushed: %d edits\n", pushed);
+	if (rc)
+		rc = cli_api_fail(o, api, "push", rc);
+	notion_free(api);
+	return rc;
+}
+
 static int cli_sync(struct cli_opts *o)
 {
 	struct pull_stats st;
 	struct cache *c = NULL;
-	int rc;
+	int rc, n = 0;
 
 	rc = cli_open_cache(o, &c);
 	if (rc)
 		return rc;
+	if (o->dry_run) {
+		/* Nothing is sent: the queue as it would be pushed. */
+		rc = queue_each(c, cli_print_entry, &n);
+		printf("dry run: %d queued edits, nothing sent\n", n);
+		goto out;
+	}
+	rc = cli_push(o, c);
+	if (rc)
+		goto out;
 	rc = cli_pull(o, c, o->full, 1, &st);
-	if (!rc) {
+	if (!rc)
 		printf("pulled: %d databases, %lld pages seen, %lld changed, %lld removed, %lld bodies\n",
 		       st.databases, (long long)st.pages_seen, (long long)st.pages_changed,
 		       (long long)st.pages_removed, (long long)st.bodies);
-		printf("%s: nothing queued to push\n", o->dry_run ? "dry run" : "push");
-	}
+out:
 	cache_close(c);
 	return rc;
 }
@@ -602,6 +647,15 @@ static int cli_status(struct cli_opts *o)
 	rc = cli_open_cache(o, &c);
 	if (rc)
 		return rc;
+	while (o->wait) {
+		int64_t queued = 0, rejected = 0, held = 0;
+
+		/* Every queued edit landed or was rejected (held archives wait
+		 * for --confirm-deletes and do not count). */
+		if (queue_counts(c, &queued, &rejected, &held) || queued == 0)
+			break;
+		usleep(200000);
+	}
 	view_status_text(c, &text);
 	if (o->json) {
 		cJSON *root = cJSON_CreateObject(), *errs = cJSON_CreateArray();

@@ -263,7 +263,6 @@ out:
 static int mountw_save_new(struct mount *m, struct ov_file *f)
 {
 	static unsigned long counter;
-	struct mdconv_ops ops = MDCONV_OPS_INIT;
 	struct queue_entry e = { 0 };
 	struct buf path = BUF_INIT;
 	const struct view_node *dir;
@@ -274,7 +273,7 @@ static int mountw_save_new(struct mount *m, struct ov_file *f)
 	pthread_rwlock_rdlock(&m->lock);
 	dir = view_get(m->view, f->parent);
 	rc = dir ? view_diff_new_page(m->view, dir, f->name, buf_str(&f->data), f->data.len,
-				      &e.props, &ops, &err) : -ENOENT;
+				      &e.props, &e.ops, &err) : -ENOENT;
 	dbid = dir ? strdup(dir->id) : NULL;
 	pthread_rwlock_unlock(&m->lock);
 	if (rc == -EINVAL) {
@@ -283,8 +282,6 @@ static int mountw_save_new(struct mount *m, struct ov_file *f)
 		goto out;
 	}
 	if (rc)
-		goto out;
-	if (ops.n && (rc = push_ops_encode(&ops, &e.ops)) != 0)
 		goto out;
 	snprintf(local_id, sizeof(local_id), "local-%lld-%lu-%d", (long long)time(NULL), ++counter,
 		 (int)getpid());
@@ -301,7 +298,6 @@ out:
 	free(e.ops);
 	free(dbid);
 	free(err);
-	mdconv_ops_release(&ops);
 	buf_release(&path);
 	return rc;
 }

@@ -721,6 +721,15 @@ static void view_meta_time(struct cache *c, struct buf *b, const char *label, co
 	buf_printf(b, "%s: %s\n", label, stamp);
 }
 
+static int view_status_entry(void *arg, const struct queue_entry *e)
+{
+	static const char *const states[] = { "queued", "pushing", "rejected", "held" };
+	static const char *const kinds[] = { "?", "edit", "create", "archive" };
+
+	return buf_printf(arg, "  %s %s %s%s%s\n", states[e->state & 3], kinds[e->kind & 3],
+			  e->path ? e->path : e->page_id, e->error ? ": " : "", e->error ? e->error : "");
+}
+
 int view_status_text(struct cache *c, struct buf *b)
 {
 	int64_t pages = 0, pending_bodies = 0;
@@ -736,7 +745,57 @@ int view_status_text(struct cache *c, struct buf *b)
 	if (cache_meta_get(c, "state", &pending) == 0)
 		buf_printf(b, "state: %s\n", pending);
 	free(pending);
+	{
+		int64_t queued = 0, rejected = 0, held = 0, conflicts = 0;
+
+		queue_counts(c, &queued, &rejected, &held);
+		queue_count_conflicts(c, &conflicts);
+		buf_printf(b, "queued edits: %lld\nrejected edits: %lld\nheld archives: %lld\n"
+			   "conflicts: %lld\n", (long long)queued, (long long)rejected, (long long)held,
+			   (long long)conflicts);
+		queue_each(c, view_status_entry, b);
+	}
 	return 0;
+}
+
+/* One file per losing version under .notionfs/conflicts/ (inode
+ * VIEW_INO_CONFLICT_BASE + its seq): what, both values, both times. */
+static int view_conflict_cb(void *arg, const struct queue_conflict *k)
+{
+	struct view_build *b = arg;
+	struct buf name = BUF_INIT, text = BUF_INIT;
+	struct view_node *n;
+	size_t i;
+	int rc;
+
+	rc = buf_printf(&name, "%06lld %s %s.txt", (long long)k->seq, k->path ? k->path : k->page_id,
+			k->what);
+	for (i = 0; !rc && i < name.len; i++)
+		if (name.data[i] == '/')
+			name.data[i] = '_';
+	if (!rc)
+		rc = buf_printf(&text, "page: %s\nfile: %s\nwhat: %s\nwinner: %s\n"
+				"local (saved %s): %s\nremote (edited %s): %s\n",
+				k->page_id, k->path ? k->path : "", k->what, k->winner,
+				k->local_time ? k->local_time : "?", k->local_value ? k->local_value : "null",
+				k->remote_time ? k->remote_time : "?",
+				k->remote_value ? k->remote_value : "null");
+	if (rc)
+		goto out;
+	n = view_add(b->v, VIEW_INO_CONFLICT_BASE + (uint64_t)k->seq, VIEW_INO_CONFLICTS,
+		     VIEW_META_FILE, name.data);
+	if (!n) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	n->size = (off_t)text.len;
+	n->mtime = n->ctime = (time_t)k->created;
+	n->content = buf_detach(&text, NULL);
+	rc = n->content ? 0 : -ENOMEM;
+out:
+	buf_release(&name);
+	buf_release(&text);
+	return rc;
 }
 
 static int view_meta_files(struct view_build *b)
@@ -762,7 +821,7 @@ static int view_meta_files(struct view_build *b)
 	st->size = (off_t)strlen(st->content);
 	er->size = (off_t)strlen(er->content);
 	st->mtime = er->mtime = dir->mtime = now;
-	return 0;
+	return queue_each_conflict(b->c, view_conflict_cb, b);
 }
 
 /* Fills every directory's kids[], sorted by name. */
@@ -1150,19 +1209,19 @@ int view_retitle_patch(const struct view *v, const struct view_node *n, const ch
 }
 
 int view_diff_new_page(const struct view *v, const struct view_node *dir, const char *name,
-		       const char *text, size_t len, char **props, struct mdconv_ops *ops,
-		       char **err)
+		       const char *text, size_t len, char **props, char **children, char **err)
 {
 	struct view_render_ctx x = { v, NULL };
 	struct fm_resolver_rev rev = { NULL, view_rev_page, view_rev_user, &x };
 	const struct view_db *db = view_db_of(v, dir->ino);
-	cJSON *empty = NULL, *patch = NULL, *edited = NULL, *none = NULL, *pp;
+	cJSON *empty = NULL, *patch = NULL, *edited = NULL, *pp;
 	const char *tp;
 	char *title = NULL;
 	size_t fm_len = 0;
 	int rc;
 
 	*props = NULL;
+	*children = NULL;
 	*err = NULL;
 	if (!db)
 		return -ENOENT;
@@ -1170,8 +1229,7 @@ int view_diff_new_page(const struct view *v, const struct view_node *dir, const 
 	/* The base of a new page: no property has a value. */
 	empty = cJSON_Parse("{\"object\":\"page\",\"id\":\"00000000-0000-0000-0000-000000000000\","
 			    "\"properties\":{}}");
-	none = cJSON_CreateArray();
-	if (!empty || !none) {
+	if (!empty) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -1181,10 +1239,15 @@ int view_diff_new_page(const struct view *v, const struct view_node *dir, const 
 			     empty, &rev, &patch, err);
 	if (!rc)
 		rc = view_parse_body(text, len, fm_len, &edited, err);
-	if (!rc)
-		rc = mdconv_diff(none, edited, ops);
 	if (rc)
 		goto out;
+	if (cJSON_GetArraySize(edited) > 0) {
+		*children = cJSON_PrintUnformatted(edited);
+		if (!*children) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
 	if (!patch)
 		patch = cJSON_CreateObject();
 	pp = cJSON_GetObjectItemCaseSensitive(patch, "properties");
@@ -1204,7 +1267,6 @@ out:
 		*err = strdup("the file cannot be read as a page (invalid front-matter or body)");
 	free(title);
 	cJSON_Delete(empty);
-	cJSON_Delete(none);
 	cJSON_Delete(patch);
 	cJSON_Delete(edited);
 	return rc;

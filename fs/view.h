@@ -37,6 +37,8 @@ enum view_kind {
 #define VIEW_INO_REJECTED 6
 /* Pages created locally, not pushed yet: VIEW_INO_LOCAL + queue seq. */
 #define VIEW_INO_LOCAL (1ULL << 61)
+/* .notionfs/conflicts/ files: VIEW_INO_CONFLICT_BASE + conflict seq. */
+#define VIEW_INO_CONFLICT_BASE (1ULL << 59)
 
 struct view_node {
 	uint64_t ino;
@@ -92,10 +94,10 @@ int view_diff_page(const struct view *v, struct cache *c, const struct view_node
 		   char **base_page, char **base_body, char **base_edited, char **err);
 /* The same for a new file `name` in database directory dir: *props holds
  * every property given (the title from the name when the front-matter has
- * none), ops the children to create. */
+ * none), *children (malloc'd JSON array, NULL when the body is empty) the
+ * blocks to create. */
 int view_diff_new_page(const struct view *v, const struct view_node *dir, const char *name,
-		       const char *text, size_t len, char **props, struct mdconv_ops *ops,
-		       char **err);
+		       const char *text, size_t len, char **props, char **children, char **err);
 /* A {"properties":{TITLE:...}} patch renaming page n to file name `name`. */
 int view_retitle_patch(const struct view *v, const struct view_node *n, const char *name,
 		       char **props);

@@ -103,6 +103,7 @@ static void engine_push(struct engine *e, struct push_ctx *push)
 	int pushed = 0, rc;
 
 	rc = push_all(push, &pushed);
+	log_info("push: %d landed (%s)", pushed, rc ? strerror(-rc) : "queue empty");
 	if (pushed) {
 		snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
 		cache_meta_set(e->cache, "last_push", now);

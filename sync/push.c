@@ -666,6 +666,9 @@ static int push_commit(struct push_run *x, const cJSON *tree, const cJSON *sent)
 		rc = queue_done(x->p->cache, x->e->seq);
 	rc = rc ? (cache_rollback(x->p->cache), rc) : cache_commit(x->p->cache);
 out:
+	if (rc)
+		log_warn("%s: the push landed but recording it failed: %s",
+			 x->e->path ? x->e->path : x->e->page_id, strerror(-rc));
 	free(body);
 	return rc;
 }

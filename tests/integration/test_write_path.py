@@ -1,0 +1,276 @@
+"""The write path end to end (DESIGN.md section 4): real editors' save
+sequences on a real mount, what reached the emulator, bad input, create,
+rename, unlink, conflicts and status."""
+import errno
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import nfs_env, run_nfs, wait_for
+from test_read_path import expected_stem, page_title
+
+
+def writes(emu, page_id=None):
+    """Requests that change something (not the mount's polling)."""
+    out = []
+    for r in emu.log_requests():
+        if r["method"] == "GET" or (r["method"] == "POST" and ("/query" in r["path"] or r["path"] == "/v1/search")):
+            continue
+        if page_id and page_id not in r["path"] and r["method"] != "POST":
+            continue
+        out.append(r)
+    return out
+
+
+def status(m):
+    with open(m.path(".notionfs", "status")) as f:
+        return f.read()
+
+
+def settled(m):
+    s = status(m)
+    return "queued edits: 0" in s
+
+
+def task(emu, title="Write API client"):
+    for p in emu.state()["pages"]:
+        if page_title(p) == title:
+            return p
+    raise KeyError(title)
+
+
+@pytest.fixture
+def tasks(emulator, mount):
+    emu = emulator()
+    m = mount(emu, poll=1)
+    wait_for(lambda: "bodies pending: 0" in status(m), what="bodies fetched", timeout=120)
+    emu.clear_log()
+    return emu, m
+
+
+def edit_priority(path):
+    text = open(path).read()
+    line = [l for l in text.splitlines() if l.startswith("Priority:")][0]
+    new = "Priority: High" if "High" not in line else "Priority: Low"
+    return text.replace(line, new), new.split(": ")[1]
+
+
+EDITORS = ["vim", "vim_backupcopy_yes", "emacs_style", "nano_style", "sed", "python_replace"]
+
+
+@pytest.mark.parametrize("editor", EDITORS)
+def test_editor_save_is_one_property_patch(tasks, editor):
+    emu, m = tasks
+    page = task(emu)
+    path = m.path("Tasks", "Write API client.md")
+    ino = os.stat(path).st_ino
+    new_text, value = edit_priority(path)
+    d = os.path.dirname(path)
+    if editor in ("vim", "vim_backupcopy_yes"):
+        if not shutil.which("vim"):
+            pytest.skip("vim not installed")
+        cmds = ["-c", "set backupcopy=yes"] if editor == "vim_backupcopy_yes" else []
+        subprocess.run(["vim", "-u", "NONE", "-i", "NONE", "-N", "-es"] + cmds +
+                       ["-c", "%s/^Priority: .*/Priority: " + value + "/", "-c", "wq", path],
+                       check=True, timeout=60, stdin=subprocess.DEVNULL)
+    elif editor == "emacs_style":
+        os.symlink("user@host.1234:1", os.path.join(d, ".#Write API client.md"))
+        os.rename(path, path + "~")
+        with open(path, "w") as f:
+            f.write(new_text)
+        os.unlink(os.path.join(d, ".#Write API client.md"))
+    elif editor == "nano_style":
+        with open(path, "r+") as f:
+            f.truncate(0)
+            f.write(new_text)
+    elif editor == "sed":
+        subprocess.run(["sed", "-i", "s/^Priority: .*/Priority: " + value + "/", path], check=True)
+    elif editor == "python_replace":
+        tmp = os.path.join(d, ".Write API client.md.tmp")
+        with open(tmp, "w") as f:
+            f.write(new_text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    wait_for(lambda: any(r["method"] == "PATCH" for r in writes(emu)), what="the PATCH", timeout=60)
+    wait_for(lambda: settled(m), what="the queue to empty", timeout=60)
+    w = writes(emu)
+    assert [(r["method"], r["path"]) for r in w] == [("PATCH", "/v1/pages/" + page["id"])], w
+    assert w[0]["body"] == {"properties": {"Priority": {"select": {"name": value}}}}
+    assert open(path).read().count("Priority: " + value) == 1
+    assert os.stat(path).st_ino == ino
+    names = os.listdir(d)
+    assert "Write API client.md" in names
+    if editor != "emacs_style":
+        assert not [n for n in names if (n.startswith(".") and n != ".schema.yaml") or n.endswith("~")], names
+    assert m.daemon_errors() == []
+
+
+def test_echo_append_adds_one_block(tasks):
+    emu, m = tasks
+    page = task(emu)
+    path = m.path("Tasks", "Write API client.md")
+    with open(path, "a") as f:
+        f.write("\nAppended by echo 9876\n")
+    wait_for(lambda: any(r["method"] == "PATCH" for r in writes(emu)), what="the append", timeout=60)
+    wait_for(lambda: settled(m), what="the queue to empty", timeout=60)
+    w = writes(emu)
+    assert len(w) == 1 and w[0]["method"] == "PATCH" and w[0]["path"].endswith("/children"), w
+    assert "Appended by echo 9876" in json.dumps(w[0]["body"])
+    assert "Appended by echo 9876" in open(path).read()
+
+
+def test_one_word_body_edit_is_one_block_update(tasks):
+    emu, m = tasks
+    path = m.path("Tasks", "Write API client.md")
+    text = open(path).read()
+    body = text.split("\n---\n", 1)[1]
+    words = [w for w in body.split() if w.isalpha() and len(w) > 4 and body.count(w) == 1]
+    assert words, body
+    subprocess.run(["sed", "-i", "s/\\b%s\\b/Zanzibar/" % words[0], path], check=True)
+    wait_for(lambda: any(r["method"] == "PATCH" for r in writes(emu)), what="the update", timeout=60)
+    wait_for(lambda: settled(m), what="the queue to empty", timeout=60)
+    w = writes(emu)
+    assert len(w) == 1 and w[0]["method"] == "PATCH" and w[0]["path"].startswith("/v1/blocks/"), w
+    assert not w[0]["path"].endswith("/children")
+    assert "Zanzibar" in json.dumps(w[0]["body"])
+
+
+BAD = [
+    ("unknown property", lambda t: t.replace("Priority:", "Bogus: 1\nPriority:", 1), "Bogus"),
+    ("wrong type", lambda t: "\n".join("Estimate: lots" if l.startswith("Estimate:") else l
+                                         for l in t.split("\n")), "Estimate"),
+    ("read-only", lambda t: "\n".join("Task ID: TASK-999" if l.startswith("Task ID:") else l
+                                        for l in t.split("\n")), "Task ID"),
+    ("status option", lambda t: "\n".join("Status: Bananas" if l.startswith("Status:") else l
+                                            for l in t.split("\n")), "Status"),
+    ("malformed yaml", lambda t: t.replace("Priority:", "Priority: [unclosed\nX:", 1), ""),
+]
+
+
+@pytest.mark.parametrize("case,mutate,prop", BAD, ids=[b[0] for b in BAD])
+def test_bad_input_is_rejected_and_kept(tasks, case, mutate, prop):
+    emu, m = tasks
+    path = m.path("Tasks", "Write API client.md")
+    before = open(path).read()
+    bad = mutate(before)
+    assert bad != before
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, bad.encode())
+        with pytest.raises(OSError) as e:
+            os.fsync(fd)
+        assert e.value.errno == errno.EINVAL
+    finally:
+        os.close(fd)
+    assert open(path).read() == before
+    errors = open(m.path(".notionfs", "errors")).read()
+    assert "Tasks/Write API client.md" in errors and prop in errors, errors
+    rejected = os.listdir(m.path(".notionfs", "rejected"))
+    assert any("Write API client.md" in r for r in rejected)
+    texts = [open(m.path(".notionfs", "rejected", r)).read() for r in rejected]
+    assert bad in texts
+    assert writes(emu) == []
+
+
+def test_invalid_utf8_is_rejected(tasks):
+    emu, m = tasks
+    path = m.path("Tasks", "Write API client.md")
+    before = open(path, "rb").read()
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, before + b"\nbad \xff\xfe bytes\n")
+        with pytest.raises(OSError) as e:
+            os.fsync(fd)
+        assert e.value.errno == errno.EINVAL
+    finally:
+        os.close(fd)
+    assert open(path, "rb").read() == before
+    assert writes(emu) == []
+
+
+def test_create_rename_unlink(tasks):
+    emu, m = tasks
+    d = m.path("Tasks")
+    new = os.path.join(d, "Brand new task.md")
+    with open(new, "w") as f:
+        f.write("A body for the new task.\n")
+    wait_for(lambda: any(page_title(p) == "Brand new task" for p in emu.state()["pages"]),
+             what="the page to be created", timeout=60)
+    wait_for(lambda: settled(m), what="the queue to empty", timeout=60)
+    assert os.path.exists(new)
+    wait_for(lambda: "A body for the new task." in open(new).read(), what="the content", timeout=30)
+    created = [r for r in writes(emu) if r["method"] == "POST"]
+    assert len(created) == 1
+    # Rename: a title change of the same page.
+    pid = task(emu, "Brand new task")["id"]
+    emu.clear_log()
+    os.rename(new, os.path.join(d, "Renamed task.md"))
+    wait_for(lambda: page_title(next(p for p in emu.state()["pages"] if p["id"] == pid)) == "Renamed task",
+             what="the title change", timeout=60)
+    assert [r["method"] for r in writes(emu)] == ["PATCH"]
+    # Out of the database: refused.
+    with pytest.raises(OSError) as e:
+        os.rename(os.path.join(d, "Renamed task.md"), m.path("Projects", "Renamed task.md"))
+    assert e.value.errno in (errno.EXDEV, errno.EPERM)
+    # unlink archives it.
+    wait_for(lambda: os.path.exists(os.path.join(d, "Renamed task.md")), what="the renamed file", timeout=30)
+    os.unlink(os.path.join(d, "Renamed task.md"))
+    wait_for(lambda: next(p for p in emu.state()["pages"] if p["id"] == pid).get("archived"),
+             what="the archive", timeout=60)
+    assert "Renamed task.md" not in os.listdir(d)
+
+
+def test_scratch_files_are_local(tasks):
+    emu, m = tasks
+    d = m.path("Tasks")
+    for name in (".swapfile.swp", "4913", "notes.txt", "x.md~", "#x.md#"):
+        with open(os.path.join(d, name), "w") as f:
+            f.write("scratch\n")
+            f.flush()
+            os.fsync(f.fileno())
+        assert open(os.path.join(d, name)).read() == "scratch\n"
+        os.unlink(os.path.join(d, name))
+    assert writes(emu) == []
+
+
+def test_conflict_same_property_keeps_loser(tasks):
+    emu, m = tasks
+    page = task(emu)
+    path = m.path("Tasks", "Write API client.md")
+    # Keep the push from landing while the remote edit happens.
+    emu.admin("faults", {"fail_next": {"count": 1000, "status": 503, "path_prefix": "/v1/pages/" + page["id"]}})
+    text, value = edit_priority(path)
+    with open(path, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    emu.admin("edit_page", {"page_id": page["id"], "properties": {"Priority": {"select": {"name": "Medium"}}}})
+    emu.admin("faults/clear", {})
+    wait_for(lambda: settled(m), what="the queue to empty", timeout=120)
+    conflicts = os.listdir(m.path(".notionfs", "conflicts"))
+    assert conflicts, status(m)
+    body = open(m.path(".notionfs", "conflicts", conflicts[0])).read()
+    assert "Priority" in body and value in body and "Medium" in body
+
+
+def test_status_and_dry_run(tasks):
+    emu, m = tasks
+    page = task(emu)
+    emu.admin("faults", {"fail_next": {"count": 1000, "status": 503, "path_prefix": "/v1/pages/"}})
+    path = m.path("Tasks", "Write API client.md")
+    text, value = edit_priority(path)
+    with open(path, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    assert "queued edits: 1" in status(m)
+    p = run_nfs(["sync", "--dry-run"], m.env)
+    assert "Tasks/Write API client.md" in p.stdout and "Priority" in p.stdout
+    emu.admin("faults/clear", {})
+    p = run_nfs(["status", "--wait"], m.env, timeout=60)
+    assert "queued edits: 0" in p.stdout
+    assert task(emu)["properties"]["Priority"]["select"]["name"] == value
