@@ -36,6 +36,7 @@
 #define CLI_USAGE 2
 #define CLI_FAIL 1
 #define CLI_DEMO_TOKEN "secret_demo_token"
+#define CLI_DRAIN_S 15
 
 struct cli_opts {
 	const char *cmd;
@@ -452,6 +453,16 @@ static int cli_run_mount(struct cli_opts *o, const char *mountpoint)
 	mount_set_hooks(cm.m, &hooks);
 	log_info("mounted %s (api %s, cache %s)", mountpoint, o->api_url, o->cache_dir);
 	rc = mount_loop(cm.m) ? CLI_FAIL : 0;
+	/* Unmounted: queue what was still being written, push for a bounded
+	 * time, and say what is left (DESIGN.md section 1). */
+	mount_save_all(cm.m);
+	{
+		long left = engine_drain(cm.e, CLI_DRAIN_S);
+
+		if (left > 0)
+			log_warn("%ld edits are still queued; the next mount or `notionfs sync` pushes them",
+				 left);
+	}
 out:
 	engine_stop(cm.e);
 	mount_destroy(cm.m);

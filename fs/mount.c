@@ -703,6 +703,11 @@ int mount_loop(struct mount *m)
 	return rc < 0 ? rc : 0;
 }
 
+void mount_save_all(struct mount *m)
+{
+	mountw_release(m);
+}
+
 void mount_destroy(struct mount *m)
 {
 	int i;

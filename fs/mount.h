@@ -55,6 +55,8 @@ int mount_loop(struct mount *m);
  * changed in the kernel's caches.  Safe from any thread but a FUSE
  * request handler. */
 int mount_refresh(struct mount *m);
+/* Queues whatever was written but not saved yet (unmount). */
+void mount_save_all(struct mount *m);
 /* Unmounts (if still mounted) and frees. */
 void mount_destroy(struct mount *m);
 

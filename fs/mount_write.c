@@ -418,6 +418,8 @@ void mountw_release(struct mount *m)
 	struct mountw_due due = { 0 };
 	size_t i;
 
+	if (!m->ov)
+		return; /* already released */
 	if (m->settler_started) {
 		pthread_mutex_lock(&m->ov_lock);
 		m->settler_stop = 1;

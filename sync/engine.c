@@ -22,9 +22,12 @@
 #include "common/log.h"
 #include "sync/pull.h"
 #include "sync/push.h"
+#include "cache/queue.h"
+#include <unistd.h>
 
 #define ENGINE_BODY_BATCH 10
 #define ENGINE_REPORT_S 2
+#define ENGINE_ARCHIVE_SETTLE_S 2
 
 struct engine {
 	struct engine_config cfg;
@@ -95,6 +98,36 @@ static int engine_before(const struct timespec *t)
 	return now.tv_sec < t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec < t->tv_nsec);
 }
 
+struct engine_young {
+	int64_t since_ms;
+	int n;
+};
+
+static int engine_young_cb(void *arg, const struct queue_entry *q)
+{
+	struct engine_young *y = arg;
+
+	if (q->kind == QUEUE_ARCHIVE && q->state <= QUEUE_PUSHING && q->saved_at_ms >= y->since_ms)
+		y->n++;
+	return 0;
+}
+
+/* Lets a burst of unlinks (rm -r) finish before pushing, so that the
+ * safety valve sees it whole: waits while archives younger than
+ * ENGINE_ARCHIVE_SETTLE_S are queued (bounded). */
+static void engine_settle_archives(struct engine *e)
+{
+	int round;
+
+	for (round = 0; round < 30 && !e->stop; round++) {
+		struct engine_young y = { (int64_t)time(NULL) * 1000 - ENGINE_ARCHIVE_SETTLE_S * 1000, 0 };
+
+		if (queue_each(e->cache, engine_young_cb, &y) || y.n == 0)
+			return;
+		sleep(ENGINE_ARCHIVE_SETTLE_S);
+	}
+}
+
 /* Pushes every queued save (DESIGN.md section 4); a failure leaves the
  * rest queued for the next round. */
 static void engine_push(struct engine *e, struct push_ctx *push)
@@ -102,6 +135,7 @@ static void engine_push(struct engine *e, struct push_ctx *push)
 	char now[32];
 	int pushed = 0, rc;
 
+	engine_settle_archives(e);
 	rc = push_all(push, &pushed);
 	log_info("push: %d landed (%s)", pushed, rc ? strerror(-rc) : "queue empty");
 	if (pushed) {
@@ -226,6 +260,51 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 	}
 	*out = e;
 	return 0;
+}
+
+/* Stops and joins the thread without cancelling the clients. */
+static void engine_join(struct engine *e)
+{
+	pthread_mutex_lock(&e->lock);
+	e->stop = 1;
+	pthread_cond_broadcast(&e->wake);
+	pthread_mutex_unlock(&e->lock);
+	if (e->api)
+		notion_cancel(e->api); /* a pull under way is abandoned ... */
+	if (e->started)
+		pthread_join(e->thread, NULL);
+	e->started = 0;
+}
+
+long engine_drain(struct engine *e, double seconds)
+{
+	struct notion *api = NULL;
+	struct notion_config nc;
+	volatile int stop = 0;
+	struct push_ctx push = { .cache = e->cache, .stop = &stop };
+	int64_t queued = 0;
+	time_t end = time(NULL) + (time_t)seconds;
+	int rc;
+
+	engine_join(e);
+	/* ... and the push gets a fresh client (the thread's is cancelled). */
+	memset(&nc, 0, sizeof(nc));
+	nc.api_url = e->cfg.api_url;
+	nc.token = e->cfg.token;
+	nc.limiter = e->limiter;
+	nc.max_attempts = 2;
+	if (notion_new(&nc, &api))
+		return -ENOMEM;
+	push.api = api;
+	for (;;) {
+		rc = queue_counts(e->cache, &queued, NULL, NULL);
+		if (rc || queued == 0 || time(NULL) >= end)
+			break;
+		if (push_all(&push, NULL) != 0 && time(NULL) < end)
+			sleep(1);
+	}
+	notion_free(api);
+	return rc ? rc : (long)queued;
 }
 
 void engine_stop(struct engine *e)

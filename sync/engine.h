@@ -30,6 +30,9 @@ struct engine_config {
 
 /* Starts the thread.  Returns 0 or -errno; *out is freed by engine_stop(). */
 int engine_start(const struct engine_config *cfg, struct engine **out);
+/* Stops the thread, then keeps pushing queued saves for up to `seconds`
+ * (unmount); returns how many are still queued (>= 0) or -errno. */
+long engine_drain(struct engine *e, double seconds);
 /* Stops the thread (an API call under way is abandoned at its next retry
  * point) and frees everything. */
 void engine_stop(struct engine *e);

@@ -274,3 +274,67 @@ def test_status_and_dry_run(tasks):
     p = run_nfs(["status", "--wait"], m.env, timeout=60)
     assert "queued edits: 0" in p.stdout
     assert task(emu)["properties"]["Priority"]["select"]["name"] == value
+
+
+def fsync_write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def test_kill9_after_saves_then_remount_pushes_each_once(emulator, mount, tmp):
+    emu = emulator()
+    m = mount(emu, poll=1)
+    wait_for(lambda: "bodies pending: 0" in status(m), what="bodies fetched", timeout=120)
+    titles = ["Write API client", "Inode table", "Markdown renderer"]
+    ids = {t: task(emu, t)["id"] for t in titles}
+    emu.admin("faults", {"fail_next": {"count": 100000, "status": 503, "path_prefix": "/v1/pages/"}})
+    for i, t in enumerate(titles):
+        path = m.path("Tasks", t + ".md")
+        text = open(path).read()
+        line = [l for l in text.splitlines() if l.startswith("Estimate:")][0]
+        fsync_write(path, text.replace(line, "Estimate: %d" % (40 + i)))
+    os.kill(m.proc.pid, 9)
+    m.proc.wait(timeout=30)
+    subprocess.run(["fusermount3", "-uz", m.mnt], capture_output=True)
+    m.proc.returncode = 0  # killed on purpose
+    emu.admin("faults/clear", {})
+    emu.clear_log()
+    m2 = mount(emu, poll=1)
+    wait_for(lambda: settled(m2), what="the queue to empty after the restart", timeout=120)
+    for i, t in enumerate(titles):
+        page = next(p for p in emu.state()["pages"] if p["id"] == ids[t])
+        assert page["properties"]["Estimate"]["number"] == 40 + i
+        patches = [r for r in emu.log_requests() if r["method"] == "PATCH" and r["path"] == "/v1/pages/" + ids[t]]
+        assert len(patches) == 1, patches
+
+
+def test_unmount_pushes_what_is_queued(emulator, mount):
+    emu = emulator()
+    m = mount(emu, poll=3600)
+    pid = task(emu)["id"]
+    path = m.path("Tasks", "Write API client.md")
+    text = open(path).read()
+    line = [l for l in text.splitlines() if l.startswith("Estimate:")][0]
+    with open(path, "w") as f:  # no fsync: saved when it settles or at unmount
+        f.write(text.replace(line, "Estimate: 77"))
+    subprocess.run(["fusermount3", "-u", m.mnt], check=True)
+    m.proc.wait(timeout=60)
+    page = next(p for p in emu.state()["pages"] if p["id"] == pid)
+    assert page["properties"]["Estimate"]["number"] == 77
+
+
+def test_mass_delete_is_held_until_confirmed(tasks):
+    emu, m = tasks
+    d = m.path("Tasks")
+    victims = sorted(f for f in os.listdir(d) if f.endswith(".md") and not f.startswith("．"))[:6]
+    for f in victims:
+        os.unlink(os.path.join(d, f))
+    wait_for(lambda: "held archives: 6" in status(m), what="the archives to be held", timeout=60)
+    assert not any(p.get("archived") for p in emu.state()["pages"]
+                   if page_title(p) and expected_stem(page_title(p)) + ".md" in victims)
+    p = run_nfs(["sync", "--confirm-deletes"], m.env, timeout=120)
+    assert "pushed: 6" in p.stdout, p.stdout
+    archived = [p for p in emu.state()["pages"] if p.get("archived")]
+    assert len([p for p in archived if expected_stem(page_title(p)) + ".md" in victims]) == 6
