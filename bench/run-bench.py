@@ -4,9 +4,9 @@ the same run and the ratio between them (machines are shared and noisy: no
 absolute thresholds, no pass/fail on time; the target is printed next to
 each ratio with whether it is met).
 
-    /usr/bin/python3 bench/run-bench.py [--pages N] [--quick] [--only NAME[,NAME]]
+    /usr/bin/python3 bench/run-bench.py [--build DIR] [--pages N] [--quick] [--only NAME[,NAME]]
 
-NAME is one of: full-pull, bodies, delta, grep, ls, rss, mdconv.
+NAME is one of: full-pull, bodies, delta, grep, ls, rss, mdconv, saves.
 See bench/README.md for what each number means.
 
 Every process this script starts (emulators, mounts) is stopped by its pid
@@ -14,7 +14,8 @@ in a `finally`, and every mount is unmounted (fusermount3 -u, then -uz),
 also on failure, Ctrl-C or SIGTERM.  Only 127.0.0.1 is used.
 """
 import argparse
-import glob
+import collections
+import datetime
 import json
 import math
 import os
@@ -29,12 +30,12 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.environ.get("NOTIONFS_BUILD", os.path.join(ROOT, "build"))
-BIN = os.environ.get("NOTIONFS_BIN", os.path.join(BUILD, "fs", "notionfs"))
+BUILD = os.path.join(ROOT, "build")          # --build DIR
+BIN = os.path.join(BUILD, "fs", "notionfs")   # NOTIONFS_BIN, else BUILD/fs/notionfs
 EMULATOR = os.path.join(ROOT, "contrib", "notion_emulator.py")
 PYTHON = "/usr/bin/python3"
 TOKEN = "secret_bench_token"
-BENCHES = ["full-pull", "bodies", "delta", "grep", "ls", "rss", "mdconv"]
+BENCHES = ["full-pull", "bodies", "delta", "grep", "ls", "rss", "mdconv", "saves"]
 
 # Everything started, for the cleanup in main()'s finally.
 PROCS = []    # subprocess.Popen
@@ -648,16 +649,375 @@ def bench_grep(work, n):
         emu.stop()
 
 
-def bench_mdconv():
-    print("\n== converter throughput ==", flush=True)
-    cands = [p for p in glob.glob(os.path.join(BUILD, "fs", "md", "*bench*"))
-             if os.access(p, os.X_OK) and os.path.isfile(p)]
-    if not cands:
-        log("skipped: build/fs/md/ provides no benchmark binary (issue 3; the lead will add one)")
-        return
-    for p in sorted(cands):
-        t, pr = timed([p])
-        log("%s (%s):\n%s" % (os.path.basename(p), fmt_s(t), pr.stdout.decode().rstrip()))
+def bench_mdconv(quick):
+    """Converter throughput: BUILD/bench/bench_mdconv (bench/bench_mdconv.c) renders,
+    parses and diffs one generated 5,000-block page and times md4c's own md_parse() of
+    the same Markdown in the same process (the baseline)."""
+    print("\n== 7. converter: render/parse of a 5,000-block page vs md4c's md_parse, "
+          "one-word-edit diff ==", flush=True)
+    exe = os.path.join(BUILD, "bench", "bench_mdconv")
+    if not os.access(exe, os.X_OK):
+        raise RuntimeError("no %s: ninja -C %s (bench/meson.build builds it)" % (exe, BUILD))
+    args = [exe] + (["--blocks", "1000", "--reps", "3"] if quick else [])
+    t, p = timed(args)
+    out = p.stdout.decode()
+    for line in out.splitlines():
+        if not line.startswith("RESULT "):
+            log(line)
+    if p.returncode != 0:
+        raise RuntimeError("%s exited with %d: %s" % (exe, p.returncode, p.stderr.decode().strip()))
+    r = {}
+    for line in out.splitlines():
+        if line.startswith("RESULT "):
+            for kv in line.split()[1:]:
+                k, v = kv.split("=", 1)
+                r[k] = float(v)
+    log("bench_mdconv ran in %s" % fmt_s(t))
+    size = "%d blocks, %.2f MB" % (r["blocks"], r["md_bytes"] / 1e6)
+    reps = int(r["reps"])
+    md4c = "md4c %.1f MB/s" % r["md4c_mbps"]
+    # ratio: how many times md4c's bare parse of the same bytes is faster (a time ratio)
+    result("mdconv", "render (median of %d)" % reps, "%.1f MB/s" % r["render_mbps"], md4c,
+           r["md4c_mbps"] / r["render_mbps"], None, None,
+           "%s; %.1f ms; ratio = md4c MB/s / render MB/s" % (size, r["render_ms"]))
+    result("mdconv", "parse (median of %d)" % reps, "%.1f MB/s" % r["parse_mbps"], md4c,
+           r["md4c_mbps"] / r["parse_mbps"], None, None,
+           "%.1f ms vs md4c %.2f ms; ratio = md4c MB/s / parse MB/s" % (r["parse_ms"], r["md4c_ms"]))
+    ops = int(r["diff_ops"])
+    result("mdconv", "diff one-word edit: ops", ops, "1 (target)", ops / 1.0, "1 op", ops == 1,
+           "round trip: render(parse(render)) %s, %d ops"
+           % ("identical" if r["roundtrip_same"] else "DIFFERS", r["roundtrip_ops"]))
+    result("mdconv", "diff one-word edit: time", "%.1f ms" % r["diff_ms"],
+           "parse+diff %.1f ms" % r["parse_diff_ms"], r["diff_ms"] / r["parse_diff_ms"], None, None,
+           "median of %d; the save path parses the edited file, then diffs" % reps)
+
+
+# ---------------------------------------------------------------------------
+# saves (the write path)
+
+
+UUID_RE = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
+
+
+def req_kind(r):
+    """'METHOD /v1/path' with ids replaced by {id}."""
+    return "%s %s" % (r["method"], UUID_RE.sub("{id}", r["path"]))
+
+
+def is_delta_query(r):
+    return r["method"] == "POST" and r["path"].startswith("/v1/databases/") \
+        and r["path"].endswith("/query")
+
+
+def log_time(r):
+    return datetime.datetime.fromisoformat(r["time"].replace("Z", "+00:00")).timestamp()
+
+
+def norm_id(i):
+    return i.replace("-", "").lower()
+
+
+def page_id_of(path):
+    with open(path) as f:
+        m = re.search(r"_notion: \{id: '?([0-9a-fA-F-]{32,36})", f.read(4096))
+    if not m:
+        raise RuntimeError("no _notion id in the front-matter of %s" % path)
+    return norm_id(m.group(1))
+
+
+def queued_edits(m):
+    mm = re.search(r"^queued edits: (\d+)", m.status(), re.M)
+    return int(mm.group(1)) if mm else None
+
+
+def sed_i(expr, path, start=None):
+    """Runs sed -i EXPR PATH; returns the time.time() when it returned (and, with start
+    a list, appends the time it was started)."""
+    if start is not None:
+        start.append(time.time())
+    p = subprocess.run(["sed", "-i", expr, path], capture_output=True, timeout=120)
+    t = time.time()
+    if p.returncode != 0:
+        raise RuntimeError("sed -i %r %s failed (%d): %s" % (expr, path, p.returncode,
+                                                             p.stderr.decode().strip()))
+    return t
+
+
+def patches_of(reqs, ids, since=0.0):
+    """First successful PATCH /v1/pages/{id} (log time) of each page id in ids."""
+    ids = set(ids)
+    landed = {}
+    for r in reqs:
+        if r["method"] == "PATCH" and r["path"].startswith("/v1/pages/") and r["status"] == 200:
+            pid = norm_id(r["path"].rsplit("/", 1)[1])
+            if pid in ids and pid not in landed and log_time(r) >= since - 1.0:
+                landed[pid] = log_time(r)
+    return landed
+
+
+def breakdown(reqs):
+    c = collections.Counter(req_kind(r) for r in reqs)
+    return ", ".join("%d %s" % (v, k) for k, v in sorted(c.items(), key=lambda kv: -kv[1]))
+
+
+def mount_diag(m):
+    """The tail of the daemon's stderr and .notionfs/errors, for a failure report."""
+    try:
+        with open(m.errpath) as f:
+            err = f.read().splitlines()[-15:]
+    except OSError:
+        err = []
+    try:
+        with open(m.path(".notionfs", "errors")) as f:
+            errors = f.read().splitlines()[-10:]
+    except OSError:
+        errors = []
+    return "daemon stderr (last lines):\n    " + "\n    ".join(err) + \
+        "\n  .notionfs/errors (last lines):\n    " + "\n    ".join(errors)
+
+
+def synced_workspace(work, name, n, rate, burst):
+    """An emulator with a generated n-page workspace and a cache holding every page and
+    body (pulled by `notionfs sync` with both limits lifted), after which the emulator's
+    limiter is set to rate/burst."""
+    emu = Emulator(work, "emu-" + name, generate=n, rate=0)
+    try:
+        cache = os.path.join(work, "cache-" + name)
+        t, _ = timed([BIN, "sync"], env=nfs_env(emu, cache, {"NOTIONFS_RATE": 1000,
+                                                             "NOTIONFS_BURST": 1000}))
+        emu.admin("faults", {"rate": rate, "burst": burst})
+        log("%s: %d pages and their bodies synced into a fresh cache in %s; emulator limit "
+            "now %g req/s, burst %g" % (name, n, fmt_s(t), rate, burst))
+    except Exception:
+        emu.stop()
+        raise
+    return emu, cache
+
+
+def save_requests(work, emu, cache):
+    """Requests of one property save and of one one-word body edit, default rates, default
+    poll (30 s): the delta queries in the window are counted apart."""
+    m = Mount(work, "mnt-save-req", emu, cache, poll=30)
+    try:
+        d = db_dir(m.mnt)
+        names = sorted(n for n in os.listdir(d) if n.endswith(".md"))
+        wait_for(lambda: m.bodies_pending() == 0, timeout=120, what="bodies pending: 0",
+                 proc=m.proc)
+        time.sleep(1.0)
+        out = {}
+        for what, name, expr in (
+                ("property", names[-1], r"s/^Points: .*/Points: 4242/"),
+                ("body", names[-2], r"0,/ block 0$/s// chunk 0/")):
+            path = os.path.join(d, name)
+            pid = page_id_of(path)
+            emu.clear_log()
+            t0 = sed_i(expr, path)
+            # the PATCH of the page (property) or of a block (body) in the log, then an
+            # empty queue, then 2 s more for trailing requests (the re-fetch of the body)
+            kind = "PATCH /v1/pages/{id}" if what == "property" else "PATCH /v1/blocks/{id}"
+            wait_for(lambda: any(req_kind(r) == kind for r in emu.requests()), timeout=120,
+                     what="the %s save's PATCH in the emulator log" % what, proc=m.proc,
+                     interval=0.1)
+            wait_for(lambda: queued_edits(m) == 0, timeout=120, what="queued edits: 0",
+                     proc=m.proc, interval=0.1)
+            t_empty = time.time()
+            time.sleep(2.0)
+            reqs = emu.requests()
+            saves = [r for r in reqs if not is_delta_query(r)]
+            delta = [r for r in reqs if is_delta_query(r)]
+            other_pages = set()
+            for r in saves:
+                for i in UUID_RE.findall(r["path"]):
+                    if r["path"].startswith("/v1/pages/") and norm_id(i) != pid:
+                        other_pages.add(i)
+            log("%s save of %s: %d requests (%s); %d delta queries in the same %.1f s window; "
+                "queue empty %.2f s after sed returned"
+                % (what, name, len(saves), breakdown(saves), len(delta),
+                   time.time() - t0, t_empty - t0))
+            if other_pages:
+                log("  (requests for other pages in the window: %s)" % ", ".join(sorted(other_pages)))
+            out[what] = (saves, delta)
+        return out
+    finally:
+        m.stop()
+
+
+def bench_saves(work, quick, offline_rate):
+    print("\n== 8. saves through the mount (emulator and client at the default 3 req/s) ==",
+          flush=True)
+    n_lat = 50 if quick else 200
+    emu, cache = synced_workspace(work, "saves", n_lat + 20, 3, 10)
+    try:
+        # -- requests per save
+        out = save_requests(work, emu, cache)
+        saves, delta = out["property"]
+        k = len(saves)
+        result("saves", "requests per property save", k, "min 2 (GET+PATCH)", k / 2.0, "<=1.0x",
+               k <= 2, breakdown(saves) + "; delta queries apart: %d" % len(delta))
+        saves, delta = out["body"]
+        k = len(saves)
+        result("saves", "requests per one-word body edit", k, "min 2 (GET+PATCH block)", k / 2.0,
+               None, None, breakdown(saves) + "; delta queries apart: %d" % len(delta))
+
+        # -- save-to-landed latency, n_lat saves to different pages, fired back to back
+        print("\n== 9. save-to-landed latency, %d property saves to different pages "
+              "(--poll 3600) ==" % n_lat, flush=True)
+        m = Mount(work, "mnt-save-lat", emu, cache, poll=3600)
+        try:
+            d = db_dir(m.mnt)
+            names = sorted(n for n in os.listdir(d) if n.endswith(".md"))[:n_lat]
+            ids = [page_id_of(os.path.join(d, nm)) for nm in names]
+            time.sleep(1.0)
+            emu.clear_log()
+            saved = []
+            for i, nm in enumerate(names):
+                saved.append(sed_i(r"s/^Points: .*/Points: %d/" % (5000 + i), os.path.join(d, nm)))
+            t_sed = saved[-1] - saved[0]
+            floor = n_lat * 2 / 3.0
+            deadline = time.monotonic() + 3 * floor + 120
+            while True:
+                reqs = emu.requests()
+                landed = patches_of(reqs, ids, saved[0])
+                if len(landed) == n_lat:
+                    break
+                if time.monotonic() > deadline or m.proc.poll() is not None:
+                    raise RuntimeError("only %d of %d saves landed after %.0f s\n  %s"
+                                       % (len(landed), n_lat, 3 * floor + 120, mount_diag(m)))
+                time.sleep(0.5)
+            wait_for(lambda: queued_edits(m) == 0, timeout=60, what="queued edits: 0", proc=m.proc)
+            reqs = emu.requests()
+        finally:
+            m.stop()
+        lat = sorted(landed[i] - t for i, t in zip(ids, saved))
+        total = max(landed.values()) - saved[0]
+        # each save's own floor: its place in the queue (2 requests each at 3/s)
+        excess = sorted(landed[i] - t - (k + 1) * 2 / 3.0 for k, (i, t) in enumerate(zip(ids, saved)))
+        p = lambda v, q: v[min(len(v) - 1, int(math.ceil(q * len(v))) - 1)]
+        nonq = [r for r in reqs if not is_delta_query(r)]
+        log("%d saves by sed -i in %s (%.1f ms each); all landed %s after the first save; "
+            "requests %d (%s), %d delta queries"
+            % (n_lat, fmt_s(t_sed), 1000 * t_sed / max(1, n_lat - 1), fmt_s(total), len(nonq),
+               breakdown(nonq), len(reqs) - len(nonq)))
+        log("latency sed-returned -> PATCH logged: p50 %s, p99 %s, min %s, max %s; beyond each "
+            "save's place in the queue (k x 2/3 s): p50 %s, p99 %s"
+            % (fmt_s(p(lat, .5)), fmt_s(p(lat, .99)), fmt_s(lat[0]), fmt_s(lat[-1]),
+               fmt_s(p(excess, .5)), fmt_s(p(excess, .99))))
+        result("saves", "%d saves: total to last landed" % n_lat, fmt_s(total),
+               "floor %s" % fmt_s(floor), total / floor, None, None,
+               "floor = %d saves x 2 requests / 3 per s; %d requests sent" % (n_lat, len(nonq)))
+        result("saves", "save-to-landed p50", fmt_s(p(lat, .5)), "floor p50 %s" % fmt_s(floor / 2),
+               p(lat, .5) / (floor / 2), None, None,
+               "saves fired back to back: latency = place in queue; excess over it p50 %s"
+               % fmt_s(p(excess, .5)))
+        result("saves", "save-to-landed p99", fmt_s(p(lat, .99)),
+               "floor p99 %s" % fmt_s(floor * .99), p(lat, .99) / (floor * .99), None, None,
+               "excess over place in queue p99 %s" % fmt_s(p(excess, .99)))
+
+        # -- the same, one save at a time (the queue empty before each): the latency a
+        # user sees, against one save's share of the rate (2 requests / 3 per s)
+        n_iso = 10 if quick else 30
+        m = Mount(work, "mnt-save-iso", emu, cache, poll=3600)
+        try:
+            d = db_dir(m.mnt)
+            names = sorted(n for n in os.listdir(d) if n.endswith(".md"))[n_lat:n_lat + n_iso]
+            ids = [page_id_of(os.path.join(d, nm)) for nm in names]
+            time.sleep(1.0)
+            emu.clear_log()
+            iso, before = [], 0
+            for i, (nm, pid) in enumerate(zip(names, ids)):
+                time.sleep(1.0)      # the client's bucket (3/s, burst 3) refills
+                st = []
+                t = sed_i(r"s/^Points: .*/Points: %d/" % (6000 + i), os.path.join(d, nm), st)
+                got = wait_for(lambda: patches_of(emu.requests(), [pid], st[0]).get(pid),
+                               timeout=60, what="the PATCH of %s" % nm, proc=m.proc,
+                               interval=0.02)
+                iso.append(got - st[0])
+                before += got < t
+                wait_for(lambda: queued_edits(m) == 0, timeout=60, what="queued edits: 0",
+                         proc=m.proc, interval=0.02)
+        finally:
+            m.stop()
+        iso.sort()
+        log("%d saves one at a time: sed started -> PATCH logged p50 %s, p99 %s, max %s; "
+            "the PATCH was logged before sed -i returned for %d of them"
+            % (n_iso, fmt_ms(p(iso, .5)), fmt_ms(p(iso, .99)), fmt_ms(iso[-1]), before))
+        result("saves", "one at a time: landed p50", fmt_ms(p(iso, .5)), "floor 666.7 ms",
+               p(iso, .5) / (2 / 3.0), None, None,
+               "%d saves 1 s apart, from sed start; floor = 2 requests / 3 per s (the client's "
+               "burst of 3 lets an isolated save beat it); p99 %s; PATCH before sed returned: %d"
+               % (n_iso, fmt_ms(p(iso, .99)), before))
+    finally:
+        emu.stop()
+
+    bench_offline(work, 100 if quick else 1000, offline_rate)
+
+
+def bench_offline(work, n, rate):
+    print("\n== 10. %d property saves made offline, pushed on reconnect (emulator and client "
+          "both at %g req/s, burst 10) ==" % (n, rate), flush=True)
+    emu, cache = synced_workspace(work, "offline", n, rate, 10)
+    m = None
+    try:
+        # --poll 5: a failed push is retried at the next poll or save (nothing else wakes
+        # the sync thread), so the poll interval bounds the wait after reconnecting.
+        poll = 5
+        m = Mount(work, "mnt-offline", emu, cache, poll=poll,
+                  env_extra={"NOTIONFS_RATE": rate, "NOTIONFS_BURST": 10})
+        d = db_dir(m.mnt)
+        names = sorted(nm for nm in os.listdir(d) if nm.endswith(".md"))[:n]
+        ids = [page_id_of(os.path.join(d, nm)) for nm in names]
+        emu.admin("faults", {"fail_next": {"count": 10 ** 7, "status": 503}})
+        emu.clear_log()
+        t0 = time.monotonic()
+        per = []
+        for i, nm in enumerate(names):
+            t = time.monotonic()
+            sed_i(r"s/^Points: .*/Points: %d/" % (7000 + i), os.path.join(d, nm))
+            per.append(time.monotonic() - t)
+        t_saves = time.monotonic() - t0
+        q = wait_for(lambda: queued_edits(m) == n and n, timeout=120,
+                     what="queued edits: %d" % n, proc=m.proc)
+        time.sleep(2.0)
+        off = emu.requests()
+        log("%d saves through the mount while every request fails (503): %s (sed -i median "
+            "%s, max %s); queued: %d; requests meanwhile: %d, all failed: %s (%s)"
+            % (n, fmt_s(t_saves), fmt_ms(statistics.median(per)), fmt_ms(max(per)), q, len(off),
+               all(r["status"] == 503 for r in off), breakdown(off)))
+        emu.admin("faults/clear", {})
+        emu.clear_log()
+        t_clear = time.time()
+        floor_n = 2 * n
+        wait_for(lambda: queued_edits(m) == 0, timeout=3 * floor_n / rate + 300,
+                 what="queued edits: 0 after reconnecting", proc=m.proc, interval=0.5)
+        t_empty = time.time()
+        time.sleep(2.0)
+        reqs = emu.requests()
+        state = emu.admin("state")
+    finally:
+        if m:
+            m.stop()
+        emu.stop()
+    want = {i: 7000 + k for k, i in enumerate(ids)}
+    got = {norm_id(p["id"]): ((p.get("properties") or {}).get("Points") or {}).get("number")
+           for p in state["pages"]}
+    right = sum(1 for i, v in want.items() if got.get(i) == v)
+    nonq = [r for r in reqs if not is_delta_query(r)]
+    first = min(log_time(r) for r in nonq) if nonq else t_clear
+    last_patch = max((log_time(r) for r in nonq if r["method"] == "PATCH"), default=t_empty)
+    wall = last_patch - first
+    floor = len(nonq) / rate
+    log("after clearing the faults: first push request %s later (the next poll, --poll %d); "
+        "queue empty %s after clearing; requests %d (%s), %d queries (polls), %d x 429; "
+        "Points right in the emulator for %d of %d pages"
+        % (fmt_s(first - t_clear), poll, fmt_s(t_empty - t_clear), len(nonq), breakdown(nonq),
+           len(reqs) - len(nonq), sum(1 for r in reqs if r["status"] == 429), right, n))
+    result("saves", "offline %d: requests to empty queue" % n, len(nonq), "min %d" % floor_n,
+           len(nonq) / floor_n, "<=1.0x", len(nonq) <= floor_n,
+           "%d delta/listing queries apart; %d/%d pages right" % (len(reqs) - len(nonq), right, n))
+    result("saves", "offline %d: first to last request" % n, fmt_s(wall),
+           "floor %s" % fmt_s(floor), wall / floor, None, None,
+           "floor = requests / %g per s (both limits raised to %g/s); reconnect to empty queue %s"
+           % (rate, rate, fmt_s(t_empty - t_clear)))
 
 
 # ---------------------------------------------------------------------------
@@ -669,7 +1029,15 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small smoke run, N=500")
     ap.add_argument("--only", default="", help="comma-separated: " + ",".join(BENCHES))
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--build", default="build",
+                    help="meson build directory, relative to the repository (default build)")
+    ap.add_argument("--offline-rate", type=float, default=10.0,
+                    help="req/s of both emulator and client for the 1,000 offline saves "
+                         "(default 10; 3 is the real limit, about 11 minutes)")
     a = ap.parse_args()
+    global BUILD, BIN
+    BUILD = os.path.join(ROOT, a.build)
+    BIN = os.environ.get("NOTIONFS_BIN", os.path.join(BUILD, "fs", "notionfs"))
     n = 500 if a.quick else a.pages
     grep_n = 500 if a.quick else 5000
     want = set(BENCHES)
@@ -679,8 +1047,8 @@ def main():
         if bad:
             ap.error("unknown benchmark(s) %s; choose from %s" % (",".join(sorted(bad)), ",".join(BENCHES)))
     if not os.access(BIN, os.X_OK):
-        sys.exit("no notionfs binary at %s: cd %s && (test -d build || meson setup build) && ninja -C build"
-                 % (BIN, ROOT))
+        sys.exit("no notionfs binary at %s: cd %s && (test -d %s || meson setup %s) && ninja -C %s"
+                 % (BIN, ROOT, a.build, a.build, a.build))
     signal.signal(signal.SIGINT, on_sigterm)   # also when started with SIGINT ignored (`cmd &`)
     signal.signal(signal.SIGTERM, on_sigterm)
     signal.signal(signal.SIGHUP, on_sigterm)
@@ -700,7 +1068,9 @@ def main():
         if "grep" in want:
             steps.append(("grep", lambda: bench_grep(work, grep_n)))
         if "mdconv" in want:
-            steps.append(("mdconv", bench_mdconv))
+            steps.append(("mdconv", lambda: bench_mdconv(a.quick)))
+        if "saves" in want:
+            steps.append(("saves", lambda: bench_saves(work, a.quick, a.offline_rate)))
         for name, fn in steps:
             try:
                 fn()
