@@ -28,6 +28,7 @@
 #define ENGINE_BODY_BATCH 10
 #define ENGINE_REPORT_S 2
 #define ENGINE_ARCHIVE_SETTLE_S 2
+#define ENGINE_RETRY_S 5
 
 struct engine {
 	struct engine_config cfg;
@@ -130,7 +131,8 @@ static void engine_settle_archives(struct engine *e)
 
 /* Pushes every queued save (DESIGN.md section 4); a failure leaves the
  * rest queued for the next round. */
-static void engine_push(struct engine *e, struct push_ctx *push)
+/* Returns 1 when the push failed for a reason worth retrying soon. */
+static int engine_push(struct engine *e, struct push_ctx *push)
 {
 	char now[32];
 	int pushed = 0, rc;
@@ -142,10 +144,25 @@ static void engine_push(struct engine *e, struct push_ctx *push)
 		snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
 		cache_meta_set(e->cache, "last_push", now);
 	}
+	if (!rc && pushed)
+		cache_meta_set(e->cache, "state", "online");
 	if (rc && rc != -ECANCELED)
 		engine_report(e, "push", rc);
 	if (pushed || rc)
 		engine_changed(e);
+	return rc && rc != -ECANCELED && rc != -EACCES;
+}
+
+/* Takes a pending poke (a save was queued): 1 if there was one. */
+static int engine_take_poke(struct engine *e)
+{
+	int poked;
+
+	pthread_mutex_lock(&e->lock);
+	poked = e->poked;
+	e->poked = 0;
+	pthread_mutex_unlock(&e->lock);
+	return poked;
 }
 
 static void *engine_main(void *arg)
@@ -156,7 +173,7 @@ static void *engine_main(void *arg)
 	struct timespec next;
 	long polls = 0;
 	char *full = NULL;
-	int rc, fetched, bodies_left = 1, unreported = 0;
+	int rc, fetched, bodies_left = 1, unreported = 0, retry = 0;
 	time_t last_report = 0;
 
 	while (!e->stop) {
@@ -178,12 +195,15 @@ static void *engine_main(void *arg)
 		full = NULL;
 		if (!rc)
 			cache_meta_set(e->cache, "state", "online");
-		engine_push(e, &push);
+		retry = engine_push(e, &push);
 		polls++;
 		bodies_left = 1;
 		engine_changed(e);
 		/* Between polls: bodies, a batch at a time. */
 		while (!e->stop && bodies_left && engine_before(&next)) {
+			/* A save does not wait for the prefetch. */
+			if (engine_take_poke(e))
+				retry = engine_push(e, &push);
 			rc = pull_bodies(&p, ENGINE_BODY_BATCH, &fetched);
 			if (rc) {
 				if (rc != -ECANCELED)
@@ -206,9 +226,26 @@ static void *engine_main(void *arg)
 			engine_changed(e);
 			unreported = 0;
 		}
-		/* Saves arrive as pokes: push them, then wait again. */
-		while (!e->stop && engine_sleep(e, &next))
-			engine_push(e, &push);
+		/* Saves arrive as pokes; a push that failed (an outage) is
+		 * retried every ENGINE_RETRY_S rather than at the next poll. */
+		for (;;) {
+			struct timespec until = next, soon;
+
+			if (retry) {
+				engine_deadline(ENGINE_RETRY_S, &soon);
+				if (soon.tv_sec < until.tv_sec)
+					until = soon;
+			}
+			if (e->stop)
+				break;
+			if (!engine_sleep(e, &until) && !retry)
+				break; /* time for the next poll */
+			if (e->stop || (!engine_before(&next) && !retry))
+				break;
+			retry = engine_push(e, &push);
+			if (!engine_before(&next))
+				break;
+		}
 	}
 	return NULL;
 }

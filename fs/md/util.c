@@ -190,11 +190,27 @@ size_t mdconv_utf16_prefix(const char *s, size_t len, size_t units)
 
 size_t mdconv_line_of(const char *s, size_t len, size_t off)
 {
-	size_t line = 1, i;
+	/* The builder asks in document order: resume from the last answer for
+	 * the same text, so numbering a whole page stays linear. */
+	static _Thread_local struct {
+		const char *s;
+		size_t len, off, line;
+	} last;
+	size_t line = 1, i = 0;
 
-	for (i = 0; i < off && i < len; i++)
+	if (off > len)
+		off = len;
+	if (last.s == s && last.len == len && last.off <= off) {
+		i = last.off;
+		line = last.line;
+	}
+	for (; i < off; i++)
 		if (s[i] == '\n')
 			line++;
+	last.s = s;
+	last.len = len;
+	last.off = off;
+	last.line = line;
 	return line;
 }
 

@@ -338,3 +338,26 @@ def test_mass_delete_is_held_until_confirmed(tasks):
     assert "pushed: 6" in p.stdout, p.stdout
     archived = [p for p in emu.state()["pages"] if p.get("archived")]
     assert len([p for p in archived if expected_stem(page_title(p)) + ".md" in victims]) == 6
+
+
+def test_outage_saves_arrive_in_order_after_recovery(emulator, mount):
+    emu = emulator()
+    m = mount(emu, poll=3600)  # no poll will come: recovery must not wait for one
+    wait_for(lambda: "bodies pending: 0" in status(m), what="bodies fetched", timeout=120)
+    titles = ["Inode table", "Write API client", "Markdown renderer"]
+    ids = [task(emu, t)["id"] for t in titles]
+    emu.admin("faults", {"fail_next": {"count": 100000, "status": 503, "path_prefix": "/v1/pages/"}})
+    for i, t in enumerate(titles):
+        path = m.path("Tasks", t + ".md")
+        text = open(path).read()
+        line = [l for l in text.splitlines() if l.startswith("Estimate:")][0]
+        fsync_write(path, text.replace(line, "Estimate: %d" % (60 + i)))
+    assert "queued edits: 3" in status(m)
+    emu.clear_log()
+    emu.admin("faults/clear", {})
+    wait_for(lambda: settled(m), what="the queue to empty after the outage", timeout=120)
+    patches = [r["path"].rsplit("/", 1)[1] for r in emu.log_requests() if r["method"] == "PATCH"]
+    assert patches == ids
+    for i, pid in enumerate(ids):
+        page = next(p for p in emu.state()["pages"] if p["id"] == pid)
+        assert page["properties"]["Estimate"]["number"] == 60 + i
