@@ -342,6 +342,23 @@ static const char *push_ref(struct push_run *x, const cJSON *ref, int *rc)
 
 /* Checks an UPDATE/DELETE target against the remote: 1 apply, 0 skip
  * (already done or the remote version won), or a negative errno. */
+/* 1 when the page provably did not change remotely since the base: the
+ * conflict check's GET shows the base's last_edited_time, and that minute
+ * is over by more than a minute (an edit within the base's own minute
+ * would not have moved the time: Notion truncates it to the minute). */
+static int push_page_untouched(struct push_run *x)
+{
+	const char *remote = push_str(x->remote, "last_edited_time");
+	time_t base;
+
+	if (!x->e->base_edited_time || strcmp(remote, x->e->base_edited_time) ||
+	    x->e->state == QUEUE_PUSHING)
+		return 0;
+	if (model_parse_time(x->e->base_edited_time, &base, NULL))
+		return 0;
+	return time(NULL) - base >= 120;
+}
+
 static int push_block_check(struct push_run *x, const char *id, const cJSON *payload, int del)
 {
 	const cJSON *base = push_find_block(x->base_body, id);
@@ -351,6 +368,8 @@ static int push_block_check(struct push_run *x, const char *id, const cJSON *pay
 	const char *rtime;
 	int rc, won;
 
+	if (push_page_untouched(x))
+		return 1; /* nothing changed remotely since the base: no check needed */
 	snprintf(path, sizeof(path), "/v1/blocks/%s", id);
 	snprintf(what, sizeof(what), "block %s", id);
 	rc = push_request(x, "GET", path, NULL, &remote);
