@@ -859,6 +859,22 @@ static int cache_str_row(sqlite3_stmt *st, void *arg)
 	return *out ? 0 : -ENOMEM;
 }
 
+int cache_get_database(struct cache *c, const char *id, char **json)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*json = NULL;
+	cache_lock(c);
+	rc = cache_prep(c, &st, "SELECT json FROM databases WHERE id=?1", id, NULL);
+	if (!rc)
+		rc = cache_step_rows(st, cache_str_row, json);
+	cache_unlock(c);
+	if (!rc && !*json)
+		rc = -ENOENT;
+	return rc;
+}
+
 int cache_meta_get(struct cache *c, const char *key, char **value)
 {
 	sqlite3_stmt *st;

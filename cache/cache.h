@@ -115,6 +115,8 @@ int cache_get_page(struct cache *c, const char *id, cache_page_cb cb, void *arg)
  * is missing or older than the page, oldest first; at most limit. */
 int cache_pages_needing_body(struct cache *c, int limit, char ***ids, int *n);
 int cache_count_pages(struct cache *c, const char *database_id, int64_t *n);
+/* The database object of id (malloc'd JSON), -ENOENT if not cached. */
+int cache_get_database(struct cache *c, const char *id, char **json);
 /* Pages whose body is missing or older than the page. */
 int cache_count_bodies_pending(struct cache *c, int64_t *n);
 /* Users: cb gets (id, name) borrowed. */

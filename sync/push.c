@@ -274,6 +274,46 @@ static int push_merge_prop(struct push_run *x, const cJSON *local)
 }
 
 /* Builds the PATCH body of the properties to send (*out NULL: none). */
+/* Validation against the CURRENT schema before pushing (DESIGN.md
+ * section 4): a property removed or retyped since the save rejects the
+ * entry with a message naming it.  0, or -EINVAL with x->err filled. */
+static int push_check_schema(struct push_run *x)
+{
+	cJSON *patch = push_parse(x->e->props), *db = NULL;
+	const cJSON *props, *it, *schema;
+	char *json = NULL;
+	int rc = 0;
+
+	if (!patch || !x->e->database_id ||
+	    cache_get_database(x->p->cache, x->e->database_id, &json) != 0)
+		goto out;
+	db = cJSON_Parse(json);
+	schema = cJSON_GetObjectItemCaseSensitive(db, "properties");
+	props = cJSON_GetObjectItemCaseSensitive(patch, "properties");
+	cJSON_ArrayForEach(it, props) {
+		const cJSON *def = cJSON_GetObjectItemCaseSensitive(schema, it->string);
+		const char *type = push_str(def, "type");
+
+		if (!def) {
+			snprintf(x->err.message, sizeof(x->err.message),
+				 "property \"%s\" is no longer in the database's schema", it->string);
+		} else if (!cJSON_GetObjectItemCaseSensitive(it, type)) {
+			snprintf(x->err.message, sizeof(x->err.message),
+				 "property \"%s\" is now of type %s", it->string, type);
+		} else {
+			continue;
+		}
+		x->err.kind = NOTION_ERR_VALIDATION;
+		rc = -EINVAL;
+		break;
+	}
+out:
+	cJSON_Delete(patch);
+	cJSON_Delete(db);
+	free(json);
+	return rc;
+}
+
 static int push_merge_props(struct push_run *x, cJSON **out)
 {
 	cJSON *patch = push_parse(x->e->props), *send = NULL, *props, *it;
@@ -737,6 +777,9 @@ static int push_update(struct push_run *x)
 		x->err.kind = NOTION_ERR_VALIDATION;
 		return push_fail(x, -EINVAL);
 	}
+	rc = push_check_schema(x);
+	if (rc)
+		goto fail;
 	rc = push_merge_props(x, &body);
 	if (rc)
 		goto out;

@@ -361,3 +361,23 @@ def test_outage_saves_arrive_in_order_after_recovery(emulator, mount):
     for i, pid in enumerate(ids):
         page = next(p for p in emu.state()["pages"] if p["id"] == pid)
         assert page["properties"]["Estimate"]["number"] == 60 + i
+
+
+def test_push_revalidates_against_the_current_schema(tasks):
+    import sqlite3
+    emu, m = tasks
+    page = task(emu)
+    emu.admin("faults", {"fail_next": {"count": 100000, "status": 503, "path_prefix": "/v1/pages/"}})
+    path = m.path("Tasks", "Write API client.md")
+    text, value = edit_priority(path)
+    fsync_write(path, text)
+    # The schema changes (as a pull would bring it): Priority is gone.
+    db = sqlite3.connect(os.path.join(m.cache, "cache.db"), timeout=30)
+    with db:
+        db.execute("UPDATE databases SET json = json_remove(json, '$.properties.Priority')"
+                   " WHERE id = ?", (page["parent"]["database_id"],))
+    db.close()
+    emu.admin("faults/clear", {})
+    wait_for(lambda: "rejected edits: 1" in status(m), what="the rejection", timeout=60)
+    assert "Priority" in status(m) and "no longer" in status(m)
+    assert not [r for r in writes(emu) if r["method"] == "PATCH"]
