@@ -415,6 +415,28 @@ static int view_db_cb(void *arg, const struct cache_db_row *r)
 	return 0;
 }
 
+/* Room for one more page in the naming lists. */
+static int view_ent_reserve(struct view_build *b)
+{
+	size_t cap;
+	struct names_entry *e;
+	struct view_node **en;
+
+	if (b->nent < b->capent)
+		return 0;
+	cap = b->capent ? b->capent * 2 : 256;
+	e = realloc(b->ent, cap * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	b->ent = e;
+	en = realloc(b->ent_node, cap * sizeof(*en));
+	if (!en)
+		return -ENOMEM;
+	b->ent_node = en;
+	b->capent = cap;
+	return 0;
+}
+
 static int view_page_cb(void *arg, const struct cache_page_row *r)
 {
 	struct view_build *b = arg;
@@ -425,18 +447,8 @@ static int view_page_cb(void *arg, const struct cache_page_row *r)
 		return 0; /* database no longer shared */
 	if (strv_contains(&b->archived, r->id))
 		return 0; /* unlinked: archived once the queue pushes it */
-	if (b->nent == b->capent) {
-		size_t cap = b->capent ? b->capent * 2 : 256;
-		struct names_entry *e = realloc(b->ent, cap * sizeof(*e));
-		struct view_node **en = e ? realloc(b->ent_node, cap * sizeof(*en)) : NULL;
-
-		if (e)
-			b->ent = e;
-		if (!en)
-			return -ENOMEM;
-		b->ent_node = en;
-		b->capent = cap;
-	}
+	if (view_ent_reserve(b))
+		return -ENOMEM;
 	n = view_add(b->v, ((uint64_t)r->rowid << 4) | 3, db->node->ino, VIEW_PAGE, "");
 	if (!n)
 		return -ENOMEM;
@@ -528,18 +540,8 @@ static int view_add_creates(struct view_build *b)
 		n->local = 1;
 		n->mtime = n->ctime = time(NULL);
 		free(line);
-		if (b->nent == b->capent) {
-			size_t cap = b->capent ? b->capent * 2 : 256;
-			struct names_entry *e = realloc(b->ent, cap * sizeof(*e));
-			struct view_node **en = e ? realloc(b->ent_node, cap * sizeof(*en)) : NULL;
-
-			if (e)
-				b->ent = e;
-			if (!en)
-				return -ENOMEM;
-			b->ent_node = en;
-			b->capent = cap;
-		}
+		if (view_ent_reserve(b))
+			return -ENOMEM;
 		b->ent[b->nent].created_time = strdup("");
 		b->ent[b->nent].name = NULL;
 		b->ent_node[b->nent++] = n;
