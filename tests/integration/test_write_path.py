@@ -58,7 +58,43 @@ def edit_priority(path):
     return text.replace(line, new), new.split(": ")[1]
 
 
-EDITORS = ["vim", "vim_backupcopy_yes", "emacs_style", "nano_style", "sed", "python_replace"]
+EDITORS = ["vim", "vim_backupcopy_yes", "nano", "emacs_style", "nano_style", "sed", "python_replace"]
+
+
+def run_nano(path, old, new):
+    """The real nano in a tmux pane: search and replace, save, exit.  Each
+    key waits for the screen that answers the previous one."""
+    session = "nfs%d" % os.getpid()
+
+    def screen():
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
+                              capture_output=True, text=True).stdout
+
+    def keys(*k):
+        subprocess.run(["tmux", "send-keys", "-t", session] + list(k), check=True)
+
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40",
+                    "nano", "--ignorercfiles", path], check=True)
+    try:
+        wait_for(lambda: "GNU nano" in screen() or "^X" in screen(), what="nano", timeout=30)
+        keys("C-\\")
+        wait_for(lambda: "Replace" in screen() or "Search" in screen(), what="the search prompt", timeout=30)
+        keys(old, "Enter")
+        wait_for(lambda: "Replace with" in screen(), what="the replace prompt", timeout=30)
+        keys(new, "Enter")
+        wait_for(lambda: "Replace this instance" in screen() or "Replaced" in screen(),
+                 what="the confirmation", timeout=30)
+        if "Replace this instance" in screen():
+            keys("a")
+        wait_for(lambda: "Replaced" in screen(), what="the replacement", timeout=30)
+        keys("C-s")
+        wait_for(lambda: "Wrote" in screen(), what="nano to write", timeout=30)
+        keys("C-x")
+        wait_for(lambda: subprocess.run(["tmux", "has-session", "-t", session],
+                                        capture_output=True).returncode != 0,
+                 what="nano to exit", timeout=30)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
 
 
 @pytest.mark.parametrize("editor", EDITORS)
@@ -76,6 +112,11 @@ def test_editor_save_is_one_property_patch(tasks, editor):
         subprocess.run(["vim", "-u", "NONE", "-i", "NONE", "-N", "-es"] + cmds +
                        ["-c", "%s/^Priority: .*/Priority: " + value + "/", "-c", "wq", path],
                        check=True, timeout=60, stdin=subprocess.DEVNULL)
+    elif editor == "nano":
+        if not shutil.which("nano") or not shutil.which("tmux"):
+            pytest.skip("nano or tmux not installed")
+        old = [l for l in open(path).read().splitlines() if l.startswith("Priority:")][0]
+        run_nano(path, old, "Priority: " + value)
     elif editor == "emacs_style":
         os.symlink("user@host.1234:1", os.path.join(d, ".#Write API client.md"))
         os.rename(path, path + "~")
