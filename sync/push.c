@@ -38,6 +38,10 @@ struct push_run {
 	cJSON *results;        /* per op: array of created ids, or null */
 	char local_time[MODEL_TIME_SIZE];
 	struct notion_error err;
+	/* The new body built from the base and the PATCH answers, when every op
+	 * was an update of a page untouched remotely (no re-fetch needed). */
+	cJSON *local_body;
+	char local_edited[MODEL_TIME_SIZE];
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -534,10 +538,60 @@ static int push_op_insert(struct push_run *x, const cJSON *op, int resumed, cJSO
 	return rc;
 }
 
+/* The block id in tree (and the array holding it), or NULL. */
+static cJSON *push_find_mut(cJSON *tree, const char *id, cJSON **parent)
+{
+	cJSON *b, *hit;
+
+	cJSON_ArrayForEach(b, tree) {
+		if (!strcmp(push_str(b, "id"), id)) {
+			*parent = tree;
+			return b;
+		}
+		hit = push_find_mut(cJSON_GetObjectItemCaseSensitive(b, "children"), id, parent);
+		if (hit)
+			return hit;
+	}
+	return NULL;
+}
+
+/* Keeps x->local_body in step with an applied update (answer = the block
+ * as Notion returned it); anything else gives up the local body. */
+static void push_local_apply(struct push_run *x, const char *id, const cJSON *answer)
+{
+	cJSON *parent = NULL;
+	cJSON *old = x->local_body ? push_find_mut(x->local_body, id, &parent) : NULL;
+	cJSON *kids, *fresh;
+	const char *t;
+
+	if (!old || !answer) {
+		cJSON_Delete(x->local_body);
+		x->local_body = NULL;
+		x->local_edited[0] = '\0';
+		return;
+	}
+	fresh = cJSON_Duplicate(answer, 1);
+	kids = cJSON_DetachItemFromObjectCaseSensitive(old, "children");
+	if (!fresh) {
+		cJSON_Delete(kids);
+		cJSON_Delete(x->local_body);
+		x->local_body = NULL;
+		x->local_edited[0] = '\0';
+		return;
+	}
+	if (kids)
+		cJSON_AddItemToObject(fresh, "children", kids);
+	cJSON_ReplaceItemViaPointer(parent, old, fresh);
+	t = push_str(answer, "last_edited_time");
+	if (strcmp(t, x->local_edited) > 0)
+		snprintf(x->local_edited, sizeof(x->local_edited), "%s", t);
+}
+
 static int push_op_update(struct push_run *x, const cJSON *op, int del)
 {
 	const cJSON *payload = cJSON_GetObjectItemCaseSensitive(op, "payload");
 	const char *id = push_str(op, "block");
+	cJSON *answer = NULL;
 	char path[96];
 	int rc;
 
@@ -545,9 +599,12 @@ static int push_op_update(struct push_run *x, const cJSON *op, int del)
 	if (rc <= 0)
 		return rc;
 	snprintf(path, sizeof(path), "/v1/blocks/%s", id);
-	rc = push_request(x, del ? "DELETE" : "PATCH", path, del ? NULL : payload, NULL);
+	rc = push_request(x, del ? "DELETE" : "PATCH", path, del ? NULL : payload, &answer);
 	if (rc == -ENOENT && del)
 		rc = 0;
+	if (!rc)
+		push_local_apply(x, id, del ? NULL : answer);
+	cJSON_Delete(answer);
 	return rc;
 }
 
@@ -563,6 +620,8 @@ static int push_block_ops(struct push_run *x, int *applied)
 	*applied = 0;
 	if (!cJSON_IsArray(ops))
 		goto out;
+	if (!resumed && x->base_body && push_page_untouched(x))
+		x->local_body = cJSON_Duplicate(x->base_body, 1);
 	x->results = push_parse(x->e->results);
 	if (!cJSON_IsArray(x->results)) {
 		cJSON_Delete(x->results);
@@ -574,8 +633,10 @@ static int push_block_ops(struct push_run *x, int *applied)
 
 		if (i++ < x->e->ops_done)
 			continue;
-		if (!strcmp(kind, "insert_after"))
+		if (!strcmp(kind, "insert_after")) {
 			rc = push_op_insert(x, op, resumed, &ids);
+			push_local_apply(x, "", NULL); /* new blocks: re-fetch */
+		}
 		else
 			rc = push_op_update(x, op, !strcmp(kind, "delete"));
 		if (rc)
@@ -712,7 +773,9 @@ static int push_commit(struct push_run *x, const cJSON *tree, const cJSON *sent)
 		rc = push_put_page(x, x->answer);
 	if (!rc && body)
 		rc = cache_put_body(x->p->cache, x->e->page_id,
-				    push_str(x->answer, "last_edited_time"), body, NULL);
+				    x->local_edited[0] ? x->local_edited
+						       : push_str(x->answer, "last_edited_time"),
+				    body, NULL);
 	if (!rc && !body && x->answer && x->remote)
 		/* Only properties changed: the blocks are as current as they
 		 * were at the conflict check, so no re-fetch. */
@@ -797,7 +860,13 @@ static int push_update(struct push_run *x)
 	rc = push_block_ops(x, &applied);
 	if (rc)
 		goto fail;
-	if (applied) {
+	if (applied && x->local_body && x->local_edited[0]) {
+		/* Only updates of a page nobody else touched: the new body is
+		 * the base with Notion's answers, no re-fetch (2 requests). */
+		tree = x->local_body;
+		x->local_body = NULL;
+		pull_normalize_json(tree);
+	} else if (applied) {
 		rc = push_refetch(x, &tree);
 		if (rc)
 			goto fail;
@@ -1032,6 +1101,7 @@ int push_one(struct push_ctx *p, const struct queue_entry *e, struct push_result
 	cJSON_Delete(x.remote);
 	cJSON_Delete(x.answer);
 	cJSON_Delete(x.results);
+	cJSON_Delete(x.local_body);
 	return rc;
 }
 

@@ -178,6 +178,12 @@ def test_one_word_body_edit_is_one_block_update(tasks):
     assert len(w) == 1 and w[0]["method"] == "PATCH" and w[0]["path"].startswith("/v1/blocks/"), w
     assert not w[0]["path"].endswith("/children")
     assert "Zanzibar" in json.dumps(w[0]["body"])
+    # The base page of the sample is older than a minute: the conflict
+    # check is the page GET alone, and no re-fetch follows (2 requests).
+    page_reqs = [r for r in emu.log_requests()
+                 if r["method"] != "POST" and "/properties/" not in r["path"]]
+    assert len(page_reqs) == 2, [(r["method"], r["path"]) for r in page_reqs]
+    assert "Zanzibar" in open(path).read()
 
 
 BAD = [
