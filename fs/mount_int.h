@@ -65,8 +65,6 @@ struct mount {
 	int writable;
 	pthread_mutex_t ov_lock;
 	struct overlay *ov;
-	struct strv rejected_names;  /* .notionfs/rejected/: file names ... */
-	struct strv rejected_texts;  /* ... and the texts, in parallel */
 	pthread_t settler;
 	int settler_started;
 	int settler_stop;

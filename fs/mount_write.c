@@ -38,7 +38,6 @@
 #include "fs/md/mdconv.h"
 #include "sync/push.h"
 
-#define MOUNTW_INO_REJECTED_BASE (1ULL << 60)
 #define MOUNTW_TICK_MS 200
 
 static double mountw_now(void)
@@ -101,32 +100,35 @@ static int mountw_page_bytes(void *arg, uint64_t ino, struct buf *out)
 
 /* ---- rejected saves ----------------------------------------------------- */
 
-/* Keeps a refused save under .notionfs/rejected/ and logs why. */
-static void mountw_reject(struct mount *m, const char *path, const char *text, size_t len,
-			  const char *why)
+/* Keeps a refused save under .notionfs/rejected/ (a REJECTED queue entry,
+ * durable, never pushed) and logs why, naming the file. */
+static void mountw_reject(struct mount *m, const char *path, const char *page_id,
+			  const char *text, size_t len, const char *why)
 {
-	struct buf name = BUF_INIT;
-	char stamp[32], *copy;
-	time_t t = time(NULL);
-	struct tm tm;
-	size_t i;
+	struct queue_entry e = { 0 };
+	struct buf id = BUF_INIT;
+	int64_t seq = 0;
+	int rc;
 
-	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	buf_printf(&name, "%s %s", stamp, path);
-	for (i = 0; i < name.len; i++)
-		if (name.data[i] == '/')
-			name.data[i] = '_';
-	copy = strndup(text, len);
-	if (copy && strv_push(&m->rejected_names, buf_str(&name)) == 0) {
-		if (strv_push(&m->rejected_texts, copy))
-			free(m->rejected_names.v[--m->rejected_names.n]);
-	}
-	free(copy);
-	cache_log(m->cache, "error", "%s: save rejected: %s (the text is kept in .notionfs/rejected/%s)",
-		  path, why, buf_str(&name));
+	if (page_id)
+		buf_puts(&id, page_id);
+	else
+		buf_printf(&id, "rejected:%s", path);
+	e.kind = QUEUE_UPDATE;
+	e.page_id = id.data;
+	e.path = (char *)path;
+	e.saved_text = strndup(text, len);
+	e.error = (char *)why;
+	rc = e.saved_text ? queue_add(m->cache, &e, NULL, &seq) : -ENOMEM;
+	if (!rc)
+		rc = queue_set_state(m->cache, seq, QUEUE_REJECTED, why);
+	if (rc)
+		log_error("%s: cannot keep the rejected text: %s", path, strerror(-rc));
+	cache_log(m->cache, "error", "%s: save rejected: %s (the text is kept in .notionfs/rejected/)",
+		  path, why);
 	log_warn("%s: save rejected: %s", path, why);
-	buf_release(&name);
+	free(e.saved_text);
+	buf_release(&id);
 }
 
 /* "Database/file.md" of a node, for messages. */
@@ -195,7 +197,7 @@ static int mountw_save_page(struct mount *m, struct ov_file *f)
 	mountw_path(m, f->parent, f->name, &path);
 	if (f->data.len == 0) {
 		/* A file that settled empty would empty the page: refuse. */
-		mountw_reject(m, buf_str(&path), "", 0,
+		mountw_reject(m, buf_str(&path), f->page_id, "", 0,
 			      "the file is empty; an empty file never empties a page "
 			      "(delete the file to archive the page)");
 		rc = -EINVAL;
@@ -205,7 +207,7 @@ static int mountw_save_page(struct mount *m, struct ov_file *f)
 	n = view_get(m->view, f->ino);
 	if (!n || n->kind != VIEW_PAGE) {
 		pthread_rwlock_unlock(&m->lock);
-		mountw_reject(m, buf_str(&path), f->data.data, f->data.len,
+		mountw_reject(m, buf_str(&path), f->page_id, f->data.data, f->data.len,
 			      "the page no longer exists in Notion");
 		rc = -EINVAL;
 		goto rejected;
@@ -219,7 +221,8 @@ static int mountw_save_page(struct mount *m, struct ov_file *f)
 	}
 	pthread_rwlock_unlock(&m->lock);
 	if (rc == -EINVAL) {
-		mountw_reject(m, buf_str(&path), f->data.data, f->data.len, err ? err : "invalid");
+		mountw_reject(m, buf_str(&path), f->page_id, f->data.data, f->data.len,
+			      err ? err : "invalid");
 		goto rejected;
 	}
 	if (rc)
@@ -277,7 +280,8 @@ static int mountw_save_new(struct mount *m, struct ov_file *f)
 	dbid = dir ? strdup(dir->id) : NULL;
 	pthread_rwlock_unlock(&m->lock);
 	if (rc == -EINVAL) {
-		mountw_reject(m, buf_str(&path), buf_str(&f->data), f->data.len, err ? err : "invalid");
+		mountw_reject(m, buf_str(&path), NULL, buf_str(&f->data), f->data.len,
+			      err ? err : "invalid");
 		mountw_drop(m, f, 0, NULL);
 		goto out;
 	}
@@ -438,8 +442,6 @@ void mountw_release(struct mount *m)
 	}
 	ov_free(m->ov);
 	m->ov = NULL;
-	strv_release(&m->rejected_names);
-	strv_release(&m->rejected_texts);
 }
 
 /* ---- answering from the overlay ----------------------------------------- */
@@ -458,35 +460,16 @@ static void mountw_file_attr(const struct mount *m, const struct ov_file *f, str
 	st->st_mtime = st->st_ctime = st->st_atime = (time_t)f->mtime;
 }
 
-static void mountw_rejected_attr(const struct mount *m, size_t i, struct stat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->st_ino = MOUNTW_INO_REJECTED_BASE + i;
-	st->st_mode = S_IFREG | 0444;
-	st->st_nlink = 1;
-	st->st_uid = m->uid;
-	st->st_gid = m->gid;
-	st->st_size = (off_t)strlen(m->rejected_texts.v[i]);
-	st->st_mtime = st->st_ctime = st->st_atime = time(NULL);
-}
-
 int mountw_lookup(struct mount *m, fuse_ino_t parent, const char *name, struct fuse_entry_param *e)
 {
 	struct ov_file *f;
-	size_t i;
 	int found = 0;
 
 	if (!m->ov)
 		return 0;
 	memset(e, 0, sizeof(*e));
 	pthread_mutex_lock(&m->ov_lock);
-	if (parent == VIEW_INO_REJECTED) {
-		for (i = 0; i < m->rejected_names.n && !found; i++)
-			if (!strcmp(m->rejected_names.v[i], name)) {
-				mountw_rejected_attr(m, i, &e->attr);
-				found = 1;
-			}
-	} else if ((f = ov_lookup(m->ov, parent, name)) != NULL) {
+	if ((f = ov_lookup(m->ov, parent, name)) != NULL) {
 		mountw_file_attr(m, f, &e->attr);
 		found = 1;
 	}
@@ -506,12 +489,7 @@ int mountw_getattr(struct mount *m, fuse_ino_t ino, struct stat *st)
 	if (!m->ov)
 		return 0;
 	pthread_mutex_lock(&m->ov_lock);
-	if (ino >= MOUNTW_INO_REJECTED_BASE && ino < VIEW_INO_LOCAL) {
-		if (ino - MOUNTW_INO_REJECTED_BASE < m->rejected_names.n) {
-			mountw_rejected_attr(m, ino - MOUNTW_INO_REJECTED_BASE, st);
-			found = 1;
-		}
-	} else if ((f = ov_get(m->ov, ino)) != NULL) {
+	if ((f = ov_get(m->ov, ino)) != NULL) {
 		mountw_file_attr(m, f, st);
 		found = 1;
 	}
@@ -527,12 +505,7 @@ int mountw_read(struct mount *m, fuse_ino_t ino, struct buf *out)
 	if (!m->ov)
 		return 0;
 	pthread_mutex_lock(&m->ov_lock);
-	if (ino >= MOUNTW_INO_REJECTED_BASE && ino < VIEW_INO_LOCAL) {
-		if (ino - MOUNTW_INO_REJECTED_BASE < m->rejected_names.n) {
-			buf_puts(out, m->rejected_texts.v[ino - MOUNTW_INO_REJECTED_BASE]);
-			found = 1;
-		}
-	} else if ((f = ov_get(m->ov, ino)) != NULL) {
+	if ((f = ov_get(m->ov, ino)) != NULL) {
 		buf_append(out, f->data.data, f->data.len);
 		found = 1;
 	}
@@ -568,17 +541,12 @@ static void mountw_list_cb(void *arg, const struct ov_file *f)
 void mountw_list(struct mount *m, fuse_ino_t dir, struct strv *names, struct strv *hidden)
 {
 	struct mountw_listing l = { names, 0 };
-	size_t i;
 
 	(void)hidden; /* vacated names are answered by lookup; readdir shows them */
 	if (!m->ov)
 		return;
 	pthread_mutex_lock(&m->ov_lock);
-	if (dir == VIEW_INO_REJECTED)
-		for (i = 0; i < m->rejected_names.n; i++)
-			strv_push(names, m->rejected_names.v[i]);
-	else
-		ov_each_in(m->ov, dir, mountw_list_cb, &l);
+	ov_each_in(m->ov, dir, mountw_list_cb, &l);
 	pthread_mutex_unlock(&m->ov_lock);
 }
 

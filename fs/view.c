@@ -472,12 +472,38 @@ static int view_page_cb(void *arg, const struct cache_page_row *r)
 	return 0;
 }
 
+/* A rejected save under .notionfs/rejected/ (inode VIEW_INO_REJECTED_BASE
+ * + its queue seq): the text exactly as it was saved. */
+static int view_rejected_file(struct view_build *b, const struct queue_entry *e)
+{
+	struct buf name = BUF_INIT;
+	struct view_node *n;
+	size_t i;
+	int rc;
+
+	rc = buf_printf(&name, "%06lld %s", (long long)e->seq, e->path ? e->path : e->page_id);
+	for (i = 0; !rc && i < name.len; i++)
+		if (name.data[i] == '/')
+			name.data[i] = '_';
+	n = rc ? NULL : view_add(b->v, VIEW_INO_REJECTED_BASE + (uint64_t)e->seq, VIEW_INO_REJECTED,
+				 VIEW_META_FILE, name.data);
+	buf_release(&name);
+	if (!n)
+		return -ENOMEM;
+	n->content = strdup(e->saved_text ? e->saved_text : "");
+	if (!n->content)
+		return -ENOMEM;
+	n->size = (off_t)strlen(n->content);
+	n->mtime = n->ctime = (time_t)(e->saved_at_ms / 1000);
+	return 0;
+}
+
 static int view_queue_cb(void *arg, const struct queue_entry *e)
 {
 	struct view_build *b = arg;
 
 	if (e->state == QUEUE_REJECTED)
-		return 0;
+		return view_rejected_file(b, e);
 	if (e->kind == QUEUE_ARCHIVE)
 		return strv_push(&b->archived, e->page_id);
 	if (e->kind == QUEUE_CREATE && !strncmp(e->page_id, "local-", 6)) {

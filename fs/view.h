@@ -39,6 +39,8 @@ enum view_kind {
 #define VIEW_INO_LOCAL (1ULL << 61)
 /* .notionfs/conflicts/ files: VIEW_INO_CONFLICT_BASE + conflict seq. */
 #define VIEW_INO_CONFLICT_BASE (1ULL << 59)
+/* .notionfs/rejected/ files: VIEW_INO_REJECTED_BASE + queue seq. */
+#define VIEW_INO_REJECTED_BASE (1ULL << 60)
 
 struct view_node {
 	uint64_t ino;

@@ -428,3 +428,23 @@ def test_push_revalidates_against_the_current_schema(tasks):
     wait_for(lambda: "rejected edits: 1" in status(m), what="the rejection", timeout=60)
     assert "Priority" in status(m) and "no longer" in status(m)
     assert not [r for r in writes(emu) if r["method"] == "PATCH"]
+
+
+def test_rejected_text_survives_a_remount(emulator, mount):
+    emu = emulator()
+    m = mount(emu, poll=3600)
+    path = m.path("Tasks", "Write API client.md")
+    bad = open(path).read().replace("Priority:", "Bogus: 1\nPriority:", 1)
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, bad.encode())
+        with pytest.raises(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    m.unmount()
+    m.proc.returncode = m.proc.returncode or 0
+    m2 = mount(emu, poll=3600)
+    texts = [open(m2.path(".notionfs", "rejected", r)).read() for r in os.listdir(m2.path(".notionfs", "rejected"))]
+    assert bad in texts
+    assert "rejected edits: 1" in status(m2)
