@@ -378,6 +378,7 @@ struct view_build {
 	const struct view *prev;
 	int rc;
 	struct strv local;      /* pages with a queued save's bytes (sorted) */
+	struct strv saved;      /* "page-id\tunix time of its newest save" */
 	struct strv creates;    /* queued new pages: "seq\tlocal-id\tdatabase\tpath" */
 	struct strv archived;   /* pages with a queued archive (sorted) */
 	/* page rows collected before names are assigned */
@@ -437,6 +438,8 @@ static int view_ent_reserve(struct view_build *b)
 	return 0;
 }
 
+static time_t view_saved_time(const struct view_build *b, const char *id);
+
 static int view_page_cb(void *arg, const struct cache_page_row *r)
 {
 	struct view_build *b = arg;
@@ -457,6 +460,8 @@ static int view_page_cb(void *arg, const struct cache_page_row *r)
 	n->local = strv_contains(&b->local, r->id);
 	n->body_missing = r->body_edited_time == NULL && !n->local;
 	n->mtime = view_time(r->last_edited_time);
+	if (n->local && view_saved_time(b, r->id) > n->mtime)
+		n->mtime = view_saved_time(b, r->id);
 	n->ctime = n->mtime;
 	/* names_entry borrows: keep copies alive in the node until assigned */
 	free(n->name);
@@ -517,7 +522,34 @@ static int view_queue_cb(void *arg, const struct queue_entry *e)
 		if (rc)
 			return rc;
 	}
+	{
+		struct buf line = BUF_INIT;
+		int rc = buf_printf(&line, "%s\t%lld", e->page_id, (long long)(e->saved_at_ms / 1000));
+
+		if (!rc)
+			rc = strv_push(&b->saved, line.data);
+		buf_release(&line);
+		if (rc)
+			return rc;
+	}
 	return strv_push(&b->local, e->page_id);
+}
+
+/* The time of the newest queued save of a page (0 if none): a saved file
+ * keeps the mtime of its save, never the older time of the cached page. */
+static time_t view_saved_time(const struct view_build *b, const char *id)
+{
+	size_t i, len = strlen(id);
+	time_t t = 0;
+
+	for (i = 0; i < b->saved.n; i++)
+		if (!strncmp(b->saved.v[i], id, len) && b->saved.v[i][len] == '\t') {
+			time_t s = (time_t)strtoll(b->saved.v[i] + len + 1, NULL, 10);
+
+			if (s > t)
+				t = s;
+		}
+	return t;
 }
 
 static int view_user_cb(void *arg, const char *id, const char *name)
@@ -955,6 +987,7 @@ out:
 	free(b.ent);
 	free(b.ent_node);
 	strv_release(&b.local);
+	strv_release(&b.saved);
 	strv_release(&b.archived);
 	strv_release(&b.creates);
 	if (rc) {

@@ -448,3 +448,16 @@ def test_rejected_text_survives_a_remount(emulator, mount):
     texts = [open(m2.path(".notionfs", "rejected", r)).read() for r in os.listdir(m2.path(".notionfs", "rejected"))]
     assert bad in texts
     assert "rejected edits: 1" in status(m2)
+
+
+def test_saved_file_keeps_a_current_mtime(tasks):
+    import time
+    emu, m = tasks
+    emu.admin("faults", {"fail_next": {"count": 100000, "status": 503, "path_prefix": "/v1/pages/"}})
+    path = m.path("Tasks", "Write API client.md")
+    before = time.time()
+    text, value = edit_priority(path)
+    fsync_write(path, text)
+    # Queued, not pushed: the file must not go back to the page's old time.
+    assert os.stat(path).st_mtime >= int(before) - 1
+    assert "Priority: " + value in open(path).read()
