@@ -278,6 +278,21 @@ static int push_merge_prop(struct push_run *x, const cJSON *local)
 }
 
 /* Builds the PATCH body of the properties to send (*out NULL: none). */
+/* 1 when the status value names an option of the schema (or is empty). */
+static int push_status_known(const cJSON *def, const cJSON *value)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(value, "status"), *o;
+	const char *name = push_str(st, "name");
+
+	if (!cJSON_IsObject(st) || !name[0])
+		return 1;
+	cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(
+				      cJSON_GetObjectItemCaseSensitive(def, "status"), "options"))
+		if (!strcmp(push_str(o, "name"), name))
+			return 1;
+	return 0;
+}
+
 /* Validation against the CURRENT schema before pushing (DESIGN.md
  * section 4): a property removed or retyped since the save rejects the
  * entry with a message naming it.  0, or -EINVAL with x->err filled. */
@@ -304,6 +319,10 @@ static int push_check_schema(struct push_run *x)
 		} else if (!cJSON_GetObjectItemCaseSensitive(it, type)) {
 			snprintf(x->err.message, sizeof(x->err.message),
 				 "property \"%s\" is now of type %s", it->string, type);
+		} else if (!strcmp(type, "status") && !push_status_known(def, it)) {
+			snprintf(x->err.message, sizeof(x->err.message),
+				 "property \"%s\": status \"%s\" is not an option of the database",
+				 it->string, push_str(cJSON_GetObjectItemCaseSensitive(it, "status"), "name"));
 		} else {
 			continue;
 		}

@@ -461,3 +461,28 @@ def test_saved_file_keeps_a_current_mtime(tasks):
     # Queued, not pushed: the file must not go back to the page's old time.
     assert os.stat(path).st_mtime >= int(before) - 1
     assert "Priority: " + value in open(path).read()
+
+
+def test_push_rejects_a_status_option_removed_since_the_save(tasks):
+    import sqlite3
+    emu, m = tasks
+    page = task(emu)
+    emu.admin("faults", {"fail_next": {"count": 100000, "status": 503, "path_prefix": "/v1/pages/"}})
+    path = m.path("Tasks", "Write API client.md")
+    text = open(path).read()
+    line = [l for l in text.splitlines() if l.startswith("Status:")][0]
+    new = "Status: Done" if "Done" not in line else "Status: Not started"
+    fsync_write(path, text.replace(line, new))
+    option = new.split(": ")[1]
+    db = sqlite3.connect(os.path.join(m.cache, "cache.db"), timeout=30)
+    row = db.execute("SELECT json FROM databases WHERE id = ?", (page["parent"]["database_id"],)).fetchone()
+    schema = json.loads(row[0])
+    st = schema["properties"]["Status"]["status"]
+    st["options"] = [o for o in st["options"] if o["name"] != option]
+    with db:
+        db.execute("UPDATE databases SET json = ? WHERE id = ?", (json.dumps(schema), page["parent"]["database_id"]))
+    db.close()
+    emu.admin("faults/clear", {})
+    wait_for(lambda: "rejected edits: 1" in status(m), what="the rejection", timeout=60)
+    assert "not an option" in status(m)
+    assert not [r for r in writes(emu) if r["method"] == "PATCH"]
