@@ -330,7 +330,10 @@ int queue_counts(struct cache *c, int64_t *queued, int64_t *rejected, int64_t *h
 
 /* ---- state changes ----------------------------------------------------- */
 
-int queue_set_state(struct cache *c, int64_t seq, enum queue_state st_, const char *error)
+/* Runs `UPDATE queue SET <int col>=?2, <text col>=?3 WHERE seq=?1` (sql),
+ * -ENOENT when no row matched; bump: also move the change counter. */
+static int queue_update_row(struct cache *c, const char *sql, int64_t seq, int64_t ival,
+			    const char *text, int bump)
 {
 	sqlite3_stmt *st;
 	int own, rc;
@@ -338,14 +341,14 @@ int queue_set_state(struct cache *c, int64_t seq, enum queue_state st_, const ch
 	rc = cache_wbegin(c, &own);
 	if (rc)
 		return rc;
-	rc = queue_prepare(c, &st, "UPDATE queue SET state=?2, error=?3 WHERE seq=?1");
+	rc = queue_prepare(c, &st, sql);
 	if (rc)
 		goto out;
 	rc = queue_bind_int(st, 1, seq);
 	if (!rc)
-		rc = queue_bind_int(st, 2, st_);
+		rc = queue_bind_int(st, 2, ival);
 	if (!rc)
-		rc = queue_bind_text(st, 3, error);
+		rc = queue_bind_text(st, 3, text);
 	if (rc) {
 		sqlite3_finalize(st);
 		goto out;
@@ -353,38 +356,23 @@ int queue_set_state(struct cache *c, int64_t seq, enum queue_state st_, const ch
 	rc = cache_run(st);
 	if (!rc && sqlite3_changes(cache_sqlite(c)) == 0)
 		rc = -ENOENT;
-	/* states show in `status` and .notionfs/errors */
-	if (!rc)
+	if (!rc && bump)
 		rc = cache_bump(c, &(int64_t){ 0 });
 out:
 	return cache_wend(c, own, rc);
 }
 
+int queue_set_state(struct cache *c, int64_t seq, enum queue_state st_, const char *error)
+{
+	/* states show in `status` and .notionfs/errors: bump */
+	return queue_update_row(c, "UPDATE queue SET state=?2, error=?3 WHERE seq=?1", seq, st_,
+				error, 1);
+}
+
 int queue_set_progress(struct cache *c, int64_t seq, int ops_done, const char *results)
 {
-	sqlite3_stmt *st;
-	int own, rc;
-
-	rc = cache_wbegin(c, &own);
-	if (rc)
-		return rc;
-	rc = queue_prepare(c, &st, "UPDATE queue SET ops_done=?2, results=?3 WHERE seq=?1");
-	if (rc)
-		goto out;
-	rc = queue_bind_int(st, 1, seq);
-	if (!rc)
-		rc = queue_bind_int(st, 2, ops_done);
-	if (!rc)
-		rc = queue_bind_text(st, 3, results);
-	if (rc) {
-		sqlite3_finalize(st);
-		goto out;
-	}
-	rc = cache_run(st);
-	if (!rc && sqlite3_changes(cache_sqlite(c)) == 0)
-		rc = -ENOENT;
-out:
-	return cache_wend(c, own, rc);
+	return queue_update_row(c, "UPDATE queue SET ops_done=?2, results=?3 WHERE seq=?1", seq,
+				ops_done, results, 0);
 }
 
 /* Removes entry seq and, when it was its page's last, the local text. */
