@@ -57,6 +57,13 @@ static const char *const cache_migrations[] = {
 	/* 2 -> 3: find stale bodies without reading page JSON (a covering
 	 * index for cache_pages_needing_body / cache_count_bodies_pending) */
 	"CREATE INDEX pages_by_edit ON pages(id, last_edited_time);",
+	/* 3 -> 4: a page's saves form a chain (docs/queue.md): each entry keeps
+	 * the body it will leave (result_body, with local ids for the blocks it
+	 * creates, listed in local_ids), and the send time of a request that
+	 * creates while its outcome is unknown (sent_at_ms) */
+	"ALTER TABLE queue ADD COLUMN result_body TEXT;"
+	"ALTER TABLE queue ADD COLUMN local_ids TEXT;"
+	"ALTER TABLE queue ADD COLUMN sent_at_ms INTEGER NOT NULL DEFAULT 0;",
 };
 #define CACHE_SCHEMA_VERSION ((int)(sizeof(cache_migrations) / sizeof(cache_migrations[0])))
 

@@ -21,7 +21,8 @@
 
 #define QUEUE_COLS \
 	"seq, kind, state, page_id, database_id, path, props, ops, base_edited_time," \
-	" base_page, base_body, saved_text, saved_at_ms, error, ops_done, results"
+	" base_page, base_body, saved_text, saved_at_ms, error, ops_done, results," \
+	" result_body, local_ids, sent_at_ms"
 
 void queue_entry_release(struct queue_entry *e)
 {
@@ -38,6 +39,8 @@ void queue_entry_release(struct queue_entry *e)
 	free(e->saved_text);
 	free(e->error);
 	free(e->results);
+	free(e->result_body);
+	free(e->local_ids);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -96,6 +99,9 @@ static int queue_read_row(sqlite3_stmt *st, struct queue_entry *e)
 	e->error = queue_col_dup(st, 13, &rc);
 	e->ops_done = sqlite3_column_int(st, 14);
 	e->results = queue_col_dup(st, 15, &rc);
+	e->result_body = queue_col_dup(st, 16, &rc);
+	e->local_ids = queue_col_dup(st, 17, &rc);
+	e->sent_at_ms = sqlite3_column_int64(st, 18);
 	if (rc)
 		queue_entry_release(e);
 	return rc;
@@ -139,8 +145,8 @@ static int queue_insert(struct cache *c, const struct queue_entry *e, int64_t *s
 
 	rc = queue_prepare(c, &st,
 		"INSERT INTO queue(kind, state, page_id, database_id, path, props, ops,"
-		" base_edited_time, base_page, base_body, saved_text, saved_at_ms)"
-		" VALUES(?1, 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+		" base_edited_time, base_page, base_body, saved_text, saved_at_ms, result_body,"
+		" local_ids) VALUES(?1, 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
 	if (rc)
 		return rc;
 	rc = queue_bind_int(st, 1, e->kind);
@@ -154,6 +160,8 @@ static int queue_insert(struct cache *c, const struct queue_entry *e, int64_t *s
 	if (!rc) rc = queue_bind_text(st, 9, e->base_body);
 	if (!rc) rc = queue_bind_text(st, 10, e->saved_text);
 	if (!rc) rc = queue_bind_int(st, 11, e->saved_at_ms);
+	if (!rc) rc = queue_bind_text(st, 12, e->result_body);
+	if (!rc) rc = queue_bind_text(st, 13, e->local_ids);
 	if (rc) {
 		sqlite3_finalize(st);
 		return rc;
@@ -371,8 +379,84 @@ int queue_set_state(struct cache *c, int64_t seq, enum queue_state st_, const ch
 
 int queue_set_progress(struct cache *c, int64_t seq, int ops_done, const char *results)
 {
-	return queue_update_row(c, "UPDATE queue SET ops_done=?2, results=?3 WHERE seq=?1", seq,
-				ops_done, results, 0);
+	return queue_update_row(c, "UPDATE queue SET ops_done=?2, results=?3, sent_at_ms=0"
+				" WHERE seq=?1", seq, ops_done, results, 0);
+}
+
+int queue_set_sent(struct cache *c, int64_t seq, int64_t sent_at_ms)
+{
+	return queue_update_row(c, "UPDATE queue SET sent_at_ms=?2, error=COALESCE(?3, error)"
+				" WHERE seq=?1", seq, sent_at_ms, NULL, 0);
+}
+
+int queue_head(struct cache *c, const char *page_id, struct queue_entry *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	cache_lock(c);
+	rc = cache_prep(c, &st, "SELECT " QUEUE_COLS " FROM queue WHERE page_id=?1 AND kind=1"
+			" AND state IN (0, 1) AND saved_text IS NOT NULL AND result_body IS NOT NULL"
+			" ORDER BY seq DESC LIMIT 1", page_id, NULL);
+	if (!rc)
+		rc = queue_step_one(st, out);
+	cache_unlock(c);
+	return rc;
+}
+
+int queue_set_chain(struct cache *c, int64_t seq, const char *ops, const char *base_body,
+		    const char *result_body)
+{
+	sqlite3_stmt *st;
+	int own, rc;
+
+	rc = cache_wbegin(c, &own);
+	if (rc)
+		return rc;
+	rc = queue_prepare(c, &st, "UPDATE queue SET ops=COALESCE(?2, ops),"
+			   " base_body=COALESCE(?3, base_body), result_body=COALESCE(?4, result_body)"
+			   " WHERE seq=?1");
+	if (rc)
+		goto out;
+	rc = queue_bind_int(st, 1, seq);
+	if (!rc)
+		rc = queue_bind_text(st, 2, ops);
+	if (!rc)
+		rc = queue_bind_text(st, 3, base_body);
+	if (!rc)
+		rc = queue_bind_text(st, 4, result_body);
+	if (rc) {
+		sqlite3_finalize(st);
+		goto out;
+	}
+	rc = cache_run(st);
+out:
+	return cache_wend(c, own, rc);
+}
+
+int queue_reject_later(struct cache *c, const char *page_id, int64_t seq, const char *error,
+		       int64_t *n)
+{
+	sqlite3_stmt *st;
+	char ss[24];
+	int own, rc;
+
+	if (n)
+		*n = 0;
+	snprintf(ss, sizeof(ss), "%lld", (long long)seq);
+	rc = cache_wbegin(c, &own);
+	if (rc)
+		return rc;
+	rc = cache_prep(c, &st, "UPDATE queue SET state=2, error=?3 WHERE page_id=?1"
+			" AND seq > CAST(?2 AS INTEGER) AND state IN (0, 1)", page_id, ss, error, NULL);
+	if (!rc)
+		rc = cache_run(st);
+	if (!rc && n)
+		*n = sqlite3_changes(cache_sqlite(c));
+	if (!rc)
+		rc = cache_bump(c, &(int64_t){ 0 });
+	return cache_wend(c, own, rc);
 }
 
 /* Removes entry seq and, when it was its page's last, the local text. */

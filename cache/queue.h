@@ -34,6 +34,17 @@
  *     resumed push never re-applies an op it knows landed.
  *  5. Every function that changes what the mount shows (local texts,
  *     conflicts) bumps the change counter in the same transaction.
+ *  6. A page's queued saves form a chain: a save is diffed against the
+ *     result of the page's newest unrejected file save (queue_head()), not
+ *     against the server version, so its ops may name blocks an earlier
+ *     entry creates by their local ids ("local-b-..."); the pusher rewrites
+ *     them to Notion's ids (queue_set_chain) in the transaction that
+ *     records the earlier entry's landing.  When an entry is rejected, the
+ *     page's later entries are rejected with it (queue_reject_later): they
+ *     build on it; the next save supersedes them all (invariant 3).
+ *  7. sent_at_ms is set (queue_set_sent) before a request that creates is
+ *     sent and cleared by queue_set_progress(): while set, the request may
+ *     still land, so the pusher checks Notion before repeating it.
  *
  * Memory: entries returned are malloc'd; free with queue_entry_release().
  * Errors: 0 or negative errno as in cache.h.
@@ -74,8 +85,15 @@ struct queue_entry {
 	int64_t saved_at_ms;     /* local save time, ms since the epoch */
 	char *error;             /* last error, NULL if none */
 	/* push progress (invariant 4), kept by the pusher: */
-	int ops_done;            /* block ops of `ops` already applied */
+	int ops_done;            /* block ops of `ops` already applied (CREATE: children) */
 	char *results;           /* JSON array, per applied op: ids created, or NULL */
+	/* the chain (invariant 6): */
+	char *result_body;       /* UPDATE: the body once this entry landed (base_body
+	                          * with ops applied; created blocks carry local ids) */
+	char *local_ids;         /* JSON: per op, the local ids of the blocks it
+	                          * creates ([[{"id":L,"children":[...]}, ...], ...]) */
+	int64_t sent_at_ms;      /* a request that creates was sent then and its
+	                          * outcome is unknown (0: none) (invariant 7) */
 };
 
 /* A losing version (borrowed strings; NULL allowed except page_id, what). */
@@ -117,12 +135,25 @@ int queue_counts(struct cache *c, int64_t *queued, int64_t *rejected, int64_t *h
 int queue_get(struct cache *c, int64_t seq, struct queue_entry *out);
 /* Removes an entry the user gave up (a REJECTED one); like queue_done. */
 int queue_drop(struct cache *c, int64_t seq);
-/* Records push progress (invariant 4); results may be NULL. */
+/* Records push progress (invariant 4) and clears sent_at_ms (invariant 7);
+ * results may be NULL. */
 int queue_set_progress(struct cache *c, int64_t seq, int ops_done, const char *results);
 /* Replaces the base of a queued entry (the pusher rebases a page's later
  * entries on what an earlier one pushed); NULL leaves a field as is. */
 int queue_set_base(struct cache *c, int64_t seq, const char *base_edited_time,
 		   const char *base_page, const char *base_body);
+/* The chain head of a page (invariant 6): its newest QUEUED or PUSHING
+ * UPDATE entry that holds a saved text and a result body, or -ENOENT. */
+int queue_head(struct cache *c, const char *page_id, struct queue_entry *out);
+/* Replaces the chain fields of an entry; NULL leaves a field as is. */
+int queue_set_chain(struct cache *c, int64_t seq, const char *ops, const char *base_body,
+		    const char *result_body);
+/* Sets sent_at_ms (invariant 7). */
+int queue_set_sent(struct cache *c, int64_t seq, int64_t sent_at_ms);
+/* Rejects every QUEUED/PUSHING entry of page_id after seq with error;
+ * *n (optional) gets how many. */
+int queue_reject_later(struct cache *c, const char *page_id, int64_t seq, const char *error,
+		       int64_t *n);
 /* HELD -> QUEUED for the archives of one database (all when NULL);
  * *n (optional) gets how many were released. */
 int queue_release_held(struct cache *c, const char *database_id, int64_t *n);

@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@
 #include "cache/queue.h"
 #include "common/log.h"
 #include "fs/md/mdconv.h"
+#include "sync/blockops.h"
 #include "sync/push.h"
 
 #define MOUNTW_TICK_MS 200
@@ -185,6 +187,28 @@ static void mountw_drop(struct mount *m, struct ov_file *f, int saved, const cha
 	free(name);
 }
 
+/* The body e leaves once it landed, the base of the page's next save
+ * (docs/queue.md, "The chain"): its base with its ops applied, new blocks
+ * under local ids unique to this save. */
+static int mountw_result(struct queue_entry *e, const char *path)
+{
+	static atomic_ulong counter;
+	struct timespec ts;
+	char prefix[80];
+	int rc;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(prefix, sizeof(prefix), "%lld%03ld-%d-%lu", (long long)ts.tv_sec,
+		 ts.tv_nsec / 1000000L, (int)getpid(), atomic_fetch_add(&counter, 1) + 1);
+	rc = blockops_apply(e->base_body, e->ops, prefix, &e->result_body, &e->local_ids);
+	if (rc == -EINVAL) {
+		log_error("%s: the save's block operations do not apply to its base (a bug);"
+			  " the text stays unsaved in the mount", path);
+		rc = -EIO;
+	}
+	return rc;
+}
+
 static int mountw_save_page(struct mount *m, struct ov_file *f)
 {
 	struct mdconv_ops ops = MDCONV_OPS_INIT;
@@ -234,6 +258,9 @@ static int mountw_save_page(struct mount *m, struct ov_file *f)
 	}
 	if (ops.n && (rc = push_ops_encode(&ops, &e.ops)) != 0)
 		goto out;
+	rc = mountw_result(&e, buf_str(&path));
+	if (rc)
+		goto out;
 	e.kind = QUEUE_UPDATE;
 	e.page_id = f->page_id;
 	e.database_id = dbid;
@@ -255,6 +282,8 @@ out:
 	free(e.base_page);
 	free(e.base_body);
 	free(e.base_edited_time);
+	free(e.result_body);
+	free(e.local_ids);
 	free(dbid);
 	free(err);
 	mdconv_ops_release(&ops);

@@ -1148,6 +1148,29 @@ static int view_base_row(void *arg, const struct cache_page_row *r)
 	return (b->page && b->body && b->edited) ? 0 : -ENOMEM;
 }
 
+/* The base of a save of a page that has queued saves: the result of its
+ * newest one (docs/queue.md, "The chain"), and *head_text the text that
+ * save wrote (what the writer saw).  -ENOENT when the page has none. */
+static int view_chain_base(struct cache *c, const char *id, struct view_base *b, char **head_text)
+{
+	struct queue_entry h;
+	int rc = queue_head(c, id, &h);
+
+	if (rc)
+		return rc;
+	if (!h.base_page || !h.result_body) {
+		queue_entry_release(&h);
+		return -ENOENT;
+	}
+	b->page = h.base_page;
+	b->body = h.result_body;
+	b->edited = h.base_edited_time ? h.base_edited_time : strdup("");
+	*head_text = h.saved_text;
+	h.base_page = h.result_body = h.base_edited_time = h.saved_text = NULL;
+	queue_entry_release(&h);
+	return (b->edited && *head_text) ? 0 : -ENOMEM;
+}
+
 /* Parses the body of a saved file; -EINVAL with *err naming the line. */
 static int view_parse_body(const char *text, size_t len, size_t fm_len, cJSON **blocks, char **err)
 {
@@ -1164,14 +1187,17 @@ int view_diff_page(const struct view *v, struct cache *c, const struct view_node
 	const struct view_db *db = view_db_of(v, n->parent);
 	struct view_base base = { NULL, NULL, NULL };
 	cJSON *page = NULL, *body = NULL, *edited = NULL, *patch = NULL, *pp;
-	size_t fm_len = 0;
+	char *head_text = NULL;
+	size_t fm_len = 0, head_fm = 0;
 	int rc;
 
 	*props = *base_page = *base_body = *base_edited = NULL;
 	*err = NULL;
 	if (!db)
 		return -ENOENT;
-	rc = cache_get_page(c, n->id, view_base_row, &base);
+	rc = view_chain_base(c, n->id, &base, &head_text);
+	if (rc == -ENOENT)
+		rc = cache_get_page(c, n->id, view_base_row, &base);
 	if (rc)
 		goto out;
 	page = cJSON_Parse(base.page);
@@ -1185,9 +1211,11 @@ int view_diff_page(const struct view *v, struct cache *c, const struct view_node
 		*err = strdup("the front-matter (the block between --- lines at the top) is missing");
 		rc = -EINVAL;
 	}
+	if (!rc && head_text && fm_split(head_text, strlen(head_text), &head_fm) < 0)
+		head_fm = 0;
 	if (!rc)
-		rc = fm_diff(text, fm_len, cJSON_GetObjectItemCaseSensitive(db->json, "properties"),
-			     page, &rev, &patch, err);
+		rc = fm_diff_from(text, fm_len, cJSON_GetObjectItemCaseSensitive(db->json, "properties"),
+				  page, head_fm ? head_text : NULL, head_fm, &rev, &patch, err);
 	if (!rc)
 		rc = view_parse_body(text, len, fm_len, &edited, err);
 	if (!rc)
@@ -1216,6 +1244,7 @@ out:
 	free(base.page);
 	free(base.body);
 	free(base.edited);
+	free(head_text);
 	return rc;
 }
 

@@ -393,6 +393,10 @@ int notion_new(const struct notion_config *cfg, struct notion **out)
 	hc.token = cfg->token;
 	hc.connect_timeout_ms = cfg->connect_timeout_ms;
 	hc.timeout_ms = cfg->timeout_ms;
+	/* NOTIONFS_TIMEOUT_MS (docs/operations.md): a shorter whole-request
+	 * timeout, e.g. for tests of answers that arrive too late */
+	if (hc.timeout_ms <= 0 && getenv("NOTIONFS_TIMEOUT_MS"))
+		hc.timeout_ms = atol(getenv("NOTIONFS_TIMEOUT_MS"));
 	hc.cancel = &n->cancelled;
 	rc = http_client_new(&hc, &n->http);
 	if (rc)
@@ -628,8 +632,26 @@ static int notion_check_args(struct notion *n, const char *method,
 	return 0;
 }
 
+int notion_error_unsent(const struct notion_error *err)
+{
+	if (err->kind == NOTION_ERR_TRANSPORT)
+		return !strcmp(err->code, "transport_connect") ||
+		       !strcmp(err->code, "transport_dns") ||
+		       !strcmp(err->code, "transport_tls");
+	if (err->kind == NOTION_ERR_SERVER || err->kind == NOTION_ERR_PROTOCOL)
+		return 0;
+	return 1; /* 4xx, 429/529: Notion refused without acting */
+}
+
 int notion_request(struct notion *n, const char *method, const char *path,
 		   const cJSON *body, cJSON **out, struct notion_error *err)
+{
+	return notion_request_ex(n, method, path, body, out, err, NOTION_RETRY_ALL);
+}
+
+int notion_request_ex(struct notion *n, const char *method, const char *path,
+		      const cJSON *body, cJSON **out, struct notion_error *err,
+		      enum notion_retry policy)
 {
 	struct http_response resp = HTTP_RESPONSE_INIT;
 	struct notion_error local;
@@ -670,6 +692,8 @@ int notion_request(struct notion *n, const char *method, const char *path,
 			rate_waits++;
 		else
 			failures++;
+		if (policy == NOTION_RETRY_UNSENT && !notion_error_unsent(err))
+			retry = false;
 		if (!retry || (failures && !rl_may_retry(&n->pol, failures)))
 			break;
 		log_info("notion: %s %s: %s %d %s (attempt %u of %u), retrying",

@@ -132,6 +132,28 @@ void notion_cancel(struct notion *n);
 int notion_request(struct notion *n, const char *method, const char *path,
 		   const cJSON *body, cJSON **out, struct notion_error *err);
 
+/* Which failures notion_request_ex() retries by itself. */
+enum notion_retry {
+	NOTION_RETRY_ALL = 0,	/* as notion_request(): safe for reads and for
+				 * writes that set a value */
+	NOTION_RETRY_UNSENT,	/* only failures that prove Notion did not act:
+				 * 429/529 (rate limited, overloaded) and a
+				 * refused connection.  For requests that create
+				 * (POST /v1/pages, appends): a timeout, a reset or
+				 * a 5xx is returned at once, since the request may
+				 * have landed (DESIGN.md section 5.2). */
+};
+
+/* notion_request() with a retry policy. */
+int notion_request_ex(struct notion *n, const char *method, const char *path,
+		      const cJSON *body, cJSON **out, struct notion_error *err,
+		      enum notion_retry policy);
+
+/* 1 when a failed call's ERR proves that Notion did not act on it (an
+ * error answer other than 5xx, a 429/529, a refused connection); 0 when it
+ * may have (timeout, reset, 5xx, cancelled mid-transfer). */
+int notion_error_unsent(const struct notion_error *err);
+
 /* Fills ERR from an HTTP error answer: kind from HTTP_STATUS, code and
  * message from Notion's {object:"error", status, code, message} in BODY
  * (BODY_LEN bytes, need not be NUL-terminated; may be NULL).  Returns 0

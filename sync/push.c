@@ -21,10 +21,33 @@
 #include "cache/cache.h"
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/strv.h"
+#include "sync/blockops.h"
 #include "sync/model.h"
 #include "sync/pull.h"
 
 #define PUSH_MAX_CHILDREN 100
+
+/* A growable list of queue seqs (no cap: DESIGN.md section 5.4). */
+struct push_seqs {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static int push_seqs_add(struct push_seqs *s, int64_t seq)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		int64_t *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = seq;
+	return 0;
+}
 
 /* The state of one push. */
 struct push_run {
@@ -42,6 +65,7 @@ struct push_run {
 	 * was an update of a page untouched remotely (no re-fetch needed). */
 	cJSON *local_body;
 	char local_edited[MODEL_TIME_SIZE];
+	int n_ops;             /* block ops of the entry (0: none) */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -201,6 +225,18 @@ static int push_fail(struct push_run *x, int rc)
 		log_warn("%s: rejected by Notion: %s", path, msg);
 		cache_log(p->cache, "error", "%s: rejected by Notion: %s", path, msg);
 		rc = queue_set_state(p->cache, e->seq, QUEUE_REJECTED, msg);
+		if (!rc && e->kind == QUEUE_UPDATE) {
+			/* later saves of the page build on this one (queue.h
+			 * invariant 6): kept with it, never pushed without it */
+			char why[700];
+			int64_t n = 0;
+
+			snprintf(why, sizeof(why), "an earlier save of this file was rejected: %s", msg);
+			rc = queue_reject_later(p->cache, e->page_id, e->seq, why, &n);
+			if (!rc && n)
+				cache_log(p->cache, "error", "%s: %lld later save(s) kept with the rejected one",
+					  path, (long long)n);
+		}
 		return rc;
 	}
 	queue_set_state(p->cache, e->seq, QUEUE_PUSHING, msg);
@@ -216,6 +252,47 @@ static int push_request(struct push_run *x, const char *method, const char *path
 	if (push_stopped(x->p))
 		return -ECANCELED;
 	return notion_request(x->p->api, method, path, body, out, &x->err);
+}
+
+static int64_t push_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A request that creates (a page, appended blocks): never retried blindly
+ * (DESIGN.md section 5.2).  Its send time is made durable first (queue.h
+ * invariant 7); an answer that proves Notion did not act clears it, any
+ * other failure leaves it, so the next attempt checks Notion first. */
+static int push_request_create(struct push_run *x, const char *method, const char *path,
+			       const cJSON *body, cJSON **out)
+{
+	int rc;
+
+	if (push_stopped(x->p))
+		return -ECANCELED;
+	rc = queue_set_sent(x->p->cache, x->e->seq, push_now_ms());
+	if (rc)
+		return rc;
+	rc = notion_request_ex(x->p->api, method, path, body, out, &x->err, NOTION_RETRY_UNSENT);
+	if (rc && rc != -ENOMEM && notion_error_unsent(&x->err))
+		queue_set_sent(x->p->cache, x->e->seq, 0);
+	return rc;
+}
+
+/* How long a request that creates may still land after it was sent. */
+static int64_t push_settle_ms(const struct push_ctx *p)
+{
+	const char *env;
+
+	if (p->settle_ms > 0)
+		return p->settle_ms;
+	env = getenv("NOTIONFS_SETTLE_MS");
+	if (env && atoll(env) > 0)
+		return atoll(env);
+	return PUSH_SETTLE_MS;
 }
 
 static int push_conflict(struct push_run *x, const char *what, const cJSON *local,
@@ -381,6 +458,16 @@ out:
 
 /* ---- block operations --------------------------------------------------- */
 
+/* An op names a block an earlier save created that Notion never gave an id
+ * for (it cannot be found): the save is rejected, its text kept. */
+static int push_unmapped(struct push_run *x, const char *id)
+{
+	snprintf(x->err.message, sizeof(x->err.message),
+		 "the save refers to block %s of an earlier save, which Notion has no id for", id);
+	x->err.kind = NOTION_ERR_VALIDATION;
+	return -EINVAL;
+}
+
 /* Resolves a REF of the ops JSON to a block id (borrowed); NULL for none.
  * -EINVAL (via *rc) for a reference to an op that created nothing. */
 static const char *push_ref(struct push_run *x, const cJSON *ref, int *rc)
@@ -390,8 +477,11 @@ static const char *push_ref(struct push_run *x, const cJSON *ref, int *rc)
 
 	if (!ref || cJSON_IsNull(ref))
 		return NULL;
-	if (cJSON_GetObjectItemCaseSensitive(ref, "id"))
+	if (cJSON_GetObjectItemCaseSensitive(ref, "id")) {
+		if (blockops_is_local_id(push_str(ref, "id")))
+			*rc = push_unmapped(x, push_str(ref, "id"));
 		return push_str(ref, "id");
+	}
 	op = cJSON_GetObjectItemCaseSensitive(ref, "op");
 	i = cJSON_GetObjectItemCaseSensitive(ref, "index")
 		? cJSON_GetObjectItemCaseSensitive(ref, "index")->valueint : 0;
@@ -401,6 +491,18 @@ static const char *push_ref(struct push_run *x, const cJSON *ref, int *rc)
 		return NULL;
 	}
 	return cJSON_GetArrayItem(ids, i)->valuestring;
+}
+
+/* 1 when a block's content in the base (bc, of block base) is what Notion
+ * holds now (rc_).  A base block that came from Notion is compared exactly;
+ * one that an earlier queued save of the page wrote (the chain, in request
+ * shape: no last_edited_time) is compared as a request with an answer, so
+ * the mount's own earlier save never counts as a remote edit. */
+static int push_base_same(const cJSON *base, const cJSON *bc, const cJSON *rc_)
+{
+	if (cJSON_GetObjectItemCaseSensitive(base, "last_edited_time"))
+		return cJSON_Compare(bc, rc_, 1);
+	return push_match(bc, rc_, NULL);
 }
 
 /* Checks an UPDATE/DELETE target against the remote: 1 apply, 0 skip
@@ -453,7 +555,7 @@ static int push_block_check(struct push_run *x, const char *id, const cJSON *pay
 		goto out;
 	}
 	bc = push_block_content(base);
-	if (!base || cJSON_Compare(bc, rc_, 1)) {
+	if (!base || push_base_same(base, bc, rc_)) {
 		rc = 1;
 		goto out;
 	}
@@ -549,7 +651,7 @@ static int push_op_insert(struct push_run *x, const cJSON *op, int resumed, cJSO
 	if (after)
 		cJSON_AddStringToObject(body, "after", after);
 	snprintf(path, sizeof(path), "/v1/blocks/%s/children", parent);
-	rc = push_request(x, "PATCH", path, body, &answer);
+	rc = push_request_create(x, "PATCH", path, body, &answer);
 	if (!rc)
 		*ids = push_new_ids(answer, cJSON_GetArraySize(children));
 	cJSON_Delete(answer);
@@ -614,6 +716,8 @@ static int push_op_update(struct push_run *x, const cJSON *op, int del)
 	char path[96];
 	int rc;
 
+	if (blockops_is_local_id(id))
+		return push_unmapped(x, id);
 	rc = push_block_check(x, id, payload, del);
 	if (rc <= 0)
 		return rc;
@@ -634,11 +738,13 @@ static int push_block_ops(struct push_run *x, int *applied)
 	cJSON *ops = push_parse(x->e->ops);
 	const cJSON *op;
 	char *res;
-	int i = 0, rc = 0, resumed = x->e->state == QUEUE_PUSHING;
+	/* only an append whose outcome is unknown can have landed unseen */
+	int i = 0, rc = 0, resumed = x->e->sent_at_ms != 0;
 
 	*applied = 0;
 	if (!cJSON_IsArray(ops))
 		goto out;
+	x->n_ops = cJSON_GetArraySize(ops);
 	if (!resumed && x->base_body && push_page_untouched(x))
 		x->local_body = cJSON_Duplicate(x->base_body, 1);
 	x->results = push_parse(x->e->results);
@@ -679,24 +785,62 @@ out:
 
 /* ---- storing the outcome ------------------------------------------------ */
 
-/* Rebases the page's later entries on what landed: the properties this
- * entry sent get the server's values in their base_page. */
+/* Rebases the page's later entries on what landed (queue.h invariant 6):
+ * the properties this entry sent get the server's values in their
+ * base_page, and the local ids of the blocks it created become Notion's
+ * ids in their ops and bodies. */
 struct push_rebase {
 	struct push_run *x;
-	int64_t seqs[64];
-	int n;
+	struct push_seqs later;
 };
 
 static int push_rebase_collect(void *arg, const struct queue_entry *l)
 {
 	struct push_rebase *rb = arg;
 
-	if (l->seq > rb->x->e->seq && !strcmp(l->page_id, rb->x->e->page_id) && rb->n < 64)
-		rb->seqs[rb->n++] = l->seq;
+	if (l->seq > rb->x->e->seq && !strcmp(l->page_id, rb->x->e->page_id))
+		return push_seqs_add(&rb->later, l->seq);
 	return 0;
 }
 
-static int push_rebase_one(struct push_run *x, int64_t seq, const cJSON *sent)
+/* Rewrites the local ids of one JSON text; *out NULL when none changed. */
+static int push_rewrite_json(const char *json, const cJSON *map, char **out)
+{
+	cJSON *t = json ? cJSON_Parse(json) : NULL;
+
+	*out = NULL;
+	if (t && blockops_rewrite_ids(t, map) > 0) {
+		*out = cJSON_PrintUnformatted(t);
+		if (!*out) {
+			cJSON_Delete(t);
+			return -ENOMEM;
+		}
+	}
+	cJSON_Delete(t);
+	return 0;
+}
+
+static int push_rebase_ids(struct push_run *x, const struct queue_entry *l, const cJSON *map)
+{
+	char *ops = NULL, *base = NULL, *result = NULL;
+	int rc;
+
+	if (!map || !map->child)
+		return 0;
+	rc = push_rewrite_json(l->ops, map, &ops);
+	if (!rc)
+		rc = push_rewrite_json(l->base_body, map, &base);
+	if (!rc)
+		rc = push_rewrite_json(l->result_body, map, &result);
+	if (!rc && (ops || base || result))
+		rc = queue_set_chain(x->p->cache, l->seq, ops, base, result);
+	free(ops);
+	free(base);
+	free(result);
+	return rc;
+}
+
+static int push_rebase_one(struct push_run *x, int64_t seq, const cJSON *sent, const cJSON *map)
 {
 	struct queue_entry l;
 	cJSON *base = NULL, *props, *it;
@@ -705,6 +849,9 @@ static int push_rebase_one(struct push_run *x, int64_t seq, const cJSON *sent)
 
 	if (rc)
 		return rc;
+	rc = push_rebase_ids(x, &l, map);
+	if (rc || !sent || !x->answer)
+		goto out;
 	base = push_parse(l.base_page);
 	props = cJSON_GetObjectItemCaseSensitive(base, "properties");
 	cJSON_ArrayForEach(it, sent) {
@@ -716,22 +863,56 @@ static int push_rebase_one(struct push_run *x, int64_t seq, const cJSON *sent)
 	}
 	json = base ? cJSON_PrintUnformatted(base) : NULL;
 	rc = queue_set_base(x->p->cache, seq, push_str(x->answer, "last_edited_time"), json, NULL);
+out:
 	free(json);
 	cJSON_Delete(base);
 	queue_entry_release(&l);
 	return rc;
 }
 
-static int push_rebase_later(struct push_run *x, const cJSON *sent)
+/* The local ids of the blocks this entry created -> Notion's ids: the
+ * top-level ones from the append answers (x->results), nested ones by
+ * position in the body Notion has now (tree). */
+static int push_created_map(struct push_run *x, const cJSON *tree, cJSON **map)
+{
+	cJSON *local = push_parse(x->e->local_ids);
+	const cJSON *nodes;
+	int i = 0, rc = 0;
+
+	*map = cJSON_CreateObject();
+	if (!*map) {
+		cJSON_Delete(local);
+		return -ENOMEM;
+	}
+	cJSON_ArrayForEach(nodes, local) {
+		if (cJSON_IsArray(nodes))
+			rc = blockops_map_created(nodes, cJSON_GetArrayItem(x->results, i), tree, *map);
+		if (rc)
+			break;
+		i++;
+	}
+	cJSON_Delete(local);
+	return rc;
+}
+
+static int push_rebase_later(struct push_run *x, const cJSON *tree, const cJSON *sent)
 {
 	struct push_rebase rb = { .x = x };
-	int rc, i;
+	cJSON *map = NULL;
+	size_t i;
+	int rc;
 
-	if (!sent || !x->answer)
-		return 0;
+	rc = push_created_map(x, tree, &map);
+	if (rc)
+		goto out;
+	if (!map->child && (!sent || !x->answer))
+		goto out;
 	rc = queue_each(x->p->cache, push_rebase_collect, &rb);
-	for (i = 0; !rc && i < rb.n; i++)
-		rc = push_rebase_one(x, rb.seqs[i], sent);
+	for (i = 0; !rc && i < rb.later.n; i++)
+		rc = push_rebase_one(x, rb.later.v[i], sent, map);
+out:
+	cJSON_Delete(map);
+	free(rb.later.v);
 	return rc;
 }
 
@@ -802,7 +983,7 @@ static int push_commit(struct push_run *x, const cJSON *tree, const cJSON *sent)
 					push_str(x->remote, "last_edited_time"),
 					push_str(x->answer, "last_edited_time"));
 	if (!rc)
-		rc = push_rebase_later(x, sent);
+		rc = push_rebase_later(x, tree, sent);
 	if (!rc)
 		rc = queue_done(x->p->cache, x->e->seq);
 	rc = rc ? (cache_rollback(x->p->cache), rc) : cache_commit(x->p->cache);
@@ -885,7 +1066,9 @@ static int push_update(struct push_run *x)
 		tree = x->local_body;
 		x->local_body = NULL;
 		pull_normalize_json(tree);
-	} else if (applied) {
+	} else if (applied || x->n_ops > 0) {
+		/* ops ran (in this attempt or an earlier one, e.g. before a
+		 * crash): the cached body is older than Notion's, never current */
 		rc = push_refetch(x, &tree);
 		if (rc)
 			goto fail;
@@ -964,21 +1147,37 @@ static int push_find_created(struct push_run *x, const cJSON *props, char *id, s
 	return rc;
 }
 
-/* Appends children beyond the first PUSH_MAX_CHILDREN, in chunks. */
-static int push_append_rest(struct push_run *x, const char *page_id, cJSON *children)
+/* Appends children beyond the first PUSH_MAX_CHILDREN, in chunks, from
+ * child number *done on; *done (durable through queue_set_progress) counts
+ * the children Notion has.  A chunk whose outcome is unknown (sent_at_ms)
+ * is looked for at the end of the page before it is sent again. */
+static int push_append_rest(struct push_run *x, const char *page_id, cJSON *children, int *done)
 {
+	int rc = 0, unsure = x->e->sent_at_ms != 0;
 	char path[96];
-	int rc = 0;
 
 	snprintf(path, sizeof(path), "/v1/blocks/%s/children", page_id);
+	for (int i = 0; i < *done && children->child; i++)
+		cJSON_Delete(cJSON_DetachItemViaPointer(children, children->child));
 	while (!rc && cJSON_GetArraySize(children) > 0) {
 		cJSON *body = cJSON_CreateObject(), *chunk = cJSON_AddArrayToObject(body, "children");
-		int i;
+		cJSON *ids = NULL;
+		int i, n;
 
 		for (i = 0; i < PUSH_MAX_CHILDREN && children->child; i++)
 			cJSON_AddItemToArray(chunk, cJSON_DetachItemViaPointer(children, children->child));
-		rc = push_request(x, "PATCH", path, body, NULL);
+		n = i;
+		if (unsure)
+			rc = push_find_appended(x, page_id, NULL, chunk, &ids);
+		unsure = 0;
+		if (!rc && !ids)
+			rc = push_request_create(x, "PATCH", path, body, NULL);
+		cJSON_Delete(ids);
 		cJSON_Delete(body);
+		if (rc)
+			break;
+		*done += n;
+		rc = queue_set_progress(x->p->cache, x->e->seq, *done, NULL);
 	}
 	return rc;
 }
@@ -1001,50 +1200,90 @@ static int push_create_finish(struct push_run *x, char *real, cJSON **tree)
 	return rc;
 }
 
+/* The create landed as page `real` with its first `done` children: the
+ * local id becomes the real one and the count is recorded, in one
+ * transaction (a crash after it never creates twice). */
+static int push_created(struct push_run *x, const char *real, int done)
+{
+	int rc = cache_begin(x->p->cache);
+
+	if (rc)
+		return rc;
+	rc = queue_rename_page(x->p->cache, x->e->page_id, real);
+	if (!rc)
+		rc = queue_set_progress(x->p->cache, x->e->seq, done, NULL);
+	return rc ? (cache_rollback(x->p->cache), rc) : cache_commit(x->p->cache);
+}
+
 static int push_create(struct push_run *x)
 {
 	cJSON *patch = push_parse(x->e->props), *body = NULL, *kids = push_parse(x->e->ops);
 	cJSON *first, *tree = NULL;
 	char real[64] = "";
-	int rc = 0, i;
+	int rc = 0, i, done = x->e->ops_done;
 
 	body = cJSON_CreateObject();
 	if (!body) {
 		rc = -ENOMEM;
 		goto out;
 	}
+	if (!cJSON_IsArray(kids)) {
+		cJSON_Delete(kids);
+		kids = cJSON_CreateArray();
+	}
+	push_request_shape(kids);
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(body, "parent"), "database_id",
 				x->e->database_id ? x->e->database_id : "");
 	cJSON_AddItemToObject(body, "properties",
 		cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(patch, "properties"), 1));
 	if (strncmp(x->e->page_id, "local-", 6) != 0) {
-		/* created before a crash, renamed: only the bookkeeping is left */
+		/* created before (the id was recorded in the POST's transaction):
+		 * the rest of the children, from the recorded count on */
 		snprintf(real, sizeof(real), "%s", x->e->page_id);
-	} else if (x->e->state == QUEUE_PUSHING) {
+		if (done == 0) /* a queue made before counts were kept */
+			done = cJSON_GetArraySize(kids) < PUSH_MAX_CHILDREN ? cJSON_GetArraySize(kids)
+									      : PUSH_MAX_CHILDREN;
+	} else if (x->e->sent_at_ms) {
+		/* the POST's outcome is unknown: look for the page first */
 		rc = push_find_created(x, cJSON_GetObjectItemCaseSensitive(patch, "properties"),
 				       real, sizeof(real));
 		if (rc)
 			goto fail;
+		if (real[0]) {
+			done = cJSON_GetArraySize(kids) < PUSH_MAX_CHILDREN ? cJSON_GetArraySize(kids)
+									      : PUSH_MAX_CHILDREN;
+			rc = push_created(x, real, done);
+			if (rc)
+				goto fail;
+		}
 	}
 	if (!real[0]) {
-		if (!cJSON_IsArray(kids)) {
-			cJSON_Delete(kids);
-			kids = cJSON_CreateArray();
-		}
-		push_request_shape(kids);
+		cJSON *copy = cJSON_Duplicate(kids, 1);
+
 		first = cJSON_AddArrayToObject(body, "children");
-		for (i = 0; i < PUSH_MAX_CHILDREN && kids->child; i++)
-			cJSON_AddItemToArray(first, cJSON_DetachItemViaPointer(kids, kids->child));
-		rc = push_request(x, "POST", "/v1/pages", body, &x->answer);
+		for (i = 0; i < PUSH_MAX_CHILDREN && copy && copy->child; i++)
+			cJSON_AddItemToArray(first, cJSON_DetachItemViaPointer(copy, copy->child));
+		cJSON_Delete(copy);
+		done = i;
+		rc = push_request_create(x, "POST", "/v1/pages", body, &x->answer);
 		if (rc)
 			goto fail;
 		snprintf(real, sizeof(real), "%s", push_str(x->answer, "id"));
 		/* the id is known: a crash from here on must not create again */
-		rc = queue_rename_page(x->p->cache, x->e->page_id, real);
-		if (!rc)
-			rc = push_append_rest(x, real, kids);
-	} else if (strcmp(real, x->e->page_id)) {
-		rc = queue_rename_page(x->p->cache, x->e->page_id, real);
+		rc = push_created(x, real, done);
+		if (rc)
+			goto fail;
+	}
+	{
+		struct queue_entry copy = *x->e;
+		const struct queue_entry *orig = x->e;
+
+		copy.page_id = real;
+		/* a chunk can be in doubt only if the page existed at the start */
+		copy.sent_at_ms = strncmp(orig->page_id, "local-", 6) ? orig->sent_at_ms : 0;
+		x->e = &copy;
+		rc = push_append_rest(x, real, kids, &done);
+		x->e = orig;
 	}
 	if (rc)
 		goto fail;
@@ -1096,6 +1335,18 @@ int push_one(struct push_ctx *p, const struct queue_entry *e, struct push_result
 
 	memset(r, 0, sizeof(*r));
 	snprintf(r->page_id, sizeof(r->page_id), "%s", e->page_id);
+	if (e->sent_at_ms && push_now_ms() < e->sent_at_ms + push_settle_ms(p)) {
+		/* a request that creates may still land (it was in flight when
+		 * its answer was lost or the process died): look only once it
+		 * can no longer arrive (docs/queue.md, "Lost answers") */
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "an earlier attempt may still land in Notion;"
+			 " checking in %lld s", (long long)((e->sent_at_ms + push_settle_ms(p) -
+							     push_now_ms()) / 1000 + 1));
+		queue_set_state(p->cache, e->seq, QUEUE_PUSHING, msg);
+		return -EAGAIN;
+	}
 	push_local_time(e->saved_at_ms, x.local_time, sizeof(x.local_time));
 	rc = queue_set_state(p->cache, e->seq, QUEUE_PUSHING, NULL);
 	if (rc)
@@ -1126,35 +1377,43 @@ int push_one(struct push_ctx *p, const struct queue_entry *e, struct push_result
 
 /* ---- the safety valve and the loop -------------------------------------- */
 
+/* Per database, its queued archives (no cap: DESIGN.md section 5.4). */
 struct push_valve {
-	char dbs[64][40];
-	int64_t counts[64];
-	int n;
+	struct strv dbs;
+	int64_t *counts;
+	size_t cap;
 };
 
 static int push_valve_count(void *arg, const struct queue_entry *e)
 {
 	struct push_valve *v = arg;
-	int i;
+	size_t i;
 
 	if (e->kind != QUEUE_ARCHIVE || e->state > QUEUE_PUSHING || !e->database_id)
 		return 0;
-	for (i = 0; i < v->n && strcmp(v->dbs[i], e->database_id); i++)
+	for (i = 0; i < v->dbs.n && strcmp(v->dbs.v[i], e->database_id); i++)
 		;
-	if (i == v->n) {
-		if (v->n == 64)
-			return 0;
-		snprintf(v->dbs[v->n++], sizeof(v->dbs[0]), "%s", e->database_id);
+	if (i == v->dbs.n) {
+		if (v->dbs.n == v->cap) {
+			size_t cap = v->cap ? v->cap * 2 : 16;
+			int64_t *c = realloc(v->counts, cap * sizeof(*c));
+
+			if (!c)
+				return -ENOMEM;
+			memset(c + v->cap, 0, (cap - v->cap) * sizeof(*c));
+			v->counts = c;
+			v->cap = cap;
+		}
+		if (strv_push(&v->dbs, e->database_id))
+			return -ENOMEM;
 	}
 	v->counts[i]++;
 	return 0;
 }
 
 struct push_hold {
-	struct cache *c;
 	const char *db;
-	int64_t seqs[1024];
-	int n;
+	struct push_seqs seqs;
 };
 
 static int push_hold_collect(void *arg, const struct queue_entry *e)
@@ -1162,52 +1421,51 @@ static int push_hold_collect(void *arg, const struct queue_entry *e)
 	struct push_hold *h = arg;
 
 	if (e->kind == QUEUE_ARCHIVE && e->state <= QUEUE_PUSHING && e->database_id &&
-	    !strcmp(e->database_id, h->db) && h->n < 1024)
-		h->seqs[h->n++] = e->seq;
+	    !strcmp(e->database_id, h->db))
+		return push_seqs_add(&h->seqs, e->seq);
 	return 0;
 }
 
 static int push_hold_db(struct push_ctx *p, const char *db, int64_t n, int64_t pages)
 {
-	struct push_hold *h = calloc(1, sizeof(*h));
+	struct push_hold h = { .db = db };
 	char msg[200];
-	int rc, i;
+	size_t i;
+	int rc;
 
-	if (!h)
-		return -ENOMEM;
-	h->c = p->cache;
-	h->db = db;
 	snprintf(msg, sizeof(msg), "held: %lld of %lld pages of the database would be archived;"
 		 " confirm with `notionfs sync --confirm-deletes`", (long long)n, (long long)pages);
-	rc = queue_each(p->cache, push_hold_collect, h);
-	for (i = 0; !rc && i < h->n; i++)
-		rc = queue_set_state(p->cache, h->seqs[i], QUEUE_HELD, msg);
+	rc = queue_each(p->cache, push_hold_collect, &h);
+	for (i = 0; !rc && i < h.seqs.n; i++)
+		rc = queue_set_state(p->cache, h.seqs.v[i], QUEUE_HELD, msg);
 	if (!rc) {
 		log_warn("database %s: %s", db, msg);
 		cache_log(p->cache, "error", "database %s: %s", db, msg);
 	}
-	free(h);
+	free(h.seqs.v);
 	return rc;
 }
 
 static int push_valve(struct push_ctx *p)
 {
-	struct push_valve v;
+	struct push_valve v = { .dbs = STRV_INIT };
 	int64_t pages;
-	int rc, i;
+	size_t i;
+	int rc;
 
 	if (p->confirm_deletes)
 		return queue_release_held(p->cache, NULL, NULL);
-	memset(&v, 0, sizeof(v));
 	rc = queue_each(p->cache, push_valve_count, &v);
-	for (i = 0; !rc && i < v.n; i++) {
+	for (i = 0; !rc && i < v.dbs.n; i++) {
 		pages = 0;
-		rc = cache_count_pages(p->cache, v.dbs[i], &pages);
+		rc = cache_count_pages(p->cache, v.dbs.v[i], &pages);
 		if (rc)
 			break;
 		if (v.counts[i] > PUSH_VALVE_MIN && v.counts[i] * 100 > pages * PUSH_VALVE_PERCENT)
-			rc = push_hold_db(p, v.dbs[i], v.counts[i], pages);
+			rc = push_hold_db(p, v.dbs.v[i], v.counts[i], pages);
 	}
+	strv_release(&v.dbs);
+	free(v.counts);
 	return rc;
 }
 

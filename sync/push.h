@@ -39,12 +39,19 @@
 
 #define PUSH_VALVE_MIN 5        /* archives per database always allowed */
 #define PUSH_VALVE_PERCENT 10   /* more than this share of pages is held */
+/* The client's 60 s request timeout plus a margin: Notion ends a request
+ * that runs longer (504) */
+#define PUSH_SETTLE_MS 65000
 
 struct push_ctx {
 	struct notion *api;       /* borrowed */
 	struct cache *cache;      /* borrowed */
 	volatile int *stop;       /* optional: non-zero cancels between requests */
 	int confirm_deletes;      /* releases archives held by the valve */
+	/* How long after it was sent a request that creates may still land
+	 * (its answer lost, or its process killed); the pusher checks Notion
+	 * for it only then.  0: $NOTIONFS_SETTLE_MS, else PUSH_SETTLE_MS. */
+	int64_t settle_ms;
 };
 
 struct push_result {

@@ -207,6 +207,32 @@ static int fm_diff_parse(const char *fm, size_t len, struct fm_node **root, char
 int fm_diff(const char *fm, size_t len, const cJSON *db_props, const cJSON *base_page,
 	    const struct fm_resolver_rev *rev, cJSON **patch_out, char **err)
 {
+	return fm_diff_from(fm, len, db_props, base_page, NULL, 0, rev, patch_out, err);
+}
+
+/* Parses the writer's base front-matter into d->base; a base that no longer
+ * parses (it did when it was saved) falls back to the rendered base page. */
+static int fm_diff_base_text(struct fm_dctx *d, const cJSON *db_props, const char *base_fm,
+			     size_t base_len)
+{
+	char *perr = NULL;
+	int rc = fm_diff_parse(base_fm, base_len, &d->base, &perr);
+
+	free(perr);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc || !d->base) {
+		fm_node_free(d->base);
+		d->base = NULL;
+		return fm_diff_base(d, db_props);
+	}
+	return 0;
+}
+
+int fm_diff_from(const char *fm, size_t len, const cJSON *db_props, const cJSON *base_page,
+		 const char *base_fm, size_t base_len, const struct fm_resolver_rev *rev,
+		 cJSON **patch_out, char **err)
+{
 	struct fm_dctx d = { 0 };
 	struct fm_node *root = NULL;
 	cJSON *patch = NULL;
@@ -229,7 +255,8 @@ int fm_diff(const char *fm, size_t len, const cJSON *db_props, const cJSON *base
 	d.props = cJSON_AddObjectToObject(patch, "properties");
 	if (!d.meta_key || !d.props)
 		goto out;
-	rc = fm_diff_base(&d, db_props);
+	rc = base_fm ? fm_diff_base_text(&d, db_props, base_fm, base_len)
+		     : fm_diff_base(&d, db_props);
 	if (!rc)
 		rc = fm_diff_map(&d, root);
 out:

@@ -105,4 +105,12 @@ char *fm_meta_key(const cJSON *props);
 int fm_diff(const char *fm, size_t len, const cJSON *db_props, const cJSON *base_page,
 	    const struct fm_resolver_rev *rev, cJSON **patch_out, char **err);
 
+/* The same, but a key counts as changed when its value differs from the front-matter
+ * base_fm/base_len (the text the writer saw, e.g. the page's previous queued save: see
+ * docs/queue.md, "The chain") rather than from base_page rendered again; base_page still
+ * gives the values the conversion starts from.  base_fm NULL: as fm_diff(). */
+int fm_diff_from(const char *fm, size_t len, const cJSON *db_props, const cJSON *base_page,
+		 const char *base_fm, size_t base_len, const struct fm_resolver_rev *rev,
+		 cJSON **patch_out, char **err);
+
 #endif

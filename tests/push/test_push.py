@@ -62,7 +62,9 @@ class Env:
         wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(),
                  what="emulator port", proc=self.emu)
         self.url = "http://127.0.0.1:%d" % int(open(port_file).read().strip())
-        self.env = dict(os.environ, NOTIONFS_API_URL=self.url, NOTION_TOKEN=TOKEN)
+        # a request that creates may land up to 3 s after it was sent here
+        self.env = dict(os.environ, NOTIONFS_API_URL=self.url, NOTION_TOKEN=TOKEN,
+                        NOTIONFS_SETTLE_MS="3000")
         st = self.state()
         self.db = st["databases"][0]["id"]
         self.pages = [p["id"] for p in st["pages"]
@@ -367,9 +369,11 @@ def test_crash_mid_append_no_duplicate(env):
     wait_for(lambda: any(r["method"] == "PATCH" for r in env.requests()), what="the append")
     os.kill(p.pid, signal.SIGKILL)
     p.wait(timeout=10)
-    time.sleep(2)  # let the slowed append finish on the emulator side; not an assertion
     env.admin("faults/clear", {})
-    assert "pushed 1" in env.push()
+    # The killed driver's append is still in flight on the emulator (it lands
+    # 1.5 s after it was sent): the next push must not look for it before it
+    # can have landed (NOTIONFS_SETTLE_MS), then finds it and sends nothing.
+    wait_for(lambda: "pushed 1" in env.push(check=False), what="the resumed push")
     kids = [c for c in env.page(pid)["children"] if not c.get("archived")]
     texts = [plain(c[c["type"]]) for c in kids]
     assert texts.count("appended once") == 1 and texts[1] == "appended once"

@@ -1,0 +1,139 @@
+/* test_blockops.c - unit tests of sync/blockops.c: applying the queue's
+ * block operations to a stored body, local ids and their rewriting. */
+#include <stdlib.h>
+#include <errno.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "sync/blockops.h"
+#include "sync/tests/check.h"
+
+#define P(id, text) \
+	"{\"object\":\"block\",\"id\":\"" id "\",\"type\":\"paragraph\",\"has_children\":false," \
+	"\"paragraph\":{\"rich_text\":[{\"type\":\"text\",\"text\":{\"content\":\"" text "\"}," \
+	"\"plain_text\":\"" text "\"}]}}"
+#define REQ(text) \
+	"{\"object\":\"block\",\"type\":\"paragraph\",\"paragraph\":{\"rich_text\":" \
+	"[{\"type\":\"text\",\"text\":{\"content\":\"" text "\"}}]}}"
+
+/* The plain text of the n-th top-level block of a body (static buffer). */
+static const char *text_at(const cJSON *body, int n)
+{
+	const cJSON *b = cJSON_GetArrayItem(body, n);
+	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(b, "paragraph"), "rich_text");
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(rt, 0), "text");
+
+	return b ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t, "content")) : NULL;
+}
+
+static const char *id_at(const cJSON *body, int n)
+{
+	return cJSON_GetStringValue(
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(body, n), "id"));
+}
+
+static void test_update_delete_insert(void)
+{
+	const char *base = "[" P("a", "one") "," P("b", "two") "," P("c", "three") "]";
+	const char *ops =
+		"[{\"op\":\"update\",\"block\":\"a\",\"payload\":{\"paragraph\":{\"rich_text\":"
+		"[{\"type\":\"text\",\"text\":{\"content\":\"ONE\"}}]}}},"
+		"{\"op\":\"insert_after\",\"parent\":null,\"after\":{\"id\":\"b\"},"
+		"\"payload\":{\"children\":[" REQ("new1") "," REQ("new2") "]}},"
+		"{\"op\":\"delete\",\"block\":\"c\"}]";
+	char *res = NULL, *ids = NULL;
+	cJSON *r, *l;
+
+	CHECK(blockops_apply(base, ops, "t1", &res, &ids) == 0);
+	r = cJSON_Parse(res);
+	l = cJSON_Parse(ids);
+	CHECK(cJSON_GetArraySize(r) == 4);
+	CHECK(text_at(r, 0) && !strcmp(text_at(r, 0), "ONE"));
+	CHECK(!strcmp(id_at(r, 0), "a"));
+	CHECK(!strcmp(text_at(r, 1), "two"));
+	CHECK(!strcmp(text_at(r, 2), "new1"));
+	CHECK(!strcmp(text_at(r, 3), "new2"));
+	CHECK(blockops_is_local_id(id_at(r, 2)) && blockops_is_local_id(id_at(r, 3)));
+	CHECK(strcmp(id_at(r, 2), id_at(r, 3)) != 0);
+	/* local ids per op: null, [2 nodes], null */
+	CHECK(cJSON_IsNull(cJSON_GetArrayItem(l, 0)) && cJSON_IsNull(cJSON_GetArrayItem(l, 2)));
+	CHECK(cJSON_GetArraySize(cJSON_GetArrayItem(l, 1)) == 2);
+	cJSON_Delete(r);
+	cJSON_Delete(l);
+	free(res);
+	free(ids);
+}
+
+/* An append without `after` goes to the end (as the push sends it), nested
+ * children get local ids, a later op may name an earlier op's block. */
+static void test_append_nested_and_refs(void)
+{
+	const char *base = "[" P("a", "one") "]";
+	const char *ops =
+		"[{\"op\":\"insert_after\",\"parent\":null,\"after\":null,\"payload\":{\"children\":["
+		"{\"object\":\"block\",\"type\":\"toggle\",\"toggle\":{\"rich_text\":[],\"children\":["
+		REQ("kid") "]}}]}},"
+		"{\"op\":\"insert_after\",\"parent\":null,\"after\":{\"op\":0,\"index\":0},"
+		"\"payload\":{\"children\":[" REQ("after toggle") "]}}]";
+	char *res = NULL, *ids = NULL;
+	cJSON *r, *l, *toggle, *kid, *map, *tree;
+
+	CHECK(blockops_apply(base, ops, "t2", &res, &ids) == 0);
+	r = cJSON_Parse(res);
+	l = cJSON_Parse(ids);
+	CHECK(cJSON_GetArraySize(r) == 3);
+	toggle = cJSON_GetArrayItem(r, 1);
+	CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(toggle, "has_children")));
+	kid = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(toggle, "children"), 0);
+	CHECK(kid && blockops_is_local_id(cJSON_GetStringValue(
+		     cJSON_GetObjectItemCaseSensitive(kid, "id"))));
+	CHECK(!cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(toggle, "toggle"), "children"));
+	CHECK(!strcmp(text_at(r, 2), "after toggle"));
+
+	/* Notion answered id T for the toggle; its child is K in the body */
+	map = cJSON_CreateObject();
+	tree = cJSON_Parse("[{\"id\":\"a\"},{\"id\":\"T\",\"children\":[{\"id\":\"K\"}]}]");
+	CHECK(blockops_map_created(cJSON_GetArrayItem(l, 0), cJSON_Parse("[\"T\"]"), tree, map) == 0);
+	CHECK(cJSON_GetArraySize(map) == 2);
+	CHECK(blockops_rewrite_ids(r, map) == 2);
+	CHECK(!strcmp(id_at(r, 1), "T"));
+	CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(kid, "id")), "K"));
+	cJSON_Delete(tree);
+	cJSON_Delete(map);
+	cJSON_Delete(r);
+	cJSON_Delete(l);
+	free(res);
+	free(ids);
+}
+
+static void test_errors(void)
+{
+	char *res = NULL, *ids = NULL;
+
+	CHECK(blockops_apply("[" P("a", "x") "]",
+			     "[{\"op\":\"update\",\"block\":\"nope\",\"payload\":{\"paragraph\":{}}}]",
+			     "e", &res, &ids) == -EINVAL);
+	CHECK(res == NULL && ids == NULL);
+	CHECK(blockops_apply("not json", "[]", "e", &res, &ids) == -EINVAL);
+	/* a delete of a block already gone is no error */
+	CHECK(blockops_apply("[" P("a", "x") "]", "[{\"op\":\"delete\",\"block\":\"zz\"}]", "e",
+			     &res, &ids) == 0);
+	free(res);
+	free(ids);
+	/* no ops: the base unchanged */
+	CHECK(blockops_apply("[" P("a", "x") "]", NULL, "e", &res, &ids) == 0);
+	CHECK(res && strstr(res, "\"a\""));
+	free(res);
+	free(ids);
+}
+
+int main(void)
+{
+	test_update_delete_insert();
+	test_append_nested_and_refs();
+	test_errors();
+	return check_summary();
+}
