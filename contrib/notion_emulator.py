@@ -2226,8 +2226,9 @@ class Emulator:
         self.ws = Workspace(self.clock)
         self.rate, self.burst = float(rate), float(burst)
         self.buckets = {}                   # token -> [tokens, last refill monotonic]
-        self.fail_rules = []                # [{"count", "status", "path_prefix"}]
-        self.drop_rules = []                # [{"count", "path_prefix"}]
+        # request-matching fault rules, each with "count" and the filters of parse_rule
+        self.fail_rules = []                # + "status", "html"
+        self.drop_rules = []
         self.slow_ms = 0
         self.storm = {"count": 0, "retry_after": 1}
         self.log = deque(maxlen=200000)
@@ -2262,14 +2263,39 @@ class Emulator:
             self.buckets.clear()
 
     # -- faults ------------------------------------------------------------------------------
-    def pop_rule(self, rules, path):
+    @staticmethod
+    def parse_rule(v, name):
+        """A fault rule from the admin body: an int N means {"count": N}; the optional filters are
+        "method" (any case, stored upper-case; null = any), "path_prefix" and "path_suffix"
+        (of the path without the query; "" = any).  Raises ValueError on a bad rule."""
+        if isinstance(v, bool) or not isinstance(v, (int, dict)):
+            raise ValueError(f"{name}: expected a count or an object")
+        if isinstance(v, int):
+            v = {"count": v}
+        count = v.get("count", 1)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"{name}.count must be an integer >= 0")
+        method = v.get("method")
+        if method is not None and (not isinstance(method, str) or not method.isalpha()):
+            raise ValueError(f"{name}.method must be an HTTP method name")
+        rule = {"count": count, "method": method.upper() if method else None}
+        for key in ("path_prefix", "path_suffix"):
+            x = v.get(key) or ""
+            if not isinstance(x, str):
+                raise ValueError(f"{name}.{key} must be a string")
+            rule[key] = x
+        return rule, v
+
+    def pop_rule(self, rules, method, path):
+        """Takes one use of the first rule matching the request; returns a copy of it or None."""
         with self.lock:
             for r in rules:
-                if r["count"] > 0 and path.startswith(r.get("path_prefix") or ""):
+                if (r["count"] > 0 and (r["method"] is None or r["method"] == method)
+                        and path.startswith(r["path_prefix"]) and path.endswith(r["path_suffix"])):
                     r["count"] -= 1
                     if r["count"] <= 0:
                         rules.remove(r)
-                    return r
+                    return dict(r)
         return None
 
     def pop_storm(self):
@@ -2286,26 +2312,36 @@ class Emulator:
                     "burst": self.burst}
 
     def set_faults(self, body):
+        """Applies an admin faults body; a bad body raises ValueError and changes nothing."""
+        if not isinstance(body, dict):
+            raise ValueError("expected a JSON object")
+        add = []                                        # (rule list, rule)
+        if "fail_next" in body:
+            rule, f = self.parse_rule(body["fail_next"], "fail_next")
+            rule["status"] = int(f.get("status", 500))
+            rule["html"] = f.get("html")
+            add.append((self.fail_rules, rule))
+        if "drop_next" in body:
+            add.append((self.drop_rules, self.parse_rule(body["drop_next"], "drop_next")[0]))
+        slow = max(0, int(body["slow_ms"])) if "slow_ms" in body else None
+        storm = None
+        if "storm_429" in body:
+            s = body["storm_429"]
+            if isinstance(s, int):
+                s = {"count": s}
+            storm = {"count": int(s.get("count", 1)), "retry_after": int(s.get("retry_after", 1))}
+        if "rate" in body and body["rate"] is not None:
+            float(body["rate"])
+        if "burst" in body and body["burst"] is not None:
+            float(body["burst"])
         with self.lock:
-            if "fail_next" in body:
-                f = body["fail_next"]
-                if isinstance(f, int):
-                    f = {"count": f}
-                self.fail_rules.append({"count": int(f.get("count", 1)), "status": int(f.get("status", 500)),
-                                        "path_prefix": f.get("path_prefix") or "",
-                                        "html": f.get("html")})
-            if "drop_next" in body:
-                d = body["drop_next"]
-                if isinstance(d, int):
-                    d = {"count": d}
-                self.drop_rules.append({"count": int(d.get("count", 1)), "path_prefix": d.get("path_prefix") or ""})
-            if "slow_ms" in body:
-                self.slow_ms = max(0, int(body["slow_ms"]))
-            if "storm_429" in body:
-                s = body["storm_429"]
-                if isinstance(s, int):
-                    s = {"count": s}
-                self.storm = {"count": int(s.get("count", 1)), "retry_after": int(s.get("retry_after", 1))}
+            for rules, rule in add:
+                if rule["count"] > 0:
+                    rules.append(rule)
+            if slow is not None:
+                self.slow_ms = slow
+            if storm is not None:
+                self.storm = storm
             if "rate" in body or "burst" in body:
                 self.set_rate(body.get("rate"), body.get("burst"))
             return self.faults_state()
@@ -2456,7 +2492,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def api(self, emu, path, query, raw, parsed, bad_json, rid):
-        if emu.pop_rule(emu.drop_rules, path):
+        if emu.pop_rule(emu.drop_rules, self.command, path):
             self.close_connection = True
             try:
                 self.connection.shutdown(socket.SHUT_RDWR)
@@ -2470,7 +2506,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_error_obj(ApiError(429, "rate_limited", "You have been rate limited. "
                                                 "Please try again in a few minutes."), rid,
                                        {"Retry-After": str(ra)})
-        rule = emu.pop_rule(emu.fail_rules, path)
+        rule = emu.pop_rule(emu.fail_rules, self.command, path)
         if rule:
             st = rule["status"]
             if (st == 502 and rule.get("html") is not False) or rule.get("html"):

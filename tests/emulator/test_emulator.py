@@ -475,6 +475,63 @@ def test_drop_and_slow(emu):
     assert time.time() - t0 < 0.25
 
 
+def auth_headers():
+    return {"Authorization": f"Bearer {TOKEN}", "Notion-Version": "2022-06-28"}
+
+
+def wait_for(cond, what, timeout=20.0):
+    """Polls cond() until it returns something true (the timeout only prevents a hang)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def test_fail_and_drop_filters_by_method_and_suffix(emu):
+    # fail only POST /v1/pages: other methods on the same paths, and other POSTs, pass
+    emu.admin("faults", {"fail_next": {"count": 1, "status": 503, "method": "POST", "path_prefix": "/v1/pages",
+                                       "path_suffix": "/pages"}})
+    assert emu.api("GET", f"/v1/pages/{IDS['root']}")[0] == 200
+    assert emu.api("PATCH", f"/v1/pages/{IDS['weekly_review_1']}", {})[0] == 200
+    assert emu.api("POST", "/v1/search", {"page_size": 1})[0] == 200
+    assert emu.api("POST", f"/v1/databases/{IDS['tasks']}/query", {"page_size": 1})[0] == 200
+    new_page = {"parent": {"database_id": IDS["tasks"]},
+                "properties": {"Name": {"title": [{"text": {"content": "Filtered"}}]}}}
+    st, _, obj = emu.api("POST", "/v1/pages", new_page)
+    assert st == 503
+    error_shape(obj, 503, "service_unavailable")
+    assert emu.api("POST", "/v1/pages", new_page)[0] == 200      # the rule is used up
+    # a suffix alone: only the children lists
+    emu.admin("faults", {"fail_next": {"count": 1, "status": 500, "path_suffix": "/children"}})
+    assert emu.api("GET", f"/v1/blocks/{IDS['gallery']}")[0] == 200
+    assert emu.api("GET", f"/v1/blocks/{IDS['gallery']}/children")[0] == 500
+    # drop only PATCH .../children (the method in any case); a dropped request is not applied
+    emu.admin("faults", {"drop_next": {"count": 1, "method": "patch", "path_prefix": "/v1/blocks/",
+                                       "path_suffix": "/children"}})
+    state = emu.admin("faults", method="GET")
+    assert state["drop_next"] == [{"count": 1, "method": "PATCH", "path_prefix": "/v1/blocks/",
+                                   "path_suffix": "/children"}]
+    pid = IDS["weekly_review_2"]
+    n0 = len(emu.ok("GET", f"/v1/blocks/{pid}/children")["results"])
+    assert emu.api("PATCH", f"/v1/blocks/{IDS['gallery']}", {})[0] == 200   # not /children: not dropped
+    append = {"children": [{"type": "paragraph", "paragraph": {"rich_text": [{"text": {"content": "x"}}]}}]}
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError, http.client.BadStatusLine)):
+        emu.raw("PATCH", f"/v1/blocks/{pid}/children", append, auth_headers(), fresh=True)
+    assert len(emu.ok("GET", f"/v1/blocks/{pid}/children")["results"]) == n0
+    assert emu.api("PATCH", f"/v1/blocks/{pid}/children", append)[0] == 200
+    assert emu.admin("faults", method="GET")["drop_next"] == []
+    log = emu.admin("log")["requests"]
+    assert [e["status"] for e in log if e["method"] == "PATCH" and e["path"].endswith("/children")] == [0, 200]
+    # a bad filter is refused, and nothing of that call is applied
+    st, _, _ = emu.raw("POST", "/_admin/faults", {"fail_next": 1, "drop_next": {"method": 5}})
+    assert st == 400
+    assert emu.admin("faults", method="GET")["fail_next"] == []
+
+
 # ----------------------------------------------------------------------------------------------
 # edits
 # ----------------------------------------------------------------------------------------------
