@@ -2233,6 +2233,8 @@ class Emulator:
         self.storm = {"count": 0, "retry_after": 1}
         self.log = deque(maxlen=200000)
         self.log_seq = 0
+        self.in_flight = 0                  # /v1 requests being handled now (GET /_admin/idle)
+        self.served = 0                     # /v1 requests handled since the start
 
     def clock(self):
         return datetime.now(timezone.utc) + timedelta(seconds=self.clock_offset)
@@ -2353,14 +2355,30 @@ class Emulator:
             self.storm = {"count": 0, "retry_after": 1}
             return self.faults_state()
 
-    # -- request log -------------------------------------------------------------------------
+    # -- request log and idle counters ----------------------------------------------------------
     def log_request(self, method, path, query, body):
+        """Logs a /v1 request as it starts; it is in flight until settle()."""
         with self.lock:
             self.log_seq += 1
             e = {"seq": self.log_seq, "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
                  "method": method, "path": path, "query": query, "status": None, "body": body}
             self.log.append(e)
+            self.in_flight += 1
             return e
+
+    def settle(self, entry, status, first, extra=None):
+        """Records a /v1 request's outcome in its log entry; the first time, it stops being in
+        flight and counts as served.  Called just before its answer is written (or lost)."""
+        with self.lock:
+            entry["status"] = status
+            entry.update(extra or {})
+            if first:
+                self.in_flight -= 1
+                self.served += 1
+
+    def idle_state(self):
+        with self.lock:
+            return {"in_flight": self.in_flight, "served": self.served}
 
 
 ROUTES = [
@@ -2430,7 +2448,14 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n > 0 else b""
 
+    def settle(self, status, **extra):
+        """The outcome of the /v1 request being handled (no-op for admin calls)."""
+        if self.entry is not None:
+            self.server.emu.settle(self.entry, status, not self.settled, extra)
+            self.settled = True
+
     def send_raw(self, status, payload, ctype="application/json; charset=utf-8", headers=None):
+        self.settle(status)
         reason = self.responses.get(status, ("Error",))[0]
         lines = [f"HTTP/1.1 {status} {reason}", f"Content-Type: {ctype}",
                  f"Content-Length: {len(payload)}",
@@ -2468,6 +2493,7 @@ class Handler(BaseHTTPRequestHandler):
     # -- dispatch ---------------------------------------------------------------------------------
     def dispatch(self):
         emu = self.server.emu
+        self.entry, self.settled = None, False      # this handler serves a keep-alive connection
         try:
             raw = self.read_body()
         except (ValueError, OSError):
@@ -2483,16 +2509,21 @@ class Handler(BaseHTTPRequestHandler):
             bad_json = False
         except (ValueError, UnicodeDecodeError):
             parsed, bad_json = None, True
-        entry = emu.log_request(self.command, path, query, parsed)
+        self.entry = emu.log_request(self.command, path, query, parsed)
         rid = str(uuid.uuid4())
+        status = 0
         try:
-            entry["status"] = self.api(emu, path, query, raw, parsed, bad_json, rid)
+            status = self.api(emu, path, query, raw, parsed, bad_json, rid)
         except (BrokenPipeError, ConnectionResetError):
-            entry["status"] = 0
+            self.settle(0)
             self.close_connection = True
+        finally:
+            if not self.settled:
+                self.settle(status)
 
     def api(self, emu, path, query, raw, parsed, bad_json, rid):
         if emu.pop_rule(emu.drop_rules, self.command, path):
+            self.settle(0)
             self.close_connection = True
             try:
                 self.connection.shutdown(socket.SHUT_RDWR)
@@ -2609,6 +2640,8 @@ class Handler(BaseHTTPRequestHandler):
                     return self.send_json(200, {"requests": list(emu.log)})
                 if cmd == "GET" and name == "faults":
                     return self.send_json(200, emu.faults_state())
+                if cmd == "GET" and name == "idle":
+                    return self.send_json(200, emu.idle_state())
                 if cmd == "GET" and name == "health":
                     return self.send_json(200, {"ok": True, "pages": len(ws.pages),
                                                 "databases": len(ws.databases), "blocks": len(ws.blocks),

@@ -532,6 +532,26 @@ def test_fail_and_drop_filters_by_method_and_suffix(emu):
     assert emu.admin("faults", method="GET")["fail_next"] == []
 
 
+def test_idle_counts(emu):
+    i0 = emu.admin("idle")
+    assert i0["in_flight"] == 0 and isinstance(i0["served"], int) and i0["served"] >= 0
+    # a client holding its answer finds the request counted, even on another connection
+    assert emu.raw("GET", "/v1/users/me", headers=auth_headers(), fresh=True)[0] == 200
+    assert emu.admin("idle") == {"in_flight": 0, "served": i0["served"] + 1}
+    assert emu.api("GET", "/v1/pages/7855b161-f63e-4683-b7c7-8ca6e97ee266")[0] == 404
+    assert emu.api("GET", "/v1/users/me", token="wrong")[0] == 401
+    emu.admin("faults", {"fail_next": 1})
+    assert emu.api("GET", "/v1/users/me")[0] == 500
+    emu.admin("faults", {"drop_next": 1})
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError, http.client.BadStatusLine)):
+        emu.raw("GET", "/v1/users/me", headers=auth_headers(), fresh=True)
+    # admin calls are not counted
+    emu.admin("state")
+    emu.admin("log")
+    emu.admin("faults/clear", {})
+    assert emu.admin("idle") == {"in_flight": 0, "served": i0["served"] + 5}
+
+
 # ----------------------------------------------------------------------------------------------
 # edits
 # ----------------------------------------------------------------------------------------------
