@@ -2229,6 +2229,7 @@ class Emulator:
         # request-matching fault rules, each with "count" and the filters of parse_rule
         self.fail_rules = []                # + "status", "html"
         self.drop_rules = []
+        self.lose_rules = []
         self.slow_ms = 0
         self.storm = {"count": 0, "retry_after": 1}
         self.log = deque(maxlen=200000)
@@ -2310,6 +2311,7 @@ class Emulator:
     def faults_state(self):
         with self.lock:
             return {"fail_next": copy.deepcopy(self.fail_rules), "drop_next": copy.deepcopy(self.drop_rules),
+                    "lose_answer": copy.deepcopy(self.lose_rules),
                     "slow_ms": self.slow_ms, "storm_429": dict(self.storm), "rate": self.rate,
                     "burst": self.burst}
 
@@ -2325,6 +2327,8 @@ class Emulator:
             add.append((self.fail_rules, rule))
         if "drop_next" in body:
             add.append((self.drop_rules, self.parse_rule(body["drop_next"], "drop_next")[0]))
+        if "lose_answer" in body:
+            add.append((self.lose_rules, self.parse_rule(body["lose_answer"], "lose_answer")[0]))
         slow = max(0, int(body["slow_ms"])) if "slow_ms" in body else None
         storm = None
         if "storm_429" in body:
@@ -2350,7 +2354,7 @@ class Emulator:
 
     def clear_faults(self):
         with self.lock:
-            self.fail_rules, self.drop_rules = [], []
+            self.fail_rules, self.drop_rules, self.lose_rules = [], [], []
             self.slow_ms = 0
             self.storm = {"count": 0, "retry_after": 1}
             return self.faults_state()
@@ -2454,7 +2458,18 @@ class Handler(BaseHTTPRequestHandler):
             self.server.emu.settle(self.entry, status, not self.settled, extra)
             self.settled = True
 
+    def close_without_answer(self):
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def send_raw(self, status, payload, ctype="application/json; charset=utf-8", headers=None):
+        if self.entry is not None and self.lose:
+            self.settle(status, lost=True)
+            self.close_without_answer()     # the request was applied; not a byte of its answer goes out
+            return
         self.settle(status)
         reason = self.responses.get(status, ("Error",))[0]
         lines = [f"HTTP/1.1 {status} {reason}", f"Content-Type: {ctype}",
@@ -2494,6 +2509,7 @@ class Handler(BaseHTTPRequestHandler):
     def dispatch(self):
         emu = self.server.emu
         self.entry, self.settled = None, False      # this handler serves a keep-alive connection
+        self.lose = False
         try:
             raw = self.read_body()
         except (ValueError, OSError):
@@ -2524,11 +2540,7 @@ class Handler(BaseHTTPRequestHandler):
     def api(self, emu, path, query, raw, parsed, bad_json, rid):
         if emu.pop_rule(emu.drop_rules, self.command, path):
             self.settle(0)
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            self.close_without_answer()
             return 0
         if emu.slow_ms:
             time.sleep(emu.slow_ms / 1000.0)
@@ -2545,6 +2557,8 @@ class Handler(BaseHTTPRequestHandler):
                 return st
             code, msg = FAULT_CODES.get(st, ("internal_server_error", "Unexpected error occurred."))
             return self.send_error_obj(ApiError(st, code, msg), rid)
+        # the request goes on (to whatever answer it gets) but its answer will be lost
+        self.lose = emu.pop_rule(emu.lose_rules, self.command, path) is not None
         auth = self.headers.get("Authorization") or ""
         if auth != f"Bearer {emu.token}":
             return self.send_error_obj(ApiError(401, "unauthorized", "API token is invalid."), rid)

@@ -552,6 +552,80 @@ def test_idle_counts(emu):
     assert emu.admin("idle") == {"in_flight": 0, "served": i0["served"] + 5}
 
 
+NO_ANSWER = (http.client.RemoteDisconnected, ConnectionResetError, http.client.BadStatusLine)
+
+
+def tasks_titled(emu, title):
+    return emu.ok("POST", f"/v1/databases/{IDS['tasks']}/query",
+                  {"filter": {"property": "Name", "title": {"equals": title}}})["results"]
+
+
+def new_task(title):
+    return {"parent": {"database_id": IDS["tasks"]}, "properties": {"Name": {"title": [{"text": {"content": title}}]}}}
+
+
+def paragraph(text):
+    return {"type": "paragraph", "paragraph": {"rich_text": [{"text": {"content": text}}]}}
+
+
+def texts_of(blocks):
+    return ["".join(t["plain_text"] for t in b[b["type"]].get("rich_text", [])) for b in blocks]
+
+
+def test_lose_answer_create_page(emu):
+    emu.admin("faults", {"lose_answer": {"count": 1, "method": "POST", "path_prefix": "/v1/pages"}})
+    assert emu.admin("faults", method="GET")["lose_answer"] == [
+        {"count": 1, "method": "POST", "path_prefix": "/v1/pages", "path_suffix": ""}]
+    served = emu.admin("idle")["served"]
+    assert emu.api("GET", f"/v1/pages/{IDS['root']}")[0] == 200         # not a POST: answered
+    with pytest.raises(NO_ANSWER):
+        emu.raw("POST", "/v1/pages", new_task("Lost answer"), auth_headers(), fresh=True)
+    wait_for(lambda: emu.admin("idle") == {"in_flight": 0, "served": served + 2}, "the lost request settled")
+    log = emu.admin("log")["requests"]
+    assert [(e["method"], e["path"], e["status"], e.get("lost")) for e in log] == [
+        ("GET", f"/v1/pages/{IDS['root']}", 200, None), ("POST", "/v1/pages", 200, True)]
+    # Notion acted although the client got no answer: exactly one page
+    pages = [p for p in emu.admin("state")["pages"] if p["parent"].get("database_id") == IDS["tasks"]
+             and "".join(t["plain_text"] for t in p["properties"]["Name"]["title"]) == "Lost answer"]
+    assert len(pages) == 1
+    assert len(tasks_titled(emu, "Lost answer")) == 1
+    # the rule is used up: the next create answers, and makes a second page
+    assert emu.admin("faults", method="GET")["lose_answer"] == []
+    assert emu.ok("POST", "/v1/pages", new_task("Lost answer"))["object"] == "page"
+    assert len(tasks_titled(emu, "Lost answer")) == 2
+
+
+def test_lose_answer_append_children(emu):
+    pid = IDS["weekly_review_2"]
+    before = emu.ok("GET", f"/v1/blocks/{pid}/children")["results"]
+    emu.admin("faults", {"lose_answer": {"count": 2, "method": "PATCH", "path_prefix": "/v1/blocks/",
+                                         "path_suffix": "/children"}})
+    served = emu.admin("idle")["served"]
+    assert emu.api("GET", f"/v1/blocks/{pid}/children")[0] == 200        # not a PATCH: answered
+    assert emu.api("PATCH", f"/v1/blocks/{before[0]['id']}", {"archived": False})[0] == 200   # no /children
+    for i in range(2):
+        with pytest.raises(NO_ANSWER):
+            emu.raw("PATCH", f"/v1/blocks/{pid}/children", {"children": [paragraph(f"lost {i}")]},
+                    auth_headers(), fresh=True)
+    # the int rule: any request, whatever its answer would have been (here a 400)
+    emu.admin("faults", {"lose_answer": 1})
+    with pytest.raises(NO_ANSWER):
+        emu.raw("PATCH", f"/v1/blocks/{pid}/children", {"children": "nope"}, auth_headers(), fresh=True)
+    wait_for(lambda: emu.admin("idle") == {"in_flight": 0, "served": served + 5}, "the lost requests settled")
+    assert emu.admin("faults", method="GET")["lose_answer"] == []
+    log = emu.admin("log")["requests"]
+    assert [(e["method"], e["status"], e.get("lost")) for e in log] == [
+        ("GET", 200, None), ("GET", 200, None), ("PATCH", 200, None),
+        ("PATCH", 200, True), ("PATCH", 200, True), ("PATCH", 400, True)]
+    kids = emu.ok("GET", f"/v1/blocks/{pid}/children")["results"]
+    assert [k["id"] for k in kids[:len(before)]] == [b["id"] for b in before]
+    assert texts_of(kids[len(before):]) == ["lost 0", "lost 1"]
+    # answers again
+    assert emu.api("PATCH", f"/v1/blocks/{pid}/children", {"children": [paragraph("answered")]})[0] == 200
+    emu.admin("faults", {"lose_answer": 3})
+    assert emu.admin("faults/clear", {})["lose_answer"] == []
+
+
 # ----------------------------------------------------------------------------------------------
 # edits
 # ----------------------------------------------------------------------------------------------
