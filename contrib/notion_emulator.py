@@ -67,6 +67,7 @@ import json
 import math
 import os
 import re
+import select
 import signal
 import socket
 import sys
@@ -2230,6 +2231,7 @@ class Emulator:
         self.fail_rules = []                # + "status", "html"
         self.drop_rules = []
         self.lose_rules = []
+        self.delay_rules = []               # + "ms", "apply"
         self.slow_ms = 0
         self.storm = {"count": 0, "retry_after": 1}
         self.log = deque(maxlen=200000)
@@ -2311,7 +2313,7 @@ class Emulator:
     def faults_state(self):
         with self.lock:
             return {"fail_next": copy.deepcopy(self.fail_rules), "drop_next": copy.deepcopy(self.drop_rules),
-                    "lose_answer": copy.deepcopy(self.lose_rules),
+                    "lose_answer": copy.deepcopy(self.lose_rules), "delay_answer": copy.deepcopy(self.delay_rules),
                     "slow_ms": self.slow_ms, "storm_429": dict(self.storm), "rate": self.rate,
                     "burst": self.burst}
 
@@ -2329,6 +2331,16 @@ class Emulator:
             add.append((self.drop_rules, self.parse_rule(body["drop_next"], "drop_next")[0]))
         if "lose_answer" in body:
             add.append((self.lose_rules, self.parse_rule(body["lose_answer"], "lose_answer")[0]))
+        if "delay_answer" in body:
+            rule, d = self.parse_rule(body["delay_answer"], "delay_answer")
+            ms = d.get("ms")
+            if isinstance(ms, bool) or not isinstance(ms, (int, float)) or ms < 0:
+                raise ValueError("delay_answer.ms (a number of milliseconds >= 0) is required")
+            apply = d.get("apply", "before")
+            if apply not in ("before", "after"):
+                raise ValueError('delay_answer.apply must be "before" or "after"')
+            rule["ms"], rule["apply"] = ms, apply
+            add.append((self.delay_rules, rule))
         slow = max(0, int(body["slow_ms"])) if "slow_ms" in body else None
         storm = None
         if "storm_429" in body:
@@ -2354,7 +2366,7 @@ class Emulator:
 
     def clear_faults(self):
         with self.lock:
-            self.fail_rules, self.drop_rules, self.lose_rules = [], [], []
+            self.fail_rules, self.drop_rules, self.lose_rules, self.delay_rules = [], [], [], []
             self.slow_ms = 0
             self.storm = {"count": 0, "retry_after": 1}
             return self.faults_state()
@@ -2465,12 +2477,28 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def peer_gone(self):
+        """Has the client closed (or reset) its end of the connection?"""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
+
     def send_raw(self, status, payload, ctype="application/json; charset=utf-8", headers=None):
-        if self.entry is not None and self.lose:
-            self.settle(status, lost=True)
-            self.close_without_answer()     # the request was applied; not a byte of its answer goes out
-            return
-        self.settle(status)
+        if self.entry is not None:          # a /v1 answer: delay_answer, lose_answer
+            extra = {"delay_ms": self.delay["ms"]} if self.delay else {}
+            if self.delay and self.delay["apply"] == "before":
+                time.sleep(self.delay["ms"] / 1000.0)   # this thread only, no lock held
+            if self.lose:
+                self.settle(status, lost=True, **extra)
+                self.close_without_answer()     # the request was applied; not a byte of its answer goes out
+                return
+            if self.delay and self.peer_gone():
+                self.settle(status, client_gone=True, **extra)
+                self.close_connection = True    # the client gave up meanwhile: drop the answer quietly
+                return
+            self.settle(status, **extra)
         reason = self.responses.get(status, ("Error",))[0]
         lines = [f"HTTP/1.1 {status} {reason}", f"Content-Type: {ctype}",
                  f"Content-Length: {len(payload)}",
@@ -2509,7 +2537,7 @@ class Handler(BaseHTTPRequestHandler):
     def dispatch(self):
         emu = self.server.emu
         self.entry, self.settled = None, False      # this handler serves a keep-alive connection
-        self.lose = False
+        self.lose, self.delay = False, None
         try:
             raw = self.read_body()
         except (ValueError, OSError):
@@ -2557,8 +2585,11 @@ class Handler(BaseHTTPRequestHandler):
                 return st
             code, msg = FAULT_CODES.get(st, ("internal_server_error", "Unexpected error occurred."))
             return self.send_error_obj(ApiError(st, code, msg), rid)
-        # the request goes on (to whatever answer it gets) but its answer will be lost
+        # the request goes on (to whatever answer it gets) but its answer is delayed / lost
         self.lose = emu.pop_rule(emu.lose_rules, self.command, path) is not None
+        self.delay = emu.pop_rule(emu.delay_rules, self.command, path)
+        if self.delay and self.delay["apply"] == "after":
+            time.sleep(self.delay["ms"] / 1000.0)       # before anything of the request happens
         auth = self.headers.get("Authorization") or ""
         if auth != f"Bearer {emu.token}":
             return self.send_error_obj(ApiError(401, "unauthorized", "API token is invalid."), rid)

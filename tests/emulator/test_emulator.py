@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -624,6 +625,145 @@ def test_lose_answer_append_children(emu):
     assert emu.api("PATCH", f"/v1/blocks/{pid}/children", {"children": [paragraph("answered")]})[0] == 200
     emu.admin("faults", {"lose_answer": 3})
     assert emu.admin("faults/clear", {})["lose_answer"] == []
+
+
+def test_lose_and_delay_filters(emu):
+    pid = IDS["weekly_review_2"]
+    emu.admin("faults", {"delay_answer": {"count": 1, "ms": 50, "method": "GET", "path_suffix": "/children"}})
+    emu.admin("faults", {"lose_answer": {"count": 1, "method": "DELETE", "path_prefix": "/v1/blocks/"}})
+    emu.ok("GET", f"/v1/blocks/{pid}")                                   # no /children: not delayed
+    new_id = emu.ok("PATCH", f"/v1/blocks/{pid}/children", {"children": [paragraph("x")]})["results"][0]["id"]
+    emu.ok("GET", f"/v1/blocks/{pid}/children")                          # delayed, then answered
+    emu.ok("GET", f"/v1/blocks/{pid}/children")                          # the rule is used up
+    assert emu.api("DELETE", f"/v1/databases/{IDS['tasks']}")[0] == 400  # not /v1/blocks/: answered
+    served = emu.admin("idle")["served"]
+    with pytest.raises(NO_ANSWER):
+        emu.raw("DELETE", f"/v1/blocks/{new_id}", None, auth_headers(), fresh=True)
+    wait_for(lambda: emu.admin("idle") == {"in_flight": 0, "served": served + 1}, "the lost DELETE settled")
+    # a request can take one rule of each: it waits, then its answer is lost
+    emu.admin("faults", {"delay_answer": {"ms": 50, "path_suffix": "/query"}, "lose_answer": {"path_suffix": "/query"}})
+    with pytest.raises(NO_ANSWER):
+        emu.raw("POST", f"/v1/databases/{IDS['tasks']}/query", {}, auth_headers(), fresh=True)
+    wait_for(lambda: emu.admin("idle") == {"in_flight": 0, "served": served + 2}, "the lost query settled")
+    log = emu.admin("log")["requests"]
+    assert [(e["method"], e["path"].rsplit("/", 1)[-1], e["status"], e.get("delay_ms"), e.get("lost"))
+            for e in log] == [
+        ("GET", pid, 200, None, None), ("PATCH", "children", 200, None, None), ("GET", "children", 200, 50, None),
+        ("GET", "children", 200, None, None), ("DELETE", IDS["tasks"], 400, None, None),
+        ("DELETE", new_id, 200, None, True), ("POST", "query", 200, 50, True)]
+    assert emu.ok("GET", f"/v1/blocks/{new_id}")["archived"] is True      # the lost DELETE was applied
+    st = emu.admin("faults", method="GET")
+    assert st["lose_answer"] == [] and st["delay_answer"] == []
+    # bad rules are refused, and nothing of that call is applied
+    for bad in ({"delay_answer": {"count": 1}}, {"delay_answer": 3}, {"delay_answer": {"ms": -1}},
+                {"delay_answer": {"ms": 10, "apply": "later"}}, {"lose_answer": {"path_suffix": 7}},
+                {"lose_answer": 1, "delay_answer": {"ms": "x"}}, {"delay_answer": {"ms": 5}, "lose_answer": "x"}):
+        assert emu.raw("POST", "/_admin/faults", bad)[0] == 400, bad
+    st = emu.admin("faults", method="GET")
+    assert st["lose_answer"] == [] and st["delay_answer"] == []
+    st = emu.admin("faults", {"lose_answer": 2, "delay_answer": {"count": 3, "ms": 10}})
+    assert st["lose_answer"] == [{"count": 2, "method": None, "path_prefix": "", "path_suffix": ""}]
+    assert st["delay_answer"] == [{"count": 3, "ms": 10, "apply": "before", "method": None, "path_prefix": "",
+                                   "path_suffix": ""}]
+    st = emu.admin("faults/clear", {})
+    assert st["lose_answer"] == [] and st["delay_answer"] == []
+
+
+@pytest.fixture
+def lone_emu(server):
+    """An emulator of its own (sample workspace, no rate limit), so a test can read its stderr."""
+    proc, port = start_emulator(server.tmpdir, "--rate", "0")
+    e = Emu(proc, port, server.tmpdir)
+    try:
+        yield e
+    finally:
+        if e.conn:
+            e.conn.close()
+        stop_emulator(proc)
+
+
+def stop_and_stderr(e):
+    """Stops the emulator by its pid (SIGTERM); returns its exit status and its stderr."""
+    if e.conn:
+        e.conn.close()
+        e.conn = None
+    os.kill(e.proc.pid, signal.SIGTERM)
+    try:
+        _, err = e.proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.kill(e.proc.pid, signal.SIGKILL)
+        _, err = e.proc.communicate()
+    return e.proc.returncode, err
+
+
+def request_bytes(method, path, body):
+    data = json.dumps(body).encode()
+    return (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n"
+            f"Notion-Version: 2022-06-28\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n").encode() + data
+
+
+def test_delay_answer_before_client_times_out(lone_emu):
+    """A slow answer past the client's timeout: Notion acted although the client gave up."""
+    e = lone_emu
+    e.admin("faults", {"delay_answer": {"count": 1, "ms": 1500, "method": "POST", "path_prefix": "/v1/pages"}})
+    assert e.admin("faults", method="GET")["delay_answer"] == [
+        {"count": 1, "ms": 1500, "apply": "before", "method": "POST", "path_prefix": "/v1/pages", "path_suffix": ""}]
+    served = e.admin("idle")["served"]
+    conn = http.client.HTTPConnection("127.0.0.1", e.port, timeout=0.3)
+    try:
+        with pytest.raises(TimeoutError):
+            conn.request("POST", "/v1/pages", body=json.dumps(new_task("Slow answer")).encode(),
+                         headers=dict(auth_headers(), **{"Content-Type": "application/json"}))
+            conn.getresponse()
+    finally:
+        conn.close()                                     # the client gives up
+    wait_for(lambda: e.admin("idle") == {"in_flight": 0, "served": served + 1}, "the slow request settled")
+    log = e.admin("log")["requests"]
+    assert [(x["method"], x["path"], x["status"], x.get("delay_ms"), x.get("client_gone")) for x in log] == [
+        ("POST", "/v1/pages", 200, 1500, True)]
+    assert len(tasks_titled(e, "Slow answer")) == 1
+    assert e.admin("faults", method="GET")["delay_answer"] == []
+    rc, err = stop_and_stderr(e)
+    assert rc == 0 and err.strip() == "", err             # the answer was dropped quietly
+
+
+def test_delay_answer_after_lands_late(lone_emu):
+    """apply=after: the change lands after the delay, even when the client has gone meanwhile."""
+    e = lone_emu
+    delay = 2.0
+    e.admin("faults", {"delay_answer": {"count": 2, "ms": int(delay * 1000), "apply": "after", "method": "POST",
+                                        "path_suffix": "/pages"}})
+    served = e.admin("idle")["served"]
+    conn = http.client.HTTPConnection("127.0.0.1", e.port, timeout=30)
+    t0 = time.monotonic()
+    conn.request("POST", "/v1/pages", body=json.dumps(new_task("Late change")).encode(),
+                 headers=dict(auth_headers(), **{"Content-Type": "application/json"}))
+    wait_for(lambda: e.admin("idle")["in_flight"] == 1, "the delayed request to arrive")
+    assert e.ok("GET", "/v1/users/me")["id"] == IDS["bot"]              # other connections are served
+    found = tasks_titled(e, "Late change")
+    idle = e.admin("idle")
+    if time.monotonic() - t0 < delay:            # all of the above happened before the delay could end
+        assert found == []
+        assert idle == {"in_flight": 1, "served": served + 2}
+    wait_for(lambda: tasks_titled(e, "Late change"), "the delayed change to land")
+    r = conn.getresponse()
+    page = json.loads(r.read())
+    conn.close()
+    assert r.status == 200 and page["object"] == "page"
+    assert [p["id"] for p in tasks_titled(e, "Late change")] == [page["id"]]
+    # a client that gives up at once (closes right after sending): the change lands anyway
+    s = socket.create_connection(("127.0.0.1", e.port), timeout=10)
+    s.sendall(request_bytes("POST", "/v1/pages", new_task("Abandoned")))
+    s.close()
+    wait_for(lambda: tasks_titled(e, "Abandoned"), "the abandoned change to land")
+    wait_for(lambda: e.admin("idle")["in_flight"] == 0, "the abandoned request to settle")
+    log = [(x["status"], x.get("delay_ms"), x.get("client_gone"))
+           for x in e.admin("log")["requests"] if x["method"] == "POST" and x["path"] == "/v1/pages"]
+    assert log == [(200, 2000, None), (200, 2000, True)]
+    assert e.admin("faults", method="GET")["delay_answer"] == []
+    rc, err = stop_and_stderr(e)
+    assert rc == 0 and err.strip() == "", err
 
 
 # ----------------------------------------------------------------------------------------------
