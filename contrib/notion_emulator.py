@@ -67,6 +67,7 @@ import json
 import math
 import os
 import re
+import select
 import signal
 import socket
 import sys
@@ -2226,12 +2227,17 @@ class Emulator:
         self.ws = Workspace(self.clock)
         self.rate, self.burst = float(rate), float(burst)
         self.buckets = {}                   # token -> [tokens, last refill monotonic]
-        self.fail_rules = []                # [{"count", "status", "path_prefix"}]
-        self.drop_rules = []                # [{"count", "path_prefix"}]
+        # request-matching fault rules, each with "count" and the filters of parse_rule
+        self.fail_rules = []                # + "status", "html"
+        self.drop_rules = []
+        self.lose_rules = []
+        self.delay_rules = []               # + "ms", "apply"
         self.slow_ms = 0
         self.storm = {"count": 0, "retry_after": 1}
         self.log = deque(maxlen=200000)
         self.log_seq = 0
+        self.in_flight = 0                  # /v1 requests being handled now (GET /_admin/idle)
+        self.served = 0                     # /v1 requests handled since the start
 
     def clock(self):
         return datetime.now(timezone.utc) + timedelta(seconds=self.clock_offset)
@@ -2262,14 +2268,39 @@ class Emulator:
             self.buckets.clear()
 
     # -- faults ------------------------------------------------------------------------------
-    def pop_rule(self, rules, path):
+    @staticmethod
+    def parse_rule(v, name):
+        """A fault rule from the admin body: an int N means {"count": N}; the optional filters are
+        "method" (any case, stored upper-case; null = any), "path_prefix" and "path_suffix"
+        (of the path without the query; "" = any).  Raises ValueError on a bad rule."""
+        if isinstance(v, bool) or not isinstance(v, (int, dict)):
+            raise ValueError(f"{name}: expected a count or an object")
+        if isinstance(v, int):
+            v = {"count": v}
+        count = v.get("count", 1)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"{name}.count must be an integer >= 0")
+        method = v.get("method")
+        if method is not None and (not isinstance(method, str) or not method.isalpha()):
+            raise ValueError(f"{name}.method must be an HTTP method name")
+        rule = {"count": count, "method": method.upper() if method else None}
+        for key in ("path_prefix", "path_suffix"):
+            x = v.get(key) or ""
+            if not isinstance(x, str):
+                raise ValueError(f"{name}.{key} must be a string")
+            rule[key] = x
+        return rule, v
+
+    def pop_rule(self, rules, method, path):
+        """Takes one use of the first rule matching the request; returns a copy of it or None."""
         with self.lock:
             for r in rules:
-                if r["count"] > 0 and path.startswith(r.get("path_prefix") or ""):
+                if (r["count"] > 0 and (r["method"] is None or r["method"] == method)
+                        and path.startswith(r["path_prefix"]) and path.endswith(r["path_suffix"])):
                     r["count"] -= 1
                     if r["count"] <= 0:
                         rules.remove(r)
-                    return r
+                    return dict(r)
         return None
 
     def pop_storm(self):
@@ -2282,49 +2313,88 @@ class Emulator:
     def faults_state(self):
         with self.lock:
             return {"fail_next": copy.deepcopy(self.fail_rules), "drop_next": copy.deepcopy(self.drop_rules),
+                    "lose_answer": copy.deepcopy(self.lose_rules), "delay_answer": copy.deepcopy(self.delay_rules),
                     "slow_ms": self.slow_ms, "storm_429": dict(self.storm), "rate": self.rate,
                     "burst": self.burst}
 
     def set_faults(self, body):
+        """Applies an admin faults body; a bad body raises ValueError and changes nothing."""
+        if not isinstance(body, dict):
+            raise ValueError("expected a JSON object")
+        add = []                                        # (rule list, rule)
+        if "fail_next" in body:
+            rule, f = self.parse_rule(body["fail_next"], "fail_next")
+            rule["status"] = int(f.get("status", 500))
+            rule["html"] = f.get("html")
+            add.append((self.fail_rules, rule))
+        if "drop_next" in body:
+            add.append((self.drop_rules, self.parse_rule(body["drop_next"], "drop_next")[0]))
+        if "lose_answer" in body:
+            add.append((self.lose_rules, self.parse_rule(body["lose_answer"], "lose_answer")[0]))
+        if "delay_answer" in body:
+            rule, d = self.parse_rule(body["delay_answer"], "delay_answer")
+            ms = d.get("ms")
+            if isinstance(ms, bool) or not isinstance(ms, (int, float)) or ms < 0:
+                raise ValueError("delay_answer.ms (a number of milliseconds >= 0) is required")
+            apply = d.get("apply", "before")
+            if apply not in ("before", "after"):
+                raise ValueError('delay_answer.apply must be "before" or "after"')
+            rule["ms"], rule["apply"] = ms, apply
+            add.append((self.delay_rules, rule))
+        slow = max(0, int(body["slow_ms"])) if "slow_ms" in body else None
+        storm = None
+        if "storm_429" in body:
+            s = body["storm_429"]
+            if isinstance(s, int):
+                s = {"count": s}
+            storm = {"count": int(s.get("count", 1)), "retry_after": int(s.get("retry_after", 1))}
+        if "rate" in body and body["rate"] is not None:
+            float(body["rate"])
+        if "burst" in body and body["burst"] is not None:
+            float(body["burst"])
         with self.lock:
-            if "fail_next" in body:
-                f = body["fail_next"]
-                if isinstance(f, int):
-                    f = {"count": f}
-                self.fail_rules.append({"count": int(f.get("count", 1)), "status": int(f.get("status", 500)),
-                                        "path_prefix": f.get("path_prefix") or "",
-                                        "html": f.get("html")})
-            if "drop_next" in body:
-                d = body["drop_next"]
-                if isinstance(d, int):
-                    d = {"count": d}
-                self.drop_rules.append({"count": int(d.get("count", 1)), "path_prefix": d.get("path_prefix") or ""})
-            if "slow_ms" in body:
-                self.slow_ms = max(0, int(body["slow_ms"]))
-            if "storm_429" in body:
-                s = body["storm_429"]
-                if isinstance(s, int):
-                    s = {"count": s}
-                self.storm = {"count": int(s.get("count", 1)), "retry_after": int(s.get("retry_after", 1))}
+            for rules, rule in add:
+                if rule["count"] > 0:
+                    rules.append(rule)
+            if slow is not None:
+                self.slow_ms = slow
+            if storm is not None:
+                self.storm = storm
             if "rate" in body or "burst" in body:
                 self.set_rate(body.get("rate"), body.get("burst"))
             return self.faults_state()
 
     def clear_faults(self):
         with self.lock:
-            self.fail_rules, self.drop_rules = [], []
+            self.fail_rules, self.drop_rules, self.lose_rules, self.delay_rules = [], [], [], []
             self.slow_ms = 0
             self.storm = {"count": 0, "retry_after": 1}
             return self.faults_state()
 
-    # -- request log -------------------------------------------------------------------------
+    # -- request log and idle counters ----------------------------------------------------------
     def log_request(self, method, path, query, body):
+        """Logs a /v1 request as it starts; it is in flight until settle()."""
         with self.lock:
             self.log_seq += 1
             e = {"seq": self.log_seq, "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
                  "method": method, "path": path, "query": query, "status": None, "body": body}
             self.log.append(e)
+            self.in_flight += 1
             return e
+
+    def settle(self, entry, status, first, extra=None):
+        """Records a /v1 request's outcome in its log entry; the first time, it stops being in
+        flight and counts as served.  Called just before its answer is written (or lost)."""
+        with self.lock:
+            entry["status"] = status
+            entry.update(extra or {})
+            if first:
+                self.in_flight -= 1
+                self.served += 1
+
+    def idle_state(self):
+        with self.lock:
+            return {"in_flight": self.in_flight, "served": self.served}
 
 
 ROUTES = [
@@ -2394,7 +2464,41 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n > 0 else b""
 
+    def settle(self, status, **extra):
+        """The outcome of the /v1 request being handled (no-op for admin calls)."""
+        if self.entry is not None:
+            self.server.emu.settle(self.entry, status, not self.settled, extra)
+            self.settled = True
+
+    def close_without_answer(self):
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def peer_gone(self):
+        """Has the client closed (or reset) its end of the connection?"""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
+
     def send_raw(self, status, payload, ctype="application/json; charset=utf-8", headers=None):
+        if self.entry is not None:          # a /v1 answer: delay_answer, lose_answer
+            extra = {"delay_ms": self.delay["ms"]} if self.delay else {}
+            if self.delay and self.delay["apply"] == "before":
+                time.sleep(self.delay["ms"] / 1000.0)   # this thread only, no lock held
+            if self.lose:
+                self.settle(status, lost=True, **extra)
+                self.close_without_answer()     # the request was applied; not a byte of its answer goes out
+                return
+            if self.delay and self.peer_gone():
+                self.settle(status, client_gone=True, **extra)
+                self.close_connection = True    # the client gave up meanwhile: drop the answer quietly
+                return
+            self.settle(status, **extra)
         reason = self.responses.get(status, ("Error",))[0]
         lines = [f"HTTP/1.1 {status} {reason}", f"Content-Type: {ctype}",
                  f"Content-Length: {len(payload)}",
@@ -2432,6 +2536,8 @@ class Handler(BaseHTTPRequestHandler):
     # -- dispatch ---------------------------------------------------------------------------------
     def dispatch(self):
         emu = self.server.emu
+        self.entry, self.settled = None, False      # this handler serves a keep-alive connection
+        self.lose, self.delay = False, None
         try:
             raw = self.read_body()
         except (ValueError, OSError):
@@ -2447,21 +2553,22 @@ class Handler(BaseHTTPRequestHandler):
             bad_json = False
         except (ValueError, UnicodeDecodeError):
             parsed, bad_json = None, True
-        entry = emu.log_request(self.command, path, query, parsed)
+        self.entry = emu.log_request(self.command, path, query, parsed)
         rid = str(uuid.uuid4())
+        status = 0
         try:
-            entry["status"] = self.api(emu, path, query, raw, parsed, bad_json, rid)
+            status = self.api(emu, path, query, raw, parsed, bad_json, rid)
         except (BrokenPipeError, ConnectionResetError):
-            entry["status"] = 0
+            self.settle(0)
             self.close_connection = True
+        finally:
+            if not self.settled:
+                self.settle(status)
 
     def api(self, emu, path, query, raw, parsed, bad_json, rid):
-        if emu.pop_rule(emu.drop_rules, path):
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        if emu.pop_rule(emu.drop_rules, self.command, path):
+            self.settle(0)
+            self.close_without_answer()
             return 0
         if emu.slow_ms:
             time.sleep(emu.slow_ms / 1000.0)
@@ -2470,7 +2577,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_error_obj(ApiError(429, "rate_limited", "You have been rate limited. "
                                                 "Please try again in a few minutes."), rid,
                                        {"Retry-After": str(ra)})
-        rule = emu.pop_rule(emu.fail_rules, path)
+        rule = emu.pop_rule(emu.fail_rules, self.command, path)
         if rule:
             st = rule["status"]
             if (st == 502 and rule.get("html") is not False) or rule.get("html"):
@@ -2478,6 +2585,11 @@ class Handler(BaseHTTPRequestHandler):
                 return st
             code, msg = FAULT_CODES.get(st, ("internal_server_error", "Unexpected error occurred."))
             return self.send_error_obj(ApiError(st, code, msg), rid)
+        # the request goes on (to whatever answer it gets) but its answer is delayed / lost
+        self.lose = emu.pop_rule(emu.lose_rules, self.command, path) is not None
+        self.delay = emu.pop_rule(emu.delay_rules, self.command, path)
+        if self.delay and self.delay["apply"] == "after":
+            time.sleep(self.delay["ms"] / 1000.0)       # before anything of the request happens
         auth = self.headers.get("Authorization") or ""
         if auth != f"Bearer {emu.token}":
             return self.send_error_obj(ApiError(401, "unauthorized", "API token is invalid."), rid)
@@ -2573,6 +2685,8 @@ class Handler(BaseHTTPRequestHandler):
                     return self.send_json(200, {"requests": list(emu.log)})
                 if cmd == "GET" and name == "faults":
                     return self.send_json(200, emu.faults_state())
+                if cmd == "GET" and name == "idle":
+                    return self.send_json(200, emu.idle_state())
                 if cmd == "GET" and name == "health":
                     return self.send_json(200, {"ok": True, "pages": len(ws.pages),
                                                 "databases": len(ws.databases), "blocks": len(ws.blocks),

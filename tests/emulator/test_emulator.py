@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -473,6 +474,296 @@ def test_drop_and_slow(emu):
     t0 = time.time()
     emu.api("GET", "/v1/users/me")
     assert time.time() - t0 < 0.25
+
+
+def auth_headers():
+    return {"Authorization": f"Bearer {TOKEN}", "Notion-Version": "2022-06-28"}
+
+
+def wait_for(cond, what, timeout=20.0):
+    """Polls cond() until it returns something true (the timeout only prevents a hang)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def test_fail_and_drop_filters_by_method_and_suffix(emu):
+    # fail only POST /v1/pages: other methods on the same paths, and other POSTs, pass
+    emu.admin("faults", {"fail_next": {"count": 1, "status": 503, "method": "POST", "path_prefix": "/v1/pages",
+                                       "path_suffix": "/pages"}})
+    assert emu.api("GET", f"/v1/pages/{IDS['root']}")[0] == 200
+    assert emu.api("PATCH", f"/v1/pages/{IDS['weekly_review_1']}", {})[0] == 200
+    assert emu.api("POST", "/v1/search", {"page_size": 1})[0] == 200
+    assert emu.api("POST", f"/v1/databases/{IDS['tasks']}/query", {"page_size": 1})[0] == 200
+    new_page = {"parent": {"database_id": IDS["tasks"]},
+                "properties": {"Name": {"title": [{"text": {"content": "Filtered"}}]}}}
+    st, _, obj = emu.api("POST", "/v1/pages", new_page)
+    assert st == 503
+    error_shape(obj, 503, "service_unavailable")
+    assert emu.api("POST", "/v1/pages", new_page)[0] == 200      # the rule is used up
+    # a suffix alone: only the children lists
+    emu.admin("faults", {"fail_next": {"count": 1, "status": 500, "path_suffix": "/children"}})
+    assert emu.api("GET", f"/v1/blocks/{IDS['gallery']}")[0] == 200
+    assert emu.api("GET", f"/v1/blocks/{IDS['gallery']}/children")[0] == 500
+    # drop only PATCH .../children (the method in any case); a dropped request is not applied
+    emu.admin("faults", {"drop_next": {"count": 1, "method": "patch", "path_prefix": "/v1/blocks/",
+                                       "path_suffix": "/children"}})
+    state = emu.admin("faults", method="GET")
+    assert state["drop_next"] == [{"count": 1, "method": "PATCH", "path_prefix": "/v1/blocks/",
+                                   "path_suffix": "/children"}]
+    pid = IDS["weekly_review_2"]
+    n0 = len(emu.ok("GET", f"/v1/blocks/{pid}/children")["results"])
+    assert emu.api("PATCH", f"/v1/blocks/{IDS['gallery']}", {})[0] == 200   # not /children: not dropped
+    append = {"children": [{"type": "paragraph", "paragraph": {"rich_text": [{"text": {"content": "x"}}]}}]}
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError, http.client.BadStatusLine)):
+        emu.raw("PATCH", f"/v1/blocks/{pid}/children", append, auth_headers(), fresh=True)
+    assert len(emu.ok("GET", f"/v1/blocks/{pid}/children")["results"]) == n0
+    assert emu.api("PATCH", f"/v1/blocks/{pid}/children", append)[0] == 200
+    assert emu.admin("faults", method="GET")["drop_next"] == []
+    log = emu.admin("log")["requests"]
+    assert [e["status"] for e in log if e["method"] == "PATCH" and e["path"].endswith("/children")] == [0, 200]
+    # a bad filter is refused, and nothing of that call is applied
+    st, _, _ = emu.raw("POST", "/_admin/faults", {"fail_next": 1, "drop_next": {"method": 5}})
+    assert st == 400
+    assert emu.admin("faults", method="GET")["fail_next"] == []
+
+
+def test_idle_counts(emu):
+    i0 = emu.admin("idle")
+    assert i0["in_flight"] == 0 and isinstance(i0["served"], int) and i0["served"] >= 0
+    # a client holding its answer finds the request counted, even on another connection
+    assert emu.raw("GET", "/v1/users/me", headers=auth_headers(), fresh=True)[0] == 200
+    assert emu.admin("idle") == {"in_flight": 0, "served": i0["served"] + 1}
+    assert emu.api("GET", "/v1/pages/7855b161-f63e-4683-b7c7-8ca6e97ee266")[0] == 404
+    assert emu.api("GET", "/v1/users/me", token="wrong")[0] == 401
+    emu.admin("faults", {"fail_next": 1})
+    assert emu.api("GET", "/v1/users/me")[0] == 500
+    emu.admin("faults", {"drop_next": 1})
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError, http.client.BadStatusLine)):
+        emu.raw("GET", "/v1/users/me", headers=auth_headers(), fresh=True)
+    # admin calls are not counted
+    emu.admin("state")
+    emu.admin("log")
+    emu.admin("faults/clear", {})
+    assert emu.admin("idle") == {"in_flight": 0, "served": i0["served"] + 5}
+
+
+NO_ANSWER = (http.client.RemoteDisconnected, ConnectionResetError, http.client.BadStatusLine)
+
+
+def tasks_titled(emu, title):
+    return emu.ok("POST", f"/v1/databases/{IDS['tasks']}/query",
+                  {"filter": {"property": "Name", "title": {"equals": title}}})["results"]
+
+
+def new_task(title):
+    return {"parent": {"database_id": IDS["tasks"]}, "properties": {"Name": {"title": [{"text": {"content": title}}]}}}
+
+
+def paragraph(text):
+    return {"type": "paragraph", "paragraph": {"rich_text": [{"text": {"content": text}}]}}
+
+
+def texts_of(blocks):
+    return ["".join(t["plain_text"] for t in b[b["type"]].get("rich_text", [])) for b in blocks]
+
+
+def test_lose_answer_create_page(emu):
+    emu.admin("faults", {"lose_answer": {"count": 1, "method": "POST", "path_prefix": "/v1/pages"}})
+    assert emu.admin("faults", method="GET")["lose_answer"] == [
+        {"count": 1, "method": "POST", "path_prefix": "/v1/pages", "path_suffix": ""}]
+    served = emu.admin("idle")["served"]
+    assert emu.api("GET", f"/v1/pages/{IDS['root']}")[0] == 200         # not a POST: answered
+    with pytest.raises(NO_ANSWER):
+        emu.raw("POST", "/v1/pages", new_task("Lost answer"), auth_headers(), fresh=True)
+    wait_for(lambda: emu.admin("idle") == {"in_flight": 0, "served": served + 2}, "the lost request settled")
+    log = emu.admin("log")["requests"]
+    assert [(e["method"], e["path"], e["status"], e.get("lost")) for e in log] == [
+        ("GET", f"/v1/pages/{IDS['root']}", 200, None), ("POST", "/v1/pages", 200, True)]
+    # Notion acted although the client got no answer: exactly one page
+    pages = [p for p in emu.admin("state")["pages"] if p["parent"].get("database_id") == IDS["tasks"]
+             and "".join(t["plain_text"] for t in p["properties"]["Name"]["title"]) == "Lost answer"]
+    assert len(pages) == 1
+    assert len(tasks_titled(emu, "Lost answer")) == 1
+    # the rule is used up: the next create answers, and makes a second page
+    assert emu.admin("faults", method="GET")["lose_answer"] == []
+    assert emu.ok("POST", "/v1/pages", new_task("Lost answer"))["object"] == "page"
+    assert len(tasks_titled(emu, "Lost answer")) == 2
+
+
+def test_lose_answer_append_children(emu):
+    pid = IDS["weekly_review_2"]
+    before = emu.ok("GET", f"/v1/blocks/{pid}/children")["results"]
+    emu.admin("faults", {"lose_answer": {"count": 2, "method": "PATCH", "path_prefix": "/v1/blocks/",
+                                         "path_suffix": "/children"}})
+    served = emu.admin("idle")["served"]
+    assert emu.api("GET", f"/v1/blocks/{pid}/children")[0] == 200        # not a PATCH: answered
+    assert emu.api("PATCH", f"/v1/blocks/{before[0]['id']}", {"archived": False})[0] == 200   # no /children
+    for i in range(2):
+        with pytest.raises(NO_ANSWER):
+            emu.raw("PATCH", f"/v1/blocks/{pid}/children", {"children": [paragraph(f"lost {i}")]},
+                    auth_headers(), fresh=True)
+    # the int rule: any request, whatever its answer would have been (here a 400)
+    emu.admin("faults", {"lose_answer": 1})
+    with pytest.raises(NO_ANSWER):
+        emu.raw("PATCH", f"/v1/blocks/{pid}/children", {"children": "nope"}, auth_headers(), fresh=True)
+    wait_for(lambda: emu.admin("idle") == {"in_flight": 0, "served": served + 5}, "the lost requests settled")
+    assert emu.admin("faults", method="GET")["lose_answer"] == []
+    log = emu.admin("log")["requests"]
+    assert [(e["method"], e["status"], e.get("lost")) for e in log] == [
+        ("GET", 200, None), ("GET", 200, None), ("PATCH", 200, None),
+        ("PATCH", 200, True), ("PATCH", 200, True), ("PATCH", 400, True)]
+    kids = emu.ok("GET", f"/v1/blocks/{pid}/children")["results"]
+    assert [k["id"] for k in kids[:len(before)]] == [b["id"] for b in before]
+    assert texts_of(kids[len(before):]) == ["lost 0", "lost 1"]
+    # answers again
+    assert emu.api("PATCH", f"/v1/blocks/{pid}/children", {"children": [paragraph("answered")]})[0] == 200
+    emu.admin("faults", {"lose_answer": 3})
+    assert emu.admin("faults/clear", {})["lose_answer"] == []
+
+
+def test_lose_and_delay_filters(emu):
+    pid = IDS["weekly_review_2"]
+    emu.admin("faults", {"delay_answer": {"count": 1, "ms": 50, "method": "GET", "path_suffix": "/children"}})
+    emu.admin("faults", {"lose_answer": {"count": 1, "method": "DELETE", "path_prefix": "/v1/blocks/"}})
+    emu.ok("GET", f"/v1/blocks/{pid}")                                   # no /children: not delayed
+    new_id = emu.ok("PATCH", f"/v1/blocks/{pid}/children", {"children": [paragraph("x")]})["results"][0]["id"]
+    emu.ok("GET", f"/v1/blocks/{pid}/children")                          # delayed, then answered
+    emu.ok("GET", f"/v1/blocks/{pid}/children")                          # the rule is used up
+    assert emu.api("DELETE", f"/v1/databases/{IDS['tasks']}")[0] == 400  # not /v1/blocks/: answered
+    served = emu.admin("idle")["served"]
+    with pytest.raises(NO_ANSWER):
+        emu.raw("DELETE", f"/v1/blocks/{new_id}", None, auth_headers(), fresh=True)
+    wait_for(lambda: emu.admin("idle") == {"in_flight": 0, "served": served + 1}, "the lost DELETE settled")
+    # a request can take one rule of each: it waits, then its answer is lost
+    emu.admin("faults", {"delay_answer": {"ms": 50, "path_suffix": "/query"}, "lose_answer": {"path_suffix": "/query"}})
+    with pytest.raises(NO_ANSWER):
+        emu.raw("POST", f"/v1/databases/{IDS['tasks']}/query", {}, auth_headers(), fresh=True)
+    wait_for(lambda: emu.admin("idle") == {"in_flight": 0, "served": served + 2}, "the lost query settled")
+    log = emu.admin("log")["requests"]
+    assert [(e["method"], e["path"].rsplit("/", 1)[-1], e["status"], e.get("delay_ms"), e.get("lost"))
+            for e in log] == [
+        ("GET", pid, 200, None, None), ("PATCH", "children", 200, None, None), ("GET", "children", 200, 50, None),
+        ("GET", "children", 200, None, None), ("DELETE", IDS["tasks"], 400, None, None),
+        ("DELETE", new_id, 200, None, True), ("POST", "query", 200, 50, True)]
+    assert emu.ok("GET", f"/v1/blocks/{new_id}")["archived"] is True      # the lost DELETE was applied
+    st = emu.admin("faults", method="GET")
+    assert st["lose_answer"] == [] and st["delay_answer"] == []
+    # bad rules are refused, and nothing of that call is applied
+    for bad in ({"delay_answer": {"count": 1}}, {"delay_answer": 3}, {"delay_answer": {"ms": -1}},
+                {"delay_answer": {"ms": 10, "apply": "later"}}, {"lose_answer": {"path_suffix": 7}},
+                {"lose_answer": 1, "delay_answer": {"ms": "x"}}, {"delay_answer": {"ms": 5}, "lose_answer": "x"}):
+        assert emu.raw("POST", "/_admin/faults", bad)[0] == 400, bad
+    st = emu.admin("faults", method="GET")
+    assert st["lose_answer"] == [] and st["delay_answer"] == []
+    st = emu.admin("faults", {"lose_answer": 2, "delay_answer": {"count": 3, "ms": 10}})
+    assert st["lose_answer"] == [{"count": 2, "method": None, "path_prefix": "", "path_suffix": ""}]
+    assert st["delay_answer"] == [{"count": 3, "ms": 10, "apply": "before", "method": None, "path_prefix": "",
+                                   "path_suffix": ""}]
+    st = emu.admin("faults/clear", {})
+    assert st["lose_answer"] == [] and st["delay_answer"] == []
+
+
+@pytest.fixture
+def lone_emu(server):
+    """An emulator of its own (sample workspace, no rate limit), so a test can read its stderr."""
+    proc, port = start_emulator(server.tmpdir, "--rate", "0")
+    e = Emu(proc, port, server.tmpdir)
+    try:
+        yield e
+    finally:
+        if e.conn:
+            e.conn.close()
+        stop_emulator(proc)
+
+
+def stop_and_stderr(e):
+    """Stops the emulator by its pid (SIGTERM); returns its exit status and its stderr."""
+    if e.conn:
+        e.conn.close()
+        e.conn = None
+    os.kill(e.proc.pid, signal.SIGTERM)
+    try:
+        _, err = e.proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.kill(e.proc.pid, signal.SIGKILL)
+        _, err = e.proc.communicate()
+    return e.proc.returncode, err
+
+
+def request_bytes(method, path, body):
+    data = json.dumps(body).encode()
+    return (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n"
+            f"Notion-Version: 2022-06-28\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n").encode() + data
+
+
+def test_delay_answer_before_client_times_out(lone_emu):
+    """A slow answer past the client's timeout: Notion acted although the client gave up."""
+    e = lone_emu
+    e.admin("faults", {"delay_answer": {"count": 1, "ms": 1500, "method": "POST", "path_prefix": "/v1/pages"}})
+    assert e.admin("faults", method="GET")["delay_answer"] == [
+        {"count": 1, "ms": 1500, "apply": "before", "method": "POST", "path_prefix": "/v1/pages", "path_suffix": ""}]
+    served = e.admin("idle")["served"]
+    conn = http.client.HTTPConnection("127.0.0.1", e.port, timeout=0.3)
+    try:
+        with pytest.raises(TimeoutError):
+            conn.request("POST", "/v1/pages", body=json.dumps(new_task("Slow answer")).encode(),
+                         headers=dict(auth_headers(), **{"Content-Type": "application/json"}))
+            conn.getresponse()
+    finally:
+        conn.close()                                     # the client gives up
+    wait_for(lambda: e.admin("idle") == {"in_flight": 0, "served": served + 1}, "the slow request settled")
+    log = e.admin("log")["requests"]
+    assert [(x["method"], x["path"], x["status"], x.get("delay_ms"), x.get("client_gone")) for x in log] == [
+        ("POST", "/v1/pages", 200, 1500, True)]
+    assert len(tasks_titled(e, "Slow answer")) == 1
+    assert e.admin("faults", method="GET")["delay_answer"] == []
+    rc, err = stop_and_stderr(e)
+    assert rc == 0 and err.strip() == "", err             # the answer was dropped quietly
+
+
+def test_delay_answer_after_lands_late(lone_emu):
+    """apply=after: the change lands after the delay, even when the client has gone meanwhile."""
+    e = lone_emu
+    delay = 2.0
+    e.admin("faults", {"delay_answer": {"count": 2, "ms": int(delay * 1000), "apply": "after", "method": "POST",
+                                        "path_suffix": "/pages"}})
+    served = e.admin("idle")["served"]
+    conn = http.client.HTTPConnection("127.0.0.1", e.port, timeout=30)
+    t0 = time.monotonic()
+    conn.request("POST", "/v1/pages", body=json.dumps(new_task("Late change")).encode(),
+                 headers=dict(auth_headers(), **{"Content-Type": "application/json"}))
+    wait_for(lambda: e.admin("idle")["in_flight"] == 1, "the delayed request to arrive")
+    assert e.ok("GET", "/v1/users/me")["id"] == IDS["bot"]              # other connections are served
+    found = tasks_titled(e, "Late change")
+    idle = e.admin("idle")
+    if time.monotonic() - t0 < delay:            # all of the above happened before the delay could end
+        assert found == []
+        assert idle == {"in_flight": 1, "served": served + 2}
+    wait_for(lambda: tasks_titled(e, "Late change"), "the delayed change to land")
+    r = conn.getresponse()
+    page = json.loads(r.read())
+    conn.close()
+    assert r.status == 200 and page["object"] == "page"
+    assert [p["id"] for p in tasks_titled(e, "Late change")] == [page["id"]]
+    # a client that gives up at once (closes right after sending): the change lands anyway
+    s = socket.create_connection(("127.0.0.1", e.port), timeout=10)
+    s.sendall(request_bytes("POST", "/v1/pages", new_task("Abandoned")))
+    s.close()
+    wait_for(lambda: tasks_titled(e, "Abandoned"), "the abandoned change to land")
+    wait_for(lambda: e.admin("idle")["in_flight"] == 0, "the abandoned request to settle")
+    log = [(x["status"], x.get("delay_ms"), x.get("client_gone"))
+           for x in e.admin("log")["requests"] if x["method"] == "POST" and x["path"] == "/v1/pages"]
+    assert log == [(200, 2000, None), (200, 2000, True)]
+    assert e.admin("faults", method="GET")["delay_answer"] == []
+    rc, err = stop_and_stderr(e)
+    assert rc == 0 and err.strip() == "", err
 
 
 # ----------------------------------------------------------------------------------------------
