@@ -145,6 +145,9 @@ static int bo_update(struct bo_ctx *x, const cJSON *op)
 	f = cJSON_GetObjectItemCaseSensitive(payload, type);
 	if (!cJSON_IsObject(content) || !cJSON_IsObject(f))
 		return -EINVAL;
+	/* no longer the version Notion stamped: the pusher compares it as a
+	 * request (push.c, push_base_same) */
+	cJSON_DeleteItemFromObjectCaseSensitive(b, "last_edited_time");
 	for (f = f->child; f; f = f->next) {
 		cJSON *v = cJSON_Duplicate(f, 1);
 

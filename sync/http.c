@@ -440,6 +440,13 @@ int http_request(struct http_client *c, const char *method, const char *path,
 		 const char *body, size_t body_len, struct http_response *resp,
 		 enum http_err *err, char *errmsg, size_t errlen)
 {
+	return http_request_ex(c, method, path, body, body_len, resp, err, errmsg, errlen, 0);
+}
+
+int http_request_ex(struct http_client *c, const char *method, const char *path,
+		    const char *body, size_t body_len, struct http_response *resp,
+		    enum http_err *err, char *errmsg, size_t errlen, unsigned flags)
+{
 	struct buf url = BUF_INIT;
 	CURLcode e;
 	long conns = 0;
@@ -459,7 +466,12 @@ int http_request(struct http_client *c, const char *method, const char *path,
 	if (rc)
 		goto out;
 	rc = -EIO;
+	/* libcurl sends a request again by itself when a reused connection
+	 * turns out closed before any answer: a fresh connection is the only
+	 * way to rule that out for a request that must go once */
 	if (curl_easy_setopt(c->h, CURLOPT_URL, url.data) != CURLE_OK ||
+	    curl_easy_setopt(c->h, CURLOPT_FRESH_CONNECT,
+			     (flags & HTTP_SEND_ONCE) ? 1L : 0L) != CURLE_OK ||
 	    http_set_method(c->h, method, body, body_len))
 		goto out;
 	c->errbuf[0] = '\0';

@@ -89,6 +89,16 @@ int http_request(struct http_client *c, const char *method, const char *path,
 		 const char *body, size_t body_len, struct http_response *resp,
 		 enum http_err *err, char *errmsg, size_t errlen);
 
+/* Flags of http_request_ex(). */
+#define HTTP_SEND_ONCE 1u	/* never sent twice by libcurl's own retry of a
+				 * request on a reused connection that closed
+				 * before answering (costs a new connection) */
+
+/* http_request() with FLAGS. */
+int http_request_ex(struct http_client *c, const char *method, const char *path,
+		    const char *body, size_t body_len, struct http_response *resp,
+		    enum http_err *err, char *errmsg, size_t errlen, unsigned flags);
+
 /* Frees the body of RESP; RESP is HTTP_RESPONSE_INIT afterwards. */
 void http_response_release(struct http_response *resp);
 

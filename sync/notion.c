@@ -543,7 +543,8 @@ static int notion_take_success(const struct http_response *resp, const char *pat
  * set.  Returns 0 (with *OUT), or a negative errno with ERR filled. */
 static int notion_attempt(struct notion *n, const char *method, const char *path,
 			  const char *payload, struct http_response *resp,
-			  cJSON **out, struct notion_error *err, bool *retry)
+			  cJSON **out, struct notion_error *err, bool *retry,
+			  enum notion_retry policy)
 {
 	enum http_err he = HTTP_ERR_NONE;
 	char msg[256];
@@ -552,9 +553,10 @@ static int notion_attempt(struct notion *n, const char *method, const char *path
 
 	*retry = false;
 	pthread_mutex_lock(&n->io_mu);
-	rc = http_request(n->http, method, path, payload,
-			  payload ? strlen(payload) : 0, resp, &he, msg,
-			  sizeof(msg));
+	rc = http_request_ex(n->http, method, path, payload,
+			     payload ? strlen(payload) : 0, resp, &he, msg,
+			     sizeof(msg),
+			     policy == NOTION_RETRY_UNSENT ? HTTP_SEND_ONCE : 0);
 	conns = http_connections_opened(n->http);
 	atomic_store(&n->sent, http_requests_sent(n->http));
 	atomic_store(&n->conns, conns);
@@ -680,7 +682,7 @@ int notion_request_ex(struct notion *n, const char *method, const char *path,
 		if (rc)
 			break;
 		rc = notion_attempt(n, method, path, payload, &resp, out, err,
-				    &retry);
+				    &retry, policy);
 		err->attempts = attempt;
 		if (rc == 0)
 			break;

@@ -27,6 +27,9 @@
 #include "sync/pull.h"
 
 #define PUSH_MAX_CHILDREN 100
+/* sent_at_ms of a request that creates whose answer was a 5xx: its outcome
+ * is unknown, but it can no longer land later */
+#define PUSH_SENT_ANSWERED 1
 
 /* A growable list of queue seqs (no cap: DESIGN.md section 5.4). */
 struct push_seqs {
@@ -279,6 +282,10 @@ static int push_request_create(struct push_run *x, const char *method, const cha
 	rc = notion_request_ex(x->p->api, method, path, body, out, &x->err, NOTION_RETRY_UNSENT);
 	if (rc && rc != -ENOMEM && notion_error_unsent(&x->err))
 		queue_set_sent(x->p->cache, x->e->seq, 0);
+	else if (rc && x->err.http_status >= 500)
+		/* Notion answered: it will not act on the request later, so
+		 * the check may run at once (PUSH_SENT_ANSWERED) */
+		queue_set_sent(x->p->cache, x->e->seq, PUSH_SENT_ANSWERED);
 	return rc;
 }
 
@@ -1335,7 +1342,7 @@ int push_one(struct push_ctx *p, const struct queue_entry *e, struct push_result
 
 	memset(r, 0, sizeof(*r));
 	snprintf(r->page_id, sizeof(r->page_id), "%s", e->page_id);
-	if (e->sent_at_ms && push_now_ms() < e->sent_at_ms + push_settle_ms(p)) {
+	if (e->sent_at_ms > PUSH_SENT_ANSWERED && push_now_ms() < e->sent_at_ms + push_settle_ms(p)) {
 		/* a request that creates may still land (it was in flight when
 		 * its answer was lost or the process died): look only once it
 		 * can no longer arrive (docs/queue.md, "Lost answers") */
