@@ -137,6 +137,11 @@ def test_kill_during_refetch_after_append_keeps_the_line(emulator, mount):
     emu, m = ready(emulator, mount)
     pid = task_id(emu, "Markdown renderer")
     path = m.path("Tasks", "Markdown renderer.md")
+    # a first save: the cached version of the page is now of this minute,
+    # so the restarted daemon's pull cannot tell the older body from the
+    # newer one by the page's minute-truncated last_edited_time
+    append_line(path, "warm-up line of case seven")
+    wait_for(lambda: settled(m), what="the first save", timeout=120)
     emu.clear_log()
     # every answer slow: the append lands, then the daemon is killed while
     # it re-reads the page and its blocks
