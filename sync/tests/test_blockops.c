@@ -78,7 +78,7 @@ static void test_append_nested_and_refs(void)
 		"{\"op\":\"insert_after\",\"parent\":null,\"after\":{\"op\":0,\"index\":0},"
 		"\"payload\":{\"children\":[" REQ("after toggle") "]}}]";
 	char *res = NULL, *ids = NULL;
-	cJSON *r, *l, *toggle, *kid, *map, *tree;
+	cJSON *r, *l, *toggle, *kid, *map, *tree, *ids_t;
 
 	CHECK(blockops_apply(base, ops, "t2", &res, &ids) == 0);
 	r = cJSON_Parse(res);
@@ -96,7 +96,9 @@ static void test_append_nested_and_refs(void)
 	/* Notion answered id T for the toggle; its child is K in the body */
 	map = cJSON_CreateObject();
 	tree = cJSON_Parse("[{\"id\":\"a\"},{\"id\":\"T\",\"children\":[{\"id\":\"K\"}]}]");
-	CHECK(blockops_map_created(cJSON_GetArrayItem(l, 0), cJSON_Parse("[\"T\"]"), tree, map) == 0);
+	ids_t = cJSON_Parse("[\"T\"]");
+	CHECK(blockops_map_created(cJSON_GetArrayItem(l, 0), ids_t, tree, map) == 0);
+	cJSON_Delete(ids_t);
 	CHECK(cJSON_GetArraySize(map) == 2);
 	CHECK(blockops_rewrite_ids(r, map) == 2);
 	CHECK(!strcmp(id_at(r, 1), "T"));
