@@ -35,6 +35,11 @@
 #define DRAFTS_MAGIC "notionfs draft 1"
 #define DRAFTS_MAX_ID (64 * 1024)        /* an identity file is a few lines */
 #define DRAFTS_MAX_DATA (64u * 1024 * 1024)
+/* The last line of T.id has a fixed length, so that recording why a save
+ * cannot be queued is a pwrite() in place: no new block on a full disk.
+ * "failure <since, 20 digits> <reason, escaped, space-padded>\n" */
+#define DRAFTS_FAIL_LEN 512
+#define DRAFTS_FAIL_REASON 160   /* bytes of reason kept (escaped: at most 3x) */
 
 struct drafts {
 	char *dir;             /* <cache>/drafts */
@@ -208,6 +213,27 @@ static char *drafts_unescape(const char *s, size_t len)
 	return out;
 }
 
+/* The fixed-length last line of T.id (see DRAFTS_FAIL_LEN). */
+static int drafts_failure_line(const char *reason, int64_t since, struct buf *b)
+{
+	struct buf esc = BUF_INIT;
+	char cut[DRAFTS_FAIL_REASON + 1];
+	size_t start = b->len;
+	int rc;
+
+	snprintf(cut, sizeof(cut), "%s", reason ? reason : "");
+	rc = drafts_put_escaped(&esc, "x", cut); /* "x VALUE\n" */
+	if (!rc)
+		rc = buf_printf(b, "failure %020lld %.*s", (long long)since, (int)(esc.len - 3),
+				esc.data + 2);
+	while (!rc && b->len - start < DRAFTS_FAIL_LEN - 1)
+		rc = buf_putc(b, ' ');
+	if (!rc)
+		rc = buf_putc(b, '\n');
+	buf_release(&esc);
+	return rc;
+}
+
 static int drafts_format_info(const struct draft_info *i, struct buf *b)
 {
 	int rc = buf_printf(b, DRAFTS_MAGIC "\nrole %s\n", i->role == DRAFT_PAGE ? "page" : "newpage");
@@ -220,10 +246,8 @@ static int drafts_format_info(const struct draft_info *i, struct buf *b)
 		rc = drafts_put_escaped(b, "name", i->name);
 	if (!rc)
 		rc = drafts_put_escaped(b, "path", i->path);
-	if (!rc && i->since)
-		rc = buf_printf(b, "since %lld\n", (long long)i->since);
 	if (!rc)
-		rc = drafts_put_escaped(b, "reason", i->reason);
+		rc = drafts_failure_line(i->reason, i->since, b);
 	return rc;
 }
 
@@ -255,8 +279,19 @@ static int drafts_parse_info(const char *text, struct draft_info *i)
 		if (DRAFTS_KEY("role"))
 			i->role = !strncmp(sp + 1, "page", 4) && (size_t)(nl - sp - 1) == 4 ? DRAFT_PAGE
 											  : DRAFT_NEWPAGE;
-		else if (DRAFTS_KEY("since"))
-			i->since = strtoll(sp + 1, NULL, 10);
+		else if (DRAFTS_KEY("failure")) {
+			const char *r = sp + 1, *end = nl;
+
+			i->since = strtoll(r, NULL, 10);
+			r = memchr(r, ' ', (size_t)(nl - r));
+			r = r ? r + 1 : nl;
+			while (end > r && end[-1] == ' ')
+				end--;
+			free(i->reason);
+			i->reason = end > r ? drafts_unescape(r, (size_t)(end - r)) : NULL;
+			if (end > r && !i->reason)
+				rc = -ENOMEM;
+		}
 		else if (DRAFTS_KEY("page_id"))
 			slot = &i->page_id;
 		else if (DRAFTS_KEY("parent_id"))
@@ -265,8 +300,6 @@ static int drafts_parse_info(const char *text, struct draft_info *i)
 			slot = &i->name;
 		else if (DRAFTS_KEY("path"))
 			slot = &i->path;
-		else if (DRAFTS_KEY("reason"))
-			slot = &i->reason;
 #undef DRAFTS_KEY
 		if (slot) {
 			free(*slot);
@@ -531,9 +564,57 @@ int drafts_set_info(struct draft *dr, const struct draft_info *info)
 	return 0;
 }
 
+int drafts_set_failure(struct draft *dr, const char *reason, int64_t since)
+{
+	char path[PATH_MAX];
+	struct buf line = BUF_INIT;
+	struct stat st;
+	char *copy = NULL;
+	int fd, rc;
+
+	rc = drafts_name(dr->d->dir, dr->token, ".id", path, sizeof(path));
+	if (!rc)
+		rc = drafts_failure_line(reason, since, &line);
+	if (!rc && reason && !(copy = strdup(reason)))
+		rc = -ENOMEM;
+	if (rc)
+		goto out;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (fstat(fd, &st))
+		rc = -errno;
+	else if (st.st_size < DRAFTS_FAIL_LEN)
+		rc = -EINVAL;
+	else
+		rc = drafts_pwrite_all(fd, line.data, line.len, st.st_size - DRAFTS_FAIL_LEN);
+	close(fd);
+	if (!rc) {
+		free(dr->info.reason);
+		dr->info.reason = copy;
+		dr->info.since = since;
+		copy = NULL;
+	}
+out:
+	free(copy);
+	buf_release(&line);
+	return rc;
+}
+
 const struct draft_info *drafts_info(const struct draft *dr)
 {
 	return &dr->info;
+}
+
+int64_t drafts_mtime_ms(const struct draft *dr)
+{
+	struct stat st;
+
+	if (fstat(dr->fd, &st))
+		return 0;
+	return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
 }
 
 const char *drafts_file(const struct draft *dr)
@@ -620,10 +701,13 @@ void drafts_tx_abort(struct drafts *d, struct cache *c)
 int drafts_tx_commit(struct drafts *d, struct cache *c, struct draft *dr)
 {
 	struct buf tokens = BUF_INIT;
-	int durable = d ? d->tx_durable : 0, rc = 0;
+	int durable, rc = 0;
 	size_t i;
 
-	if (d && dr) {
+	if (!d && dr)
+		d = dr->d;
+	durable = d ? d->tx_durable : 0;
+	if (dr) {
 		/* invariant 2: the pending ones and this one */
 		for (i = 0; !rc && i < d->pending.n; i++)
 			rc = buf_printf(&tokens, "%s ", d->pending.v[i]);
@@ -646,17 +730,13 @@ out:
 	{
 		struct strv still = STRV_INIT;
 
-		for (i = 0; d && i < d->pending.n; i++)
+		for (i = 0; i < d->pending.n; i++)
 			if (drafts_unlink_token(d, d->pending.v[i]))
 				strv_push(&still, d->pending.v[i]);
 		if (drafts_unlink_token(d, dr->token))
 			strv_push(&still, dr->token);
-		if (d) {
-			strv_release(&d->pending);
-			d->pending = still;
-		} else {
-			strv_release(&still);
-		}
+		strv_release(&d->pending);
+		d->pending = still;
 	}
 	drafts_free_handle(dr);
 	return 0;
@@ -664,10 +744,16 @@ out:
 
 int drafts_sync_cache(struct cache *c)
 {
-	char now[32];
+	static unsigned long n;
+	struct timespec ts;
+	char now[64];
 	int rc;
 
-	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	/* A value never written before: SQLite skips a write that changes
+	 * nothing, and its commit would then sync nothing. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(now, sizeof(now), "%lld.%09ld %lu", (long long)ts.tv_sec, ts.tv_nsec,
+		 __atomic_add_fetch(&n, 1, __ATOMIC_RELAXED));
 	cache_lock(c);
 	rc = cache_exec(c, "PRAGMA synchronous=FULL");
 	if (!rc) {

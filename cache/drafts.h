@@ -11,9 +11,11 @@
  *                 pwrite() at the offset of the FUSE write, each size
  *                 change an ftruncate(); nothing else (no SQL, no rewrite).
  *   drafts/T.id   what T.md is: role, page id, parent database id, file
- *                 name, path for messages, and why it could not be queued
- *                 yet (if it could not).  Text, one "key value" per line.
- *                 Replaced by rename, so it is never half written.
+ *                 name, path for messages; text, one "key value" per line,
+ *                 replaced by rename, so it is never half written.  Its last
+ *                 line has a fixed length and says why the save could not be
+ *                 queued yet (if it could not): rewritten in place, so that
+ *                 recording a failure needs no free space on a full disk.
  * T is the draft's token, "<ms since the epoch, 13 digits>-<pid>-<n>", so
  * sorting tokens sorts drafts by age.
  *
@@ -91,9 +93,16 @@ int drafts_truncate(struct draft *dr, off_t size);
 /* Replaces the whole bytes atomically (after a failed write left T.md in
  * doubt). */
 int drafts_replace(struct draft *dr, const void *data, size_t len);
-/* Rewrites T.id with info (a rename, a role change, a failure reason). */
+/* Rewrites T.id with info (a rename, a role change). */
 int drafts_set_info(struct draft *dr, const struct draft_info *info);
+/* Records why the save cannot be queued (NULL: it can again) and since
+ * when, in place in T.id: needs no free space.  Reasons are cut at 160
+ * bytes. */
+int drafts_set_failure(struct draft *dr, const char *reason, int64_t since);
 const struct draft_info *drafts_info(const struct draft *dr);
+/* The time of the draft's last change (T.md's mtime), ms since the epoch;
+ * 0 if unknown. */
+int64_t drafts_mtime_ms(const struct draft *dr);
 /* The path of T.md (borrowed), for messages. */
 const char *drafts_file(const struct draft *dr);
 /* fdatasync of T.md and T.id, fsync of the folder: the draft survives a
@@ -105,7 +114,9 @@ void drafts_release(struct draft *dr);
 int drafts_discard(struct draft *dr);
 
 /* The transaction that queues a save (see above).  cache_begin() is
- * called by drafts_tx_begin(); queue_add() and friends join it. */
+ * called by drafts_tx_begin(); queue_add() and friends join it.  d may be
+ * NULL only for a transaction without a draft (dr NULL); begin, commit and
+ * abort of one transaction get the same d. */
 int drafts_tx_begin(struct drafts *d, struct cache *c, int durable);
 /* Records dr (may be NULL) as queued, commits, then removes dr's files and
  * frees it.  On failure everything is rolled back and dr is untouched. */

@@ -120,7 +120,7 @@ static void test_bytes_survive_and_recover(struct cache *c)
 	CHECK(drafts_recover(d, c, collect, &s) == 0);
 	CHECK(s.n == 2);
 	CHECK_STR(s.data[0], "hello there!\n");
-	CHECK(s.info[0].role == DRAFT_PAGE);
+	CHECK(s.info[0].role == DRAFT_PAGE && s.info[0].reason == NULL);
 	CHECK_STR(s.info[0].page_id, "p1");
 	CHECK_STR(s.info[0].name, "A %weird\nname.md");
 	CHECK_STR(s.data[1], "new page\n");
@@ -263,10 +263,18 @@ static void test_reason_and_list(void)
 	CHECK(drafts_list(dir, list_cb, &l) == 0 && l.n == 0);
 	CHECK(drafts_open(dir, &d) == 0);
 	CHECK(drafts_create(d, &info, "abc", 3, &dr) == 0);
+	CHECK(drafts_set_failure(dr, "No space left on device", 1700000000) == 0);
+	CHECK_STR(drafts_info(dr)->reason, "No space left on device");
+	CHECK(drafts_info(dr)->since == 1700000000);
+	/* A rename keeps the failure; a long, odd reason is cut, never torn. */
+	info.name = "C2.md";
 	info.reason = "No space left on device";
 	info.since = 1700000000;
 	CHECK(drafts_set_info(dr, &info) == 0);
-	CHECK_STR(drafts_info(dr)->reason, "No space left on device");
+	CHECK(drafts_set_failure(dr, "a\nb%c 0123456789012345678901234567890123456789012345678901234567890123456789"
+				 "0123456789012345678901234567890123456789012345678901234567890123456789"
+				 "0123456789012345678901234567890123456789012345678901234567890123456789", 5) == 0);
+	CHECK(drafts_set_failure(dr, "No space left on device", 1700000000) == 0);
 	CHECK(drafts_replace(dr, "abcdef", 6) == 0);
 	CHECK(drafts_write(dr, 6, "g", 1) == 0);
 	CHECK(drafts_list(dir, list_cb, &l) == 0);
