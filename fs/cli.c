@@ -18,10 +18,12 @@
 #include <cjson/cJSON.h>
 
 #include "cache/cache.h"
+#include "cache/drafts.h"
 #include "common/buf.h"
 #include "common/log.h"
 #include "fs/export.h"
 #include "fs/mount.h"
+#include "fs/save.h"
 #include "fs/view.h"
 #include "sync/engine.h"
 #include "sync/notion.h"
@@ -392,6 +394,7 @@ static int cli_run_mount(struct cli_opts *o, const char *mountpoint)
 	struct cli_mount cm = { 0 };
 	struct mount_hooks hooks = { cli_fetch_body, cli_poke, &cm };
 	struct cache *c = NULL;
+	struct drafts *drafts = NULL;
 	struct buf logpath = BUF_INIT;
 	char *done = NULL;
 	int rc;
@@ -399,6 +402,18 @@ static int cli_run_mount(struct cli_opts *o, const char *mountpoint)
 	rc = cli_open_cache(o, &c);
 	if (rc)
 		return rc;
+	if (!o->read_only) {
+		/* What is written is kept in the cache's drafts until queued; one
+		 * process owns them (DESIGN.md section 5). */
+		rc = drafts_open(o->cache_dir, &drafts);
+		if (rc) {
+			rc = cli_fail(CLI_FAIL, "cannot mount on %s: %s", mountpoint,
+				      rc == -EBUSY ? "another notionfs process is using the cache "
+				      "(a mount, or `notionfs sync` saving what a mount left)" : strerror(-rc));
+			goto out;
+		}
+		mo.drafts = drafts;
+	}
 	/* The first full pull runs before mounting, with progress, so the
 	 * mount never shows half a workspace and a bad token fails here. */
 	if (cache_meta_get(c, "last_full_pull", &done) == -ENOENT) {
@@ -467,6 +482,7 @@ out:
 	engine_stop(cm.e);
 	mount_destroy(cm.m);
 	cache_close(c);
+	drafts_close(drafts); /* what could not be queued stays for the next start */
 	buf_release(&logpath);
 	return rc;
 }
@@ -596,6 +612,129 @@ static int cli_push(const struct cli_opts *o, struct cache *c)
 	return rc;
 }
 
+/* ---- drafts a mount left (written, not queued) --------------------------- */
+
+static int cli_count_draft(void *arg, const struct draft_info *i, const char *file, off_t size)
+{
+	(void)i; (void)file; (void)size;
+	(*(int *)arg)++;
+	return 0;
+}
+
+struct cli_recover {
+	struct cache *c;
+	struct view *v;
+	struct drafts *d;
+	int saved, rejected, kept;
+};
+
+static int cli_recover_cb(void *arg, struct draft *dr, const char *data, size_t len)
+{
+	struct cli_recover *r = arg;
+	const struct draft_info *i = drafts_info(dr);
+	const struct view_node *n;
+	struct save_req q = {
+		.kind = i->role == DRAFT_PAGE ? SAVE_PAGE : SAVE_NEW, .page_id = i->page_id,
+		.name = i->name, .path = i->path, .text = data, .len = len,
+		.saved_at_ms = drafts_mtime_ms(dr),
+	};
+	struct save_plan p;
+	char *path = strdup(i->path ? i->path : i->name);
+	int rc;
+
+	if (i->role == DRAFT_PAGE) {
+		n = view_page(r->v, i->page_id);
+		if (n && n->kind == VIEW_PAGE) {
+			q.ino = n->ino;
+			q.dir = n->parent;
+		}
+	} else if ((n = save_find_dir(r->v, i->parent_id)) != NULL) {
+		q.dir = n->ino;
+	}
+	rc = save_prepare(r->v, r->c, &q, &p);
+	if (!rc)
+		rc = save_commit(r->c, r->d, dr, &p, 1);
+	if (rc == 0) {
+		r->saved++;
+		printf("saved: %s (written before the mount stopped)\n", path ? path : "?");
+	} else if (rc == -EINVAL) {
+		r->rejected++;
+		printf("rejected: %s: %s (the text is kept in .notionfs/rejected/)\n", path ? path : "?",
+		       p.e.error ? p.e.error : "invalid");
+	} else {
+		r->kept++;
+		fprintf(stderr, "notionfs: %s: cannot queue what was written before the mount "
+			"stopped: %s; it stays in %s\n", path ? path : "?", strerror(-rc),
+			drafts_file(dr));
+		drafts_release(dr);
+	}
+	save_plan_release(&p);
+	free(path);
+	return 0;
+}
+
+/* Saves what a mount that died had written and not queued (its drafts),
+ * unless a live mount owns them.  0 or an exit status. */
+static int cli_recover_drafts(const struct cli_opts *o, struct cache *c)
+{
+	struct cli_recover r = { .c = c };
+	int rc, n = 0;
+
+	drafts_list(o->cache_dir, cli_count_draft, &n);
+	if (n == 0)
+		return 0;
+	rc = drafts_open(o->cache_dir, &r.d);
+	if (rc == -EBUSY)
+		return 0; /* a live mount saves its own */
+	if (rc)
+		return cli_fail(CLI_FAIL, "cannot open the drafts in %s/drafts: %s", o->cache_dir,
+				strerror(-rc));
+	rc = view_build(c, NULL, &r.v);
+	if (!rc)
+		rc = drafts_recover(r.d, c, cli_recover_cb, &r);
+	view_free(r.v);
+	drafts_close(r.d);
+	if (rc)
+		return cli_fail(CLI_FAIL, "cannot save the drafts in %s/drafts: %s", o->cache_dir,
+				strerror(-rc));
+	return r.kept ? CLI_FAIL : 0;
+}
+
+struct cli_draft_list {
+	int n;
+	cJSON *arr;
+};
+
+static int cli_list_draft(void *arg, const struct draft_info *i, const char *file, off_t size)
+{
+	struct cli_draft_list *l = arg;
+
+	(void)size;
+	l->n++;
+	if (l->arr) {
+		cJSON *d = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(d, "path", i->path ? i->path : i->name);
+		if (i->page_id)
+			cJSON_AddStringToObject(d, "page_id", i->page_id);
+		else
+			cJSON_AddNullToObject(d, "page_id");
+		cJSON_AddStringToObject(d, "kind", i->role == DRAFT_PAGE ? "edit" : "create");
+		cJSON_AddStringToObject(d, "state", "draft");
+		if (i->reason)
+			cJSON_AddStringToObject(d, "reason", i->reason);
+		else
+			cJSON_AddNullToObject(d, "reason");
+		cJSON_AddStringToObject(d, "file", file);
+		cJSON_AddItemToArray(l->arr, d);
+	} else {
+		printf("  draft %s %s%s%s (kept in %s)\n", i->role == DRAFT_PAGE ? "edit" : "create",
+		       i->path ? i->path : i->name, i->reason ? ": not queued yet: " : "",
+		       i->reason ? i->reason : "", file);
+	}
+	return 0;
+}
+
 static int cli_sync(struct cli_opts *o)
 {
 	struct pull_stats st;
@@ -607,10 +746,16 @@ static int cli_sync(struct cli_opts *o)
 		return rc;
 	if (o->dry_run) {
 		/* Nothing is sent: the queue as it would be pushed. */
+		struct cli_draft_list l = { 0, NULL };
+
 		rc = queue_each(c, cli_print_entry, &n);
-		printf("dry run: %d queued edits, nothing sent\n", n);
+		drafts_list(o->cache_dir, cli_list_draft, &l);
+		printf("dry run: %d queued edits, %d unsaved drafts, nothing sent\n", n, l.n);
 		goto out;
 	}
+	rc = cli_recover_drafts(o, c);
+	if (rc)
+		goto out;
 	rc = cli_push(o, c);
 	if (rc)
 		goto out;
@@ -682,6 +827,13 @@ static int cli_status(struct cli_opts *o)
 			}
 			line = nl + 1;
 		}
+		{
+			struct cli_draft_list l = { 0, cJSON_CreateArray() };
+
+			drafts_list(o->cache_dir, cli_list_draft, &l);
+			cJSON_AddNumberToObject(root, "unsaved drafts", l.n);
+			cJSON_AddItemToObject(root, "drafts", l.arr);
+		}
 		cache_each_log(c, "error", 50, cli_status_log, errs);
 		cJSON_AddItemToObject(root, "errors", errs);
 		s = cJSON_Print(root);
@@ -689,7 +841,13 @@ static int cli_status(struct cli_opts *o)
 		free(s);
 		cJSON_Delete(root);
 	} else {
+		struct cli_draft_list l = { 0, NULL };
+
 		fputs(buf_str(&text), stdout);
+		drafts_list(o->cache_dir, cli_count_draft, &l.n);
+		printf("unsaved drafts: %d\n", l.n);
+		l.n = 0;
+		drafts_list(o->cache_dir, cli_list_draft, &l);
 		printf("recent errors:\n");
 		cache_each_log(c, "error", 10, cli_print_log, NULL);
 	}

@@ -38,7 +38,9 @@ void mount_attr(const struct mount *m, const struct view_node *n, struct stat *s
 		st->st_mode = S_IFREG | (n->kind == VIEW_PAGE ? 0644 : 0444);
 		st->st_nlink = 1;
 		st->st_size = n->size;
-		st->st_blocks = (n->size + 511) / 512;
+		if (n->ino == VIEW_INO_ERRORS)
+			st->st_size += (off_t)mount_errors_extra_len(m);
+		st->st_blocks = (st->st_size + 511) / 512;
 	}
 	st->st_blksize = 4096;
 }
@@ -60,6 +62,30 @@ void mount_entry(const struct mount *m, const struct view_node *n, struct fuse_e
 	mount_attr(m, n, &e->attr);
 	e->attr_timeout = mount_attr_timeout(n);
 	e->entry_timeout = MOUNT_TIMEOUT_S;
+}
+
+/* The lines of saves that cannot be queued yet (mount_write.c), after the
+ * cache's log in .notionfs/errors: they may not fit in the log when its
+ * disk is the full one. */
+int mount_errors_extra(struct mount *m, struct buf *out)
+{
+	int rc;
+
+	pthread_mutex_lock(&m->err_lock);
+	rc = buf_append(out, m->err_extra.data, m->err_extra.len);
+	pthread_mutex_unlock(&m->err_lock);
+	return rc;
+}
+
+size_t mount_errors_extra_len(const struct mount *m)
+{
+	struct mount *mm = (struct mount *)m; /* the mutex only */
+	size_t n;
+
+	pthread_mutex_lock(&mm->err_lock);
+	n = mm->err_extra.len;
+	pthread_mutex_unlock(&mm->err_lock);
+	return n;
 }
 
 /* ---- view swapping ----------------------------------------------------- */
@@ -409,6 +435,8 @@ static int mount_render(struct mount *m, fuse_ino_t ino, struct buf *b, int *fou
 	}
 	if (n->kind != VIEW_PAGE) {
 		rc = view_read(m->view, m->cache, n, b);
+		if (!rc && ino == VIEW_INO_ERRORS)
+			rc = mount_errors_extra(m, b);
 		pthread_rwlock_unlock(&m->lock);
 		return rc;
 	}
@@ -628,6 +656,8 @@ int mount_create(const struct mount_opts *o, struct mount **out)
 	pthread_cond_init(&m->q_cond, NULL);
 	pthread_mutex_init(&m->ov_lock, NULL);
 	pthread_cond_init(&m->settler_cond, NULL);
+	pthread_mutex_init(&m->err_lock, NULL);
+	m->drafts = o->drafts;
 	m->queue = calloc(1, sizeof(*m->queue));
 	if (!m->queue) {
 		rc = -ENOMEM;
@@ -742,6 +772,8 @@ void mount_destroy(struct mount *m)
 	pthread_cond_destroy(&m->q_cond);
 	pthread_mutex_destroy(&m->ov_lock);
 	pthread_cond_destroy(&m->settler_cond);
+	pthread_mutex_destroy(&m->err_lock);
+	buf_release(&m->err_extra);
 	free(m->mountpoint);
 	free(m);
 }

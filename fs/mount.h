@@ -18,6 +18,7 @@
 #define NFS_MOUNT_H
 
 struct cache;
+struct drafts;
 struct mount;
 
 #define MOUNT_TIMEOUT_S 600.0
@@ -36,6 +37,10 @@ struct mount_opts {
 	int foreground;
 	int debug;
 	int read_only;           /* refuse every write with EROFS */
+	/* The drafts of the cache (cache/drafts.h), owned by the caller and
+	 * outliving the mount: what is written is kept there until queued,
+	 * and drafts left by the last run are saved at attach.  NULL: none. */
+	struct drafts *drafts;
 };
 
 /* Mounts (the kernel's requests wait until mount_loop()).  Returns 0 or
@@ -43,8 +48,9 @@ struct mount_opts {
  * -EIO for a failed mount). *out is freed by mount_destroy(). */
 int mount_create(const struct mount_opts *o, struct mount **out);
 /* Gives the mount its cache connection (borrowed; must outlive the mount)
- * and builds the first view.  Call after mount_daemonize(): an SQLite
- * connection must not cross a fork.  Returns 0 or -errno. */
+ * and builds the first view; a writable mount then saves the drafts left
+ * by the last run (mount_opts.drafts).  Call after mount_daemonize(): an
+ * SQLite connection must not cross a fork.  Returns 0 or -errno. */
 int mount_attach(struct mount *m, struct cache *c);
 void mount_set_hooks(struct mount *m, const struct mount_hooks *h);
 /* Detaches from the terminal unless foreground (fuse_daemonize). */

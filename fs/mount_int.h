@@ -2,7 +2,7 @@
  * side (mount_write.c) of the FUSE mount.  Not a public header.
  *
  * Lock order (never taken the other way): ov_lock -> refresh_lock ->
- * lock (the view's rwlock) -> rc_lock / q_lock.
+ * lock (the view's rwlock) -> rc_lock / q_lock / err_lock.
  */
 #ifndef NFS_MOUNT_INT_H
 #define NFS_MOUNT_INT_H
@@ -69,6 +69,12 @@ struct mount {
 	int settler_started;
 	int settler_stop;
 	pthread_cond_t settler_cond;
+	struct drafts *drafts;       /* borrowed (mount_opts); NULL: no drafts.  Used under ov_lock */
+	/* Lines about saves that cannot be queued yet, shown at the end of
+	 * .notionfs/errors (mount_write.c builds them, mount.c serves them).
+	 * err_lock guards err_extra; a leaf lock. */
+	pthread_mutex_t err_lock;
+	struct buf err_extra;
 };
 
 
@@ -89,6 +95,9 @@ int mountw_hidden(struct mount *m, fuse_ino_t parent, const char *name);
 /* Appends the names of the overlay's own entries of a directory (files
  * that the view does not show) and the view names it hides, for readdir. */
 void mountw_list(struct mount *m, fuse_ino_t dir, struct strv *names, struct strv *hidden);
+/* Appends err_extra to the bytes of .notionfs/errors; its length for stat. */
+int mount_errors_extra(struct mount *m, struct buf *out);
+size_t mount_errors_extra_len(const struct mount *m);
 void mountw_set_ops(struct fuse_lowlevel_ops *ops);
 
 #endif

@@ -1,28 +1,44 @@
 /* mount_write.c - the write side of the mount: FUSE operations that change
- * files, and the saves they lead to (DESIGN.md section 4).
+ * files, and the saves they lead to (DESIGN.md sections 4 and 5).
  *
- * Owns: the overlay (fs/overlay.h) behind ov_lock, the settle thread that
- * saves files once they are quiet, and the list of rejected saves shown
- * under .notionfs/rejected/.
+ * Owns: the overlay (fs/overlay.h) behind ov_lock, the draft of every
+ * page file being written (cache/drafts.h; one per overlay file that is
+ * not a scratch file, reached through ov_file.priv), the settle thread
+ * that saves files once they are quiet and retries saves that could not be
+ * queued, and the lines about those in .notionfs/errors (m->err_extra).
  *
- * A save (settled write, fsync, rename onto a page name) is validated and
- * diffed against the version the file was rendered from (view_diff_page),
- * and queued with queue_add(), which stores the diff and the bytes the
- * mount shows in one transaction.  A save that fails validation leaves the
- * page as it was, keeps the text under .notionfs/rejected/, logs the reason
- * naming the file to .notionfs/errors, and returns EINVAL to the fsync or
- * rename that asked for it.
+ * Durability (docs/queue.md, "What is guaranteed"):
+ *  - write() and truncation change the draft (pwrite at the same offset /
+ *    ftruncate) before the overlay, and answer only then: acknowledged
+ *    bytes survive a crash of the daemon.  No SQL runs per write.
+ *  - A save (settled write, fsync, rename onto a page name, a draft put
+ *    back at start) is validated, diffed and queued by fs/save.c in one
+ *    transaction that also retires its draft.  fsync and rename commit it
+ *    with synchronous=FULL (the WAL is fsynced before the answer); an fsync
+ *    of a file saved already fsyncs the WAL too.
+ *  - A save that fails validation leaves the page as it was, keeps the
+ *    text under .notionfs/rejected/, logs the reason naming the file to
+ *    .notionfs/errors, and returns EINVAL to the fsync or rename that asked
+ *    for it.  A save that cannot be queued (ENOSPC, EIO...) keeps the
+ *    overlay bytes and the draft, is reported once, retried with a backoff
+ *    (1 s doubling to 30 s), and at unmount stays as a draft for the next
+ *    mount or `notionfs sync`.
+ *  - At start, every draft left over is put back into the overlay and
+ *    saved like a settled write (its page gone: kept as rejected).
  *
  * Invariants:
- *  1. Lock order: ov_lock, then the view's locks (mount_int.h).
+ *  1. Lock order: ov_lock, then the view's locks, then err_lock (mount_int.h).
  *  2. A file's bytes leave the overlay only once they are queued (or kept
  *     as a rejected save): no path drops what the user wrote.
+ *  3. An overlay file that is not a scratch file and has been written has a
+ *     draft holding the same bytes, unless its mountw_file says stale (a
+ *     failed write; rewritten whole before the next change or save).
  */
 #include "fs/mount_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +50,10 @@
 #include <cjson/cJSON.h>
 
 #include "cache/cache.h"
+#include "cache/drafts.h"
 #include "cache/queue.h"
 #include "common/log.h"
-#include "fs/md/mdconv.h"
-#include "sync/blockops.h"
-#include "sync/push.h"
+#include "fs/save.h"
 
 #define MOUNTW_TICK_MS 200
 
@@ -100,48 +115,203 @@ static int mountw_page_bytes(void *arg, uint64_t ino, struct buf *out)
 	return rc;
 }
 
-/* ---- rejected saves ----------------------------------------------------- */
+/* ---- drafts: the durable copy of each file being written ----------------- */
 
-/* Keeps a refused save under .notionfs/rejected/ (a REJECTED queue entry,
- * durable, never pushed) and logs why, naming the file. */
-static void mountw_reject(struct mount *m, const char *path, const char *page_id,
-			  const char *text, size_t len, const char *why)
+/* What the write side keeps per overlay file (ov_file.priv); guarded by
+ * ov_lock like the file. */
+struct mountw_file {
+	struct draft *draft;   /* the bytes on disk (cache/drafts.h), or NULL */
+	int stale;             /* the draft may differ from the bytes: rewrite it whole */
+	int err;               /* the last failure to queue the save (-errno), 0 */
+	time_t since;          /* when the failures started */
+	double retry_at;       /* the settle thread retries from then on */
+	double backoff;        /* seconds to the next retry */
+	int64_t saved_at_ms;   /* a draft put back at start: when it was written */
+};
+
+/* The overlay frees a file: its draft goes with it (discard), or stays on
+ * disk for the next start (ov_free at unmount). */
+static void mountw_forget(void *arg, struct ov_file *f, int discard)
 {
-	struct queue_entry e = { 0 };
-	struct buf id = BUF_INIT;
-	int64_t seq = 0;
-	int rc;
+	struct mountw_file *w = f->priv;
 
-	if (page_id)
-		buf_puts(&id, page_id);
-	else
-		buf_printf(&id, "rejected:%s", path);
-	e.kind = QUEUE_UPDATE;
-	e.page_id = id.data;
-	e.path = (char *)path;
-	e.saved_text = strndup(text, len);
-	e.error = (char *)why;
-	rc = e.saved_text ? queue_add(m->cache, &e, NULL, &seq) : -ENOMEM;
-	if (!rc)
-		rc = queue_set_state(m->cache, seq, QUEUE_REJECTED, why);
-	if (rc)
-		log_error("%s: cannot keep the rejected text: %s", path, strerror(-rc));
-	cache_log(m->cache, "error", "%s: save rejected: %s (the text is kept in .notionfs/rejected/)",
-		  path, why);
-	log_warn("%s: save rejected: %s", path, why);
-	free(e.saved_text);
-	buf_release(&id);
+	(void)arg;
+	if (w->draft) {
+		if (discard)
+			drafts_discard(w->draft);
+		else
+			drafts_release(w->draft);
+	}
+	free(w);
+	f->priv = NULL;
 }
 
-/* "Database/file.md" of a node, for messages. */
-static void mountw_path(struct mount *m, uint64_t parent, const char *name, struct buf *out)
+static struct mountw_file *mountw_priv(struct ov_file *f)
+{
+	if (!f->priv)
+		f->priv = calloc(1, sizeof(struct mountw_file));
+	return f->priv;
+}
+
+/* What a draft of f says it is (strings malloc'd into *i). */
+static int mountw_draft_info(struct mount *m, const struct ov_file *f, struct draft_info *i)
 {
 	const struct view_node *d;
+	struct buf path = BUF_INIT;
+	int rc;
 
+	memset(i, 0, sizeof(*i));
+	i->role = f->role == OV_PAGE ? DRAFT_PAGE : DRAFT_NEWPAGE;
 	pthread_rwlock_rdlock(&m->lock);
-	d = view_get(m->view, parent);
-	buf_printf(out, "%s/%s", d ? d->name : "?", name);
+	d = view_get(m->view, f->parent);
+	i->parent_id = d ? strdup(d->id) : NULL;
+	rc = save_path(m->view, f->parent, f->name, &path);
 	pthread_rwlock_unlock(&m->lock);
+	i->path = buf_detach(&path, NULL);
+	i->name = strdup(f->name);
+	i->page_id = f->role == OV_PAGE ? strdup(f->page_id) : NULL;
+	if (rc || !i->path || !i->name || (d && !i->parent_id) || (f->role == OV_PAGE && !i->page_id)) {
+		draft_info_release(i);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Makes sure f's draft exists and holds f's bytes (before a change is
+ * applied to both).  Scratch files have none. */
+static int mountw_draft(struct mount *m, struct ov_file *f)
+{
+	struct mountw_file *w;
+	struct draft_info info;
+	int rc;
+
+	if (f->role == OV_SCRATCH || !m->drafts)
+		return 0;
+	w = mountw_priv(f);
+	if (!w)
+		return -ENOMEM;
+	if (w->draft && !w->stale)
+		return 0;
+	if (w->draft) {
+		rc = drafts_replace(w->draft, f->data.data, f->data.len);
+		if (!rc)
+			w->stale = 0;
+		return rc;
+	}
+	rc = mountw_draft_info(m, f, &info);
+	if (rc)
+		return rc;
+	rc = drafts_create(m->drafts, &info, buf_str(&f->data), f->data.len, &w->draft);
+	draft_info_release(&info);
+	w->stale = 0;
+	return rc;
+}
+
+/* After a rename: the draft follows the file's new name and role (a file
+ * that became a scratch file is local only and has none). */
+static void mountw_draft_follow(struct mount *m, struct ov_file *f)
+{
+	struct mountw_file *w = f->priv;
+	struct draft_info info;
+
+	if (!w || !w->draft)
+		return;
+	if (f->role == OV_SCRATCH) {
+		drafts_discard(w->draft);
+		w->draft = NULL;
+		return;
+	}
+	if (mountw_draft_info(m, f, &info) == 0) {
+		info.reason = drafts_info(w->draft)->reason ? strdup(drafts_info(w->draft)->reason) : NULL;
+		info.since = drafts_info(w->draft)->since;
+		if (drafts_set_info(w->draft, &info))
+			log_warn("%s: cannot record the new name of its draft %s", info.path,
+				 drafts_file(w->draft));
+		draft_info_release(&info);
+	}
+}
+
+/* ---- saves that cannot be queued yet ------------------------------------- */
+
+struct mountw_errs {
+	struct buf *out;
+	struct mount *m;
+};
+
+static void mountw_errs_cb(void *arg, struct ov_file *f)
+{
+	struct mountw_errs *e = arg;
+	struct mountw_file *w = f->priv;
+	struct buf path = BUF_INIT;
+	char stamp[32];
+	struct tm tm;
+
+	if (!w || !w->err)
+		return;
+	gmtime_r(&w->since, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	pthread_rwlock_rdlock(&e->m->lock);
+	save_path(e->m->view, f->parent, f->name, &path);
+	pthread_rwlock_unlock(&e->m->lock);
+	buf_printf(e->out, "%s error: %s: the save cannot be queued yet: %s; %s%s, retried\n", stamp,
+		   buf_str(&path), strerror(-w->err),
+		   w->draft ? "the text is kept in " : "the text is only in memory",
+		   w->draft ? drafts_file(w->draft) : "");
+	buf_release(&path);
+}
+
+/* Rebuilds the lines that .notionfs/errors shows after the cache's log:
+ * one per save that cannot be queued (they may not fit in the log: its
+ * disk may be the full one).  Called with ov_lock held. */
+static void mountw_update_errors(struct mount *m)
+{
+	struct buf text = BUF_INIT;
+	struct mountw_errs e = { &text, m };
+	int changed;
+
+	ov_each(m->ov, mountw_errs_cb, &e);
+	pthread_mutex_lock(&m->err_lock);
+	changed = text.len != m->err_extra.len || (text.len && memcmp(text.data, m->err_extra.data, text.len));
+	buf_release(&m->err_extra);
+	m->err_extra = text;
+	pthread_mutex_unlock(&m->err_lock);
+	if (changed)
+		mount_invalidate(m, 0, NULL, VIEW_INO_ERRORS);
+}
+
+/* A save of f failed with rc (not a rejection): its bytes stay in the
+ * overlay and in its draft (made now if it had none, synced for an fsync),
+ * the failure is reported once, and the settle thread retries later. */
+static void mountw_failed(struct mount *m, struct ov_file *f, const char *path, int rc, int durable)
+{
+	struct mountw_file *w = mountw_priv(f);
+	double now = mountw_now();
+	int drc;
+
+	if (!w)
+		return;
+	drc = mountw_draft(m, f);
+	if (drc)
+		log_error("%s: cannot keep its text in %s: %s", path,
+			  m->drafts ? drafts_dir(m->drafts) : "the cache", strerror(-drc));
+	if (durable && w->draft && (drc = drafts_sync(w->draft)) != 0)
+		log_error("%s: cannot sync its draft %s: %s", path, drafts_file(w->draft), strerror(-drc));
+	w->backoff = w->err ? (w->backoff * 2 > 30 ? 30 : w->backoff * 2) : 1;
+	w->retry_at = now + w->backoff;
+	if (w->err == rc)
+		return;
+	if (!w->err)
+		w->since = time(NULL);
+	w->err = rc;
+	log_error("%s: the save cannot be queued: %s; the text is kept in %s and retried", path,
+		  strerror(-rc), w->draft ? drafts_file(w->draft) : "memory only");
+	/* Best effort: the cache's log may be on the disk that is full. */
+	cache_log(m->cache, "error", "%s: the save cannot be queued: %s; the text is kept in %s and "
+		  "retried", path, strerror(-rc), w->draft ? drafts_file(w->draft) : "memory only");
+	if (w->draft && (drc = drafts_set_failure(w->draft, strerror(-rc), w->since)) != 0)
+		log_warn("%s: cannot record the failure in %s: %s", path, drafts_file(w->draft),
+			 strerror(-drc)); /* only `notionfs status` misses it */
+	mountw_update_errors(m);
 }
 
 /* ---- saves -------------------------------------------------------------- */
@@ -152,26 +322,6 @@ static void mountw_poke(struct mount *m)
 		m->hooks.poke(m->hooks.arg);
 }
 
-static int mountw_enqueue(struct mount *m, struct queue_entry *e, const char *local_text)
-{
-	struct timeval tv;
-	int64_t seq;
-	int rc;
-
-	gettimeofday(&tv, NULL);
-	e->saved_at_ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-	rc = queue_add(m->cache, e, local_text, &seq);
-	if (rc) {
-		log_error("cannot queue the save of %s: %s", e->path, strerror(-rc));
-		return rc;
-	}
-	mount_refresh(m);
-	mountw_poke(m);
-	return 0;
-}
-
-/* Saves an edited page file: validates, diffs, queues.  0, or -EINVAL
- * (rejected and kept), or -errno (the bytes stay in the overlay). */
 /* The overlay lets go of f: the kernel must ask the view again. */
 static void mountw_drop(struct mount *m, struct ov_file *f, int saved, const char *page_id)
 {
@@ -187,161 +337,59 @@ static void mountw_drop(struct mount *m, struct ov_file *f, int saved, const cha
 	free(name);
 }
 
-/* The body e leaves once it landed, the base of the page's next save
- * (docs/queue.md, "The chain"): its base with its ops applied, new blocks
- * under local ids unique to this save. */
-static int mountw_result(struct queue_entry *e, const char *path)
+/* Saves an edited page file or a new X.md: validates, diffs, queues (with
+ * its draft, in one transaction; durable: fsynced).  0 (queued, or nothing
+ * changed), -EINVAL (rejected and kept), or -errno (the bytes stay in the
+ * overlay and in the draft, and are retried). */
+static int mountw_save(struct mount *m, struct ov_file *f, int durable)
 {
-	static atomic_ulong counter;
-	struct timespec ts;
-	char prefix[80];
-	int rc;
+	struct mountw_file *w = f->priv;
+	struct save_req r = {
+		.kind = f->role == OV_PAGE ? SAVE_PAGE : SAVE_NEW, .ino = f->ino, .dir = f->parent,
+		.page_id = f->role == OV_PAGE ? f->page_id : NULL, .name = f->name,
+		.text = buf_str(&f->data), .len = f->data.len,
+		.saved_at_ms = w ? w->saved_at_ms : 0,
+	};
+	struct save_plan p;
+	int rc, err;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(prefix, sizeof(prefix), "%lld%03ld-%d-%lu", (long long)ts.tv_sec,
-		 ts.tv_nsec / 1000000L, (int)getpid(), atomic_fetch_add(&counter, 1) + 1);
-	rc = blockops_apply(e->base_body, e->ops, prefix, &e->result_body, &e->local_ids);
-	if (rc == -EINVAL) {
-		log_error("%s: the save's block operations do not apply to its base (a bug);"
-			  " the text stays unsaved in the mount", path);
-		rc = -EIO;
-	}
-	return rc;
-}
-
-static int mountw_save_page(struct mount *m, struct ov_file *f)
-{
-	struct mdconv_ops ops = MDCONV_OPS_INIT;
-	struct queue_entry e = { 0 };
-	struct buf path = BUF_INIT;
-	const struct view_node *n;
-	char *err = NULL, *dbid = NULL;
-	int rc;
-
-	mountw_path(m, f->parent, f->name, &path);
-	if (f->data.len == 0) {
-		/* A file that settled empty would empty the page: refuse. */
-		mountw_reject(m, buf_str(&path), f->page_id, "", 0,
-			      "the file is empty; an empty file never empties a page "
-			      "(delete the file to archive the page)");
-		rc = -EINVAL;
-		goto rejected;
-	}
+	if (f->role == OV_SCRATCH)
+		return 0;
+	if (w && w->stale)
+		mountw_draft(m, f); /* so that a failure below keeps the right bytes */
 	pthread_rwlock_rdlock(&m->lock);
-	n = view_get(m->view, f->ino);
-	if (!n || n->kind != VIEW_PAGE) {
+	rc = save_prepare(m->view, m->cache, &r, &p);
+	pthread_rwlock_unlock(&m->lock);
+	if (!rc)
+		rc = save_commit(m->cache, m->drafts, w ? w->draft : NULL, &p, durable);
+	if (rc && rc != -EINVAL) {
+		struct buf path = BUF_INIT;
+
+		pthread_rwlock_rdlock(&m->lock);
+		save_path(m->view, f->parent, f->name, &path);
 		pthread_rwlock_unlock(&m->lock);
-		mountw_reject(m, buf_str(&path), f->page_id, f->data.data, f->data.len,
-			      "the page no longer exists in Notion");
-		rc = -EINVAL;
-		goto rejected;
+		mountw_failed(m, f, buf_str(&path), rc, durable);
+		buf_release(&path);
+		save_plan_release(&p); /* zeroed when save_prepare failed */
+		return rc;
 	}
-	{
-		const struct view_node *d = view_parent(m->view, n);
-
-		rc = view_diff_page(m->view, m->cache, n, f->data.data, f->data.len, &e.props, &ops,
-				    &e.base_page, &e.base_body, &e.base_edited_time, &err);
-		dbid = d ? strdup(d->id) : NULL;
+	/* Queued or kept as rejected: the draft is gone with the commit. */
+	err = w ? w->err : 0;
+	if (w)
+		w->draft = NULL;
+	if (err) {
+		log_warn("%s: the save that could not be queued (%s) is now %s", p.e.path,
+			 strerror(-err), rc ? "kept as rejected" : "queued");
+		cache_log(m->cache, "sync", "%s: the save that could not be queued since %lld (%s) is now %s",
+			  p.e.path, (long long)w->since, strerror(-err), rc ? "kept as rejected" : "queued");
 	}
-	pthread_rwlock_unlock(&m->lock);
-	if (rc == -EINVAL) {
-		mountw_reject(m, buf_str(&path), f->page_id, f->data.data, f->data.len,
-			      err ? err : "invalid");
-		goto rejected;
-	}
-	if (rc)
-		goto out;
-	if (!e.props && ops.n == 0) {
-		/* Nothing Notion would see changed (e.g. YAML restyled). */
-		mountw_drop(m, f, 1, f->page_id);
-		goto out;
-	}
-	if (ops.n && (rc = push_ops_encode(&ops, &e.ops)) != 0)
-		goto out;
-	rc = mountw_result(&e, buf_str(&path));
-	if (rc)
-		goto out;
-	e.kind = QUEUE_UPDATE;
-	e.page_id = f->page_id;
-	e.database_id = dbid;
-	e.path = path.data;
-	e.saved_text = f->data.data;
-	rc = mountw_enqueue(m, &e, f->data.data);
-	if (!rc)
-		mountw_drop(m, f, 1, e.page_id);
-	goto out;
-rejected:
-	mountw_drop(m, f, 0, NULL);
-	rc = -EINVAL;
-out:
-	e.page_id = NULL;
-	e.path = NULL;
-	e.saved_text = NULL;
-	free(e.props);
-	free(e.ops);
-	free(e.base_page);
-	free(e.base_body);
-	free(e.base_edited_time);
-	free(e.result_body);
-	free(e.local_ids);
-	free(dbid);
-	free(err);
-	mdconv_ops_release(&ops);
-	buf_release(&path);
+	mountw_drop(m, f, rc == 0, p.outcome == SAVE_QUEUE ? p.e.page_id : NULL);
+	if (err)
+		mountw_update_errors(m);
+	if (p.outcome == SAVE_QUEUE)
+		mountw_poke(m);
+	save_plan_release(&p);
 	return rc;
-}
-
-/* Saves a new X.md: a page to create. */
-static int mountw_save_new(struct mount *m, struct ov_file *f)
-{
-	static unsigned long counter;
-	struct queue_entry e = { 0 };
-	struct buf path = BUF_INIT;
-	const struct view_node *dir;
-	char *err = NULL, local_id[64], *dbid = NULL;
-	int rc;
-
-	mountw_path(m, f->parent, f->name, &path);
-	pthread_rwlock_rdlock(&m->lock);
-	dir = view_get(m->view, f->parent);
-	rc = dir ? view_diff_new_page(m->view, dir, f->name, buf_str(&f->data), f->data.len,
-				      &e.props, &e.ops, &err) : -ENOENT;
-	dbid = dir ? strdup(dir->id) : NULL;
-	pthread_rwlock_unlock(&m->lock);
-	if (rc == -EINVAL) {
-		mountw_reject(m, buf_str(&path), NULL, buf_str(&f->data), f->data.len,
-			      err ? err : "invalid");
-		mountw_drop(m, f, 0, NULL);
-		goto out;
-	}
-	if (rc)
-		goto out;
-	snprintf(local_id, sizeof(local_id), "local-%lld-%lu-%d", (long long)time(NULL), ++counter,
-		 (int)getpid());
-	e.kind = QUEUE_CREATE;
-	e.page_id = local_id;
-	e.database_id = dbid;
-	e.path = path.data;
-	e.saved_text = f->data.data;
-	rc = mountw_enqueue(m, &e, buf_str(&f->data));
-	if (!rc)
-		mountw_drop(m, f, 1, local_id);
-out:
-	free(e.props);
-	free(e.ops);
-	free(dbid);
-	free(err);
-	buf_release(&path);
-	return rc;
-}
-
-static int mountw_save(struct mount *m, struct ov_file *f)
-{
-	if (f->role == OV_PAGE)
-		return mountw_save_page(m, f);
-	if (f->role == OV_NEWPAGE)
-		return mountw_save_new(m, f);
-	return 0;
 }
 
 /* Queues an archive (unlink) or a title change (rename). */
@@ -351,10 +399,12 @@ static int mountw_page_change(struct mount *m, const struct ov_effect *fx, uint6
 	struct queue_entry e = { 0 };
 	struct buf path = BUF_INIT;
 	const struct view_node *n, *d;
+	struct timeval tv;
+	int64_t seq;
 	int rc = 0;
 
-	mountw_path(m, parent, name, &path);
 	pthread_rwlock_rdlock(&m->lock);
+	save_path(m->view, parent, name, &path);
 	n = view_page(m->view, fx->page_id);
 	d = n ? view_parent(m->view, n) : NULL;
 	if (!n || !d) {
@@ -375,7 +425,15 @@ static int mountw_page_change(struct mount *m, const struct ov_effect *fx, uint6
 	if (!rc && !strncmp(fx->page_id, "local-", 6)) {
 		rc = -EBUSY; /* not created in Notion yet */
 	} else if (!rc) {
-		rc = mountw_enqueue(m, &e, NULL);
+		gettimeofday(&tv, NULL);
+		e.saved_at_ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+		rc = queue_add(m->cache, &e, NULL, &seq);
+		if (rc) {
+			log_error("cannot queue the change of %s: %s", e.path, strerror(-rc));
+		} else {
+			mount_refresh(m);
+			mountw_poke(m);
+		}
 	}
 	free(e.database_id);
 	free(e.props);
@@ -386,12 +444,16 @@ static int mountw_page_change(struct mount *m, const struct ov_effect *fx, uint6
 struct mountw_due {
 	struct ov_file **v;
 	size_t n, cap;
+	double now;            /* skip files whose retry time has not come (0: none) */
 };
 
 static void mountw_due_cb(void *arg, struct ov_file *f)
 {
 	struct mountw_due *d = arg;
+	struct mountw_file *w = f->priv;
 
+	if (d->now && w && w->err && d->now < w->retry_at)
+		return;
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 8;
 		struct ov_file **v = realloc(d->v, cap * sizeof(*v));
@@ -404,7 +466,8 @@ static void mountw_due_cb(void *arg, struct ov_file *f)
 	d->v[d->n++] = f;
 }
 
-/* The settle thread: saves files that have been quiet for OV_SETTLE_S. */
+/* The settle thread: saves files that have been quiet for OV_SETTLE_S,
+ * and retries those that could not be queued. */
 static void *mountw_settler(void *arg)
 {
 	struct mount *m = arg;
@@ -413,11 +476,11 @@ static void *mountw_settler(void *arg)
 
 	pthread_mutex_lock(&m->ov_lock);
 	while (!m->settler_stop) {
-		struct mountw_due due = { 0 };
+		struct mountw_due due = { .now = mountw_now() };
 
-		ov_each_due(m->ov, mountw_now(), mountw_due_cb, &due);
+		ov_each_due(m->ov, due.now, mountw_due_cb, &due);
 		for (i = 0; i < due.n; i++)
-			mountw_save(m, due.v[i]);
+			mountw_save(m, due.v[i], 0);
 		free(due.v);
 		ov_expire(m->ov, mountw_now());
 		clock_gettime(CLOCK_REALTIME, &until);
@@ -432,25 +495,137 @@ static void *mountw_settler(void *arg)
 	return NULL;
 }
 
+/* ---- drafts left by the last run ------------------------------------------ */
+
+/* One draft left over: put back into the overlay (it shows in the mount
+ * and is saved like any settled write), or, when its page or database is
+ * gone, kept as a rejected save at once. */
+static int mountw_recover_cb(void *arg, struct draft *dr, const char *data, size_t len)
+{
+	struct mount *m = arg;
+	const struct draft_info *i = drafts_info(dr);
+	const struct view_node *n = NULL;
+	struct ov_file *f = NULL;
+	struct mountw_file *w;
+	uint64_t parent = 0, ino = 0;
+	char *name = NULL;
+	int rc;
+
+	pthread_rwlock_rdlock(&m->lock);
+	if (i->role == DRAFT_PAGE) {
+		n = view_page(m->view, i->page_id);
+		if (n && n->kind != VIEW_PAGE)
+			n = NULL;
+		ino = n ? n->ino : 0;
+	} else {
+		n = save_find_dir(m->view, i->parent_id);
+	}
+	if (n) {
+		parent = i->role == DRAFT_PAGE ? n->parent : n->ino;
+		name = strdup(i->role == DRAFT_PAGE ? n->name : i->name);
+	}
+	pthread_rwlock_unlock(&m->lock);
+	log_info("%s: putting back what was written before the restart (%s)", i->path,
+		 drafts_file(dr));
+	if (!n) {
+		struct save_req r = { .kind = i->role == DRAFT_PAGE ? SAVE_PAGE : SAVE_NEW,
+				      .page_id = i->page_id, .name = i->name, .path = i->path,
+				      .text = data, .len = len, .saved_at_ms = drafts_mtime_ms(dr) };
+		struct save_plan p;
+
+		pthread_rwlock_rdlock(&m->lock);
+		rc = save_prepare(m->view, m->cache, &r, &p); /* gone: a rejection */
+		pthread_rwlock_unlock(&m->lock);
+		if (!rc) {
+			rc = save_commit(m->cache, m->drafts, dr, &p, 0);
+			save_plan_release(&p);
+		}
+		if (rc && rc != -EINVAL) {
+			log_error("%s: cannot keep the text of %s yet: %s; it stays for the next start",
+				  i->path, drafts_file(dr), strerror(-rc));
+			drafts_release(dr);
+		}
+		return 0;
+	}
+	rc = name ? ov_restore(m->ov, parent, name, i->role == DRAFT_PAGE ? OV_PAGE : OV_NEWPAGE,
+			       ino, i->page_id, data, len, (double)drafts_mtime_ms(dr) / 1000, &f)
+		  : -ENOMEM;
+	free(name);
+	w = rc ? NULL : mountw_priv(f);
+	if (rc || !w) {
+		/* Another draft holds that file already: this one waits for the
+		 * next start (the newer of the two is saved last). */
+		log_warn("%s: cannot put back %s now (%s); it stays for the next start", i->path,
+			 drafts_file(dr), strerror(rc ? -rc : ENOMEM));
+		if (f && !w)
+			ov_rejected(m->ov, f);
+		drafts_release(dr);
+		return 0;
+	}
+	w->draft = dr;
+	w->saved_at_ms = drafts_mtime_ms(dr);
+	return 0;
+}
+
+/* Saves every file that is still unsaved, whatever its time (start and
+ * unmount), each commit fsynced: the drafts they retire were durable. */
+static void mountw_save_all(struct mount *m)
+{
+	struct mountw_due due = { 0 };
+	size_t i;
+
+	ov_each_due(m->ov, HUGE_VAL, mountw_due_cb, &due);
+	for (i = 0; i < due.n; i++)
+		mountw_save(m, due.v[i], 1);
+	free(due.v);
+}
+
 int mountw_init(struct mount *m)
 {
-	struct ov_view v = { mountw_page_at, mountw_is_db_dir, mountw_page_bytes, m };
+	struct ov_view v = { mountw_page_at, mountw_is_db_dir, mountw_page_bytes, m, mountw_forget };
 	int rc;
 
 	rc = ov_new(&v, &m->ov);
 	if (rc || !m->writable)
 		return rc;
+	if (m->drafts) {
+		pthread_mutex_lock(&m->ov_lock);
+		rc = drafts_recover(m->drafts, m->cache, mountw_recover_cb, m);
+		if (rc)
+			log_error("cannot read the drafts in %s: %s", drafts_dir(m->drafts), strerror(-rc));
+		mountw_save_all(m);
+		pthread_mutex_unlock(&m->ov_lock);
+	}
 	rc = -pthread_create(&m->settler, NULL, mountw_settler, m);
 	m->settler_started = rc == 0;
 	return rc;
 }
 
-/* Saves what is still unsaved (unmount), then stops the settle thread. */
+static void mountw_kept_cb(void *arg, struct ov_file *f)
+{
+	struct mount *m = arg;
+	struct mountw_file *w = f->priv;
+	struct buf path = BUF_INIT;
+
+	if (f->role == OV_SCRATCH || !f->dirty)
+		return;
+	pthread_rwlock_rdlock(&m->lock);
+	save_path(m->view, f->parent, f->name, &path);
+	pthread_rwlock_unlock(&m->lock);
+	if (w && w->draft)
+		log_warn("%s: the save could not be queued (%s); its text is kept in %s and saved by "
+			 "the next mount or `notionfs sync`", buf_str(&path),
+			 strerror(w->err ? -w->err : EIO), drafts_file(w->draft));
+	else
+		log_error("%s: the save could not be queued (%s) and its text could not be kept on disk: "
+			  "it is lost", buf_str(&path), strerror(w && w->err ? -w->err : EIO));
+	buf_release(&path);
+}
+
+/* Saves what is still unsaved (unmount), then stops the settle thread.
+ * What cannot be queued keeps its draft, saved at the next start. */
 void mountw_release(struct mount *m)
 {
-	struct mountw_due due = { 0 };
-	size_t i;
-
 	if (!m->ov)
 		return; /* already released */
 	if (m->settler_started) {
@@ -461,16 +636,14 @@ void mountw_release(struct mount *m)
 		pthread_join(m->settler, NULL);
 		m->settler_started = 0;
 	}
-	if (m->ov && m->cache) {
-		pthread_mutex_lock(&m->ov_lock);
-		ov_each_due(m->ov, mountw_now() + 3600, mountw_due_cb, &due);
-		for (i = 0; i < due.n; i++)
-			mountw_save(m, due.v[i]);
-		free(due.v);
-		pthread_mutex_unlock(&m->ov_lock);
+	pthread_mutex_lock(&m->ov_lock);
+	if (m->cache) {
+		mountw_save_all(m);
+		ov_each(m->ov, mountw_kept_cb, m);
 	}
-	ov_free(m->ov);
+	ov_free(m->ov); /* drafts of what is left stay on disk */
 	m->ov = NULL;
+	pthread_mutex_unlock(&m->ov_lock);
 }
 
 /* ---- answering from the overlay ----------------------------------------- */
@@ -638,6 +811,36 @@ static void mountw_reply_attr(fuse_req_t req, struct mount *m, fuse_ino_t ino)
 	fuse_reply_attr(req, &st, 0);
 }
 
+/* A write (data) or a size change (data NULL) of f: the draft first, so
+ * that a change acknowledged is on disk (DESIGN.md section 5.1), then the
+ * overlay.  A failure leaves the overlay as it was; the draft, if it may
+ * have taken part of the change, is rewritten whole before the next one. */
+static int mountw_change(struct mount *m, struct ov_file *f, off_t off, const void *data, size_t len)
+{
+	struct mountw_file *w;
+	int rc;
+
+	if (off < 0)
+		return -EINVAL;
+	if ((size_t)off > OV_MAX_FILE || len > OV_MAX_FILE - (size_t)off)
+		return -EFBIG; /* as ov_write and ov_truncate would answer */
+	rc = mountw_draft(m, f);
+	w = f->priv;
+	if (!rc && w && w->draft) {
+		rc = data ? drafts_write(w->draft, off, data, len) : drafts_truncate(w->draft, off);
+		if (rc)
+			w->stale = 1;
+	}
+	if (!rc) {
+		rc = data ? ov_write(f, off, data, len, mountw_now()) : ov_truncate(f, off, mountw_now());
+		if (rc && w && w->draft)
+			w->stale = 1; /* the draft has what the overlay refused */
+	}
+	if (rc && f->role == OV_PAGE && !f->dirty && !(w && w->draft))
+		ov_rejected(m->ov, f); /* the edit never started: the view shows the page again */
+	return rc;
+}
+
 static void mountw_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 			   struct fuse_file_info *fi)
 {
@@ -658,7 +861,7 @@ static void mountw_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, in
 	if (to_set & FUSE_SET_ATTR_SIZE) {
 		rc = mountw_file(m, ino, &f);
 		if (!rc)
-			rc = ov_truncate(f, attr->st_size, mountw_now());
+			rc = mountw_change(m, f, attr->st_size, NULL, 0);
 	} else if ((to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW)) &&
 		   (f = ov_get(m->ov, ino)) != NULL) {
 		f->mtime = (to_set & FUSE_SET_ATTR_MTIME_NOW) ? mountw_now() : (double)attr->st_mtime;
@@ -683,7 +886,7 @@ static void mountw_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_
 	pthread_mutex_lock(&m->ov_lock);
 	rc = mountw_file(m, ino, &f);
 	if (!rc)
-		rc = ov_write(f, off, data, size, mountw_now());
+		rc = mountw_change(m, f, off, data, size);
 	pthread_mutex_unlock(&m->ov_lock);
 	if (rc)
 		fuse_reply_err(req, -rc);
@@ -703,6 +906,13 @@ static void mountw_create(fuse_req_t req, fuse_ino_t parent, const char *name, m
 	pthread_mutex_lock(&m->ov_lock);
 	rc = ov_create(m->ov, parent, name, S_IFREG | (mode & 0777), (fi->flags & O_EXCL) != 0,
 		       mountw_now(), &f);
+	if (!rc && f->priv && ((struct mountw_file *)f->priv)->draft) {
+		/* O_TRUNC of a file being written: its draft is emptied too */
+		struct mountw_file *w = f->priv;
+
+		if (drafts_truncate(w->draft, 0))
+			w->stale = 1;
+	}
 	if (!rc) {
 		mountw_file_attr(m, f, &e.attr);
 		e.ino = f->ino;
@@ -781,6 +991,7 @@ static void mountw_rename(fuse_req_t req, fuse_ino_t parent, const char *name, f
 {
 	struct mount *m = mountw_of(req);
 	struct ov_effect fx;
+	struct ov_file *f;
 	int rc;
 
 	if (flags & ~1u) { /* RENAME_EXCHANGE, RENAME_WHITEOUT */
@@ -789,15 +1000,30 @@ static void mountw_rename(fuse_req_t req, fuse_ino_t parent, const char *name, f
 	}
 	pthread_mutex_lock(&m->ov_lock);
 	rc = ov_rename(m->ov, parent, name, newparent, newname, flags, mountw_now(), &fx);
-	if (!rc && fx.kind == OV_FX_SAVE)
-		rc = mountw_save(m, fx.file); /* an atomic save: errors reach rename() */
-	else if (!rc && fx.kind == OV_FX_RETITLE)
+	f = rc ? NULL : ov_lookup(m->ov, newparent, newname);
+	if (f)
+		mountw_draft_follow(m, f);
+	if (!rc && fx.kind == OV_FX_SAVE) {
+		/* An atomic save, durable like the fsync that usually precedes
+		 * it: a rejection reaches rename() as EINVAL.  A save that cannot
+		 * be queued yet but whose draft holds the bytes is done as far as
+		 * the caller can tell (the rename took effect; it is retried). */
+		rc = mountw_save(m, fx.file, 1);
+		if (rc && rc != -EINVAL && fx.file->priv && ((struct mountw_file *)fx.file->priv)->draft)
+			rc = 0;
+	} else if (!rc && fx.kind == OV_FX_RETITLE) {
 		rc = mountw_page_change(m, &fx, newparent, newname);
+	}
 	pthread_mutex_unlock(&m->ov_lock);
 	free(fx.new_name);
 	fuse_reply_err(req, rc ? -rc : 0);
 }
 
+/* fsync: a dirty page file is saved now (a rejection answers EINVAL), in a
+ * transaction whose commit fsyncs the WAL; a file saved already (or not
+ * changed) gets the WAL fsynced too, since its save may have been
+ * committed without a sync.  A save that cannot be queued answers its
+ * error, with the draft synced.  Scratch files live in memory only. */
 static void mountw_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
 	struct mount *m = mountw_of(req);
@@ -809,7 +1035,9 @@ static void mountw_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fu
 	pthread_mutex_lock(&m->ov_lock);
 	f = ov_get(m->ov, ino);
 	if (f && f->dirty && f->role != OV_SCRATCH)
-		rc = mountw_save(m, f);
+		rc = mountw_save(m, f, 1);
+	else if (!f || f->role != OV_SCRATCH)
+		rc = drafts_sync_cache(m->cache);
 	pthread_mutex_unlock(&m->ov_lock);
 	fuse_reply_err(req, rc ? -rc : 0);
 }

@@ -44,10 +44,12 @@ int ov_new(const struct ov_view *view, struct overlay **out)
 	return 0;
 }
 
-static void ov_file_free(struct ov_file *f)
+static void ov_file_free(struct overlay *ov, struct ov_file *f, int discard)
 {
 	if (!f)
 		return;
+	if (f->priv && ov->view.forget)
+		ov->view.forget(ov->view.arg, f, discard);
 	free(f->name);
 	buf_release(&f->data);
 	free(f);
@@ -66,7 +68,7 @@ void ov_free(struct overlay *ov)
 	if (!ov)
 		return;
 	for (i = 0; i < ov->n; i++)
-		ov_file_free(ov->files[i]);
+		ov_file_free(ov, ov->files[i], 0);
 	for (i = 0; i < ov->nslots; i++)
 		free(ov->slots[i].name);
 	free(ov->files);
@@ -139,6 +141,14 @@ int ov_hidden(struct overlay *ov, uint64_t parent, const char *name, double now)
 	return ov_slot_at(ov, parent, name, now, NULL) != NULL;
 }
 
+void ov_each(struct overlay *ov, void (*cb)(void *arg, struct ov_file *f), void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < ov->n; i++)
+		cb(arg, ov->files[i]);
+}
+
 void ov_each_in(struct overlay *ov, uint64_t parent, void (*cb)(void *arg, const struct ov_file *f),
 		void *arg)
 {
@@ -188,7 +198,7 @@ static void ov_remove(struct overlay *ov, struct ov_file *f)
 	for (i = 0; i < ov->n; i++)
 		if (ov->files[i] == f) {
 			ov->files[i] = ov->files[--ov->n];
-			ov_file_free(f);
+			ov_file_free(ov, f, 1);
 			return;
 		}
 }
@@ -273,6 +283,35 @@ int ov_edit_page(struct overlay *ov, uint64_t parent, const char *name, double n
 		ov_remove(ov, f);
 		return rc;
 	}
+	*out = f;
+	return 0;
+}
+
+int ov_restore(struct overlay *ov, uint64_t parent, const char *name, enum ov_role role,
+	       uint64_t ino, const char *page_id, const void *data, size_t len, double mtime,
+	       struct ov_file **out)
+{
+	struct ov_file *f;
+	int rc;
+
+	if (role != OV_PAGE && role != OV_NEWPAGE)
+		return -EINVAL;
+	if (len > OV_MAX_FILE)
+		return -EFBIG;
+	if (ov_find(ov, parent, name, NULL) || (ino && ov_get(ov, ino)))
+		return -EEXIST;
+	rc = ov_add(ov, parent, name, role, role == OV_PAGE ? ino : 0, 0644, mtime, &f);
+	if (rc)
+		return rc;
+	if (role == OV_PAGE)
+		snprintf(f->page_id, sizeof(f->page_id), "%s", page_id ? page_id : "");
+	rc = buf_append(&f->data, data, len);
+	if (rc) {
+		ov_remove(ov, f);
+		return rc;
+	}
+	f->dirty = 1;
+	f->save_now = 1;
 	*out = f;
 	return 0;
 }

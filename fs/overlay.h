@@ -25,7 +25,11 @@
  *
  * Memory: the overlay owns every struct ov_file and its data; pointers
  * returned stay valid until the next call that removes files (unlink,
- * rename, saved, expire).  Errors: negative errno.
+ * rename, saved, expire).  An ov_file's priv belongs to the caller: the
+ * overlay hands it back through ov_view.forget when it frees the file
+ * (discard = 1 when the file leaves the overlay for good: unlinked,
+ * replaced, saved, rejected; 0 from ov_free, where the caller may keep
+ * what priv stands for).  Errors: negative errno.
  */
 #ifndef NFS_OVERLAY_H
 #define NFS_OVERLAY_H
@@ -54,6 +58,7 @@ struct ov_file {
 	double mtime;          /* time of the last change */
 	int dirty;             /* changed since the last save */
 	int save_now;          /* fsync or a rename asked for an immediate save */
+	void *priv;            /* the caller's (see Memory above); NULL at first */
 };
 
 /* What a page of the view is, for the overlay's decisions. */
@@ -70,6 +75,8 @@ struct ov_view {
 	/* Current bytes of a page (appended to out), to start an edit. */
 	int (*page_bytes)(void *arg, uint64_t ino, struct buf *out);
 	void *arg;
+	/* A file with a priv is being freed (may be NULL). */
+	void (*forget)(void *arg, struct ov_file *f, int discard);
 };
 
 /* What a rename or unlink asks of Notion (besides the local change). */
@@ -93,7 +100,9 @@ struct ov_file *ov_lookup(struct overlay *ov, uint64_t parent, const char *name)
 struct ov_file *ov_get(struct overlay *ov, uint64_t ino);
 /* 1 if the page name at (parent, name) is hidden by a vacated slot. */
 int ov_hidden(struct overlay *ov, uint64_t parent, const char *name, double now);
-/* Calls cb for every overlay file of a directory (for readdir). */
+/* Calls cb for every overlay file (of one directory: ov_each_in, for
+ * readdir). */
+void ov_each(struct overlay *ov, void (*cb)(void *arg, struct ov_file *f), void *arg);
 void ov_each_in(struct overlay *ov, uint64_t parent, void (*cb)(void *arg, const struct ov_file *f),
 		void *arg);
 
@@ -105,6 +114,13 @@ int ov_create(struct overlay *ov, uint64_t parent, const char *name, mode_t mode
  * SETATTR of it): an OV_PAGE file holding the page's current bytes. */
 int ov_edit_page(struct overlay *ov, uint64_t parent, const char *name, double now,
 		 struct ov_file **out);
+/* Puts back a file written before a restart (cache/drafts.h): OV_PAGE
+ * (ino and page_id: the page's) or OV_NEWPAGE (ino 0: a new one), holding
+ * data, dirty and due at once.  -EEXIST when (parent, name) or ino is
+ * taken, -EINVAL for another role. */
+int ov_restore(struct overlay *ov, uint64_t parent, const char *name, enum ov_role role,
+	       uint64_t ino, const char *page_id, const void *data, size_t len, double mtime,
+	       struct ov_file **out);
 int ov_write(struct ov_file *f, off_t off, const void *data, size_t len, double now);
 int ov_truncate(struct ov_file *f, off_t size, double now);
 /* fsync: the file is due at once. */

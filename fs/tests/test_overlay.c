@@ -80,11 +80,63 @@ static void check_one_save(struct overlay *ov, double now, const char *body)
 
 static struct overlay *fresh(void)
 {
-	struct ov_view v = { page_at, is_db_dir, page_bytes, NULL };
+	struct ov_view v = { page_at, is_db_dir, page_bytes, NULL, NULL };
 	struct overlay *ov = NULL;
 
 	CHECK(ov_new(&v, &ov) == 0);
 	return ov;
+}
+
+/* forget() calls: [0] with discard, [1] without. */
+static int forgotten[2];
+
+static void forget(void *arg, struct ov_file *f, int discard)
+{
+	(void)arg;
+	forgotten[discard ? 0 : 1]++;
+	f->priv = NULL;
+}
+
+static struct overlay *fresh_forget(void)
+{
+	struct ov_view v = { page_at, is_db_dir, page_bytes, NULL, forget };
+	struct overlay *ov = NULL;
+
+	CHECK(ov_new(&v, &ov) == 0);
+	return ov;
+}
+
+static int priv_token;
+
+/* Files put back after a restart are due at once; the caller's priv goes
+ * back through forget(): discarded when the file leaves the overlay, kept
+ * (discard 0) by ov_free. */
+static void test_restore_and_forget(void)
+{
+	struct overlay *ov = fresh_forget();
+	struct ov_file *f = NULL, *g = NULL, *h = NULL;
+	struct ov_effect fx;
+	struct due d;
+
+	CHECK(ov_restore(ov, DIR, "A.md", OV_PAGE, 100, "page-a", "text a", 6, 5.0, &f) == 0);
+	CHECK(f->dirty && f->save_now && f->ino == 100 && !strcmp(f->page_id, "page-a"));
+	CHECK(ov_restore(ov, DIR, "A.md", OV_PAGE, 100, "page-a", "x", 1, 5.0, &g) == -EEXIST);
+	CHECK(ov_restore(ov, DIR, "Other.md", OV_PAGE, 100, "page-a", "x", 1, 5.0, &g) == -EEXIST);
+	CHECK(ov_restore(ov, DIR, "x.swp", OV_SCRATCH, 0, NULL, "x", 1, 5.0, &g) == -EINVAL);
+	CHECK(ov_restore(ov, DIR, "New.md", OV_NEWPAGE, 0, NULL, "text n", 6, 5.0, &g) == 0);
+	CHECK(g->role == OV_NEWPAGE && g->ino >= OV_INO_BASE);
+	d = due_at(ov, 5.0);
+	CHECK(d.n == 2);
+	f->priv = &priv_token;
+	g->priv = &priv_token;
+	ov_saved(ov, f, "page-a");
+	CHECK(forgotten[0] == 1 && forgotten[1] == 0);
+	CHECK(ov_create(ov, DIR, "Third.md", 0644, 1, 6, &h) == 0);
+	h->priv = &priv_token;
+	CHECK(ov_unlink(ov, DIR, "Third.md", 6, &fx) == 0);
+	CHECK(forgotten[0] == 2);
+	ov_free(ov);
+	CHECK(forgotten[0] == 2 && forgotten[1] == 1);
 }
 
 static void write_str(struct ov_file *f, const char *s, double now)
@@ -217,5 +269,7 @@ int main(void)
 	CHECK(ov_write(f, OV_MAX_FILE, "x", 1, 0) == -EFBIG);
 	CHECK(ov_truncate(f, (off_t)OV_MAX_FILE + 1, 0) == -EFBIG);
 	ov_free(ov);
+
+	test_restore_and_forget();
 	return check_done();
 }

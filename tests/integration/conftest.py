@@ -138,14 +138,16 @@ def is_mounted(path):
 class Mount:
     """A foreground `notionfs mount -f` process on a fresh mountpoint."""
 
-    def __init__(self, tmp, emu, poll=1, extra_env=None, args=()):
+    def __init__(self, tmp, emu, poll=1, extra_env=None, args=(), prefix=()):
         self.mnt = os.path.join(tmp, "mnt")
         self.cache = os.path.join(tmp, "cache")
         os.makedirs(self.mnt, exist_ok=True)
         self.env = nfs_env(emu, self.cache, **(extra_env or {}))
         self.stderr_path = os.path.join(tmp, "daemon.stderr")
         self.stderr = open(self.stderr_path, "w")
-        self.proc = subprocess.Popen([BIN, "mount", "-f", "--poll", str(poll)] + list(args) + [self.mnt],
+        # prefix: a wrapper command (e.g. strace); proc is then the wrapper,
+        # which exits with the daemon.
+        self.proc = subprocess.Popen(list(prefix) + [BIN, "mount", "-f", "--poll", str(poll)] + list(args) + [self.mnt],
                                      env=self.env, stdout=self.stderr, stderr=self.stderr)
         wait_for(lambda: is_mounted(self.mnt), timeout=120, what="the mount", proc=self.proc)
 

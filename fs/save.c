@@ -1,0 +1,249 @@
+/* save.c - a saved file's bytes -> a queue entry or a kept rejection; the
+ * contract is in save.h.
+ *
+ * Owns nothing between calls.  The validation and the diff are the view's
+ * (view_diff_page, view_diff_new_page); the queue and the drafts are the
+ * cache's.  A save that fails validation keeps its text as a REJECTED
+ * queue entry, shown under .notionfs/rejected/, and logs the reason naming
+ * the file (DESIGN.md section 4).
+ */
+#include "fs/save.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cache/cache.h"
+#include "cache/drafts.h"
+#include "common/log.h"
+#include "fs/md/mdconv.h"
+#include "fs/view.h"
+#include "sync/blockops.h"
+#include "sync/push.h"
+
+static atomic_ulong save_counter;
+
+static int64_t save_now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+int save_path(const struct view *v, uint64_t dir, const char *name, struct buf *out)
+{
+	const struct view_node *d = view_get(v, dir);
+
+	return buf_printf(out, "%s/%s", d ? d->name : "?", name);
+}
+
+struct save_find {
+	const char *id;
+	const struct view_node *found;
+};
+
+static void save_find_cb(void *arg, const struct view_node *n)
+{
+	struct save_find *f = arg;
+
+	if (!f->found && n->kind == VIEW_DB_DIR && !strcmp(n->id, f->id))
+		f->found = n;
+}
+
+const struct view_node *save_find_dir(const struct view *v, const char *id)
+{
+	struct save_find f = { id, NULL };
+
+	if (id && id[0])
+		view_each(v, save_find_cb, &f);
+	return f.found;
+}
+
+void save_plan_release(struct save_plan *p)
+{
+	queue_entry_release(&p->e);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The plan: keep text as rejected because of why. */
+static int save_reject(struct save_plan *p, const struct save_req *r, const char *why)
+{
+	struct buf id = BUF_INIT;
+	char *path = p->e.path;
+	int64_t at = p->e.saved_at_ms;
+	int rc;
+
+	p->e.path = NULL; /* kept: the rest of a half-made entry goes */
+	queue_entry_release(&p->e);
+	p->e.path = path;
+	p->e.saved_at_ms = at;
+	p->outcome = SAVE_REJECT;
+	p->e.kind = QUEUE_UPDATE;
+	rc = r->kind == SAVE_PAGE && r->page_id ? buf_puts(&id, r->page_id)
+						 : buf_printf(&id, "rejected:%s", p->e.path);
+	p->e.page_id = buf_detach(&id, NULL);
+	p->e.saved_text = strndup(r->text, r->len);
+	p->e.error = strdup(why);
+	if (rc || !p->e.page_id || !p->e.saved_text || !p->e.error)
+		return -ENOMEM;
+	return 0;
+}
+
+/* The body e leaves once it landed, the base of the page's next save
+ * (docs/queue.md, "The chain"): its base with its ops applied, new blocks
+ * under local ids unique to this save. */
+static int save_result(struct queue_entry *e, const char *path)
+{
+	static atomic_ulong counter;
+	struct timespec ts;
+	char prefix[80];
+	int rc;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(prefix, sizeof(prefix), "%lld%03ld-%d-%lu", (long long)ts.tv_sec,
+		 ts.tv_nsec / 1000000L, (int)getpid(), atomic_fetch_add(&counter, 1) + 1);
+	rc = blockops_apply(e->base_body, e->ops, prefix, &e->result_body, &e->local_ids);
+	if (rc == -EINVAL) {
+		log_error("%s: the save's block operations do not apply to its base (a bug);"
+			  " the text stays unsaved in the mount", path);
+		rc = -EIO;
+	}
+	return rc;
+}
+
+static int save_prepare_page(const struct view *v, struct cache *c, const struct save_req *r,
+			     struct save_plan *p)
+{
+	struct mdconv_ops ops = MDCONV_OPS_INIT;
+	const struct view_node *n, *d;
+	char *err = NULL;
+	int rc;
+
+	if (r->len == 0)
+		return save_reject(p, r, "the file is empty; an empty file never empties a page "
+				   "(delete the file to archive the page)");
+	n = r->ino ? view_get(v, r->ino) : NULL;
+	if (!n || n->kind != VIEW_PAGE || (r->page_id && strcmp(n->id, r->page_id)))
+		return save_reject(p, r, "the page no longer exists in Notion");
+	d = view_parent(v, n);
+	rc = view_diff_page(v, c, n, r->text, r->len, &p->e.props, &ops, &p->e.base_page,
+			    &p->e.base_body, &p->e.base_edited_time, &err);
+	if (rc == -EINVAL) {
+		rc = save_reject(p, r, err ? err : "invalid");
+		goto out;
+	}
+	if (rc)
+		goto out;
+	if (!p->e.props && ops.n == 0) {
+		p->outcome = SAVE_NOTHING; /* nothing Notion would see changed (YAML restyled) */
+		goto out;
+	}
+	if (ops.n && (rc = push_ops_encode(&ops, &p->e.ops)) != 0)
+		goto out;
+	rc = save_result(&p->e, p->e.path ? p->e.path : r->name);
+	if (rc)
+		goto out;
+	p->outcome = SAVE_QUEUE;
+	p->e.kind = QUEUE_UPDATE;
+	p->e.page_id = strdup(n->id);
+	p->e.database_id = d ? strdup(d->id) : NULL;
+	p->e.saved_text = strndup(r->text, r->len);
+	if (!p->e.page_id || (d && !p->e.database_id) || !p->e.saved_text)
+		rc = -ENOMEM;
+out:
+	free(err);
+	mdconv_ops_release(&ops);
+	return rc;
+}
+
+static int save_prepare_new(const struct view *v, const struct save_req *r, struct save_plan *p)
+{
+	const struct view_node *dir = view_get(v, r->dir);
+	char *err = NULL, local_id[64];
+	int rc;
+
+	if (!dir || dir->kind != VIEW_DB_DIR)
+		return save_reject(p, r, "the database directory no longer exists in Notion");
+	rc = view_diff_new_page(v, dir, r->name, r->text, r->len, &p->e.props, &p->e.ops, &err);
+	if (rc == -EINVAL) {
+		rc = save_reject(p, r, err ? err : "invalid");
+		free(err);
+		return rc;
+	}
+	free(err);
+	if (rc)
+		return rc;
+	snprintf(local_id, sizeof(local_id), "local-%lld-%lu-%d", (long long)time(NULL),
+		 atomic_fetch_add(&save_counter, 1) + 1, (int)getpid());
+	p->outcome = SAVE_QUEUE;
+	p->e.kind = QUEUE_CREATE;
+	p->e.page_id = strdup(local_id);
+	p->e.database_id = strdup(dir->id);
+	p->e.saved_text = strndup(r->text, r->len);
+	if (!p->e.page_id || !p->e.database_id || !p->e.saved_text)
+		return -ENOMEM;
+	return 0;
+}
+
+int save_prepare(const struct view *v, struct cache *c, const struct save_req *r,
+		 struct save_plan *p)
+{
+	struct buf path = BUF_INIT;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	rc = r->path ? buf_puts(&path, r->path) : save_path(v, r->dir, r->name, &path);
+	p->e.path = buf_detach(&path, NULL);
+	if (rc || !p->e.path) {
+		save_plan_release(p);
+		return -ENOMEM;
+	}
+	p->e.saved_at_ms = r->saved_at_ms ? r->saved_at_ms : save_now_ms();
+	rc = r->kind == SAVE_PAGE ? save_prepare_page(v, c, r, p) : save_prepare_new(v, r, p);
+	if (rc)
+		save_plan_release(p);
+	return rc;
+}
+
+int save_commit(struct cache *c, struct drafts *d, struct draft *dr, struct save_plan *p,
+		int durable)
+{
+	int64_t seq = 0;
+	int rc;
+
+	if (p->outcome == SAVE_NOTHING) {
+		drafts_discard(dr);
+		return 0;
+	}
+	rc = drafts_tx_begin(d, c, durable);
+	if (rc)
+		return rc;
+	if (p->outcome == SAVE_QUEUE) {
+		rc = queue_add(c, &p->e, p->e.saved_text, &seq);
+	} else {
+		rc = queue_add(c, &p->e, NULL, &seq);
+		if (!rc)
+			rc = queue_set_state(c, seq, QUEUE_REJECTED, p->e.error);
+		if (!rc)
+			rc = cache_log(c, "error", "%s: save rejected: %s (the text is kept in "
+				       ".notionfs/rejected/)", p->e.path, p->e.error);
+	}
+	if (rc) {
+		drafts_tx_abort(d, c);
+		return rc;
+	}
+	rc = drafts_tx_commit(d, c, dr);
+	if (rc)
+		return rc;
+	if (p->outcome == SAVE_REJECT) {
+		log_warn("%s: save rejected: %s", p->e.path, p->e.error);
+		return -EINVAL;
+	}
+	return 0;
+}

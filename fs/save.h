@@ -1,0 +1,77 @@
+/* save.h - the bytes of a saved page file become a queued save, or a
+ * rejected save that is kept (DESIGN.md sections 4 and 5).  Used by the
+ * mount (settled writes, fsync, renames, drafts put back at start) and by
+ * `notionfs sync` (drafts left by a mount that died).
+ *
+ * Two steps, so that a caller holds its view lock for the first only:
+ *   save_prepare()  validates the text and diffs it against the version it
+ *                   was rendered from (reads the view and the cache, writes
+ *                   nothing): a plan to queue, to reject, or nothing to do;
+ *   save_commit()   carries the plan out in ONE transaction: the queue entry
+ *                   with the page's local text (or the REJECTED entry keeping
+ *                   the text, with its line in the errors log), and the draft
+ *                   of the bytes recorded as queued (cache/drafts.h), whose
+ *                   files are removed after the commit.
+ *
+ * Invariant: a text leaves its draft only in the transaction that queues it
+ * or keeps it as rejected; when that transaction fails, nothing changed and
+ * the caller still holds the draft (and its bytes) to retry.
+ *
+ * Memory: a struct save_plan owns its strings (save_plan_release()); the
+ * request's strings are borrowed.
+ * Errors: save_prepare() returns 0 (see plan->outcome) or -errno (could not
+ * decide: retry); save_commit() returns 0 (queued, or nothing to save),
+ * -EINVAL (rejected and kept), or -errno (nothing written; retry).
+ */
+#ifndef NFS_SAVE_H
+#define NFS_SAVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cache/queue.h"
+#include "common/buf.h"
+
+struct cache;
+struct drafts;
+struct draft;
+struct view;
+struct view_node;
+
+enum save_kind { SAVE_PAGE, SAVE_NEW };
+enum save_outcome { SAVE_QUEUE, SAVE_NOTHING, SAVE_REJECT };
+
+struct save_req {
+	enum save_kind kind;
+	uint64_t ino;          /* SAVE_PAGE: the page's inode (0 or unknown: the page is gone) */
+	uint64_t dir;          /* the directory's inode (for SAVE_NEW, the database to create in) */
+	const char *page_id;   /* SAVE_PAGE */
+	const char *name;      /* the file's name */
+	const char *path;      /* for messages; NULL: "<directory>/<name>" from the view */
+	const char *text;
+	size_t len;
+	int64_t saved_at_ms;   /* when the user wrote it; 0: now */
+};
+
+struct save_plan {
+	enum save_outcome outcome;
+	/* SAVE_QUEUE: the entry to add; SAVE_REJECT: the text to keep, with
+	 * the reason in e.error */
+	struct queue_entry e;
+};
+
+int save_prepare(const struct view *v, struct cache *c, const struct save_req *r,
+		 struct save_plan *p);
+/* dr may be NULL (no draft), d too when dr is.  On 0 and -EINVAL the draft
+ * is gone (freed); otherwise the caller still owns it.  durable: the commit
+ * fsyncs the WAL before it returns. */
+int save_commit(struct cache *c, struct drafts *d, struct draft *dr, struct save_plan *p,
+		int durable);
+void save_plan_release(struct save_plan *p);
+
+/* "<directory name>/<name>", for messages. */
+int save_path(const struct view *v, uint64_t dir, const char *name, struct buf *out);
+/* The database directory of id, or NULL. */
+const struct view_node *save_find_dir(const struct view *v, const char *id);
+
+#endif

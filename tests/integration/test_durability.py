@@ -1,0 +1,226 @@
+"""Durability of what is written to page files (DESIGN.md section 5.1,
+docs/queue.md "What is guaranteed"): bytes whose write() returned survive a
+kill -9 of the daemon, fsync() reaches the disk, and a save that cannot be
+queued because the cache's disk is full is kept (as a draft) and queued
+later -- by the same mount once there is room, or by the next start."""
+import json
+import math
+import os
+import shutil
+import sqlite3
+import subprocess
+
+import pytest
+
+from conftest import run_nfs, wait_for
+from test_write_path import settled, status, task, writes
+
+PAGE = "Write API client"
+
+
+def edit(path, style, marker):
+    """Adds a paragraph holding marker to the page file, the way an editor
+    or a shell would, with write() + close() only (no fsync)."""
+    if style == "nano_style":  # in place: truncate, then write the whole text
+        text = open(path).read()
+        with open(path, "r+") as f:
+            f.truncate(0)
+            f.write(text + "\n" + marker + "\n")
+    elif style == "echo_append":  # echo >> FILE: an O_APPEND write
+        subprocess.run(["sh", "-c", 'echo >> "$2"; echo "$1" >> "$2"', "sh", marker, path], check=True)
+    elif style == "python_w":  # open(..., 'w'): O_TRUNC, then write
+        text = open(path).read()
+        with open(path, "w") as f:
+            f.write(text + "\n" + marker + "\n")
+    else:
+        raise ValueError(style)
+
+
+def kill9(m):
+    """kill -9 of the daemon (its pid: the foreground process the fixture
+    started), and the lazy unmount the dead mount needs."""
+    os.kill(m.proc.pid, 9)
+    m.proc.wait(timeout=30)
+    subprocess.run(["fusermount3", "-uz", m.mnt], capture_output=True)
+    m.proc.returncode = 0  # killed on purpose
+
+
+def blocks_with(node, marker):
+    """Blocks (not archived) under node whose own content holds marker."""
+    n = 0
+    for b in node.get("children") or []:
+        own = {k: v for k, v in b.items() if k != "children"}
+        n += marker in json.dumps(own) and not b.get("archived") and not b.get("in_trash")
+        n += blocks_with(b, marker)
+    return n
+
+
+def landed_once(emu, marker):
+    """The marker is in one block of the emulator's workspace, sent by one
+    request."""
+    assert sum(blocks_with(p, marker) for p in emu.state()["pages"]) == 1
+    sent = [r for r in writes(emu) if marker in json.dumps(r.get("body"))]
+    assert len(sent) == 1, sent
+
+
+def in_workspace(emu, marker):
+    return marker in json.dumps(emu.state())
+
+
+def drafts(cache):
+    d = os.path.join(cache, "drafts")
+    return sorted(f for f in os.listdir(d) if f.endswith(".md")) if os.path.isdir(d) else []
+
+
+@pytest.mark.parametrize("restart", ["mount", "sync"])
+@pytest.mark.parametrize("style", ["nano_style", "echo_append", "python_w"])
+def test_kill9_right_after_close_loses_nothing(emulator, mount, style, restart):
+    emu = emulator()
+    m = mount(emu, poll=3600)
+    wait_for(lambda: "bodies pending: 0" in status(m), what="bodies fetched", timeout=120)
+    emu.clear_log()
+    marker = "Durable line %s 5150" % style
+    edit(m.path("Tasks", PAGE + ".md"), style, marker)
+    kill9(m)  # within the settle time: the save was not queued yet
+    if restart == "mount":
+        m2 = mount(emu, poll=3600)
+        wait_for(lambda: in_workspace(emu, marker), what="the recovered save to land", timeout=60)
+        wait_for(lambda: settled(m2), what="the queue to empty", timeout=60)
+        assert marker in open(m2.path("Tasks", PAGE + ".md")).read()
+    else:
+        p = run_nfs(["sync"], m.env, timeout=120)
+        assert "pushed: 1 edits" in p.stdout, p.stdout + p.stderr
+    landed_once(emu, marker)
+    assert drafts(m.cache) == []
+
+
+def strace_syncs(path):
+    """(start, duration) of every completed fsync/fdatasync/sync_file_range
+    in an `strace -f -ttt -T` log."""
+    out = []
+    if not os.path.exists(path):
+        return out
+    for line in open(path):
+        parts = line.split()
+        # "PID 1700000000.123456 fdatasync(7) = 0 <0.000123>"
+        if len(parts) < 4 or not parts[-1].startswith("<") or "= 0" not in line:
+            continue
+        if not any(parts[2].startswith(c + "(") for c in ("fsync", "fdatasync", "sync_file_range")):
+            continue
+        out.append((float(parts[1]), float(parts[-1].strip("<>"))))
+    return out
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="strace is not installed (contrib/install-deps.sh)")
+def test_fsync_reaches_the_disk(emulator, mount, tmp):
+    import time
+    emu = emulator()
+    trace = os.path.join(tmp, "strace.log")
+    # LeakSanitizer cannot run under ptrace (a sanitizer build).
+    asan = ":".join(o for o in (os.environ.get("ASAN_OPTIONS"), "detect_leaks=0") if o)
+    m = mount(emu, poll=3600, extra_env={"ASAN_OPTIONS": asan},
+              prefix=["strace", "-f", "-ttt", "-T", "-e", "trace=fsync,fdatasync,sync_file_range",
+                      "-o", trace])
+    wait_for(lambda: "bodies pending: 0" in status(m), what="bodies fetched", timeout=120)
+    path = m.path("Tasks", PAGE + ".md")
+    text = open(path).read()
+    line = [l for l in text.splitlines() if l.startswith("Estimate:")][0]
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, text.replace(line, "Estimate: 31").encode())
+        before = time.time()
+        os.fsync(fd)
+        after = time.time()
+    finally:
+        os.close(fd)
+    assert "queued edits: 1" in status(m) or "queued edits: 0" in status(m)
+    # strace writes its log as calls complete; the timestamps order them
+    # against fsync()'s return (same clock), they do not measure anything.
+    wait_for(lambda: [s for s in strace_syncs(trace) if s[0] >= before], timeout=30,
+             what="an fsync or fdatasync in the daemon's trace")
+    done_before_answer = [s for s in strace_syncs(trace) if before <= s[0] and s[0] + s[1] <= after]
+    assert done_before_answer, open(trace).read()[-3000:]
+    wait_for(lambda: task(emu)["properties"]["Estimate"]["number"] == 31, what="the push", timeout=60)
+
+
+# ---- a full disk -----------------------------------------------------------
+
+@pytest.fixture
+def small_cache(tmp):
+    """The cache directory on its own small tmpfs, so that it can be filled."""
+    cache = os.path.join(tmp, "cache")
+    os.makedirs(cache)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m,mode=0700", "tmpfs", cache],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        pytest.skip("cannot mount a tmpfs for the cache (needs root): " + p.stderr.strip())
+    yield cache
+    subprocess.run(["umount", "-l", cache], capture_output=True)
+
+
+def fill_disk(cache, keep_pages):
+    """Empties the cache's write-ahead log (so that any SQLite write needs
+    new blocks) and fills the disk but keep_pages pages.  Returns the filler."""
+    db = sqlite3.connect(os.path.join(cache, "cache.db"), timeout=30)
+    busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    db.close()
+    assert busy == 0
+    assert os.path.getsize(os.path.join(cache, "cache.db-wal")) == 0
+    st = os.statvfs(cache)
+    page = st.f_frsize
+    filler = os.path.join(cache, "filler")
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        os.posix_fallocate(fd, 0, (st.f_bavail - keep_pages) * page)
+    finally:
+        os.close(fd)
+    assert os.statvfs(cache).f_bavail == keep_pages
+    return filler
+
+
+def draft_reported(m, marker_path):
+    p = run_nfs(["status", "--json"], m.env, check=False)
+    if p.returncode != 0:
+        return False
+    st = json.loads(p.stdout)
+    return [d for d in st.get("drafts", []) if d["path"] == marker_path and
+            "No space left on device" in (d.get("reason") or "")]
+
+
+@pytest.mark.parametrize("then", ["retry", "unmount"])
+def test_full_disk_keeps_the_save(emulator, small_cache, mount, then):
+    emu = emulator()
+    m = mount(emu, poll=3600)
+    assert m.cache == small_cache
+    wait_for(lambda: "bodies pending: 0" in status(m), what="bodies fetched", timeout=120)
+    emu.clear_log()
+    path = m.path("Tasks", PAGE + ".md")
+    marker = "Saved on a full disk 6061"
+    new_text = open(path).read() + "\n" + marker + "\n"
+    page = os.statvfs(small_cache).f_frsize
+    # Room for the draft (its bytes, its identity file and one page of
+    # slack), not for the SQLite transaction that queues the save.
+    filler = fill_disk(small_cache, math.ceil(len(new_text.encode()) / page) + 2)
+    with open(path, "w") as f:  # close-only save
+        f.write(new_text)
+    wait_for(lambda: draft_reported(m, "Tasks/" + PAGE + ".md"), timeout=60,
+             what="`notionfs status` to report the save that cannot be queued")
+    errors = open(m.path(".notionfs", "errors")).read()
+    assert "Tasks/" + PAGE + ".md" in errors and "No space left on device" in errors, errors
+    assert marker in open(path).read()  # the mount still shows what was written
+    assert not in_workspace(emu, marker)
+    if then == "retry":
+        os.unlink(filler)
+        wait_for(lambda: in_workspace(emu, marker), what="the retried save to land", timeout=60)
+        wait_for(lambda: settled(m), what="the queue to empty", timeout=60)
+    else:
+        m.unmount()
+        log = open(m.stderr_path).read()
+        assert "drafts" in log and "Tasks/" + PAGE + ".md" in log, log[-3000:]
+        assert len(drafts(small_cache)) == 1
+        os.unlink(filler)
+        m2 = mount(emu, poll=3600)
+        wait_for(lambda: in_workspace(emu, marker), what="the kept save to land", timeout=60)
+        wait_for(lambda: settled(m2), what="the queue to empty", timeout=60)
+    landed_once(emu, marker)
+    assert drafts(small_cache) == []
