@@ -92,8 +92,9 @@ static const char cli_help[] =
 "  -o OPT[,OPT...]     FUSE mount options\n"
 "  --read-only         refuse every write (the default in this version)\n"
 "sync, export and status --wait:\n"
-"  --timeout SECONDS   how long to wait for a live mount (default 300; for export:\n"
-"                      without a body fetched); status --wait: at most this long\n"
+"  --timeout SECONDS   how long to wait for a live mount's answer (default 300;\n"
+"                      export also stops when the mount fetched no body for that\n"
+"                      long); status --wait: the longest wait\n"
 "\n"
 "One client per cache: a mount holds the lock file CACHE/lock (its pid and mount\n"
 "point) for its whole life, so a second mount on the same cache exits 1 naming\n"
@@ -563,6 +564,34 @@ static void cli_signals_stop(struct cli_signals *s)
 
 /* ---- mount -------------------------------------------------------------- */
 
+#define CLI_UNMOUNT_WAIT_S (CLI_DRAIN_S + 45)
+
+/* Takes the cache's lock for a mount; a mount of this cache that is
+ * unmounting (pushing its last edits, at most CLI_DRAIN_S) is waited for,
+ * any other holder refuses at once.  Returns 0, -EBUSY (*h: the holder)
+ * or -errno. */
+static int cli_lock_for_mount(const struct cli_opts *o, const char *mountpoint,
+			      struct cachelock **lk, struct cachelock_holder *h)
+{
+	struct timespec start, now;
+	int rc, said = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		rc = cachelock_acquire(o->cache_dir, "mount", mountpoint, "starting", lk, h);
+		if (rc != -EBUSY || !h->pid || strcmp(h->command, "mount") ||
+		    strcmp(h->state, "unmounting"))
+			return rc;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= CLI_UNMOUNT_WAIT_S)
+			return rc;
+		if (!said++)
+			fprintf(stderr, "notionfs: waiting for the mount on %s (pid %ld), which is "
+				"unmounting and pushing its last edits\n", h->mountpoint, h->pid);
+		usleep(100000);
+	}
+}
+
 struct cli_mount {
 	struct mount *m;
 	struct engine *e;
@@ -614,7 +643,7 @@ static int cli_run_mount(struct cli_opts *o, const char *mountpoint)
 	 * before anything is pulled or mounted, and held until the process
 	 * exits; the daemon inherits it across the fork. */
 	mp_abs = realpath(mountpoint, NULL);
-	rc = cachelock_acquire(o->cache_dir, "mount", mp_abs ? mp_abs : mountpoint, "starting", &lk, &h);
+	rc = cli_lock_for_mount(o, mp_abs ? mp_abs : mountpoint, &lk, &h);
 	free(mp_abs);
 	if (rc == -EBUSY) {
 		struct buf who = BUF_INIT;

@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from conftest import BIN, is_mounted, nfs_env, read_tree, run_nfs, stop_process, wait_for
+from test_read_path import page_title
 
 
 def status(m):
@@ -213,3 +214,32 @@ def test_export_beside_a_mount_fetches_nothing_itself(emulator, mount, procs, tm
             fetched[key] = fetched.get(key, 0) + 1
     assert fetched and all(n == 1 for n in fetched.values()), fetched
     assert read_tree(out_dir) == read_tree(m.mnt)
+
+
+def test_a_mount_waits_for_one_that_is_unmounting(emulator, mount, procs, tmp):
+    emu = emulator()
+    m = mount(emu, poll=3600)
+    page = [p for p in emu.state()["pages"] if page_title(p) == "Write API client"][0]
+    emu.admin("faults", {"fail_next": {"count": 100000, "status": 503, "path_prefix": "/v1/pages/"}})
+    path = m.path("Tasks", "Write API client.md")
+    text = open(path).read()
+    line = [l for l in text.splitlines() if l.startswith("Estimate:")][0]
+    with open(path, "w") as f:
+        f.write(text.replace(line, "Estimate: 57"))
+        f.flush()
+        os.fsync(f.fileno())
+    subprocess.run(["fusermount3", "-u", m.mnt], check=True)
+    wait_for(lambda: lock_record(m.cache).get("state") == "unmounting", what="the first mount to unmount",
+             proc=m.proc)
+    mnt2 = os.path.join(tmp, "mnt2")
+    os.makedirs(mnt2)
+    p = procs(["mount", "-f", "--poll", "3600", mnt2], m.env, mnt=mnt2)
+    wait_for(lambda: "waiting for the mount on %s" % os.path.realpath(m.mnt) in open(p.err_path).read(),
+             what="the second mount to wait", proc=p)
+    emu.admin("faults/clear", {})
+    m.proc.wait(timeout=60)
+    wait_for(lambda: is_mounted(mnt2), what="the second mount", proc=p, timeout=60)
+    assert lock_record(m.cache)["pid"] == str(p.pid)
+    patches = [r for r in emu.log_requests() if r["method"] == "PATCH" and r["path"] == "/v1/pages/" + page["id"]
+               and r["status"] == 200]
+    assert len(patches) == 1, patches
