@@ -49,12 +49,15 @@ def procs(tmp):
         return p
 
     yield start
+    problems = []
     for p, mnt, out, err in started:
         stop_process(p)
         if mnt and is_mounted(mnt):
             subprocess.run(["fusermount3", "-uz", mnt], capture_output=True)
         out.close()
         err.close()
+        problems += [l for l in open(err.name) if "Sanitizer" in l or "runtime error" in l]
+    assert not problems, problems
 
 
 def finish(p, timeout=120):
