@@ -1045,9 +1045,9 @@ static int cli_wait_bodies(const struct cli_opts *o, struct cache *c, struct cac
 {
 	struct timespec now, progress, said = { 0, 0 };
 	struct buf who = BUF_INIT;
-	int64_t pending = 0, last = -1;
+	int64_t pending = 0, last = -1, shown = -1;
 	char *state = NULL;
-	int rc;
+	int rc, tty = isatty(2);
 
 	clock_gettime(CLOCK_MONOTONIC, &progress);
 	for (;;) {
@@ -1062,15 +1062,21 @@ static int cli_wait_bodies(const struct cli_opts *o, struct cache *c, struct cac
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (pending != last)
 			progress = now;
+		last = pending;
 		buf_reset(&who);
 		cli_holder_text(o, h, &who);
-		if (last < 0 || now.tv_sec - said.tv_sec >= CLI_SAY_EVERY_S) {
-			fprintf(stderr, "notionfs export: waiting for %s to fetch %lld page bodies\n",
-				buf_str(&who), (long long)pending);
+		/* A terminal gets one line kept current, a log a line every
+		 * CLI_SAY_EVERY_S. */
+		if (shown < 0 || (tty ? pending != shown : now.tv_sec - said.tv_sec >= CLI_SAY_EVERY_S)) {
+			fprintf(stderr, "%snotionfs export: waiting for %s to fetch %lld page bodies%s",
+				tty ? "\r\033[K" : "", buf_str(&who), (long long)pending, tty ? "" : "\n");
+			shown = pending;
 			said = now;
 		}
-		last = pending;
 		if ((double)(now.tv_sec - progress.tv_sec) > o->timeout) {
+			if (tty)
+				fputs("\r\033[K", stderr);
+			shown = -1;
 			cache_meta_get(c, "state", &state);
 			rc = cli_fail(CLI_FAIL, "%s fetched no page body for %g s and %lld are still missing "
 				      "(its state: %s); see `notionfs status`, or unmount it and export "
@@ -1079,17 +1085,25 @@ static int cli_wait_bodies(const struct cli_opts *o, struct cache *c, struct cac
 			break;
 		}
 		usleep(200000);
+		if (cachelock_holder(o->cache_dir, h) == 0 && h->pid && !strcmp(h->command, "mount"))
+			continue; /* the mount is still there */
+		if (tty && shown >= 0)
+			fputs("\r\033[K", stderr); /* before any message below */
+		shown = -1;
 		rc = cli_lock_or_mount(o, c, "export", lk, h);
+		if (rc == CLI_BY_MOUNT) {
+			rc = 0;
+			continue;
+		}
 		if (rc == 0) {
 			fprintf(stderr, "notionfs export: the mount ended; fetching the %lld remaining page "
 				"bodies itself\n", (long long)pending);
 			rc = CLI_TOOK;
-			break;
 		}
-		if (rc != CLI_BY_MOUNT)
-			break;
-		rc = 0;
+		break;
 	}
+	if (tty && shown >= 0)
+		fputs("\r\033[K", stderr);
 	free(state);
 	buf_release(&who);
 	return rc;

@@ -187,6 +187,10 @@ static void engine_take_request(struct engine *e, int64_t *seq, unsigned *flags)
 		*seq = 0;
 		*flags = 0;
 	}
+	if (*seq)
+		log_info("a cycle asked by another command (request %lld%s%s)", (long long)*seq,
+			 (*flags & CACHELOCK_FULL) ? ", full pull" : "",
+			 (*flags & CACHELOCK_CONFIRM_DELETES) ? ", confirm deletes" : "");
 }
 
 /* Appends "WHAT failed: cause: Notion's message" to b. */
