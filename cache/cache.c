@@ -188,6 +188,13 @@ static int cache_migrate(struct cache *c)
 	return 0;
 }
 
+int cache_prepare_dir(const char *dir)
+{
+	int rc = cache_mkdirs(dir);
+
+	return rc ? rc : cache_check_dir(dir);
+}
+
 int cache_open(const char *dir, struct cache **out)
 {
 	struct cache *c;
@@ -196,9 +203,7 @@ int cache_open(const char *dir, struct cache **out)
 	int rc;
 
 	*out = NULL;
-	rc = cache_mkdirs(dir);
-	if (!rc)
-		rc = cache_check_dir(dir);
+	rc = cache_prepare_dir(dir);
 	if (rc)
 		return rc;
 	abs = realpath(dir, NULL);

@@ -4,8 +4,9 @@
  * Owns: one SQLite connection to DIR/cache.db.  The directory is created
  * 0700 and the file (with its -wal/-shm companions) 0600; WAL journaling and
  * a busy timeout make it safe for a mount and a `notionfs sync` to use the
- * same cache at once.  The schema is versioned by PRAGMA user_version and
- * migrated forward on open.
+ * same cache at once (which one of them talks to Notion is cache/lock.h's
+ * business).  The schema is versioned by PRAGMA user_version and migrated
+ * forward on open.
  *
  * What it stores (API objects are kept as their JSON text, so nothing the
  * API sends is lost and the renderer can be improved without a re-pull):

@@ -1,5 +1,5 @@
 /* cache_int.h - helpers of cache.c shared with the other files of cache/
- * (queue.c).  Internal: nothing outside cache/ includes this header.
+ * (queue.c, lock.c).  Internal: nothing outside cache/ includes this header.
  *
  * Owns nothing.  The connection returned by cache_sqlite() belongs to the
  * struct cache; use it only between cache_lock()/cache_unlock() (or
@@ -14,6 +14,9 @@
 
 #include "cache/cache.h"
 
+/* Creates the cache directory (0700, parents too) or checks an existing
+ * one as cache_open() does (ours; group/other access removed). */
+int cache_prepare_dir(const char *dir);
 /* The SQLite connection of c (borrowed). */
 sqlite3 *cache_sqlite(struct cache *c);
 /* SQLite result code -> 0 or negative errno. */

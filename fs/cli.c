@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 
 #include "cache/cache.h"
 #include "cache/drafts.h"
+#include "cache/lock.h"
 #include "common/buf.h"
 #include "common/log.h"
 #include "fs/export.h"
@@ -39,6 +42,9 @@
 #define CLI_FAIL 1
 #define CLI_DEMO_TOKEN "secret_demo_token"
 #define CLI_DRAIN_S 15
+#define CLI_TIMEOUT_S 300       /* default --timeout */
+#define CLI_BY_MOUNT (-1)       /* internal: a live mount holds the cache's lock */
+#define CLI_TOOK (-2)           /* internal: this process took the cache's lock */
 
 struct cli_opts {
 	const char *cmd;
@@ -51,6 +57,8 @@ struct cli_opts {
 	struct buf fuse_opts;
 	int read_only;
 	int full, dry_run, json, confirm_deletes, wait;
+	double timeout;         /* --timeout: bound of the waits for a mount */
+	int timeout_set;
 	int verbose;
 	const char *arg;        /* MOUNTPOINT or DIR */
 	char *token;            /* loaded secret; never printed */
@@ -64,10 +72,14 @@ static const char cli_help[] =
 "  mount  [OPTIONS] MOUNTPOINT  mount the workspace (daemonizes unless -f)\n"
 "  demo   [MOUNTPOINT]          start the bundled emulator with the sample\n"
 "                               workspace and mount it (default ./notion-demo)\n"
-"  sync   [OPTIONS] [--full] [--dry-run]\n"
-"                               one pull + push cycle on the cache, no mount\n"
-"  status [OPTIONS] [--json]    queue, conflicts, rejected edits, last sync, errors\n"
-"  export [OPTIONS] DIR         write the rendered workspace to a plain directory\n"
+"  sync   [OPTIONS] [--full] [--dry-run] [--confirm-deletes]\n"
+"                               one pull + push cycle on the cache without mounting;\n"
+"                               with a live mount on the cache, that mount does it\n"
+"  status [OPTIONS] [--json] [--wait [--timeout SECONDS]]\n"
+"                               queue, conflicts, rejected edits, last sync, errors,\n"
+"                               who holds the cache's lock\n"
+"  export [OPTIONS] DIR         write the rendered workspace to a plain directory;\n"
+"                               beside a live mount, from what that mount fetches\n"
 "  --help | --version\n"
 "\n"
 "Options (all commands):\n"
@@ -81,6 +93,18 @@ static const char cli_help[] =
 "  -f                  stay in the foreground\n"
 "  -o OPT[,OPT...]     FUSE mount options\n"
 "  --read-only         refuse every write (the default in this version)\n"
+"sync, export and status --wait:\n"
+"  --timeout SECONDS   how long to wait for a live mount's answer (default 300;\n"
+"                      export also stops when the mount fetched no body for that\n"
+"                      long); status --wait: the longest wait\n"
+"\n"
+"One client per cache: a mount holds the lock file CACHE/lock (its pid and mount\n"
+"point) for its whole life, so a second mount on the same cache exits 1 naming\n"
+"them.  Beside a live mount, `sync` (--full and --confirm-deletes included) asks\n"
+"that mount to run the cycle now (SIGUSR1) and reports what it did; --dry-run only\n"
+"reads.  `export` asks it for a pull, waits until it fetched every body and\n"
+"writes the files, with no API client of its own.  Without a mount, `sync` and\n"
+"`export` hold the lock while they run and a mount started meanwhile is refused.\n"
 "\n"
 "The token is never accepted on the command line.  Unmount with\n"
 "`fusermount3 -u MOUNTPOINT`.  Exit status: 0 success, 2 usage error, 1 other errors.\n";
@@ -102,7 +126,7 @@ static int cli_fail(int status, const char *fmt, ...)
 /* ---- options -------------------------------------------------------- */
 
 enum { OPT_API_URL = 256, OPT_TOKEN_FILE, OPT_CACHE_DIR, OPT_POLL, OPT_READ_ONLY, OPT_FULL,
-       OPT_DRY_RUN, OPT_JSON, OPT_CONFIRM, OPT_WAIT, OPT_TOKEN, OPT_HELP, OPT_VERSION };
+       OPT_DRY_RUN, OPT_JSON, OPT_CONFIRM, OPT_WAIT, OPT_TIMEOUT, OPT_TOKEN, OPT_HELP, OPT_VERSION };
 
 static const struct option cli_longopts[] = {
 	{ "api-url", required_argument, NULL, OPT_API_URL },
@@ -115,6 +139,7 @@ static const struct option cli_longopts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "confirm-deletes", no_argument, NULL, OPT_CONFIRM },
 	{ "wait", no_argument, NULL, OPT_WAIT },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "token", optional_argument, NULL, OPT_TOKEN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -150,6 +175,7 @@ static int cli_parse(int argc, char **argv, struct cli_opts *o)
 	o->rate = env ? strtod(env, NULL) : 0; /* 0: the client's default, 3/s */
 	env = getenv("NOTIONFS_BURST");
 	o->burst = env ? strtod(env, NULL) : 0;
+	o->timeout = CLI_TIMEOUT_S;
 	optind = 2; /* argv[1] is the command */
 	while ((c = getopt_long(argc, argv, "+fo:v", cli_longopts, NULL)) != -1) {
 		switch (c) {
@@ -167,6 +193,13 @@ static int cli_parse(int argc, char **argv, struct cli_opts *o)
 		case OPT_JSON: o->json = 1; break;
 		case OPT_CONFIRM: o->confirm_deletes = 1; break;
 		case OPT_WAIT: o->wait = 1; break;
+		case OPT_TIMEOUT:
+			o->timeout = strtod(optarg, &end);
+			if (*end || o->timeout <= 0)
+				return cli_fail(CLI_USAGE, "--timeout needs a positive number of seconds, not '%s'",
+						optarg);
+			o->timeout_set = 1;
+			break;
 		case OPT_TOKEN:
 			return cli_fail(CLI_USAGE, "the token is never accepted on the command line "
 					"(it would show in ps and shell history); set NOTION_TOKEN "
@@ -357,7 +390,209 @@ out:
 	return rc;
 }
 
+/* ---- one client per cache (cache/lock.h) ---------------------------------- */
+
+/* Names the process holding the cache's lock, for a one-line message. */
+static void cli_holder_text(const struct cli_opts *o, const struct cachelock_holder *h,
+			    struct buf *b)
+{
+	if (!h->pid)
+		buf_printf(b, "another notionfs process (its record in %s/lock is unreadable)",
+			   o->cache_dir);
+	else if (!strcmp(h->command, "mount"))
+		buf_printf(b, "the mount on %s (pid %ld)%s", h->mountpoint, h->pid,
+			   !strcmp(h->state, "unmounting") ?
+			   ", which is unmounting and pushing its last edits" :
+			   !strcmp(h->state, "starting") ? ", which is starting" : "");
+	else
+		buf_printf(b, "`notionfs %s` (pid %ld)", h->command, h->pid);
+}
+
+/* Takes the cache's lock for cmd (sync, export), or finds the live mount
+ * holding it.  Returns 0 with *lk set (this process holds it now; requests
+ * left for an earlier holder are void), CLI_BY_MOUNT with *h naming the
+ * mount, or an exit status after printing why. */
+static int cli_lock_or_mount(const struct cli_opts *o, struct cache *c, const char *cmd,
+			     struct cachelock **lk, struct cachelock_holder *h)
+{
+	struct buf who = BUF_INIT;
+	int rc;
+
+	rc = cachelock_acquire(o->cache_dir, cmd, NULL, "running", lk, h);
+	if (!rc) {
+		rc = cachelock_void_requests(c);
+		if (!rc)
+			return 0;
+		cachelock_release(*lk);
+		*lk = NULL;
+		return cli_fail(CLI_FAIL, "cannot write to the cache in %s: %s", o->cache_dir,
+				strerror(-rc));
+	}
+	if (rc != -EBUSY)
+		return cli_fail(CLI_FAIL, "cannot lock the cache in %s: %s", o->cache_dir, strerror(-rc));
+	if (h->pid && !strcmp(h->command, "mount"))
+		return CLI_BY_MOUNT;
+	cli_holder_text(o, h, &who);
+	rc = cli_fail(CLI_FAIL, "the cache %s is in use by %s; try again when it has finished",
+		      o->cache_dir, buf_str(&who));
+	buf_release(&who);
+	return rc;
+}
+
+/* What a mount did for a request (cli_mount_cycle). */
+struct cli_cycle {
+	struct cachelock_holder h;  /* the mount */
+	char *result, *error;       /* malloc'd; error "" when it went well */
+	int64_t pushed;             /* edits it landed since the request */
+};
+
+static void cli_cycle_release(struct cli_cycle *cy)
+{
+	free(cy->result);
+	free(cy->error);
+	cy->result = cy->error = NULL;
+}
+
+/* Asks the live mount that holds the cache's lock for one pull + push
+ * cycle (flags: cache/lock.h) and waits for its end, at most --timeout
+ * seconds.  Returns 0 when the mount did it (*cy), CLI_TOOK when nobody
+ * held the lock or the mount went away (*lk: this process holds the lock
+ * and does the work itself), or an exit status after printing why. */
+static int cli_mount_cycle(const struct cli_opts *o, struct cache *c, const char *cmd,
+			   unsigned flags, struct cachelock **lk, struct cli_cycle *cy)
+{
+	struct timespec start, now;
+	int64_t seq = 0, pushed0 = 0, total = 0;
+	long signalled = 0;
+	int rc, done = 0, waited = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		rc = cli_lock_or_mount(o, c, cmd, lk, &cy->h);
+		if (rc == 0) {
+			if (waited)
+				fprintf(stderr, "notionfs %s: the mount ended before doing it; "
+					"doing it without the mount\n", cmd);
+			return CLI_TOOK;
+		}
+		if (rc != CLI_BY_MOUNT)
+			return rc;
+		waited = 1;
+		/* A mount takes requests once its sync thread runs ("mounted");
+		 * one starting or unmounting is waited for. */
+		if (!strcmp(cy->h.state, "mounted")) {
+			if (!seq) {
+				rc = cachelock_request(c, flags, &seq, &pushed0);
+				if (rc)
+					return cli_fail(CLI_FAIL, "cannot write to the cache in %s: %s",
+							o->cache_dir, strerror(-rc));
+			}
+			/* The signal only wakes the mount's sync thread: the
+			 * request is in the cache. */
+			if (cy->h.pid != signalled && kill((pid_t)cy->h.pid, SIGUSR1) == 0)
+				signalled = cy->h.pid;
+			rc = cachelock_result(c, seq, &done, &cy->result, &cy->error, &total);
+			if (rc)
+				return cli_fail(CLI_FAIL, "cannot read the cache in %s: %s", o->cache_dir,
+						strerror(-rc));
+			if (done) {
+				cy->pushed = total - pushed0;
+				return 0;
+			}
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((double)(now.tv_sec - start.tv_sec) > o->timeout) {
+			struct buf who = BUF_INIT;
+
+			if (seq)
+				cachelock_withdraw(c, seq);
+			cli_holder_text(o, &cy->h, &who);
+			rc = cli_fail(CLI_FAIL, "%s did not answer the request of `notionfs %s` within %g s "
+				      "(see `notionfs status` and %s/notionfs.log; --timeout SECONDS waits longer)",
+				      buf_str(&who), cmd, o->timeout, o->cache_dir);
+			buf_release(&who);
+			return rc;
+		}
+		usleep(100000);
+	}
+}
+
+/* Signals of a mount: SIGUSR1 (`notionfs sync` beside it) is blocked in
+ * every thread (cli_run_mount blocks it before any thread or fork) and
+ * taken here with sigwait(), so the request reaches the engine from a
+ * plain thread, never from a signal handler. */
+struct cli_signals {
+	pthread_t thread;
+	int started;
+	atomic_int stop;
+	struct engine *e;
+};
+
+static void *cli_signal_main(void *arg)
+{
+	struct cli_signals *s = arg;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	while (!atomic_load(&s->stop)) {
+		if (sigwait(&set, &sig) == 0 && !atomic_load(&s->stop))
+			engine_request(s->e);
+	}
+	return NULL;
+}
+
+static int cli_signals_start(struct cli_signals *s, struct engine *e)
+{
+	int rc;
+
+	s->e = e;
+	atomic_store(&s->stop, 0);
+	rc = -pthread_create(&s->thread, NULL, cli_signal_main, s);
+	s->started = rc == 0;
+	return rc;
+}
+
+static void cli_signals_stop(struct cli_signals *s)
+{
+	if (!s->started)
+		return;
+	atomic_store(&s->stop, 1);
+	pthread_kill(s->thread, SIGUSR1);
+	pthread_join(s->thread, NULL);
+	s->started = 0;
+}
+
 /* ---- mount -------------------------------------------------------------- */
+
+#define CLI_UNMOUNT_WAIT_S (CLI_DRAIN_S + 45)
+
+/* Takes the cache's lock for a mount; a mount of this cache that is
+ * unmounting (pushing its last edits, at most CLI_DRAIN_S) is waited for,
+ * any other holder refuses at once.  Returns 0, -EBUSY (*h: the holder)
+ * or -errno. */
+static int cli_lock_for_mount(const struct cli_opts *o, const char *mountpoint,
+			      struct cachelock **lk, struct cachelock_holder *h)
+{
+	struct timespec start, now;
+	int rc, said = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		rc = cachelock_acquire(o->cache_dir, "mount", mountpoint, "starting", lk, h);
+		if (rc != -EBUSY || !h->pid || strcmp(h->command, "mount") ||
+		    strcmp(h->state, "unmounting"))
+			return rc;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= CLI_UNMOUNT_WAIT_S)
+			return rc;
+		if (!said++)
+			fprintf(stderr, "notionfs: waiting for the mount on %s (pid %ld), which is "
+				"unmounting and pushing its last edits\n", h->mountpoint, h->pid);
+		usleep(100000);
+	}
+}
 
 struct cli_mount {
 	struct mount *m;
@@ -396,12 +631,42 @@ static int cli_run_mount(struct cli_opts *o, const char *mountpoint)
 	struct cache *c = NULL;
 	struct drafts *drafts = NULL;
 	struct buf logpath = BUF_INIT;
-	char *done = NULL;
+	struct cachelock *lk = NULL;
+	struct cachelock_holder h;
+	struct cli_signals sigs = { 0 };
+	char *done = NULL, *mp_abs;
+	sigset_t usr1;
 	int rc;
 
+	/* Before any thread or fork: SIGUSR1 is taken by cli_signal_main. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	/* One pusher per cache (DESIGN.md section 5.3): the lock is taken
+	 * before anything is pulled or mounted, and held until the process
+	 * exits; the daemon inherits it across the fork. */
+	mp_abs = realpath(mountpoint, NULL);
+	rc = cli_lock_for_mount(o, mp_abs ? mp_abs : mountpoint, &lk, &h);
+	free(mp_abs);
+	if (rc == -EBUSY) {
+		struct buf who = BUF_INIT;
+
+		cli_holder_text(o, &h, &who);
+		if (h.pid && !strcmp(h.command, "mount") && strcmp(h.state, "unmounting"))
+			rc = cli_fail(CLI_FAIL, "cannot mount on %s: the cache %s is in use by %s; one mount "
+				      "per cache: unmount it first (fusermount3 -u %s) or use another "
+				      "--cache-dir", mountpoint, o->cache_dir, buf_str(&who), h.mountpoint);
+		else
+			rc = cli_fail(CLI_FAIL, "cannot mount on %s: the cache %s is in use by %s; mount "
+				      "again when it has finished", mountpoint, o->cache_dir, buf_str(&who));
+		buf_release(&who);
+		return rc;
+	}
+	if (rc)
+		return cli_fail(CLI_FAIL, "cannot lock the cache in %s: %s", o->cache_dir, strerror(-rc));
 	rc = cli_open_cache(o, &c);
 	if (rc)
-		return rc;
+		goto out;
 	if (!o->read_only) {
 		/* What is written is kept in the cache's drafts until queued; one
 		 * process owns them (DESIGN.md section 5). */
@@ -439,12 +704,17 @@ static int cli_run_mount(struct cli_opts *o, const char *mountpoint)
 			rc = cli_fail(CLI_FAIL, "cannot daemonize");
 			goto out;
 		}
+		/* The daemon holds the lock now (shared across the fork, the
+		 * parent has exited): its record names this pid. */
+		cachelock_update(lk, "starting");
 		log_set_file(logpath.data);
 		chmod(logpath.data, 0600);
 	}
 	rc = cache_open(o->cache_dir, &c);
 	if (!rc)
 		rc = mount_attach(cm.m, c);
+	if (!rc)
+		rc = cachelock_void_requests(c);
 	if (rc) {
 		log_error("cannot open the cache in %s: %s", o->cache_dir, strerror(-rc));
 		rc = CLI_FAIL;
@@ -466,8 +736,16 @@ static int cli_run_mount(struct cli_opts *o, const char *mountpoint)
 		goto out;
 	}
 	mount_set_hooks(cm.m, &hooks);
+	rc = cli_signals_start(&sigs, cm.e);
+	if (rc) {
+		log_error("cannot start the signal thread: %s", strerror(-rc));
+		rc = CLI_FAIL;
+		goto out;
+	}
+	cachelock_update(lk, "mounted"); /* requests are taken from now on */
 	log_info("mounted %s (api %s, cache %s)", mountpoint, o->api_url, o->cache_dir);
 	rc = mount_loop(cm.m) ? CLI_FAIL : 0;
+	cachelock_update(lk, "unmounting");
 	/* Unmounted: queue what was still being written, push for a bounded
 	 * time, and say what is left (DESIGN.md section 1). */
 	mount_save_all(cm.m);
@@ -479,11 +757,13 @@ static int cli_run_mount(struct cli_opts *o, const char *mountpoint)
 				 left);
 	}
 out:
+	cli_signals_stop(&sigs);
 	engine_stop(cm.e);
 	mount_destroy(cm.m);
 	cache_close(c);
 	drafts_close(drafts); /* what could not be queued stays for the next start */
 	buf_release(&logpath);
+	cachelock_release(lk); /* last: nothing of this process talks to Notion any more */
 	return rc;
 }
 
@@ -735,8 +1015,31 @@ static int cli_list_draft(void *arg, const struct draft_info *i, const char *fil
 	return 0;
 }
 
+/* Prints what the mount did for `notionfs sync`; 0 or an exit status. */
+static int cli_sync_report(const struct cli_opts *o, struct cache *c, const struct cli_cycle *cy)
+{
+	struct buf who = BUF_INIT;
+	int64_t pending = 0;
+	int rc = 0;
+
+	cli_holder_text(o, &cy->h, &who);
+	printf("pushed: %lld edits\n", (long long)cy->pushed);
+	if (cy->result && cy->result[0])
+		printf("%s\n", cy->result);
+	if (!cache_count_bodies_pending(c, &pending) && pending)
+		printf("bodies pending: %lld (the mount fetches them in the background)\n",
+		       (long long)pending);
+	printf("done by %s\n", buf_str(&who));
+	if (cy->error && cy->error[0])
+		rc = cli_fail(CLI_FAIL, "%s ran the cycle, but: %s", buf_str(&who), cy->error);
+	buf_release(&who);
+	return rc;
+}
+
 static int cli_sync(struct cli_opts *o)
 {
+	struct cli_cycle cy = { .result = NULL };
+	struct cachelock *lk = NULL;
 	struct pull_stats st;
 	struct cache *c = NULL;
 	int rc, n = 0;
@@ -745,7 +1048,8 @@ static int cli_sync(struct cli_opts *o)
 	if (rc)
 		return rc;
 	if (o->dry_run) {
-		/* Nothing is sent: the queue as it would be pushed. */
+		/* Nothing is sent: the queue as it would be pushed (allowed
+		 * beside a mount: it only reads). */
 		struct cli_draft_list l = { 0, NULL };
 
 		rc = queue_each(c, cli_print_entry, &n);
@@ -753,6 +1057,17 @@ static int cli_sync(struct cli_opts *o)
 		printf("dry run: %d queued edits, %d unsaved drafts, nothing sent\n", n, l.n);
 		goto out;
 	}
+	/* With a live mount on this cache, the mount does it (its client is
+	 * the only one of the cache); else this process holds the lock. */
+	rc = cli_mount_cycle(o, c, "sync",
+			     (o->full ? CACHELOCK_FULL : 0) |
+			     (o->confirm_deletes ? CACHELOCK_CONFIRM_DELETES : 0), &lk, &cy);
+	if (rc == 0) {
+		rc = cli_sync_report(o, c, &cy);
+		goto out;
+	}
+	if (rc != CLI_TOOK)
+		goto out;
 	rc = cli_recover_drafts(o, c);
 	if (rc)
 		goto out;
@@ -765,7 +1080,9 @@ static int cli_sync(struct cli_opts *o)
 		       st.databases, (long long)st.pages_seen, (long long)st.pages_changed,
 		       (long long)st.pages_removed, (long long)st.bodies);
 out:
+	cli_cycle_release(&cy);
 	cache_close(c);
+	cachelock_release(lk);
 	return rc;
 }
 
@@ -796,13 +1113,17 @@ static int cli_print_log(void *arg, int64_t t, const char *kind, const char *msg
 
 static int cli_status(struct cli_opts *o)
 {
+	struct cachelock_holder h;
+	struct timespec start, now;
 	struct buf text = BUF_INIT;
 	struct cache *c = NULL;
+	int64_t late = 0;
 	int rc;
 
 	rc = cli_open_cache(o, &c);
 	if (rc)
 		return rc;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (o->wait) {
 		int64_t queued = 0, rejected = 0, held = 0;
 
@@ -810,9 +1131,21 @@ static int cli_status(struct cli_opts *o)
 		 * for --confirm-deletes and do not count). */
 		if (queue_counts(c, &queued, &rejected, &held) || queued == 0)
 			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (o->timeout_set && (double)(now.tv_sec - start.tv_sec) >= o->timeout) {
+			late = queued;
+			break;
+		}
 		usleep(200000);
 	}
 	view_status_text(c, &text);
+	/* Who holds the cache's lock: a live mount, a sync or export, none. */
+	buf_puts(&text, "cache lock: ");
+	if (cachelock_holder(o->cache_dir, &h) == 0)
+		cli_holder_text(o, &h, &text);
+	else
+		buf_puts(&text, "free");
+	buf_putc(&text, '\n');
 	if (o->json) {
 		cJSON *root = cJSON_CreateObject(), *errs = cJSON_CreateArray();
 		char *line = text.data, *nl, *s;
@@ -853,12 +1186,93 @@ static int cli_status(struct cli_opts *o)
 	}
 	buf_release(&text);
 	cache_close(c);
+	if (late)
+		return cli_fail(CLI_FAIL, "status --wait: %lld edits are still queued after %g s",
+				(long long)late, o->timeout);
 	return 0;
+}
+
+#define CLI_SAY_EVERY_S 10
+
+/* Beside a mount: waits until the mount has fetched every page body,
+ * giving up when it fetched none for --timeout seconds.  Returns 0,
+ * CLI_TOOK when the mount went away (*lk: this process fetches the rest),
+ * or an exit status after printing why. */
+static int cli_wait_bodies(const struct cli_opts *o, struct cache *c, struct cachelock_holder *h,
+			   struct cachelock **lk)
+{
+	struct timespec now, progress, said = { 0, 0 };
+	struct buf who = BUF_INIT;
+	int64_t pending = 0, last = -1, shown = -1;
+	char *state = NULL;
+	int rc, tty = isatty(2);
+
+	clock_gettime(CLOCK_MONOTONIC, &progress);
+	for (;;) {
+		rc = cache_count_bodies_pending(c, &pending);
+		if (rc) {
+			rc = cli_fail(CLI_FAIL, "cannot read the cache in %s: %s", o->cache_dir,
+				      strerror(-rc));
+			break;
+		}
+		if (pending == 0)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (pending != last)
+			progress = now;
+		last = pending;
+		buf_reset(&who);
+		cli_holder_text(o, h, &who);
+		/* A terminal gets one line kept current, a log a line every
+		 * CLI_SAY_EVERY_S. */
+		if (shown < 0 || (tty ? pending != shown : now.tv_sec - said.tv_sec >= CLI_SAY_EVERY_S)) {
+			fprintf(stderr, "%snotionfs export: waiting for %s to fetch %lld page bodies%s",
+				tty ? "\r\033[K" : "", buf_str(&who), (long long)pending, tty ? "" : "\n");
+			shown = pending;
+			said = now;
+		}
+		if ((double)(now.tv_sec - progress.tv_sec) > o->timeout) {
+			if (tty)
+				fputs("\r\033[K", stderr);
+			shown = -1;
+			cache_meta_get(c, "state", &state);
+			rc = cli_fail(CLI_FAIL, "%s fetched no page body for %g s and %lld are still missing "
+				      "(its state: %s); see `notionfs status`, or unmount it and export "
+				      "again", buf_str(&who), o->timeout, (long long)pending,
+				      state ? state : "unknown");
+			break;
+		}
+		usleep(200000);
+		if (cachelock_holder(o->cache_dir, h) == 0 && h->pid && !strcmp(h->command, "mount"))
+			continue; /* the mount is still there */
+		if (tty && shown >= 0)
+			fputs("\r\033[K", stderr); /* before any message below */
+		shown = -1;
+		rc = cli_lock_or_mount(o, c, "export", lk, h);
+		if (rc == CLI_BY_MOUNT) {
+			rc = 0;
+			continue;
+		}
+		if (rc == 0) {
+			fprintf(stderr, "notionfs export: the mount ended; fetching the %lld remaining page "
+				"bodies itself\n", (long long)pending);
+			rc = CLI_TOOK;
+		}
+		break;
+	}
+	if (tty && shown >= 0)
+		fputs("\r\033[K", stderr);
+	free(state);
+	buf_release(&who);
+	return rc;
 }
 
 static int cli_export(struct cli_opts *o)
 {
+	struct cli_cycle cy = { .result = NULL };
+	struct cachelock *lk = NULL;
 	struct export_stats st;
+	struct buf who = BUF_INIT;
 	struct cache *c = NULL;
 	char *failed = NULL;
 	int rc;
@@ -868,7 +1282,21 @@ static int cli_export(struct cli_opts *o)
 	rc = cli_open_cache(o, &c);
 	if (rc)
 		return rc;
-	rc = cli_pull(o, c, 0, 1, NULL);
+	/* Beside a live mount, no client of its own: the mount pulls (as
+	 * `notionfs sync` asks it) and fetches the bodies; export only reads
+	 * the cache.  Else this process holds the lock and fetches. */
+	rc = cli_mount_cycle(o, c, "export", 0, &lk, &cy);
+	if (rc == 0 && cy.error && cy.error[0]) {
+		cli_holder_text(o, &cy.h, &who);
+		rc = cli_fail(CLI_FAIL, "export: %s could not pull: %s", buf_str(&who), cy.error);
+		goto out;
+	}
+	if (rc == 0)
+		rc = cli_wait_bodies(o, c, &cy.h, &lk);
+	if (rc == 0)
+		cli_holder_text(o, &cy.h, &who);
+	else if (rc == CLI_TOOK)
+		rc = cli_pull(o, c, 0, 1, NULL);
 	if (rc)
 		goto out;
 	rc = export_run(c, o->arg, &st, &failed);
@@ -877,11 +1305,17 @@ static int cli_export(struct cli_opts *o)
 			      failed ? failed : o->arg, strerror(-rc));
 		goto out;
 	}
-	printf("exported to %s: %ld written, %ld unchanged, %ld removed\n", o->arg,
+	printf("exported to %s: %ld written, %ld unchanged, %ld removed", o->arg,
 	       st.written, st.unchanged, st.removed);
+	if (who.len)
+		printf("; pulled and fetched by %s, no requests of its own", buf_str(&who));
+	putchar('\n');
 out:
+	buf_release(&who);
+	cli_cycle_release(&cy);
 	free(failed);
 	cache_close(c);
+	cachelock_release(lk);
 	return rc;
 }
 

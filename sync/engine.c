@@ -8,6 +8,12 @@
  *     time) and after every batch of bodies that changed the cache.
  *  3. engine_stop() cancels both clients before joining, so a stop never
  *     waits for a Retry-After or a slow answer.
+ *  4. A request of another command (cache/lock.h, woken by
+ *     engine_request()) is taken at the start of a poll: that poll is a
+ *     listing (or a full pull when asked) followed by a push (releasing
+ *     held archives when asked), and its end is recorded with
+ *     cachelock_finish(), failures included.  A stop leaves it unfinished
+ *     (its requester sees the mount go and does the cycle itself).
  */
 #include "sync/engine.h"
 
@@ -19,6 +25,8 @@
 #include <time.h>
 
 #include "cache/cache.h"
+#include "cache/lock.h"
+#include "common/buf.h"
 #include "common/log.h"
 #include "sync/pull.h"
 #include "sync/push.h"
@@ -40,10 +48,11 @@ struct engine {
 	pthread_mutex_t lazy_lock;
 	pthread_t thread;
 	int started;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;      /* guards poked, requested; wake's mutex */
 	pthread_cond_t wake;
 	volatile int stop;
-	int poked;
+	int poked;                 /* a save was queued */
+	int requested;             /* engine_request() since the last poll began */
 };
 
 static void engine_report(struct engine *e, const char *what, int rc)
@@ -70,11 +79,11 @@ static int engine_sleep(struct engine *e, const struct timespec *until)
 	int woke = 0;
 
 	pthread_mutex_lock(&e->lock);
-	while (!e->stop && !e->poked) {
+	while (!e->stop && !e->poked && !e->requested) {
 		if (pthread_cond_timedwait(&e->wake, &e->lock, until) == ETIMEDOUT)
 			break;
 	}
-	woke = e->poked || e->stop;
+	woke = e->poked || e->stop || e->requested;
 	e->poked = 0;
 	pthread_mutex_unlock(&e->lock);
 	return woke;
@@ -130,19 +139,22 @@ static void engine_settle_archives(struct engine *e)
 }
 
 /* Pushes every queued save (DESIGN.md section 4); a failure leaves the
- * rest queued for the next round. */
-/* Returns 1 when the push failed for a reason worth retrying soon. */
-static int engine_push(struct engine *e, struct push_ctx *push)
+ * rest queued for the next round.  *rc_out (optional) gets push_all's
+ * result.  Returns 1 when the push failed for a reason worth retrying soon. */
+static int engine_push(struct engine *e, struct push_ctx *push, int *rc_out)
 {
 	char now[32];
 	int pushed = 0, rc;
 
 	engine_settle_archives(e);
 	rc = push_all(push, &pushed);
+	if (rc_out)
+		*rc_out = rc;
 	log_info("push: %d landed (%s)", pushed, rc ? strerror(-rc) : "queue empty");
 	if (pushed) {
 		snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
 		cache_meta_set(e->cache, "last_push", now);
+		cachelock_add_pushed(e->cache, pushed);
 	}
 	if (!rc && pushed)
 		cache_meta_set(e->cache, "state", "online");
@@ -151,6 +163,58 @@ static int engine_push(struct engine *e, struct push_ctx *push)
 	if (pushed || rc)
 		engine_changed(e);
 	return rc && rc != -ECANCELED && rc != -EACCES;
+}
+
+/* 1 when another command asked for a cycle (engine_request()). */
+static int engine_requested(struct engine *e)
+{
+	int r;
+
+	pthread_mutex_lock(&e->lock);
+	r = e->requested;
+	pthread_mutex_unlock(&e->lock);
+	return r;
+}
+
+/* Takes the requests pending in the cache (invariant 4): *seq = 0 when
+ * none. */
+static void engine_take_request(struct engine *e, int64_t *seq, unsigned *flags)
+{
+	pthread_mutex_lock(&e->lock);
+	e->requested = 0;
+	pthread_mutex_unlock(&e->lock);
+	if (cachelock_take(e->cache, seq, flags)) {
+		*seq = 0;
+		*flags = 0;
+	}
+	if (*seq)
+		log_info("a cycle asked by another command (request %lld%s%s)", (long long)*seq,
+			 (*flags & CACHELOCK_FULL) ? ", full pull" : "",
+			 (*flags & CACHELOCK_CONFIRM_DELETES) ? ", confirm deletes" : "");
+}
+
+/* Appends "WHAT failed: cause: Notion's message" to b. */
+static void engine_describe(struct engine *e, struct buf *b, const char *what, int rc)
+{
+	struct notion_error err;
+
+	notion_last_error(e->api, &err);
+	buf_printf(b, "%s%s failed: %s%s%s", b->len ? "; " : "", what, strerror(-rc),
+		   err.message[0] ? ": " : "", err.message);
+}
+
+/* Records the end of the cycle that answers request seq. */
+static void engine_finish(struct engine *e, int64_t seq, const struct pull_stats *st,
+			  const char *error)
+{
+	struct buf res = BUF_INIT;
+
+	buf_printf(&res, "pulled: %d databases, %lld pages seen, %lld changed, %lld removed, %lld bodies",
+		   st->databases, (long long)st->pages_seen, (long long)st->pages_changed,
+		   (long long)st->pages_removed, (long long)st->bodies);
+	if (cachelock_finish(e->cache, seq, buf_str(&res), error))
+		log_warn("cannot record the end of the cycle asked by another command");
+	buf_release(&res);
 }
 
 /* Takes a pending poke (a save was queued): 1 if there was one. */
@@ -171,39 +235,55 @@ static void *engine_main(void *arg)
 	struct pull_ctx p = { .api = e->api, .cache = e->cache, .stop = &e->stop };
 	struct push_ctx push = { .api = e->api, .cache = e->cache, .stop = &e->stop };
 	struct timespec next;
+	struct buf error = BUF_INIT;
 	long polls = 0;
 	char *full = NULL;
-	int rc, fetched, bodies_left = 1, unreported = 0, retry = 0;
+	int rc, fetched, bodies_left = 1, unreported = 0, retry = 0, push_rc;
 	time_t last_report = 0;
 
 	while (!e->stop) {
+		const char *what;
+		unsigned flags;
+		int64_t req;
+
+		engine_take_request(e, &req, &flags);
 		engine_deadline(e->cfg.poll_s, &next);
-		if (cache_meta_get(e->cache, "last_full_pull", &full) == -ENOENT) {
+		memset(&p.stats, 0, sizeof(p.stats));
+		if (cache_meta_get(e->cache, "last_full_pull", &full) == -ENOENT ||
+		    (flags & CACHELOCK_FULL)) {
+			what = "full pull";
 			rc = pull_full(&p);
-			if (rc && rc != -ECANCELED)
-				engine_report(e, "full pull", rc);
-		} else if (polls % e->cfg.listing_every == 0 && polls > 0) {
+		} else if (req || (polls % e->cfg.listing_every == 0 && polls > 0)) {
+			what = "listing";
 			rc = pull_listing(&p);
-			if (rc && rc != -ECANCELED)
-				engine_report(e, "listing", rc);
 		} else {
+			what = "delta pull";
 			rc = pull_delta(&p);
-			if (rc && rc != -ECANCELED)
-				engine_report(e, "delta pull", rc);
 		}
 		free(full);
 		full = NULL;
+		buf_reset(&error);
+		if (rc && rc != -ECANCELED) {
+			engine_report(e, what, rc);
+			engine_describe(e, &error, what, rc);
+		}
 		if (!rc)
 			cache_meta_set(e->cache, "state", "online");
-		retry = engine_push(e, &push);
+		push.confirm_deletes = (flags & CACHELOCK_CONFIRM_DELETES) != 0;
+		retry = engine_push(e, &push, &push_rc);
+		push.confirm_deletes = 0;
+		if (push_rc && push_rc != -ECANCELED)
+			engine_describe(e, &error, "push", push_rc);
+		if (req && !e->stop)
+			engine_finish(e, req, &p.stats, buf_str(&error));
 		polls++;
 		bodies_left = 1;
 		engine_changed(e);
 		/* Between polls: bodies, a batch at a time. */
-		while (!e->stop && bodies_left && engine_before(&next)) {
+		while (!e->stop && bodies_left && engine_before(&next) && !engine_requested(e)) {
 			/* A save does not wait for the prefetch. */
 			if (engine_take_poke(e))
-				retry = engine_push(e, &push);
+				retry = engine_push(e, &push, NULL);
 			rc = pull_bodies(&p, ENGINE_BODY_BATCH, &fetched);
 			if (rc) {
 				if (rc != -ECANCELED)
@@ -236,17 +316,18 @@ static void *engine_main(void *arg)
 				if (soon.tv_sec < until.tv_sec)
 					until = soon;
 			}
-			if (e->stop)
+			if (e->stop || engine_requested(e))
 				break;
 			if (!engine_sleep(e, &until) && !retry)
 				break; /* time for the next poll */
-			if (e->stop || (!engine_before(&next) && !retry))
-				break;
-			retry = engine_push(e, &push);
+			if (e->stop || engine_requested(e) || (!engine_before(&next) && !retry))
+				break; /* a stop, a request (a poll now), or the next poll */
+			retry = engine_push(e, &push, NULL);
 			if (!engine_before(&next))
 				break;
 		}
 	}
+	buf_release(&error);
 	return NULL;
 }
 
@@ -380,6 +461,14 @@ int engine_fetch_body(struct engine *e, const char *page_id)
 	if (rc)
 		log_warn("cannot fetch the body of page %s: %s", page_id, strerror(-rc));
 	return rc;
+}
+
+void engine_request(struct engine *e)
+{
+	pthread_mutex_lock(&e->lock);
+	e->requested = 1;
+	pthread_cond_broadcast(&e->wake);
+	pthread_mutex_unlock(&e->lock);
 }
 
 void engine_poke(struct engine *e)

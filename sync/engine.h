@@ -8,7 +8,9 @@
  * sync thread (the mount rebuilds its view and invalidates the kernel's
  * caches there).  engine_fetch_body() serves the mount's first read of a
  * page whose body was never fetched, on its own API client, sharing the
- * rate limiter with the thread.  Knows nothing about FUSE.
+ * rate limiter with the thread.  Requests of other commands (`notionfs
+ * sync` beside the mount, cache/lock.h) are answered by the next poll,
+ * which engine_request() starts at once.  Knows nothing about FUSE.
  */
 #ifndef NFS_ENGINE_H
 #define NFS_ENGINE_H
@@ -38,8 +40,13 @@ long engine_drain(struct engine *e, double seconds);
 void engine_stop(struct engine *e);
 /* Fetches one page's body now; returns 0 or -errno. Thread-safe. */
 int engine_fetch_body(struct engine *e, const char *page_id);
-/* Wakes the thread for an immediate poll. */
+/* A save was queued: wakes the thread to push it. */
 void engine_poke(struct engine *e);
+/* Another command left a request in the cache (cache/lock.h): wakes the
+ * thread, whose next poll starts at once and answers it.  Not
+ * async-signal-safe (a mutex): call it from a thread, never from a
+ * signal handler. */
+void engine_request(struct engine *e);
 /* Requests sent by both clients so far. */
 long engine_requests(struct engine *e);
 

@@ -383,6 +383,7 @@ def test_mass_delete_is_held_until_confirmed(tasks):
                    if page_title(p) and expected_stem(page_title(p)) + ".md" in victims)
     p = run_nfs(["sync", "--confirm-deletes"], m.env, timeout=120)
     assert "pushed: 6" in p.stdout, p.stdout
+    assert "done by the mount on %s" % os.path.realpath(m.mnt) in p.stdout, p.stdout
     archived = [p for p in emu.state()["pages"] if p.get("archived")]
     assert len([p for p in archived if expected_stem(page_title(p)) + ".md" in victims]) == 6
 
