@@ -1061,12 +1061,12 @@ def write_sync(path, data, sync):
     return t1 - t0, t2 - t1, t3 - t2, time.perf_counter() - t3
 
 
-def bench_fsync(work, quick, ws_pages, reps):
+def bench_fsync(work, quick, ws_pages, reps, gap=0.05):
     """11. Latency of fsync() on a save made as an editor does it (write in place, fsync,
     close) on the mount of a ws_pages-page workspace, against write + fdatasync() of a
     same-size file in a plain directory on the same disk as the cache, interleaved; reps
     saves rotating over 20 of its pages."""
-    npages, blocks, gap = 20, 30, 0.05
+    npages, blocks = 20, 30
     print("\n== 11. fsync'd save latency, %d-page workspace: %d saves (write in place + fsync + "
           "close) through the mount vs write + fdatasync of the same bytes on local disk, "
           "interleaved ==" % (ws_pages, reps), flush=True)
