@@ -6,10 +6,10 @@ each ratio with whether it is met).
 
     /usr/bin/python3 bench/run-bench.py [--build DIR] [--pages N] [--quick] [--only NAME[,NAME]]
 
-NAME is one of: full-pull, bodies, delta, grep, ls, rss, mdconv, saves.
+NAME is one of: full-pull, bodies, delta, grep, ls, rss, mdconv, saves, fsync, storm.
 See bench/README.md for what each number means.
 
-Every process this script starts (emulators, mounts) is stopped by its pid
+Every process this script starts (emulators, fault proxies, mounts) is stopped by its pid
 in a `finally`, and every mount is unmounted (fusermount3 -u, then -uz),
 also on failure, Ctrl-C or SIGTERM.  Only 127.0.0.1 is used.
 """
@@ -35,7 +35,8 @@ BIN = os.path.join(BUILD, "fs", "notionfs")   # NOTIONFS_BIN, else BUILD/fs/noti
 EMULATOR = os.path.join(ROOT, "contrib", "notion_emulator.py")
 PYTHON = "/usr/bin/python3"
 TOKEN = "secret_bench_token"
-BENCHES = ["full-pull", "bodies", "delta", "grep", "ls", "rss", "mdconv", "saves"]
+BENCHES = ["full-pull", "bodies", "delta", "grep", "ls", "rss", "mdconv", "saves", "fsync",
+           "storm"]
 
 # Everything started, for the cleanup in main()'s finally.
 PROCS = []    # subprocess.Popen
@@ -113,7 +114,8 @@ def base_env():
 
 
 class Emulator:
-    def __init__(self, work, name, generate=None, workspace=None, rate=None, burst=None):
+    def __init__(self, work, name, generate=None, workspace=None, rate=None, burst=None,
+                 blocks=None):
         self.dir = os.path.join(work, name)
         os.makedirs(self.dir, exist_ok=True)
         port_file = os.path.join(self.dir, "port")
@@ -124,6 +126,8 @@ class Emulator:
                 "--quiet"]
         if generate is not None:
             args += ["--generate", str(generate)]
+        if blocks is not None:
+            args += ["--generate-blocks", str(blocks)]
         if workspace:
             args += ["--workspace", workspace]
         if rate is not None:
@@ -776,11 +780,12 @@ def mount_diag(m):
         "\n  .notionfs/errors (last lines):\n    " + "\n    ".join(errors)
 
 
-def synced_workspace(work, name, n, rate, burst):
-    """An emulator with a generated n-page workspace and a cache holding every page and
-    body (pulled by `notionfs sync` with both limits lifted), after which the emulator's
-    limiter is set to rate/burst."""
-    emu = Emulator(work, "emu-" + name, generate=n, rate=0)
+def synced_workspace(work, name, n, rate, burst, blocks=None):
+    """An emulator with a generated n-page workspace (blocks body blocks a page, the
+    emulator's default 3 if None) and a cache holding every page and body (pulled by
+    `notionfs sync` with both limits lifted), after which the emulator's limiter is set
+    to rate/burst."""
+    emu = Emulator(work, "emu-" + name, generate=n, rate=0, blocks=blocks)
     try:
         cache = os.path.join(work, "cache-" + name)
         t, _ = timed([BIN, "sync"], env=nfs_env(emu, cache, {"NOTIONFS_RATE": 1000,
@@ -1021,6 +1026,445 @@ def bench_offline(work, n, rate):
 
 
 # ---------------------------------------------------------------------------
+# fsync'd saves (an editor's write + fsync) and saves under a fault storm
+
+
+def pct(v, q):
+    """Nearest-rank percentile of the sorted list v."""
+    return v[min(len(v) - 1, max(0, int(math.ceil(q * len(v))) - 1))]
+
+
+def rich_plain(rt):
+    return "".join((x.get("plain_text") or (x.get("text") or {}).get("content") or "")
+                   for x in rt or [])
+
+
+def block_plain(b):
+    return rich_plain((b.get(b.get("type")) or {}).get("rich_text"))
+
+
+def write_sync(path, data, sync):
+    """An editor's in-place save: open(O_WRONLY|O_TRUNC), write, sync(fd), close.
+    Returns the seconds of each step: (open, write, sync, close)."""
+    t0 = time.perf_counter()
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        t1 = time.perf_counter()
+        mv = memoryview(data)
+        while mv:
+            mv = mv[os.write(fd, mv):]
+        t2 = time.perf_counter()
+        sync(fd)
+        t3 = time.perf_counter()
+    finally:
+        os.close(fd)
+    return t1 - t0, t2 - t1, t3 - t2, time.perf_counter() - t3
+
+
+def bench_fsync(work, quick, ws_pages, reps, gap=0.05):
+    """11. Latency of fsync() on a save made as an editor does it (write in place, fsync,
+    close) on the mount of a ws_pages-page workspace, against write + fdatasync() of a
+    same-size file in a plain directory on the same disk as the cache, interleaved; reps
+    saves rotating over 20 of its pages."""
+    npages, blocks = 20, 30
+    print("\n== 11. fsync'd save latency, %d-page workspace: %d saves (write in place + fsync + "
+          "close) through the mount vs write + fdatasync of the same bytes on local disk, "
+          "interleaved ==" % (ws_pages, reps), flush=True)
+    emu, cache = synced_workspace(work, "fsync-%d" % ws_pages, ws_pages, 0, 10, blocks=blocks)
+    m = None
+    try:
+        m = Mount(work, "mnt-fsync-%d" % ws_pages, emu, cache, poll=3600,
+                  env_extra={"NOTIONFS_RATE": 1000, "NOTIONFS_BURST": 1000})
+        d = db_dir(m.mnt)
+        names = sorted(nm for nm in os.listdir(d) if nm.endswith(".md"))[:npages]
+        plain = os.path.join(work, "plain-fsync-%d" % ws_pages)
+        os.makedirs(plain)
+        same_dev = os.stat(plain).st_dev == os.stat(cache).st_dev
+        pages = []
+        for nm in names:
+            with open(os.path.join(d, nm), "rb") as f:
+                text = f.read()
+            mm = re.search(rb"^(Item \d+ block 0)$", text, re.M)
+            if not mm:
+                raise RuntimeError("no 'Item N block 0' paragraph in %s" % nm)
+            pid = page_id_of(os.path.join(d, nm))
+            pp = os.path.join(plain, nm)
+            with open(pp, "wb") as f:
+                f.write(text)
+                os.fsync(f.fileno())
+            pages.append(dict(path=os.path.join(d, nm), plain=pp, text=text, span=mm.span(1),
+                              line=mm.group(1).decode(), id=pid, last=None))
+        wait_for(lambda: queued_edits(m) == 0, timeout=60, what="queued edits: 0", proc=m.proc)
+        time.sleep(1.0)
+        emu.clear_log()
+        steps = {"mnt": ([], [], [], []), "loc": ([], [], [], [])}   # open, write, sync, close
+        depth = []
+        size = 0
+        t_start = time.time()
+        for i in range(reps):
+            pg = pages[i % npages]
+            # a real save each time: the page's first paragraph gets a counter
+            line = "%s fsync %06d" % (pg["line"], i)
+            a, b = pg["span"]
+            data = pg["text"][:a] + line.encode() + pg["text"][b:]
+            size = len(data)
+            depth.append(queued_edits(m))    # the queue as this save finds it (not timed)
+            order = ("mnt", "loc") if i % 2 == 0 else ("loc", "mnt")
+            for side in order:
+                if side == "mnt":
+                    r = write_sync(pg["path"], data, os.fsync)
+                else:
+                    r = write_sync(pg["plain"], data, os.fdatasync)
+                for v, x in zip(steps[side], r):
+                    v.append(x)
+            pg["last"] = line
+            time.sleep(gap)
+        t_saves = time.time() - t_start
+        wait_for(lambda: queued_edits(m) == 0, timeout=300, what="queued edits: 0 after the saves",
+                 proc=m.proc, interval=0.1)
+        time.sleep(1.0)
+        reqs = emu.requests()
+        state = emu.admin("state")
+        st = m.status()
+    finally:
+        if m:
+            m.stop()
+        emu.stop()
+    got = {norm_id(p["id"]): p for p in state["pages"]}
+    right = sum(1 for pg in pages if pg["last"] is None or
+                (got.get(pg["id"]) and got[pg["id"]]["children"]
+                 and block_plain(got[pg["id"]]["children"][0]) == pg["last"]))
+    mnt_total = sorted(sum(x) for x in zip(*steps["mnt"]))
+    loc_total = sorted(sum(x) for x in zip(*steps["loc"]))
+    mnt_open, mnt_write, mnt_sync, _ = (sorted(v) for v in steps["mnt"])
+    loc_sync = sorted(steps["loc"][2])
+    depth_known = sorted(x for x in depth if x is not None)
+    nonq = [r for r in reqs if not is_delta_query(r)]
+    patches = sum(1 for r in nonq if r["method"] == "PATCH" and r["status"] == 200)
+    rej = re.search(r"^rejected edits: (\d+)", st, re.M)
+    conf = re.search(r"^conflicts: (\d+)", st, re.M)
+    log("%d saves of %d bytes to %d pages (%d blocks each), %.0f ms apart, in %s; the queue is "
+        "NOT drained between saves: queued edits seen before each save p50 %s, max %s"
+        % (reps, size, npages, blocks, gap * 1000, fmt_s(t_saves),
+           pct(depth_known, .5) if depth_known else "?", depth_known[-1] if depth_known else "?"))
+    log("mount fsync(): p50 %s p99 %s max %s; open-to-close p50 %s p99 %s (open with O_TRUNC "
+        "p50 %s, write p50 %s)"
+        % (fmt_ms(pct(mnt_sync, .5)), fmt_ms(pct(mnt_sync, .99)), fmt_ms(mnt_sync[-1]),
+           fmt_ms(pct(mnt_total, .5)), fmt_ms(pct(mnt_total, .99)), fmt_ms(pct(mnt_open, .5)),
+           fmt_ms(pct(mnt_write, .5))))
+    log("local fdatasync(): p50 %s p99 %s max %s; open-to-close p50 %s p99 %s (%s; same "
+        "device as the cache: %s)"
+        % (fmt_ms(pct(loc_sync, .5)), fmt_ms(pct(loc_sync, .99)), fmt_ms(loc_sync[-1]),
+           fmt_ms(pct(loc_total, .5)), fmt_ms(pct(loc_total, .99)), os.path.dirname(cache),
+           same_dev))
+    log("pushed: %d requests (%s), %d PATCH for %d saves; emulator text right for %d of %d "
+        "pages; %s, %s"
+        % (len(nonq), breakdown(nonq), patches, reps, right, npages,
+           rej.group(0) if rej else "rejected edits: ?", conf.group(0) if conf else "conflicts: ?"))
+    if right != npages or (rej and int(rej.group(1))) or (conf and int(conf.group(1))):
+        print("  FAIL: fsync'd saves: the emulator's text is right for %d of %d pages; %s; %s"
+              % (right, npages, rej.group(0) if rej else "?", conf.group(0) if conf else "?"),
+              flush=True)
+    for q in (.5, .99):
+        a, b = pct(mnt_sync, q), pct(loc_sync, q)
+        result("fsync", "fsync'd save p%d, %d pages" % (round(q * 100), ws_pages), fmt_ms(a),
+               "local fdatasync %s" % fmt_ms(b), a / b, "<=2x", a / b <= 2,
+               "%d interleaved saves of %d B, %.0f ms apart, queue not drained (depth max %s)"
+               % (reps, size, gap * 1000, depth_known[-1] if depth_known else "?"))
+
+
+FAULT_PROXY = os.path.join(ROOT, "bench", "fault_proxy.py")
+STORM_SEED = 20261201
+STORM_STATUSES = ["Not started", "In progress", "Done"]
+
+
+class FaultProxy:
+    """bench/fault_proxy.py in front of an emulator: fails a seeded pseudo-random share of
+    the /v1 requests (the emulator's fault API has counted rules, not rates)."""
+
+    def __init__(self, work, name, upstream, seed, p5xx, p429, retry_after=1, applied=0.0):
+        self.dir = os.path.join(work, name)
+        os.makedirs(self.dir, exist_ok=True)
+        port_file = os.path.join(self.dir, "port")
+        self.logf = open(os.path.join(self.dir, "proxy.log"), "w")
+        self.proc = subprocess.Popen(
+            [PYTHON, FAULT_PROXY, "--upstream", upstream, "--port", "0", "--port-file", port_file,
+             "--seed", str(seed), "--p5xx", str(p5xx), "--p429", str(p429),
+             "--retry-after", str(retry_after), "--applied-5xx", str(applied)],
+            stdout=self.logf, stderr=subprocess.STDOUT, env=base_env())
+        PROCS.append(self.proc)
+        wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(),
+                 timeout=60, what="the fault proxy's port file", proc=self.proc)
+        self.url = "http://127.0.0.1:%d" % int(open(port_file).read().strip())
+
+    def admin(self, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + "/_proxy/" + path, data=data,
+                                     method="POST" if body is not None else "GET",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as r:
+            return json.loads(r.read() or b"null")
+
+    def requests(self):
+        return self.admin("log")["requests"]
+
+    def clear_log(self):
+        self.admin("log/clear", {})
+
+    def stop(self):
+        stop_process(self.proc)
+        self.logf.close()
+
+
+def storm_plan(nsave, npages, seed):
+    """The saves of the storm benchmark: nsave different pages out of npages, each either a
+    property change (Points, Status or Notes) or a one-line append at the end of the body,
+    drawn from random.Random(seed)."""
+    import random
+    rng = random.Random(seed)
+    plan = []
+    for k, i in enumerate(rng.sample(range(npages), nsave)):
+        u = rng.random()
+        if u < 0.5:
+            plan.append(dict(k=k, page=i, kind="append", text="Storm append %d of page %d" % (k, i)))
+        elif u < 0.7:
+            plan.append(dict(k=k, page=i, kind="Points", value=1000 + rng.randrange(9000)))
+        elif u < 0.85:
+            plan.append(dict(k=k, page=i, kind="Status", value=STORM_STATUSES[(i + 1) % 3]))
+        else:
+            plan.append(dict(k=k, page=i, kind="Notes", value="Storm note %d" % k))
+    return plan
+
+
+def storm_edit(text, op):
+    """The edited file text for one planned save."""
+    if op["kind"] == "append":
+        return text.rstrip("\n") + "\n\n" + op["text"] + "\n"
+    new, n = re.subn(r"^%s: .*$" % op["kind"], "%s: %s" % (op["kind"], op["value"]), text,
+                     count=1, flags=re.M)
+    if n != 1:
+        raise RuntimeError("no %s: line in the page file" % op["kind"])
+    return new
+
+
+def storm_check(state, plan):
+    """Per planned save: 'ok', 'lost' or 'duplicated xN' (appends), from the emulator's
+    final state."""
+    pages = {}
+    for p in state["pages"]:
+        title = rich_plain(((p.get("properties") or {}).get("Name") or {}).get("title"))
+        pages[title] = p
+    out = {}
+    for op in plan:
+        p = pages.get("Item %05d" % op["page"])
+        if p is None:
+            out[op["k"]] = "page missing"
+            continue
+        props = p.get("properties") or {}
+        if op["kind"] == "append":
+            n = sum(1 for b in p.get("children") or [] if block_plain(b) == op["text"])
+            out[op["k"]] = "ok" if n == 1 else ("lost" if n == 0 else "duplicated x%d" % n)
+        elif op["kind"] == "Points":
+            out[op["k"]] = "ok" if (props.get("Points") or {}).get("number") == op["value"] else "lost"
+        elif op["kind"] == "Status":
+            st = ((props.get("Status") or {}).get("status") or {}).get("name")
+            out[op["k"]] = "ok" if st == op["value"] else "lost"
+        else:
+            out[op["k"]] = "ok" if rich_plain((props.get("Notes") or {}).get("rich_text")) \
+                == op["value"] else "lost"
+    return out
+
+
+VOLATILE = {"id", "created_time", "last_edited_time", "created_by", "last_edited_by",
+            "request_id", "expiry_time"}
+
+
+def normalized(obj):
+    """A workspace document without ids and times (new blocks get random ids, every write a
+    new last_edited_time), for comparing two runs."""
+    if isinstance(obj, dict):
+        return {k: normalized(v) for k, v in obj.items() if k not in VOLATILE}
+    if isinstance(obj, list):
+        return [normalized(v) for v in obj]
+    return obj
+
+
+def storm_state(state):
+    """Title -> normalized page, for every page of the workspace."""
+    out = {}
+    for p in state["pages"]:
+        title = rich_plain(((p.get("properties") or {}).get("Name") or {}).get("title"))
+        out[title] = normalized(p)
+    return out
+
+
+def storm_run(work, label, npages, plan, p5xx, p429, rate, applied=0.0):
+    """One push of the planned saves through a fault proxy: every request notionfs sent
+    (proxy log), the emulator's log and final state."""
+    emu, cache = synced_workspace(work, "storm-" + label, npages, 0, 10)
+    proxy = m = None
+    try:
+        proxy = FaultProxy(work, "proxy-" + label, emu.url, STORM_SEED, p5xx, p429,
+                           applied=applied)
+        m = Mount(work, "mnt-storm-" + label, proxy, cache, poll=3600,
+                  env_extra={"NOTIONFS_RATE": rate, "NOTIONFS_BURST": 10})
+        d = db_dir(m.mnt)
+        time.sleep(1.0)
+        proxy.clear_log()
+        emu.clear_log()
+        t0 = time.time()
+        for op in plan:
+            name = "Item %05d.md" % op["page"]
+            path = os.path.join(d, name)
+            with open(path) as f:
+                text = f.read()
+            op["id"] = page_id_of(path)
+            tmp = os.path.join(d, ".%s.tmp" % name)       # local-only name, then renamed over
+            with open(tmp, "w") as f:
+                f.write(storm_edit(text, op))
+            os.replace(tmp, path)
+        t_saves = time.time() - t0
+        wait_for(lambda: queued_edits(m) == 0, timeout=1800,
+                 what="queued edits: 0 (%s)" % label, proc=m.proc, interval=0.2)
+        t_empty = time.time()
+        time.sleep(2.0)
+        sent = proxy.requests()
+        at_api = emu.requests()
+        state = emu.admin("state")
+        status = m.status()
+        try:
+            with open(m.path(".notionfs", "errors")) as f:
+                errors = f.read().splitlines()
+        except OSError:
+            errors = []
+    finally:
+        if m:
+            m.stop()
+        if proxy:
+            proxy.stop()
+        emu.stop()
+    return dict(label=label, sent=sent, at_api=at_api, state=state, status=status,
+                errors=errors, t_saves=t_saves, t_push=t_empty - t0, t0=t0)
+
+
+def storm_seq(run, op):
+    """The requests of one planned save's page, as 'seq METHOD /path status [fault]'."""
+    ids = (op["id"], "%s-%s-%s-%s-%s" % (op["id"][:8], op["id"][8:12], op["id"][12:16],
+                                          op["id"][16:20], op["id"][20:]))
+    return ["#%d %s %s %s%s" % (r["seq"], r["method"], r["path"], r["status"],
+                                 " (%s by the proxy)" % r["fault"] if r["fault"] else "")
+            for r in run["sent"] if any(i in r["path"] for i in ids)]
+
+
+def bench_storm(work, quick, rate, applied=0.0):
+    """12. Requests per save under a fault storm: the same planned saves pushed once through
+    an unfaulted proxy, once through a proxy failing 10 % (500/502/503/504) + 5 % (429,
+    Retry-After 1) of the /v1 requests; requests counted per landed save."""
+    nsave = 50 if quick else 200
+    npages = nsave + 20
+    p5xx, p429 = 0.10, 0.05
+    print("\n== 12. requests per save under a fault storm: %d saves (seed %d), unfaulted vs "
+          "%d%% 5xx + %d%% 429 (Retry-After 1) injected by bench/fault_proxy.py; emulator "
+          "unlimited, client %g req/s ==" % (nsave, STORM_SEED, p5xx * 100, p429 * 100, rate),
+          flush=True)
+    plan = storm_plan(nsave, npages, STORM_SEED)
+    kinds = collections.Counter(op["kind"] for op in plan)
+    log("plan: %s" % ", ".join("%d %s" % (v, k) for k, v in sorted(kinds.items())))
+    runs = {}
+    variants = [("unfaulted", 0.0, 0.0, 0.0), ("storm", p5xx, p429, 0.0)]
+    if applied:
+        # informational: the storm, plus writes answered 504 after the emulator applied them
+        variants.append(("storm+applied", p5xx, p429, applied))
+    for label, a, b, c in variants:
+        run = storm_run(work, label, npages, plan, a, b, rate, c)
+        runs[label] = run
+        sent = [r for r in run["sent"] if not is_delta_query(r)]
+        at_api = [r for r in run["at_api"] if not is_delta_query(r)]
+        faults = collections.Counter(r["fault"] + (" %d" % r["status"] if r["fault"] == "5xx"
+                                                   else "") for r in sent if r["fault"])
+        fwd = sum(1 for r in sent if r["forwarded"])
+        check = storm_check(run["state"], plan)
+        landed = sum(1 for v in check.values() if v == "ok")
+        run.update(nonq=sent, api_nonq=at_api, check=check, landed=landed)
+        st = dict(re.findall(r"^(queued edits|rejected edits|conflicts|state): (.*)$",
+                             run["status"], re.M))
+        log("%s: saves made in %s, queue empty %s after the first; %d requests sent (%s), "
+            "%d of them failed by the proxy (%s), %d reached the emulator (its log: %d); "
+            "%d delta queries apart; %d of %d saves landed exactly once; status: %s"
+            % (label, fmt_s(run["t_saves"]), fmt_s(run["t_push"]), len(sent), breakdown(sent),
+               sum(faults.values()), ", ".join("%d %s" % (v, k) for k, v in sorted(faults.items()))
+               or "none", fwd, len(at_api), len(run["sent"]) - len(sent), landed, nsave,
+               ", ".join("%s %s" % kv for kv in sorted(st.items()))))
+        if run["errors"]:
+            log("  .notionfs/errors (%d lines, last 5): %s"
+                % (len(run["errors"]), " | ".join(run["errors"][-5:])))
+    u, s = runs["unfaulted"], runs["storm"]
+    ok = {}
+    for run in runs.values():
+        ok[run["label"]] = storm_verify(run, u, plan, nsave)
+    ru = len(u["nonq"]) / max(1, u["landed"])
+    rs = len(s["nonq"]) / max(1, s["landed"])
+    result("storm", "requests per landed save, unfaulted", "%.2f" % ru, "-", None, None, None,
+           "%d requests for %d landed saves; %d reached the emulator"
+           % (len(u["nonq"]), u["landed"], len(u["api_nonq"])))
+    result("storm", "requests per landed save, storm", "%.2f" % rs, "unfaulted %.2f" % ru,
+           rs / ru if ru else None, "<=1.3x", bool(ru) and rs / ru <= 1.3,
+           "%d requests sent (%d failed by the proxy, %d reached the emulator) for %d landed "
+           "saves%s" % (len(s["nonq"]), sum(1 for r in s["nonq"] if r["fault"]),
+                        len(s["api_nonq"]), s["landed"],
+                        "" if ok["storm"] and ok["unfaulted"] else "; FAIL: see above"))
+    result("storm", "storm push time (first save to empty queue)", fmt_s(s["t_push"]),
+           "unfaulted %s" % fmt_s(u["t_push"]), s["t_push"] / u["t_push"], None, None,
+           "client %g req/s" % rate)
+    if applied:
+        x = runs["storm+applied"]
+        rx = len(x["nonq"]) / max(1, x["landed"])
+        result("storm", "storm + %g%% 504 after applying" % (applied * 100), "%.2f" % rx,
+               "unfaulted %.2f" % ru, rx / ru if ru else None, None, None,
+               "requests per landed save; %d landed exactly once of %d%s"
+               % (x["landed"], nsave, "" if ok["storm+applied"] else "; FAIL: see above"))
+
+
+def storm_verify(run, base, plan, nsave):
+    """Prints FAIL lines when a save of RUN did not land exactly once, or when RUN's final
+    state differs from the unfaulted run's (BASE).  True when all is well."""
+    ok = True
+    bad = {k: v for k, v in run["check"].items() if v != "ok"}
+    if bad:
+        ok = False
+        print("  FAIL: %s run: %d of %d saves did not land exactly once:" % (
+            run["label"], len(bad), nsave), flush=True)
+        for k, v in sorted(bad.items())[:20]:
+            op = plan[k]
+            print("    save %d (%s of Item %05d): %s; its page's requests: %s"
+                  % (k, op["kind"], op["page"], v, "; ".join(storm_seq(run, op))), flush=True)
+    if run is not base:
+        su, ss = storm_state(base["state"]), storm_state(run["state"])
+        diff = sorted(t for t in set(su) | set(ss) if su.get(t) != ss.get(t))
+        if diff:
+            ok = False
+            print("  FAIL: the %s run's final emulator state differs from the unfaulted run's on "
+                  "%d pages: %s" % (run["label"], len(diff), ", ".join(diff[:20])), flush=True)
+            for t in diff[:5]:
+                a, b = su.get(t), ss.get(t)
+                if a and b:
+                    ca = [block_plain(x) for x in a.get("children") or []]
+                    cb = [block_plain(x) for x in b.get("children") or []]
+                    props = sorted(k for k in set(a.get("properties") or {})
+                                   | set(b.get("properties") or {})
+                                   if (a.get("properties") or {}).get(k)
+                                   != (b.get("properties") or {}).get(k))
+                    print("    %s: properties differing %s; blocks unfaulted %r, %s %r"
+                          % (t, props, ca, run["label"], cb), flush=True)
+        elif ok:
+            log("%s: every save landed exactly once and the final state equals the unfaulted "
+                "run's (%d pages compared, ids and times left out)" % (run["label"], len(su)))
+    elif ok:
+        log("%s: every save landed exactly once" % run["label"])
+    return ok
+
+
+# ---------------------------------------------------------------------------
 
 
 def main():
@@ -1034,6 +1478,12 @@ def main():
     ap.add_argument("--offline-rate", type=float, default=10.0,
                     help="req/s of both emulator and client for the 1,000 offline saves "
                          "(default 10; 3 is the real limit, about 11 minutes)")
+    ap.add_argument("--storm-rate", type=float, default=10.0,
+                    help="req/s of the client (NOTIONFS_RATE, burst 10) for the storm benchmark; "
+                         "the emulator is unlimited (default 10)")
+    ap.add_argument("--storm-applied", type=float, default=0.0,
+                    help="also run the storm with this share of the forwarded writes answered "
+                         "504 after the emulator applied them (informational, default 0: off)")
     a = ap.parse_args()
     global BUILD, BIN
     BUILD = os.path.join(ROOT, a.build)
@@ -1071,6 +1521,12 @@ def main():
             steps.append(("mdconv", lambda: bench_mdconv(a.quick)))
         if "saves" in want:
             steps.append(("saves", lambda: bench_saves(work, a.quick, a.offline_rate)))
+        if "fsync" in want:
+            steps.append(("fsync", lambda: bench_fsync(work, a.quick, 200, 100 if a.quick else 500)))
+            steps.append(("fsync", lambda: bench_fsync(work, a.quick, n, 50 if a.quick else 200)))
+        if "storm" in want:
+            steps.append(("storm", lambda: bench_storm(work, a.quick, a.storm_rate,
+                                                       a.storm_applied)))
         for name, fn in steps:
             try:
                 fn()
