@@ -83,6 +83,9 @@ struct mount {
 void mount_invalidate(struct mount *m, uint64_t parent, const char *name, uint64_t ino);
 void mount_attr(const struct mount *m, const struct view_node *n, struct stat *st);
 void mount_entry(const struct mount *m, const struct view_node *n, struct fuse_entry_param *e);
+/* Appends err_extra to the bytes of .notionfs/errors; its length for stat. */
+int mount_errors_extra(struct mount *m, struct buf *out);
+size_t mount_errors_extra_len(const struct mount *m);
 
 /* mount_write.c: the write side.  The *_ov functions answer from the
  * overlay and return 1 when they did, 0 when the view should answer. */
@@ -95,9 +98,6 @@ int mountw_hidden(struct mount *m, fuse_ino_t parent, const char *name);
 /* Appends the names of the overlay's own entries of a directory (files
  * that the view does not show) and the view names it hides, for readdir. */
 void mountw_list(struct mount *m, fuse_ino_t dir, struct strv *names, struct strv *hidden);
-/* Appends err_extra to the bytes of .notionfs/errors; its length for stat. */
-int mount_errors_extra(struct mount *m, struct buf *out);
-size_t mount_errors_extra_len(const struct mount *m);
 void mountw_set_ops(struct fuse_lowlevel_ops *ops);
 
 #endif

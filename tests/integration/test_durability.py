@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import run_nfs, wait_for
+from conftest import BIN, is_mounted, run_nfs, wait_for
 from test_write_path import settled, status, task, writes
 
 PAGE = "Write API client"
@@ -224,3 +224,19 @@ def test_full_disk_keeps_the_save(emulator, small_cache, mount, then):
         wait_for(lambda: settled(m2), what="the queue to empty", timeout=60)
     landed_once(emu, marker)
     assert drafts(small_cache) == []
+
+
+def test_second_mount_on_the_same_cache_is_refused(emulator, mount, tmp):
+    """One process owns the drafts of a cache (DESIGN.md section 5.3)."""
+    emu = emulator()
+    m = mount(emu, poll=3600)
+    other = os.path.join(tmp, "mnt2")
+    os.makedirs(other)
+    try:
+        p = subprocess.run([BIN, "mount", "-f", other], env=m.env, capture_output=True, text=True,
+                           timeout=60)
+    finally:
+        if is_mounted(other):
+            subprocess.run(["fusermount3", "-u", other], capture_output=True)
+    assert p.returncode == 1 and "is in use by the mount on" in p.stderr, p.stderr
+    assert "Tasks" in os.listdir(m.mnt)
