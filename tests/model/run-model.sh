@@ -3,6 +3,8 @@
 # for a given time: tests/model/run-model.sh [SECONDS=600] [SEEDS_PER_RUN=10].
 # A failing seed is printed with its whole operation sequence; replay it with
 #   NOTIONFS_MODEL_SEEDS=SEED /usr/bin/python3 -m pytest tests/model
+# NOTIONFS_MODEL_STEPS sets the sequence length (default 25).  The log of a
+# failed run is kept as ${TMPDIR:-/tmp}/run-model-failure-PID-N.log.
 # Exit status: 0 when every run passed, 1 otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,8 +25,9 @@ while [ "$SECONDS" -lt "$end" ]; do
       tests/model 2>&1 | tee "/tmp/run-model.$$.log" | tail -1; then
     failed=$((failed + 1))
     grep -E "^seed [0-9]+ failed" "/tmp/run-model.$$.log"
-    cp "/tmp/run-model.$$.log" "run-model-failure-$runs.log"
-    echo "details: run-model-failure-$runs.log"
+    keep="${TMPDIR:-/tmp}/run-model-failure-$$-$runs.log"
+    cp "/tmp/run-model.$$.log" "$keep"
+    echo "details: $keep"
   fi
 done
 rm -f "/tmp/run-model.$$.log"
