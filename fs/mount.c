@@ -214,6 +214,11 @@ int mount_refresh(struct mount *m)
 	if (rc)
 		goto out;
 	pthread_rwlock_rdlock(&m->lock);
+	if (m->view && version == m->view_version) {
+		/* nothing the view shows changed (cache.h invariant 1) */
+		pthread_rwlock_unlock(&m->lock);
+		goto out;
+	}
 	old = m->view;
 	rc = view_build(m->cache, old, &nv);
 	pthread_rwlock_unlock(&m->lock);
@@ -236,6 +241,21 @@ out:
 	if (rc)
 		log_warn("cannot refresh the mounted view: %s", strerror(-rc));
 	return rc;
+}
+
+void mount_refresh_status(struct mount *m)
+{
+	struct buf b = BUF_INIT;
+
+	if (view_status_text(m->cache, &b) || !b.data) {
+		buf_release(&b);
+		return;
+	}
+	pthread_rwlock_wrlock(&m->lock);
+	view_set_status(m->view, buf_detach(&b, NULL));
+	pthread_rwlock_unlock(&m->lock);
+	mount_rcache_drop(m);
+	mount_invalidate(m, 0, NULL, VIEW_INO_STATUS);
 }
 
 /* ---- request handlers -------------------------------------------------- */

@@ -79,6 +79,9 @@ struct mount {
 
 
 /* mount.c */
+/* Renders .notionfs/status again into the current view (cheap: no view
+ * rebuild), for a save whose file the overlay keeps until the rebuild. */
+void mount_refresh_status(struct mount *m);
 /* Queues a kernel invalidation of (parent, name) (when name) and of ino. */
 void mount_invalidate(struct mount *m, uint64_t parent, const char *name, uint64_t ino);
 void mount_attr(const struct mount *m, const struct view_node *n, struct stat *st);

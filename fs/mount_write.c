@@ -127,6 +127,11 @@ struct mountw_file {
 	double retry_at;       /* the settle thread retries from then on */
 	double backoff;        /* seconds to the next retry */
 	int64_t saved_at_ms;   /* a draft put back at start: when it was written */
+	/* A saved page file stays in the overlay (clean, same bytes) until the
+	 * view is built from cache version >= keep_version, so the fsync or
+	 * rename that saved it never waits for a view rebuild (the settle
+	 * thread does it: mountw_release_held); 0: not kept. */
+	int64_t keep_version;
 };
 
 /* The overlay frees a file: its draft goes with it (discard), or stays on
@@ -322,8 +327,30 @@ static void mountw_poke(struct mount *m)
 		m->hooks.poke(m->hooks.arg);
 }
 
-/* The overlay lets go of f: the kernel must ask the view again. */
+/* The overlay lets go of f: the kernel must ask the view again.  A saved
+ * edit of an existing page is kept (clean) until the settle thread has
+ * rebuilt the view (mountw_release_held): no rebuild inside the FUSE
+ * request that saved it. */
+static void mountw_let_go(struct mount *m, struct ov_file *f, int saved, const char *page_id);
+
 static void mountw_drop(struct mount *m, struct ov_file *f, int saved, const char *page_id)
+{
+	struct mountw_file *w;
+	int64_t version = 0;
+
+	if (saved && f->role == OV_PAGE && m->settler_started && (w = mountw_priv(f)) &&
+		cache_version(m->cache, &version) == 0) {
+		ov_clean(f);
+		w->keep_version = version;
+		mount_refresh_status(m);
+		pthread_cond_signal(&m->settler_cond);
+		return;
+	}
+	mountw_let_go(m, f, saved, page_id);
+}
+
+/* Removes f from the overlay now, and rebuilds the view. */
+static void mountw_let_go(struct mount *m, struct ov_file *f, int saved, const char *page_id)
 {
 	uint64_t parent = f->parent, ino = f->ino;
 	char *name = strdup(f->name);
@@ -466,6 +493,73 @@ static void mountw_due_cb(void *arg, struct ov_file *f)
 	d->v[d->n++] = f;
 }
 
+struct mountw_held {
+	uint64_t *inos;
+	size_t n, cap;
+	int64_t need;		  /* the newest keep_version */
+};
+
+static void mountw_held_cb(void *arg, struct ov_file *f)
+{
+	struct mountw_held *k = arg;
+	struct mountw_file *w = f->priv;
+
+	if (!w || !w->keep_version)
+		return;
+	if (f->dirty) {
+		w->keep_version = 0; /* edited again: an ordinary unsaved file */
+		return;
+	}
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 8;
+		uint64_t *v = realloc(k->inos, cap * sizeof(*v));
+
+		if (!v)
+			return; /* the next tick */
+		k->inos = v;
+		k->cap = cap;
+	}
+	k->inos[k->n++] = f->ino;
+	if (w->keep_version > k->need)
+		k->need = w->keep_version;
+}
+
+/* Lets go of the saved files kept in the overlay once the view shows their
+ * saves, rebuilding the view first if needed.  Called by the settle thread
+ * with ov_lock held; drops it during the rebuild. */
+static void mountw_release_held(struct mount *m)
+{
+	struct mountw_held k = { 0 };
+	int64_t shown;
+	size_t i;
+
+	ov_each(m->ov, mountw_held_cb, &k);
+	if (!k.n)
+		goto out;
+	pthread_rwlock_rdlock(&m->lock);
+	shown = m->view_version;
+	pthread_rwlock_unlock(&m->lock);
+	if (shown < k.need) {
+		pthread_mutex_unlock(&m->ov_lock);
+		mount_refresh(m);
+		pthread_mutex_lock(&m->ov_lock);
+		pthread_rwlock_rdlock(&m->lock);
+		shown = m->view_version;
+		pthread_rwlock_unlock(&m->lock);
+	}
+	for (i = 0; i < k.n; i++) {
+		struct ov_file *f = ov_get(m->ov, k.inos[i]);
+		struct mountw_file *w = f ? f->priv : NULL;
+
+		if (!w || !w->keep_version || f->dirty || w->keep_version > shown)
+			continue;
+		w->keep_version = 0;
+		mountw_let_go(m, f, 1, f->page_id);
+	}
+out:
+	free(k.inos);
+}
+
 /* The settle thread: saves files that have been quiet for OV_SETTLE_S,
  * and retries those that could not be queued. */
 static void *mountw_settler(void *arg)
@@ -482,6 +576,7 @@ static void *mountw_settler(void *arg)
 		for (i = 0; i < due.n; i++)
 			mountw_save(m, due.v[i], 0);
 		free(due.v);
+		mountw_release_held(m);
 		ov_expire(m->ov, mountw_now());
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += MOUNTW_TICK_MS * 1000000L;

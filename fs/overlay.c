@@ -535,6 +535,12 @@ void ov_saved(struct overlay *ov, struct ov_file *f, const char *page_id)
 	ov_remove(ov, f);
 }
 
+void ov_clean(struct ov_file *f)
+{
+	f->dirty = 0;
+	f->save_now = 0;
+}
+
 void ov_rejected(struct overlay *ov, struct ov_file *f)
 {
 	ov_remove(ov, f);

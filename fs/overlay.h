@@ -139,6 +139,9 @@ void ov_saved(struct overlay *ov, struct ov_file *f, const char *page_id);
 /* The save of f was refused: its bytes are dropped (the caller kept them
  * under .notionfs/rejected/) and the page shows as before. */
 void ov_rejected(struct overlay *ov, struct ov_file *f);
+/* The caller queued f's bytes but keeps the file here until its view shows
+ * them: f is no longer dirty (not due, not saved again) until it changes. */
+void ov_clean(struct ov_file *f);
 /* Forgets vacated slots older than OV_VACATE_S. */
 void ov_expire(struct overlay *ov, double now);
 

@@ -138,6 +138,20 @@ const struct view_node *view_get(const struct view *v, uint64_t ino)
 	return hit ? *hit : NULL;
 }
 
+int view_set_status(struct view *v, char *text)
+{
+	struct view_node *n = (struct view_node *)view_get(v, VIEW_INO_STATUS);
+
+	if (!n) {
+		free(text);
+		return -ENOENT;
+	}
+	free(n->content);
+	n->content = text;
+	n->size = (off_t)strlen(text);
+	return 0;
+}
+
 const struct view_node *view_lookup(const struct view *v, uint64_t parent, const char *name)
 {
 	const struct view_node *dir = view_get(v, parent);

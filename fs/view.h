@@ -106,6 +106,10 @@ int view_retitle_patch(const struct view *v, const struct view_node *n, const ch
 /* The node of the database directory holding page n, or NULL. */
 const struct view_node *view_parent(const struct view *v, const struct view_node *n);
 
+/* Replaces the text of .notionfs/status in v (text: malloc'd, taken), so a
+ * save shows in it at once, before the next view_build (the caller holds
+ * the view exclusively).  0 or -ENOENT. */
+int view_set_status(struct view *v, char *text);
 /* Appends the text of .notionfs/status (also `notionfs status`). */
 int view_status_text(struct cache *c, struct buf *out);
 
