@@ -33,6 +33,11 @@
  *  3. An overlay file that is not a scratch file and has been written has a
  *     draft holding the same bytes, unless its mountw_file says stale (a
  *     failed write; rewritten whole before the next change or save).
+ *  4. No FUSE request that saves an edit of a page rebuilds the view: the
+ *     saved file stays in the overlay, clean, with keep_version set, and
+ *     .notionfs/status is re-rendered alone (mount_refresh_status); the
+ *     settle thread rebuilds the view and lets the file go
+ *     (mountw_release_held), outside any request.
  */
 #include "fs/mount_int.h"
 
