@@ -220,8 +220,13 @@ int mount_refresh(struct mount *m)
 		goto out;
 	}
 	old = m->view;
-	rc = view_build(m->cache, old, &nv);
 	pthread_rwlock_unlock(&m->lock);
+	/* Built without the view's lock: only a refresh (serialised by
+	 * refresh_lock, held here) replaces or frees m->view, so `old` stays
+	 * valid; a save's mount_refresh_status() may take the lock meanwhile
+	 * (it only changes the status file's text, which the build does not
+	 * read), so an fsync never waits for a rebuild. */
+	rc = view_build(m->cache, old, &nv);
 	if (rc)
 		goto out;
 	pthread_rwlock_wrlock(&m->lock);
