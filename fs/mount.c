@@ -210,7 +210,7 @@ int mount_refresh(struct mount *m)
 	if (!m->cache)
 		return -EINVAL;
 	pthread_mutex_lock(&m->refresh_lock);
-	rc = cache_version(m->cache, &version);
+	rc = cache_version(m->rcache ? m->rcache : m->cache, &version);
 	if (rc)
 		goto out;
 	pthread_rwlock_rdlock(&m->lock);
@@ -226,7 +226,7 @@ int mount_refresh(struct mount *m)
 	 * valid; a save's mount_refresh_status() may take the lock meanwhile
 	 * (it only changes the status file's text, which the build does not
 	 * read), so an fsync never waits for a rebuild. */
-	rc = view_build(m->cache, old, &nv);
+	rc = view_build(m->rcache ? m->rcache : m->cache, old, &nv);
 	if (rc)
 		goto out;
 	pthread_rwlock_wrlock(&m->lock);
@@ -644,12 +644,35 @@ static int mount_check_point(const char *mp)
 	return rc;
 }
 
+/* Opens m->rcache on the directory of m->cache's database file. */
+static int mount_open_reader(struct mount *m)
+{
+	char *dir = strdup(cache_path(m->cache)), *slash;
+	int rc;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	rc = cache_open(dir, &m->rcache);
+	if (rc) {
+		log_warn("view builds share the cache's connection: %s", strerror(-rc));
+		m->rcache = NULL;
+		rc = 0;
+	}
+	free(dir);
+	return rc;
+}
+
 int mount_attach(struct mount *m, struct cache *c)
 {
 	int rc;
 
 	m->cache = c;
-	rc = mount_refresh(m);
+	rc = mount_open_reader(m);
+	if (!rc)
+		rc = mount_refresh(m);
 	if (!rc)
 		rc = mountw_init(m);
 	if (rc)
@@ -788,6 +811,8 @@ void mount_destroy(struct mount *m)
 		fuse_session_destroy(m->se);
 	}
 	view_free(m->view);
+	cache_close(m->rcache);
+	m->rcache = NULL;
 	for (i = 0; i < MOUNT_RCACHE; i++)
 		buf_release(&m->rc[i].data);
 	pthread_rwlock_destroy(&m->lock);

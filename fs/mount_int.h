@@ -41,6 +41,10 @@ struct mount_invals {
 struct mount {
 	struct fuse_session *se;
 	struct cache *cache;
+	/* A second connection to the same cache, only for view builds
+	 * (mount_refresh): in WAL mode its long reads never make a save wait
+	 * for the connection mutex of `cache`.  Owned; NULL: `cache` is used. */
+	struct cache *rcache;
 	pthread_rwlock_t lock;
 	struct view *view;
 	int64_t view_version;
