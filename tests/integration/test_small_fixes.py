@@ -49,3 +49,32 @@ def test_readonly_files_refuse_with_eacces(emulator, mount):
     expect_errno(lambda: os.rename(m.path(db, page), m.path(db, ".schema.yaml")), errno.EACCES)
     assert os.path.isfile(m.path(db, page))
     assert m.daemon_errors() == []
+
+
+def test_options_after_operands(emulator, tmp):
+    emu = emulator()
+    env = nfs_env(emu, os.path.join(tmp, "unused"))
+    cache = os.path.join(tmp, "c")
+    out = os.path.join(tmp, "out")
+    # the cache dir given after the operand is the one used
+    run_nfs(["export", out, "--cache-dir", cache], env)
+    assert os.path.isdir(cache) and not os.path.exists(os.path.join(tmp, "unused"))
+    assert any(f.endswith(".md") or os.path.isdir(os.path.join(out, f)) for f in os.listdir(out))
+    # options on both sides, an option with "=" after the operand
+    out2 = os.path.join(tmp, "out2")
+    run_nfs(["export", "--cache-dir", cache, out2, "--api-url=" + emu.url], env)
+    assert sorted(os.listdir(out2)) == sorted(os.listdir(out))
+    p = run_nfs(["status", "--cache-dir", cache, "--json"], env)
+    assert p.stdout.lstrip().startswith("{")
+    # "--" still ends the options: what follows is an operand
+    dash = os.path.join(tmp, "--weird")
+    os.makedirs(dash)
+    run_nfs(["export", "--cache-dir", cache, "--", dash], env)
+    assert sorted(os.listdir(dash)) == sorted(os.listdir(out))
+    p = run_nfs(["export", out, "--", "--cache-dir"], env, check=False)
+    assert p.returncode == 2 and "unexpected argument '--cache-dir'" in p.stderr
+    # a second operand is still refused, wherever it is
+    p = run_nfs(["export", out, "--cache-dir", cache, "extra"], env, check=False)
+    assert p.returncode == 2 and "unexpected argument 'extra'" in p.stderr
+    p = run_nfs(["export", out, "--bogus"], env, check=False)
+    assert p.returncode == 2 and "unknown option" in p.stderr
