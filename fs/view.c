@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -38,6 +39,7 @@ struct view_db {
 struct view_user {
 	char *id;
 	char *name;
+	char *email;	/* person.email, or NULL */
 };
 
 struct view {
@@ -566,18 +568,26 @@ static time_t view_saved_time(const struct view_build *b, const char *id)
 	return t;
 }
 
-static int view_user_cb(void *arg, const char *id, const char *name)
+static int view_user_cb(void *arg, const char *id, const char *name, const char *json)
 {
 	struct view *v = arg;
 	struct view_user *a = realloc(v->users, (v->nusers + 1) * sizeof(*a));
+	cJSON *u = json ? cJSON_Parse(json) : NULL;
+	const char *mail = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(u, "person"), "email"));
 
-	if (!a)
+	if (!a) {
+		cJSON_Delete(u);
 		return -ENOMEM;
+	}
 	v->users = a;
 	a[v->nusers].id = strdup(id);
 	a[v->nusers].name = strdup(name);
+	a[v->nusers].email = mail && mail[0] ? strdup(mail) : NULL;
 	v->nusers++;
-	return (a[v->nusers - 1].id && a[v->nusers - 1].name) ? 0 : -ENOMEM;
+	cJSON_Delete(u);
+	return (a[v->nusers - 1].id && a[v->nusers - 1].name &&
+		(!mail || !mail[0] || a[v->nusers - 1].email)) ? 0 : -ENOMEM;
 }
 
 /* Pages created locally and not pushed yet show under the name the user
@@ -955,7 +965,7 @@ int view_build(struct cache *c, const struct view *prev, struct view **out)
 	if (!rc)
 		rc = view_name_dbs(b.v);
 	if (!rc)
-		rc = cache_each_user(c, view_user_cb, b.v);
+		rc = cache_each_user_json(c, view_user_cb, b.v);
 	if (!rc)
 		rc = cache_each_page(c, NULL, 0, view_page_cb, &b);
 	if (!rc)
@@ -1031,6 +1041,7 @@ void view_free(struct view *v)
 	for (i = 0; i < v->nusers; i++) {
 		free(v->users[i].id);
 		free(v->users[i].name);
+		free(v->users[i].email);
 	}
 	free(v->users);
 	free(v->dbs);
@@ -1128,6 +1139,8 @@ static char *view_rev_page(void *arg, const char *db_id, const char *name, int *
 	return n ? strdup(n->id) : NULL;
 }
 
+/* A person written in the front-matter: the user's id, name or e-mail address (docs/format.md;
+ * the address without regard to case).  Several matches are ambiguous. */
 static char *view_rev_user(void *arg, const char *name, int *ambiguous)
 {
 	struct view_render_ctx *x = arg;
@@ -1135,7 +1148,10 @@ static char *view_rev_user(void *arg, const char *name, int *ambiguous)
 	size_t i;
 
 	for (i = 0; i < x->v->nusers; i++) {
-		if (strcmp(x->v->users[i].name, name) && strcmp(x->v->users[i].id, name))
+		const struct view_user *u = &x->v->users[i];
+
+		if (strcmp(u->name, name) && strcmp(u->id, name) &&
+		    !(u->email && strchr(name, '@') && strcasecmp(u->email, name) == 0))
 			continue;
 		if (hit) {
 			*ambiguous = 1;

@@ -78,3 +78,78 @@ def test_options_after_operands(emulator, tmp):
     assert p.returncode == 2 and "unexpected argument 'extra'" in p.stderr
     p = run_nfs(["export", out, "--bogus"], env, check=False)
     assert p.returncode == 2 and "unknown option" in p.stderr
+
+
+def _writes(emu):
+    return [r for r in emu.log_requests() if r["method"] == "PATCH"]
+
+
+def _queue_empty(m):
+    with open(m.path(".notionfs", "status")) as f:
+        return "queued edits: 0" in f.read()
+
+
+def _set_line(path, key, value):
+    text = open(path, encoding="utf-8").read()
+    line = [l for l in text.splitlines() if l.startswith(key + ":")][0]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text.replace(line, key + ": " + value, 1))
+
+
+def _user_id(emu, email):
+    return [u["id"] for u in emu.state()["users"]
+            if (u.get("person") or {}).get("email") == email][0]
+
+
+def test_people_by_email(emulator, mount):
+    emu = emulator()
+    m = mount(emu, poll=1)
+    path = m.path("Tasks", "Write API client.md")
+    open(path).read()
+    emu.clear_log()
+    _set_line(path, "Assignee", "[grace@example.com, Katherine@Example.com]")
+    wait_for(lambda: _writes(emu), what="the PATCH", timeout=60)
+    wait_for(lambda: _queue_empty(m), what="the queue to empty", timeout=60)
+    body = _writes(emu)[0]["body"]
+    assert body == {"properties": {"Assignee": {"people": [
+        {"object": "user", "id": _user_id(emu, "grace@example.com")},
+        {"object": "user", "id": _user_id(emu, "katherine@example.com")}]}}}, body
+    # the file shows the names again; an unknown address is refused
+    wait_for(lambda: "Assignee: [Grace Hopper, Katherine Johnson]" in open(path).read(),
+             what="the names in the file", timeout=60)
+    text = open(path).read()
+    try:
+        with open(path, "w") as f:
+            f.write(text.replace("Assignee: [Grace Hopper, Katherine Johnson]",
+                                 "Assignee: [nobody@example.org]"))
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        assert e.errno == errno.EINVAL
+    wait_for(lambda: "nobody@example.org" in open(m.path(".notionfs", "errors")).read(),
+             what="the refusal in errors", timeout=60)
+
+
+def test_emoji_title_is_utf8_in_the_file(emulator, mount):
+    emu = emulator()
+    m = mount(emu, poll=1)
+    path = m.path("Tasks", "Write API client.md")
+    _set_line(path, "Name", "Launch \U0001F680")
+    new = m.path("Tasks", "Launch \U0001F680.md")
+    wait_for(lambda: os.path.exists(new), what="the renamed file", timeout=60)
+    wait_for(lambda: _queue_empty(m), what="the queue to empty", timeout=60)
+    data = open(new, "rb").read()
+    assert "Name: Launch \U0001F680\n".encode() in data, data[:200]
+    assert b"\\U" not in data
+    title = [p for p in emu.state()["pages"]
+             if "Launch" in "".join(t["plain_text"] for v in p["properties"].values()
+                                    if v.get("type") == "title" for t in v["title"])]
+    assert len(title) == 1
+    # rewriting the file unchanged pushes nothing
+    emu.clear_log()
+    with open(new, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    wait_for(lambda: _queue_empty(m), what="the queue to empty", timeout=60)
+    assert _writes(emu) == []
