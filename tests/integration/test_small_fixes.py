@@ -2,7 +2,12 @@
 or through the CLI (read-only files refuse with EACCES; emoji are written as
 UTF-8; options after operands; a malformed object does not fail a pull)."""
 import errno
+import http.server
+import json
 import os
+import threading
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -153,3 +158,74 @@ def test_emoji_title_is_utf8_in_the_file(emulator, mount):
         os.fsync(f.fileno())
     wait_for(lambda: _queue_empty(m), what="the queue to empty", timeout=60)
     assert _writes(emu) == []
+
+
+class _UsersProxy:
+    """A proxy in front of the emulator (which refuses malformed ids in a seed) that adds
+    one user with a malformed id to the answers of GET /v1/users."""
+
+    BAD = {"object": "user", "id": "not-a-valid-id", "name": "Broken Record",
+           "avatar_url": None, "type": "person", "person": {"email": "broken@example.com"}}
+
+    def __init__(self, upstream):
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def forward(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else None
+                req = urllib.request.Request(upstream + self.path, data=body, method=self.command)
+                for k in ("Authorization", "Notion-Version", "Content-Type"):
+                    if self.headers.get(k):
+                        req.add_header(k, self.headers[k])
+                try:
+                    with urllib.request.urlopen(req, timeout=60) as r:
+                        status, headers, raw = r.status, r.headers, r.read()
+                except urllib.error.HTTPError as e:
+                    status, headers, raw = e.code, e.headers, e.read()
+                if self.command == "GET" and self.path.split("?")[0] == "/v1/users" and status == 200:
+                    doc = json.loads(raw)
+                    doc["results"].insert(0, proxy.BAD)
+                    raw = json.dumps(doc).encode()
+                self.send_response(status)
+                for k in ("Content-Type", "Retry-After"):
+                    if headers.get(k):
+                        self.send_header(k, headers[k])
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            do_GET = do_POST = do_PATCH = do_DELETE = forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+def test_malformed_user_is_skipped_and_named(emulator, mount):
+    emu = emulator()
+    proxy = _UsersProxy(emu.url)
+    try:
+        class Via:
+            url = proxy.url
+        m = mount(Via, poll=30)
+        page = m.path("Tasks", "Write API client.md")
+        assert os.path.isfile(page)
+        assert "Assignee:" in open(page).read()
+        errors = open(m.path(".notionfs", "errors")).read()
+        assert "not-a-valid-id" in errors and "Broken Record" in errors, errors
+        assert "skipped" in errors
+        m.unmount()
+    finally:
+        proxy.stop()
