@@ -229,3 +229,33 @@ def test_malformed_user_is_skipped_and_named(emulator, mount):
         m.unmount()
     finally:
         proxy.stop()
+
+
+def test_conflict_file_is_readable(emulator, mount):
+    emu = emulator()
+    m = mount(emu, poll=1)
+    wait_for(lambda: "bodies pending: 0" in open(m.path(".notionfs", "status")).read(),
+             what="bodies fetched", timeout=120)
+    page = [p for p in emu.state()["pages"] if "Write API client" in json.dumps(p["properties"])][0]
+    path = m.path("Tasks", "Write API client.md")
+    emu.admin("faults", {"fail_next": {"count": 1000, "status": 503,
+                                       "path_prefix": "/v1/pages/" + page["id"]}})
+    text = open(path).read()
+    line = [l for l in text.splitlines() if l.startswith("Priority:")][0]
+    mine = "Low" if "Low" not in line else "High"
+    with open(path, "w") as f:
+        f.write(text.replace(line, "Priority: " + mine))
+        f.flush()
+        os.fsync(f.fileno())
+    emu.admin("edit_page", {"page_id": page["id"],
+                            "properties": {"Priority": {"select": {"name": "Medium"}}}})
+    emu.admin("faults/clear", {})
+    wait_for(lambda: _queue_empty(m) and os.listdir(m.path(".notionfs", "conflicts")),
+             what="the conflict", timeout=120)
+    name = os.listdir(m.path(".notionfs", "conflicts"))[0]
+    body = open(m.path(".notionfs", "conflicts", name), encoding="utf-8").read()
+    assert "property Priority" in body and "Tasks/Write API client.md" in body, body
+    assert "  Priority: " + mine + "\n" in body, body
+    assert "  Priority: Medium\n" in body, body
+    assert "edited by " in body, body
+    assert "Winner: " in body and "{" not in body.split("page:")[0], body
