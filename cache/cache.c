@@ -861,6 +861,34 @@ int cache_each_user(struct cache *c, int (*cb)(void *arg, const char *id, const 
 	return rc;
 }
 
+struct cache_userjw {
+	int (*cb)(void *arg, const char *id, const char *name, const char *json);
+	void *arg;
+};
+
+static int cache_user_json_row(sqlite3_stmt *st, void *arg)
+{
+	struct cache_userjw *w = arg;
+
+	return w->cb(w->arg, cache_col(st, 0), cache_col(st, 1), cache_col(st, 2));
+}
+
+int cache_each_user_json(struct cache *c,
+			 int (*cb)(void *arg, const char *id, const char *name, const char *json),
+			 void *arg)
+{
+	struct cache_userjw w = { cb, arg };
+	sqlite3_stmt *st;
+	int rc;
+
+	cache_lock(c);
+	rc = cache_prep(c, &st, "SELECT id, name, json FROM users ORDER BY id", NULL);
+	if (!rc)
+		rc = cache_step_rows(st, cache_user_json_row, &w);
+	cache_unlock(c);
+	return rc;
+}
+
 /* ---- meta and log ----------------------------------------------------- */
 
 static int cache_str_row(sqlite3_stmt *st, void *arg)

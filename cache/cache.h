@@ -123,6 +123,10 @@ int cache_count_bodies_pending(struct cache *c, int64_t *n);
 /* Users: cb gets (id, name) borrowed. */
 int cache_each_user(struct cache *c, int (*cb)(void *arg, const char *id, const char *name),
 		    void *arg);
+/* The same with each user's stored API object (JSON text). */
+int cache_each_user_json(struct cache *c,
+			 int (*cb)(void *arg, const char *id, const char *name, const char *json),
+			 void *arg);
 
 /* ---- meta and log ----------------------------------------------------- */
 /* *value is malloc'd, -ENOENT when unset. */

@@ -177,8 +177,16 @@ static int cli_parse(int argc, char **argv, struct cli_opts *o)
 	o->burst = env ? strtod(env, NULL) : 0;
 	o->timeout = CLI_TIMEOUT_S;
 	optind = 2; /* argv[1] is the command */
-	while ((c = getopt_long(argc, argv, "+fo:v", cli_longopts, NULL)) != -1) {
+	/* Options go before or after the operand, as with GNU tools ("-": getopt returns each
+	 * operand as option 1, in order, whatever POSIXLY_CORRECT says); "--" ends the options. */
+	while ((c = getopt_long(argc, argv, "-fo:v", cli_longopts, NULL)) != -1) {
 		switch (c) {
+		case 1:
+			if (o->arg)
+				return cli_fail(CLI_USAGE, "unexpected argument '%s'; see 'notionfs --help'",
+						optarg);
+			o->arg = optarg;
+			break;
 		case OPT_API_URL: o->api_url = optarg; break;
 		case OPT_TOKEN_FILE: o->token_file = optarg; break;
 		case OPT_CACHE_DIR: free(o->cache_dir); o->cache_dir = strdup(optarg); break;
@@ -216,7 +224,7 @@ static int cli_parse(int argc, char **argv, struct cli_opts *o)
 			return cli_fail(CLI_USAGE, "unknown option; see 'notionfs --help'");
 		}
 	}
-	if (optind < argc)
+	if (optind < argc && !o->arg)
 		o->arg = argv[optind++];
 	if (optind < argc)
 		return cli_fail(CLI_USAGE, "unexpected argument '%s'; see 'notionfs --help'", argv[optind]);

@@ -620,6 +620,49 @@ static struct fuse_lowlevel_ops mount_ops = {
 	.write = mount_erofs_write,
 };
 
+/* ---- read-only files of a writable mount -------------------------------- */
+
+/* .notionfs/status and errors, the .notionfs directories and every .schema.yaml are read-only:
+ * unlink and rename of them (or onto them) answer EACCES, as their writes and truncates do
+ * (mount_write.c's mountw_file), instead of the overlay's ENOENT for a name that is no page.
+ * The files under .notionfs/conflicts/ and rejected/ go on to the write path. */
+static void (*mount_rw_unlink)(fuse_req_t, fuse_ino_t, const char *);
+static void (*mount_rw_rename)(fuse_req_t, fuse_ino_t, const char *, fuse_ino_t, const char *,
+			       unsigned int);
+
+static int mount_is_read_only(struct mount *m, fuse_ino_t parent, const char *name)
+{
+	const struct view_node *n;
+	int ro;
+
+	pthread_rwlock_rdlock(&m->lock);
+	n = view_lookup(m->view, parent, name);
+	ro = n && (n->kind == VIEW_SCHEMA || n->kind == VIEW_META_DIR ||
+		   (n->kind == VIEW_META_FILE && n->parent != VIEW_INO_CONFLICTS &&
+		    n->parent != VIEW_INO_REJECTED));
+	pthread_rwlock_unlock(&m->lock);
+	return ro;
+}
+
+static void mount_ro_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	if (mount_is_read_only(fuse_req_userdata(req), parent, name))
+		fuse_reply_err(req, EACCES);
+	else
+		mount_rw_unlink(req, parent, name);
+}
+
+static void mount_ro_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+			    fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	struct mount *m = fuse_req_userdata(req);
+
+	if (mount_is_read_only(m, parent, name) || mount_is_read_only(m, newparent, newname))
+		fuse_reply_err(req, EACCES);
+	else
+		mount_rw_rename(req, parent, name, newparent, newname, flags);
+}
+
 /* ---- lifecycle ---------------------------------------------------------- */
 
 static int mount_check_point(const char *mp)
@@ -720,8 +763,13 @@ int mount_create(const struct mount_opts *o, struct mount **out)
 		goto fail;
 	}
 	m->writable = !o->read_only;
-	if (m->writable)
+	if (m->writable) {
 		mountw_set_ops(&mount_ops);
+		mount_rw_unlink = mount_ops.unlink;
+		mount_rw_rename = mount_ops.rename;
+		mount_ops.unlink = mount_ro_unlink;
+		mount_ops.rename = mount_ro_rename;
+	}
 	rc = -ENOMEM;
 	if (fuse_opt_add_arg(&args, "notionfs") ||
 	    fuse_opt_add_arg(&args, "-o") ||

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -38,6 +39,7 @@ struct view_db {
 struct view_user {
 	char *id;
 	char *name;
+	char *email;	/* person.email, or NULL */
 };
 
 struct view {
@@ -566,18 +568,26 @@ static time_t view_saved_time(const struct view_build *b, const char *id)
 	return t;
 }
 
-static int view_user_cb(void *arg, const char *id, const char *name)
+static int view_user_cb(void *arg, const char *id, const char *name, const char *json)
 {
 	struct view *v = arg;
 	struct view_user *a = realloc(v->users, (v->nusers + 1) * sizeof(*a));
+	cJSON *u = json ? cJSON_Parse(json) : NULL;
+	const char *mail = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(u, "person"), "email"));
 
-	if (!a)
+	if (!a) {
+		cJSON_Delete(u);
 		return -ENOMEM;
+	}
 	v->users = a;
 	a[v->nusers].id = strdup(id);
 	a[v->nusers].name = strdup(name);
+	a[v->nusers].email = mail && mail[0] ? strdup(mail) : NULL;
 	v->nusers++;
-	return (a[v->nusers - 1].id && a[v->nusers - 1].name) ? 0 : -ENOMEM;
+	cJSON_Delete(u);
+	return (a[v->nusers - 1].id && a[v->nusers - 1].name &&
+		(!mail || !mail[0] || a[v->nusers - 1].email)) ? 0 : -ENOMEM;
 }
 
 /* Pages created locally and not pushed yet show under the name the user
@@ -832,12 +842,113 @@ int view_status_text(struct cache *c, struct buf *b)
 	return 0;
 }
 
+/* One side of a conflict as it looks in the file: a property as its front-matter line(s), a
+ * block as its Markdown, each line indented by two spaces; the raw JSON when it cannot be
+ * rendered.  Appends to out. */
+static int view_conflict_side(struct view_build *b, const struct view_node *page,
+			      const struct queue_conflict *k, const char *json, struct buf *out)
+{
+	struct view_render_ctx x = { b->v, page };
+	struct fm_resolve r = { view_cb_page_name, view_cb_user_name, &x };
+	struct mdconv_links l = { view_cb_page_link, view_cb_user_name, view_cb_page_title, &x };
+	const struct view_db *db = page ? view_db_of(b->v, page->parent) : NULL;
+	cJSON *v = json ? cJSON_Parse(json) : NULL, *wrap = NULL, *props = NULL;
+	struct buf text = BUF_INIT;
+	const char *t, *e;
+	int rc = -EINVAL;
+
+	if (!v || cJSON_IsNull(v)) {
+		rc = buf_puts(&text, strncmp(k->what, "block ", 6) ? "(empty)\n" : "(deleted)\n");
+	} else if (!strncmp(k->what, "property ", 9) && db) {
+		const char *name = k->what + 9;
+		const cJSON *sch = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(db->json, "properties"), name);
+		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sch, "type"));
+
+		wrap = cJSON_CreateObject();
+		props = cJSON_CreateObject();
+		if (wrap && props && sch && type) {
+			/* a property value ({"select": ...}) or, as the push records Notion's
+			 * side, the bare value of its type */
+			cJSON *val = cJSON_IsObject(v) && cJSON_GetObjectItemCaseSensitive(v, type)
+				? cJSON_Duplicate(v, 1) : cJSON_CreateObject();
+
+			if (val && !cJSON_GetObjectItemCaseSensitive(val, type))
+				cJSON_AddItemToObject(val, type, cJSON_Duplicate(v, 1));
+			if (val && !cJSON_GetObjectItemCaseSensitive(val, "type"))
+				cJSON_AddStringToObject(val, "type", type);
+			cJSON_AddItemToObject(props, name, cJSON_Duplicate(sch, 1));
+			cJSON_AddStringToObject(wrap, "object", "page");
+			cJSON_AddItemToObject(cJSON_AddObjectToObject(wrap, "properties"), name, val);
+			if (fm_render(props, wrap, &r, &text) == 0 && (t = strstr(text.data, "---\n")) &&
+			    (e = strstr(t + 4, "\n_notion:")) != NULL) {
+				memmove(text.data, t + 4, (size_t)(e + 1 - (t + 4)));
+				text.len = (size_t)(e + 1 - (t + 4));
+				text.data[text.len] = '\0';
+				rc = 0;
+			}
+		}
+	} else if (!strncmp(k->what, "block ", 6)) {
+		wrap = cJSON_CreateArray();
+		if (wrap && cJSON_AddItemReferenceToArray(wrap, v))
+			rc = mdconv_render(wrap, &l, &text);
+	}
+	if (rc) {
+		buf_reset(&text);
+		rc = buf_printf(&text, "%s\n", json ? json : "null");
+	}
+	for (t = text.data; !rc && t && *t; t = e) {
+		e = strchr(t, '\n');
+		e = e ? e + 1 : t + strlen(t);
+		rc = buf_puts(out, "  ");
+		if (!rc)
+			rc = buf_append(out, t, (size_t)(e - t));
+	}
+	if (!rc && text.len && text.data[text.len - 1] != '\n')
+		rc = buf_putc(out, '\n');
+	buf_release(&text);
+	cJSON_Delete(wrap);
+	cJSON_Delete(props);
+	cJSON_Delete(v);
+	return rc;
+}
+
+/* The name of who edited the remote side: the block's last_edited_by, else the page's. */
+static char *view_conflict_editor(struct view_build *b, const struct queue_conflict *k)
+{
+	struct view_render_ctx x = { b->v, NULL };
+	struct view_page_data d = { 0 };
+	cJSON *rv = k->remote_value ? cJSON_Parse(k->remote_value) : NULL;
+	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(rv, "last_edited_by"), "id"));
+	char *name = NULL;
+
+	/* when Notion's side won it is the page's last edit; when ours won, that edit is ours */
+	if (!id && k->winner && !strcmp(k->winner, "remote") &&
+	    cache_get_page(b->c, k->page_id, view_page_row, &d) == 0 && d.page)
+		id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(d.page, "last_edited_by"), "id"));
+	if (id) {
+		name = view_cb_user_name(&x, id);
+		if (!name)
+			name = strdup(id);
+	}
+	cJSON_Delete(rv);
+	cJSON_Delete(d.page);
+	cJSON_Delete(d.body);
+	return name;
+}
+
 /* One file per losing version under .notionfs/conflicts/ (inode
- * VIEW_INO_CONFLICT_BASE + its seq): what, both values, both times. */
+ * VIEW_INO_CONFLICT_BASE + its seq), readable (docs/sync.md, "Conflict files"): what, the
+ * losing value as it looked in the file, who and when, the winner. */
 static int view_conflict_cb(void *arg, const struct queue_conflict *k)
 {
 	struct view_build *b = arg;
 	struct buf name = BUF_INIT, text = BUF_INIT;
+	const struct view_node *page = view_page(b->v, k->page_id);
+	int local_won = k->winner && !strcmp(k->winner, "local");
+	char *editor = view_conflict_editor(b, k);
 	struct view_node *n;
 	size_t i;
 	int rc;
@@ -848,12 +959,23 @@ static int view_conflict_cb(void *arg, const struct queue_conflict *k)
 		if (name.data[i] == '/')
 			name.data[i] = '_';
 	if (!rc)
-		rc = buf_printf(&text, "page: %s\nfile: %s\nwhat: %s\nwinner: %s\n"
-				"local (saved %s): %s\nremote (edited %s): %s\n",
-				k->page_id, k->path ? k->path : "", k->what, k->winner,
-				k->local_time ? k->local_time : "?", k->local_value ? k->local_value : "null",
-				k->remote_time ? k->remote_time : "?",
-				k->remote_value ? k->remote_value : "null");
+		rc = buf_printf(&text, "Conflict: %s of %s changed on both sides.\n"
+				"Your version, saved %s:\n", k->what,
+				k->path && k->path[0] ? k->path : k->page_id,
+				k->local_time ? k->local_time : "(time unknown)");
+	if (!rc)
+		rc = view_conflict_side(b, page, k, k->local_value, &text);
+	if (!rc)
+		rc = buf_printf(&text, "Notion's version, edited by %s at %s:\n",
+				editor ? editor : "(not recorded)",
+				k->remote_time ? k->remote_time : "(time unknown)");
+	if (!rc)
+		rc = view_conflict_side(b, page, k, k->remote_value, &text);
+	if (!rc)
+		rc = buf_printf(&text, "Winner: %s (the later write); this file keeps both.\n"
+				"page: %s\n",
+				local_won ? "your version" : "Notion's version", k->page_id);
+	free(editor);
 	if (rc)
 		goto out;
 	n = view_add(b->v, VIEW_INO_CONFLICT_BASE + (uint64_t)k->seq, VIEW_INO_CONFLICTS,
@@ -955,7 +1077,7 @@ int view_build(struct cache *c, const struct view *prev, struct view **out)
 	if (!rc)
 		rc = view_name_dbs(b.v);
 	if (!rc)
-		rc = cache_each_user(c, view_user_cb, b.v);
+		rc = cache_each_user_json(c, view_user_cb, b.v);
 	if (!rc)
 		rc = cache_each_page(c, NULL, 0, view_page_cb, &b);
 	if (!rc)
@@ -1031,6 +1153,7 @@ void view_free(struct view *v)
 	for (i = 0; i < v->nusers; i++) {
 		free(v->users[i].id);
 		free(v->users[i].name);
+		free(v->users[i].email);
 	}
 	free(v->users);
 	free(v->dbs);
@@ -1128,6 +1251,8 @@ static char *view_rev_page(void *arg, const char *db_id, const char *name, int *
 	return n ? strdup(n->id) : NULL;
 }
 
+/* A person written in the front-matter: the user's id, name or e-mail address (docs/format.md;
+ * the address without regard to case).  Several matches are ambiguous. */
 static char *view_rev_user(void *arg, const char *name, int *ambiguous)
 {
 	struct view_render_ctx *x = arg;
@@ -1135,7 +1260,10 @@ static char *view_rev_user(void *arg, const char *name, int *ambiguous)
 	size_t i;
 
 	for (i = 0; i < x->v->nusers; i++) {
-		if (strcmp(x->v->users[i].name, name) && strcmp(x->v->users[i].id, name))
+		const struct view_user *u = &x->v->users[i];
+
+		if (strcmp(u->name, name) && strcmp(u->id, name) &&
+		    !(u->email && strchr(name, '@') && strcasecmp(u->email, name) == 0))
 			continue;
 		if (hit) {
 			*ambiguous = 1;

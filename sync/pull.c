@@ -295,6 +295,21 @@ out:
 
 /* ---- databases and users ----------------------------------------------- */
 
+/* Names a malformed object of an answer in .notionfs/errors: its id (as sent) and its name or
+ * title when it has a plain one. */
+static void pull_skip(struct pull_ctx *p, const char *what, const cJSON *obj)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "name"));
+	char *shown = id ? cJSON_PrintUnformatted(id) : NULL;
+
+	cache_log(p->cache, "error", "%s %s%s%s%s: malformed %s object, skipped", what,
+		  shown ? shown : "without an id", name ? " (\"" : "", name ? name : "",
+		  name ? "\")" : "", what);
+	free(shown);
+}
+
+
 struct pull_dbs {
 	struct pull_ctx *p;
 	struct strv ids, titles;  /* parallel lists */
@@ -353,6 +368,12 @@ static int pull_user_cb(cJSON *obj, void *arg)
 
 	memset(&mu, 0, sizeof(mu));
 	rc = model_user_summary(obj, &mu);
+	if (rc == -EINVAL) {
+		/* One malformed object is named and skipped, never the reason a pull fails
+		 * (DESIGN.md section 0); people who refer to it show by id. */
+		pull_skip(p, "user", obj);
+		return 0;
+	}
 	if (rc)
 		return rc;
 	json = cJSON_PrintUnformatted(obj);

@@ -92,6 +92,8 @@ struct fm_emitter {
 	int err;	/* 0, or the first error (-ENOMEM / -EINVAL) */
 	int flow;	/* depth of open flow collections */
 	bool started;	/* yaml_emitter_initialize succeeded */
+	size_t start;	/* out->len at fm_emit_begin() */
+	struct buf held;	/* non-BMP characters (and U+E000) held back, in emission order */
 };
 
 /* Starts a YAML stream + implicit document writing to out (appended).  Returns 0 or -ENOMEM;

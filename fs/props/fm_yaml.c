@@ -10,6 +10,12 @@
  *  2. Text containing CR, NEL, LS or PS is double-quoted, so libyaml escapes the break and
  *     the parser's line-break normalisation cannot change it.
  *  3. Parsed trees are at most FM_MAX_DEPTH deep and contain no aliases.
+ *  4. Text is written as UTF-8, never as escapes.  libyaml's emitter counts characters outside
+ *     the BMP (emoji) as unprintable and escapes them ("\U0001F680"), so fm_emit_scalar()
+ *     hands libyaml U+E000 in place of each of them (and of each U+E000 itself, so the stand-in
+ *     is unambiguous), keeps the originals in order in e->held, and fm_emit_end() puts them
+ *     back.  libyaml treats U+E000 as an ordinary printable character, so the style it picks
+ *     and the quoting it does are those the text deserves, and output order is input order.
  * Memory: an fm_emitter borrows its buf; fm_node trees are owned by their root.
  */
 #include <errno.h>
@@ -55,6 +61,7 @@ int fm_emit_begin(struct fm_emitter *e, struct buf *out)
 
 	memset(e, 0, sizeof(*e));
 	e->out = out;
+	e->start = out->len;
 	if (!yaml_emitter_initialize(&e->em))
 		return e->err = -ENOMEM;
 	e->started = true;
@@ -82,6 +89,57 @@ static void fm_emit_drop_doc_end(struct buf *out)
 	}
 }
 
+#define FM_STANDIN "\xEE\x80\x80"	/* U+E000, see invariant 4 */
+
+/* True if the UTF-8 sequence at u is held back (4 bytes: outside the BMP; or U+E000). */
+static size_t fm_held_len(const unsigned char *u)
+{
+	if (u[0] >= 0xF0)
+		return 4;
+	if (memcmp(u, FM_STANDIN, 3) == 0)
+		return 3;
+	return 0;
+}
+
+/* Replaces, in the output written since fm_emit_begin(), each stand-in by the next held
+ * character.  Returns 0 or -ENOMEM (-EINVAL if the counts disagree, which cannot happen). */
+static int fm_emit_restore(struct fm_emitter *e)
+{
+	struct buf tail = BUF_INIT;
+	const char *p, *end, *hit;
+	size_t h = 0;
+	int rc = 0;
+
+	if (e->held.len == 0)
+		return 0;
+	p = e->out->data + e->start;
+	end = e->out->data + e->out->len;
+	while (!rc && (hit = memmem(p, (size_t)(end - p), FM_STANDIN, 3)) != NULL) {
+		size_t n = h < e->held.len ?
+			fm_held_len((const unsigned char *)e->held.data + h) : 0;
+
+		if (n == 0) {
+			rc = -EINVAL;
+			break;
+		}
+		rc = buf_append(&tail, p, (size_t)(hit - p));
+		if (!rc)
+			rc = buf_append(&tail, e->held.data + h, n);
+		h += n;
+		p = hit + 3;
+	}
+	if (!rc && h != e->held.len)
+		rc = -EINVAL;
+	if (!rc)
+		rc = buf_append(&tail, p, (size_t)(end - p));
+	if (!rc) {
+		e->out->len = e->start;
+		rc = buf_append(e->out, tail.data ? tail.data : "", tail.len);
+	}
+	buf_release(&tail);
+	return rc;
+}
+
 /* Ends document and stream, flushes.  Returns 0 or the first error. */
 int fm_emit_end(struct fm_emitter *e)
 {
@@ -99,6 +157,9 @@ int fm_emit_end(struct fm_emitter *e)
 		return e->err;
 	if (!yaml_emitter_flush(&e->em))
 		return fm_emit_failed(e);
+	e->err = fm_emit_restore(e);
+	if (e->err)
+		return e->err;
 	fm_emit_drop_doc_end(e->out);
 	return 0;
 }
@@ -109,22 +170,53 @@ void fm_emit_release(struct fm_emitter *e)
 	if (e->started)
 		yaml_emitter_delete(&e->em);
 	e->started = false;
+	buf_release(&e->held);
 }
 
 /* Emits one scalar with the given style.  Returns the error state. */
 static int fm_emit_scalar(struct fm_emitter *e, const char *s, yaml_scalar_style_t style)
 {
+	struct buf sub = BUF_INIT;
 	yaml_event_t ev;
-	size_t bad;
+	size_t bad, len = strlen(s), n;
+	int rc = 0;
 
 	if (e->err)
 		return e->err;
-	if (fm_utf8_check(s, strlen(s), &bad) < 0)
+	if (fm_utf8_check(s, len, &bad) < 0)
 		return e->err = -EINVAL;
-	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s),
-					  1, 1, style))
+	for (size_t i = 0; i < len && !rc; i += n) {
+		const unsigned char *u = (const unsigned char *)s + i;
+
+		n = len - i >= 3 ? fm_held_len(u) : 0;
+		if (n == 0) {
+			n = 1;
+			if (sub.data)
+				rc = buf_append(&sub, u, 1);
+			continue;
+		}
+		if (!sub.data)
+			rc = buf_append(&sub, s, i);
+		if (!rc)
+			rc = buf_append(&e->held, u, n);
+		if (!rc)
+			rc = buf_append(&sub, FM_STANDIN, 3);
+	}
+	if (rc) {
+		buf_release(&sub);
 		return e->err = -ENOMEM;
-	return fm_emit_event(e, &ev);
+	}
+	if (sub.data) {
+		s = sub.data;
+		len = sub.len;
+	}
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)len,
+					  1, 1, style))
+		rc = e->err = -ENOMEM;
+	else
+		rc = fm_emit_event(e, &ev);
+	buf_release(&sub);
+	return rc;
 }
 
 /* True if s (after an optional sign) looks like a YAML 1.1/1.2 number or sexagesimal. */

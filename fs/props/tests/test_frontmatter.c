@@ -632,6 +632,37 @@ next:
 	}
 }
 
+/* Non-BMP text (emoji) is written as UTF-8, never as \U escapes, and still round-trips. */
+static void test_utf8_out(void)
+{
+	static const char *const cases[] = {
+		"Launch \xF0\x9F\x9A\x80", "\xF0\x9F\x9A\x80", "\xF0\x9F\x9A\x80 first",
+		"\xF0\x9D\x84\x9E music \xF0\x9F\x8E\xB5", "pua \xEE\x80\x80 \xF0\x9F\x9A\x80 \xEE\x80\x80",
+		"two\n\xF0\x9F\x9A\x80 lines", "k: \xF0\x9F\x9A\x80", "yes",
+		"\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x92\xBB zwj", "\xF4\x8F\xBF\xBD max",
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *s = cases[i];
+		cJSON *schema, *page;
+		char *text;
+
+		hostile_page(s, s, &schema, &page);
+		text = render(schema, page, &t_fwd);
+		if (text) {
+			CHECK(!strstr(text, "\\U") && !strstr(text, "\\u"),
+			      "utf8 [%s]: escaped in render:\n%s", s, text);
+			if (!strchr(s, '\n'))
+				CHECK(strstr(text, s) != NULL, "utf8 [%s]: not verbatim in render:\n%s",
+				      s, text);
+			check_roundtrip("utf8", text, schema, page);
+		}
+		free(text);
+		cJSON_Delete(schema);
+		cJSON_Delete(page);
+	}
+}
+
 /* Long text is sent in chunks of at most 2000 UTF-16 units, emoji never split. */
 static void test_long_text(void)
 {
@@ -1042,6 +1073,7 @@ int main(int argc, char **argv)
 	test_split();
 	test_schema();
 	test_hostile();
+	test_utf8_out();
 	test_long_text();
 	test_validation();
 	test_patches();
