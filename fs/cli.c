@@ -1315,9 +1315,18 @@ static int cli_export(struct cli_opts *o)
 	}
 	printf("exported to %s: %ld written, %ld unchanged, %ld removed", o->arg,
 	       st.written, st.unchanged, st.removed);
+	if (st.kept)
+		printf(", %ld kept (changed by you)", st.kept);
+	if (st.refused)
+		printf(", %ld not written (your files are there)", st.refused);
 	if (who.len)
 		printf("; pulled and fetched by %s, no requests of its own", buf_str(&who));
 	putchar('\n');
+	fflush(stdout);
+	if (st.refused)
+		rc = cli_fail(CLI_FAIL, "export to %s: %ld page file%s not written, named above: "
+			      "a file notionfs export did not write, or one changed since, is at "
+			      "that path", o->arg, st.refused, st.refused == 1 ? "" : "s");
 out:
 	buf_release(&who);
 	cli_cycle_release(&cy);

@@ -191,7 +191,8 @@ def mount(tmp):
 
 
 def read_tree(root, skip_meta=True):
-    """{relative path: bytes} of every regular file under root."""
+    """{relative path: bytes} of every regular file under root; skip_meta
+    leaves out .notionfs/, .git/ and export's manifest .notionfs-export."""
     out = {}
     for d, dirs, files in os.walk(root):
         rel = os.path.relpath(d, root)
@@ -199,6 +200,8 @@ def read_tree(root, skip_meta=True):
             dirs[:] = []
             continue
         for f in files:
+            if skip_meta and rel == "." and f == ".notionfs-export":
+                continue
             p = os.path.join(d, f)
             with open(p, "rb") as fh:
                 out[os.path.normpath(os.path.join(rel, f))] = fh.read()
