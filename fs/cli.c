@@ -105,6 +105,11 @@ static const char cli_help[] =
 "reads.  `export` asks it for a pull, waits until it fetched every body and\n"
 "writes the files, with no API client of its own.  Without a mount, `sync` and\n"
 "`export` hold the lock while they run and a mount started meanwhile is refused.\n"
+"`export` records the files it wrote in DIR/.notionfs-export and touches no\n"
+"other file (DIR/.git included): it removes a file of a gone page only if it\n"
+"still holds what export wrote (an edited one is kept, with a warning), and\n"
+"never overwrites a file it did not write or one edited since (it names it,\n"
+"writes the rest and exits 1).\n"
 "\n"
 "The token is never accepted on the command line.  Unmount with\n"
 "`fusermount3 -u MOUNTPOINT`.  Exit status: 0 success, 2 usage error, 1 other errors.\n";

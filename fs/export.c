@@ -347,6 +347,7 @@ static void export_node(void *arg, const struct view_node *n)
 	struct buf rel = BUF_INIT, path = BUF_INIT, data = BUF_INIT;
 	struct mf_entry *old;
 	uint64_t hash, size, dhash;
+	char *bytes = NULL;
 	int rc = 0, frc;
 
 	if (w->rc)
@@ -385,9 +386,9 @@ static void export_node(void *arg, const struct view_node *n)
 	old = mf_find(&w->old, buf_str(&rel));
 	if (old)
 		old->seen = 1;
-	frc = file_hash(path.data, &hash, &size, NULL);
-	if (frc == 0 && hash == dhash && size == data.len) {
-		/* Same bytes (FNV-1a and size): nothing to write; ours from now. */
+	frc = file_hash(path.data, &hash, &size, &bytes);
+	if (frc == 0 && size == data.len && (!size || (bytes && !memcmp(bytes, buf_str(&data), size)))) {
+		/* The same bytes: nothing to write; recorded as ours from now. */
 		w->st->unchanged++;
 		rc = mf_add(&w->cur, buf_str(&rel), dhash, data.len);
 		goto out;
@@ -421,6 +422,7 @@ out:
 		w->rc = rc;
 		w->failed = path.len ? buf_detach(&path, NULL) : NULL;
 	}
+	free(bytes);
 	buf_release(&rel);
 	buf_release(&path);
 	buf_release(&data);

@@ -141,3 +141,24 @@ def test_git_directory_untouched(emulator, tmp):
     assert snap() == before
     with open(os.path.join(out, MANIFEST), encoding="utf-8") as f:
         assert ".git" not in f.read()
+
+
+def test_edited_file_of_live_page_is_not_overwritten(emulator, tmp):
+    # A decision beyond the issue: a file export wrote and the user edited
+    # since is not overwritten either (named, exit 1), until moved away.
+    emu = emulator()
+    out = os.path.join(tmp, "out")
+    export(emu, tmp, out)
+    db, name = a_page_file(out)
+    path = os.path.join(out, db, name)
+    original = open(path, "rb").read()
+    with open(path, "ab") as f:
+        f.write(b"\nmy own line\n")
+    edited = open(path, "rb").read()
+    p = export(emu, tmp, out, check=False)
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert os.path.join(db, name) in p.stderr and "changed since" in p.stderr, p.stderr
+    assert open(path, "rb").read() == edited
+    os.unlink(path)
+    export(emu, tmp, out)
+    assert open(path, "rb").read() == original
