@@ -20,6 +20,8 @@
 
 #include "fs/props/fm_internal.h"
 
+#include "common/utf8.h"
+
 #define FM_MAX_DEPTH 32
 
 /* ---------------------------------------------------------------- emitting */
@@ -115,14 +117,24 @@ void fm_emit_release(struct fm_emitter *e)
 static int fm_emit_scalar(struct fm_emitter *e, const char *s, yaml_scalar_style_t style)
 {
 	yaml_event_t ev;
+	char *fixed = NULL;
 	size_t bad;
+	int ok;
 
 	if (e->err)
 		return e->err;
-	if (fm_utf8_check(s, strlen(s), &bad) < 0)
-		return e->err = -EINVAL;
-	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s),
-					  1, 1, style))
+	/* Text from Notion or a resolver that is not UTF-8 is shown with U+FFFD (common/utf8.h);
+	 * fm_render() sanitises its input trees too, so this only catches resolver answers. */
+	if (fm_utf8_check(s, strlen(s), &bad) < 0) {
+		fixed = utf8_sanitize_dup(s);
+		if (!fixed)
+			return e->err = -ENOMEM;
+		s = fixed;
+	}
+	ok = yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s),
+					  1, 1, style);
+	free(fixed);
+	if (!ok)
 		return e->err = -ENOMEM;
 	return fm_emit_event(e, &ev);
 }
