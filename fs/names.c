@@ -9,35 +9,11 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/utf8.h"
 
 #define FULLWIDTH_SLASH "\xef\xbc\x8f"   /* U+FF0F */
 #define FULLWIDTH_DOT "\xef\xbc\x8e"     /* U+FF0E */
 #define REPLACEMENT "\xef\xbf\xbd"       /* U+FFFD */
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t names_utf8_len(const unsigned char *s, size_t avail)
-{
-	size_t n, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) { n = 2; cp = s[0] & 0x1f; }
-	else if ((s[0] & 0xf0) == 0xe0) { n = 3; cp = s[0] & 0x0f; }
-	else if ((s[0] & 0xf8) == 0xf0) { n = 4; cp = s[0] & 0x07; }
-	else return 0;
-	if (n > avail)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
 
 /* Appends the mapped stem of title to b. */
 static int names_map(struct buf *b, const char *title)
@@ -47,7 +23,7 @@ static int names_map(struct buf *b, const char *title)
 	int rc = 0;
 
 	while (!rc && i < len) {
-		n = names_utf8_len(s + i, len - i);
+		n = utf8_seq(title + i, len - i, NULL);
 		if (n == 0) {
 			rc = buf_puts(b, REPLACEMENT);
 			i++;

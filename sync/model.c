@@ -6,6 +6,8 @@
  */
 #include "sync/model.h"
 
+#include "common/utf8.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
@@ -303,7 +305,9 @@ int model_rich_text_plain(const cJSON *array, struct buf *out)
 				      "content");
 		if (!s)
 			continue;
-		rc = buf_puts(out, s);
+		/* titles and names go to the cache and the file names: U+FFFD for invalid
+		 * UTF-8 from the API (common/utf8.h) */
+		rc = utf8_sanitize_append(out, s, strlen(s));
 		if (rc)
 			return rc;
 	}

@@ -107,7 +107,8 @@ int model_parse_time(const char *s, time_t *sec, int *ms);
 int model_format_time(time_t sec, int ms, char *out, size_t len);
 
 /* Appends the concatenated `plain_text` of the rich-text ARRAY to OUT
- * (falls back to text.content when plain_text is absent).  A NULL or
+ * (falls back to text.content when plain_text is absent), invalid UTF-8
+ * replaced by U+FFFD (common/utf8.h).  A NULL or
  * non-array input appends nothing.  Returns 0 or -ENOMEM. */
 int model_rich_text_plain(const cJSON *array, struct buf *out);
 

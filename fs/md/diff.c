@@ -20,6 +20,8 @@
  */
 #include "fs/md/mdconv_int.h"
 
+#include "common/utf8.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -1020,10 +1022,18 @@ static int mdconv_ops_move(struct mdconv_ops *dst, struct mdconv_ops *src)
 int mdconv_diff(const cJSON *base, const cJSON *edited, struct mdconv_ops *ops_out)
 {
 	struct mdconv_dctx ctx;
+	cJSON *clean = NULL;
 	int rc;
 
 	if (!cJSON_IsArray(base) || !cJSON_IsArray(edited) || !ops_out)
 		return -EINVAL;
+	/* The file showed base's invalid UTF-8 as U+FFFD (mdconv_render): diff against the
+	 * same sanitised text so an untouched block stays untouched. */
+	rc = utf8_json_sanitized(base, &clean);
+	if (rc)
+		return rc;
+	if (clean)
+		base = clean;
 	memset(&ctx, 0, sizeof(ctx));
 	rc = mdconv_collect_anchors(&ctx, edited, 0);
 	if (!rc && ctx.nanchors)
@@ -1032,6 +1042,7 @@ int mdconv_diff(const cJSON *base, const cJSON *edited, struct mdconv_ops *ops_o
 	rc = rc ?: mdconv_ops_move(ops_out, &ctx.ops);
 	mdconv_ops_release(&ctx.ops);
 	free(ctx.anchors);
+	cJSON_Delete(clean);
 	return rc;
 }
 

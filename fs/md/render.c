@@ -12,6 +12,8 @@
  */
 #include "fs/md/mdconv_int.h"
 
+#include "common/utf8.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -749,19 +751,34 @@ static int mdconv_render_list(const cJSON *blocks, struct mdconv_rctx *ctx, stru
 	return 0;
 }
 
+/* Text from Notion enters the renderer here: a tree holding invalid UTF-8 anywhere (text,
+ * URLs, ids, names) is rendered from a copy with U+FFFD instead (common/utf8.h), so the
+ * output always passes the parser's UTF-8 check. */
 int mdconv_render(const cJSON *blocks, const struct mdconv_links *links, struct buf *out)
 {
 	struct mdconv_rctx ctx = { links, false, false, 0, false };
+	cJSON *clean = NULL;
+	int rc = utf8_json_sanitized(blocks, &clean);
 
-	return mdconv_render_list(blocks, &ctx, out);
+	if (rc)
+		return rc;
+	rc = mdconv_render_list(clean ? clean : blocks, &ctx, out);
+	cJSON_Delete(clean);
+	return rc;
 }
 
 int mdconv_render_rich_text(const cJSON *rich_text, const struct mdconv_links *links,
 			    struct buf *out)
 {
 	struct mdconv_rctx ctx = { links, false, false, 0, false };
+	cJSON *clean = NULL;
+	int rc = utf8_json_sanitized(rich_text, &clean);
 
-	return mdconv_rt_render(rich_text, &ctx, out);
+	if (rc)
+		return rc;
+	rc = mdconv_rt_render(clean ? clean : rich_text, &ctx, out);
+	cJSON_Delete(clean);
+	return rc;
 }
 
 int mdconv_block_signature(const cJSON *block, struct buf *out)

@@ -558,6 +558,37 @@ static void test_fuzz_limit(void)
 	buf_release(&again);
 }
 
+/* Issue 8: invalid UTF-8 from the API (the CESU-8 bytes of a lone "\ud800", a stray 0xff)
+ * renders as U+FFFD, parses back and diffs to zero ops; an edit elsewhere updates only the
+ * edited block. */
+static void test_invalid_utf8(void)
+{
+	static const char *const bad[] = { "a\xed\xa0\x80z", "\xed\xa0\x80", "x\xff\xc3(",
+					   "\xf4\x90\x80\x80 over U+10FFFF", "\xc0\xaf overlong" };
+	struct mdconv_ops ops = MDCONV_OPS_INIT;
+	struct buf md = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cJSON *blocks = list(blk("paragraph", "b1", bad[i]), blk("heading_1", "b2", bad[i]),
+				     blk("paragraph", "b3", "ok"), NULL);
+		int rc;
+
+		check_zero("invalid UTF-8", blocks);
+		buf_reset(&md);
+		rc = mdconv_render(blocks, NULL, &md);
+		CHECK_MSG(rc == 0 && strstr(buf_str(&md), "\xef\xbf\xbd") &&
+			  !strstr(buf_str(&md), bad[i]),
+			  "invalid UTF-8 %zu not shown as U+FFFD: %s", i, buf_str(&md));
+		CHECK_MSG(diff_edit(blocks, "ok", "edited", &ops) == 0 && ops.n == 1 &&
+			  ops.v[0].kind == MDCONV_OP_UPDATE && !strcmp(ops.v[0].block_id, "b3"),
+			  "invalid UTF-8 %zu: an edit elsewhere gave %zu ops", i, ops.n);
+		mdconv_ops_release(&ops);
+		cJSON_Delete(blocks);
+	}
+	buf_release(&md);
+}
+
 static void test_malformed(void)
 {
 	struct mdconv_ops ops = MDCONV_OPS_INIT;
@@ -597,5 +628,6 @@ int main(int argc, char **argv)
 	test_big_page();
 	test_fuzz_limit();
 	test_malformed();
+	test_invalid_utf8();
 	return test_done();
 }

@@ -6,6 +6,8 @@
  */
 #include "fs/md/mdconv_int.h"
 
+#include "common/utf8.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -70,67 +72,18 @@ int mdconv_jadd_bool(cJSON *obj, const char *key, bool val)
 	return mdconv_jadd(obj, key, cJSON_CreateBool(val));
 }
 
-/* Length of the UTF-8 sequence starting with lead byte c, 0 if c cannot start one. */
-static size_t mdconv_utf8_seqlen(unsigned char c)
-{
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return 2;
-	if (c >= 0xe0 && c <= 0xef)
-		return 3;
-	if (c >= 0xf0 && c <= 0xf4)
-		return 4;
-	return 0;
-}
-
-/* Decodes a complete, well-formed sequence or returns 0xFFFFFFFF. */
-static uint32_t mdconv_utf8_strict(const unsigned char *s, size_t len, size_t *n)
-{
-	size_t k = mdconv_utf8_seqlen(s[0]), i;
-	uint32_t cp;
-
-	if (!k || k > len)
-		return 0xffffffffu;
-	if (k == 1) {
-		*n = 1;
-		return s[0];
-	}
-	cp = s[0] & (0x7f >> k);
-	for (i = 1; i < k; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0xffffffffu;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0xffffffffu;
-	*n = k;
-	return cp;
-}
-
+/* The checker is common/utf8.c's; these wrappers keep the converter's names. */
 size_t mdconv_utf8_invalid_at(const char *s, size_t len)
 {
-	size_t off = 0, n;
-
-	while (off < len) {
-		if ((unsigned char)s[off] < 0x80) {
-			off++;
-			continue;
-		}
-		if (mdconv_utf8_strict((const unsigned char *)s + off, len - off, &n) ==
-		    0xffffffffu)
-			return off;
-		off += n;
-	}
-	return len;
+	return utf8_invalid_at(s, len);
 }
 
 uint32_t mdconv_utf8_decode(const char *s, size_t len, size_t *n)
 {
-	uint32_t cp = mdconv_utf8_strict((const unsigned char *)s, len, n);
+	uint32_t cp = 0;
 
-	if (cp == 0xffffffffu) {
+	*n = utf8_seq(s, len, &cp);
+	if (!*n) {
 		*n = 1;
 		return 0xfffd;
 	}

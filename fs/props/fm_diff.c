@@ -17,6 +17,8 @@
 
 #include "fs/props/fm_internal.h"
 
+#include "common/utf8.h"
+
 struct fm_dctx {
 	const cJSON *schema;		/* property name -> schema property */
 	const cJSON *base_page;
@@ -102,6 +104,15 @@ static int fm_check_key(const struct fm_node *root, size_t i, char **err)
 	return 0;
 }
 
+/* true if the page's value object pv names a type (empty too) other than the schema's: the
+ * file then shows it as a read-only placeholder (docs/format.md), never converted back. */
+static bool fm_value_mismatch(const cJSON *prop, const cJSON *pv)
+{
+	const char *vt = fm_json_type(pv), *st = fm_json_type(prop);
+
+	return vt && (!*vt || !st || strcmp(vt, st) != 0);
+}
+
 /* Handles one key/value of the edited front-matter.  0 or -errno. */
 static int fm_diff_one(struct fm_dctx *d, const struct fm_node *k, const struct fm_node *v)
 {
@@ -127,9 +138,13 @@ static int fm_diff_one(struct fm_dctx *d, const struct fm_node *k, const struct 
 		return fm_fail(d->err, "property \"%s\" (%s) is read-only and cannot be changed "
 			       "(line %zu)", k->str, fm_json_type(prop) ? fm_json_type(prop)
 								       : "unknown type", k->line);
+	c.base = cJSON_GetObjectItemCaseSensitive(values, k->str);
+	if (fm_value_mismatch(prop, c.base))
+		return fm_fail(d->err, "property \"%s\" is read-only here: its value on the page "
+			       "has type \"%s\", not the schema's \"%s\" (line %zu)", k->str,
+			       fm_json_type(c.base), fm_json_type(prop), k->line);
 	c.name = k->str;
 	c.schema = prop;
-	c.base = cJSON_GetObjectItemCaseSensitive(values, k->str);
 	c.was = was;
 	c.rev = d->rev;
 	rc = fm_convert(&c, v, &val, d->err);
@@ -235,13 +250,24 @@ int fm_diff_from(const char *fm, size_t len, const cJSON *db_props, const cJSON 
 {
 	struct fm_dctx d = { 0 };
 	struct fm_node *root = NULL;
-	cJSON *patch = NULL;
+	cJSON *patch = NULL, *clean_props = NULL, *clean_page = NULL;
 	int rc;
 
 	*patch_out = NULL;
 	*err = NULL;
 	if (!cJSON_IsObject(base_page))
 		return fm_fail(err, "base page is not a page object");
+	/* The file showed Notion's invalid UTF-8 as U+FFFD: compare and convert against the
+	 * same sanitised text (common/utf8.h), so an untouched value stays unchanged. */
+	if (utf8_json_sanitized(db_props, &clean_props) ||
+	    utf8_json_sanitized(base_page, &clean_page)) {
+		cJSON_Delete(clean_props);
+		return -ENOMEM;
+	}
+	if (clean_props)
+		db_props = clean_props;
+	if (clean_page)
+		base_page = clean_page;
 	d.err = err;
 	d.rev = rev;
 	d.base_page = base_page;
@@ -263,6 +289,8 @@ out:
 	fm_node_free(root);
 	fm_node_free(d.base);
 	free(d.meta_key);
+	cJSON_Delete(clean_props);
+	cJSON_Delete(clean_page);
 	if (rc) {
 		cJSON_Delete(patch);
 		if (rc == -ENOMEM) {

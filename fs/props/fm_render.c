@@ -17,6 +17,8 @@
 
 #include "fs/props/fm_internal.h"
 
+#include "common/utf8.h"
+
 struct fm_rctx {
 	struct fm_emitter *e;
 	const struct fm_resolve *r;
@@ -420,24 +422,37 @@ int fm_render_yaml(const cJSON *db_props, const cJSON *page, const struct fm_res
 	struct fm_rctx c = { &e, r };
 	size_t start = out->len;
 	char *meta_key = NULL;
+	cJSON *clean_props = NULL, *clean_page = NULL;
 	int rc;
 
 	if (!cJSON_IsObject(page))
 		return -EINVAL;
+	/* Text from Notion enters here: invalid UTF-8 becomes U+FFFD (common/utf8.h). */
+	if (utf8_json_sanitized(db_props, &clean_props) || utf8_json_sanitized(page, &clean_page)) {
+		cJSON_Delete(clean_props);
+		return -ENOMEM;
+	}
+	if (clean_props)
+		db_props = clean_props;
+	if (clean_page)
+		page = clean_page;
 	if (!db_props)
 		db_props = cJSON_GetObjectItemCaseSensitive(page, "properties");
 	meta_key = fm_meta_key(db_props);
-	if (!meta_key)
-		return -ENOMEM;
-	rc = fm_emit_begin(&e, out);
-	if (rc)
+	if (!meta_key) {
+		rc = -ENOMEM;
 		goto out;
-	rc = fm_render_map(&c, db_props, page, meta_key);
+	}
+	rc = fm_emit_begin(&e, out);
+	if (!rc)
+		rc = fm_render_map(&c, db_props, page, meta_key);
 	if (!rc)
 		rc = fm_emit_end(&e);
-out:
 	fm_emit_release(&e);
+out:
 	free(meta_key);
+	cJSON_Delete(clean_props);
+	cJSON_Delete(clean_page);
 	if (rc)
 		fm_buf_cut(out, start);
 	return rc;

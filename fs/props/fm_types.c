@@ -13,6 +13,8 @@
 
 #include "fs/props/fm_internal.h"
 
+#include "common/utf8.h"
+
 static const struct {
 	const char *name;
 	enum fm_ptype type;
@@ -79,7 +81,14 @@ const char *fm_json_type(const cJSON *prop)
 	return fm_json_str(prop, "type");
 }
 
-/* Fills *out with the schema's items, the title property first.  0 or -ENOMEM. */
+/* A repeated key (valid JSON, never sent by Notion) counts once: as the first of its name,
+ * the one cJSON_GetObjectItem finds, so the rendered YAML has no duplicate key. */
+static bool fm_first_of_name(const cJSON *props, const cJSON *it)
+{
+	return !it->string || cJSON_GetObjectItemCaseSensitive(props, it->string) == it;
+}
+
+/* Fills *out with the schema's items (each name once), the title property first.  0 or -ENOMEM. */
 int fm_props_ordered(const cJSON *props, const cJSON ***out, size_t *n)
 {
 	const cJSON *it;
@@ -98,10 +107,11 @@ int fm_props_ordered(const cJSON *props, const cJSON ***out, size_t *n)
 	if (!arr)
 		return -ENOMEM;
 	cJSON_ArrayForEach(it, props)
-		if (fm_ptype_of(fm_json_type(it)) == FM_T_TITLE && k == 0)
+		if (fm_ptype_of(fm_json_type(it)) == FM_T_TITLE && k == 0 &&
+		    fm_first_of_name(props, it))
 			arr[k++] = it;
 	cJSON_ArrayForEach(it, props)
-		if (k == 0 || it != arr[0])
+		if ((k == 0 || it != arr[0]) && fm_first_of_name(props, it))
 			arr[k++] = it;
 	*out = arr;
 	*n = k;
@@ -248,35 +258,11 @@ bool fm_is_date(const char *s)
 	return *p == '\0';
 }
 
-/* Length of the UTF-8 sequence at s (len bytes left) if valid, else 0. */
+/* Length of the UTF-8 sequence at s (len bytes left) if valid and not NUL, else 0
+ * (the checker is common/utf8.c's). */
 static size_t fm_utf8_seq(const unsigned char *s, size_t len)
 {
-	unsigned cp;
-	size_t n;
-
-	if (s[0] == 0)
-		return 0;
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		n = 2, cp = s[0] & 0x1F;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		n = 3, cp = s[0] & 0x0F;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
+	return s[0] == 0 ? 0 : utf8_seq((const char *)s, len, NULL);
 }
 
 /* 0 if valid UTF-8 without NUL; else -EINVAL and *bad = offset of the bad byte. */

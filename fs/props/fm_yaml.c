@@ -26,6 +26,8 @@
 
 #include "fs/props/fm_internal.h"
 
+#include "common/utf8.h"
+
 #define FM_MAX_DEPTH 32
 
 /* ---------------------------------------------------------------- emitting */
@@ -178,13 +180,21 @@ static int fm_emit_scalar(struct fm_emitter *e, const char *s, yaml_scalar_style
 {
 	struct buf sub = BUF_INIT;
 	yaml_event_t ev;
+	char *fixed = NULL;
 	size_t bad, len = strlen(s), n;
 	int rc = 0;
 
 	if (e->err)
 		return e->err;
-	if (fm_utf8_check(s, len, &bad) < 0)
-		return e->err = -EINVAL;
+	/* Text from Notion or a resolver that is not UTF-8 is shown with U+FFFD (common/utf8.h);
+	 * fm_render() sanitises its input trees too, so this only catches resolver answers. */
+	if (fm_utf8_check(s, len, &bad) < 0) {
+		fixed = utf8_sanitize_dup(s);
+		if (!fixed)
+			return e->err = -ENOMEM;
+		s = fixed;
+		len = strlen(s);
+	}
 	for (size_t i = 0; i < len && !rc; i += n) {
 		const unsigned char *u = (const unsigned char *)s + i;
 
@@ -204,6 +214,7 @@ static int fm_emit_scalar(struct fm_emitter *e, const char *s, yaml_scalar_style
 	}
 	if (rc) {
 		buf_release(&sub);
+		free(fixed);
 		return e->err = -ENOMEM;
 	}
 	if (sub.data) {
@@ -216,6 +227,7 @@ static int fm_emit_scalar(struct fm_emitter *e, const char *s, yaml_scalar_style
 	else
 		rc = fm_emit_event(e, &ev);
 	buf_release(&sub);
+	free(fixed);
 	return rc;
 }
 

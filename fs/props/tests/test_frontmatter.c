@@ -1057,6 +1057,65 @@ static void test_schema(void)
 }
 
 /* Runs every group; argv[1] is the fixture directory (exit 77 when it is missing). */
+/* Issue 8: invalid UTF-8 from the API (the CESU-8 bytes of a lone "\ud800") in the title and a
+ * rich_text property renders as U+FFFD and the unchanged file diffs to an empty patch; a
+ * property whose type is empty or does not match its value (or the schema) renders as a
+ * read-only placeholder: unchanged it diffs to nothing, changed it is refused. */
+#define R3 "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" /* one U+FFFD per ill-formed byte */
+
+static void test_invalid_utf8_and_types(void)
+{
+	static const char page_src[] =
+		"{\"object\": \"page\", \"id\": \"aaaabbbb-0000-4000-8000-00000000abcd\", \"url\": \"u\","
+		" \"properties\": {"
+		" \"Name\": {\"id\": \"title\", \"type\": \"title\", \"title\": [{\"type\": \"text\","
+		"   \"text\": {\"content\": \"T\xed\xa0\x80\"}, \"plain_text\": \"T\xed\xa0\x80\"}]},"
+		" \"Notes\": {\"id\": \"n1\", \"type\": \"rich_text\", \"rich_text\": [{\"type\": \"text\","
+		"   \"text\": {\"content\": \"x\xed\xa0\x80y\"}, \"plain_text\": \"x\xed\xa0\x80y\"}]},"
+		" \"Estimate\": {\"id\": \"e1\", \"type\": \"\", \"number\": 3},"
+		" \"Priority\": {\"id\": \"p1\", \"type\": \"number\", \"select\": {\"name\": \"High\"}},"
+		" \"Tags\": {\"id\": \"t1\", \"type\": \"select\", \"select\": {\"name\": \"health\"}}}}";
+	cJSON *schema = jq(golden_schema), *page = cJSON_Parse(page_src), *patch;
+	char *text, *edited, *err;
+	int rc;
+
+	CHECK(page != NULL, "invalid-UTF-8 page JSON does not parse");
+	text = render(schema, page, NULL);
+	if (text) {
+		CHECK(strstr(text, "Name: T" R3 "\n") != NULL, "title not shown with U+FFFD:\n%s",
+		      text);
+		CHECK(strstr(text, "Notes: x" R3 "y\n") != NULL,
+		      "rich_text not shown with U+FFFD:\n%s", text);
+		CHECK(strstr(text, "\xed\xa0\x80") == NULL, "surrogate bytes rendered:\n%s", text);
+		CHECK(strstr(text, "Estimate:\n") != NULL, "empty type not rendered empty:\n%s", text);
+		CHECK(strstr(text, "Tags: health\n") != NULL,
+		      "mismatched type not rendered by its value:\n%s", text);
+		check_roundtrip("invalid UTF-8 / type mismatch (schema)", text, schema, page);
+		edited = replace(text, "Tags: health", "Tags: home");
+		rc = diff(edited, schema, page, &patch, &err);
+		CHECK(rc == -EINVAL && err && strstr(err, "read-only"),
+		      "editing a mismatched property: rc %d, %s", rc, err ? err : "-");
+		cJSON_Delete(patch);
+		free(err);
+		free(edited);
+		edited = replace(text, "Notes: x" R3 "y", "Notes: fixed");
+		rc = diff(edited, schema, page, &patch, &err);
+		CHECK(rc == 0 && patch_count(patch) == 1, "editing next to U+FFFD: rc %d, %s", rc,
+		      err ? err : "-");
+		cJSON_Delete(patch);
+		free(err);
+		free(edited);
+		free(text);
+	}
+	text = render(NULL, page, NULL);
+	if (text) {
+		check_roundtrip("invalid UTF-8 / type mismatch (own properties)", text, NULL, page);
+		free(text);
+	}
+	cJSON_Delete(schema);
+	cJSON_Delete(page);
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
@@ -1080,6 +1139,7 @@ int main(int argc, char **argv)
 	test_diff_shapes();
 	test_mutations();
 	test_no_resolver();
+	test_invalid_utf8_and_types();
 	rc = test_fixtures(argv[1]);
 	CHECK(rc == 0, "fixture directory unreadable");
 	printf("%d passed, %d failed\n", n_pass, n_fail);
