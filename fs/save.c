@@ -24,6 +24,7 @@
 #include "fs/md/mdconv.h"
 #include "fs/view.h"
 #include "sync/blockops.h"
+#include "fs/ops_json.h"
 #include "sync/push.h"
 
 static atomic_ulong save_counter;
@@ -144,7 +145,7 @@ static int save_prepare_page(const struct view *v, struct cache *c, const struct
 		p->outcome = SAVE_NOTHING; /* nothing Notion would see changed (YAML restyled) */
 		goto out;
 	}
-	if (ops.n && (rc = push_ops_encode(&ops, &p->e.ops)) != 0)
+	if (ops.n && (rc = ops_json_encode(&ops, &p->e.ops)) != 0)
 		goto out;
 	rc = save_result(&p->e, p->e.path ? p->e.path : r->name);
 	if (rc)

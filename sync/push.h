@@ -34,7 +34,6 @@
 #include <stdint.h>
 
 #include "cache/queue.h"
-#include "fs/md/mdconv.h"
 #include "sync/notion.h"
 
 #define PUSH_VALVE_MIN 5        /* archives per database always allowed */
@@ -69,16 +68,5 @@ int push_one(struct push_ctx *p, const struct queue_entry *e, struct push_result
 /* Applies the valve, then pushes entries in order until the queue is empty
  * or a failure; *pushed (optional) counts entries that landed. */
 int push_all(struct push_ctx *p, int *pushed);
-
-/* The queue's `ops` form of a block diff (docs/queue.md): a JSON array of
- *   {"op":"update","block":ID,"payload":{...}}
- *   {"op":"insert_after","parent":REF,"after":REF,"payload":{"children":[...]}}
- *   {"op":"delete","block":ID}
- * where REF is null (the page / the start), {"id":ID} or
- * {"op":N,"index":I}.  *json is malloc'd (caller frees). */
-int push_ops_encode(const struct mdconv_ops *ops, char **json);
-/* The reverse, appending to an initialised *ops (release it with
- * mdconv_ops_release()); -EINVAL for malformed JSON, ops unchanged. */
-int push_ops_decode(const char *json, struct mdconv_ops *ops);
 
 #endif

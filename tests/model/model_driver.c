@@ -1,7 +1,7 @@
 /* model_driver.c - a command-line driver of the sync core without FUSE,
  * for tests/model/test_model.py (a reference-model test against the local
  * emulator).  Saves go the mount's way (fs/mount_write.c mountw_save_page):
- * view_build, view_diff_page (against the page's chain head), push_ops_encode,
+ * view_build, view_diff_page (against the page's chain head), ops_json_encode,
  * blockops_apply for the chain, queue_add.
  *
  *   model_driver pull DIR                 full pull + every body
@@ -28,6 +28,7 @@
 #include "cache/queue.h"
 #include "common/buf.h"
 #include "fs/md/mdconv.h"
+#include "fs/ops_json.h"
 #include "fs/view.h"
 #include "sync/blockops.h"
 #include "sync/notion.h"
@@ -116,7 +117,7 @@ static int drv_save(struct cache *c, const char *page_id, const char *file)
 		printf("save rc 0 nothing changed\n");
 		goto out;
 	}
-	if (ops.n && (rc = push_ops_encode(&ops, &e.ops)) != 0)
+	if (ops.n && (rc = ops_json_encode(&ops, &e.ops)) != 0)
 		goto out;
 	gettimeofday(&tv, NULL);
 	snprintf(prefix, sizeof(prefix), "%lld%03ld-%d-1", (long long)tv.tv_sec,
