@@ -31,6 +31,7 @@ void mount_attr(const struct mount *m, const struct view_node *n, struct stat *s
 	st->st_uid = m->uid;
 	st->st_gid = m->gid;
 	st->st_mtime = st->st_ctime = st->st_atime = n->mtime;
+	st->st_mtim.tv_nsec = st->st_ctim.tv_nsec = st->st_atim.tv_nsec = n->mtime_nsec;
 	if (n->kind == VIEW_ROOT || n->kind == VIEW_DB_DIR || n->kind == VIEW_META_DIR) {
 		st->st_mode = S_IFDIR | 0755;
 		st->st_nlink = 2;

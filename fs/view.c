@@ -710,17 +710,42 @@ static uint64_t view_epoch(const struct view *v)
 	return h;
 }
 
+/* The times of page n (docs/format.md, "Times"): Notion's minute-truncated
+ * last_edited_time (or a queued save's time) at first; within one mount
+ * they never go back, and a page whose cached version changed since the
+ * previous view gets the time the mount saw the change (now), so
+ * `find -newer`, make and rsync see every change of the file's bytes. */
+static void view_page_times(struct view_node *n, const struct view_node *old,
+			    const struct timespec *now)
+{
+	if (!old || old->ino != n->ino)
+		return;
+	if ((old->version != n->version || old->local != n->local) && n->mtime <= now->tv_sec) {
+		n->mtime = now->tv_sec;
+		n->mtime_nsec = now->tv_nsec;
+	}
+	if (n->mtime < old->mtime || (n->mtime == old->mtime && n->mtime_nsec < old->mtime_nsec)) {
+		n->mtime = old->mtime;
+		n->mtime_nsec = old->mtime_nsec;
+	}
+	n->ctime = n->mtime;
+}
+
 static int view_size_pages(struct view_build *b)
 {
 	struct view *v = b->v;
 	struct buf out = BUF_INIT;
+	struct timespec now;
 	size_t i;
 	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &now);
 
 	for (i = 0; i < v->npages && !rc; i++) {
 		struct view_node *n = v->pages_by_id[i];
 		const struct view_node *old = b->prev ? view_page(b->prev, n->id) : NULL;
 
+		view_page_times(n, old, &now);
 		if (old && b->prev->name_epoch == v->name_epoch && old->version == n->version &&
 		    old->ino == n->ino && !old->local && !n->local) {
 			n->size = old->size;

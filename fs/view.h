@@ -50,6 +50,7 @@ struct view_node {
 	char id[40];            /* page or database id; "" otherwise */
 	off_t size;
 	time_t mtime;
+	long mtime_nsec;        /* pages: see docs/format.md "Times" (ctime = mtime) */
 	time_t ctime;
 	int64_t version;        /* cache change counter of what it shows */
 	int body_missing;       /* page whose blocks were never fetched */

@@ -259,3 +259,26 @@ def test_conflict_file_is_readable(emulator, mount):
     assert "  Priority: Medium\n" in body, body
     assert "edited by " in body, body
     assert "Winner: " in body and "{" not in body.split("page:")[0], body
+
+
+def test_find_newer_sees_a_remote_edit_in_the_same_minute(emulator, mount, tmp):
+    """A remote edit made after a reference file, within Notion's minute,
+    moves the page file's mtime and ctime past the reference (docs/format.md
+    "Times"): `find -newer` and `-cnewer` list it."""
+    import subprocess
+    emu = emulator()
+    m = mount(emu, poll=1)
+    path = m.path("Tasks", "Write API client.md")
+    before = open(path).read()
+    page = [p for p in emu.state()["pages"] if "Write API client" in json.dumps(p["properties"])][0]
+    ref = os.path.join(tmp, "ref")
+    open(ref, "w").close()
+    emu.admin("edit_page", {"page_id": page["id"],
+                            "properties": {"Priority": {"select": {"name": "Medium"}}}})
+    wait_for(lambda: open(path).read() != before, what="the remote edit pulled", timeout=60)
+    st = os.stat(path)
+    assert st.st_mtime_ns >= os.stat(ref).st_mtime_ns, (st, os.stat(ref))
+    for flag in ("-newer", "-cnewer"):
+        out = subprocess.run(["find", m.path("Tasks"), flag, ref, "-name", "*.md"],
+                             capture_output=True, text=True, check=True).stdout
+        assert path in out.splitlines(), (flag, out)
