@@ -64,6 +64,9 @@ static const char *const cache_migrations[] = {
 	"ALTER TABLE queue ADD COLUMN result_body TEXT;"
 	"ALTER TABLE queue ADD COLUMN local_ids TEXT;"
 	"ALTER TABLE queue ADD COLUMN sent_at_ms INTEGER NOT NULL DEFAULT 0;",
+	/* 4 -> 5: a conflict names who made the remote version (the page's or
+	 * block's last_edited_by id when it was detected) */
+	"ALTER TABLE conflicts ADD COLUMN remote_editor TEXT;",
 };
 #define CACHE_SCHEMA_VERSION ((int)(sizeof(cache_migrations) / sizeof(cache_migrations[0])))
 

@@ -592,8 +592,9 @@ int queue_release_held(struct cache *c, const char *database_id, int64_t *n)
 
 int queue_add_conflict(struct cache *c, const struct queue_conflict *k)
 {
-	const char *vals[8] = { k->page_id, k->path, k->what, k->local_value, k->remote_value,
-				k->local_time, k->remote_time, k->winner ? k->winner : "local" };
+	const char *vals[9] = { k->page_id, k->path, k->what, k->local_value, k->remote_value,
+				k->local_time, k->remote_time, k->winner ? k->winner : "local",
+				k->remote_editor };
 	sqlite3_stmt *st;
 	int own, rc, i;
 
@@ -603,14 +604,14 @@ int queue_add_conflict(struct cache *c, const struct queue_conflict *k)
 	if (rc)
 		return rc;
 	rc = queue_prepare(c, &st, "INSERT INTO conflicts(page_id, path, what, local_value,"
-			   " remote_value, local_time, remote_time, winner, created)"
-			   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+			   " remote_value, local_time, remote_time, winner, remote_editor, created)"
+			   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
 	if (rc)
 		goto out;
-	for (i = 0; !rc && i < 8; i++)
+	for (i = 0; !rc && i < 9; i++)
 		rc = queue_bind_text(st, i + 1, vals[i]);
 	if (!rc)
-		rc = queue_bind_int(st, 9, (int64_t)time(NULL));
+		rc = queue_bind_int(st, 10, (int64_t)time(NULL));
 	if (rc) {
 		sqlite3_finalize(st);
 		goto out;
@@ -635,7 +636,8 @@ int queue_each_conflict(struct cache *c,
 
 	cache_lock(c);
 	rc = queue_prepare(c, &st, "SELECT seq, page_id, path, what, local_value, remote_value,"
-			   " local_time, remote_time, winner, created FROM conflicts ORDER BY seq");
+			   " local_time, remote_time, winner, created, remote_editor FROM conflicts"
+			   " ORDER BY seq");
 	if (rc)
 		goto out;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -645,6 +647,7 @@ int queue_each_conflict(struct cache *c,
 			.local_value = queue_col(st, 4), .remote_value = queue_col(st, 5),
 			.local_time = queue_col(st, 6), .remote_time = queue_col(st, 7),
 			.winner = queue_col(st, 8), .created = sqlite3_column_int64(st, 9),
+			.remote_editor = queue_col(st, 10),
 		};
 
 		rc = cb(arg, &k);

@@ -107,6 +107,7 @@ struct queue_conflict {
 	const char *local_time;  /* ISO 8601 local save time (ms) */
 	const char *remote_time; /* ISO 8601 remote last_edited_time (minute) */
 	const char *winner;      /* "local" or "remote" */
+	const char *remote_editor; /* user id of the remote version's editor, or NULL */
 	int64_t created;         /* unix time the row was written */
 };
 

@@ -944,9 +944,12 @@ static char *view_conflict_editor(struct view_build *b, const struct queue_confl
 	struct view_render_ctx x = { b->v, NULL };
 	struct view_page_data d = { 0 };
 	cJSON *rv = k->remote_value ? cJSON_Parse(k->remote_value) : NULL;
-	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(rv, "last_edited_by"), "id"));
+	const char *id = k->remote_editor;
 	char *name = NULL;
+
+	if (!id)
+		id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(rv, "last_edited_by"), "id"));
 
 	/* when Notion's side won it is the page's last edit; when ours won, that edit is ours */
 	if (!id && k->winner && !strcmp(k->winner, "remote") &&

@@ -313,7 +313,15 @@ static int push_conflict(struct push_run *x, const char *what, const cJSON *loca
 		.local_time = x->local_time, .remote_time = remote_time,
 		.winner = local_won ? "local" : "remote",
 	};
-	int rc = queue_add_conflict(x->p->cache, &k);
+	int rc;
+
+	/* who made the remote version: the block's editor, else the page's */
+	k.remote_editor = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(remote, "last_edited_by"), "id"));
+	if (!k.remote_editor)
+		k.remote_editor = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(x->remote, "last_edited_by"), "id"));
+	rc = queue_add_conflict(x->p->cache, &k);
 
 	if (!rc) {
 		x->r->conflicts++;

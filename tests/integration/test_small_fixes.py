@@ -259,6 +259,9 @@ def test_conflict_file_is_readable(emulator, mount):
     assert "  Priority: Medium\n" in body, body
     assert "edited by " in body, body
     assert "Winner: " in body and "{" not in body.split("page:")[0], body
+    # our version won here: the loser is Notion's, and names the colleague
+    assert "Winner: your version" in body, body
+    assert "edited by Other Editor at " in body, body
 
 
 def test_find_newer_sees_a_remote_edit_in_the_same_minute(emulator, mount, tmp):
