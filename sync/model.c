@@ -358,6 +358,8 @@ int model_page_summary(const cJSON *page, struct model_page *out)
 
 	memset(out, 0, sizeof(*out));
 	rc = model_check_head(page, "page", out->id);
+	if (!rc && !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(page, "properties")))
+		rc = -EINVAL; /* every page object has its properties */
 	if (rc)
 		goto out;
 	model_parent(page, &out->parent_kind, out->parent_id);

@@ -117,7 +117,8 @@ int model_rich_text_plain(const cJSON *array, struct buf *out);
 const cJSON *model_title_property(const cJSON *page);
 
 /* Fills OUT from a page object.  Returns 0; -EINVAL when PAGE is not an
- * object with object == "page" (or no object key) and a valid id; -ENOMEM.
+ * object with object == "page" (or no object key), a valid id and a
+ * properties object; -ENOMEM.
  * The caller releases OUT with model_page_release() after success. */
 int model_page_summary(const cJSON *page, struct model_page *out);
 void model_page_release(struct model_page *p);

@@ -145,6 +145,20 @@ static const char *pull_str(const cJSON *obj, const char *key)
 	return s ? s : "";
 }
 
+/* Names a malformed object of an answer in .notionfs/errors: its id (as sent) and its name or
+ * title when it has a plain one. */
+static void pull_skip(struct pull_ctx *p, const char *what, const cJSON *obj)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
+	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "name"));
+	char *shown = id ? cJSON_PrintUnformatted(id) : NULL;
+
+	cache_log(p->cache, "error", "%s %s%s%s%s: malformed %s object, skipped", what,
+		  shown ? shown : "without an id", name ? " (\"" : "", name ? name : "",
+		  name ? "\")" : "", what);
+	free(shown);
+}
+
 /* Stores one page object (borrowed) of a database query. */
 static int pull_store_page(struct pull_ctx *p, const char *db_id, const cJSON *obj,
 			   int *changed, struct model_page *mp)
@@ -186,6 +200,18 @@ out:
 	return rc;
 }
 
+/* Adds the id of a skipped object to seen (when it is an id at all), so its
+ * cached version is kept. */
+static int pull_keep_seen(struct strv *seen, const cJSON *obj)
+{
+	char id[MODEL_ID_SIZE];
+
+	if (model_normalize_id(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "id")),
+			       id))
+		return 0;
+	return strv_push(seen, id);
+}
+
 static int pull_page_cb(cJSON *obj, void *arg)
 {
 	struct pull_db_walk *w = arg;
@@ -198,6 +224,12 @@ static int pull_page_cb(cJSON *obj, void *arg)
 	rc = pull_tx_step(w);
 	if (!rc)
 		rc = pull_store_page(w->p, w->db_id, obj, &changed, &mp);
+	if (rc == -EINVAL) {
+		/* Named and skipped, never the reason a pull fails; a cached
+		 * version stays (it is not taken for removed). */
+		pull_skip(w->p, "page", obj);
+		return pull_keep_seen(&w->seen, obj);
+	}
 	if (!rc && !mp.archived) {
 		rc = strv_push(&w->seen, mp.id);
 		if (strcmp(pull_str(obj, "last_edited_time"), w->newest) > 0)
@@ -295,25 +327,41 @@ out:
 
 /* ---- databases and users ----------------------------------------------- */
 
-/* Names a malformed object of an answer in .notionfs/errors: its id (as sent) and its name or
- * title when it has a plain one. */
-static void pull_skip(struct pull_ctx *p, const char *what, const cJSON *obj)
-{
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
-	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "name"));
-	char *shown = id ? cJSON_PrintUnformatted(id) : NULL;
-
-	cache_log(p->cache, "error", "%s %s%s%s%s: malformed %s object, skipped", what,
-		  shown ? shown : "without an id", name ? " (\"" : "", name ? name : "",
-		  name ? "\")" : "", what);
-	free(shown);
-}
-
 
 struct pull_dbs {
 	struct pull_ctx *p;
 	struct strv ids, titles;  /* parallel lists */
 };
+
+/* A malformed database that the cache knows is kept as cached (its rows
+ * are still listed against the cached schema); one it does not know is
+ * skipped. */
+static int pull_keep_db(struct pull_dbs *d, const cJSON *obj)
+{
+	char id[MODEL_ID_SIZE], *json = NULL;
+	cJSON *cached;
+	struct model_database md;
+	int rc;
+
+	if (model_normalize_id(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "id")),
+			       id))
+		return 0;
+
+	rc = cache_get_database(d->p->cache, id, &json);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	cached = cJSON_Parse(json);
+	free(json);
+	memset(&md, 0, sizeof(md));
+	rc = cached ? model_database_summary(cached, &md) : -ENOMEM;
+	cJSON_Delete(cached);
+	if (!rc)
+		rc = strv_push(&d->ids, id);
+	if (!rc)
+		rc = strv_push(&d->titles, md.title ? md.title : "");
+	model_database_release(&md);
+	return rc == -EINVAL ? 0 : rc;
+}
 
 static int pull_db_cb(cJSON *obj, void *arg)
 {
@@ -325,6 +373,10 @@ static int pull_db_cb(cJSON *obj, void *arg)
 
 	memset(&md, 0, sizeof(md));
 	rc = model_database_summary(obj, &md);
+	if (rc == -EINVAL) {
+		pull_skip(d->p, "database", obj);
+		return pull_keep_db(d, obj);
+	}
 	if (rc)
 		return rc;
 	if (md.archived)

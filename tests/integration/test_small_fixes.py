@@ -160,16 +160,11 @@ def test_emoji_title_is_utf8_in_the_file(emulator, mount):
     assert _writes(emu) == []
 
 
-class _UsersProxy:
-    """A proxy in front of the emulator (which refuses malformed ids in a seed) that adds
-    one user with a malformed id to the answers of GET /v1/users."""
+class _Proxy:
+    """A proxy in front of the emulator (which refuses malformed objects in a seed) whose
+    mutate(method, path, doc) may change each JSON answer of status 200 (None: unchanged)."""
 
-    BAD = {"object": "user", "id": "not-a-valid-id", "name": "Broken Record",
-           "avatar_url": None, "type": "person", "person": {"email": "broken@example.com"}}
-
-    def __init__(self, upstream):
-        proxy = self
-
+    def __init__(self, upstream, mutate):
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
@@ -188,10 +183,10 @@ class _UsersProxy:
                         status, headers, raw = r.status, r.headers, r.read()
                 except urllib.error.HTTPError as e:
                     status, headers, raw = e.code, e.headers, e.read()
-                if self.command == "GET" and self.path.split("?")[0] == "/v1/users" and status == 200:
-                    doc = json.loads(raw)
-                    doc["results"].insert(0, proxy.BAD)
-                    raw = json.dumps(doc).encode()
+                if status == 200:
+                    doc = mutate(self.command, self.path.split("?")[0], json.loads(raw))
+                    if doc is not None:
+                        raw = json.dumps(doc).encode()
                 self.send_response(status)
                 for k in ("Content-Type", "Retry-After"):
                     if headers.get(k):
@@ -215,7 +210,15 @@ class _UsersProxy:
 
 def test_malformed_user_is_skipped_and_named(emulator, mount):
     emu = emulator()
-    proxy = _UsersProxy(emu.url)
+    bad = {"object": "user", "id": "not-a-valid-id", "name": "Broken Record",
+           "avatar_url": None, "type": "person", "person": {"email": "broken@example.com"}}
+
+    def add_bad_user(method, path, doc):
+        if method == "GET" and path == "/v1/users":
+            doc["results"].insert(0, bad)
+            return doc
+        return None
+    proxy = _Proxy(emu.url, add_bad_user)
     try:
         class Via:
             url = proxy.url
@@ -285,3 +288,45 @@ def test_find_newer_sees_a_remote_edit_in_the_same_minute(emulator, mount, tmp):
         out = subprocess.run(["find", m.path("Tasks"), flag, ref, "-name", "*.md"],
                              capture_output=True, text=True, check=True).stdout
         assert path in out.splitlines(), (flag, out)
+
+
+def test_malformed_pages_and_databases_are_skipped_and_named(emulator, mount):
+    """A malformed database in the search answer and a malformed page in a query answer are
+    named in .notionfs/errors and skipped; the rest mounts.  A cached page whose object turns
+    malformed in a later listing keeps its file (it is not taken for removed)."""
+    emu = emulator()
+    broken = {"on": False}
+    victim = [p for p in emu.state()["pages"] if "Write API client" in json.dumps(p["properties"])][0]
+
+    def corrupt(method, path, doc):
+        if method == "POST" and path == "/v1/search":
+            doc["results"].insert(0, {"object": "database", "id": "zz-not-an-id", "title": 7})
+            return doc
+        if method == "POST" and path.endswith("/query"):
+            doc["results"].insert(0, {"object": "page", "id": "also-not-an-id"})
+            if broken["on"]:
+                for r in doc["results"]:
+                    if r.get("id") == victim["id"]:
+                        r["properties"] = "garbage"
+            return doc
+        return None
+    proxy = _Proxy(emu.url, corrupt)
+    try:
+        class Via:
+            url = proxy.url
+        m = mount(Via, poll=1)
+        page = m.path("Tasks", "Write API client.md")
+        assert os.path.isfile(page)
+        errors = open(m.path(".notionfs", "errors")).read()
+        assert "zz-not-an-id" in errors and "malformed database object, skipped" in errors, errors
+        assert "also-not-an-id" in errors and "malformed page object, skipped" in errors, errors
+        broken["on"] = True
+        emu.admin("edit_page", {"page_id": victim["id"],
+                                "properties": {"Priority": {"select": {"name": "Medium"}}}})
+        wait_for(lambda: victim["id"] in open(m.path(".notionfs", "errors")).read(),
+                 what="the malformed page named", timeout=60)
+        assert os.path.isfile(page)
+        assert "Write API client" in open(page).read()
+        m.unmount()
+    finally:
+        proxy.stop()
