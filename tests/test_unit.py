@@ -13,8 +13,14 @@ def unit_tests():
     p = subprocess.run(["meson", "test", "-C", BUILD, "--list"],
                        capture_output=True, text=True)
     if p.returncode != 0:
-        return []
+        # a collection that cannot list the tests must fail, not pass empty
+        return ["<meson test --list failed: %s>" % (p.stderr.strip() or p.returncode)]
     return [line.split("/")[-1].strip() for line in p.stdout.splitlines() if line.strip()]
+
+
+def test_there_are_unit_tests():
+    names = unit_tests()
+    assert len(names) >= 10 and not names[0].startswith("<"), names
 
 
 @pytest.mark.parametrize("name", unit_tests())
