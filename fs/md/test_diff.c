@@ -11,7 +11,7 @@
  *                                         between objects)
  *   "insert parent=REF after=REF [TYPE:TEXT{children}, ...]"  (REF = id, "#op.index" or "-")
  *   "delete ID"
- * Usage: test_diff FIXTURE_DIR TESTDATA_DIR (exit 77 if the fixture directory is missing).
+ * Usage: test_diff FIXTURE_DIR TESTDATA_DIR (without the fixture directory only its group is skipped).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -614,12 +614,15 @@ static void test_malformed(void)
 
 int main(int argc, char **argv)
 {
-	if (argc < 3 || !test_dir_exists(argv[1])) {
-		fprintf(stderr, "usage: %s FIXTURE_DIR TESTDATA_DIR (fixtures missing: skip)\n",
-			argv[0]);
-		return 77;
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s FIXTURE_DIR TESTDATA_DIR\n", argv[0]);
+		return 2;
 	}
-	test_zero(argv[1], argv[2]);
+	/* only the groups that read the recorded fixtures skip without them */
+	if (!test_dir_exists(argv[1]))
+		printf("fixtures %s missing: their group skipped\n", argv[1]);
+	else
+		test_zero(argv[1], argv[2]);
 	test_edits();
 	test_table();
 	test_paste();

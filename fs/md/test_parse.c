@@ -6,7 +6,7 @@
  * into 2,000-character objects); hand-written Markdown that is not in our canonical form; and
  * hostile input: invalid UTF-8, NUL bytes, 50 MB, 10,000-deep nesting, over-long equations,
  * each -EINVAL with a message naming the problem and the line.
- * Usage: test_parse FIXTURE_DIR TESTDATA_DIR (exit 77 if the fixture directory is missing).
+ * Usage: test_parse FIXTURE_DIR TESTDATA_DIR (without the fixture directory only its group is skipped).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -282,12 +282,15 @@ static void test_hostile(void)
 
 int main(int argc, char **argv)
 {
-	if (argc < 3 || !test_dir_exists(argv[1])) {
-		fprintf(stderr, "usage: %s FIXTURE_DIR TESTDATA_DIR (fixtures missing: skip)\n",
-			argv[0]);
-		return 77;
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s FIXTURE_DIR TESTDATA_DIR\n", argv[0]);
+		return 2;
 	}
-	test_fixture_roundtrips(argv[1]);
+	/* only the groups that read the recorded fixtures skip without them */
+	if (!test_dir_exists(argv[1]))
+		printf("fixtures %s missing: their group skipped\n", argv[1]);
+	else
+		test_fixture_roundtrips(argv[1]);
 	test_all_types_roundtrip(argv[2]);
 	test_shapes();
 	test_hostile();

@@ -4,7 +4,7 @@
  * deterministic, never contains a signed file URL); a hand-made list with every block type
  * (fs/md/testdata/all_types.json) against its golden Markdown (all_types.md); the link
  * callbacks; inline forms and escaping; malformed input returning -EINVAL without crashing.
- * Usage: test_render FIXTURE_DIR TESTDATA_DIR (exit 77 if the fixture directory is missing).
+ * Usage: test_render FIXTURE_DIR TESTDATA_DIR (without the fixture directory only its group is skipped).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -250,12 +250,15 @@ static void test_malformed(void)
 
 int main(int argc, char **argv)
 {
-	if (argc < 3 || !test_dir_exists(argv[1])) {
-		fprintf(stderr, "usage: %s FIXTURE_DIR TESTDATA_DIR (fixtures missing: skip)\n",
-			argv[0]);
-		return 77;
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s FIXTURE_DIR TESTDATA_DIR\n", argv[0]);
+		return 2;
 	}
-	test_fixtures(argv[1]);
+	/* only the groups that read the recorded fixtures skip without them */
+	if (!test_dir_exists(argv[1]))
+		printf("fixtures %s missing: their group skipped\n", argv[1]);
+	else
+		test_fixtures(argv[1]);
 	test_all_types(argv[2]);
 	test_links();
 	test_rich_text();

@@ -4,8 +4,8 @@
  * and time parsing.
  *
  * Owns: the parsed fixture documents, one at a time (freed per file).
- * Exit status: 0 all passed, 1 a check failed, 77 (skip) when the fixtures
- * directory is missing.
+ * Exit status: 0 all passed, 1 a check failed; without the fixtures
+ * directory only the fixture group is skipped.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -486,12 +486,13 @@ int main(int argc, char **argv)
 	test_error_bodies();
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s FIXTURES_DIR\n", argv[0]);
-		return 77;
+		return 2;
 	}
 	rc = check_dir(argv[1]);
 	if (rc == -ENOENT || rc == -ENOTDIR) {
-		fprintf(stderr, "fixtures %s missing: skipped\n", argv[1]);
-		return 77;
+		/* only the group that reads the recorded fixtures skips */
+		printf("fixtures %s missing: their group skipped\n", argv[1]);
+		return check_summary();
 	}
 	CHECKF(rc == 0, "cannot read %s", argv[1]);
 	for (i = 0; i < K_COUNT; i++)
