@@ -601,7 +601,9 @@ static void mount_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	fuse_reply_err(req, ENOSYS);
 }
 
-static struct fuse_lowlevel_ops mount_ops = {
+/* The read-only table; a writable mount copies it and adds the write side
+ * (mount_create), so no mount changes what another one gets. */
+static const struct fuse_lowlevel_ops mount_ops = {
 	.open = mount_open,
 	.opendir = mount_open,
 	.flush = mount_flush,
@@ -627,9 +629,6 @@ static struct fuse_lowlevel_ops mount_ops = {
  * unlink and rename of them (or onto them) answer EACCES, as their writes and truncates do
  * (mount_write.c's mountw_file), instead of the overlay's ENOENT for a name that is no page.
  * The files under .notionfs/conflicts/ and rejected/ go on to the write path. */
-static void (*mount_rw_unlink)(fuse_req_t, fuse_ino_t, const char *);
-static void (*mount_rw_rename)(fuse_req_t, fuse_ino_t, const char *, fuse_ino_t, const char *,
-			       unsigned int);
 
 static int mount_is_read_only(struct mount *m, fuse_ino_t parent, const char *name)
 {
@@ -650,7 +649,7 @@ static void mount_ro_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (mount_is_read_only(fuse_req_userdata(req), parent, name))
 		fuse_reply_err(req, EACCES);
 	else
-		mount_rw_unlink(req, parent, name);
+		((struct mount *)fuse_req_userdata(req))->rw_unlink(req, parent, name);
 }
 
 static void mount_ro_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -661,7 +660,7 @@ static void mount_ro_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (mount_is_read_only(m, parent, name) || mount_is_read_only(m, newparent, newname))
 		fuse_reply_err(req, EACCES);
 	else
-		mount_rw_rename(req, parent, name, newparent, newname, flags);
+		m->rw_rename(req, parent, name, newparent, newname, flags);
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -731,6 +730,7 @@ int mount_attach(struct mount *m, struct cache *c)
 int mount_create(const struct mount_opts *o, struct mount **out)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_lowlevel_ops ops;
 	struct mount *m;
 	int rc;
 
@@ -764,12 +764,13 @@ int mount_create(const struct mount_opts *o, struct mount **out)
 		goto fail;
 	}
 	m->writable = !o->read_only;
+	ops = mount_ops;
 	if (m->writable) {
-		mountw_set_ops(&mount_ops);
-		mount_rw_unlink = mount_ops.unlink;
-		mount_rw_rename = mount_ops.rename;
-		mount_ops.unlink = mount_ro_unlink;
-		mount_ops.rename = mount_ro_rename;
+		mountw_set_ops(&ops);
+		m->rw_unlink = ops.unlink;
+		m->rw_rename = ops.rename;
+		ops.unlink = mount_ro_unlink;
+		ops.rename = mount_ro_rename;
 	}
 	rc = -ENOMEM;
 	if (fuse_opt_add_arg(&args, "notionfs") ||
@@ -781,7 +782,7 @@ int mount_create(const struct mount_opts *o, struct mount **out)
 		goto fail_args;
 	if (o->debug && fuse_opt_add_arg(&args, "-d"))
 		goto fail_args;
-	m->se = fuse_session_new(&args, &mount_ops, sizeof(mount_ops), m);
+	m->se = fuse_session_new(&args, &ops, sizeof(ops), m); /* copies ops */
 	if (!m->se) {
 		rc = -EINVAL;
 		goto fail_args;

@@ -67,6 +67,11 @@ struct mount {
 	int notifier_started;
 	/* the write side (mount_write.c) */
 	int writable;
+	/* mount_write.c's unlink and rename, behind mount.c's checks for the
+	 * read-only files; set before the session starts, then read-only */
+	void (*rw_unlink)(fuse_req_t req, fuse_ino_t parent, const char *name);
+	void (*rw_rename)(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+			  const char *newname, unsigned int flags);
 	pthread_mutex_t ov_lock;
 	struct overlay *ov;
 	pthread_t settler;

@@ -50,7 +50,7 @@ struct engine {
 	int started;
 	pthread_mutex_t lock;      /* guards poked, requested; wake's mutex */
 	pthread_cond_t wake;
-	volatile int stop;
+	atomic_int stop;           /* set by engine_stop(); read by the thread and the pulls */
 	int poked;                 /* a save was queued */
 	int requested;             /* engine_request() since the last poll began */
 };
@@ -384,7 +384,7 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 static void engine_join(struct engine *e)
 {
 	pthread_mutex_lock(&e->lock);
-	e->stop = 1;
+	atomic_store(&e->stop, 1);
 	pthread_cond_broadcast(&e->wake);
 	pthread_mutex_unlock(&e->lock);
 	if (e->api)
@@ -398,7 +398,7 @@ long engine_drain(struct engine *e, double seconds)
 {
 	struct notion *api = NULL;
 	struct notion_config nc;
-	volatile int stop = 0;
+	atomic_int stop = 0;
 	struct push_ctx push = { .cache = e->cache, .stop = &stop };
 	int64_t queued = 0;
 	time_t end = time(NULL) + (time_t)seconds;
@@ -430,7 +430,7 @@ void engine_stop(struct engine *e)
 	if (!e)
 		return;
 	pthread_mutex_lock(&e->lock);
-	e->stop = 1;
+	atomic_store(&e->stop, 1);
 	pthread_cond_broadcast(&e->wake);
 	pthread_mutex_unlock(&e->lock);
 	if (e->api)

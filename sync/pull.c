@@ -218,7 +218,7 @@ static int pull_page_cb(cJSON *obj, void *arg)
 	struct model_page mp;
 	int changed = 0, rc;
 
-	if (w->p->stop && *w->p->stop)
+	if (w->p->stop && atomic_load(w->p->stop))
 		return -ECANCELED;
 	memset(&mp, 0, sizeof(mp));
 	rc = pull_tx_step(w);
@@ -585,7 +585,7 @@ int pull_delta(struct pull_ctx *p)
 	for (i = 0; !rc && i < l.ids.n; i++) {
 		struct cache_db_row r = { .id = l.ids.v[i], .title = l.titles.v[i] };
 
-		if (p->stop && *p->stop)
+		if (p->stop && atomic_load(p->stop))
 			rc = -ECANCELED;
 		else
 			rc = pull_delta_db(p, &r);
@@ -655,7 +655,7 @@ int pull_bodies(struct pull_ctx *p, int max, int *fetched)
 	*fetched = 0;
 	rc = cache_pages_needing_body(p->cache, max, &ids, &n);
 	for (i = 0; !rc && i < n; i++) {
-		if (p->stop && *p->stop) {
+		if (p->stop && atomic_load(p->stop)) {
 			rc = -ECANCELED;
 			break;
 		}

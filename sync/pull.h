@@ -23,6 +23,7 @@
 #ifndef NFS_PULL_H
 #define NFS_PULL_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 struct notion;
@@ -42,7 +43,7 @@ struct pull_stats {
 struct pull_ctx {
 	struct notion *api;
 	struct cache *cache;
-	volatile int *stop;       /* optional: set non-zero to cancel */
+	atomic_int *stop;         /* optional: set non-zero to cancel */
 	/* optional: called after each page is stored during a full pull */
 	void (*progress)(void *arg, const char *db_title, int64_t pages);
 	void *progress_arg;

@@ -106,7 +106,7 @@ static int push_local_wins(int64_t saved_at_ms, const char *remote_time)
 
 static int push_stopped(struct push_ctx *p)
 {
-	return p->stop && *p->stop;
+	return p->stop && atomic_load(p->stop);
 }
 
 /* Concatenated text of a rich-text array in request or answer shape. */

@@ -31,6 +31,7 @@
 #ifndef NFS_PUSH_H
 #define NFS_PUSH_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "cache/queue.h"
@@ -45,7 +46,7 @@
 struct push_ctx {
 	struct notion *api;       /* borrowed */
 	struct cache *cache;      /* borrowed */
-	volatile int *stop;       /* optional: non-zero cancels between requests */
+	atomic_int *stop;         /* optional: non-zero cancels between requests */
 	int confirm_deletes;      /* releases archives held by the valve */
 	/* How long after it was sent a request that creates may still land
 	 * (its answer lost, or its process killed); the pusher checks Notion
