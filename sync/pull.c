@@ -46,7 +46,7 @@ static void pull_normalize(cJSON *o)
 
 /* Replaces a relation or people value whose list was cut at 25 with the
  * complete list from the property-item endpoint. */
-static int pull_complete_property(struct pull_ctx *p, const char *page_id, cJSON *prop)
+static int pull_complete_property(struct notion *api, const char *page_id, cJSON *prop)
 {
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(prop, "type");
 	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(prop, "id");
@@ -61,7 +61,7 @@ static int pull_complete_property(struct pull_ctx *p, const char *page_id, cJSON
 	t = type->valuestring;
 	if (strcmp(t, "relation") && strcmp(t, "people"))
 		return 0;
-	rc = notion_get_property_items(p->api, page_id, pid->valuestring, &items);
+	rc = notion_get_property_items(api, page_id, pid->valuestring, &items);
 	if (rc)
 		return rc;
 	list = cJSON_CreateArray();
@@ -83,17 +83,49 @@ out:
 	return rc;
 }
 
-static int pull_complete_page(struct pull_ctx *p, const char *page_id, cJSON *page)
+int pull_prepare_page(struct notion *api, cJSON *page)
 {
+	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(page, "id"));
 	cJSON *props = cJSON_GetObjectItemCaseSensitive(page, "properties"), *prop;
 	int rc;
 
+	pull_normalize(page);
+	if (!id)
+		return -EINVAL;
 	cJSON_ArrayForEach(prop, props) {
-		rc = pull_complete_property(p, page_id, prop);
+		rc = pull_complete_property(api, id, prop);
 		if (rc)
 			return rc;
 	}
 	return 0;
+}
+
+int pull_put_page(struct cache *c, const char *db_id, const cJSON *page, int *changed,
+		  struct model_page *mp)
+{
+	char *json = NULL;
+	int rc;
+
+	*changed = 0;
+	rc = model_page_summary(page, mp);
+	if (rc || mp->archived)
+		return rc; /* queries do not return archived pages; be safe if one does */
+	json = cJSON_PrintUnformatted(page);
+	if (!json)
+		return -ENOMEM;
+	{
+		const char *ct = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(page, "created_time"));
+		const char *et = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(page,
+											"last_edited_time"));
+		struct cache_page_in in = {
+			.id = mp->id, .database_id = mp->parent_db[0] ? mp->parent_db : (db_id ? db_id : ""),
+			.title = mp->title ? mp->title : "",
+			.created_time = ct ? ct : "", .last_edited_time = et ? et : "", .json = json,
+		};
+		rc = cache_put_page(c, &in, changed);
+	}
+	free(json);
+	return rc;
 }
 
 /* ---- pages ------------------------------------------------------------- */
@@ -159,43 +191,20 @@ static void pull_skip(struct pull_ctx *p, const char *what, const cJSON *obj)
 	free(shown);
 }
 
-/* Stores one page object (borrowed) of a database query. */
+/* Stores one page object (borrowed) of a database query, as every answer is
+ * stored (pull_prepare_page, pull_put_page). */
 static int pull_store_page(struct pull_ctx *p, const char *db_id, const cJSON *obj,
 			   int *changed, struct model_page *mp)
 {
-	cJSON *page = NULL;
-	char *json = NULL;
+	cJSON *page = cJSON_Duplicate(obj, 1);
 	int rc;
 
 	*changed = 0;
-	rc = model_page_summary(obj, mp);
-	if (rc)
-		return rc;
-	if (mp->archived)
-		return 0; /* queries do not return these; be safe if one does */
-	page = cJSON_Duplicate(obj, 1);
 	if (!page)
 		return -ENOMEM;
-	pull_normalize(page);
-	rc = pull_complete_page(p, mp->id, page);
-	if (rc)
-		goto out;
-	json = cJSON_PrintUnformatted(page);
-	if (!json) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	{
-		struct cache_page_in in = {
-			.id = mp->id, .database_id = db_id[0] ? db_id : mp->parent_db,
-			.title = mp->title ? mp->title : "",
-			.created_time = pull_str(obj, "created_time"),
-			.last_edited_time = pull_str(obj, "last_edited_time"), .json = json,
-		};
-		rc = cache_put_page(p->cache, &in, changed);
-	}
-out:
-	free(json);
+	rc = pull_prepare_page(p->api, page);
+	if (!rc)
+		rc = pull_put_page(p->cache, db_id, page, changed, mp);
 	cJSON_Delete(page);
 	return rc;
 }
@@ -678,7 +687,3 @@ void pull_normalize_json(cJSON *o)
 	pull_normalize(o);
 }
 
-int pull_complete_page_json(struct pull_ctx *p, const char *page_id, cJSON *page)
-{
-	return pull_complete_page(p, page_id, page);
-}

@@ -29,6 +29,7 @@
 struct notion;
 struct cache;
 struct cJSON;
+struct model_page;
 
 #define PULL_OVERLAP_S 120
 
@@ -59,11 +60,21 @@ int pull_bodies(struct pull_ctx *p, int max, int *fetched);
 /* Fetches one page's body now (first read of a page never fetched). */
 int pull_body(struct pull_ctx *p, const char *page_id);
 
-/* For the push engine (sync/push.c), which stores server answers exactly as
- * a pull would.  Cuts signed file URLs to their stable part, in place: */
+/* The one way a page answer (of a query, a GET, a PATCH or a create) is
+ * stored, used by pull and push alike, in two steps so that the network
+ * part never runs inside a cache transaction:
+ *   pull_prepare_page()  in place: signed file URLs cut to their stable
+ *                        part, relation/people values cut at 25 completed
+ *                        (requests only for properties with has_more);
+ *   pull_put_page()      the summary (*mp, released by the caller with
+ *                        model_page_release) and cache_put_page, filed under
+ *                        the page's parent database, else db_id.  An
+ *                        archived page is not stored (mp->archived set).
+ * Both return 0 or -errno (-EINVAL: not a page object). */
+int pull_prepare_page(struct notion *api, struct cJSON *page);
+int pull_put_page(struct cache *c, const char *db_id, const struct cJSON *page, int *changed,
+		  struct model_page *mp);
+/* The same cut of signed file URLs, in place, for a block tree or a block. */
 void pull_normalize_json(struct cJSON *o);
-/* Completes relation/people values of a page object cut at 25 (requests
- * only for properties with has_more). */
-int pull_complete_page_json(struct pull_ctx *p, const char *page_id, struct cJSON *page);
 
 #endif

@@ -934,37 +934,16 @@ out:
 /* Prepares the page object for the cache (normalised, lists completed). */
 static int push_prepare_page(struct push_run *x, cJSON *page)
 {
-	struct pull_ctx pc = { .api = x->p->api, .cache = x->p->cache, .stop = x->p->stop };
-
-	pull_normalize_json(page);
-	return pull_complete_page_json(&pc, push_str(page, "id"), page);
+	return pull_prepare_page(x->p->api, page);
 }
 
 static int push_put_page(struct push_run *x, const cJSON *page)
 {
 	struct model_page mp;
-	char *json;
-	int rc;
+	int changed, rc;
 
 	memset(&mp, 0, sizeof(mp));
-	rc = model_page_summary(page, &mp);
-	if (rc)
-		return rc;
-	json = cJSON_PrintUnformatted(page);
-	if (!json) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	{
-		struct cache_page_in in = {
-			.id = mp.id, .database_id = mp.parent_db[0] ? mp.parent_db : (x->e->database_id ? x->e->database_id : ""),
-			.title = mp.title, .created_time = push_str(page, "created_time"),
-			.last_edited_time = push_str(page, "last_edited_time"), .json = json,
-		};
-		rc = cache_put_page(x->p->cache, &in, NULL);
-	}
-out:
-	free(json);
+	rc = pull_put_page(x->p->cache, x->e->database_id, page, &changed, &mp);
 	model_page_release(&mp);
 	return rc;
 }
