@@ -588,6 +588,27 @@ int queue_release_held(struct cache *c, const char *database_id, int64_t *n)
 	return cache_wend(c, own, rc);
 }
 
+const char *queue_kind_name(enum queue_kind k)
+{
+	switch (k) {
+	case QUEUE_UPDATE: return "edit";
+	case QUEUE_CREATE: return "create";
+	case QUEUE_ARCHIVE: return "archive";
+	}
+	return "?";
+}
+
+const char *queue_state_name(enum queue_state s)
+{
+	switch (s) {
+	case QUEUE_QUEUED: return "queued";
+	case QUEUE_PUSHING: return "pushing";
+	case QUEUE_REJECTED: return "rejected";
+	case QUEUE_HELD: return "held";
+	}
+	return "?";
+}
+
 /* ---- conflicts --------------------------------------------------------- */
 
 int queue_add_conflict(struct cache *c, const struct queue_conflict *k)

@@ -113,6 +113,12 @@ struct queue_conflict {
 
 void queue_entry_release(struct queue_entry *e);
 
+/* The names of a kind and a state as `status` shows them ("edit",
+ * "create", "archive"; "queued", "pushing", "rejected", "held"); "?" for
+ * a value not in the enums. */
+const char *queue_kind_name(enum queue_kind k);
+const char *queue_state_name(enum queue_state s);
+
 /* Appends e (seq ignored) and sets the page's local text to local_text, in
  * one transaction (invariant 1).  *seq gets the new entry's number. */
 int queue_add(struct cache *c, const struct queue_entry *e, const char *local_text, int64_t *seq);

@@ -27,6 +27,7 @@
 #include "fs/export.h"
 #include "fs/mount.h"
 #include "fs/save.h"
+#include "fs/status.h"
 #include "fs/view.h"
 #include "sync/engine.h"
 #include "sync/notion.h"
@@ -872,11 +873,9 @@ out:
 
 static int cli_print_entry(void *arg, const struct queue_entry *e)
 {
-	static const char *const kinds[] = { "?", "edit", "create", "archive" };
-	static const char *const states[] = { "queued", "pushing", "rejected", "held" };
-
 	(*(int *)arg)++;
-	printf("%s %s %s\n", states[e->state & 3], kinds[e->kind & 3], e->path ? e->path : e->page_id);
+	printf("%s %s %s\n", queue_state_name(e->state), queue_kind_name(e->kind),
+	       e->path ? e->path : e->page_id);
 	if (e->props)
 		printf("  properties: %s\n", e->props);
 	if (e->ops)
@@ -1128,8 +1127,9 @@ static int cli_status(struct cli_opts *o)
 {
 	struct cachelock_holder h;
 	struct timespec start, now;
-	struct buf text = BUF_INIT;
+	struct buf text = BUF_INIT, lock = BUF_INIT;
 	struct cache *c = NULL;
+	struct status st;
 	int64_t late = 0;
 	int rc;
 
@@ -1151,45 +1151,38 @@ static int cli_status(struct cli_opts *o)
 		}
 		usleep(200000);
 	}
-	view_status_text(c, &text);
+	rc = status_read(c, &st);
+	if (rc) {
+		cache_close(c);
+		return cli_fail(CLI_FAIL, "cannot read the cache in %s: %s", o->cache_dir,
+				strerror(-rc));
+	}
 	/* Who holds the cache's lock: a live mount, a sync or export, none. */
-	buf_puts(&text, "cache lock: ");
 	if (cachelock_holder(o->cache_dir, &h) == 0)
-		cli_holder_text(o, &h, &text);
+		cli_holder_text(o, &h, &lock);
 	else
-		buf_puts(&text, "free");
-	buf_putc(&text, '\n');
+		buf_puts(&lock, "free");
 	if (o->json) {
-		cJSON *root = cJSON_CreateObject(), *errs = cJSON_CreateArray();
-		char *line = text.data, *nl, *s;
+		cJSON *root = status_to_json(&st), *errs = cJSON_CreateArray();
+		struct cli_draft_list l = { 0, cJSON_CreateArray() };
+		char *s;
 
-		while (line && *line && (nl = strchr(line, '\n'))) {
-			char *colon = strstr(line, ": ");
-
-			*nl = '\0';
-			if (colon && colon < nl) {
-				*colon = '\0';
-				cJSON_AddStringToObject(root, line, colon + 2);
-			}
-			line = nl + 1;
-		}
-		{
-			struct cli_draft_list l = { 0, cJSON_CreateArray() };
-
-			drafts_list(o->cache_dir, cli_list_draft, &l);
-			cJSON_AddNumberToObject(root, "unsaved drafts", l.n);
-			cJSON_AddItemToObject(root, "drafts", l.arr);
-		}
+		cJSON_AddStringToObject(root, "cache lock", buf_str(&lock));
+		drafts_list(o->cache_dir, cli_list_draft, &l);
+		cJSON_AddNumberToObject(root, "unsaved drafts", l.n);
+		cJSON_AddItemToObject(root, "drafts", l.arr);
 		cache_each_log(c, "error", 50, cli_status_log, errs);
 		cJSON_AddItemToObject(root, "errors", errs);
-		s = cJSON_Print(root);
+		s = root ? cJSON_Print(root) : NULL;
 		puts(s ? s : "{}");
 		free(s);
 		cJSON_Delete(root);
 	} else {
 		struct cli_draft_list l = { 0, NULL };
 
+		status_print_text(&st, &text);
 		fputs(buf_str(&text), stdout);
+		printf("cache lock: %s\n", buf_str(&lock));
 		drafts_list(o->cache_dir, cli_count_draft, &l.n);
 		printf("unsaved drafts: %d\n", l.n);
 		l.n = 0;
@@ -1197,6 +1190,8 @@ static int cli_status(struct cli_opts *o)
 		printf("recent errors:\n");
 		cache_each_log(c, "error", 10, cli_print_log, NULL);
 	}
+	status_release(&st);
+	buf_release(&lock);
 	buf_release(&text);
 	cache_close(c);
 	if (late)

@@ -9,6 +9,7 @@
  *     reused for another page; FORGET needs no bookkeeping.
  */
 #include "fs/mount_int.h"
+#include "fs/status.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -253,7 +254,7 @@ void mount_refresh_status(struct mount *m)
 {
 	struct buf b = BUF_INIT;
 
-	if (view_status_text(m->cache, &b) || !b.data) {
+	if (status_text(m->cache, &b) || !b.data) {
 		buf_release(&b);
 		return;
 	}

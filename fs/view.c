@@ -11,6 +11,7 @@
  *     relation or a mention may show another page's name).
  */
 #include "fs/view.h"
+#include "fs/status.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -815,58 +816,6 @@ static int view_log_line(void *arg, int64_t t, const char *kind, const char *msg
 	return buf_printf(b, "%s %s: %s\n", stamp, kind, msg);
 }
 
-static void view_meta_time(struct cache *c, struct buf *b, const char *label, const char *key)
-{
-	char *v = NULL, stamp[32] = "never";
-	time_t t;
-	struct tm tm;
-
-	if (cache_meta_get(c, key, &v) == 0) {
-		t = (time_t)strtoll(v, NULL, 10);
-		gmtime_r(&t, &tm);
-		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	}
-	free(v);
-	buf_printf(b, "%s: %s\n", label, stamp);
-}
-
-static int view_status_entry(void *arg, const struct queue_entry *e)
-{
-	static const char *const states[] = { "queued", "pushing", "rejected", "held" };
-	static const char *const kinds[] = { "?", "edit", "create", "archive" };
-
-	return buf_printf(arg, "  %s %s %s%s%s\n", states[e->state & 3], kinds[e->kind & 3],
-			  e->path ? e->path : e->page_id, e->error ? ": " : "", e->error ? e->error : "");
-}
-
-int view_status_text(struct cache *c, struct buf *b)
-{
-	int64_t pages = 0, pending_bodies = 0;
-	char *pending = NULL;
-
-	cache_count_pages(c, NULL, &pages);
-	cache_count_bodies_pending(c, &pending_bodies);
-	buf_printf(b, "pages: %lld\n", (long long)pages);
-	buf_printf(b, "bodies pending: %lld\n", (long long)pending_bodies);
-	view_meta_time(c, b, "last full pull", "last_full_pull");
-	view_meta_time(c, b, "last pull", "last_pull");
-	view_meta_time(c, b, "last push", "last_push");
-	if (cache_meta_get(c, "state", &pending) == 0)
-		buf_printf(b, "state: %s\n", pending);
-	free(pending);
-	{
-		int64_t queued = 0, rejected = 0, held = 0, conflicts = 0;
-
-		queue_counts(c, &queued, &rejected, &held);
-		queue_count_conflicts(c, &conflicts);
-		buf_printf(b, "queued edits: %lld\nrejected edits: %lld\nheld archives: %lld\n"
-			   "conflicts: %lld\n", (long long)queued, (long long)rejected, (long long)held,
-			   (long long)conflicts);
-		queue_each(c, view_status_entry, b);
-	}
-	return 0;
-}
-
 /* One side of a conflict as it looks in the file: a property as its front-matter line(s), a
  * block as its Markdown, each line indented by two spaces; the raw JSON when it cannot be
  * rendered.  Appends to out. */
@@ -1036,7 +985,7 @@ static int view_meta_files(struct view_build *b)
 	    !view_add(v, VIEW_INO_CONFLICTS, VIEW_INO_META, VIEW_META_DIR, "conflicts") ||
 	    !view_add(v, VIEW_INO_REJECTED, VIEW_INO_META, VIEW_META_DIR, "rejected"))
 		return -ENOMEM;
-	view_status_text(b->c, &out);
+	status_text(b->c, &out);
 	st->content = buf_detach(&out, NULL);
 	cache_each_log(b->c, "error", 200, view_log_line, &out);
 	er->content = buf_detach(&out, NULL);

@@ -111,8 +111,6 @@ const struct view_node *view_parent(const struct view *v, const struct view_node
  * save shows in it at once, before the next view_build (the caller holds
  * the view exclusively).  0 or -ENOENT. */
 int view_set_status(struct view *v, char *text);
-/* Appends the text of .notionfs/status (also `notionfs status`). */
-int view_status_text(struct cache *c, struct buf *out);
 
 /* Walks every node (parents before children). */
 void view_each(const struct view *v, void (*cb)(void *arg, const struct view_node *n), void *arg);

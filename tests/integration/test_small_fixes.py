@@ -330,3 +330,31 @@ def test_malformed_pages_and_databases_are_skipped_and_named(emulator, mount):
         m.unmount()
     finally:
         proxy.stop()
+
+
+def test_status_json_numbers_and_entries(emulator, mount):
+    """`status --json` (docs/operations.md): counts are numbers, times ISO strings or null,
+    every rejected entry an object with path, page id, state and reason."""
+    emu = emulator()
+    m = mount(emu, poll=3600)
+    path = m.path("Tasks", "Write API client.md")
+    text = open(path).read()
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, text.replace("Priority:", "Nonsense: 1\nPriority:", 1).encode())
+        expect_errno(lambda: os.fsync(fd), errno.EINVAL)
+    finally:
+        os.close(fd)
+    p = run_nfs(["status", "--json"], m.env)
+    st = json.loads(p.stdout)
+    for key in ("pages", "bodies pending", "queued edits", "rejected edits", "held archives",
+                "conflicts", "unsaved drafts"):
+        assert isinstance(st[key], int), (key, st[key])
+    assert st["pages"] > 0 and st["rejected edits"] == 1
+    assert st["last full pull"].endswith("Z") and st["last push"] is None
+    assert isinstance(st["cache lock"], str) and st["cache lock"]
+    [e] = [e for e in st["entries"] if e["state"] == "rejected"]
+    assert e["path"] == "Tasks/Write API client.md" and e["kind"] == "edit"
+    assert len(e["page_id"]) >= 32 and "Nonsense" in e["reason"], e
+    assert st["conflict entries"] == []
+    assert all(not k.startswith(" ") for k in st), list(st)
