@@ -891,6 +891,8 @@ static int view_conflict_side(struct view_build *b, const struct view_node *page
 				rc = 0;
 			}
 		}
+	} else if (cJSON_IsString(v)) {
+		rc = buf_puts(&text, v->valuestring); /* a whole saved text (unknown base) */
 	} else if (!strncmp(k->what, "block ", 6)) {
 		wrap = cJSON_CreateArray();
 		if (wrap && cJSON_AddItemReferenceToArray(wrap, v))
@@ -1511,9 +1513,7 @@ int view_diff_page(const struct view *v, struct cache *c, const struct view_node
 		*unknown_base = 1;
 		rc = view_parse_body(text, len, fm_len, &edited, err);
 		if (!rc)
-			rc = mdconv_diff(body, edited, &mine);
-		if (!rc)
-			rc = mdconv_inserts_only(&mine, ops);
+			rc = mdconv_diff_additions(body, edited, ops);
 	} else {
 		if (head_text && fm_split(head_text, strlen(head_text), &head_fm) < 0)
 			head_fm = 0;

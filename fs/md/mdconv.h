@@ -143,9 +143,11 @@ int mdconv_diff(const cJSON *base, const cJSON *edited, struct mdconv_ops *ops_o
 int mdconv_rebase(const cJSON *base, const cJSON *current, const struct mdconv_ops *ops,
 		  int64_t saved_at_ms, struct mdconv_ops *out, cJSON *conflicts);
 
-/* Appends the inserts of ops (references renumbered) to out: the conservative merge of a save
- * whose base is unknown.  0 or -ENOMEM. */
-int mdconv_inserts_only(const struct mdconv_ops *ops, struct mdconv_ops *out);
+/* The conservative merge of a save whose base is unknown: appends to out only the inserts of
+ * the diff base -> edited in which no block is updated in place (a block of edited that base
+ * does not have is new; every block base has stays as it is: nothing updated or deleted).
+ * 0, -EINVAL (malformed input) or -ENOMEM. */
+int mdconv_diff_additions(const cJSON *base, const cJSON *edited, struct mdconv_ops *out);
 
 /* Frees every op and the array; ops is MDCONV_OPS_INIT afterwards. */
 void mdconv_ops_release(struct mdconv_ops *ops);

@@ -408,14 +408,20 @@ int mdconv_rebase(const cJSON *base, const cJSON *current, const struct mdconv_o
 	return rc;
 }
 
-int mdconv_inserts_only(const struct mdconv_ops *ops, struct mdconv_ops *out)
+int mdconv_diff_additions(const cJSON *base, const cJSON *edited, struct mdconv_ops *out)
 {
-	int *to = calloc(ops->n ? ops->n : 1, sizeof(*to));
+	struct mdconv_ops all = MDCONV_OPS_INIT, *ops = &all;
+	int *to;
 	size_t i;
-	int rc = 0;
+	int rc = mdconv_diff_no_update(base, edited, &all);
 
-	if (!to)
+	if (rc)
+		return rc;
+	to = calloc(ops->n ? ops->n : 1, sizeof(*to));
+	if (!to) {
+		mdconv_ops_release(&all);
 		return -ENOMEM;
+	}
 	for (i = 0; i < ops->n && !rc; i++) {
 		const struct mdconv_op *op = &ops->v[i];
 		struct mdconv_op *o;
@@ -440,5 +446,6 @@ int mdconv_inserts_only(const struct mdconv_ops *ops, struct mdconv_ops *out)
 			o->after.op = to[o->after.op];
 	}
 	free(to);
+	mdconv_ops_release(&all);
 	return rc;
 }
