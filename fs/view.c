@@ -578,6 +578,7 @@ static int view_user_cb(void *arg, const char *id, const char *name, const char 
 	cJSON *u = json ? cJSON_Parse(json) : NULL;
 	const char *mail = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(u, "person"), "email"));
+	int ok;
 
 	if (!a) {
 		cJSON_Delete(u);
@@ -588,9 +589,10 @@ static int view_user_cb(void *arg, const char *id, const char *name, const char 
 	a[v->nusers].name = strdup(name);
 	a[v->nusers].email = mail && mail[0] ? strdup(mail) : NULL;
 	v->nusers++;
-	cJSON_Delete(u);
-	return (a[v->nusers - 1].id && a[v->nusers - 1].name &&
-		(!mail || !mail[0] || a[v->nusers - 1].email)) ? 0 : -ENOMEM;
+	ok = a[v->nusers - 1].id && a[v->nusers - 1].name &&
+	     (!mail || !mail[0] || a[v->nusers - 1].email);
+	cJSON_Delete(u); /* mail points into u */
+	return ok ? 0 : -ENOMEM;
 }
 
 /* Pages created locally and not pushed yet show under the name the user
