@@ -17,8 +17,16 @@
 
 #include "cache/cache_int.h"
 #include "common/buf.h"
+#include "common/vbase.h"
 
 #define CACHE_BUSY_MS 10000
+/* Past versions kept per page (docs/sync.md): always the newest CACHE_VERSIONS_MIN; beyond
+ * them those younger than CACHE_VERSIONS_AGE seconds, up to CACHE_VERSIONS_MAX in all. */
+#define CACHE_VERSIONS_MIN 20
+#define CACHE_VERSIONS_MAX 100
+#define CACHE_VERSIONS_AGE (30 * 86400)
+#define CACHE_STR2(x) #x
+#define CACHE_STR(x) CACHE_STR2(x)
 
 struct cache {
 	sqlite3 *db;
@@ -26,6 +34,14 @@ struct cache {
 	int in_tx;
 	char *path;
 };
+
+/* 5 -> 6: past versions of each page (docs/sync.md, "Past versions"), so a save is merged
+ * against the version its writer read (`_notion.base`, docs/format.md). */
+static const char cache_migrate_6_versions[] =
+	"CREATE TABLE versions(seq INTEGER PRIMARY KEY AUTOINCREMENT, page_id TEXT NOT NULL,"
+	"  base TEXT NOT NULL, page_json TEXT NOT NULL, body_json TEXT NOT NULL,"
+	"  stored_at INTEGER NOT NULL, UNIQUE(page_id, base));"
+	"CREATE INDEX versions_by_page ON versions(page_id, seq);";
 
 /* Each migration takes the schema from version i to i+1; append only. */
 static const char *const cache_migrations[] = {
@@ -67,6 +83,8 @@ static const char *const cache_migrations[] = {
 	/* 4 -> 5: a conflict names who made the remote version (the page's or
 	 * block's last_edited_by id when it was detected) */
 	"ALTER TABLE conflicts ADD COLUMN remote_editor TEXT;",
+	/* 5 -> 6 */
+	cache_migrate_6_versions,
 };
 #define CACHE_SCHEMA_VERSION ((int)(sizeof(cache_migrations) / sizeof(cache_migrations[0])))
 
@@ -422,6 +440,101 @@ static int cache_vstr(int64_t v, char *s, size_t n)
 
 /* ---- writes ----------------------------------------------------------- */
 
+static const char *cache_col(sqlite3_stmt *st, int i);
+static int cache_step_rows(sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *), void *arg);
+
+struct cache_ver {
+	char *page, *body;
+};
+
+static int cache_ver_row(sqlite3_stmt *st, void *arg)
+{
+	struct cache_ver *v = arg;
+
+	free(v->page);
+	free(v->body);
+	v->page = strdup(cache_col(st, 0));
+	v->body = strdup(cache_col(st, 1));
+	return v->page && v->body ? 0 : -ENOMEM;
+}
+
+/* Records the version of page_id the cache holds now (page and body) in `versions`, and
+ * prunes that page's old versions (docs/sync.md, "Past versions"): inside the caller's write
+ * transaction.  A page without a body has no version yet.  Bounded: at most
+ * CACHE_VERSIONS_MAX rows per page are ever kept. */
+static int cache_record_version(struct cache *c, const char *page_id)
+{
+	struct cache_ver v = { NULL, NULL };
+	sqlite3_stmt *st = NULL;
+	char base[VBASE_LEN + 1], now[24], old[24];
+	int rc;
+
+	rc = cache_prep(c, &st, "SELECT p.json, b.json FROM pages p JOIN bodies b ON b.page_id = p.id"
+			" WHERE p.id=?1", page_id, NULL);
+	if (!rc)
+		rc = cache_step_rows(st, cache_ver_row, &v);
+	if (rc || !v.page)
+		goto out;
+	vbase_of(v.page, v.body, base);
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	snprintf(old, sizeof(old), "%lld", (long long)time(NULL) - CACHE_VERSIONS_AGE);
+	rc = cache_prep(c, &st, "INSERT INTO versions(page_id, base, page_json, body_json, stored_at)"
+			" VALUES(?1, ?2, ?3, ?4, CAST(?5 AS INTEGER)) ON CONFLICT(page_id, base) DO UPDATE"
+			" SET stored_at=excluded.stored_at", page_id, base, v.page, v.body, now, NULL);
+	if (!rc)
+		rc = cache_run(st);
+	/* keep the newest CACHE_VERSIONS_MIN, and younger ones up to CACHE_VERSIONS_MAX */
+	if (!rc)
+		rc = cache_prep(c, &st, "DELETE FROM versions WHERE page_id=?1 AND seq NOT IN"
+				" (SELECT seq FROM versions WHERE page_id=?1 ORDER BY stored_at DESC, seq DESC"
+				"  LIMIT " CACHE_STR(CACHE_VERSIONS_MIN) ") AND (stored_at < CAST(?2 AS INTEGER)"
+				" OR seq NOT IN (SELECT seq FROM versions WHERE page_id=?1"
+				"  ORDER BY stored_at DESC, seq DESC LIMIT " CACHE_STR(CACHE_VERSIONS_MAX) "))",
+				page_id, old, NULL);
+	if (!rc)
+		rc = cache_run(st);
+out:
+	free(v.page);
+	free(v.body);
+	return rc;
+}
+
+struct cache_ver_out {
+	char **page, **body;
+};
+
+static int cache_ver_out_row(sqlite3_stmt *st, void *arg)
+{
+	struct cache_ver_out *o = arg;
+
+	*o->page = strdup(cache_col(st, 0));
+	*o->body = strdup(cache_col(st, 1));
+	return *o->page && *o->body ? 0 : -ENOMEM;
+}
+
+int cache_get_version(struct cache *c, const char *page_id, const char *base, char **page_json,
+		      char **body_json)
+{
+	struct cache_ver_out o = { page_json, body_json };
+	sqlite3_stmt *st;
+	int rc;
+
+	*page_json = *body_json = NULL;
+	cache_lock(c);
+	rc = cache_prep(c, &st, "SELECT page_json, body_json FROM versions WHERE page_id=?1 AND base=?2",
+			page_id, base, NULL);
+	if (!rc)
+		rc = cache_step_rows(st, cache_ver_out_row, &o);
+	cache_unlock(c);
+	if (rc) {
+		free(*page_json);
+		free(*body_json);
+		*page_json = *body_json = NULL;
+		return rc;
+	}
+	return *page_json ? 0 : -ENOENT;
+}
+
 int cache_put_page(struct cache *c, const struct cache_page_in *p, int *changed)
 {
 	sqlite3_stmt *st = NULL;
@@ -452,6 +565,8 @@ int cache_put_page(struct cache *c, const struct cache_page_in *p, int *changed)
 		p->id, p->database_id, p->title, p->created_time, p->last_edited_time, p->json, vs, NULL);
 	if (!rc)
 		rc = cache_run(st);
+	if (!rc)
+		rc = cache_record_version(c, p->id);
 	if (!rc && changed)
 		*changed = 1;
 out:
@@ -477,6 +592,10 @@ int cache_delete_page(struct cache *c, const char *id)
 		rc = cache_run(st);
 	if (!rc)
 		rc = cache_prep(c, &st, "DELETE FROM bodies WHERE page_id=?1", id, NULL);
+	if (!rc)
+		rc = cache_run(st);
+	if (!rc)
+		rc = cache_prep(c, &st, "DELETE FROM versions WHERE page_id=?1", id, NULL);
 	if (!rc)
 		rc = cache_run(st);
 out:
@@ -529,6 +648,11 @@ int cache_delete_database(struct cache *c, const char *id)
 	if (!rc)
 		rc = cache_bump(c, &v);
 	if (!rc)
+		rc = cache_prep(c, &st, "DELETE FROM versions WHERE page_id IN"
+				" (SELECT id FROM pages WHERE database_id=?1)", id, NULL);
+	if (!rc)
+		rc = cache_run(st);
+	if (!rc)
 		rc = cache_prep(c, &st, "DELETE FROM bodies WHERE page_id IN"
 				" (SELECT id FROM pages WHERE database_id=?1)", id, NULL);
 	if (!rc)
@@ -577,6 +701,8 @@ int cache_put_body(struct cache *c, const char *page_id, const char *edited_time
 		" json=excluded.json, version=excluded.version", page_id, edited_time, json, vs, NULL);
 	if (!rc)
 		rc = cache_run(st);
+	if (!rc)
+		rc = cache_record_version(c, page_id);
 	if (!rc && changed)
 		*changed = 1;
 out:

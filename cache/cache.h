@@ -18,6 +18,9 @@
  *   users      id, name, the user object
  *   meta       key/value: sync cursors, last pull times, the change counter
  *   sync_log   one row per notable sync event (errors included)
+ *   versions   per page: past versions (page and body JSON) by their base,
+ *              recorded whenever the page or its body is stored, pruned
+ *              there (invariant 4)
  *
  * Invariants:
  *  1. Every write that changes what a file shows bumps meta 'version' (the
@@ -26,6 +29,9 @@
  *  2. A page row's json and its title/database/time columns always agree
  *     (written together by cache_put_page).
  *  3. The token is never written here.
+ *  4. Every stored (page, body) pair is in `versions` under its base, in the
+ *     transaction that stored it; per page at most 100 versions are kept
+ *     (the newest 20 always, older ones only while younger than 30 days).
  *
  * Threads: a struct cache serialises its own use with a mutex, so one may be
  * shared; for concurrency open one per thread (WAL lets readers run while a
@@ -127,6 +133,12 @@ int cache_each_user(struct cache *c, int (*cb)(void *arg, const char *id, const 
 int cache_each_user_json(struct cache *c,
 			 int (*cb)(void *arg, const char *id, const char *name, const char *json),
 			 void *arg);
+
+/* A past version of a page by its base (`_notion.base`, common/vbase.h): the page and body
+ * JSON (malloc'd) as stored then; -ENOENT when unknown (never stored, or pruned).  Versions
+ * are recorded by cache_put_page and cache_put_body in their transaction (migration 6). */
+int cache_get_version(struct cache *c, const char *page_id, const char *base, char **page_json,
+		      char **body_json);
 
 /* ---- meta and log ----------------------------------------------------- */
 /* *value is malloc'd, -ENOENT when unset. */

@@ -18,16 +18,26 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cache/cache.h"
+#include "cache/queue.h"
 #include "cache/drafts.h"
 #include "common/log.h"
 #include "fs/md/mdconv.h"
 #include "fs/view.h"
 #include "sync/blockops.h"
 #include "fs/ops_json.h"
+#include "sync/model.h"
 #include "sync/push.h"
 
 static atomic_ulong save_counter;
+
+static void push_local_time(int64_t ms, char *out, size_t n)
+{
+	if (model_format_time((time_t)(ms / 1000), (int)(ms % 1000), out, n))
+		snprintf(out, n, "%lld", (long long)ms);
+}
 
 static int64_t save_now_ms(void)
 {
@@ -69,6 +79,7 @@ const struct view_node *save_find_dir(const struct view *v, const char *id)
 void save_plan_release(struct save_plan *p)
 {
 	queue_entry_release(&p->e);
+	free(p->conflicts);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -133,8 +144,9 @@ static int save_prepare_page(const struct view *v, struct cache *c, const struct
 	if (!n || n->kind != VIEW_PAGE || (r->page_id && strcmp(n->id, r->page_id)))
 		return save_reject(p, r, "the page no longer exists in Notion");
 	d = view_parent(v, n);
-	rc = view_diff_page(v, c, n, r->text, r->len, &p->e.props, &ops, &p->e.base_page,
-			    &p->e.base_body, &p->e.base_edited_time, &err);
+	rc = view_diff_page(v, c, n, r->text, r->len, p->e.saved_at_ms, &p->e.props, &ops,
+			    &p->e.base_page, &p->e.base_body, &p->e.base_edited_time, &p->conflicts,
+			    &p->unknown_base, &err);
 	if (rc == -EINVAL) {
 		rc = save_reject(p, r, err ? err : "invalid");
 		goto out;
@@ -143,6 +155,10 @@ static int save_prepare_page(const struct view *v, struct cache *c, const struct
 		goto out;
 	if (!p->e.props && ops.n == 0) {
 		p->outcome = SAVE_NOTHING; /* nothing Notion would see changed (YAML restyled) */
+		if (p->unknown_base && !(p->e.page_id = strdup(n->id)))
+			rc = -ENOMEM;
+		if (p->unknown_base && !(p->e.saved_text = strndup(r->text, r->len)))
+			rc = -ENOMEM;
 		goto out;
 	}
 	if (ops.n && (rc = ops_json_encode(&ops, &p->e.ops)) != 0)
@@ -212,21 +228,74 @@ int save_prepare(const struct view *v, struct cache *c, const struct save_req *r
 	return rc;
 }
 
+/* Records what the merge of a stale save decided (docs/sync.md, "A stale
+ * save"), inside the caller's transaction: its losers as conflict rows, and
+ * for a text whose base is unknown, the whole text and an error line. */
+static int save_conflicts(struct cache *c, const struct save_plan *p)
+{
+	cJSON *arr = p->conflicts ? cJSON_Parse(p->conflicts) : NULL, *k;
+	char when[64];
+	int rc = 0;
+
+	push_local_time(p->e.saved_at_ms, when, sizeof(when));
+	cJSON_ArrayForEach(k, arr) {
+		char *lv = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(k, "local"));
+		char *rv = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(k, "remote"));
+		struct queue_conflict q = {
+			.page_id = p->e.page_id, .path = p->e.path,
+			.what = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k, "what")),
+			.local_value = lv ? lv : "null", .remote_value = rv ? rv : "null",
+			.local_time = when,
+			.remote_time = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k, "remote_time")),
+			.winner = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k, "winner")),
+		};
+
+		rc = (!lv || !rv) ? -ENOMEM : q.what && q.winner ? queue_add_conflict(c, &q) : 0;
+		free(lv);
+		free(rv);
+		if (rc)
+			break;
+	}
+	cJSON_Delete(arr);
+	if (!rc && p->unknown_base) {
+		cJSON *t = cJSON_CreateString(p->e.saved_text ? p->e.saved_text : "");
+		char *tv = t ? cJSON_PrintUnformatted(t) : NULL;
+		struct queue_conflict q = {
+			.page_id = p->e.page_id, .path = p->e.path, .what = "file (unknown base)",
+			.local_value = tv, .remote_value = "null", .local_time = when,
+			.winner = "remote",
+		};
+
+		rc = tv ? queue_add_conflict(c, &q) : -ENOMEM;
+		if (!rc)
+			rc = cache_log(c, "error", "%s: saved with an unknown base (_notion.base names a "
+				       "version this cache does not have): only its new blocks were "
+				       "added; the whole text is kept in .notionfs/conflicts/", p->e.path);
+		cJSON_Delete(t);
+		free(tv);
+	}
+	return rc;
+}
+
 int save_commit(struct cache *c, struct drafts *d, struct draft *dr, struct save_plan *p,
 		int durable)
 {
 	int64_t seq = 0;
 	int rc;
 
-	if (p->outcome == SAVE_NOTHING) {
+	if (p->outcome == SAVE_NOTHING && !p->conflicts && !p->unknown_base) {
 		drafts_discard(dr);
 		return 0;
 	}
 	rc = drafts_tx_begin(d, c, durable);
 	if (rc)
 		return rc;
-	if (p->outcome == SAVE_QUEUE) {
+	if (p->outcome == SAVE_NOTHING) {
+		rc = save_conflicts(c, p);
+	} else if (p->outcome == SAVE_QUEUE) {
 		rc = queue_add(c, &p->e, p->e.saved_text, &seq);
+		if (!rc)
+			rc = save_conflicts(c, p);
 	} else {
 		rc = queue_add(c, &p->e, NULL, &seq);
 		if (!rc)

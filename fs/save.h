@@ -58,6 +58,11 @@ struct save_plan {
 	/* SAVE_QUEUE: the entry to add; SAVE_REJECT: the text to keep, with
 	 * the reason in e.error */
 	struct queue_entry e;
+	/* decided by the merge of a stale save (docs/sync.md, "A stale save"):
+	 * losing versions to record (JSON array, or NULL), and whether the text
+	 * named an unknown base (then it is kept under .notionfs/conflicts/) */
+	char *conflicts;
+	int unknown_base;
 };
 
 int save_prepare(const struct view *v, struct cache *c, const struct save_req *r,

@@ -26,6 +26,7 @@
 #include "cache/queue.h"
 #include "common/log.h"
 #include "common/strv.h"
+#include "common/vbase.h"
 #include "fs/md/mdconv.h"
 #include "fs/names.h"
 #include "fs/props/frontmatter.h"
@@ -322,6 +323,7 @@ struct view_page_data {
 	cJSON *body;
 	int found;
 	int rc;
+	char base[VBASE_LEN + 1];	/* the version's _notion.base (common/vbase.h) */
 };
 
 static int view_page_row(void *arg, const struct cache_page_row *r)
@@ -329,6 +331,7 @@ static int view_page_row(void *arg, const struct cache_page_row *r)
 	struct view_page_data *d = arg;
 
 	d->found = 1;
+	vbase_of(r->json, r->body_json, d->base);
 	d->page = cJSON_Parse(r->json);
 	if (!d->page)
 		return d->rc = -EIO;
@@ -367,7 +370,7 @@ int view_render_page(const struct view *v, struct cache *c, const struct view_no
 	if (rc)
 		goto out;
 	props = cJSON_GetObjectItemCaseSensitive(db->json, "properties");
-	rc = fm_render(props, d.page, &r, out);
+	rc = fm_render_base(props, d.page, d.body ? d.base : NULL, &r, out);
 	if (!rc && d.body)
 		rc = mdconv_render(d.body, &l, out);
 	if (rc)
@@ -576,6 +579,7 @@ static int view_user_cb(void *arg, const char *id, const char *name, const char 
 	cJSON *u = json ? cJSON_Parse(json) : NULL;
 	const char *mail = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(u, "person"), "email"));
+	int ok;
 
 	if (!a) {
 		cJSON_Delete(u);
@@ -586,9 +590,10 @@ static int view_user_cb(void *arg, const char *id, const char *name, const char 
 	a[v->nusers].name = strdup(name);
 	a[v->nusers].email = mail && mail[0] ? strdup(mail) : NULL;
 	v->nusers++;
-	cJSON_Delete(u);
-	return (a[v->nusers - 1].id && a[v->nusers - 1].name &&
-		(!mail || !mail[0] || a[v->nusers - 1].email)) ? 0 : -ENOMEM;
+	ok = a[v->nusers - 1].id && a[v->nusers - 1].name &&
+	     (!mail || !mail[0] || a[v->nusers - 1].email);
+	cJSON_Delete(u); /* mail points into u */
+	return ok ? 0 : -ENOMEM;
 }
 
 /* Pages created locally and not pushed yet show under the name the user
@@ -862,6 +867,8 @@ static int view_conflict_side(struct view_build *b, const struct view_node *page
 				rc = 0;
 			}
 		}
+	} else if (cJSON_IsString(v)) {
+		rc = buf_puts(&text, v->valuestring); /* a whole saved text (unknown base) */
 	} else if (!strncmp(k->what, "block ", 6)) {
 		wrap = cJSON_CreateArray();
 		if (wrap && cJSON_AddItemReferenceToArray(wrap, v))
@@ -1296,33 +1303,131 @@ static int view_parse_body(const char *text, size_t len, size_t fm_len, cJSON **
 	return mdconv_parse(text + fm_len, len - fm_len, blocks, err);
 }
 
+/* The `base` of the metadata line of a saved front-matter (docs/format.md), into out ("" when
+ * the text names none). */
+static void view_text_base(const char *text, size_t fm_len, char out[VBASE_LEN + 1])
+{
+	const char *p = text, *end = text + fm_len, *e, *b;
+
+	out[0] = '\0';
+	for (; p < end; p = e + 1) {
+		e = memchr(p, '\n', (size_t)(end - p));
+		if (!e)
+			e = end;
+		if (*p != '_' || !(b = memmem(p, (size_t)(e - p), "base: ", 6)))
+			continue;
+		b += 6;
+		if (e - b >= VBASE_LEN) {
+			memcpy(out, b, VBASE_LEN);
+			out[VBASE_LEN] = '\0';
+			if (!vbase_valid(out))
+				out[0] = '\0';
+		}
+	}
+}
+
+/* 1 if the JSON array of strings arr holds s. */
+static int view_has_key(const cJSON *arr, const char *s)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, arr)
+		if (cJSON_IsString(it) && !strcmp(it->valuestring, s))
+			return 1;
+	return 0;
+}
+
+static int64_t view_time_ms(const char *iso)
+{
+	return (int64_t)view_time(iso) * 1000;
+}
+
+/* Three-way merge of the properties (docs/sync.md, "A stale save"): patch holds what the text
+ * changed against B; a property C changed too keeps C's value when the text has it already,
+ * else goes to the later write, the loser appended to conflicts. */
+static int view_merge_props(const cJSON *schema, const cJSON *cpage, const char *text,
+			    size_t fm_len, const struct buf *bfm, const struct buf *cfm,
+			    int64_t saved_ms, cJSON *patch, cJSON *conflicts)
+{
+	cJSON *remote = NULL, *differs = NULL, *pp = cJSON_GetObjectItemCaseSensitive(patch, "properties");
+	const char *ct = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cpage, "last_edited_time"));
+	cJSON *p, *next;
+	int rc;
+
+	(void)schema;
+	rc = fm_changed_keys(bfm->data, bfm->len, cfm->data, cfm->len, &remote);
+	if (!rc)
+		rc = fm_changed_keys(text, fm_len, cfm->data, cfm->len, &differs);
+	for (p = pp ? pp->child : NULL; !rc && p; p = next) {
+		int local_won = saved_ms >= view_time_ms(ct);
+		cJSON *k;
+		char what[512];
+
+		next = p->next;
+		if (!view_has_key(remote, p->string))
+			continue;
+		if (view_has_key(differs, p->string)) {
+			snprintf(what, sizeof(what), "property %s", p->string);
+			k = cJSON_CreateObject();
+			if (!k || !cJSON_AddStringToObject(k, "what", what) ||
+			    !cJSON_AddItemToObject(k, "local", cJSON_Duplicate(p, 1)) ||
+			    !cJSON_AddItemToObject(k, "remote", cJSON_Duplicate(
+				cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+					cpage, "properties"), p->string), 1)) ||
+			    !cJSON_AddItemToObject(k, "remote_time", ct ? cJSON_CreateString(ct)
+									: cJSON_CreateNull()) ||
+			    !cJSON_AddStringToObject(k, "winner", local_won ? "local" : "remote") ||
+			    !cJSON_AddItemToArray(conflicts, k)) {
+				cJSON_Delete(k);
+				rc = -ENOMEM;
+				break;
+			}
+			if (local_won)
+				continue;
+		}
+		cJSON_Delete(cJSON_DetachItemViaPointer(pp, p));
+	}
+	cJSON_Delete(remote);
+	cJSON_Delete(differs);
+	return rc;
+}
+
 int view_diff_page(const struct view *v, struct cache *c, const struct view_node *n,
-		   const char *text, size_t len, char **props, struct mdconv_ops *ops,
-		   char **base_page, char **base_body, char **base_edited, char **err)
+		   const char *text, size_t len, int64_t saved_at_ms, char **props,
+		   struct mdconv_ops *ops, char **base_page, char **base_body, char **base_edited,
+		   char **conflicts, int *unknown_base, char **err)
 {
 	struct view_render_ctx x = { v, n };
 	struct fm_resolve fwd = { view_cb_page_name, view_cb_user_name, &x };
 	struct fm_resolver_rev rev = { &fwd, view_rev_page, view_rev_user, &x };
 	const struct view_db *db = view_db_of(v, n->parent);
-	struct view_base base = { NULL, NULL, NULL };
-	cJSON *page = NULL, *body = NULL, *edited = NULL, *patch = NULL, *pp;
-	char *head_text = NULL;
+	struct view_base base = { NULL, NULL, NULL }, server = { NULL, NULL, NULL };
+	struct mdconv_ops mine = MDCONV_OPS_INIT;
+	cJSON *page = NULL, *body = NULL, *edited = NULL, *patch = NULL, *pp, *bpage = NULL;
+	cJSON *bbody = NULL, *found = NULL;
+	const cJSON *schema = db ? cJSON_GetObjectItemCaseSensitive(db->json, "properties") : NULL;
+	char *head_text = NULL, *vpage = NULL, *vbody = NULL;
+	char tb[VBASE_LEN + 1], sb[VBASE_LEN + 1] = "";
+	struct buf bfm = BUF_INIT, cfm = BUF_INIT;
 	size_t fm_len = 0, head_fm = 0;
-	int rc;
+	int rc, chain, mode = 0; /* 0: B = C (as before), 1: three-way, 2: unknown base */
 
-	*props = *base_page = *base_body = *base_edited = NULL;
+	*props = *base_page = *base_body = *base_edited = *conflicts = NULL;
+	*unknown_base = 0;
 	*err = NULL;
 	if (!db)
 		return -ENOENT;
 	rc = view_chain_base(c, n->id, &base, &head_text);
+	chain = rc == 0;
 	if (rc == -ENOENT)
 		rc = cache_get_page(c, n->id, view_base_row, &base);
 	if (rc)
 		goto out;
 	page = cJSON_Parse(base.page);
 	body = cJSON_Parse(base.body);
-	if (!page || !body) {
-		rc = -EIO;
+	found = cJSON_CreateArray();
+	if (!page || !body || !found) {
+		rc = page && body ? -ENOMEM : -EIO;
 		goto out;
 	}
 	rc = fm_split(text, len, &fm_len);
@@ -1330,15 +1435,74 @@ int view_diff_page(const struct view *v, struct cache *c, const struct view_node
 		*err = strdup("the front-matter (the block between --- lines at the top) is missing");
 		rc = -EINVAL;
 	}
-	if (!rc && head_text && fm_split(head_text, strlen(head_text), &head_fm) < 0)
-		head_fm = 0;
-	if (!rc)
-		rc = fm_diff_from(text, fm_len, cJSON_GetObjectItemCaseSensitive(db->json, "properties"),
-				  page, head_fm ? head_text : NULL, head_fm, &rev, &patch, err);
-	if (!rc)
+	if (rc)
+		goto out;
+	/* which version the writer read (docs/format.md, `_notion.base`) */
+	view_text_base(text, fm_len, tb);
+	if (tb[0]) {
+		if (chain) {
+			rc = cache_get_page(c, n->id, view_base_row, &server);
+			if (rc && rc != -EAGAIN && rc != -ENOENT)
+				goto out;
+			if (!rc)
+				vbase_of(server.page, server.body, sb);
+			rc = 0;
+		} else {
+			vbase_of(base.page, base.body, sb);
+		}
+		if (!chain && !strcmp(tb, sb)) {
+			mode = 0;
+		} else if (!strcmp(tb, sb)) {
+			mode = 1;
+			vpage = server.page;
+			vbody = server.body;
+			server.page = server.body = NULL;
+		} else {
+			rc = cache_get_version(c, n->id, tb, &vpage, &vbody);
+			if (rc && rc != -ENOENT)
+				goto out;
+			mode = rc ? 2 : 1;
+			rc = 0;
+		}
+	}
+	if (mode == 1) {
+		bpage = cJSON_Parse(vpage);
+		bbody = cJSON_Parse(vbody);
+		if (!bpage || !bbody) {
+			rc = -EIO;
+			goto out;
+		}
+		rc = fm_render(schema, bpage, &fwd, &bfm);
+		if (!rc)
+			rc = fm_render(schema, page, &fwd, &cfm);
+		if (!rc)
+			rc = fm_diff_from(text, fm_len, schema, page, bfm.data, bfm.len, &rev, &patch, err);
+		if (!rc)
+			rc = view_merge_props(schema, page, text, fm_len, &bfm, &cfm, saved_at_ms, patch,
+					      found);
+		if (!rc)
+			rc = view_parse_body(text, len, fm_len, &edited, err);
+		if (!rc)
+			rc = mdconv_diff(bbody, edited, &mine);
+		if (!rc)
+			rc = mdconv_rebase(bbody, body, &mine, saved_at_ms, ops, found);
+	} else if (mode == 2) {
+		/* unknown base: nothing that differs from C is changed; new blocks are added and
+		 * the whole text is kept (the caller records it) */
+		*unknown_base = 1;
 		rc = view_parse_body(text, len, fm_len, &edited, err);
-	if (!rc)
-		rc = mdconv_diff(body, edited, ops);
+		if (!rc)
+			rc = mdconv_diff_additions(body, edited, ops);
+	} else {
+		if (head_text && fm_split(head_text, strlen(head_text), &head_fm) < 0)
+			head_fm = 0;
+		rc = fm_diff_from(text, fm_len, schema, page, head_fm ? head_text : NULL, head_fm,
+				  &rev, &patch, err);
+		if (!rc)
+			rc = view_parse_body(text, len, fm_len, &edited, err);
+		if (!rc)
+			rc = mdconv_diff(body, edited, ops);
+	}
 	if (rc)
 		goto out;
 	pp = cJSON_GetObjectItemCaseSensitive(patch, "properties");
@@ -1347,7 +1511,13 @@ int view_diff_page(const struct view *v, struct cache *c, const struct view_node
 		if (!*props)
 			rc = -ENOMEM;
 	}
+	if (!rc && cJSON_GetArraySize(found) > 0) {
+		*conflicts = cJSON_PrintUnformatted(found);
+		if (!*conflicts)
+			rc = -ENOMEM;
+	}
 	if (!rc) {
+		/* the ops are computed against C: it is the entry's base (docs/queue.md) */
 		*base_page = base.page;
 		*base_body = base.body;
 		*base_edited = base.edited;
@@ -1356,13 +1526,29 @@ int view_diff_page(const struct view *v, struct cache *c, const struct view_node
 out:
 	if (rc == -EINVAL && !*err)
 		*err = strdup("the file cannot be read as a page (invalid front-matter or body)");
+	if (rc) {
+		free(*props);
+		free(*conflicts);
+		*props = *conflicts = NULL;
+	}
+	mdconv_ops_release(&mine);
+	buf_release(&bfm);
+	buf_release(&cfm);
 	cJSON_Delete(page);
 	cJSON_Delete(body);
+	cJSON_Delete(bpage);
+	cJSON_Delete(bbody);
 	cJSON_Delete(edited);
 	cJSON_Delete(patch);
+	cJSON_Delete(found);
 	free(base.page);
 	free(base.body);
 	free(base.edited);
+	free(server.page);
+	free(server.body);
+	free(server.edited);
+	free(vpage);
+	free(vbody);
 	free(head_text);
 	return rc;
 }

@@ -87,14 +87,22 @@ void view_diff(const struct view *a, const struct view *b,
 
 struct mdconv_ops;
 
-/* The diff of a saved page file against the version it was rendered from
- * (DESIGN.md section 4): *props (malloc'd JSON {"properties":{...}}, NULL
- * when no property changed), ops (block operations appended), and the base
- * (*base_page, *base_body, *base_edited: malloc'd).  Returns 0, or -EINVAL
- * with *err (malloc'd) naming the problem, or -errno. */
+/* The diff of a saved page file (DESIGN.md section 4): against the version
+ * its `_notion.base` names (docs/sync.md, "A stale save": a three-way merge
+ * onto the version the save is applied to), or, without a base, against the
+ * version the mount shows.  *props (malloc'd JSON {"properties":{...}}, NULL
+ * when no property changed), ops (block operations appended, naming the
+ * blocks of the base returned), and that base (*base_page, *base_body,
+ * *base_edited: malloc'd).  *conflicts (malloc'd JSON array or NULL): the
+ * losers the merge decided (mdconv_rebase's objects, properties too);
+ * *unknown_base 1 when the text names a version the cache does not know
+ * (then only new blocks are queued; the caller keeps the text).  saved_at_ms:
+ * the save's time, for the later-write rule.  Returns 0, or -EINVAL with
+ * *err (malloc'd) naming the problem, or -errno. */
 int view_diff_page(const struct view *v, struct cache *c, const struct view_node *n,
-		   const char *text, size_t len, char **props, struct mdconv_ops *ops,
-		   char **base_page, char **base_body, char **base_edited, char **err);
+		   const char *text, size_t len, int64_t saved_at_ms, char **props,
+		   struct mdconv_ops *ops, char **base_page, char **base_body, char **base_edited,
+		   char **conflicts, int *unknown_base, char **err);
 /* The same for a new file `name` in database directory dir: *props holds
  * every property given (the title from the name when the front-matter has
  * none), *children (malloc'd JSON array, NULL when the body is empty) the

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cache/cache.h"
+#include "common/vbase.h"
 #include "common/check.h"
 
 static int count_cb(void *arg, const struct cache_page_row *r)
@@ -83,6 +84,41 @@ int main(void)
 	CHECK(cache_log(c, "pull", "%d pages", 3) == 0);
 	CHECK(cache_each_log(c, NULL, 10, log_cb, buf) == 0);
 	CHECK_STR(buf, "pull:3 pages");
+
+	/* Past versions (migration 6): every stored (page, body) pair under its base; the newest
+	 * ones kept, older ones pruned, at most 100 per page. */
+	{
+		char base[VBASE_LEN + 1], first[VBASE_LEN + 1], json[64], *pj = NULL, *bj = NULL;
+		int k, found = 0;
+
+		p.id = "11111111-1111-1111-1111-111111111111";
+		vbase_of(p.json, "[]", first);
+		CHECK(cache_get_version(c, p.id, first, &pj, &bj) == 0 && pj && bj &&
+		      !strcmp(pj, p.json) && !strcmp(bj, "[]"));
+		free(pj);
+		free(bj);
+		CHECK(cache_get_version(c, p.id, "00000000", &pj, &bj) == -ENOENT && !pj && !bj);
+		for (k = 0; k < 130; k++) {
+			snprintf(json, sizeof(json), "{\"a\":%d}", 100 + k);
+			p.json = json;
+			CHECK(cache_put_page(c, &p, &changed) == 0 && changed == 1);
+		}
+		vbase_of(json, "[]", base);
+		CHECK(cache_get_version(c, p.id, base, &pj, &bj) == 0 && !strcmp(pj, json));
+		free(pj);
+		free(bj);
+		/* the first one is beyond the 100 newest: pruned */
+		CHECK(cache_get_version(c, p.id, first, &pj, &bj) == -ENOENT);
+		for (k = 0; k < 130; k++) {
+			snprintf(json, sizeof(json), "{\"a\":%d}", 100 + k);
+			vbase_of(json, "[]", base);
+			if (cache_get_version(c, p.id, base, &pj, &bj) == 0)
+				found++;
+			free(pj);
+			free(bj);
+		}
+		CHECK(found == 100);
+	}
 
 	CHECK(cache_delete_page(c, "11111111-1111-1111-1111-111111111111") == 0);
 	CHECK(cache_delete_page(c, "11111111-1111-1111-1111-111111111111") == -ENOENT);

@@ -51,6 +51,7 @@ struct mdconv_dctx {
 	struct mdconv_ops ops;  /* built here, moved to the caller on success */
 	const char **anchors;   /* ids of the anchors anywhere in edited (borrowed), sorted */
 	size_t nanchors, capanchors;
+	bool no_update;         /* mdconv_diff_additions: a changed block is never updated */
 };
 
 /* A growable vector of borrowed blocks. */
@@ -801,7 +802,7 @@ static void mdconv_plan_gap(const struct mdconv_dctx *ctx, const struct mdconv_s
 		int paired = -1;
 
 		for (k = cur; k < b1 && paired < 0; k++)
-			if (!mdconv_is_anchor_in(base->blk[k], base->in_table) &&
+			if (!ctx->no_update && !mdconv_is_anchor_in(base->blk[k], base->in_table) &&
 			    mdconv_updatable(base->blk[k], ed->blk[j]))
 				paired = (int)k;
 		if (paired >= 0) {
@@ -1019,7 +1020,21 @@ static int mdconv_ops_move(struct mdconv_ops *dst, struct mdconv_ops *src)
 	return 0;
 }
 
+static int mdconv_diff_mode(const cJSON *base, const cJSON *edited, struct mdconv_ops *ops_out,
+			    bool no_update);
+
 int mdconv_diff(const cJSON *base, const cJSON *edited, struct mdconv_ops *ops_out)
+{
+	return mdconv_diff_mode(base, edited, ops_out, false);
+}
+
+int mdconv_diff_no_update(const cJSON *base, const cJSON *edited, struct mdconv_ops *ops_out)
+{
+	return mdconv_diff_mode(base, edited, ops_out, true);
+}
+
+static int mdconv_diff_mode(const cJSON *base, const cJSON *edited, struct mdconv_ops *ops_out,
+			    bool no_update)
 {
 	struct mdconv_dctx ctx;
 	cJSON *clean = NULL;
@@ -1035,6 +1050,7 @@ int mdconv_diff(const cJSON *base, const cJSON *edited, struct mdconv_ops *ops_o
 	if (clean)
 		base = clean;
 	memset(&ctx, 0, sizeof(ctx));
+	ctx.no_update = no_update;
 	rc = mdconv_collect_anchors(&ctx, edited, 0);
 	if (!rc && ctx.nanchors)
 		qsort(ctx.anchors, ctx.nanchors, sizeof(*ctx.anchors), mdconv_strcmp_p);

@@ -22,6 +22,7 @@
 #define NFS_MDCONV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -123,6 +124,30 @@ struct mdconv_ops {
  * -EINVAL for malformed input (also: a changed base block without "id") or -ENOMEM; on error
  * ops_out is left as it was. */
 int mdconv_diff(const cJSON *base, const cJSON *edited, struct mdconv_ops *ops_out);
+
+/* Three-way merge of a save (docs/sync.md, "A stale save"): ops = mdconv_diff(base, edited),
+ * the writer's changes against base (the version it read); appends to out the same changes
+ * carried onto current (the version the save is applied to), naming current's blocks:
+ *  - an update or delete of a block current still has unchanged since base is kept;
+ *  - one of a block current changed too follows the later-write rule (saved_at_ms against the
+ *    block's last_edited_time; kept iff the save is later, no conflict when current's block
+ *    has no time: our own earlier save changed it, or both made the same change); a block
+ *    current no longer has: a delete is dropped, an update loses;
+ *  - an insert goes after its anchor, or after the nearest preceding block of base that
+ *    current still has; its first blocks identical to the ones current has at that place are
+ *    not inserted again (later ops that name them name current's blocks);
+ *  - a block only current has (added remotely) is never deleted.
+ * Each loser is appended to conflicts (a cJSON array) as {"what": "block ID", "local": block
+ * or null, "remote": block or null, "remote_time": ISO or null, "winner": "local"|"remote"}.
+ * Returns 0, -ENOMEM (out then holds a partial list the caller releases). */
+int mdconv_rebase(const cJSON *base, const cJSON *current, const struct mdconv_ops *ops,
+		  int64_t saved_at_ms, struct mdconv_ops *out, cJSON *conflicts);
+
+/* The conservative merge of a save whose base is unknown: appends to out only the inserts of
+ * the diff base -> edited in which no block is updated in place (a block of edited that base
+ * does not have is new; every block base has stays as it is: nothing updated or deleted).
+ * 0, -EINVAL (malformed input) or -ENOMEM. */
+int mdconv_diff_additions(const cJSON *base, const cJSON *edited, struct mdconv_ops *out);
 
 /* Frees every op and the array; ops is MDCONV_OPS_INIT afterwards. */
 void mdconv_ops_release(struct mdconv_ops *ops);

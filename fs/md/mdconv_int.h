@@ -117,4 +117,8 @@ int mdconv_block_signature(const cJSON *block, struct buf *out);
  * (placeholders, child pages/databases, hosted files, link previews). */
 bool mdconv_block_is_anchor(const cJSON *block);
 
+/* mdconv_diff() in which no block is updated in place: a changed block is a delete and an
+ * insert (for mdconv_diff_additions, merge.c). */
+int mdconv_diff_no_update(const cJSON *base, const cJSON *edited, struct mdconv_ops *ops_out);
+
 #endif

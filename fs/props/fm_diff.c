@@ -113,6 +113,32 @@ static bool fm_value_mismatch(const cJSON *prop, const cJSON *pv)
 	return vt && (!*vt || !st || strcmp(vt, st) != 0);
 }
 
+/* true if the metadata mapping v says what was says: the same id and url.  `base` names the
+ * version the writer read (docs/format.md) and may differ; any other key is a change. */
+static bool fm_meta_same(const struct fm_node *v, const struct fm_node *was)
+{
+	static const char *const keys[] = { "id", "url" };
+
+	if (fm_node_equal(v, was))
+		return true;
+	if (!v || !was || v->kind != FM_N_MAP || was->kind != FM_N_MAP)
+		return false;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct fm_node *k = v->items[2 * i];
+
+		if (k->kind != FM_N_SCALAR || (strcmp(k->str, "id") && strcmp(k->str, "url") &&
+					       strcmp(k->str, "base")))
+			return false;
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const struct fm_node *a = fm_map_get(v, keys[i]), *b = fm_map_get(was, keys[i]);
+
+		if ((a || b) && !fm_node_equal(a, b))
+			return false;
+	}
+	return true;
+}
+
 /* Handles one key/value of the edited front-matter.  0 or -errno. */
 static int fm_diff_one(struct fm_dctx *d, const struct fm_node *k, const struct fm_node *v)
 {
@@ -124,7 +150,7 @@ static int fm_diff_one(struct fm_dctx *d, const struct fm_node *k, const struct 
 	int rc;
 
 	if (strcmp(k->str, d->meta_key) == 0) {
-		if (fm_node_equal(v, was))
+		if (fm_meta_same(v, was))
 			return 0;
 		return fm_fail(d->err, "\"%s\" (line %zu) is page metadata and cannot be "
 			       "changed", k->str, k->line);
@@ -300,5 +326,52 @@ out:
 		return rc;
 	}
 	*patch_out = patch;
+	return 0;
+}
+
+/* Adds to arr every key of mapping a that b lacks or holds another value for. */
+static int fm_changed_add(const struct fm_node *a, const struct fm_node *b, cJSON *arr)
+{
+	const cJSON *it;
+
+	for (size_t i = 0; a && a->kind == FM_N_MAP && i < a->n; i++) {
+		const struct fm_node *k = a->items[2 * i];
+		bool seen = false;
+
+		if (k->kind != FM_N_SCALAR || fm_node_equal(a->items[2 * i + 1], fm_map_get(b, k->str)))
+			continue;
+		cJSON_ArrayForEach(it, arr)
+			if (!strcmp(it->valuestring, k->str))
+				seen = true;
+		if (!seen && !cJSON_AddItemToArray(arr, cJSON_CreateString(k->str)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int fm_changed_keys(const char *a, size_t alen, const char *b, size_t blen, cJSON **out)
+{
+	struct fm_node *ra = NULL, *rb = NULL;
+	char *err = NULL;
+	cJSON *arr = cJSON_CreateArray();
+	int rc = arr ? 0 : -ENOMEM;
+
+	*out = NULL;
+	if (!rc)
+		rc = fm_diff_parse(a, alen, &ra, &err);
+	if (!rc)
+		rc = fm_diff_parse(b, blen, &rb, &err);
+	if (!rc)
+		rc = fm_changed_add(ra, rb, arr);
+	if (!rc)
+		rc = fm_changed_add(rb, ra, arr);
+	free(err);
+	fm_node_free(ra);
+	fm_node_free(rb);
+	if (rc) {
+		cJSON_Delete(arr);
+		return rc;
+	}
+	*out = arr;
 	return 0;
 }

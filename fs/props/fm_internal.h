@@ -155,6 +155,9 @@ struct fm_node *fm_map_get(const struct fm_node *map, const char *key);
 
 /* Renders only the YAML of the page (no `---` lines) into out.  Same contract as
  * fm_render(). */
+/* The same with `base` (may be NULL) in the metadata mapping. */
+int fm_render_yaml_base(const cJSON *db_props, const cJSON *page, const char *base,
+			const struct fm_resolve *r, struct buf *out);
 int fm_render_yaml(const cJSON *db_props, const cJSON *page, const struct fm_resolve *r,
 		   struct buf *out);
 

@@ -371,8 +371,8 @@ char *fm_meta_key(const cJSON *props)
 	return buf_detach(&b, NULL);
 }
 
-/* Emits the metadata mapping {id: ..., url: ...} of the page. */
-static int fm_render_meta(struct fm_rctx *c, const cJSON *page)
+/* Emits the metadata mapping {id: ..., url: ..., base: ...} of the page. */
+static int fm_render_meta(struct fm_rctx *c, const cJSON *page, const char *base)
 {
 	const char *id = fm_json_str(page, "id");
 	const char *url = fm_json_str(page, "url");
@@ -386,12 +386,16 @@ static int fm_render_meta(struct fm_rctx *c, const cJSON *page)
 		fm_emit_plain(c->e, "url");
 		fm_emit_str(c->e, url);
 	}
+	if (base) {
+		fm_emit_plain(c->e, "base");
+		fm_emit_str(c->e, base);
+	}
 	return fm_emit_map_end(c->e);
 }
 
 /* Emits the top-level mapping: properties in order, then the metadata. */
 static int fm_render_map(struct fm_rctx *c, const cJSON *schema, const cJSON *page,
-			 const char *meta_key)
+			 const char *meta_key, const char *base)
 {
 	const cJSON *values = cJSON_GetObjectItemCaseSensitive(page, "properties");
 	const cJSON **order = NULL;
@@ -408,7 +412,7 @@ static int fm_render_map(struct fm_rctx *c, const cJSON *schema, const cJSON *pa
 		fm_render_value(c, pv, fm_json_type(order[i]));
 	}
 	fm_emit_str(c->e, meta_key);
-	fm_render_meta(c, page);
+	fm_render_meta(c, page, base);
 	rc = fm_emit_map_end(c->e);
 	free(order);
 	return rc;
@@ -417,6 +421,12 @@ static int fm_render_map(struct fm_rctx *c, const cJSON *schema, const cJSON *pa
 /* Renders the bare YAML of a page into out.  0 or -errno; out unchanged on error. */
 int fm_render_yaml(const cJSON *db_props, const cJSON *page, const struct fm_resolve *r,
 		   struct buf *out)
+{
+	return fm_render_yaml_base(db_props, page, NULL, r, out);
+}
+
+int fm_render_yaml_base(const cJSON *db_props, const cJSON *page, const char *base,
+			const struct fm_resolve *r, struct buf *out)
 {
 	struct fm_emitter e;
 	struct fm_rctx c = { &e, r };
@@ -445,7 +455,7 @@ int fm_render_yaml(const cJSON *db_props, const cJSON *page, const struct fm_res
 	}
 	rc = fm_emit_begin(&e, out);
 	if (!rc)
-		rc = fm_render_map(&c, db_props, page, meta_key);
+		rc = fm_render_map(&c, db_props, page, meta_key, base);
 	if (!rc)
 		rc = fm_emit_end(&e);
 	fm_emit_release(&e);
@@ -462,11 +472,17 @@ out:
 int fm_render(const cJSON *db_props, const cJSON *page, const struct fm_resolve *r,
 	      struct buf *out)
 {
+	return fm_render_base(db_props, page, NULL, r, out);
+}
+
+int fm_render_base(const cJSON *db_props, const cJSON *page, const char *base,
+		   const struct fm_resolve *r, struct buf *out)
+{
 	size_t start = out->len;
 	int rc = buf_puts(out, "---\n");
 
 	if (!rc)
-		rc = fm_render_yaml(db_props, page, r, out);
+		rc = fm_render_yaml_base(db_props, page, base, r, out);
 	if (!rc)
 		rc = buf_puts(out, "---\n");
 	if (rc)

@@ -76,6 +76,17 @@ int fm_render(const cJSON *db_props, const cJSON *page, const struct fm_resolve 
  * number format, relation target (name via r->page_name on the database id), formula
  * expression, rollup configuration, unique_id prefix.  r may be NULL.
  * Returns 0, -ENOMEM or -EINVAL (not a database object); out is unchanged on error. */
+/* The same, with `base: <base>` (docs/format.md: the short name of the cached version the
+ * file shows, common/vbase.h) as the last entry of the metadata mapping; base NULL: none. */
+int fm_render_base(const cJSON *db_props, const cJSON *page, const char *base,
+		   const struct fm_resolve *r, struct buf *out);
+
+/* The keys (top-level property names and the metadata key) whose values differ between two
+ * front-matters (each a `---` block or bare YAML), added to *out (malloc'd JSON array of
+ * strings, caller frees); a key missing on one side differs.  0, -ENOMEM or -EINVAL (either
+ * side malformed). */
+int fm_changed_keys(const char *a, size_t alen, const char *b, size_t blen, cJSON **out);
+
 int fm_render_schema(const cJSON *database, const struct fm_resolve *r, struct buf *out);
 
 /* Splits a file into front-matter and body: on success *fm_len is the length of the

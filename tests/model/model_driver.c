@@ -89,7 +89,8 @@ static int drv_save(struct cache *c, const char *page_id, const char *file)
 	const struct view_node *n, *d;
 	struct buf path = BUF_INIT;
 	struct timeval tv;
-	char *text, *err = NULL, prefix[80];
+	char *text, *err = NULL, *conflicts = NULL, prefix[80];
+	int unknown = 0;
 	size_t len = 0;
 	int64_t seq = 0;
 	int rc;
@@ -97,6 +98,7 @@ static int drv_save(struct cache *c, const char *page_id, const char *file)
 	text = drv_read(file, &len);
 	if (!text)
 		return -EIO;
+	(void)unknown;
 	rc = view_build(c, NULL, &v);
 	if (rc)
 		goto out;
@@ -107,8 +109,11 @@ static int drv_save(struct cache *c, const char *page_id, const char *file)
 	}
 	d = view_parent(v, n);
 	buf_printf(&path, "%s/%s", d ? d->name : "?", n->name);
-	rc = view_diff_page(v, c, n, text, len, &e.props, &ops, &e.base_page, &e.base_body,
-			    &e.base_edited_time, &err);
+	gettimeofday(&tv, NULL);
+	rc = view_diff_page(v, c, n, text, len, (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000,
+			    &e.props, &ops, &e.base_page, &e.base_body, &e.base_edited_time,
+			    &conflicts, &unknown, &err);
+	free(conflicts);
 	if (rc) {
 		fprintf(stderr, "diff: %s\n", err ? err : strerror(-rc));
 		goto out;

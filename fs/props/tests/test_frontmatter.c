@@ -1116,6 +1116,46 @@ static void test_invalid_utf8_and_types(void)
 	cJSON_Delete(page);
 }
 
+/* `_notion.base` (docs/format.md): rendered last in the metadata, round-trips, may differ from
+ * the base page's (a stale copy), while id and url still may not change; fm_changed_keys. */
+static void test_meta_base(void)
+{
+	cJSON *schema = jq(golden_schema), *page = jq(golden_page), *patch = NULL, *keys = NULL;
+	struct buf b = BUF_INIT;
+	char *text, *other, *err = NULL, *plain = render(schema, page, &t_fwd);
+	int rc = fm_render_base(schema, page, "5f2c9a1e", &t_fwd, &b);
+
+	CHECK(rc == 0 && strstr(buf_str(&b), ", base: 5f2c9a1e}\n---\n"), "rc %d: %s", rc,
+	      buf_str(&b));
+	rc = diff(buf_str(&b), schema, page, &patch, &err);
+	CHECK(rc == 0 && patch && cJSON_GetArraySize(cJSON_GetObjectItem(patch, "properties")) == 0,
+	      "unchanged with base: rc %d %s", rc, err ? err : "");
+	cJSON_Delete(patch);
+	free(err);
+	other = replace(buf_str(&b), "base: 5f2c9a1e", "base: 0badba5e");
+	rc = diff(other, schema, page, &patch, &err);
+	CHECK(rc == 0 && patch, "another base is no change: rc %d %s", rc, err ? err : "");
+	cJSON_Delete(patch);
+	free(err);
+	text = replace(other, "__notion: {id: aaaabbbb", "__notion: {id: ffffbbbb");
+	rc = diff(text, schema, page, &patch, &err);
+	CHECK(rc == -EINVAL && err && strstr(err, "metadata"), "id changed: rc %d", rc);
+	cJSON_Delete(patch);
+	free(err);
+	free(text);
+	text = replace(other, "Estimate: 2.5", "Estimate: 3");
+	rc = text && plain ? fm_changed_keys(text, strlen(text), plain, strlen(plain), &keys) : -1;
+	CHECK(rc == 0 && cJSON_GetArraySize(keys) == 2, "changed keys: rc %d, %d", rc,
+	      cJSON_GetArraySize(keys));
+	cJSON_Delete(keys);
+	free(text);
+	free(other);
+	free(plain);
+	buf_release(&b);
+	cJSON_Delete(schema);
+	cJSON_Delete(page);
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
@@ -1131,6 +1171,7 @@ int main(int argc, char **argv)
 	test_utf8_out();
 	test_long_text();
 	test_validation();
+	test_meta_base();
 	test_patches();
 	test_diff_shapes();
 	test_mutations();
