@@ -33,7 +33,7 @@
 
 static atomic_ulong save_counter;
 
-static void push_local_time(int64_t ms, char *out, size_t n)
+static void save_time_text(int64_t ms, char *out, size_t n)
 {
 	if (model_format_time((time_t)(ms / 1000), (int)(ms % 1000), out, n))
 		snprintf(out, n, "%lld", (long long)ms);
@@ -237,7 +237,7 @@ static int save_conflicts(struct cache *c, const struct save_plan *p)
 	char when[64];
 	int rc = 0;
 
-	push_local_time(p->e.saved_at_ms, when, sizeof(when));
+	save_time_text(p->e.saved_at_ms, when, sizeof(when));
 	cJSON_ArrayForEach(k, arr) {
 		char *lv = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(k, "local"));
 		char *rv = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(k, "remote"));

@@ -343,6 +343,53 @@ static int view_page_row(void *arg, const struct cache_page_row *r)
 	return 0;
 }
 
+static void view_text_base(const char *text, size_t fm_len, char out[VBASE_LEN + 1]);
+
+/* The base of the version a page with queued saves shows: the newest
+ * save's result (its page base and result body), "" when there is none. */
+static void view_chain_tag(struct cache *c, const char *id, char out[VBASE_LEN + 1])
+{
+	struct queue_entry h;
+
+	out[0] = '\0';
+	if (queue_head(c, id, &h))
+		return;
+	if (h.base_page && h.result_body)
+		vbase_of(h.base_page, h.result_body, out);
+	queue_entry_release(&h);
+}
+
+/* In a queued save's text (modified in place), the metadata's base becomes
+ * the chain's: a writer who reads this file and saves it is based on the
+ * newest queued save, so what that save added and the writer removed is
+ * removed (a text without a base is left as it is: the same meaning). */
+static void view_show_chain_base(struct cache *c, const char *id, char *text)
+{
+	char tag[VBASE_LEN + 1], old[VBASE_LEN + 1];
+	size_t fm_len = 0, len = strlen(text);
+	char *p, *e, *end;
+
+	if (fm_split(text, len, &fm_len) || !fm_len)
+		return;
+	view_text_base(text, fm_len, old);
+	if (!old[0])
+		return;
+	view_chain_tag(c, id, tag);
+	if (!tag[0])
+		return;
+	/* the metadata line's "base: " (as view_text_base reads it) */
+	for (p = text, end = text + fm_len; p < end; p = e + 1) {
+		char *b;
+
+		e = memchr(p, '\n', (size_t)(end - p));
+		if (!e)
+			e = end;
+		if (*p == '_' && (b = memmem(p, (size_t)(e - p), "base: ", 6)) &&
+		    e - (b + 6) >= VBASE_LEN && !memcmp(b + 6, old, VBASE_LEN))
+			memcpy(b + 6, tag, VBASE_LEN);
+	}
+}
+
 int view_render_page(const struct view *v, struct cache *c, const struct view_node *n,
 		     struct buf *out)
 {
@@ -359,8 +406,10 @@ int view_render_page(const struct view *v, struct cache *c, const struct view_no
 	if (n->local) {
 		char *text = NULL;
 
-		/* A queued save: the file shows what the user saved. */
+		/* A queued save: the file shows what the user saved, its base
+		 * naming the newest queued save (docs/format.md, `_notion.base`). */
 		if (queue_local_text(c, n->id, &text) == 0) {
+			view_show_chain_base(c, n->id, text);
 			rc = buf_puts(out, text);
 			free(text);
 			return rc;
@@ -726,7 +775,10 @@ static void view_page_times(struct view_node *n, const struct view_node *old,
 {
 	if (!old || old->ino != n->ino)
 		return;
-	if ((old->version != n->version || old->local != n->local) && n->mtime <= now->tv_sec) {
+	/* (the user's own queued save keeps its save time: an editor that
+	 * wrote the file must not find it changed under it) */
+	if ((old->version != n->version || old->local != n->local) && !n->local &&
+	    n->mtime <= now->tv_sec) {
 		n->mtime = now->tv_sec;
 		n->mtime_nsec = now->tv_nsec;
 	}
@@ -1407,7 +1459,7 @@ int view_diff_page(const struct view *v, struct cache *c, const struct view_node
 	cJSON *bbody = NULL, *found = NULL;
 	const cJSON *schema = db ? cJSON_GetObjectItemCaseSensitive(db->json, "properties") : NULL;
 	char *head_text = NULL, *vpage = NULL, *vbody = NULL;
-	char tb[VBASE_LEN + 1], sb[VBASE_LEN + 1] = "";
+	char tb[VBASE_LEN + 1], sb[VBASE_LEN + 1] = "", hb[VBASE_LEN + 1] = "";
 	struct buf bfm = BUF_INIT, cfm = BUF_INIT;
 	size_t fm_len = 0, head_fm = 0;
 	int rc, chain, mode = 0; /* 0: B = C (as before), 1: three-way, 2: unknown base */
@@ -1450,8 +1502,10 @@ int view_diff_page(const struct view *v, struct cache *c, const struct view_node
 		} else {
 			vbase_of(base.page, base.body, sb);
 		}
-		if (!chain && !strcmp(tb, sb)) {
-			mode = 0;
+		if (chain)
+			view_chain_tag(c, n->id, hb);
+		if ((!chain && !strcmp(tb, sb)) || (chain && !strcmp(tb, hb))) {
+			mode = 0; /* read from the version the mount shows: B = C */
 		} else if (!strcmp(tb, sb)) {
 			mode = 1;
 			vpage = server.page;

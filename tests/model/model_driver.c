@@ -162,16 +162,9 @@ static int drv_render(struct cache *c, const char *page_id)
 	struct view *v = NULL;
 	const struct view_node *n;
 	struct buf out = BUF_INIT;
-	char *local = NULL;
 	int rc;
 
-	rc = queue_local_text(c, page_id, &local);
-	if (rc == 0 && local) {
-		fputs(local, stdout);
-		free(local);
-		return 0;
-	}
-	free(local);
+	/* exactly what the mount shows (a queued save's text included) */
 	rc = view_build(c, NULL, &v);
 	if (rc)
 		return rc;
