@@ -346,6 +346,10 @@ static void mountw_drop(struct mount *m, struct ov_file *f, int saved, const cha
 	if (saved && f->role == OV_PAGE && m->settler_started && (w = mountw_priv(f)) &&
 		cache_version(m->cache, &version) == 0) {
 		ov_clean(f);
+		/* the bytes kept name the save just queued as their base, as the
+		 * rendered file will: a writer appending to them is not stale */
+		if (f->page_id[0] && f->data.data)
+			view_show_chain_base(m->cache, f->page_id, f->data.data);
 		w->keep_version = version;
 		mount_refresh_status(m);
 		pthread_cond_signal(&m->settler_cond);

@@ -363,7 +363,7 @@ static void view_chain_tag(struct cache *c, const char *id, char out[VBASE_LEN +
  * the chain's: a writer who reads this file and saves it is based on the
  * newest queued save, so what that save added and the writer removed is
  * removed (a text without a base is left as it is: the same meaning). */
-static void view_show_chain_base(struct cache *c, const char *id, char *text)
+void view_show_chain_base(struct cache *c, const char *id, char *text)
 {
 	char tag[VBASE_LEN + 1], old[VBASE_LEN + 1];
 	size_t fm_len = 0, len = strlen(text);

@@ -71,6 +71,12 @@ const struct view_node *view_lookup(const struct view *v, uint64_t parent, const
 /* The node of a page id, or NULL. */
 const struct view_node *view_page(const struct view *v, const char *page_id);
 
+/* In the text of a page with queued saves (modified in place, same length),
+ * the metadata's base becomes the newest queued save's: a saved file kept
+ * in the overlay then names the version it shows, as a rendered one does.
+ * A text without a base, or a page with no queued save, is left as it is. */
+void view_show_chain_base(struct cache *c, const char *id, char *text);
+
 /* Appends the bytes of a page file, as rendered from the cache now.
  * Returns 0, -ENOENT (page gone), or -errno. */
 int view_render_page(const struct view *v, struct cache *c, const struct view_node *n,
