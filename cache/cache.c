@@ -85,6 +85,13 @@ static const char *const cache_migrations[] = {
 	"ALTER TABLE conflicts ADD COLUMN remote_editor TEXT;",
 	/* 5 -> 6 */
 	cache_migrate_6_versions,
+	/* 6 -> 7: the last
+	 * cached version of pages that left the cache (trashed by the mount or
+	 * gone from Notion's listing), so that a copy of such a page put back
+	 * restores it (DESIGN.md section 4, docs/sync.md "Undo"); kept 30 days */
+	"CREATE TABLE trash(id TEXT PRIMARY KEY, database_id TEXT NOT NULL, title TEXT NOT NULL,"
+	"  created_time TEXT NOT NULL, last_edited_time TEXT NOT NULL, json TEXT NOT NULL,"
+	"  body_edited_time TEXT, body_json TEXT, trashed INTEGER NOT NULL);",
 };
 #define CACHE_SCHEMA_VERSION ((int)(sizeof(cache_migrations) / sizeof(cache_migrations[0])))
 
@@ -587,6 +594,18 @@ int cache_delete_page(struct cache *c, const char *id)
 		goto out;
 	rc = cache_bump(c, &v);
 	if (!rc)
+		rc = cache_exec(c, "DELETE FROM trash WHERE trashed < CAST(strftime('%s','now') AS INTEGER)"
+				" - 30 * 86400");
+	if (!rc)
+		rc = cache_prep(c, &st,
+			"INSERT OR REPLACE INTO trash(id, database_id, title, created_time, last_edited_time,"
+			" json, body_edited_time, body_json, trashed)"
+			" SELECT p.id, p.database_id, p.title, p.created_time, p.last_edited_time, p.json,"
+			" b.edited_time, b.json, CAST(strftime('%s','now') AS INTEGER)"
+			" FROM pages p LEFT JOIN bodies b ON b.page_id = p.id WHERE p.id=?1", id, NULL);
+	if (!rc)
+		rc = cache_run(st);
+	if (!rc)
 		rc = cache_prep(c, &st, "DELETE FROM pages WHERE id=?1", id, NULL);
 	if (!rc)
 		rc = cache_run(st);
@@ -596,6 +615,47 @@ int cache_delete_page(struct cache *c, const char *id)
 		rc = cache_run(st);
 	if (!rc)
 		rc = cache_prep(c, &st, "DELETE FROM versions WHERE page_id=?1", id, NULL);
+	if (!rc)
+		rc = cache_run(st);
+out:
+	return cache_wend(c, own, rc);
+}
+
+int cache_untrash_page(struct cache *c, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v;
+	char vs[24];
+	int own, rc;
+
+	rc = cache_wbegin(c, &own);
+	if (rc)
+		return rc;
+	rc = cache_query_int(c, &v, "SELECT 1 FROM trash WHERE id=?1", id, NULL);
+	if (rc)
+		goto out;
+	rc = cache_bump(c, &v);
+	if (rc)
+		goto out;
+	cache_vstr(v, vs, sizeof(vs));
+	rc = cache_prep(c, &st,
+		"INSERT OR IGNORE INTO pages(id, database_id, title, created_time, last_edited_time,"
+		" json, version) SELECT id, database_id, title, created_time, last_edited_time, json,"
+		" CAST(?2 AS INTEGER) FROM trash WHERE id=?1", id, vs, NULL);
+	if (!rc)
+		rc = cache_run(st);
+	if (!rc && sqlite3_changes(c->db) > 0) {
+		/* its body too, unless the page was cached again meanwhile */
+		rc = cache_prep(c, &st,
+			"INSERT OR IGNORE INTO bodies(page_id, edited_time, json, version)"
+			" SELECT id, body_edited_time, body_json, CAST(?2 AS INTEGER) FROM trash"
+			" WHERE id=?1 AND body_json IS NOT NULL AND body_edited_time IS NOT NULL",
+			id, vs, NULL);
+		if (!rc)
+			rc = cache_run(st);
+	}
+	if (!rc)
+		rc = cache_prep(c, &st, "DELETE FROM trash WHERE id=?1", id, NULL);
 	if (!rc)
 		rc = cache_run(st);
 out:
@@ -890,6 +950,25 @@ int cache_get_page(struct cache *c, const char *id, cache_page_cb cb, void *arg)
 	return rc;
 }
 
+int cache_get_trashed(struct cache *c, const char *id, cache_page_cb cb, void *arg)
+{
+	struct cache_one one = { cb, arg, 0 };
+	struct cache_cbw w = { (void *)cache_one_row, &one, 1 };
+	sqlite3_stmt *st;
+	int rc;
+
+	cache_lock(c);
+	/* the columns of CACHE_PAGE_COLS */
+	rc = cache_prep(c, &st, "SELECT 0, id, database_id, title, created_time, last_edited_time,"
+			" 0, json, body_json, 0, body_edited_time FROM trash WHERE id=?1", id, NULL);
+	if (!rc)
+		rc = cache_step_rows(st, cache_page_row, &w);
+	cache_unlock(c);
+	if (!rc && !one.found)
+		rc = -ENOENT;
+	return rc;
+}
+
 struct cache_idlist {
 	char **ids;
 	int n;
@@ -1111,6 +1190,9 @@ int cache_log(struct cache *c, const char *kind, const char *fmt, ...)
 	/* Keep the log bounded. */
 	if (!rc)
 		rc = cache_exec(c, "DELETE FROM sync_log WHERE seq <= (SELECT MAX(seq) FROM sync_log) - 5000");
+	/* errors are shown by the mount (.notionfs/errors): invariant 1 */
+	if (!rc && !strcmp(kind, "error"))
+		rc = cache_bump(c, &(int64_t){ 0 });
 	rc = cache_wend(c, own, rc);
 out:
 	buf_release(&msg);

@@ -118,6 +118,13 @@ int cache_each_page(struct cache *c, const char *database_id, int with_json,
 		    cache_page_cb cb, void *arg);
 /* One page with json and body (cb called once), -ENOENT if absent. */
 int cache_get_page(struct cache *c, const char *id, cache_page_cb cb, void *arg);
+/* cache_delete_page() keeps the page's last version (and body) in the
+ * trash table for 30 days: cache_get_trashed() reads it (the row as
+ * cache_get_page() gives it, rowid and version 0), cache_untrash_page()
+ * puts it back among the pages (-ENOENT when it is not there; a page
+ * cached again meanwhile keeps its newer version) and out of the trash. */
+int cache_get_trashed(struct cache *c, const char *id, cache_page_cb cb, void *arg);
+int cache_untrash_page(struct cache *c, const char *id);
 /* Ids (malloc'd array of malloc'd strings, *n entries) of pages whose body
  * is missing or older than the page, oldest first; at most limit. */
 int cache_pages_needing_body(struct cache *c, int limit, char ***ids, int *n);
@@ -146,7 +153,9 @@ int cache_meta_get(struct cache *c, const char *key, char **value);
 int cache_meta_set(struct cache *c, const char *key, const char *value);
 /* The change counter (invariant 1); 0 for a new cache. */
 int cache_version(struct cache *c, int64_t *version);
-/* Appends a row to sync_log; kind is a short word ("pull", "error", ...). */
+/* Appends a row to sync_log; kind is a short word ("pull", "error", ...).
+ * An "error" row bumps the change counter: the mount shows it in
+ * .notionfs/errors. */
 int cache_log(struct cache *c, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Walks the newest `limit` log rows of a kind (all kinds when NULL),

@@ -51,6 +51,7 @@ struct cachelock;
 /* Request flags. */
 #define CACHELOCK_FULL 1u            /* a full pull instead of delta + listing */
 #define CACHELOCK_CONFIRM_DELETES 2u /* release archives held by the safety valve */
+#define CACHELOCK_CANCEL_DELETES 4u  /* cancel them: the pages stay */
 
 struct cachelock_holder {
 	long pid;                 /* 0: held, but the record is unreadable */

@@ -594,6 +594,7 @@ const char *queue_kind_name(enum queue_kind k)
 	case QUEUE_UPDATE: return "edit";
 	case QUEUE_CREATE: return "create";
 	case QUEUE_ARCHIVE: return "archive";
+	case QUEUE_RESTORE: return "restore";
 	}
 	return "?";
 }
@@ -607,6 +608,29 @@ const char *queue_state_name(enum queue_state s)
 	case QUEUE_HELD: return "held";
 	}
 	return "?";
+}
+
+int queue_cancel_archives(struct cache *c, const char *page_id, int64_t *n)
+{
+	sqlite3_stmt *st;
+	int own, rc;
+
+	if (n)
+		*n = 0;
+	rc = cache_wbegin(c, &own);
+	if (rc)
+		return rc;
+	rc = page_id
+		? cache_prep(c, &st, "DELETE FROM queue WHERE kind=3 AND state IN (0, 3)"
+			     " AND page_id=?1", page_id, NULL)
+		: cache_prep(c, &st, "DELETE FROM queue WHERE kind=3 AND state=3", NULL);
+	if (!rc)
+		rc = cache_run(st);
+	if (!rc && n)
+		*n = sqlite3_changes(cache_sqlite(c));
+	if (!rc)
+		rc = cache_bump(c, &(int64_t){ 0 });
+	return cache_wend(c, own, rc);
 }
 
 /* ---- conflicts --------------------------------------------------------- */
@@ -691,4 +715,24 @@ int queue_count_conflicts(struct cache *c, int64_t *n)
 	rc = cache_query_int(c, n, "SELECT COUNT(*) FROM conflicts", NULL);
 	cache_unlock(c);
 	return rc;
+}
+
+int queue_drop_conflict(struct cache *c, int64_t seq)
+{
+	sqlite3_stmt *st;
+	char ss[24];
+	int own, rc;
+
+	snprintf(ss, sizeof(ss), "%lld", (long long)seq);
+	rc = cache_wbegin(c, &own);
+	if (rc)
+		return rc;
+	rc = cache_prep(c, &st, "DELETE FROM conflicts WHERE seq=CAST(?1 AS INTEGER)", ss, NULL);
+	if (!rc)
+		rc = cache_run(st);
+	if (!rc && sqlite3_changes(cache_sqlite(c)) == 0)
+		rc = -ENOENT;
+	if (!rc)
+		rc = cache_bump(c, &(int64_t){ 0 });
+	return cache_wend(c, own, rc);
 }

@@ -13,7 +13,8 @@
  *          crash; removed when the page's last entry lands.
  *   conflicts  one row per losing version of a property or block (the
  *          later write won, see docs/queue.md), shown by the mount under
- *          .notionfs/conflicts/; never removed by notionfs itself.
+ *          .notionfs/conflicts/; removed only when the user discards it
+ *          (rm of its file: queue_drop_conflict).
  *
  * Invariants:
  *  1. queue_add() inserts the entry and sets the page's local text in ONE
@@ -60,6 +61,7 @@ enum queue_kind {
 	QUEUE_UPDATE = 1,   /* properties and/or blocks of an existing page */
 	QUEUE_CREATE,       /* a new page: props = properties, ops = children */
 	QUEUE_ARCHIVE,      /* unlink: archive the page */
+	QUEUE_RESTORE,      /* a copy of a trashed page put back: out of the trash */
 };
 
 enum queue_state {
@@ -165,11 +167,18 @@ int queue_reject_later(struct cache *c, const char *page_id, int64_t seq, const 
  * *n (optional) gets how many were released. */
 int queue_release_held(struct cache *c, const char *database_id, int64_t *n);
 
+/* Cancels archives that are not being pushed: those of page_id (QUEUED or
+ * HELD), or, page_id NULL, every HELD one (`sync --cancel-deletes`); *n
+ * (optional) gets how many.  The pages show again. */
+int queue_cancel_archives(struct cache *c, const char *page_id, int64_t *n);
+
 /* Appends a conflict row (k->seq and k->created are ignored). */
 int queue_add_conflict(struct cache *c, const struct queue_conflict *k);
 /* Every conflict, oldest first; cb gets borrowed rows. */
 int queue_each_conflict(struct cache *c,
 			int (*cb)(void *arg, const struct queue_conflict *k), void *arg);
 int queue_count_conflicts(struct cache *c, int64_t *n);
+/* Removes a conflict row the user discarded (rm of its file); -ENOENT. */
+int queue_drop_conflict(struct cache *c, int64_t seq);
 
 #endif

@@ -57,7 +57,7 @@ struct cli_opts {
 	int foreground;
 	struct buf fuse_opts;
 	int read_only;
-	int full, dry_run, json, confirm_deletes, wait;
+	int full, dry_run, json, confirm_deletes, cancel_deletes, wait;
 	double timeout;         /* --timeout: bound of the waits for a mount */
 	int timeout_set;
 	int verbose;
@@ -73,9 +73,12 @@ static const char cli_help[] =
 "  mount  [OPTIONS] MOUNTPOINT  mount the workspace (daemonizes unless -f)\n"
 "  demo   [MOUNTPOINT]          start the bundled emulator with the sample\n"
 "                               workspace and mount it (default ./notion-demo)\n"
-"  sync   [OPTIONS] [--full] [--dry-run] [--confirm-deletes]\n"
+"  sync   [OPTIONS] [--full] [--dry-run] [--confirm-deletes | --cancel-deletes]\n"
 "                               one pull + push cycle on the cache without mounting;\n"
-"                               with a live mount on the cache, that mount does it\n"
+"                               with a live mount on the cache, that mount does it;\n"
+"                               --confirm-deletes sends the trashes held by the\n"
+"                               safety valve, --cancel-deletes gives them back (the\n"
+"                               pages stay, their files show again)\n"
 "  status [OPTIONS] [--json] [--wait [--timeout SECONDS]]\n"
 "                               queue, conflicts, rejected edits, last sync, errors,\n"
 "                               who holds the cache's lock\n"
@@ -101,7 +104,7 @@ static const char cli_help[] =
 "\n"
 "One client per cache: a mount holds the lock file CACHE/lock (its pid and mount\n"
 "point) for its whole life, so a second mount on the same cache exits 1 naming\n"
-"them.  Beside a live mount, `sync` (--full and --confirm-deletes included) asks\n"
+"them.  Beside a live mount, `sync` (--full and --confirm/--cancel-deletes) asks\n"
 "that mount to run the cycle now (SIGUSR1) and reports what it did; --dry-run only\n"
 "reads.  `export` asks it for a pull, waits until it fetched every body and\n"
 "writes the files, with no API client of its own.  Without a mount, `sync` and\n"
@@ -132,7 +135,7 @@ static int cli_fail(int status, const char *fmt, ...)
 /* ---- options -------------------------------------------------------- */
 
 enum { OPT_API_URL = 256, OPT_TOKEN_FILE, OPT_CACHE_DIR, OPT_POLL, OPT_READ_ONLY, OPT_FULL,
-       OPT_DRY_RUN, OPT_JSON, OPT_CONFIRM, OPT_WAIT, OPT_TIMEOUT, OPT_TOKEN, OPT_HELP, OPT_VERSION };
+       OPT_DRY_RUN, OPT_JSON, OPT_CONFIRM, OPT_CANCEL, OPT_WAIT, OPT_TIMEOUT, OPT_TOKEN, OPT_HELP, OPT_VERSION };
 
 static const struct option cli_longopts[] = {
 	{ "api-url", required_argument, NULL, OPT_API_URL },
@@ -144,6 +147,7 @@ static const struct option cli_longopts[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "confirm-deletes", no_argument, NULL, OPT_CONFIRM },
+	{ "cancel-deletes", no_argument, NULL, OPT_CANCEL },
 	{ "wait", no_argument, NULL, OPT_WAIT },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "token", optional_argument, NULL, OPT_TOKEN },
@@ -206,6 +210,7 @@ static int cli_parse(int argc, char **argv, struct cli_opts *o)
 		case OPT_DRY_RUN: o->dry_run = 1; break;
 		case OPT_JSON: o->json = 1; break;
 		case OPT_CONFIRM: o->confirm_deletes = 1; break;
+		case OPT_CANCEL: o->cancel_deletes = 1; break;
 		case OPT_WAIT: o->wait = 1; break;
 		case OPT_TIMEOUT:
 			o->timeout = strtod(optarg, &end);
@@ -234,6 +239,8 @@ static int cli_parse(int argc, char **argv, struct cli_opts *o)
 		o->arg = argv[optind++];
 	if (optind < argc)
 		return cli_fail(CLI_USAGE, "unexpected argument '%s'; see 'notionfs --help'", argv[optind]);
+	if (o->confirm_deletes && o->cancel_deletes)
+		return cli_fail(CLI_USAGE, "--confirm-deletes and --cancel-deletes exclude each other");
 	if (!o->api_url || !o->api_url[0])
 		o->api_url = NOTION_DEFAULT_API_URL;
 	if (strncmp(o->api_url, "https://", 8) && strncmp(o->api_url, "http://", 7))
@@ -888,7 +895,8 @@ static int cli_print_entry(void *arg, const struct queue_entry *e)
 /* Pushes the queue (DESIGN.md section 4); prints what landed. */
 static int cli_push(const struct cli_opts *o, struct cache *c)
 {
-	struct push_ctx p = { .cache = c, .confirm_deletes = o->confirm_deletes };
+	struct push_ctx p = { .cache = c, .confirm_deletes = o->confirm_deletes,
+			      .cancel_deletes = o->cancel_deletes };
 	struct notion *api = NULL;
 	int rc, pushed = 0;
 
@@ -1048,9 +1056,21 @@ static int cli_sync_report(const struct cli_opts *o, struct cache *c, const stru
 	return rc;
 }
 
+/* --cancel-deletes: how many held trashes were given back. */
+static void cli_cancelled(struct cache *c, int cancelling, int64_t held_before)
+{
+	int64_t held = 0;
+
+	if (cancelling && queue_counts(c, &(int64_t){ 0 }, &(int64_t){ 0 }, &held) == 0)
+		printf("cancelled: %lld held trashes (the pages stay)\n",
+		       (long long)(held_before > held ? held_before - held : 0));
+}
+
 static int cli_sync(struct cli_opts *o)
 {
 	struct cli_cycle cy = { .result = NULL };
+	int64_t held = 0;
+	int cancelling = 0;
 	struct cachelock *lk = NULL;
 	struct pull_stats st;
 	struct cache *c = NULL;
@@ -1071,10 +1091,14 @@ static int cli_sync(struct cli_opts *o)
 	}
 	/* With a live mount on this cache, the mount does it (its client is
 	 * the only one of the cache); else this process holds the lock. */
+	if (o->cancel_deletes && queue_counts(c, &(int64_t){ 0 }, &(int64_t){ 0 }, &held) == 0)
+		cancelling = 1;
 	rc = cli_mount_cycle(o, c, "sync",
 			     (o->full ? CACHELOCK_FULL : 0) |
-			     (o->confirm_deletes ? CACHELOCK_CONFIRM_DELETES : 0), &lk, &cy);
+			     (o->confirm_deletes ? CACHELOCK_CONFIRM_DELETES : 0) |
+			     (o->cancel_deletes ? CACHELOCK_CANCEL_DELETES : 0), &lk, &cy);
 	if (rc == 0) {
+		cli_cancelled(c, cancelling, held);
 		rc = cli_sync_report(o, c, &cy);
 		goto out;
 	}
@@ -1084,6 +1108,7 @@ static int cli_sync(struct cli_opts *o)
 	if (rc)
 		goto out;
 	rc = cli_push(o, c);
+	cli_cancelled(c, cancelling, held);
 	if (rc)
 		goto out;
 	rc = cli_pull(o, c, o->full, 1, &st);

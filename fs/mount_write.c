@@ -38,6 +38,12 @@
  *     .notionfs/status is re-rendered alone (mount_refresh_status); the
  *     settle thread rebuilds the view and lets the file go
  *     (mountw_release_held), outside any request.
+ *  5. A page is never trashed because of a refused move: a rename of a page
+ *     file to another directory answers EINVAL (never EXDEV), and an unlink
+ *     of a page whose copy into another database is pending or was refused
+ *     answers EPERM (docs/sync.md, "Moves").
+ *  6. Under .notionfs/ only rm of a rejected or conflict entry changes
+ *     anything (it discards that entry); the rest answers EACCES.
  */
 #include "fs/mount_int.h"
 
@@ -1076,18 +1082,169 @@ static void mountw_readlink(fuse_req_t req, fuse_ino_t ino)
 	free(target);
 }
 
+/* rm under .notionfs/: a rejected save or a conflict file is discarded
+ * (DESIGN.md section 5.4); everything else there is read-only.  1: not
+ * under .notionfs/. */
+static int mountw_meta_unlink(struct mount *m, fuse_ino_t parent, const char *name)
+{
+	const struct view_node *d, *n;
+	struct queue_entry e = { 0 };
+	uint64_t ino = 0;
+	int kind = -1, rc;
+
+	pthread_rwlock_rdlock(&m->lock);
+	d = view_get(m->view, parent);
+	if (d)
+		kind = d->kind;
+	n = d ? view_lookup(m->view, parent, name) : NULL;
+	if (n)
+		ino = n->ino;
+	pthread_rwlock_unlock(&m->lock);
+	if (kind != VIEW_META_DIR)
+		return 1;
+	if (!ino)
+		return -ENOENT;
+	if (parent == VIEW_INO_REJECTED && ino > VIEW_INO_REJECTED_BASE) {
+		rc = queue_get(m->cache, (int64_t)(ino - VIEW_INO_REJECTED_BASE), &e);
+		if (!rc && e.state != QUEUE_REJECTED)
+			rc = -ENOENT; /* saved again meanwhile */
+		if (!rc)
+			rc = queue_drop(m->cache, e.seq);
+		if (!rc)
+			cache_log(m->cache, "sync", "%s: the rejected save is discarded (rm of %s)",
+				  e.path ? e.path : e.page_id, name);
+		queue_entry_release(&e);
+	} else if (parent == VIEW_INO_CONFLICTS && ino > VIEW_INO_CONFLICT_BASE) {
+		rc = queue_drop_conflict(m->cache, (int64_t)(ino - VIEW_INO_CONFLICT_BASE));
+		if (!rc)
+			cache_log(m->cache, "sync", "conflict file %s discarded", name);
+	} else {
+		return -EACCES;
+	}
+	if (rc)
+		return rc;
+	mount_refresh(m);
+	mount_invalidate(m, parent, name, ino);
+	return 0;
+}
+
+/* The refused copy of page id into another database (docs/sync.md,
+ * "Moves"): an unsaved new file elsewhere that carries the id is saved
+ * (refused) now; then a kept refusal of such a copy is searched. */
+struct mountw_copy {
+	const char *id;
+	uint64_t parent;
+	struct ov_file *f;
+	int refused;
+};
+
+static void mountw_copy_cb(void *arg, struct ov_file *f)
+{
+	struct mountw_copy *k = arg;
+	char id[40];
+
+	if (!k->f && f->role == OV_NEWPAGE && f->parent != k->parent && f->dirty &&
+	    view_file_page_id(buf_str(&f->data), f->data.len, id) && !strcmp(id, k->id))
+		k->f = f;
+}
+
+static int mountw_refused_cb(void *arg, const struct queue_entry *e)
+{
+	struct mountw_copy *k = arg;
+	char id[40];
+
+	if (e->state == QUEUE_REJECTED && e->error &&
+	    !strncmp(e->error, SAVE_MOVE_REFUSED, strlen(SAVE_MOVE_REFUSED)) && e->saved_text &&
+	    view_file_page_id(e->saved_text, strlen(e->saved_text), id) && !strcmp(id, k->id))
+		k->refused = 1;
+	return 0;
+}
+
+/* 1 when the unlink of page id in parent follows a refused copy of it into
+ * another database (what mv does after rename() answered EXDEV): the page
+ * must not be trashed because of it. */
+static int mountw_copy_refused(struct mount *m, uint64_t parent, const char *id)
+{
+	struct mountw_copy k = { id, parent, NULL, 0 };
+	int64_t queued = 0, rejected = 0, held = 0;
+
+	ov_each(m->ov, mountw_copy_cb, &k);
+	if (k.f)
+		mountw_save(m, k.f, 0); /* refused: kept under .notionfs/rejected/ */
+	/* (a burst of rm reads the queue only when something is rejected) */
+	if (queue_counts(m->cache, &queued, &rejected, &held) == 0 && rejected > 0)
+		queue_each(m->cache, mountw_refused_cb, &k);
+	return k.refused;
+}
+
 static void mountw_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct mount *m = mountw_of(req);
+	struct ov_page_ref ref;
 	struct ov_effect fx;
+	struct ov_file *f;
 	int rc;
 
+	rc = mountw_meta_unlink(m, parent, name);
+	if (rc != 1) {
+		fuse_reply_err(req, rc ? -rc : 0);
+		return;
+	}
 	pthread_mutex_lock(&m->ov_lock);
+	f = ov_lookup(m->ov, parent, name);
+	if (f ? f->role == OV_PAGE : (!ov_hidden(m->ov, parent, name, mountw_now()) &&
+				      mountw_page_at(m, parent, name, &ref))) {
+		if (f)
+			snprintf(ref.page_id, sizeof(ref.page_id), "%s", f->page_id);
+		if (mountw_copy_refused(m, parent, ref.page_id)) {
+			struct buf path = BUF_INIT;
+
+			pthread_rwlock_rdlock(&m->lock);
+			save_path(m->view, parent, name, &path);
+			pthread_rwlock_unlock(&m->lock);
+			log_warn("%s: not trashed: its copy into another database was refused", path.data);
+			cache_log(m->cache, "error", "%s: not trashed: its copy into another database was "
+				  "refused (" SAVE_MOVE_REFUSED "); the page stays; to trash it, rm the "
+				  "copy's entry under .notionfs/rejected/ first", buf_str(&path));
+			buf_release(&path);
+			mount_refresh(m);
+			mount_invalidate(m, 0, NULL, VIEW_INO_ERRORS);
+			pthread_mutex_unlock(&m->ov_lock);
+			fuse_reply_err(req, EPERM);
+			return;
+		}
+	}
 	rc = ov_unlink(m->ov, parent, name, mountw_now(), &fx);
 	if (!rc && fx.kind == OV_FX_ARCHIVE)
 		rc = mountw_page_change(m, &fx, parent, name);
 	pthread_mutex_unlock(&m->ov_lock);
 	fuse_reply_err(req, rc ? -rc : 0);
+}
+
+/* A page file moved to another directory: refused (docs/sync.md,
+ * "Moves"), with the reason in .notionfs/errors. */
+static void mountw_move_refused(struct mount *m, uint64_t parent, const char *name,
+				uint64_t newparent)
+{
+	struct buf path = BUF_INIT;
+	const struct view_node *d;
+	char *dir;
+	int db;
+
+	pthread_rwlock_rdlock(&m->lock);
+	save_path(m->view, parent, name, &path);
+	d = view_get(m->view, parent);
+	dir = strdup(d ? d->name : "?");
+	d = view_get(m->view, newparent);
+	db = d && d->kind == VIEW_DB_DIR;
+	pthread_rwlock_unlock(&m->lock);
+	cache_log(m->cache, "error", "%s: %s; the page stays in %s/", buf_str(&path),
+		  db ? SAVE_MOVE_REFUSED : "moving pages between folders is not supported yet",
+		  dir ? dir : "?");
+	free(dir);
+	buf_release(&path);
+	mount_refresh(m);
+	mount_invalidate(m, 0, NULL, VIEW_INO_ERRORS);
 }
 
 static void mountw_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
@@ -1104,6 +1261,8 @@ static void mountw_rename(fuse_req_t req, fuse_ino_t parent, const char *name, f
 	}
 	pthread_mutex_lock(&m->ov_lock);
 	rc = ov_rename(m->ov, parent, name, newparent, newname, flags, mountw_now(), &fx);
+	if (rc == -EINVAL && parent != newparent)
+		mountw_move_refused(m, parent, name, newparent);
 	f = rc ? NULL : ov_lookup(m->ov, newparent, newname);
 	if (f)
 		mountw_draft_follow(m, f);

@@ -485,8 +485,16 @@ int ov_rename(struct overlay *ov, uint64_t parent, const char *name, uint64_t ne
 	int slot = 0, tslot = 0, rc;
 
 	memset(fx, 0, sizeof(*fx));
-	if (parent != newparent)
-		return -EXDEV; /* a page belongs to its database */
+	if (parent != newparent) {
+		/* A page belongs to its database: a move of a page file is
+		 * refused with EINVAL, not EXDEV, so that mv does not fall back
+		 * to copy + unlink (docs/sync.md, "Moves"); other files may be
+		 * copied across. */
+		if ((s && s->role == OV_PAGE) ||
+		    (!s && ov_page_for(ov, parent, name, now, &ref, &slot) && !slot))
+			return -EINVAL;
+		return -EXDEV;
+	}
 	if (!strcmp(name, newname))
 		return 0;
 	if (s)

@@ -127,6 +127,9 @@ int ov_truncate(struct ov_file *f, off_t size, double now);
 void ov_fsync(struct ov_file *f);
 int ov_unlink(struct overlay *ov, uint64_t parent, const char *name, double now,
 	      struct ov_effect *fx);
+/* Across directories: -EINVAL for a page file (a page belongs to its
+ * database; not -EXDEV, so that mv does not copy and unlink), -EXDEV for
+ * any other file. */
 int ov_rename(struct overlay *ov, uint64_t parent, const char *name, uint64_t newparent,
 	      const char *newname, unsigned flags, double now, struct ov_effect *fx);
 

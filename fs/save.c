@@ -179,14 +179,160 @@ out:
 	return rc;
 }
 
-static int save_prepare_new(const struct view *v, const struct save_req *r, struct save_plan *p)
+/* A copy of a page into another database: refused, the page stays. */
+static int save_reject_move(struct save_plan *p, const struct save_req *r, const struct view *v,
+			    const char *db_id)
+{
+	const struct view_node *from = save_find_dir(v, db_id);
+	struct buf why = BUF_INIT;
+	int rc;
+
+	rc = buf_printf(&why, SAVE_MOVE_REFUSED "; the page stays in %s/",
+			from ? from->name : "its database");
+	if (!rc)
+		rc = save_reject(p, r, why.data);
+	buf_release(&why);
+	return rc;
+}
+
+struct save_known {
+	char *database_id;
+	int pushing;            /* an archive of the page is being pushed */
+	const char *id;
+};
+
+static int save_known_row(void *arg, const struct cache_page_row *row)
+{
+	struct save_known *k = arg;
+
+	k->database_id = strdup(row->database_id);
+	return k->database_id ? 0 : -ENOMEM;
+}
+
+static int save_pushing_cb(void *arg, const struct queue_entry *e)
+{
+	struct save_known *k = arg;
+
+	if (e->kind == QUEUE_ARCHIVE && e->state == QUEUE_PUSHING && !strcmp(e->page_id, k->id))
+		k->pushing = 1;
+	return 0;
+}
+
+struct save_trashed {
+	const struct view *v;
+	struct cache *c;
+	const struct view_node *dir;
+	const struct save_req *r;
+	struct save_plan *p;
+	int found_other;        /* the page was trashed from another database */
+	char *other_db;
+};
+
+/* The edit of page id (not shown by the view) that the new file makes. */
+static int save_known_edit(const struct view *v, struct cache *c, const struct view_node *dir,
+			   const char *id, const struct cache_page_row *row,
+			   const struct save_req *r, struct save_plan *p)
+{
+	struct mdconv_ops ops = MDCONV_OPS_INIT;
+	char *err = NULL;
+	int rc;
+
+	rc = view_diff_known(v, c, dir, id, row, r->text, r->len, p->e.saved_at_ms, &p->e.props,
+			     &ops, &p->e.base_page, &p->e.base_body, &p->e.base_edited_time,
+			     &p->conflicts, &p->unknown_base, &err);
+	if (rc == -EINVAL) {
+		rc = save_reject(p, r, err ? err : "invalid");
+		goto out;
+	}
+	if (rc)
+		goto out;
+	if (ops.n && (rc = ops_json_encode(&ops, &p->e.ops)) != 0)
+		goto out;
+	p->no_edit = !p->e.props && ops.n == 0;
+	if (!p->no_edit && (rc = save_result(&p->e, p->e.path)) != 0)
+		goto out;
+	p->outcome = SAVE_QUEUE;
+	p->e.kind = QUEUE_UPDATE;
+	p->e.page_id = strdup(id);
+	p->e.database_id = strdup(dir->id);
+	p->e.saved_text = strndup(r->text, r->len);
+	if (!p->e.page_id || !p->e.database_id || !p->e.saved_text)
+		rc = -ENOMEM;
+out:
+	free(err);
+	mdconv_ops_release(&ops);
+	return rc;
+}
+
+static int save_trashed_diff(void *arg, const struct cache_page_row *row)
+{
+	struct save_trashed *t = arg;
+
+	if (strcmp(row->database_id, t->dir->id)) {
+		t->found_other = 1;
+		t->other_db = strdup(row->database_id);
+		return t->other_db ? 0 : -ENOMEM;
+	}
+	t->p->untrash = 1;
+	return save_known_edit(t->v, t->c, t->dir, row->id, row, t->r, t->p);
+}
+
+/* A new file carrying the _notion.id of a known page (DESIGN.md section
+ * 4): that page.  Returns 1 when id names no page the cache knows (an
+ * ordinary new file), else 0 with the plan made, or -errno. */
+static int save_prepare_known(const struct view *v, struct cache *c, const struct save_req *r,
+			      const struct view_node *dir, const char *id, struct save_plan *p)
+{
+	const struct view_node *n = view_page(v, id), *d;
+	struct save_known k = { .id = id };
+	struct save_trashed t = { v, c, dir, r, p, 0, NULL };
+	int rc;
+
+	if (n && n->kind == VIEW_PAGE) {
+		d = view_parent(v, n);
+		if (d && d != dir)
+			return save_reject_move(p, r, v, d->id);
+		return 1; /* a copy beside the page itself: as before */
+	}
+	rc = cache_get_page(c, id, save_known_row, &k);
+	if (rc == 0) {
+		/* Cached but not shown: its trash is queued or held. */
+		if (strcmp(k.database_id, dir->id)) {
+			rc = save_reject_move(p, r, v, k.database_id);
+			free(k.database_id);
+			return rc;
+		}
+		free(k.database_id);
+		rc = queue_each(c, save_pushing_cb, &k);
+		if (rc)
+			return rc;
+		p->cancel_archive = 1;
+		p->untrash = k.pushing; /* it may land: restore after it */
+		return save_known_edit(v, c, dir, id, NULL, r, p);
+	}
+	if (rc != -ENOENT)
+		return rc;
+	rc = cache_get_trashed(c, id, save_trashed_diff, &t);
+	if (rc == -ENOENT)
+		return 1;
+	if (!rc && t.found_other)
+		rc = save_reject_move(p, r, v, t.other_db);
+	free(t.other_db);
+	return rc;
+}
+
+static int save_prepare_new(const struct view *v, struct cache *c, const struct save_req *r,
+			    struct save_plan *p)
 {
 	const struct view_node *dir = view_get(v, r->dir);
-	char *err = NULL, local_id[64];
+	char *err = NULL, local_id[64], known[40];
 	int rc;
 
 	if (!dir || dir->kind != VIEW_DB_DIR)
 		return save_reject(p, r, "the database directory no longer exists in Notion");
+	if (view_file_page_id(r->text, r->len, known) &&
+	    (rc = save_prepare_known(v, c, r, dir, known, p)) != 1)
+		return rc;
 	rc = view_diff_new_page(v, dir, r->name, r->text, r->len, &p->e.props, &p->e.ops, &err);
 	if (rc == -EINVAL) {
 		rc = save_reject(p, r, err ? err : "invalid");
@@ -222,7 +368,7 @@ int save_prepare(const struct view *v, struct cache *c, const struct save_req *r
 		return -ENOMEM;
 	}
 	p->e.saved_at_ms = r->saved_at_ms ? r->saved_at_ms : save_now_ms();
-	rc = r->kind == SAVE_PAGE ? save_prepare_page(v, c, r, p) : save_prepare_new(v, r, p);
+	rc = r->kind == SAVE_PAGE ? save_prepare_page(v, c, r, p) : save_prepare_new(v, c, r, p);
 	if (rc)
 		save_plan_release(p);
 	return rc;
@@ -293,7 +439,27 @@ int save_commit(struct cache *c, struct drafts *d, struct draft *dr, struct save
 	if (p->outcome == SAVE_NOTHING) {
 		rc = save_conflicts(c, p);
 	} else if (p->outcome == SAVE_QUEUE) {
-		rc = queue_add(c, &p->e, p->e.saved_text, &seq);
+		rc = 0;
+		if (p->cancel_archive)
+			rc = queue_cancel_archives(c, p->e.page_id, NULL);
+		if (!rc && p->untrash) {
+			struct queue_entry back = {
+				.kind = QUEUE_RESTORE, .page_id = p->e.page_id,
+				.database_id = p->e.database_id, .path = p->e.path,
+				.saved_at_ms = p->e.saved_at_ms,
+			};
+
+			rc = cache_untrash_page(c, p->e.page_id);
+			if (rc == -ENOENT)
+				rc = 0; /* still cached: its trash is being pushed */
+			if (!rc)
+				rc = queue_add(c, &back, NULL, &seq);
+		}
+		if (!rc && (p->cancel_archive || p->untrash))
+			rc = cache_log(c, "sync", "%s: a copy of page %s put back: the page is restored%s",
+				       p->e.path, p->e.page_id, p->untrash ? " from the trash" : "");
+		if (!rc && !p->no_edit)
+			rc = queue_add(c, &p->e, p->e.saved_text, &seq);
 		if (!rc)
 			rc = save_conflicts(c, p);
 	} else {

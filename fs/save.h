@@ -63,10 +63,19 @@ struct save_plan {
 	 * named an unknown base (then it is kept under .notionfs/conflicts/) */
 	char *conflicts;
 	int unknown_base;
+	/* SAVE_QUEUE of a new file carrying the id of a page the view does not
+	 * show, in the file's database (docs/sync.md, "Undo"): its queued or
+	 * held trash is cancelled (cancel_archive), or it comes out of the
+	 * trash (untrash: the cache's trash row back, a RESTORE entry before
+	 * e); e (an UPDATE of that page) is added only when !no_edit. */
+	int cancel_archive, untrash, no_edit;
 };
 
 int save_prepare(const struct view *v, struct cache *c, const struct save_req *r,
 		 struct save_plan *p);
+/* The start of the reason of a refused copy of a page into another
+ * database (save_prepare's rejection, docs/sync.md "Moves"). */
+#define SAVE_MOVE_REFUSED "moving pages between databases is not supported yet"
 /* dr may be NULL (no draft), d too when dr is.  On 0 and -EINVAL the draft
  * is gone (freed); otherwise the caller still owns it.  durable: the commit
  * fsyncs the WAL before it returns. */

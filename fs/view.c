@@ -13,6 +13,7 @@
 #include "fs/view.h"
 #include "fs/status.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +219,54 @@ static void view_norm_id(const char *in, char out[40])
 		return;
 	}
 	snprintf(out, 40, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+int view_file_page_id(const char *text, size_t len, char out[40])
+{
+	size_t fm_len = 0, i, k;
+	const char *p, *end, *line;
+	char raw[64];
+
+	out[0] = '\0';
+	if (fm_split(text, len, &fm_len) || fm_len == 0)
+		return 0;
+	end = text + fm_len;
+	/* The metadata key: "_notion" with underscores prepended (fm_meta_key),
+	 * its value a flow mapping on the line or a block mapping below it. */
+	for (line = text; line < end; line = p + 1) {
+		p = memchr(line, '\n', (size_t)(end - line));
+		if (!p)
+			p = end;
+		for (i = 0; line + i < p && line[i] == '_'; i++)
+			;
+		if (i == 0 || (size_t)(p - line) < i + 7 || strncmp(line + i, "notion:", 7))
+			continue;
+		for (; line < end; line = p + 1) {
+			const char *q;
+
+			p = memchr(line, '\n', (size_t)(end - line));
+			if (!p)
+				p = end;
+			for (q = line; q + 3 <= p; q++) {
+				if (strncmp(q, "id:", 3) || (q > line && (isalnum((unsigned char)q[-1]) ||
+									 q[-1] == '_')))
+					continue;
+				q += 3;
+				while (q < p && (*q == ' ' || *q == '\'' || *q == '"'))
+					q++;
+				for (k = 0; q < p && k + 1 < sizeof(raw) &&
+					    (isxdigit((unsigned char)*q) || *q == '-'); q++)
+					raw[k++] = *q;
+				raw[k] = '\0';
+				view_norm_id(raw, out);
+				return strlen(out) == 36;
+			}
+			if (p + 1 < end && p[1] != ' ' && line != p)
+				break; /* the next key: no id */
+		}
+		return 0;
+	}
+	return 0;
 }
 
 static char *view_stem(const char *name)
@@ -580,6 +629,8 @@ static int view_queue_cb(void *arg, const struct queue_entry *e)
 		return view_rejected_file(b, e);
 	if (e->kind == QUEUE_ARCHIVE)
 		return strv_push(&b->archived, e->page_id);
+	if (e->kind == QUEUE_RESTORE)
+		return 0; /* no text of its own: the page shows its cached version */
 	if (e->kind == QUEUE_CREATE && !strncmp(e->page_id, "local-", 6)) {
 		struct buf line = BUF_INIT;
 		int rc = buf_printf(&line, "%lld\t%s\t%s\t%s", (long long)e->seq, e->page_id,
@@ -1444,15 +1495,20 @@ static int view_merge_props(const cJSON *schema, const cJSON *cpage, const char 
 	return rc;
 }
 
-int view_diff_page(const struct view *v, struct cache *c, const struct view_node *n,
-		   const char *text, size_t len, int64_t saved_at_ms, char **props,
-		   struct mdconv_ops *ops, char **base_page, char **base_body, char **base_edited,
-		   char **conflicts, int *unknown_base, char **err)
+/* view_diff_page for page id in database directory dir_ino (self: its
+ * node, or NULL when the view does not show it); row: the base to use (a
+ * trashed page's), NULL: the page's chain head or cached version. */
+static int view_diff_in(const struct view *v, struct cache *c, uint64_t dir_ino,
+			const struct view_node *self, const char *id,
+			const struct cache_page_row *row, const char *text, size_t len,
+			int64_t saved_at_ms, char **props, struct mdconv_ops *ops, char **base_page,
+			char **base_body, char **base_edited, char **conflicts, int *unknown_base,
+			char **err)
 {
-	struct view_render_ctx x = { v, n };
+	struct view_render_ctx x = { v, self };
 	struct fm_resolve fwd = { view_cb_page_name, view_cb_user_name, &x };
 	struct fm_resolver_rev rev = { &fwd, view_rev_page, view_rev_user, &x };
-	const struct view_db *db = view_db_of(v, n->parent);
+	const struct view_db *db = view_db_of(v, dir_ino);
 	struct view_base base = { NULL, NULL, NULL }, server = { NULL, NULL, NULL };
 	struct mdconv_ops mine = MDCONV_OPS_INIT;
 	cJSON *page = NULL, *body = NULL, *edited = NULL, *patch = NULL, *pp, *bpage = NULL;
@@ -1469,10 +1525,15 @@ int view_diff_page(const struct view *v, struct cache *c, const struct view_node
 	*err = NULL;
 	if (!db)
 		return -ENOENT;
-	rc = view_chain_base(c, n->id, &base, &head_text);
-	chain = rc == 0;
-	if (rc == -ENOENT)
-		rc = cache_get_page(c, n->id, view_base_row, &base);
+	if (row) {
+		rc = view_base_row(&base, row);
+		chain = 0;
+	} else {
+		rc = view_chain_base(c, id, &base, &head_text);
+		chain = rc == 0;
+		if (rc == -ENOENT)
+			rc = cache_get_page(c, id, view_base_row, &base);
+	}
 	if (rc)
 		goto out;
 	page = cJSON_Parse(base.page);
@@ -1493,7 +1554,7 @@ int view_diff_page(const struct view *v, struct cache *c, const struct view_node
 	view_text_base(text, fm_len, tb);
 	if (tb[0]) {
 		if (chain) {
-			rc = cache_get_page(c, n->id, view_base_row, &server);
+			rc = cache_get_page(c, id, view_base_row, &server);
 			if (rc && rc != -EAGAIN && rc != -ENOENT)
 				goto out;
 			if (!rc)
@@ -1503,7 +1564,7 @@ int view_diff_page(const struct view *v, struct cache *c, const struct view_node
 			vbase_of(base.page, base.body, sb);
 		}
 		if (chain)
-			view_chain_tag(c, n->id, hb);
+			view_chain_tag(c, id, hb);
 		if ((!chain && !strcmp(tb, sb)) || (chain && !strcmp(tb, hb))) {
 			mode = 0; /* read from the version the mount shows: B = C */
 		} else if (!strcmp(tb, sb)) {
@@ -1512,7 +1573,7 @@ int view_diff_page(const struct view *v, struct cache *c, const struct view_node
 			vbody = server.body;
 			server.page = server.body = NULL;
 		} else {
-			rc = cache_get_version(c, n->id, tb, &vpage, &vbody);
+			rc = cache_get_version(c, id, tb, &vpage, &vbody);
 			if (rc && rc != -ENOENT)
 				goto out;
 			mode = rc ? 2 : 1;
@@ -1605,6 +1666,25 @@ out:
 	free(vbody);
 	free(head_text);
 	return rc;
+}
+
+int view_diff_page(const struct view *v, struct cache *c, const struct view_node *n,
+		   const char *text, size_t len, int64_t saved_at_ms, char **props,
+		   struct mdconv_ops *ops, char **base_page, char **base_body, char **base_edited,
+		   char **conflicts, int *unknown_base, char **err)
+{
+	return view_diff_in(v, c, n->parent, n, n->id, NULL, text, len, saved_at_ms, props, ops,
+			    base_page, base_body, base_edited, conflicts, unknown_base, err);
+}
+
+int view_diff_known(const struct view *v, struct cache *c, const struct view_node *dir,
+		    const char *page_id, const struct cache_page_row *row, const char *text,
+		    size_t len, int64_t saved_at_ms, char **props, struct mdconv_ops *ops,
+		    char **base_page, char **base_body, char **base_edited, char **conflicts,
+		    int *unknown_base, char **err)
+{
+	return view_diff_in(v, c, dir->ino, NULL, page_id, row, text, len, saved_at_ms, props, ops,
+			    base_page, base_body, base_edited, conflicts, unknown_base, err);
 }
 
 /* The name of the title property of a database schema (borrowed), or NULL. */

@@ -109,6 +109,16 @@ int view_diff_page(const struct view *v, struct cache *c, const struct view_node
 		   const char *text, size_t len, int64_t saved_at_ms, char **props,
 		   struct mdconv_ops *ops, char **base_page, char **base_body, char **base_edited,
 		   char **conflicts, int *unknown_base, char **err);
+struct cache_page_row;
+/* The same for page page_id of database directory dir that the view does
+ * not show (its trash is queued, or it is in the trash): the base is row
+ * (a trashed page's, with its body) or, when NULL, the page's chain head
+ * or cached version. */
+int view_diff_known(const struct view *v, struct cache *c, const struct view_node *dir,
+		    const char *page_id, const struct cache_page_row *row, const char *text,
+		    size_t len, int64_t saved_at_ms, char **props, struct mdconv_ops *ops,
+		    char **base_page, char **base_body, char **base_edited, char **conflicts,
+		    int *unknown_base, char **err);
 /* The same for a new file `name` in database directory dir: *props holds
  * every property given (the title from the name when the front-matter has
  * none), *children (malloc'd JSON array, NULL when the body is empty) the
@@ -118,6 +128,9 @@ int view_diff_new_page(const struct view *v, const struct view_node *dir, const 
 /* A {"properties":{TITLE:...}} patch renaming page n to file name `name`. */
 int view_retitle_patch(const struct view *v, const struct view_node *n, const char *name,
 		       char **props);
+/* The page id a file's front-matter carries in its metadata key
+ * (`_notion: {id: ...}`), normalised into out: 1, or 0 when it has none. */
+int view_file_page_id(const char *text, size_t len, char out[40]);
 /* The node of the database directory holding page n, or NULL. */
 const struct view_node *view_parent(const struct view *v, const struct view_node *n);
 

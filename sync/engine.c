@@ -190,7 +190,8 @@ static void engine_take_request(struct engine *e, int64_t *seq, unsigned *flags)
 	if (*seq)
 		log_info("a cycle asked by another command (request %lld%s%s)", (long long)*seq,
 			 (*flags & CACHELOCK_FULL) ? ", full pull" : "",
-			 (*flags & CACHELOCK_CONFIRM_DELETES) ? ", confirm deletes" : "");
+			 (*flags & CACHELOCK_CONFIRM_DELETES) ? ", confirm deletes" :
+			 (*flags & CACHELOCK_CANCEL_DELETES) ? ", cancel deletes" : "");
 }
 
 /* Appends "WHAT failed: cause: Notion's message" to b. */
@@ -270,8 +271,9 @@ static void *engine_main(void *arg)
 		if (!rc)
 			cache_meta_set(e->cache, "state", "online");
 		push.confirm_deletes = (flags & CACHELOCK_CONFIRM_DELETES) != 0;
+		push.cancel_deletes = (flags & CACHELOCK_CANCEL_DELETES) != 0;
 		retry = engine_push(e, &push, &push_rc);
-		push.confirm_deletes = 0;
+		push.confirm_deletes = push.cancel_deletes = 0;
 		if (push_rc && push_rc != -ECANCELED)
 			engine_describe(e, &error, "push", push_rc);
 		if (req && !e->stop)

@@ -228,7 +228,7 @@ static int push_fail(struct push_run *x, int rc)
 		log_warn("%s: rejected by Notion: %s", path, msg);
 		cache_log(p->cache, "error", "%s: rejected by Notion: %s", path, msg);
 		rc = queue_set_state(p->cache, e->seq, QUEUE_REJECTED, msg);
-		if (!rc && e->kind == QUEUE_UPDATE) {
+		if (!rc && (e->kind == QUEUE_UPDATE || e->kind == QUEUE_RESTORE)) {
 			/* later saves of the page build on this one (queue.h
 			 * invariant 6): kept with it, never pushed without it */
 			char why[700];
@@ -1322,6 +1322,34 @@ static int push_archive(struct push_run *x)
 	return rc ? (cache_rollback(x->p->cache), rc) : cache_commit(x->p->cache);
 }
 
+/* A copy of a trashed page put back (docs/sync.md, "Undo"): out of
+ * Notion's trash (idempotent: repeated blindly), then the cache shows it
+ * again; the page's edit, if any, is the next entry. */
+static int push_restore(struct push_run *x)
+{
+	cJSON *body = cJSON_CreateObject();
+	char path[96];
+	int rc;
+
+	if (!body)
+		return -ENOMEM;
+	cJSON_AddBoolToObject(body, "archived", 0);
+	snprintf(path, sizeof(path), "/v1/pages/%s", x->e->page_id);
+	rc = push_request(x, "PATCH", path, body, NULL);
+	cJSON_Delete(body);
+	if (rc)
+		return push_fail(x, rc);
+	rc = cache_begin(x->p->cache);
+	if (rc)
+		return rc;
+	rc = cache_untrash_page(x->p->cache, x->e->page_id);
+	if (rc == -ENOENT)
+		rc = 0; /* the cache shows it already */
+	if (!rc)
+		rc = queue_done(x->p->cache, x->e->seq);
+	return rc ? (cache_rollback(x->p->cache), rc) : cache_commit(x->p->cache);
+}
+
 int push_one(struct push_ctx *p, const struct queue_entry *e, struct push_result *r)
 {
 	struct push_run x = { .p = p, .e = e, .r = r };
@@ -1356,6 +1384,9 @@ int push_one(struct push_ctx *p, const struct queue_entry *e, struct push_result
 		break;
 	case QUEUE_ARCHIVE:
 		rc = push_archive(&x);
+		break;
+	case QUEUE_RESTORE:
+		rc = push_restore(&x);
 		break;
 	default:
 		rc = -EINVAL;
@@ -1428,7 +1459,8 @@ static int push_hold_db(struct push_ctx *p, const char *db, int64_t n, int64_t p
 	int rc;
 
 	snprintf(msg, sizeof(msg), "held: %lld of %lld pages of the database would be archived;"
-		 " confirm with `notionfs sync --confirm-deletes`", (long long)n, (long long)pages);
+		 " confirm with `notionfs sync --confirm-deletes` (or --cancel-deletes)",
+		 (long long)n, (long long)pages);
 	rc = queue_each(p->cache, push_hold_collect, &h);
 	for (i = 0; !rc && i < h.seqs.n; i++)
 		rc = queue_set_state(p->cache, h.seqs.v[i], QUEUE_HELD, msg);
@@ -1449,6 +1481,18 @@ static int push_valve(struct push_ctx *p)
 
 	if (p->confirm_deletes)
 		return queue_release_held(p->cache, NULL, NULL);
+	if (p->cancel_deletes) {
+		int64_t n = 0;
+
+		rc = queue_cancel_archives(p->cache, NULL, &n);
+		if (rc)
+			return rc;
+		if (n) {
+			log_info("%lld held archives cancelled: the pages stay", (long long)n);
+			cache_log(p->cache, "sync", "%lld held archives cancelled "
+				  "(`notionfs sync --cancel-deletes`): the pages stay", (long long)n);
+		}
+	}
 	rc = queue_each(p->cache, push_valve_count, &v);
 	for (i = 0; !rc && i < v.dbs.n; i++) {
 		pages = 0;

@@ -9,7 +9,10 @@
  *            as the new base and queue_done() in one transaction.
  *   CREATE   POST /v1/pages (first 100 children, the rest appended), then
  *            the local id is renamed to the real one.
- *   ARCHIVE  PATCH {"archived": true}, then the page leaves the cache.
+ *   ARCHIVE  PATCH {"archived": true}, then the page leaves the cache
+ *            (cache_delete_page keeps its last version in the trash table).
+ *   RESTORE  PATCH {"archived": false}, then the trashed version is back
+ *            in the cache (the page's edit, if any, is its next entry).
  * A single-property save costs exactly 2 requests (GET + PATCH).
  *
  * Invariants:
@@ -22,7 +25,8 @@
  *  3. A permanent rejection (400 validation_error, 404 on the page) marks
  *     only that entry REJECTED; other pages proceed.
  *  4. The safety valve holds a cycle's archives of a database when they
- *     exceed 5 and 10% of its cached pages, unless confirm_deletes.
+ *     exceed 5 and 10% of its cached pages, unless confirm_deletes;
+ *     cancel_deletes drops the held ones (queue_cancel_archives).
  *
  * Threads: one push_ctx per thread; the cache and client are borrowed.
  * Errors: 0 or a negative errno (-EAGAIN retry later, -EACCES token
@@ -48,6 +52,7 @@ struct push_ctx {
 	struct cache *cache;      /* borrowed */
 	atomic_int *stop;         /* optional: non-zero cancels between requests */
 	int confirm_deletes;      /* releases archives held by the valve */
+	int cancel_deletes;       /* cancels them instead: the pages stay */
 	/* How long after it was sent a request that creates may still land
 	 * (its answer lost, or its process killed); the pusher checks Notion
 	 * for it only then.  0: $NOTIONFS_SETTLE_MS, else PUSH_SETTLE_MS. */

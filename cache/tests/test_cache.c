@@ -120,8 +120,30 @@ int main(void)
 		CHECK(found == 100);
 	}
 
+	/* A page that leaves the cache is kept in its trash, and comes back
+	 * with its body; a page cached again meanwhile keeps its version. */
+	CHECK(cache_version(c, &ver0) == 0);
+	CHECK(cache_log(c, "error", "shown in .notionfs/errors") == 0);
+	CHECK(cache_version(c, &ver1) == 0 && ver1 == ver0 + 1);
+	CHECK(cache_get_trashed(c, "11111111-1111-1111-1111-111111111111", title_cb, buf) == -ENOENT);
 	CHECK(cache_delete_page(c, "11111111-1111-1111-1111-111111111111") == 0);
 	CHECK(cache_delete_page(c, "11111111-1111-1111-1111-111111111111") == -ENOENT);
+	CHECK(cache_get_page(c, "11111111-1111-1111-1111-111111111111", title_cb, buf) == -ENOENT);
+	CHECK(cache_get_trashed(c, "11111111-1111-1111-1111-111111111111", title_cb, buf) == 0);
+	CHECK_STR(buf, "One|[]");
+	CHECK(cache_untrash_page(c, "11111111-1111-1111-1111-111111111111") == 0);
+	CHECK(cache_untrash_page(c, "11111111-1111-1111-1111-111111111111") == -ENOENT);
+	CHECK(cache_get_page(c, "11111111-1111-1111-1111-111111111111", title_cb, buf) == 0);
+	CHECK_STR(buf, "One|[]");
+	CHECK(cache_delete_page(c, "11111111-1111-1111-1111-111111111111") == 0);
+	p.id = "11111111-1111-1111-1111-111111111111";
+	p.title = "Pulled again";
+	CHECK(cache_put_page(c, &p, &changed) == 0 && changed == 1);
+	CHECK(cache_untrash_page(c, p.id) == 0);
+	CHECK(cache_get_page(c, p.id, title_cb, buf) == 0);
+	CHECK_STR(buf, "Pulled again|-");
+	CHECK(cache_get_trashed(c, p.id, title_cb, buf) == -ENOENT);
+	CHECK(cache_delete_page(c, p.id) == 0);
 	cache_close(c);
 
 	/* Reopen: migrations are idempotent, data kept. */

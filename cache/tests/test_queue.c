@@ -138,6 +138,28 @@ static void test_held(struct cache *c)
 	CHECK(queue_done(c, y1) == 0);
 }
 
+/* Cancelled archives: one page's queued or held ones (a copy put back),
+ * or every held one (sync --cancel-deletes); a pushing one stays. */
+static void test_cancel(struct cache *c)
+{
+	int64_t a1, a2, a3, a4, n = -1, h;
+
+	a1 = add(c, QUEUE_ARCHIVE, "p1", "db-x", NULL, NULL);
+	a2 = add(c, QUEUE_ARCHIVE, "p2", "db-x", NULL, NULL);
+	a3 = add(c, QUEUE_ARCHIVE, "p3", "db-x", NULL, NULL);
+	a4 = add(c, QUEUE_ARCHIVE, "p4", "db-x", NULL, NULL);
+	CHECK(queue_set_state(c, a2, QUEUE_HELD, "held") == 0);
+	CHECK(queue_set_state(c, a3, QUEUE_HELD, "held") == 0);
+	CHECK(queue_set_state(c, a4, QUEUE_PUSHING, NULL) == 0);
+	CHECK(queue_cancel_archives(c, "p1", &n) == 0 && n == 1);
+	CHECK(queue_cancel_archives(c, "p4", &n) == 0 && n == 0);
+	CHECK(queue_cancel_archives(c, NULL, &n) == 0 && n == 2);
+	CHECK(queue_counts(c, NULL, NULL, &h) == 0 && h == 0);
+	CHECK(next_seq(c) == a4);
+	CHECK(queue_done(c, a4) == 0);
+	CHECK(queue_get(c, a1, &(struct queue_entry){ 0 }) == -ENOENT);
+}
+
 static void test_rename(struct cache *c)
 {
 	int64_t s1, s2;
@@ -170,6 +192,12 @@ static int count_conflict(void *arg, const struct queue_conflict *k)
 	return 0;
 }
 
+static int last_conflict(void *arg, const struct queue_conflict *k)
+{
+	*(int64_t *)arg = k->seq;
+	return 0;
+}
+
 static void test_conflicts(struct cache *c)
 {
 	struct queue_conflict k = {
@@ -178,13 +206,21 @@ static void test_conflicts(struct cache *c)
 		.local_time = "2025-01-01T00:00:10.000Z", .remote_time = "2025-01-01T00:01:00.000Z",
 		.winner = "remote",
 	};
-	int64_t n = 0;
+	int64_t n = 0, last = 0;
 	int found = 0;
 
 	CHECK(queue_add_conflict(c, &k) == 0);
 	CHECK(queue_count_conflicts(c, &n) == 0 && n == 1);
 	CHECK(queue_each_conflict(c, count_conflict, &found) == 0);
 	CHECK(found == 1);
+	/* rm of its file discards a conflict */
+	k.what = "property Priority";
+	CHECK(queue_add_conflict(c, &k) == 0);
+	CHECK(queue_count_conflicts(c, &n) == 0 && n == 2);
+	CHECK(queue_each_conflict(c, last_conflict, &last) == 0 && last > 0);
+	CHECK(queue_drop_conflict(c, last) == 0);
+	CHECK(queue_drop_conflict(c, last) == -ENOENT);
+	CHECK(queue_count_conflicts(c, &n) == 0 && n == 1);
 }
 
 static void test_reopen(void)
@@ -224,6 +260,7 @@ int main(void)
 	test_blocking(c);
 	test_new_save_supersedes_rejected(c);
 	test_held(c);
+	test_cancel(c);
 	test_rename(c);
 	test_conflicts(c);
 	cache_close(c);

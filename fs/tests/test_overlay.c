@@ -248,7 +248,7 @@ int main(void)
 	CHECK(ov_rename(ov, DIR, "A.md", DIR, "Renamed.md", 0, 0, &fx) == 0);
 	CHECK(fx.kind == OV_FX_RETITLE && !strcmp(fx.new_name, "Renamed.md"));
 	free(fx.new_name);
-	CHECK(ov_rename(ov, DIR, "A.md", DIR + 1, "A.md", 0, 0, &fx) == -EXDEV);
+	CHECK(ov_rename(ov, DIR, "A.md", DIR + 1, "A.md", 0, 0, &fx) == -EINVAL);
 	CHECK(ov_rename(ov, DIR, "A.md", DIR, "B.md", 0, 0, &fx) == -EPERM);
 	CHECK(ov_rename(ov, DIR, "A.md", DIR, "B.md", 1, 0, &fx) == -EEXIST);
 
