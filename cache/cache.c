@@ -92,6 +92,9 @@ static const char *const cache_migrations[] = {
 	"CREATE TABLE trash(id TEXT PRIMARY KEY, database_id TEXT NOT NULL, title TEXT NOT NULL,"
 	"  created_time TEXT NOT NULL, last_edited_time TEXT NOT NULL, json TEXT NOT NULL,"
 	"  body_edited_time TEXT, body_json TEXT, trashed INTEGER NOT NULL);",
+	/* 7 -> 8: a base a landed save's writer may still hold names the version it landed as,
+	 * with the front-matter that writer saved (cache_alias_version, docs/sync.md) */
+	"ALTER TABLE versions ADD COLUMN text TEXT;",
 };
 #define CACHE_SCHEMA_VERSION ((int)(sizeof(cache_migrations) / sizeof(cache_migrations[0])))
 
@@ -507,7 +510,7 @@ out:
 }
 
 struct cache_ver_out {
-	char **page, **body;
+	char **page, **body, **text;
 };
 
 static int cache_ver_out_row(sqlite3_stmt *st, void *arg)
@@ -516,20 +519,25 @@ static int cache_ver_out_row(sqlite3_stmt *st, void *arg)
 
 	*o->page = strdup(cache_col(st, 0));
 	*o->body = strdup(cache_col(st, 1));
+	if (o->text && sqlite3_column_type(st, 2) != SQLITE_NULL &&
+	    !(*o->text = strdup(cache_col(st, 2))))
+		return -ENOMEM;
 	return *o->page && *o->body ? 0 : -ENOMEM;
 }
 
-int cache_get_version(struct cache *c, const char *page_id, const char *base, char **page_json,
-		      char **body_json)
+int cache_get_version_text(struct cache *c, const char *page_id, const char *base,
+			   char **page_json, char **body_json, char **text)
 {
-	struct cache_ver_out o = { page_json, body_json };
+	struct cache_ver_out o = { page_json, body_json, text };
 	sqlite3_stmt *st;
 	int rc;
 
 	*page_json = *body_json = NULL;
+	if (text)
+		*text = NULL;
 	cache_lock(c);
-	rc = cache_prep(c, &st, "SELECT page_json, body_json FROM versions WHERE page_id=?1 AND base=?2",
-			page_id, base, NULL);
+	rc = cache_prep(c, &st, "SELECT page_json, body_json, text FROM versions"
+			" WHERE page_id=?1 AND base=?2", page_id, base, NULL);
 	if (!rc)
 		rc = cache_step_rows(st, cache_ver_out_row, &o);
 	cache_unlock(c);
@@ -537,9 +545,42 @@ int cache_get_version(struct cache *c, const char *page_id, const char *base, ch
 		free(*page_json);
 		free(*body_json);
 		*page_json = *body_json = NULL;
+		if (text) {
+			free(*text);
+			*text = NULL;
+		}
 		return rc;
 	}
 	return *page_json ? 0 : -ENOENT;
+}
+
+int cache_get_version(struct cache *c, const char *page_id, const char *base, char **page_json,
+		      char **body_json)
+{
+	return cache_get_version_text(c, page_id, base, page_json, body_json, NULL);
+}
+
+int cache_alias_version(struct cache *c, const char *page_id, const char *base, const char *text)
+{
+	sqlite3_stmt *st = NULL;
+	char now[24];
+	int own, rc;
+
+	if (!vbase_valid(base))
+		return -EINVAL;
+	rc = cache_wbegin(c, &own);
+	if (rc)
+		return rc;
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	rc = cache_prep(c, &st, "INSERT INTO versions(page_id, base, page_json, body_json, stored_at,"
+			" text) SELECT p.id, ?2, p.json, b.json, CAST(?3 AS INTEGER), ?4 FROM pages p"
+			" JOIN bodies b ON b.page_id = p.id WHERE p.id=?1"
+			" ON CONFLICT(page_id, base) DO UPDATE SET page_json=excluded.page_json,"
+			" body_json=excluded.body_json, stored_at=excluded.stored_at, text=excluded.text",
+			page_id, base, now, text, NULL);
+	if (!rc)
+		rc = cache_run(st);
+	return cache_wend(c, own, rc);
 }
 
 int cache_put_page(struct cache *c, const struct cache_page_in *p, int *changed)

@@ -146,6 +146,15 @@ int cache_each_user_json(struct cache *c,
  * are recorded by cache_put_page and cache_put_body in their transaction (migration 6). */
 int cache_get_version(struct cache *c, const char *page_id, const char *base, char **page_json,
 		      char **body_json);
+/* The same, and *text (malloc'd, or NULL) the front-matter text recorded with an alias. */
+int cache_get_version_text(struct cache *c, const char *page_id, const char *base,
+			   char **page_json, char **body_json, char **text);
+/* From now on base names the page's current version (page and body as cached), with text
+ * (the saved file, or NULL) as the front-matter its writer holds: called when a save read
+ * from base (or showing base) has landed, so a writer still holding that text is based on
+ * what its own save made (docs/sync.md, "A stale save").  Replaces what base named before;
+ * nothing when the page has no body.  Inside the caller's transaction if one is open. */
+int cache_alias_version(struct cache *c, const char *page_id, const char *base, const char *text);
 
 /* ---- meta and log ----------------------------------------------------- */
 /* *value is malloc'd, -ENOENT when unset. */

@@ -255,14 +255,19 @@ int queue_get(struct cache *c, int64_t seq, struct queue_entry *out)
 	return rc;
 }
 
-int queue_each(struct cache *c, int (*cb)(void *arg, const struct queue_entry *e), void *arg)
+/* queue_each and queue_each_page: every entry, or a page's (page_id). */
+static int queue_each_of(struct cache *c, const char *page_id,
+			 int (*cb)(void *arg, const struct queue_entry *e), void *arg)
 {
 	struct queue_entry e;
 	sqlite3_stmt *st;
 	int rc, step;
 
 	cache_lock(c);
-	rc = queue_prepare(c, &st, "SELECT " QUEUE_COLS " FROM queue ORDER BY seq");
+	rc = queue_prepare(c, &st, page_id ? "SELECT " QUEUE_COLS " FROM queue WHERE page_id=?1 ORDER BY seq"
+					   : "SELECT " QUEUE_COLS " FROM queue ORDER BY seq");
+	if (!rc && page_id && (rc = queue_bind_text(st, 1, page_id)))
+		sqlite3_finalize(st);
 	if (rc)
 		goto out;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -280,6 +285,17 @@ int queue_each(struct cache *c, int (*cb)(void *arg, const struct queue_entry *e
 out:
 	cache_unlock(c);
 	return rc;
+}
+
+int queue_each(struct cache *c, int (*cb)(void *arg, const struct queue_entry *e), void *arg)
+{
+	return queue_each_of(c, NULL, cb, arg);
+}
+
+int queue_each_page(struct cache *c, const char *page_id,
+		    int (*cb)(void *arg, const struct queue_entry *e), void *arg)
+{
+	return queue_each_of(c, page_id, cb, arg);
 }
 
 int queue_local_text(struct cache *c, const char *page_id, char **text)

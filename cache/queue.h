@@ -136,6 +136,9 @@ int queue_rename_page(struct cache *c, const char *local_id, const char *real_id
 /* Every entry, in order (for status and --dry-run); cb gets borrowed
  * entries. */
 int queue_each(struct cache *c, int (*cb)(void *arg, const struct queue_entry *e), void *arg);
+/* The same for one page's entries, in order. */
+int queue_each_page(struct cache *c, const char *page_id,
+		    int (*cb)(void *arg, const struct queue_entry *e), void *arg);
 /* The local text of a page (malloc'd) or -ENOENT. */
 int queue_local_text(struct cache *c, const char *page_id, char **text);
 int queue_counts(struct cache *c, int64_t *queued, int64_t *rejected, int64_t *held);

@@ -32,3 +32,32 @@ int vbase_valid(const char *s)
 			return 0;
 	return 1;
 }
+
+void vbase_in_text(const char *text, size_t len, char out[VBASE_LEN + 1])
+{
+	const char *p = text, *end = text + len, *e, *b;
+	int first = 1;
+
+	out[0] = '\0';
+	for (; p < end; p = e + 1, first = 0) {
+		e = memchr(p, '\n', (size_t)(end - p));
+		if (!e)
+			e = end;
+		if (e - p == 3 && !memcmp(p, "---", 3)) {
+			if (!first)
+				return; /* the end of the front-matter */
+			continue;
+		}
+		if (first)
+			return; /* no front-matter */
+		if (*p != '_' || !(b = memmem(p, (size_t)(e - p), "base: ", 6)))
+			continue;
+		b += 6;
+		if (e - b >= VBASE_LEN) {
+			memcpy(out, b, VBASE_LEN);
+			out[VBASE_LEN] = '\0';
+			if (!vbase_valid(out))
+				out[0] = '\0';
+		}
+	}
+}

@@ -1400,6 +1400,38 @@ static int view_chain_base(struct cache *c, const char *id, struct view_base *b,
 	return (b->edited && *head_text) ? 0 : -ENOMEM;
 }
 
+struct view_chain_find {
+	const char *base;
+	int found;
+};
+
+static int view_chain_find_cb(void *arg, const struct queue_entry *e)
+{
+	struct view_chain_find *f = arg;
+	char b[VBASE_LEN + 1] = "";
+
+	if (e->saved_text)
+		vbase_in_text(e->saved_text, strlen(e->saved_text), b);
+	if (!b[0] || strcmp(b, f->base)) {
+		b[0] = '\0';
+		if (e->base_page && e->result_body)
+			vbase_of(e->base_page, e->result_body, b);
+	}
+	if (b[0] && !strcmp(b, f->base))
+		f->found = 1;
+	return f->found;
+}
+
+/* 1 if base is one a queued save of page id was read from (its text's base) or leaves (its
+ * result, as the file showed it): a writer based there saw only the mount's own saves since. */
+static int view_chain_has_base(struct cache *c, const char *id, const char *base)
+{
+	struct view_chain_find f = { base, 0 };
+
+	queue_each_page(c, id, view_chain_find_cb, &f);
+	return f.found;
+}
+
 /* Parses the body of a saved file; -EINVAL with *err naming the line. */
 static int view_parse_body(const char *text, size_t len, size_t fm_len, cJSON **blocks, char **err)
 {
@@ -1410,23 +1442,7 @@ static int view_parse_body(const char *text, size_t len, size_t fm_len, cJSON **
  * the text names none). */
 static void view_text_base(const char *text, size_t fm_len, char out[VBASE_LEN + 1])
 {
-	const char *p = text, *end = text + fm_len, *e, *b;
-
-	out[0] = '\0';
-	for (; p < end; p = e + 1) {
-		e = memchr(p, '\n', (size_t)(end - p));
-		if (!e)
-			e = end;
-		if (*p != '_' || !(b = memmem(p, (size_t)(e - p), "base: ", 6)))
-			continue;
-		b += 6;
-		if (e - b >= VBASE_LEN) {
-			memcpy(out, b, VBASE_LEN);
-			out[VBASE_LEN] = '\0';
-			if (!vbase_valid(out))
-				out[0] = '\0';
-		}
-	}
+	vbase_in_text(text, fm_len, out);
 }
 
 /* 1 if the JSON array of strings arr holds s. */
@@ -1514,7 +1530,7 @@ static int view_diff_in(const struct view *v, struct cache *c, uint64_t dir_ino,
 	cJSON *page = NULL, *body = NULL, *edited = NULL, *patch = NULL, *pp, *bpage = NULL;
 	cJSON *bbody = NULL, *found = NULL;
 	const cJSON *schema = db ? cJSON_GetObjectItemCaseSensitive(db->json, "properties") : NULL;
-	char *head_text = NULL, *vpage = NULL, *vbody = NULL;
+	char *head_text = NULL, *vpage = NULL, *vbody = NULL, *vtext = NULL;
 	char tb[VBASE_LEN + 1], sb[VBASE_LEN + 1] = "", hb[VBASE_LEN + 1] = "";
 	struct buf bfm = BUF_INIT, cfm = BUF_INIT;
 	size_t fm_len = 0, head_fm = 0;
@@ -1565,15 +1581,16 @@ static int view_diff_in(const struct view *v, struct cache *c, uint64_t dir_ino,
 		}
 		if (chain)
 			view_chain_tag(c, id, hb);
-		if ((!chain && !strcmp(tb, sb)) || (chain && !strcmp(tb, hb))) {
-			mode = 0; /* read from the version the mount shows: B = C */
-		} else if (!strcmp(tb, sb)) {
-			mode = 1;
-			vpage = server.page;
-			vbody = server.body;
-			server.page = server.body = NULL;
+		if ((!chain && !strcmp(tb, sb)) ||
+		    (chain && (!strcmp(tb, hb) || !strcmp(tb, sb) || view_chain_has_base(c, id, tb)))) {
+			/* read from the version the mount shows, or from one its own queued
+			 * saves start from (docs/sync.md, "A stale save"): B = C */
+			mode = 0;
 		} else {
-			rc = cache_get_version(c, id, tb, &vpage, &vbody);
+			/* a base a landed save of the mount's own moved on to the version
+			 * it landed as, with the front-matter its writer holds
+			 * (cache_alias_version) */
+			rc = cache_get_version_text(c, id, tb, &vpage, &vbody, &vtext);
 			if (rc && rc != -ENOENT)
 				goto out;
 			mode = rc ? 2 : 1;
@@ -1587,7 +1604,10 @@ static int view_diff_in(const struct view *v, struct cache *c, uint64_t dir_ino,
 			rc = -EIO;
 			goto out;
 		}
-		rc = fm_render(schema, bpage, &fwd, &bfm);
+		if (vtext && fm_split(vtext, strlen(vtext), &head_fm) == 0 && head_fm)
+			rc = buf_append(&bfm, vtext, head_fm);
+		else
+			rc = fm_render(schema, bpage, &fwd, &bfm);
 		if (!rc)
 			rc = fm_render(schema, page, &fwd, &cfm);
 		if (!rc)
@@ -1663,6 +1683,7 @@ out:
 	free(server.body);
 	free(server.edited);
 	free(vpage);
+	free(vtext);
 	free(vbody);
 	free(head_text);
 	return rc;

@@ -22,6 +22,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/strv.h"
+#include "common/vbase.h"
 #include "sync/blockops.h"
 #include "sync/model.h"
 #include "sync/pull.h"
@@ -948,6 +949,25 @@ static int push_put_page(struct push_run *x, const cJSON *page)
 	return rc;
 }
 
+/* The bases a writer of this save may still hold (the one its text was read from, and the
+ * one the file showed once it was queued) now name the version it landed as: that writer's
+ * next save is based on its own (cache_alias_version). */
+static int push_alias_bases(struct push_run *x)
+{
+	char b[VBASE_LEN + 1] = "";
+	int rc = 0;
+
+	if (x->e->saved_text)
+		vbase_in_text(x->e->saved_text, strlen(x->e->saved_text), b);
+	if (b[0])
+		rc = cache_alias_version(x->p->cache, x->e->page_id, b, x->e->saved_text);
+	if (!rc && x->e->base_page && x->e->result_body) {
+		vbase_of(x->e->base_page, x->e->result_body, b);
+		rc = cache_alias_version(x->p->cache, x->e->page_id, b, x->e->saved_text);
+	}
+	return rc;
+}
+
 /* Stores the new base (page, body when `tree`) and removes the entry, in
  * one transaction (queue.h invariant 2). */
 static int push_commit(struct push_run *x, const cJSON *tree, const cJSON *sent)
@@ -978,6 +998,8 @@ static int push_commit(struct push_run *x, const cJSON *tree, const cJSON *sent)
 					push_str(x->answer, "last_edited_time"));
 	if (!rc)
 		rc = push_rebase_later(x, tree, sent);
+	if (!rc)
+		rc = push_alias_bases(x);
 	if (!rc)
 		rc = queue_done(x->p->cache, x->e->seq);
 	rc = rc ? (cache_rollback(x->p->cache), rc) : cache_commit(x->p->cache);

@@ -118,6 +118,26 @@ int main(void)
 			free(bj);
 		}
 		CHECK(found == 100);
+
+		/* an alias (migration 8): an old base names the current version, with the text
+		 * its writer holds; a real version row has no text */
+		{
+			char *tx = NULL;
+
+			CHECK(cache_alias_version(c, p.id, "0000abcd", "---\nName: x\n---\n") == 0);
+			CHECK(cache_get_version_text(c, p.id, "0000abcd", &pj, &bj, &tx) == 0 &&
+			      !strcmp(pj, json) && !strcmp(bj, "[]") && tx && !strcmp(tx, "---\nName: x\n---\n"));
+			free(pj);
+			free(bj);
+			free(tx);
+			CHECK(cache_alias_version(c, p.id, base, NULL) == 0); /* replaces, no text */
+			CHECK(cache_get_version_text(c, p.id, base, &pj, &bj, &tx) == 0 && !tx);
+			free(pj);
+			free(bj);
+			CHECK(cache_alias_version(c, p.id, "not-a-base", NULL) == -EINVAL);
+			CHECK(cache_alias_version(c, "no-such-page", "0000abcd", NULL) == 0);
+			CHECK(cache_get_version(c, "no-such-page", "0000abcd", &pj, &bj) == -ENOENT);
+		}
 	}
 
 	/* A page that leaves the cache is kept in its trash, and comes back

@@ -162,3 +162,117 @@ def test_unknown_base_undoes_nothing_and_keeps_the_text(emulator, mount):
                for k in kept)
     errors = open(m.path(".notionfs", "errors")).read()
     assert "Projects/Mobile app.md" in errors and "base" in errors and "unknown" in errors, errors
+
+
+# ---- one writer saving again from the same buffer (an editor's second :w) ----
+# The buffer still names the base it was read from; what it saved since is its own, not a
+# colleague's: saving the same paragraph or property again is a later local write, never a
+# conflict (a local filesystem's last-write-wins), while a colleague's edit still is kept.
+
+def _edit_paragraph(text, old, new):
+    assert old in text, text
+    return text.replace(old, new, 1)
+
+
+def _first_paragraph(path):
+    body = open(path).read().split("\n---\n", 1)[1]
+    return next(line for line in body.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def test_second_save_of_one_paragraph_from_one_buffer_is_not_a_conflict(emulator, mount):
+    emu, m = ready(emulator, mount)
+    pid = task_id(emu, "Inode table")
+    path = m.path("Tasks", "Inode table.md")
+    buf = open(path).read()
+    para = _first_paragraph(path)
+    fsync_write(path, _edit_paragraph(buf, para, para + " (first edit)"))
+    fsync_write(path, _edit_paragraph(buf, para, para + " (second edit)"))
+    wait_for(lambda: settled(m), what="the queue to empty", timeout=120)
+    got = texts(emu, pid)
+    assert para + " (second edit)" in got, got
+    assert not any("(first edit)" in t for t in got), got
+    assert conflict_count(m) == 0
+
+
+def test_save_again_after_the_first_landed_is_not_a_conflict(emulator, mount):
+    emu, m = ready(emulator, mount)
+    pid = task_id(emu, "Inode table")
+    path = m.path("Tasks", "Inode table.md")
+    buf = open(path).read()
+    para = _first_paragraph(path)
+    fsync_write(path, _edit_paragraph(buf, para, para + " (first edit)"))
+    wait_for(lambda: settled(m) and para + " (first edit)" in texts(emu, pid),
+             what="the first save landed", timeout=120)
+    fsync_write(path, _edit_paragraph(buf, para, para + " (second edit)"))
+    wait_for(lambda: settled(m) and para + " (second edit)" in texts(emu, pid),
+             what="the second save landed", timeout=120)
+    assert not any("(first edit)" in t for t in texts(emu, pid))
+    assert conflict_count(m) == 0
+
+
+def test_second_save_of_one_property_from_one_buffer_is_not_a_conflict(emulator, mount):
+    emu, m = ready(emulator, mount)
+    pid = task_id(emu, "Mobile app")
+    path = m.path("Projects", "Mobile app.md")
+    buf = open(path).read()
+    assert "Stage: Planned" in buf
+    fsync_write(path, buf.replace("Stage: Planned", "Stage: Active", 1))
+    wait_for(lambda: settled(m) and prop(emu, pid, "Stage") == "Active",
+             what="the first save landed", timeout=120)
+    fsync_write(path, buf.replace("Stage: Planned", "Stage: Done", 1))
+    wait_for(lambda: settled(m) and prop(emu, pid, "Stage") == "Done",
+             what="the second save landed", timeout=120)
+    assert conflict_count(m) == 0
+
+
+def test_saved_buffer_still_keeps_a_later_remote_edit(emulator, mount):
+    emu, m = ready(emulator, mount, poll=1)
+    pid = task_id(emu, "Mobile app")
+    path = m.path("Projects", "Mobile app.md")
+    buf = open(path).read()
+    mine = buf + "\nMy first line.\n"
+    fsync_write(path, mine)
+    wait_for(lambda: settled(m) and "My first line." in texts(emu, pid), what="my save landed",
+             timeout=120)
+    emu.admin("edit_page", {"page_id": pid, "properties": {"Stage": {"select": {"name": "Active"}}}})
+    wait_for(lambda: shows(path, "Stage: Active"), what="the remote change pulled")
+    fsync_write(path, mine + "\nMy second line.\n")
+    wait_for(lambda: settled(m) and "My second line." in texts(emu, pid),
+             what="my second save landed", timeout=120)
+    assert prop(emu, pid, "Stage") == "Active"
+    assert texts(emu, pid).count("My first line.") == 1
+    assert conflict_count(m) == 0
+
+
+def test_file_read_while_a_save_was_queued_saved_after_it_landed(emulator, mount):
+    emu, m = ready(emulator, mount)
+    pid = task_id(emu, "Inode table")
+    path = m.path("Tasks", "Inode table.md")
+    emu.admin("faults", {"fail_next": {"count": 100000, "status": 503}})
+    fsync_write(path, open(path).read() + "\nQueued line.\n")
+    wait_for(lambda: "queued edits: 1" in status(m), what="the save queued")
+    copy = open(path).read()   # shows the queued save, names it as its base
+    emu.admin("faults/clear", {})
+    wait_for(lambda: settled(m) and "Queued line." in texts(emu, pid), what="the save landed",
+             timeout=120)
+    fsync_write(path, copy + "\nLine from the copy.\n")
+    wait_for(lambda: settled(m) and "Line from the copy." in texts(emu, pid),
+             what="the copy's save landed", timeout=120)
+    assert texts(emu, pid).count("Queued line.") == 1
+    assert conflict_count(m) == 0
+
+
+def test_second_save_in_a_database_with_an_updated_time_is_accepted(emulator, mount):
+    """Tasks has a last_edited_time property: the buffer's stale "Updated:" is not an edit."""
+    emu, m = ready(emulator, mount)
+    pid = task_id(emu, "Inode table")
+    path = m.path("Tasks", "Inode table.md")
+    buf = open(path).read()
+    assert "Priority: Medium" in buf
+    fsync_write(path, buf.replace("Priority: Medium", "Priority: High", 1))
+    wait_for(lambda: settled(m) and prop(emu, pid, "Priority") == "High",
+             what="the first save landed", timeout=120)
+    fsync_write(path, buf.replace("Priority: Medium", "Priority: Low", 1))
+    wait_for(lambda: settled(m) and prop(emu, pid, "Priority") == "Low",
+             what="the second save landed", timeout=120)
+    assert conflict_count(m) == 0
