@@ -2799,6 +2799,10 @@ class Emulator:
             rule, f = self.parse_rule(body["fail_next"], "fail_next")
             rule["status"] = int(f.get("status", 500))
             rule["html"] = f.get("html")
+            ra = f.get("retry_after")
+            if ra is not None and (isinstance(ra, bool) or not isinstance(ra, int) or ra < 0):
+                raise ValueError("fail_next.retry_after must be an integer number of seconds >= 0")
+            rule["retry_after"] = ra
             add.append((self.fail_rules, rule))
         if "drop_next" in body:
             add.append((self.drop_rules, self.parse_rule(body["drop_next"], "drop_next")[0]))
@@ -2904,6 +2908,7 @@ FAULT_CODES = {500: ("internal_server_error", "Unexpected error occurred."),
                503: ("service_unavailable", "Notion is unavailable, please try again later."),
                504: ("gateway_timeout", "Notion timed out while processing the request."),
                409: ("conflict_error", "Conflict occurred while saving. Please try again."),
+               429: ("rate_limited", "You have been rate limited. Please try again in a few minutes."),
                529: ("service_overload", "Notion is overloaded, please try again later.")}
 
 
@@ -3064,7 +3069,11 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_raw(st, GATEWAY_HTML, "text/html")
                 return st
             code, msg = FAULT_CODES.get(st, ("internal_server_error", "Unexpected error occurred."))
-            return self.send_error_obj(ApiError(st, code, msg), rid)
+            ra = rule.get("retry_after")
+            if ra is None and st == 429:
+                ra = 1
+            return self.send_error_obj(ApiError(st, code, msg), rid,
+                                       {"Retry-After": str(ra)} if ra is not None else None)
         # the request goes on (to whatever answer it gets) but its answer is delayed / lost
         self.lose = emu.pop_rule(emu.lose_rules, self.command, path) is not None
         self.delay = emu.pop_rule(emu.delay_rules, self.command, path)

@@ -278,8 +278,10 @@ def test_search_pagination(emu):
     ids = [o["id"] for o in walked]
     assert len(ids) == len(set(ids)), "an item came twice"
     assert set(ids) == {o["id"] for o in everything}
-    live_pages = {p["id"] for p in SAMPLE["pages"] if not p.get("archived")}
-    live_dbs = {d["id"] for d in SAMPLE["databases"]}
+    # 2022-06-28 search never returns a database with several data sources, nor its rows
+    live_pages = {p["id"] for p in SAMPLE["pages"] if not p.get("archived")
+                  and p["parent"]["type"] != "data_source_id"}
+    live_dbs = {d["id"] for d in SAMPLE["databases"] if not d.get("data_sources")}
     assert set(ids) == live_pages | live_dbs
     dbs, _ = walk_list(emu, "POST", "/v1/search", {"filter": {"property": "object", "value": "database"}})
     assert {d["id"] for d in dbs} == live_dbs and all(d["object"] == "database" for d in dbs)
@@ -990,7 +992,7 @@ def test_state_roundtrip_and_generator(emu, server):
 
 def test_sample_workspace_coverage():
     ws = SAMPLE
-    types = {s["type"] for d in ws["databases"] for s in d["properties"].values()}
+    types = {s["type"] for d in ws["databases"] for s in (d.get("properties") or {}).values()}
     need = {"title", "rich_text", "number", "select", "multi_select", "status", "date", "people", "files",
             "checkbox", "url", "email", "phone_number", "relation", "formula", "rollup", "created_time",
             "created_by", "last_edited_time", "last_edited_by", "unique_id", "verification", "place"}
@@ -1008,8 +1010,17 @@ def test_sample_workspace_coverage():
                    "equation", "table", "table_row", "image", "video", "file", "pdf", "audio", "bookmark",
                    "embed", "link_preview", "child_page", "child_database", "link_to_page", "column_list",
                    "column", "synced_block", "table_of_contents", "breadcrumb", "template", "unsupported",
-                   "meeting_notes"}
+                   "meeting_notes", "heading_4", "tab"}
     assert need_blocks <= blocks
+    # a database with two data sources of different schemas, related to each other
+    multi = [d for d in ws["databases"] if len(d.get("data_sources") or []) == 2]
+    assert len(multi) == 1
+    a, b = multi[0]["data_sources"]
+    assert set(a["properties"]) != set(b["properties"])
+    assert any(s["type"] == "relation" and s["relation"]["data_source_id"] == b["id"]
+               for s in a["properties"].values())
+    # nothing the single-source databases hold points into it (a 2022-06-28 client reads those)
+    assert multi[0]["id"] not in json.dumps([d for d in ws["databases"] if d is not multi[0]])
     titles = [p["properties"].get("Name", p["properties"].get("title", {})).get("title") for p in ws["pages"]]
     plain = ["".join(t["plain_text"] for t in (x or [])) for x in titles]
     assert plain.count("Weekly review") == 2 and "Q1/Q2 planning" in plain and "" in plain
@@ -1101,6 +1112,10 @@ def collect_answers(emu):
     all_of("POST", "/v1/search", {"filter": {"property": "object", "value": "page"}, "query": "review"})
     state = emu.admin("state")
     for d in state["databases"]:
+        if d.get("data_sources"):       # several data sources: 2022-06-28 gets an error
+            call("GET", f"/v1/databases/{d['id']}", expect=400)
+            call("POST", f"/v1/databases/{d['id']}/query", {}, expect=400)
+            continue
         call("GET", f"/v1/databases/{d['id']}")
         all_of("POST", f"/v1/databases/{d['id']}/query", {}, page_size=9)
         all_of("POST", f"/v1/databases/{d['id']}/query",
@@ -1119,6 +1134,9 @@ def collect_answers(emu):
             if b["has_children"] and b["type"] not in ("child_page", "child_database"):
                 blocks_of(b["id"])
     for p in state["pages"]:
+        if p["parent"]["type"] == "data_source_id":     # a row of a several-source database
+            call("GET", f"/v1/pages/{p['id']}", expect=400)
+            continue
         page = call("GET", f"/v1/pages/{p['id']}")
         call("GET", f"/v1/blocks/{p['id']}")
         if not p["archived"]:
