@@ -1235,6 +1235,9 @@ class Workspace:
             body = self.render_file(body)
         if t == "callout" and isinstance(body.get("icon"), dict):
             body["icon"] = self.render_file(body["icon"])
+        if t == "paragraph" and self.new_api() and "icon" not in body:
+            body = {k: body[k] for k in ("rich_text",) if k in body} | {"icon": None} | \
+                {k: v for k, v in body.items() if k != "rich_text"}     # as recorded: a null icon
         if t == "unsupported":
             if self.new_api():
                 body.setdefault("block_type", "unsupported")

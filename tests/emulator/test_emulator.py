@@ -1244,3 +1244,228 @@ def test_shape_check_over_all_endpoints(emu, tmp_path):
                 if l and not l.startswith("unchecked kinds") and " objects checked against " not in l]
     bad = [p for p in problems if not any(rx.match(p) for rx in ALLOWED_VARIANT_PROBLEMS)]
     assert not bad, "unexpected shape problems in the variant answers:\n" + "\n".join(bad)
+
+
+# ----------------------------------------------------------------------------------------------
+# Notion-Version 2025-09-03 and 2026-03-11: data sources, in_trash, position, page move
+# ----------------------------------------------------------------------------------------------
+
+NEW_VERSIONS = ["2025-09-03", "2026-03-11"]
+NEW_FIXTURES = os.path.normpath(os.path.join(REPO, "..", "shared", "notion-fixtures-2025-09-03"))
+MULTI_ERROR = "Databases with multiple data sources are not supported in this API version."
+
+
+class V:
+    """The emulator seen with one Notion-Version."""
+
+    def __init__(self, emu, version):
+        self.emu, self.version = emu, version
+
+    def api(self, method, path, body=None, **kw):
+        return self.emu.api(method, path, body, version=self.version, **kw)
+
+    def ok(self, method, path, body=None):
+        st, _, obj = self.api(method, path, body)
+        assert st == 200, (self.version, method, path, st, obj)
+        return obj
+
+    def err(self, method, path, body=None, status=400, code="validation_error"):
+        st, _, obj = self.api(method, path, body)
+        assert st == status, (self.version, method, path, st, obj)
+        error_shape(obj, status, code)
+        return obj
+
+    def all(self, method, path, body=None, page_size=None):
+        out, cursor = [], None
+        while True:
+            if method == "GET":
+                q = [f"page_size={page_size}"] if page_size else []
+                if cursor:
+                    q.append(f"start_cursor={cursor}")
+                r = self.ok("GET", path + ("?" + "&".join(q) if q else ""))
+            else:
+                b = dict(body or {}, **({"page_size": page_size} if page_size else {}))
+                if cursor:
+                    b["start_cursor"] = cursor
+                r = self.ok(method, path, b)
+            out += r["results"]
+            if not r["has_more"]:
+                return out
+            cursor = r["next_cursor"]
+
+    @property
+    def v2026(self):
+        return self.version >= "2026-03-11"
+
+
+@pytest.fixture(params=NEW_VERSIONS)
+def nv(request, emu):
+    return V(emu, request.param)
+
+
+def check_trash_keys(v, obj, value=False):
+    assert obj["in_trash"] is value
+    if v.v2026:
+        assert "archived" not in obj, obj["object"]
+    else:
+        assert obj["archived"] is value
+
+
+def collect_answers_v(v):
+    """Answers of every endpoint under one new Notion-Version (for the shape check)."""
+    answers = []
+
+    def call(method, path, body=None, expect=200, **kw):
+        st, _, obj = v.api(method, path, body, **kw)
+        assert st == expect, (v.version, method, path, st, obj)
+        answers.append(obj)
+        return obj
+
+    def all_of(method, path, body=None, page_size=None):
+        out = v.all(method, path, body, page_size)
+        answers.append({"object": "list", "results": out, "next_cursor": None, "has_more": False,
+                        "type": "block" if "/blocks/" in path else "page_or_data_source",
+                        **({"block": {}} if "/blocks/" in path else {"page_or_data_source": {}})})
+        return out
+
+    emu = v.emu
+    call("GET", "/v1/users", expect=401, token="bad")
+    call("GET", "/v1/pages/7855b161-f63e-4683-b7c7-8ca6e97ee266", expect=404)
+    call("GET", "/v1/pages/12345678-1234-1234-1234-123456789abc", expect=400)
+    call("GET", "/v1/data_sources/7855b161-f63e-4683-b7c7-8ca6e97ee266", expect=404)
+    call("GET", "/v1/invalid", expect=400)
+    call("GET", "/v1/users/me")
+    for u in v.all("GET", "/v1/users")[:5]:
+        call("GET", f"/v1/users/{u['id']}")
+    call("POST", "/v1/search", {"page_size": 20})
+    call("POST", "/v1/search", {"filter": {"property": "object", "value": "data_source"}})
+    call("POST", "/v1/search", {"filter": {"property": "object", "value": "page"}, "query": "review"})
+    state = emu.admin("state")
+    for d in state["databases"]:
+        db = call("GET", f"/v1/databases/{d['id']}")
+        for ds in db["data_sources"]:
+            call("GET", f"/v1/data_sources/{ds['id']}")
+            call("POST", f"/v1/data_sources/{ds['id']}/query", {"page_size": 9})
+            call("POST", f"/v1/data_sources/{ds['id']}/query",
+                 {"sorts": [{"timestamp": "last_edited_time", "direction": "descending"}],
+                  "filter": {"timestamp": "last_edited_time", "last_edited_time": {"after": "2025-03-03"}}})
+    seen = set()
+
+    def blocks_of(oid):
+        for b in v.all("GET", f"/v1/blocks/{oid}/children"):
+            if b["id"] in seen:
+                continue
+            seen.add(b["id"])
+            call("GET", f"/v1/blocks/{b['id']}")
+            if b["has_children"] and b["type"] not in ("child_page", "child_database"):
+                blocks_of(b["id"])
+    for p in state["pages"]:
+        page = call("GET", f"/v1/pages/{p['id']}")
+        call("GET", f"/v1/blocks/{p['id']}")
+        if not p["archived"]:
+            call("GET", f"/v1/blocks/{p['id']}/children")
+            blocks_of(p["id"])
+        if p["id"] in (IDS["platform"], IDS["weekly_review_1"], IDS["gallery"], IDS["ticket_login"]):
+            for val in page["properties"].values():
+                call("GET", f"/v1/pages/{p['id']}/properties/{val['id']}")
+    # writes
+    created = call("POST", "/v1/pages", {
+        "parent": {"type": "data_source_id", "data_source_id": IDS["tasks_source"]},
+        "properties": {"Name": {"title": [{"text": {"content": "Shape check"}}]},
+                       "Tags": {"multi_select": [{"name": "shape"}]}},
+        "children": [
+            {"type": "heading_4", "heading_4": {"rich_text": [{"text": {"content": "H4"}}]}},
+            {"type": "paragraph", "paragraph": {"rich_text": [{"text": {"content": "p"}}]}},
+            {"type": "tab", "tab": {"children": [
+                {"type": "paragraph", "paragraph": {"rich_text": [{"text": {"content": "Tab one"}}]}}]}}]})
+    kids = v.all("GET", f"/v1/blocks/{created['id']}/children")
+    para = {"paragraph": {"rich_text": [{"text": {"content": "new"}}]}}
+    call("PATCH", f"/v1/blocks/{created['id']}/children",
+         {"children": [para], "position": {"type": "after_block", "after_block": {"id": kids[0]["id"]}}})
+    call("PATCH", f"/v1/blocks/{created['id']}/children", {"children": [para], "position": {"type": "start"}})
+    call("PATCH", f"/v1/blocks/{created['id']}/children", {"children": [para], "position": {"type": "end"}})
+    call("PATCH", f"/v1/blocks/{kids[0]['id']}", {"heading_4": {"rich_text": [{"text": {"content": "H4!"}}]}})
+    call("DELETE", f"/v1/blocks/{kids[1]['id']}")
+    call("PATCH", f"/v1/pages/{created['id']}", {"properties": {"Estimate": {"number": 2}}})
+    row = call("POST", "/v1/pages", {
+        "parent": {"type": "data_source_id", "data_source_id": IDS["tickets"]},
+        "properties": {"Summary": {"title": [{"text": {"content": "Shape ticket"}}]},
+                       "Customer": {"relation": [{"id": IDS["customer_globex"]}]}}})
+    call("POST", f"/v1/pages/{row['id']}/move", {"parent": {"type": "page_id", "page_id": IDS["support_page"]}})
+    call("POST", f"/v1/pages/{row['id']}/move",
+         {"parent": {"type": "data_source_id", "data_source_id": IDS["customers"]}})
+    call("PATCH", f"/v1/pages/{created['id']}", {"in_trash": True})
+    call("PATCH", f"/v1/data_sources/{IDS['customers']}", {"properties": {"Region": {"rich_text": {}}}})
+    call("PATCH", f"/v1/data_sources/{IDS['customers']}", {"properties": {"Region": {"name": "Area"}}})
+    call("PATCH", f"/v1/data_sources/{IDS['customers']}", {"properties": {"Area": None}})
+    ds = call("POST", "/v1/data_sources", {"parent": {"type": "database_id", "database_id": IDS["support"]},
+                                           "title": [{"text": {"content": "Agents"}}],
+                                           "properties": {"Name": {"title": {}}}})
+    call("PATCH", f"/v1/data_sources/{ds['id']}", {"in_trash": True})
+    call("PATCH", f"/v1/databases/{IDS['support']}", {"description": [{"text": {"content": "Help"}}]})
+    call("POST", "/v1/search", {"query": "Support"})
+    return answers
+
+
+# The 2026-03-11 recordings only show databases without an icon and people without an avatar; the
+# 2025-09-03 ones show both (an icon object, an avatar URL), so answers holding them are variants.
+ALLOWED_VARIANT_PROBLEMS_2026 = [
+    re.compile(r"^database: key 'icon' is object, recordings show null$"),
+    re.compile(r"^user:person: key 'avatar_url' is string, recordings show null$"),
+]
+
+
+def has_variant_2026(o):
+    if isinstance(o, list):
+        return any(has_variant_2026(x) for x in o)
+    if not isinstance(o, dict):
+        return False
+    if o.get("object") == "database" and o.get("icon") is not None:
+        return True
+    if o.get("object") == "user" and o.get("type") == "person" and o.get("avatar_url") is not None:
+        return True
+    return any(has_variant_2026(v) for v in o.values())
+
+
+def run_shape_check(answers, tmp_path, version):
+    """(the checker's run on the main answers, unexpected problems of the variant answers, main)."""
+    allowed = ALLOWED_VARIANT_PROBLEMS + (ALLOWED_VARIANT_PROBLEMS_2026 if version >= "2026-03-11" else [])
+
+    def variant(a):
+        return has_variant(a) or (version >= "2026-03-11" and has_variant_2026(a))
+    main = [a for a in answers if isinstance(a, dict) and not variant(a)]
+    variants = [a for a in answers if isinstance(a, dict) and variant(a)]
+    main_file, var_file = tmp_path / f"answers-{version}.jsonl", tmp_path / f"variants-{version}.jsonl"
+    main_file.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in main), encoding="utf-8")
+    var_file.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in variants), encoding="utf-8")
+    args = [sys.executable, SHAPE_CHECK, "--fixtures", NEW_FIXTURES, "--version", version]
+    r = subprocess.run(args + [str(main_file)], capture_output=True, text=True, timeout=120)
+    r2 = subprocess.run(args + [str(var_file)], capture_output=True, text=True, timeout=120)
+    problems = [l for l in r2.stdout.splitlines()
+                if l and not l.startswith("unchecked kinds") and " objects checked against " not in l]
+    bad = [p for p in problems if not any(rx.match(p) for rx in allowed)]
+    return r, bad, main
+
+
+def test_shape_check_new_versions(nv, tmp_path):
+    if not os.path.exists(SHAPE_CHECK) or not os.path.isdir(NEW_FIXTURES):
+        pytest.skip(f"shape checker or {NEW_FIXTURES} not found (expected ../shared beside the repo)")
+    answers = collect_answers_v(nv)
+    r, bad, main = run_shape_check(answers, tmp_path, nv.version)
+    assert len(main) > 300
+    assert r.returncode == 0, "shape check failed:\n" + r.stdout[-5000:] + r.stderr[-2000:]
+    assert not bad, "unexpected shape problems in the variant answers:\n" + "\n".join(bad)
+    kinds = set()
+    loader = importlib.machinery.SourceFileLoader("notion_shape_check", SHAPE_CHECK)
+    spec = importlib.util.spec_from_loader("notion_shape_check", loader)
+    tool = importlib.util.module_from_spec(spec)
+    loader.exec_module(tool)
+    for a in main:
+        out = []
+        tool.walk(a, out)
+        kinds |= {k for k, _ in out}
+    for k in ("data_source", "database", "page", "list:page_or_data_source", "list:block", "error",
+              "block:heading_4", "block:paragraph", "schema:relation", "value:relation"):
+        assert k in kinds, k
+    if nv.v2026:
+        assert "block:tab" in kinds
