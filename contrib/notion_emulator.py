@@ -2604,7 +2604,9 @@ class Workspace:
 
     def admin_create_page(self, body):
         req = {"properties": body.get("properties") or {}, "children": body.get("children") or []}
-        if body.get("database_id"):
+        if body.get("data_source_id"):
+            req["parent"] = {"type": "data_source_id", "data_source_id": body["data_source_id"]}
+        elif body.get("database_id"):
             req["parent"] = {"database_id": body["database_id"]}
         elif body.get("page_id"):
             req["parent"] = {"page_id": body["page_id"]}
@@ -2620,8 +2622,9 @@ class Workspace:
 # generated workspaces
 # ----------------------------------------------------------------------------------------------
 
-def generate_workspace(n, k=3):
-    """One database "Bench" with n pages of k body blocks each (deterministic)."""
+def generate_workspace(n, k=3, sources=1):
+    """One database "Bench" with n pages of k body blocks each (deterministic); with sources > 1
+    the database has that many data sources ("Bench 1", ...) and the pages are dealt among them."""
     base = datetime(2025, 6, 2, 8, 0, tzinfo=timezone.utc)
     bot, person = DEFAULT_BOT_ID, DEFAULT_OTHER_EDITOR_ID
     root = det_id("bench", "root")
@@ -2655,6 +2658,13 @@ def generate_workspace(n, k=3):
                      "last_edited_by": person,
                      "properties": {"title": {"type": "title", "title": [text_item("Bench root")]}},
                      "children": [{"type": "child_database", "id": db}]}]}
+    if sources > 1:
+        d = ws["databases"][0]
+        props = d.pop("properties")
+        d["data_sources"] = [{"id": det_id("bench", "data_source", j), "title": f"Bench {j + 1}",
+                              "created_time": t0, "last_edited_time": t0, "created_by": person,
+                              "last_edited_by": person, "properties": copy.deepcopy(props)}
+                             for j in range(sources)]
     for i in range(n):
         ct = iso_minute(base + timedelta(minutes=i + 1))
         pid = det_id("bench", "page", i)
@@ -2669,7 +2679,9 @@ def generate_workspace(n, k=3):
                 body["checked"] = (i + j) % 2 == 0
             blocks.append({"id": det_id("bench", "block", i, j), "type": kind, kind: body})
         ws["pages"].append({
-            "id": pid, "parent": {"type": "database_id", "database_id": db},
+            "id": pid, "parent": ({"type": "database_id", "database_id": db} if sources <= 1 else
+                                  {"type": "data_source_id",
+                                   "data_source_id": det_id("bench", "data_source", i % sources)}),
             "created_time": ct, "last_edited_time": ct, "created_by": person, "last_edited_by": person,
             "properties": {
                 "Name": {"type": "title", "title": [text_item(f"Item {i:05d}")]},
@@ -3221,6 +3233,18 @@ class Handler(BaseHTTPRequestHandler):
                     return self.send_json(200, ws.admin_delete_page(body))
                 if name == "create_page":
                     return self.send_json(200, ws.admin_create_page(body))
+                if name in ("update_data_source", "create_data_source"):
+                    ws.version = IN_TRASH_VERSION       # answers a data source object
+                    try:
+                        if name == "create_data_source":
+                            out = ws.create_source(body, ws.other_editor_id)
+                        else:
+                            sid = norm_id(body.get("data_source_id"))
+                            out = ws.update_source(sid, {k: v for k, v in body.items()
+                                                         if k != "data_source_id"}, ws.other_editor_id)
+                    finally:
+                        ws.version = API_VERSION
+                    return self.send_json(200, out)
                 if name == "log/clear":
                     emu.log.clear()
                     return self.send_json(200, {"ok": True})
@@ -3259,10 +3283,11 @@ def load_workspace_arg(spec):
 
 
 def make_server(host="127.0.0.1", port=0, token="secret_demo_token", workspace="sample",
-                rate=3.0, burst=10.0, quiet=True, generate=None, generate_blocks=3):
+                rate=3.0, burst=10.0, quiet=True, generate=None, generate_blocks=3, generate_sources=1):
     """Builds (server, emulator); call server.serve_forever() to run. Used by main() and tests."""
     emu = Emulator(token, rate, burst, quiet)
-    ws_doc = generate_workspace(generate, generate_blocks) if generate is not None else load_workspace_arg(workspace)
+    ws_doc = generate_workspace(generate, generate_blocks, generate_sources) if generate is not None \
+        else load_workspace_arg(workspace)
     emu.ws.load(ws_doc)
     srv = Server((host, port), Handler)
     srv.emu = emu
@@ -3270,7 +3295,8 @@ def make_server(host="127.0.0.1", port=0, token="secret_demo_token", workspace="
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="Local emulator of the Notion API (2022-06-28).")
+    ap = argparse.ArgumentParser(description="Local emulator of the Notion API (Notion-Version "
+                                 "2022-06-28, 2025-09-03 and 2026-03-11, chosen per request).")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
@@ -3279,13 +3305,15 @@ def main(argv=None):
     ap.add_argument("--generate", type=int, metavar="N", help="replace the workspace with a generated "
                     "database 'Bench' of N pages")
     ap.add_argument("--generate-blocks", type=int, default=3, metavar="K")
+    ap.add_argument("--generate-sources", type=int, default=1, metavar="S",
+                    help="data sources of the generated database (rows dealt among them)")
     ap.add_argument("--rate", type=float, default=3.0, help="requests/second per token, 0 = unlimited")
     ap.add_argument("--burst", type=float, default=10.0)
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
     try:
         srv, emu = make_server(a.host, a.port, a.token, a.workspace, a.rate, a.burst, a.quiet,
-                               a.generate, a.generate_blocks)
+                               a.generate, a.generate_blocks, a.generate_sources)
     except (OSError, ValueError, ApiError) as e:
         print(f"notion-emulator: cannot start: {getattr(e, 'message', e)}", file=sys.stderr)
         return 1

@@ -1770,3 +1770,40 @@ def test_faults_429_and_529_with_retry_after(emu, version):
     assert emu.api("GET", "/v1/users/me", version=version)[0] == 200
     r = emu.raw("POST", "/_admin/faults", {"fail_next": {"status": 529, "retry_after": "soon"}})
     assert r[0] == 400
+
+
+def test_generator_with_two_data_sources(server):
+    proc, port = start_emulator(server.tmpdir, "--generate", "250", "--generate-sources", "2", "--rate", "0")
+    try:
+        gen = V(Emu(proc, port, server.tmpdir), "2026-03-11")
+        found = gen.all("POST", "/v1/search", {"filter": {"property": "object", "value": "data_source"}})
+        assert sorted(plain_of(d["title"]) for d in found) == ["Bench 1", "Bench 2"]
+        counts = sorted(len(gen.all("POST", f"/v1/data_sources/{d['id']}/query", {})) for d in found)
+        assert counts == [125, 125]
+        db = gen.ok("GET", f"/v1/databases/{found[0]['parent']['database_id']}")
+        assert len(db["data_sources"]) == 2
+        st, _, obj = gen.emu.api("POST", "/v1/search", {})        # 2022-06-28: nothing but the root page
+        assert st == 200 and [o["object"] for o in obj["results"]] == ["page"]
+        if gen.emu.conn:
+            gen.emu.conn.close()
+    finally:
+        assert stop_emulator(proc) == 0
+
+
+def test_admin_data_source_changes_as_other_editor(emu):
+    ds = emu.admin("update_data_source", {"data_source_id": IDS["tickets"],
+                                          "properties": {"State": {"name": "Status"}}})
+    assert ds["object"] == "data_source" and "Status" in ds["properties"] and "State" not in ds["properties"]
+    assert ds["last_edited_by"]["id"] == IDS["other_editor"]
+    new = emu.admin("create_data_source", {"parent": {"database_id": IDS["support"]},
+                                           "title": [{"text": {"content": "Agents"}}],
+                                           "properties": {"Name": {"title": {}}}})
+    assert new["created_by"]["id"] == IDS["other_editor"]
+    row = emu.admin("create_page", {"data_source_id": new["id"],
+                                    "properties": {"Name": {"title": [{"text": {"content": "Ada"}}]}}})
+    assert row["id"]
+    st, _, db = emu.api("GET", f"/v1/databases/{IDS['support']}", version="2026-03-11")
+    assert [d["name"] for d in db["data_sources"]] == ["Tickets", "Customers", "Agents"]
+    state = emu.admin("state")                  # the workspace document round-trips
+    emu.admin("seed", state)
+    assert emu.admin("state") == state
