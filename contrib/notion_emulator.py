@@ -1,12 +1,20 @@
 #!/usr/bin/env python3
-"""notion_emulator.py - a local emulator of the public Notion API (Notion-Version 2022-06-28).
+"""notion_emulator.py - a local emulator of the public Notion API.
 
-Standard library only.  Answers have the shapes of real recorded Notion answers (see
-../shared/notion-fixtures and ../shared/tools/notion-shape-check).  Run
+Each request is answered with the semantics of its Notion-Version header: 2022-06-28 (and any
+older version) as before data sources; 2025-09-03 and later with the data-source model
+(databases are containers of data sources, rows live in a data source, `in_trash`); 2026-03-11
+and later without `archived` and with appends by `position`.  See contrib/README.md, *API
+versions*.  Internally every database is a container holding one or more data sources; every
+database row names its data source and database (Workspace.sources, Workspace.databases).
+
+Standard library only.  Answers have the shapes of real recorded Notion answers of their version
+(see ../shared/notion-fixtures, ../shared/notion-fixtures-2025-09-03 and
+../shared/tools/notion-shape-check).  Run
 
     notion_emulator.py [--host 127.0.0.1] [--port 0] [--port-file F] [--token T]
                        [--workspace sample|empty|PATH.json] [--generate N] [--generate-blocks K]
-                       [--rate R] [--burst B] [--quiet]
+                       [--generate-sources S] [--rate R] [--burst B] [--quiet]
 
 See contrib/README.md for the endpoints, the admin API (/_admin/...) and the fault injection.
 
@@ -32,10 +40,17 @@ GET /_admin/state and by `python3 contrib/sample_workspace.py`.  All ids are hyp
           "created_time", "last_edited_time", "created_by", "last_edited_by" (user ids),
           "archived": false,
           "properties": { "<name>": {"type": "<type>", "<type>": {<config as in the API>},
-                                     "id": "<optional property id>"} }
+                                     "id": "<optional property id>"} },
+          "data_source_id": "<optional id of its one data source>",
+          "data_source_title": "<optional; the data source's name when not the database's title>"
+        } or, for a database with several data sources, instead of "properties" and the above:
+          "data_sources": [ {"id", "title", "description", "icon", "created_time",
+                             "last_edited_time", "created_by", "last_edited_by", "archived",
+                             "properties": {...as above}} ]
       } ],
       "pages": [ {
-          "id", "parent": {"type": "database_id", "database_id"} | {"type": "page_id", "page_id"}
+          "id", "parent": {"type": "database_id", "database_id"} (a database with one data source)
+                          | {"type": "data_source_id", "data_source_id"} | {"type": "page_id", "page_id"}
                           | {"type": "workspace", "workspace": true},
           "created_time", "last_edited_time", "created_by", "last_edited_by", "archived",
           "icon", "cover",
@@ -51,6 +66,10 @@ GET /_admin/state and by `python3 contrib/sample_workspace.py`.  All ids are hyp
               {"type": "child_database", "id": D} place a sub-page / inline database (which must
               be listed in "pages" / "databases" with this page as parent) among the blocks;
               sub-pages not placed explicitly are appended at the end.
+
+Relation configs name their target by "data_source_id" or (one-source databases) "database_id";
+the other is filled in.  GET /_admin/state writes one-source databases in the first form and their
+rows with a database_id parent, as before data sources.
 
 Page property values: computed types (created_time, created_by, last_edited_time,
 last_edited_by, rollup, button) are derived and may be omitted; relation values list every
