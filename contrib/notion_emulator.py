@@ -1955,6 +1955,28 @@ class Workspace:
             cfg["database_id"] = self.sources[ds]["database_id"]
         return out
 
+    def follow_renames(self, sid, renames):
+        """Properties renamed in data source sid: the names other configs refer them by (the
+        synced side of dual relations into sid, rollups over them) follow."""
+        if not renames:
+            return
+        for other in self.sources.values():
+            for sch in other["properties"].values():
+                if sch["type"] == "relation" and sch["relation"].get("data_source_id") == sid and \
+                        sch["relation"]["type"] == "dual_property":
+                    dp = sch["relation"]["dual_property"]
+                    dp["synced_property_name"] = renames.get(dp.get("synced_property_name"),
+                                                             dp.get("synced_property_name"))
+                if sch["type"] == "rollup":
+                    cfg = sch["rollup"]
+                    if other["id"] == sid:
+                        cfg["relation_property_name"] = renames.get(cfg.get("relation_property_name"),
+                                                                    cfg.get("relation_property_name"))
+                    rel = other["properties"].get(cfg.get("relation_property_name"))
+                    if rel and rel["type"] == "relation" and rel["relation"].get("data_source_id") == sid:
+                        cfg["rollup_property_name"] = renames.get(cfg.get("rollup_property_name"),
+                                                                  cfg.get("rollup_property_name"))
+
     def update_source(self, sid, body, actor):
         """PATCH /v1/data_sources/{id}: title, description, icon, in_trash (archived before
         2026-03-11), and properties: {name or id: null} removes, {"name": new} renames,
@@ -2019,6 +2041,7 @@ class Workspace:
             new_schema[new_name] = norm
         now = self.now()
         src["properties"] = new_schema
+        self.follow_renames(sid, renames)
         self.fix_schema_links()
         for p in self.pages.values():
             if p["parent"].get("data_source_id") != sid:

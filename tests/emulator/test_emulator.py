@@ -1670,6 +1670,14 @@ def test_update_data_source_schema(nv):
     assert "Area" not in ds["properties"] and ds["properties"]["Seats"]["type"] == "rich_text"
     acme = nv.ok("GET", f"/v1/pages/{IDS['customer_acme']}")
     assert "Area" not in acme["properties"] and acme["properties"]["Seats"]["rich_text"] == []
+    # renaming the synced side of a dual relation: the other side follows, and stays in sync
+    nv.ok("PATCH", f"/v1/data_sources/{sid}", {"properties": {"Tickets": {"name": "Issues"}}})
+    tickets = nv.ok("GET", f"/v1/data_sources/{IDS['tickets']}")
+    assert tickets["properties"]["Customer"]["relation"]["dual_property"]["synced_property_name"] == "Issues"
+    nv.ok("PATCH", f"/v1/pages/{IDS['ticket_invoice']}",
+          {"properties": {"Customer": {"relation": [{"id": IDS["customer_acme"]}]}}})
+    acme = nv.ok("GET", f"/v1/pages/{IDS['customer_acme']}")
+    assert IDS["ticket_invoice"] in {r["id"] for r in acme["properties"]["Issues"]["relation"]}
     nv.err("PATCH", f"/v1/data_sources/{sid}", {"properties": {"Nope": None}})
     nv.err("PATCH", f"/v1/data_sources/{sid}", {"properties": {"Company": None}})
     nv.err("PATCH", f"/v1/databases/{IDS['support']}", {"properties": {"X": {"rich_text": {}}}})
