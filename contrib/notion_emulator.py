@@ -1326,7 +1326,7 @@ class Workspace:
     def render_source(self, s):
         d = self.databases[s["database_id"]]
         out = {"object": "data_source", "id": s["id"], "cover": None,
-               "icon": copy.deepcopy(s["icon"] if s["icon"] is not None else d["icon"]),
+               "icon": copy.deepcopy(s["icon"]),
                "created_time": s["created_time"], "created_by": user_ref(s["created_by"]),
                "last_edited_by": user_ref(s["last_edited_by"]), "last_edited_time": s["last_edited_time"],
                "title": copy.deepcopy(s["title"]), "description": copy.deepcopy(s["description"]),
