@@ -1,12 +1,20 @@
 #!/usr/bin/env python3
-"""notion_emulator.py - a local emulator of the public Notion API (Notion-Version 2022-06-28).
+"""notion_emulator.py - a local emulator of the public Notion API.
 
-Standard library only.  Answers have the shapes of real recorded Notion answers (see
-../shared/notion-fixtures and ../shared/tools/notion-shape-check).  Run
+Each request is answered with the semantics of its Notion-Version header: 2022-06-28 (and any
+older version) as before data sources; 2025-09-03 and later with the data-source model
+(databases are containers of data sources, rows live in a data source, `in_trash`); 2026-03-11
+and later without `archived` and with appends by `position`.  See contrib/README.md, *API
+versions*.  Internally every database is a container holding one or more data sources; every
+database row names its data source and database (Workspace.sources, Workspace.databases).
+
+Standard library only.  Answers have the shapes of real recorded Notion answers of their version
+(see ../shared/notion-fixtures, ../shared/notion-fixtures-2025-09-03 and
+../shared/tools/notion-shape-check).  Run
 
     notion_emulator.py [--host 127.0.0.1] [--port 0] [--port-file F] [--token T]
                        [--workspace sample|empty|PATH.json] [--generate N] [--generate-blocks K]
-                       [--rate R] [--burst B] [--quiet]
+                       [--generate-sources S] [--rate R] [--burst B] [--quiet]
 
 See contrib/README.md for the endpoints, the admin API (/_admin/...) and the fault injection.
 
@@ -32,10 +40,17 @@ GET /_admin/state and by `python3 contrib/sample_workspace.py`.  All ids are hyp
           "created_time", "last_edited_time", "created_by", "last_edited_by" (user ids),
           "archived": false,
           "properties": { "<name>": {"type": "<type>", "<type>": {<config as in the API>},
-                                     "id": "<optional property id>"} }
+                                     "id": "<optional property id>"} },
+          "data_source_id": "<optional id of its one data source>",
+          "data_source_title": "<optional; the data source's name when not the database's title>"
+        } or, for a database with several data sources, instead of "properties" and the above:
+          "data_sources": [ {"id", "title", "description", "icon", "created_time",
+                             "last_edited_time", "created_by", "last_edited_by", "archived",
+                             "properties": {...as above}} ]
       } ],
       "pages": [ {
-          "id", "parent": {"type": "database_id", "database_id"} | {"type": "page_id", "page_id"}
+          "id", "parent": {"type": "database_id", "database_id"} (a database with one data source)
+                          | {"type": "data_source_id", "data_source_id"} | {"type": "page_id", "page_id"}
                           | {"type": "workspace", "workspace": true},
           "created_time", "last_edited_time", "created_by", "last_edited_by", "archived",
           "icon", "cover",
@@ -51,6 +66,10 @@ GET /_admin/state and by `python3 contrib/sample_workspace.py`.  All ids are hyp
               {"type": "child_database", "id": D} place a sub-page / inline database (which must
               be listed in "pages" / "databases" with this page as parent) among the blocks;
               sub-pages not placed explicitly are appended at the end.
+
+Relation configs name their target by "data_source_id" or (one-source databases) "database_id";
+the other is filled in.  GET /_admin/state writes one-source databases in the first form and their
+rows with a database_id parent, as before data sources.
 
 Page property values: computed types (created_time, created_by, last_edited_time,
 last_edited_by, rollup, button) are derived and may be omitted; relation values list every
@@ -79,7 +98,9 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-API_VERSION = "2022-06-28"
+API_VERSION = "2022-06-28"           # what a request without a newer Notion-Version gets
+DATA_SOURCE_VERSION = "2025-09-03"   # from here on: data sources, in_trash beside archived
+IN_TRASH_VERSION = "2026-03-11"      # from here on: in_trash only, appends by position
 MAX_PAGE_SIZE = 100
 REF_LIMIT = 25            # references in a page object's relation / people value
 DEFAULT_BOT_ID = "3b7f6a52-6d1e-4c0a-9f4e-2a1d5c7e9b10"
@@ -90,6 +111,7 @@ COLORS = ["default", "gray", "brown", "orange", "yellow", "green", "blue", "purp
 TEXT_BLOCKS = {"paragraph", "heading_1", "heading_2", "heading_3", "bulleted_list_item",
                "numbered_list_item", "quote", "to_do", "toggle", "callout", "template"}
 MEDIA_BLOCKS = {"image", "video", "file", "pdf", "audio"}
+NEW_BLOCKS = {"heading_4", "tab"}       # creatable with Notion-Version 2025-09-03 and later
 CREATABLE_BLOCKS = TEXT_BLOCKS | MEDIA_BLOCKS | {
     "code", "equation", "divider", "breadcrumb", "table_of_contents", "link_to_page", "table",
     "table_row", "column_list", "column", "synced_block", "bookmark", "embed"}
@@ -235,11 +257,13 @@ class Workspace:
         self.user_order = []
         self.bot_id = DEFAULT_BOT_ID
         self.other_editor_id = DEFAULT_OTHER_EDITOR_ID
-        self.databases = {}         # id -> record
+        self.databases = {}         # id -> database container record ("sources": [data source ids])
+        self.sources = {}           # id -> data source record (schema in "properties")
         self.pages = {}             # id -> record
         self.blocks = {}            # id -> record
         self.children = {}          # parent id -> [child ids] (blocks, pages, databases)
         self.seq = 0
+        self.version = API_VERSION  # Notion-Version of the request being served (set under the lock)
 
     def next_seq(self):
         self.seq += 1
@@ -250,6 +274,38 @@ class Workspace:
 
     def bot_name(self):
         return self.users.get(self.bot_id, {}).get("name", "notionfs emulator")
+
+    # -- API versions ----------------------------------------------------------------------------
+    def new_api(self):
+        """True for Notion-Version 2025-09-03 and later (the data-source model)."""
+        return self.version >= DATA_SOURCE_VERSION
+
+    def v2026(self):
+        """True for Notion-Version 2026-03-11 and later (no `archived`, appends by position)."""
+        return self.version >= IN_TRASH_VERSION
+
+    def is_multi(self, did):
+        d = self.databases.get(did)
+        return d is not None and len(d["sources"]) > 1
+
+    def old_guard(self, did):
+        """A request of an old version touching a database with several data sources fails."""
+        if not self.new_api() and self.is_multi(did):
+            raise ApiError(400, "validation_error", "Databases with multiple data sources are not "
+                           "supported in this API version.",
+                           {"error_type": "multiple_data_sources_for_database"})
+
+    def old_guard_page(self, page):
+        self.old_guard(page["parent"].get("database_id"))
+
+    def trash_keys(self, value):
+        """The trash flags of an object as the request's version shows them."""
+        if self.v2026():
+            return {"in_trash": value}
+        return {"archived": value, "in_trash": value}
+
+    def creatable(self):
+        return CREATABLE_BLOCKS | NEW_BLOCKS if self.new_api() else CREATABLE_BLOCKS
 
     def kind(self, oid):
         if oid in self.blocks:
@@ -436,9 +492,14 @@ class Workspace:
         return self.norm_rich_text(value, "title", keep_plain=keep_plain)
 
     def add_database(self, d):
+        """A database container and its data sources from a workspace document: either the
+        one-source form ("properties", optional "data_source_id" / "data_source_title") or
+        "data_sources": [{"id", "title", "description", "properties", times, "archived"}]."""
         did = norm_id(d.get("id"))
         if did is None:
             raise validation(f"database id {d.get('id')!r} is not a valid uuid")
+        if did in self.databases:
+            raise validation(f"database id {did} is used twice")
         now = self.now()
         rec = {
             "id": did, "title": self.title_rt(d.get("title")),
@@ -451,26 +512,63 @@ class Workspace:
             "created_by": d.get("created_by") or self.bot_id,
             "last_edited_by": d.get("last_edited_by") or d.get("created_by") or self.bot_id,
             "archived": bool(d.get("archived") or d.get("in_trash")),
-            "properties": {}, "seq": self.next_seq(),
+            "sources": [], "seq": self.next_seq(),
         }
         p = rec["parent"]
         if "page_id" in p:
             p["page_id"] = norm_id(p["page_id"]) or p["page_id"]
             p["type"] = "page_id"
-        props = d.get("properties") or {}
+        self.databases[did] = rec
+        if d.get("data_sources"):
+            for i, sd in enumerate(d["data_sources"]):
+                self.add_source(rec, sd, sd.get("id") or det_id(did, "data_source", i), owner=None)
+        else:
+            one = {"title": d.get("data_source_title", d.get("title")), "properties": d.get("properties"),
+                   "description": d.get("description")}
+            for k in ("created_time", "last_edited_time", "created_by", "last_edited_by"):
+                one[k] = rec[k]
+            # property and option ids keep being derived from the database id, as before sources
+            self.add_source(rec, one, d.get("data_source_id") or det_id(did, "data_source"), owner=did)
+        return did
+
+    def add_source(self, db, sd, sid, owner=None, actor=None):
+        """Adds one data source (document sd) to the container record db; returns its record."""
+        sid_n = norm_id(sid)
+        if sid_n is None:
+            raise validation(f"data source id {sid!r} is not a valid uuid")
+        if sid_n in self.sources or sid_n in self.databases:
+            raise validation(f"data source id {sid_n} is used twice")
+        now = self.now()
+        src = {
+            "id": sid_n, "database_id": db["id"],
+            "title": self.title_rt(sd.get("title", sd.get("name"))),
+            "description": self.title_rt(sd.get("description")), "icon": copy.deepcopy(sd.get("icon")),
+            "created_time": sd.get("created_time") or now,
+            "last_edited_time": sd.get("last_edited_time") or sd.get("created_time") or now,
+            "created_by": sd.get("created_by") or actor or self.bot_id,
+            "last_edited_by": sd.get("last_edited_by") or sd.get("created_by") or actor or self.bot_id,
+            "archived": bool(sd.get("archived") or sd.get("in_trash")),
+            "properties": {}, "owner": owner or sid_n, "seq": self.next_seq(),
+        }
+        props = sd.get("properties") or {}
         if not any((v or {}).get("type") == "title" for v in props.values()):
             props = dict(props, Name={"type": "title", "title": {}})
         used = set()
         for name, sch in props.items():
-            norm = self.norm_schema(did, name, sch)
+            norm = self.norm_schema(src["owner"], name, sch)
             salt = 0
             while norm["id"] in used:           # keep generated property ids unique
                 salt += 1
-                norm["id"] = prop_id_for(did, f"{name}#{salt}")
+                norm["id"] = prop_id_for(src["owner"], f"{name}#{salt}")
             used.add(norm["id"])
-            rec["properties"][name] = norm
-        self.databases[did] = rec
-        return did
+            src["properties"][name] = norm
+        self.sources[sid_n] = src
+        db["sources"].append(sid_n)
+        return src
+
+    def sole_source(self, did):
+        """The data source of a one-source database (its first one otherwise)."""
+        return self.sources[self.databases[did]["sources"][0]]
 
     def norm_schema(self, did, name, sch):
         t = sch.get("type") or next(k for k in sch if k not in ("id", "name", "description"))
@@ -506,6 +604,8 @@ class Workspace:
             cfg.setdefault("format", "number")
         elif t == "relation":
             cfg["database_id"] = norm_id(cfg.get("database_id")) or cfg.get("database_id")
+            if cfg.get("data_source_id") is not None:
+                cfg["data_source_id"] = norm_id(cfg["data_source_id"]) or cfg["data_source_id"]
             if "dual_property" in cfg or cfg.get("type") == "dual_property":
                 cfg["type"] = "dual_property"
                 cfg["dual_property"] = dict(cfg.get("dual_property") or {})
@@ -522,12 +622,23 @@ class Workspace:
         return {"id": pid, "name": name, "description": sch.get("description"), "type": t, t: cfg}
 
     def fix_schema_links(self):
-        """Fills relation synced_property_id and rollup property ids once all databases exist."""
-        for db in self.databases.values():
+        """Fills relation targets (database_id and data_source_id), synced_property_id and rollup
+        property ids once all databases and data sources exist."""
+        for db in self.sources.values():
             for name, sch in db["properties"].items():
+                if sch["type"] == "relation":
+                    cfg = sch["relation"]
+                    ds, did = cfg.get("data_source_id"), cfg.get("database_id")
+                    if ds in self.sources:
+                        did = self.sources[ds]["database_id"]
+                    elif did in self.databases:
+                        ds = self.databases[did]["sources"][0]
+                    kind = cfg["type"]
+                    sch["relation"] = cfg = {"database_id": did, "data_source_id": ds, "type": kind,
+                                             kind: cfg.get(kind, {})}
                 if sch["type"] == "relation" and sch["relation"]["type"] == "dual_property":
                     dp = sch["relation"]["dual_property"]
-                    tgt = self.databases.get(sch["relation"]["database_id"])
+                    tgt = self.sources.get(sch["relation"]["data_source_id"])
                     if tgt and dp.get("synced_property_name") in tgt["properties"]:
                         dp["synced_property_id"] = tgt["properties"][dp["synced_property_name"]]["id"]
                     dp.setdefault("synced_property_id", None)
@@ -536,7 +647,7 @@ class Workspace:
                     rel = db["properties"].get(cfg.get("relation_property_name"))
                     if rel:
                         cfg["relation_property_id"] = unquote(rel["id"])
-                        tgt = self.databases.get(rel.get("relation", {}).get("database_id"))
+                        tgt = self.sources.get(rel.get("relation", {}).get("data_source_id"))
                         if tgt and cfg.get("rollup_property_name") in tgt["properties"]:
                             cfg["rollup_property_id"] = unquote(
                                 tgt["properties"][cfg["rollup_property_name"]]["id"])
@@ -556,7 +667,8 @@ class Workspace:
 
     # -- pages --------------------------------------------------------------------------------
     def page_db(self, page):
-        return self.databases.get(page["parent"].get("database_id"))
+        """The data source holding a database row (its schema), or None for other pages."""
+        return self.sources.get(page["parent"].get("data_source_id"))
 
     def page_title(self, page):
         db = self.page_db(page)
@@ -573,11 +685,13 @@ class Workspace:
             return next(n for n, s in db["properties"].items() if s["type"] == "title")
         return "title"
 
-    def norm_parent(self, parent, where="body.parent"):
+    def norm_parent(self, parent, where="body.parent", allow_ds=True):
+        """{"type", key: id} of a request's parent (data_source_id only when allow_ds)."""
         if not isinstance(parent, dict):
             raise validation(f"body failed validation: {where} should be an object, instead was "
                              f"`{jdump(parent)}`.")
-        for key in ("database_id", "page_id"):
+        keys = ("data_source_id", "database_id", "page_id") if allow_ds else ("database_id", "page_id")
+        for key in keys:
             if key in parent:
                 oid = norm_id(parent[key])
                 if oid is None:
@@ -589,6 +703,34 @@ class Workspace:
         raise validation(f"body failed validation. Fix one:\n{where}.page_id should be defined, "
                          f"instead was `undefined`.\n{where}.database_id should be defined, "
                          f"instead was `undefined`.")
+
+    def resolve_parent(self, parent, where="body.parent"):
+        """The internal parent of a page: a database row names its data source and database
+        ({"type": "data_source_id", "data_source_id", "database_id"}); a database_id parent
+        means its only data source."""
+        if parent["type"] == "data_source_id":
+            sid = parent["data_source_id"]
+            if sid not in self.sources:
+                raise self.not_found("database", sid)
+            return {"type": "data_source_id", "data_source_id": sid,
+                    "database_id": self.sources[sid]["database_id"]}
+        if parent["type"] == "database_id":
+            did = parent["database_id"]
+            if did not in self.databases:
+                raise self.not_found("database", did)
+            self.old_guard(did)
+            if self.is_multi(did):
+                raise validation(f"{where}.database_id {did} is a database with several data "
+                                 f"sources: give {where}.data_source_id instead.")
+            return {"type": "data_source_id", "data_source_id": self.databases[did]["sources"][0],
+                    "database_id": did}
+        return parent
+
+    def render_parent(self, parent):
+        """A page's parent as the request's version shows it."""
+        if parent.get("type") == "data_source_id" and not self.new_api():
+            return {"type": "database_id", "database_id": parent["database_id"]}
+        return copy.deepcopy(parent)
 
     def new_page_record(self, pid, parent, created_time, last_edited_time, created_by,
                         last_edited_by, archived=False, icon=None, cover=None):
@@ -602,7 +744,7 @@ class Workspace:
         if not isinstance(props_in, dict):
             raise validation(f"body failed validation: body.properties should be an object, "
                              f"instead was `{jdump(props_in)}`.")
-        db = self.databases.get(page_parent.get("database_id"))
+        db = self.sources.get(page_parent.get("data_source_id"))
         out, pending = {}, []
         for key, val in props_in.items():
             if db is None:
@@ -772,7 +914,7 @@ class Workspace:
         if cfg.get("type") != "dual_property":
             return
         back = cfg["dual_property"].get("synced_property_name")
-        tgt_db = self.databases.get(cfg["database_id"])
+        tgt_db = self.sources.get(cfg.get("data_source_id"))
         if not tgt_db or back not in tgt_db["properties"]:
             return
         for rid in set(old) - set(new):
@@ -782,7 +924,7 @@ class Workspace:
                 other["last_edited_time"], other["last_edited_by"] = now, actor
         for rid in new:
             other = self.pages.get(rid)
-            if other and other["parent"].get("database_id") == tgt_db["id"]:
+            if other and other["parent"].get("data_source_id") == tgt_db["id"]:
                 lst = other["props"].setdefault(back, [])
                 if page["id"] not in lst:
                     lst.append(page["id"])
@@ -803,7 +945,7 @@ class Workspace:
                 page["props"][name] = (first[0] if first else opts[0]["id"]) if opts else None
             elif t == "unique_id":
                 nums = [p["props"].get(name) or 0 for p in self.pages.values()
-                        if p["parent"].get("database_id") == db["id"]]
+                        if p["parent"].get("data_source_id") == db["id"]]
                 page["props"][name] = max(nums, default=0) + 1
             elif t in ("title", "rich_text", "multi_select", "people", "relation", "files"):
                 page["props"][name] = []
@@ -824,11 +966,11 @@ class Workspace:
                              f"`{jdump(obj)}`.")
         t = obj.get("type")
         if t is None:
-            t = next((k for k in obj if k in CREATABLE_BLOCKS or (not api and k not in (
+            t = next((k for k in obj if k in self.creatable() or (not api and k not in (
                 "object", "id", "children", "created_time", "last_edited_time", "created_by",
                 "last_edited_by", "archived", "in_trash", "has_children", "parent"))), None)
         body_in = obj.get(t) if t else None
-        if t is None or (api and t not in CREATABLE_BLOCKS) or not isinstance(body_in, dict):
+        if t is None or (api and t not in self.creatable()) or not isinstance(body_in, dict):
             raise validation("body failed validation. Fix one:\n" + "\n".join(
                 f"{where}.{k} should be defined, instead was `undefined`." for k in FIX_ONE_ORDER))
         kids_in = body_in.get("children", obj.get("children")) or []
@@ -905,7 +1047,7 @@ class Workspace:
                                      f"instead was `undefined`.")
                 out[key] = default
 
-        if t in TEXT_BLOCKS:
+        if t in TEXT_BLOCKS or t == "heading_4":
             rt("rich_text")
             if t != "template":
                 color()
@@ -1099,6 +1241,12 @@ class Workspace:
             f["file"] = {"url": url, "expiry_time": exp}
         return f
 
+    def block_type_name(self, t):
+        """meeting_notes is called transcription before 2026-03-11 (2022-06-28 shows it as stored)."""
+        if t == "meeting_notes" and self.new_api() and not self.v2026():
+            return "transcription"
+        return t
+
     def render_block_record(self, b):
         t = b["type"]
         body = copy.deepcopy(b["body"])
@@ -1106,40 +1254,89 @@ class Workspace:
             body = self.render_file(body)
         if t == "callout" and isinstance(body.get("icon"), dict):
             body["icon"] = self.render_file(body["icon"])
+        if t == "paragraph" and self.new_api() and "icon" not in body:
+            body = {k: body[k] for k in ("rich_text",) if k in body} | {"icon": None} | \
+                {k: v for k, v in body.items() if k != "rich_text"}     # as recorded: a null icon
+        if t == "unsupported":
+            if self.new_api():
+                body.setdefault("block_type", "unsupported")
+            else:
+                body.pop("block_type", None)
         has_children = bool(self.child_ids(b["id"])) or (t == "table" and bool(self.children.get(b["id"])))
-        return {"object": "block", "id": b["id"], "parent": copy.deepcopy(b["parent"]),
-                "created_time": b["created_time"], "last_edited_time": b["last_edited_time"],
-                "created_by": user_ref(b["created_by"]), "last_edited_by": user_ref(b["last_edited_by"]),
-                "has_children": has_children, "archived": b["archived"], "in_trash": b["archived"],
-                "type": t, t: body}
+        name = self.block_type_name(t)
+        return dict({"object": "block", "id": b["id"], "parent": copy.deepcopy(b["parent"]),
+                     "created_time": b["created_time"], "last_edited_time": b["last_edited_time"],
+                     "created_by": user_ref(b["created_by"]), "last_edited_by": user_ref(b["last_edited_by"]),
+                     "has_children": has_children}, **self.trash_keys(b["archived"]),
+                    type=name, **{name: body})
 
     def render_block(self, oid):
         if oid in self.blocks:
             return self.render_block_record(self.blocks[oid])
         if oid in self.pages:
             p = self.pages[oid]
-            return {"object": "block", "id": oid, "parent": copy.deepcopy(p["parent"]),
-                    "created_time": p["created_time"], "last_edited_time": p["last_edited_time"],
-                    "created_by": user_ref(p["created_by"]), "last_edited_by": user_ref(p["last_edited_by"]),
-                    "has_children": bool(self.child_ids(oid)), "archived": p["archived"],
-                    "in_trash": p["archived"], "type": "child_page",
-                    "child_page": {"title": plain_title(self.page_title(p))}}
+            return dict({"object": "block", "id": oid, "parent": self.render_parent(p["parent"]),
+                         "created_time": p["created_time"], "last_edited_time": p["last_edited_time"],
+                         "created_by": user_ref(p["created_by"]), "last_edited_by": user_ref(p["last_edited_by"]),
+                         "has_children": bool(self.child_ids(oid))}, **self.trash_keys(p["archived"]),
+                        type="child_page", child_page={"title": plain_title(self.page_title(p))})
         d = self.databases[oid]
-        return {"object": "block", "id": oid, "parent": copy.deepcopy(d["parent"]),
-                "created_time": d["created_time"], "last_edited_time": d["last_edited_time"],
-                "created_by": user_ref(d["created_by"]), "last_edited_by": user_ref(d["last_edited_by"]),
-                "has_children": False, "archived": d["archived"], "in_trash": d["archived"],
-                "type": "child_database", "child_database": {"title": plain_title(d["title"])}}
+        return dict({"object": "block", "id": oid, "parent": copy.deepcopy(d["parent"]),
+                     "created_time": d["created_time"], "last_edited_time": d["last_edited_time"],
+                     "created_by": user_ref(d["created_by"]), "last_edited_by": user_ref(d["last_edited_by"]),
+                     "has_children": False}, **self.trash_keys(d["archived"]),
+                    type="child_database", child_database={"title": plain_title(d["title"])})
 
     def render_database(self, d):
-        return {"object": "database", "id": d["id"], "cover": copy.deepcopy(d["cover"]),
-                "icon": copy.deepcopy(d["icon"]), "created_time": d["created_time"],
-                "created_by": user_ref(d["created_by"]), "last_edited_by": user_ref(d["last_edited_by"]),
-                "last_edited_time": d["last_edited_time"], "title": copy.deepcopy(d["title"]),
-                "description": copy.deepcopy(d["description"]), "is_inline": d["is_inline"],
-                "properties": copy.deepcopy(d["properties"]), "parent": copy.deepcopy(d["parent"]),
-                "url": slug_url("", d["id"]), "public_url": None, "archived": d["archived"],
-                "in_trash": d["archived"]}
+        """2022-06-28: the database with its (only) data source's schema; later versions: the
+        container with its data_sources list."""
+        if not self.new_api():
+            self.old_guard(d["id"])
+            src = self.sources[d["sources"][0]]
+            return {"object": "database", "id": d["id"], "cover": copy.deepcopy(d["cover"]),
+                    "icon": copy.deepcopy(d["icon"]), "created_time": d["created_time"],
+                    "created_by": user_ref(d["created_by"]), "last_edited_by": user_ref(d["last_edited_by"]),
+                    "last_edited_time": max(d["last_edited_time"], src["last_edited_time"]),
+                    "title": copy.deepcopy(d["title"]),
+                    "description": copy.deepcopy(d["description"]), "is_inline": d["is_inline"],
+                    "properties": self.render_schema(src), "parent": copy.deepcopy(d["parent"]),
+                    "url": slug_url("", d["id"]), "public_url": None, "archived": d["archived"],
+                    "in_trash": d["archived"]}
+        out = {"object": "database", "id": d["id"], "title": copy.deepcopy(d["title"]),
+               "description": copy.deepcopy(d["description"]), "parent": copy.deepcopy(d["parent"]),
+               "is_inline": d["is_inline"], "in_trash": d["archived"], "is_locked": False,
+               "created_time": d["created_time"], "last_edited_time": d["last_edited_time"],
+               "data_sources": [{"id": sid, "name": plain_title(self.sources[sid]["title"])}
+                                for sid in d["sources"]],
+               "icon": copy.deepcopy(d["icon"]), "cover": copy.deepcopy(d["cover"]),
+               "url": slug_url("", d["id"]), "public_url": None}
+        if not self.v2026():
+            out["archived"] = d["archived"]
+        return out
+
+    def render_schema(self, src):
+        """A data source's properties; 2022-06-28 relations name only the target database."""
+        props = copy.deepcopy(src["properties"])
+        if not self.new_api():
+            for sch in props.values():
+                if sch["type"] == "relation":
+                    sch["relation"].pop("data_source_id", None)
+        return props
+
+    def render_source(self, s):
+        d = self.databases[s["database_id"]]
+        out = {"object": "data_source", "id": s["id"], "cover": None,
+               "icon": copy.deepcopy(s["icon"]),
+               "created_time": s["created_time"], "created_by": user_ref(s["created_by"]),
+               "last_edited_by": user_ref(s["last_edited_by"]), "last_edited_time": s["last_edited_time"],
+               "title": copy.deepcopy(s["title"]), "description": copy.deepcopy(s["description"]),
+               "is_inline": d["is_inline"], "properties": self.render_schema(s),
+               "parent": {"type": "database_id", "database_id": d["id"]},
+               "database_parent": copy.deepcopy(d["parent"]), "url": slug_url("", d["id"]),
+               "public_url": None, "in_trash": s["archived"] or d["archived"]}
+        if not self.v2026():
+            out["archived"] = out["in_trash"]
+        return out
 
     def option_obj(self, sch, oid):
         for o in sch[sch["type"]]["options"]:
@@ -1197,7 +1394,7 @@ class Workspace:
         rel = db["properties"].get(cfg.get("relation_property_name")) if db else None
         related, tgt_db, tsch = [], None, None
         if rel and rel["type"] == "relation" and depth < 3:
-            tgt_db = self.databases.get(rel["relation"]["database_id"])
+            tgt_db = self.sources.get(rel["relation"].get("data_source_id"))
             if tgt_db:
                 tname, tsch = self.find_prop(tgt_db, cfg.get("rollup_property_name"))
                 related = [self.pages[r] for r in page["props"].get(
@@ -1295,14 +1492,21 @@ class Workspace:
                     props[name]["has_more"] = True
         else:
             props["title"] = {"id": "title", "type": "title", "title": copy.deepcopy(p["props"].get("title") or [])}
-        return {"object": "page", "id": p["id"], "created_time": p["created_time"],
-                "last_edited_time": p["last_edited_time"], "created_by": user_ref(p["created_by"]),
-                "last_edited_by": user_ref(p["last_edited_by"]),
-                "cover": self.render_file(p["cover"]) if p["cover"] else None,
-                "icon": self.render_file(p["icon"]) if p["icon"] else None,
-                "parent": copy.deepcopy(p["parent"]), "archived": p["archived"],
-                "in_trash": p["archived"], "properties": props,
-                "url": slug_url(plain_title(self.page_title(p)), p["id"]), "public_url": None}
+        out = {"object": "page", "id": p["id"], "created_time": p["created_time"],
+               "last_edited_time": p["last_edited_time"], "created_by": user_ref(p["created_by"]),
+               "last_edited_by": user_ref(p["last_edited_by"]),
+               "cover": self.render_file(p["cover"]) if p["cover"] else None,
+               "icon": self.render_file(p["icon"]) if p["icon"] else None,
+               "parent": self.render_parent(p["parent"])}
+        if self.new_api():      # is_archived (Notion's archive, not the trash) is never set here
+            out.update({"in_trash": p["archived"], "is_archived": False, "is_locked": False})
+            if not self.v2026():
+                out["archived"] = p["archived"]
+        else:
+            out.update({"archived": p["archived"], "in_trash": p["archived"]})
+        out.update({"properties": props, "url": slug_url(plain_title(self.page_title(p)), p["id"]),
+                    "public_url": None})
+        return out
 
     # -- load / export -----------------------------------------------------------------------------
     def load(self, ws):
@@ -1331,6 +1535,10 @@ class Workspace:
             if pid is None:
                 raise validation(f"page id {pd.get('id')!r} is not a valid uuid")
             parent = self.norm_parent(pd.get("parent") or {"type": "workspace", "workspace": True})
+            if parent["type"] == "database_id" and self.is_multi(parent["database_id"]):
+                raise validation(f"page {pid}: database {parent['database_id']} has several data "
+                                 f"sources; give parent data_source_id")
+            parent = self.resolve_parent(parent, f"page {pid} parent")
             ct = pd.get("created_time") or now
             rec = self.new_page_record(pid, parent, ct, pd.get("last_edited_time") or ct,
                                        pd.get("created_by") or self.bot_id,
@@ -1407,20 +1615,20 @@ class Workspace:
             self.load_children(bid, kids, page)
 
     def reconcile_duals(self):
-        for db in self.databases.values():
+        for db in self.sources.values():
             for name, sch in db["properties"].items():
                 if sch["type"] != "relation" or sch["relation"]["type"] != "dual_property":
                     continue
                 back = sch["relation"]["dual_property"].get("synced_property_name")
-                tgt = self.databases.get(sch["relation"]["database_id"])
+                tgt = self.sources.get(sch["relation"].get("data_source_id"))
                 if not tgt or back not in tgt["properties"]:
                     continue
                 for p in list(self.pages.values()):
-                    if p["parent"].get("database_id") != db["id"]:
+                    if p["parent"].get("data_source_id") != db["id"]:
                         continue
                     for rid in p["props"].get(name) or []:
                         other = self.pages.get(rid)
-                        if other and other["parent"].get("database_id") == tgt["id"]:
+                        if other and other["parent"].get("data_source_id") == tgt["id"]:
                             lst = other["props"].setdefault(back, [])
                             if p["id"] not in lst:
                                 lst.append(p["id"])
@@ -1448,13 +1656,30 @@ class Workspace:
 
         dbs = []
         for d in sorted(self.databases.values(), key=lambda d: d["seq"]):
-            dbs.append({"id": d["id"], "title": copy.deepcopy(d["title"]),
-                        "description": copy.deepcopy(d["description"]), "parent": copy.deepcopy(d["parent"]),
-                        "is_inline": d["is_inline"], "icon": copy.deepcopy(d["icon"]),
-                        "cover": copy.deepcopy(d["cover"]), "created_time": d["created_time"],
-                        "last_edited_time": d["last_edited_time"], "created_by": d["created_by"],
-                        "last_edited_by": d["last_edited_by"], "archived": d["archived"],
-                        "properties": copy.deepcopy(d["properties"])})
+            e = {"id": d["id"], "title": copy.deepcopy(d["title"]),
+                 "description": copy.deepcopy(d["description"]), "parent": copy.deepcopy(d["parent"]),
+                 "is_inline": d["is_inline"], "icon": copy.deepcopy(d["icon"]),
+                 "cover": copy.deepcopy(d["cover"]), "created_time": d["created_time"],
+                 "last_edited_time": d["last_edited_time"], "created_by": d["created_by"],
+                 "last_edited_by": d["last_edited_by"], "archived": d["archived"]}
+            srcs = [self.sources[x] for x in d["sources"]]
+            if len(srcs) == 1 and srcs[0]["owner"] == d["id"] and not srcs[0]["archived"]:
+                src = srcs[0]           # the one-source form, as before data sources
+                if src["last_edited_time"] > d["last_edited_time"]:
+                    e["last_edited_time"], e["last_edited_by"] = src["last_edited_time"], src["last_edited_by"]
+                e["data_source_id"] = src["id"]
+                if src["title"] != d["title"]:
+                    e["data_source_title"] = copy.deepcopy(src["title"])
+                e["properties"] = copy.deepcopy(src["properties"])
+            else:
+                e["data_sources"] = [{
+                    "id": x["id"], "title": copy.deepcopy(x["title"]),
+                    "description": copy.deepcopy(x["description"]), "icon": copy.deepcopy(x["icon"]),
+                    "created_time": x["created_time"], "last_edited_time": x["last_edited_time"],
+                    "created_by": x["created_by"], "last_edited_by": x["last_edited_by"],
+                    "archived": x["archived"], "properties": copy.deepcopy(x["properties"])}
+                    for x in srcs]
+            dbs.append(e)
         pages = []
         for p in sorted(self.pages.values(), key=lambda p: p["seq"]):
             db = self.page_db(p)
@@ -1471,7 +1696,10 @@ class Workspace:
                     props[name] = {"type": t, t: v}
             else:
                 props["title"] = {"type": "title", "title": copy.deepcopy(p["props"].get("title") or [])}
-            pages.append({"id": p["id"], "parent": copy.deepcopy(p["parent"]),
+            par = copy.deepcopy(p["parent"])
+            if db and not self.is_multi(par["database_id"]):
+                par = {"type": "database_id", "database_id": par["database_id"]}
+            pages.append({"id": p["id"], "parent": par,
                           "created_time": p["created_time"], "last_edited_time": p["last_edited_time"],
                           "created_by": p["created_by"], "last_edited_by": p["last_edited_by"],
                           "archived": p["archived"], "icon": copy.deepcopy(p["icon"]),
@@ -1485,6 +1713,7 @@ class Workspace:
     def get_page(self, oid):
         if oid not in self.pages:
             raise self.not_found("page", oid)
+        self.old_guard_page(self.pages[oid])
         return self.render_page(self.pages[oid])
 
     def get_database(self, oid):
@@ -1495,11 +1724,11 @@ class Workspace:
     def create_page(self, body, actor, api=True):
         if not isinstance(body, dict):
             raise validation("body failed validation: body should be an object.")
-        parent = self.norm_parent(body.get("parent"))
-        if parent["type"] == "database_id":
-            if parent["database_id"] not in self.databases:
-                raise self.not_found("database", parent["database_id"])
-            if self.databases[parent["database_id"]]["archived"]:
+        parent = self.norm_parent(body.get("parent"), allow_ds=self.new_api() or not api)
+        if parent["type"] in ("database_id", "data_source_id"):
+            parent = self.resolve_parent(parent)
+            if self.databases[parent["database_id"]]["archived"] or \
+                    self.sources[parent["data_source_id"]]["archived"]:
                 raise validation("Can't edit block that is archived. You must unarchive the block "
                                  "before editing.")
         elif parent["type"] == "page_id":
@@ -1542,6 +1771,8 @@ class Workspace:
         if not isinstance(body, dict):
             raise validation("body failed validation: body should be an object.")
         p = self.pages[oid]
+        self.old_guard_page(p)
+        self.refuse_archived_key(body)
         arch = None
         for key in ("archived", "in_trash"):
             if key in body:
@@ -1571,12 +1802,85 @@ class Workspace:
         p["last_edited_time"], p["last_edited_by"] = now, actor
         return self.render_page(p)
 
+    def refuse_archived_key(self, body):
+        if self.v2026() and isinstance(body, dict) and "archived" in body:
+            raise validation("body failed validation: body.archived should be not present, instead "
+                             f"was `{jdump(body['archived'])}`. Use in_trash.")
+
+    def move_page(self, oid, body, actor):
+        """POST /v1/pages/{id}/move (2025-09-03 and later): a new parent page or data source.
+        Into a data source the title is kept and values of properties with the same name and
+        type in the target (other than relations); the rest get the defaults of a new row."""
+        if oid not in self.pages:
+            raise self.not_found("page", oid)
+        if not isinstance(body, dict):
+            raise validation("body failed validation: body should be an object.")
+        p = self.pages[oid]
+        if p["archived"]:
+            raise validation("Can't edit block that is archived. You must unarchive the block "
+                             "before editing.")
+        par = body.get("parent")
+        if isinstance(par, dict) and "database_id" in par and "data_source_id" not in par:
+            raise validation("body failed validation: body.parent.data_source_id should be defined, "
+                             "instead was `undefined`.")
+        new = self.norm_parent(par)
+        if new["type"] == "workspace":
+            raise validation("body failed validation: body.parent.page_id should be defined, instead "
+                             "was `undefined`.")
+        new = self.resolve_parent(new)
+        if new["type"] == "page_id":
+            tgt = new["page_id"]
+            if tgt not in self.pages:
+                raise self.not_found("page", tgt)
+            if self.pages[tgt]["archived"]:
+                raise validation("Can't edit block that is archived. You must unarchive the block "
+                                 "before editing.")
+            x = tgt
+            while x in self.pages:          # not into itself or one of its sub-pages
+                if x == oid:
+                    raise validation("Cannot move a page into itself or one of its descendants.")
+                x = self.pages[x]["parent"].get("page_id")
+        now = self.now()
+        title = copy.deepcopy(self.page_title(p))
+        old_db = self.page_db(p)
+        old_par = p["parent"].get("page_id")
+        if old_par and oid in self.children.get(old_par, []):
+            self.children[old_par].remove(oid)
+            self.touch_block_chain(old_par, actor, now)
+        old_props = p["props"]
+        p["parent"] = new
+        new_db = self.page_db(p)
+        p["props"] = {}
+        if new_db is None:
+            p["props"]["title"] = title
+            self.children.setdefault(new["page_id"], []).append(oid)
+            self.touch_block_chain(new["page_id"], actor, now)
+        else:
+            p["props"][self.title_prop_name(p)] = title
+            if old_db is not None:
+                for name, sch in new_db["properties"].items():
+                    was = old_db["properties"].get(name)
+                    if was and was["type"] == sch["type"] and sch["type"] not in (
+                            "title", "relation", "select", "multi_select", "status", "unique_id") \
+                            and name in old_props:
+                        p["props"][name] = copy.deepcopy(old_props[name])
+        self.fill_defaults(p)
+        p["last_edited_time"], p["last_edited_by"] = now, actor
+        return self.render_page(p)
+
     def update_database(self, oid, body, actor):
         if oid not in self.databases:
             raise self.not_found("database", oid)
         d = self.databases[oid]
+        self.old_guard(oid)
         if not isinstance(body, dict):
             raise validation("body failed validation: body should be an object.")
+        self.refuse_archived_key(body)
+        if self.new_api() and "properties" in body:
+            raise validation("body failed validation: body.properties should be not present: a "
+                             "database's schema belongs to its data sources (PATCH /v1/data_sources/{id}).")
+        if "is_inline" in body and not isinstance(body["is_inline"], bool):
+            raise validation("body failed validation: body.is_inline should be a boolean.")
         if "title" in body:
             d["title"] = self.norm_rich_text(body["title"], "body.title")
         if "description" in body:
@@ -1586,10 +1890,179 @@ class Workspace:
         for key in ("archived", "in_trash"):
             if isinstance(body.get(key), bool):
                 d["archived"] = body[key]
+        if "is_inline" in body:
+            d["is_inline"] = body["is_inline"]
         if "properties" in body:
             raise validation("Changing a database schema is not supported by this emulator.")
         d["last_edited_time"], d["last_edited_by"] = self.now(), actor
         return self.render_database(d)
+
+    # -- data sources (2025-09-03 and later) ----------------------------------------------------
+    def get_source(self, sid):
+        if sid not in self.sources:
+            raise self.not_found("database", sid)
+        return self.render_source(self.sources[sid])
+
+    def create_source(self, body, actor):
+        """POST /v1/data_sources: a new data source in an existing database."""
+        if not isinstance(body, dict):
+            raise validation("body failed validation: body should be an object.")
+        parent = body.get("parent")
+        did = norm_id(parent.get("database_id")) if isinstance(parent, dict) else None
+        if did is None:
+            raise validation("body failed validation: body.parent.database_id should be a valid uuid, "
+                             f"instead was `{jdump((parent or {}).get('database_id') if isinstance(parent, dict) else parent)}`.")
+        if did not in self.databases:
+            raise self.not_found("database", did)
+        if self.databases[did]["archived"]:
+            raise validation("Can't edit block that is archived. You must unarchive the block "
+                             "before editing.")
+        props = body.get("properties")
+        if not isinstance(props, dict) or not any(isinstance(v, dict) and (v.get("type") == "title" or "title" in v)
+                                                  for v in props.values()):
+            raise validation("body failed validation: body.properties should have exactly one title "
+                             "property.")
+        title = self.norm_rich_text(body.get("title") or [], "body.title")
+        schema = {}
+        for name, sch in props.items():
+            schema[name] = self.schema_request(name, sch, "body.properties")
+        icon = self.norm_icon(body.get("icon"), "body.icon") if body.get("icon") is not None else None
+        now = self.now()
+        d = self.databases[did]
+        src = self.add_source(d, {"title": title, "properties": schema, "icon": icon,
+                                  "created_time": now, "last_edited_time": now}, str(uuid.uuid4()),
+                              actor=actor)
+        self.fix_schema_links()
+        d["last_edited_time"], d["last_edited_by"] = now, actor
+        return self.render_source(src)
+
+    def schema_request(self, name, sch, where):
+        """One property of a schema in a request ({"type"?, "<type>": {config}}); checked."""
+        if not isinstance(sch, dict):
+            raise validation(f"body failed validation: {where}.{name} should be an object, instead "
+                             f"was `{jdump(sch)}`.")
+        t = sch.get("type") or next((k for k in sch if k not in ("id", "name", "description", "type")), None)
+        if t is None or not isinstance(sch.get(t, {}), dict):
+            raise validation(f"body failed validation: {where}.{name} should name a property type.")
+        out = {"type": t, t: copy.deepcopy(sch.get(t) or {})}
+        if t == "relation":
+            cfg = out[t]
+            ds = norm_id(cfg.get("data_source_id"))
+            if ds is None or ds not in self.sources:
+                raise validation(f"body failed validation: {where}.{name}.relation.data_source_id should "
+                                 f"be the id of a data source, instead was `{jdump(cfg.get('data_source_id'))}`.")
+            cfg["data_source_id"] = ds
+            cfg["database_id"] = self.sources[ds]["database_id"]
+        return out
+
+    def follow_renames(self, sid, renames):
+        """Properties renamed in data source sid: the names other configs refer them by (the
+        synced side of dual relations into sid, rollups over them) follow."""
+        if not renames:
+            return
+        for other in self.sources.values():
+            for sch in other["properties"].values():
+                if sch["type"] == "relation" and sch["relation"].get("data_source_id") == sid and \
+                        sch["relation"]["type"] == "dual_property":
+                    dp = sch["relation"]["dual_property"]
+                    dp["synced_property_name"] = renames.get(dp.get("synced_property_name"),
+                                                             dp.get("synced_property_name"))
+                if sch["type"] == "rollup":
+                    cfg = sch["rollup"]
+                    if other["id"] == sid:
+                        cfg["relation_property_name"] = renames.get(cfg.get("relation_property_name"),
+                                                                    cfg.get("relation_property_name"))
+                    rel = other["properties"].get(cfg.get("relation_property_name"))
+                    if rel and rel["type"] == "relation" and rel["relation"].get("data_source_id") == sid:
+                        cfg["rollup_property_name"] = renames.get(cfg.get("rollup_property_name"),
+                                                                  cfg.get("rollup_property_name"))
+
+    def update_source(self, sid, body, actor):
+        """PATCH /v1/data_sources/{id}: title, description, icon, in_trash (archived before
+        2026-03-11), and properties: {name or id: null} removes, {"name": new} renames,
+        {"<type>": {config}} adds or changes the type (values of a changed type are dropped)."""
+        if sid not in self.sources:
+            raise self.not_found("database", sid)
+        src = self.sources[sid]
+        if not isinstance(body, dict):
+            raise validation("body failed validation: body should be an object.")
+        self.refuse_archived_key(body)
+        arch = None
+        for key in ("archived", "in_trash"):
+            if key in body:
+                if not isinstance(body[key], bool):
+                    raise validation(f"body failed validation: body.{key} should be a boolean.")
+                arch = body[key]
+        title = self.norm_rich_text(body["title"], "body.title") if "title" in body else None
+        desc = self.norm_rich_text(body["description"], "body.description") if "description" in body else None
+        icon = self.norm_icon(body["icon"], "body.icon") if "icon" in body else None
+        props = body.get("properties") or {}
+        if not isinstance(props, dict):
+            raise validation("body failed validation: body.properties should be an object.")
+        new_schema = copy.deepcopy(src["properties"])
+        renames, changed = {}, set()
+        for key, change in props.items():
+            name, sch = self.find_prop({"properties": new_schema}, key)
+            if change is None:
+                if sch is None:
+                    raise validation(f"{key} is not a property that exists.")
+                if sch["type"] == "title":
+                    raise validation("Cannot delete the title property.")
+                del new_schema[name]
+                continue
+            if not isinstance(change, dict):
+                raise validation(f"body failed validation: body.properties.{key} should be an object "
+                                 f"or `null`.")
+            new_name = change.get("name", name if sch else key)
+            if not isinstance(new_name, str) or not new_name.strip():
+                raise validation(f"body failed validation: body.properties.{key}.name should be a "
+                                 f"non-empty string.")
+            types = [k for k in change if k not in ("name", "type", "description", "id")]
+            if sch is None:
+                if not types:
+                    raise validation(f"{key} is not a property that exists.")
+                req = self.schema_request(new_name, change, "body.properties")
+                norm = self.norm_schema(src["owner"], new_name, req)
+            else:
+                norm = copy.deepcopy(sch)
+                norm["name"] = new_name
+                if types:
+                    req = self.schema_request(new_name, change, "body.properties")
+                    if sch["type"] == "title" and req["type"] != "title":
+                        raise validation("Cannot change the type of the title property.")
+                    norm = self.norm_schema(src["owner"], new_name, dict(req, id=sch["id"]))
+                    if req["type"] != sch["type"]:
+                        changed.add(new_name)
+                del new_schema[name]
+                if new_name != name:
+                    renames[name] = new_name
+            if new_name in new_schema:
+                raise validation(f"A property named {new_name} already exists.")
+            new_schema[new_name] = norm
+        now = self.now()
+        src["properties"] = new_schema
+        self.follow_renames(sid, renames)
+        self.fix_schema_links()
+        for p in self.pages.values():
+            if p["parent"].get("data_source_id") != sid:
+                continue
+            vals = {}
+            for old, v in p["props"].items():
+                nm = renames.get(old, old)
+                if nm in new_schema and nm not in changed and (old in renames or old not in renames.values()):
+                    vals[nm] = v
+            p["props"] = vals
+            self.fill_defaults(p)
+        if title is not None:
+            src["title"] = title
+        if desc is not None:
+            src["description"] = desc
+        if "icon" in body:
+            src["icon"] = icon
+        if arch is not None:
+            src["archived"] = arch
+        src["last_edited_time"], src["last_edited_by"] = now, actor
+        return self.render_source(src)
 
     def paginate(self, items, start_cursor, page_size, cursor_of=lambda x: x):
         start = 0
@@ -1608,16 +2081,19 @@ class Workspace:
         return chunk, (cursor_of(items[start + page_size]) if more else None), more
 
     def search(self, body):
+        """2022-06-28: pages and databases (never one with several data sources, nor its rows);
+        2025-09-03 and later: pages and data sources."""
         if not isinstance(body, dict):
             raise validation("body failed validation: body should be an object.")
         size = page_size_of(body.get("page_size"), "body")
+        kinds = ("page", "data_source") if self.new_api() else ("page", "database")
         flt = body.get("filter")
         want = None
         if flt is not None:
             if not isinstance(flt, dict) or flt.get("property") != "object" or \
-                    flt.get("value") not in ("page", "database"):
-                raise validation("body failed validation: body.filter.value should be `\"page\"` or "
-                                 f"`\"database\"`, instead was `{jdump((flt or {}).get('value'))}`.")
+                    flt.get("value") not in kinds:
+                raise validation(f"body failed validation: body.filter.value should be `\"page\"` or "
+                                 f"`\"{kinds[1]}\"`, instead was `{jdump((flt or {}).get('value'))}`.")
             want = flt["value"]
         q = body.get("query") or ""
         if not isinstance(q, str):
@@ -1626,29 +2102,47 @@ class Workspace:
         desc = srt.get("direction", "descending") != "ascending"
         items = []
         if want in (None, "page"):
-            items += [("page", p) for p in self.pages.values() if not p["archived"]]
-        if want in (None, "database"):
-            items += [("database", d) for d in self.databases.values() if not d["archived"]]
+            items += [("page", p, p["last_edited_time"]) for p in self.pages.values() if not p["archived"]
+                      and (self.new_api() or not self.is_multi(p["parent"].get("database_id")))]
+        if want in (None, "database") and not self.new_api():
+            items += [("database", d, max(d["last_edited_time"], self.sole_source(d["id"])["last_edited_time"]))
+                      for d in self.databases.values() if not d["archived"] and not self.is_multi(d["id"])]
+        if want in (None, "data_source") and self.new_api():
+            items += [("data_source", x, x["last_edited_time"]) for x in self.sources.values()
+                      if not x["archived"] and not self.databases[x["database_id"]]["archived"]]
         if q:
             ql = q.lower()
             items = [it for it in items if ql in plain_title(
                 self.page_title(it[1]) if it[0] == "page" else it[1]["title"]).lower()]
-        items.sort(key=lambda it: (it[1]["last_edited_time"], it[1]["seq"]), reverse=desc)
+        items.sort(key=lambda it: (it[2], it[1]["seq"]), reverse=desc)
         chunk, nxt, more = self.paginate(items, body.get("start_cursor"), size, lambda it: it[1]["id"])
-        results = [self.render_page(o) if k == "page" else self.render_database(o) for k, o in chunk]
+        render = {"page": self.render_page, "database": self.render_database,
+                  "data_source": self.render_source}
+        results = [render[k](o) for k, o, _ in chunk]
+        lt = "page_or_data_source" if self.new_api() else "page_or_database"
         return {"object": "list", "results": results, "next_cursor": nxt, "has_more": more,
-                "type": "page_or_database", "page_or_database": {}}
+                "type": lt, lt: {}}
 
     def query(self, did, body):
+        """POST /v1/databases/{id}/query (2022-06-28): the rows of its only data source."""
         if did not in self.databases:
             raise self.not_found("database", did)
+        self.old_guard(did)
+        return self.query_rows(self.sole_source(did), body)
+
+    def query_source(self, sid, body):
+        """POST /v1/data_sources/{id}/query (2025-09-03 and later)."""
+        if sid not in self.sources:
+            raise self.not_found("database", sid)
+        return self.query_rows(self.sources[sid], body)
+
+    def query_rows(self, db, body):
         if not isinstance(body, dict):
             raise validation("body failed validation: body should be an object.")
-        db = self.databases[did]
         size = page_size_of(body.get("page_size"), "body")
         flt = body.get("filter")
         pages = [p for p in self.pages.values()
-                 if p["parent"].get("database_id") == did and not p["archived"]]
+                 if p["parent"].get("data_source_id") == db["id"] and not p["archived"]]
         if flt is not None:
             pred = self.compile_filter(db, flt, "body.filter", 0)
             pages = [p for p in pages if pred(p)]
@@ -1659,9 +2153,9 @@ class Workspace:
         for i, s in reversed(list(enumerate(sorts))):
             pages = self.apply_sort(db, pages, s, f"body.sorts[{i}]")
         chunk, nxt, more = self.paginate(pages, body.get("start_cursor"), size, lambda p: p["id"])
+        lt = "page_or_data_source" if self.new_api() else "page_or_database"
         return {"object": "list", "results": [self.render_page(p) for p in chunk],
-                "next_cursor": nxt, "has_more": more, "type": "page_or_database",
-                "page_or_database": {}}
+                "next_cursor": nxt, "has_more": more, "type": lt, lt: {}}
 
     def apply_sort(self, db, pages, s, where):
         if not isinstance(s, dict):
@@ -1912,8 +2406,28 @@ class Workspace:
                 raise validation("Cannot append children to a synced block reference; append to the "
                                  "original synced block.")
         after = body.get("after")
+        if after is not None and self.v2026():
+            raise validation(f"body failed validation: body.after should be not present, instead was "
+                             f"`{jdump(after)}`. Use body.position.")
+        position = body.get("position") if self.new_api() else None
+        if after is not None and position is not None:
+            raise validation("body failed validation: give body.after or body.position, not both.")
         lst = self.children.setdefault(oid, [])
         pos = len(lst)
+        if position is not None:
+            ptype = position.get("type") if isinstance(position, dict) else None
+            if ptype == "after_block":
+                after = (position.get("after_block") or {}).get("id") if isinstance(
+                    position.get("after_block"), dict) else None
+                if after is None:
+                    raise validation("body failed validation: body.position.after_block.id should be "
+                                     "defined, instead was `undefined`.")
+            elif ptype == "start":
+                pos = 0
+            elif ptype != "end":
+                raise validation("body failed validation: body.position.type should be "
+                                 "`\"after_block\"`, `\"start\"` or `\"end\"`, instead was "
+                                 f"`{jdump(ptype)}`.")
         if after is not None:
             aid = norm_id(after)
             if aid is None:
@@ -1930,7 +2444,9 @@ class Workspace:
         new_ids = [self.commit_block(s, parent, page_id, actor, now) for s in specs]
         lst[pos:pos] = new_ids
         self.touch_block_chain(oid, actor, now)
-        visible_after = [c for c in lst[pos + len(new_ids):] if self.visible(c, oid)] if after else []
+        # Notion lists the new blocks followed by the siblings after them (unless at the end)
+        visible_after = [c for c in lst[pos + len(new_ids):] if self.visible(c, oid)] \
+            if after or pos == 0 else []
         results = [self.render_block(c) for c in new_ids + visible_after]
         return {"object": "list", "results": results, "next_cursor": None, "has_more": False,
                 "type": "block", "block": {}}
@@ -1941,6 +2457,7 @@ class Workspace:
             raise self.not_found("block", oid)
         if not isinstance(body, dict):
             raise validation("body failed validation: body should be an object.")
+        self.refuse_archived_key(body)
         arch = None
         for key in ("archived", "in_trash"):
             if key in body:
@@ -1977,7 +2494,7 @@ class Workspace:
                 raise validation(f"body failed validation: body.{key}.children should be not "
                                  f"present; use PATCH /v1/blocks/{{id}}/children.")
             if b["type"] in ("child_page", "child_database", "unsupported", "link_preview") or \
-                    b["type"] not in CREATABLE_BLOCKS | {"child_page"}:
+                    b["type"] not in self.creatable() | {"child_page"}:
                 raise validation(f"Block type {b['type']} is not supported for updates via the API.")
             new_body = self.norm_block_body(b["type"], body[key], f"body.{key}", api, False,
                                             old=b["body"])
@@ -2020,6 +2537,7 @@ class Workspace:
         if pid not in self.pages:
             raise self.not_found("page", pid)
         p = self.pages[pid]
+        self.old_guard_page(p)
         db = self.page_db(p)
         if db:
             name, sch = self.find_prop(db, prop_key)
@@ -2128,7 +2646,9 @@ class Workspace:
 
     def admin_create_page(self, body):
         req = {"properties": body.get("properties") or {}, "children": body.get("children") or []}
-        if body.get("database_id"):
+        if body.get("data_source_id"):
+            req["parent"] = {"type": "data_source_id", "data_source_id": body["data_source_id"]}
+        elif body.get("database_id"):
             req["parent"] = {"database_id": body["database_id"]}
         elif body.get("page_id"):
             req["parent"] = {"page_id": body["page_id"]}
@@ -2144,8 +2664,9 @@ class Workspace:
 # generated workspaces
 # ----------------------------------------------------------------------------------------------
 
-def generate_workspace(n, k=3):
-    """One database "Bench" with n pages of k body blocks each (deterministic)."""
+def generate_workspace(n, k=3, sources=1):
+    """One database "Bench" with n pages of k body blocks each (deterministic); with sources > 1
+    the database has that many data sources ("Bench 1", ...) and the pages are dealt among them."""
     base = datetime(2025, 6, 2, 8, 0, tzinfo=timezone.utc)
     bot, person = DEFAULT_BOT_ID, DEFAULT_OTHER_EDITOR_ID
     root = det_id("bench", "root")
@@ -2179,6 +2700,13 @@ def generate_workspace(n, k=3):
                      "last_edited_by": person,
                      "properties": {"title": {"type": "title", "title": [text_item("Bench root")]}},
                      "children": [{"type": "child_database", "id": db}]}]}
+    if sources > 1:
+        d = ws["databases"][0]
+        props = d.pop("properties")
+        d["data_sources"] = [{"id": det_id("bench", "data_source", j), "title": f"Bench {j + 1}",
+                              "created_time": t0, "last_edited_time": t0, "created_by": person,
+                              "last_edited_by": person, "properties": copy.deepcopy(props)}
+                             for j in range(sources)]
     for i in range(n):
         ct = iso_minute(base + timedelta(minutes=i + 1))
         pid = det_id("bench", "page", i)
@@ -2193,7 +2721,9 @@ def generate_workspace(n, k=3):
                 body["checked"] = (i + j) % 2 == 0
             blocks.append({"id": det_id("bench", "block", i, j), "type": kind, kind: body})
         ws["pages"].append({
-            "id": pid, "parent": {"type": "database_id", "database_id": db},
+            "id": pid, "parent": ({"type": "database_id", "database_id": db} if sources <= 1 else
+                                  {"type": "data_source_id",
+                                   "data_source_id": det_id("bench", "data_source", i % sources)}),
             "created_time": ct, "last_edited_time": ct, "created_by": person, "last_edited_by": person,
             "properties": {
                 "Name": {"type": "title", "title": [text_item(f"Item {i:05d}")]},
@@ -2326,6 +2856,10 @@ class Emulator:
             rule, f = self.parse_rule(body["fail_next"], "fail_next")
             rule["status"] = int(f.get("status", 500))
             rule["html"] = f.get("html")
+            ra = f.get("retry_after")
+            if ra is not None and (isinstance(ra, bool) or not isinstance(ra, int) or ra < 0):
+                raise ValueError("fail_next.retry_after must be an integer number of seconds >= 0")
+            rule["retry_after"] = ra
             add.append((self.fail_rules, rule))
         if "drop_next" in body:
             add.append((self.drop_rules, self.parse_rule(body["drop_next"], "drop_next")[0]))
@@ -2397,11 +2931,18 @@ class Emulator:
             return {"in_flight": self.in_flight, "served": self.served}
 
 
+NEW_ROUTES = {"create_source", "get_source", "update_source", "query_source", "move_page"}
+OLD_ROUTES = {"query"}           # gone with 2025-09-03 (rows are queried by data source)
 ROUTES = [
     ("POST", re.compile(r"^/v1/search$"), "search"),
     ("GET", re.compile(r"^/v1/databases/([^/]+)$"), "get_database"),
     ("PATCH", re.compile(r"^/v1/databases/([^/]+)$"), "update_database"),
     ("POST", re.compile(r"^/v1/databases/([^/]+)/query$"), "query"),
+    ("POST", re.compile(r"^/v1/data_sources$"), "create_source"),
+    ("GET", re.compile(r"^/v1/data_sources/([^/]+)$"), "get_source"),
+    ("PATCH", re.compile(r"^/v1/data_sources/([^/]+)$"), "update_source"),
+    ("POST", re.compile(r"^/v1/data_sources/([^/]+)/query$"), "query_source"),
+    ("POST", re.compile(r"^/v1/pages/([^/]+)/move$"), "move_page"),
     ("POST", re.compile(r"^/v1/pages$"), "create_page"),
     ("GET", re.compile(r"^/v1/pages/([^/]+)$"), "get_page"),
     ("PATCH", re.compile(r"^/v1/pages/([^/]+)$"), "update_page"),
@@ -2424,6 +2965,7 @@ FAULT_CODES = {500: ("internal_server_error", "Unexpected error occurred."),
                503: ("service_unavailable", "Notion is unavailable, please try again later."),
                504: ("gateway_timeout", "Notion timed out while processing the request."),
                409: ("conflict_error", "Conflict occurred while saving. Please try again."),
+               429: ("rate_limited", "You have been rate limited. Please try again in a few minutes."),
                529: ("service_overload", "Notion is overloaded, please try again later.")}
 
 
@@ -2584,7 +3126,11 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_raw(st, GATEWAY_HTML, "text/html")
                 return st
             code, msg = FAULT_CODES.get(st, ("internal_server_error", "Unexpected error occurred."))
-            return self.send_error_obj(ApiError(st, code, msg), rid)
+            ra = rule.get("retry_after")
+            if ra is None and st == 429:
+                ra = 1
+            return self.send_error_obj(ApiError(st, code, msg), rid,
+                                       {"Retry-After": str(ra)} if ra is not None else None)
         # the request goes on (to whatever answer it gets) but its answer is delayed / lost
         self.lose = emu.pop_rule(emu.lose_rules, self.command, path) is not None
         self.delay = emu.pop_rule(emu.delay_rules, self.command, path)
@@ -2616,7 +3162,11 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 body = None
             with emu.lock:
-                result = self.route(emu.ws, name, m.groups(), query, body)
+                emu.ws.version = self.headers.get("Notion-Version").strip()
+                try:
+                    result = self.route(emu.ws, name, m.groups(), query, body)
+                finally:
+                    emu.ws.version = API_VERSION    # admin calls answer as 2022-06-28
             self.send_json(200, dict(result, request_id=rid), rid)
             return 200
         except ApiError as e:
@@ -2629,10 +3179,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def route(self, ws, name, groups, query, body):
         actor = ws.bot_id
+        if (name in NEW_ROUTES and not ws.new_api()) or (name in OLD_ROUTES and ws.new_api()):
+            raise ApiError(400, "invalid_request_url", "Invalid request URL.")
         if name == "search":
             return ws.search(body)
         if name == "create_page":
             return ws.create_page(body, actor)
+        if name == "create_source":
+            return ws.create_source(body, actor)
         if name == "list_users":
             return ws.list_users(query.get("start_cursor"), page_size_of(query.get("page_size"), "query"))
         if name == "users_me":
@@ -2640,7 +3194,9 @@ class Handler(BaseHTTPRequestHandler):
         if name == "get_user":
             return ws.get_user(ws.path_id(groups[0], "user_id", "user"))
         param = {"get_database": "database_id", "update_database": "database_id", "query": "database_id",
-                 "get_page": "page_id", "update_page": "page_id", "property_item": "page_id"}.get(name, "block_id")
+                 "get_page": "page_id", "update_page": "page_id", "property_item": "page_id",
+                 "move_page": "page_id", "get_source": "data_source_id", "update_source": "data_source_id",
+                 "query_source": "data_source_id"}.get(name, "block_id")
         oid = ws.path_id(groups[0], param, "")
         if name == "get_database":
             return ws.get_database(oid)
@@ -2648,6 +3204,14 @@ class Handler(BaseHTTPRequestHandler):
             return ws.update_database(oid, body, actor)
         if name == "query":
             return ws.query(oid, body)
+        if name == "get_source":
+            return ws.get_source(oid)
+        if name == "update_source":
+            return ws.update_source(oid, body, actor)
+        if name == "query_source":
+            return ws.query_source(oid, body)
+        if name == "move_page":
+            return ws.move_page(oid, body, actor)
         if name == "get_page":
             return ws.get_page(oid)
         if name == "update_page":
@@ -2711,6 +3275,18 @@ class Handler(BaseHTTPRequestHandler):
                     return self.send_json(200, ws.admin_delete_page(body))
                 if name == "create_page":
                     return self.send_json(200, ws.admin_create_page(body))
+                if name in ("update_data_source", "create_data_source"):
+                    ws.version = IN_TRASH_VERSION       # answers a data source object
+                    try:
+                        if name == "create_data_source":
+                            out = ws.create_source(body, ws.other_editor_id)
+                        else:
+                            sid = norm_id(body.get("data_source_id"))
+                            out = ws.update_source(sid, {k: v for k, v in body.items()
+                                                         if k != "data_source_id"}, ws.other_editor_id)
+                    finally:
+                        ws.version = API_VERSION
+                    return self.send_json(200, out)
                 if name == "log/clear":
                     emu.log.clear()
                     return self.send_json(200, {"ok": True})
@@ -2749,10 +3325,11 @@ def load_workspace_arg(spec):
 
 
 def make_server(host="127.0.0.1", port=0, token="secret_demo_token", workspace="sample",
-                rate=3.0, burst=10.0, quiet=True, generate=None, generate_blocks=3):
+                rate=3.0, burst=10.0, quiet=True, generate=None, generate_blocks=3, generate_sources=1):
     """Builds (server, emulator); call server.serve_forever() to run. Used by main() and tests."""
     emu = Emulator(token, rate, burst, quiet)
-    ws_doc = generate_workspace(generate, generate_blocks) if generate is not None else load_workspace_arg(workspace)
+    ws_doc = generate_workspace(generate, generate_blocks, generate_sources) if generate is not None \
+        else load_workspace_arg(workspace)
     emu.ws.load(ws_doc)
     srv = Server((host, port), Handler)
     srv.emu = emu
@@ -2760,7 +3337,8 @@ def make_server(host="127.0.0.1", port=0, token="secret_demo_token", workspace="
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="Local emulator of the Notion API (2022-06-28).")
+    ap = argparse.ArgumentParser(description="Local emulator of the Notion API (Notion-Version "
+                                 "2022-06-28, 2025-09-03 and 2026-03-11, chosen per request).")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
@@ -2769,13 +3347,15 @@ def main(argv=None):
     ap.add_argument("--generate", type=int, metavar="N", help="replace the workspace with a generated "
                     "database 'Bench' of N pages")
     ap.add_argument("--generate-blocks", type=int, default=3, metavar="K")
+    ap.add_argument("--generate-sources", type=int, default=1, metavar="S",
+                    help="data sources of the generated database (rows dealt among them)")
     ap.add_argument("--rate", type=float, default=3.0, help="requests/second per token, 0 = unlimited")
     ap.add_argument("--burst", type=float, default=10.0)
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
     try:
         srv, emu = make_server(a.host, a.port, a.token, a.workspace, a.rate, a.burst, a.quiet,
-                               a.generate, a.generate_blocks)
+                               a.generate, a.generate_blocks, a.generate_sources)
     except (OSError, ValueError, ApiError) as e:
         print(f"notion-emulator: cannot start: {getattr(e, 'message', e)}", file=sys.stderr)
         return 1

@@ -17,7 +17,14 @@ Edge cases: two Tasks titled "Weekly review", "Q1/Q2 planning", ".env cleanup" (
 empty title, a unicode title, archived pages (Tasks and Notes), the project "Platform rewrite"
 related to 27 tasks (relation has_more) and "All hands" whose Team has 31 people, the Notes page
 "Engineering handbook" with 103 top-level blocks, lists nested 3 levels deep and a toggle with
-105 children.  The format is described at the top of notion_emulator.py.
+105 children.
+
+A top-level page "Support desk" holds the database "Support" with two data sources of different
+schemas, "Tickets" and "Customers", related to each other (dual relation Customer <-> Tickets); the
+ticket "Cannot log in" holds a heading_4, a tab block and a meeting_notes block.  Seen with
+Notion-Version 2025-09-03 or later; a 2022-06-28 request touching it fails with
+multiple_data_sources_for_database and search leaves it out, as on Notion, so the older databases
+hold no reference into it.  The format is described at the top of notion_emulator.py.
 """
 import json
 import sys
@@ -539,7 +546,7 @@ def build():
           id=SYNC_ORIG),
         B("synced_block", {"synced_from": {"type": "block_id", "block_id": SYNC_ORIG}}),
         B("template", {"rich_text": rt("Add a meeting")}, children=[H(3, "Meeting"), TODO("Agenda")]),
-        B("unsupported", {}),
+        B("unsupported", {"block_type": "ai_block"}),      # block_type: shown from 2025-09-03 on
         B("meeting_notes", {"title": rt("Standup 2025-03-28"), "status": "notes_ready"}),
         P("End of gallery."),
     ]
@@ -621,8 +628,73 @@ def build():
              {"Title": title(t), "Author": {"type": "rich_text", "rich_text": rt(a) if a else []},
               "Read": {"type": "checkbox", "checkbox": r}}, [])
 
+    # ---- a database with two data sources (seen from Notion-Version 2025-09-03 on; a 2022-06-28
+    # client gets an error for it and does not find it by search, so nothing the older databases
+    # hold points into it) ----
+    SUPPORT_PAGE, SUPPORT = uid("page/support"), uid("db/support")
+    TICKETS, CUSTOMERS = uid("ds/support-tickets"), uid("ds/support-customers")
+    support_db = dict(meta(3000, 3100, by=P_GRACE), id=SUPPORT, title=rt("Support"),
+                      description=rt("Tickets, and the customers who filed them."),
+                      parent={"type": "page_id", "page_id": SUPPORT_PAGE}, is_inline=False,
+                      icon={"type": "emoji", "emoji": "🎧"}, cover=None, archived=False, data_sources=[
+        dict(meta(3000, 3100, by=P_GRACE), id=TICKETS, title=rt("Tickets"), properties={
+            "Summary": {"type": "title", "title": {}},
+            "State": {"type": "select", "select": {"options": [
+                {"name": "Open", "color": "red"}, {"name": "Waiting", "color": "yellow"},
+                {"name": "Closed", "color": "green"}]}},
+            "Opened": {"type": "date", "date": {}},
+            "Severity": {"type": "number", "number": {"format": "number"}},
+            "Customer": {"type": "relation", "relation": {
+                "data_source_id": CUSTOMERS, "type": "dual_property",
+                "dual_property": {"synced_property_name": "Tickets"}}},
+        }),
+        dict(meta(3001, 3050, by=P_GRACE), id=CUSTOMERS, title=rt("Customers"), properties={
+            "Company": {"type": "title", "title": {}},
+            "Contact": {"type": "email", "email": {}},
+            "Plan": {"type": "select", "select": {"options": [
+                {"name": "Free", "color": "gray"}, {"name": "Pro", "color": "blue"},
+                {"name": "Enterprise", "color": "purple"}]}},
+            "Seats": {"type": "number", "number": {"format": "number"}},
+            "Tickets": {"type": "relation", "relation": {
+                "data_source_id": TICKETS, "type": "dual_property",
+                "dual_property": {"synced_property_name": "Customer"}}},
+        })])
+    page(SUPPORT_PAGE, {"type": "workspace", "workspace": True}, 3000, {"title": title("Support desk")},
+         [P("The support team's database: tickets and customers, two data sources of one database."),
+          B("child_database", id=SUPPORT)], by=P_GRACE)
+    in_customers = {"type": "data_source_id", "data_source_id": CUSTOMERS}
+    in_tickets = {"type": "data_source_id", "data_source_id": TICKETS}
+    customers = [("acme", "Acme Corp", "ops@acme.example", "Enterprise", 120),
+                 ("globex", "Globex", "it@globex.example", "Pro", 14)]
+    for i, (key, name, mail, plan, seats) in enumerate(customers):
+        page(uid("customer/" + key), in_customers, 3010 + i,
+             {"Company": title(name), "Contact": {"type": "email", "email": mail},
+              "Plan": {"type": "select", "select": {"name": plan}},
+              "Seats": {"type": "number", "number": seats}}, [P(f"{name} is on the {plan} plan.")], by=P_GRACE)
+    tickets = [("login", "Cannot log in", "Open", "2025-03-20", 2, "acme"),
+               ("export", "Export times out", "Waiting", "2025-03-22", 3, "acme"),
+               ("invoice", "Wrong invoice address", "Closed", "2025-03-25", 1, "globex")]
+    for i, (key, name, state, opened, sev, cust) in enumerate(tickets):
+        body = [P(f"Reported by {dict((c[0], c[1]) for c in customers)[cust]}.")]
+        if key == "login":      # the block types of the newer API versions
+            body += [
+                H(4, "Steps to reproduce"),
+                B("tab", {}, [P("Overview", children=[P("The login form rejects a valid password.")]),
+                              P("Logs", children=[CODE("401 /v1/session", language="plain text")])]),
+                B("meeting_notes", {"title": rt("Triage call 2025-03-21"), "status": "notes_ready"}),
+            ]
+        page(uid("ticket/" + key), in_tickets, 3020 + i,
+             {"Summary": title(name), "State": {"type": "select", "select": {"name": state}},
+              "Opened": {"type": "date", "date": {"start": opened, "end": None, "time_zone": None}},
+              "Severity": {"type": "number", "number": sev},
+              "Customer": {"type": "relation", "relation": [{"id": uid("customer/" + cust)}]}},
+             body, edited=3090 + i, by=P_GRACE)
+
+    # the data source of each one-source database (what 2025-09-03 and later versions show)
+    for d, key in ((tasks_db, "tasks"), (projects_db, "projects"), (notes_db, "notes"), (reading_db, "reading")):
+        d["data_source_id"] = uid("ds/" + key)
     return {"format": 1, "bot_id": BOT_ID, "other_editor_id": OTHER_EDITOR_ID, "users": users,
-            "databases": [tasks_db, projects_db, notes_db, reading_db], "pages": pages}
+            "databases": [tasks_db, projects_db, notes_db, reading_db, support_db], "pages": pages}
 
 
 # handy constants for tests and tools
@@ -634,6 +706,13 @@ IDS = {
     "weekly_review_1": uid("task/00"), "weekly_review_2": uid("task/01"), "slash_title": uid("task/02"),
     "dot_title": uid("task/03"), "empty_title": uid("task/04"), "unicode_title": uid("task/05"),
     "bot": BOT_ID, "other_editor": OTHER_EDITOR_ID,
+    "support_page": uid("page/support"), "support": uid("db/support"),
+    "tickets": uid("ds/support-tickets"), "customers": uid("ds/support-customers"),
+    "ticket_login": uid("ticket/login"), "ticket_export": uid("ticket/export"),
+    "ticket_invoice": uid("ticket/invoice"), "customer_acme": uid("customer/acme"),
+    "customer_globex": uid("customer/globex"),
+    "tasks_source": uid("ds/tasks"), "projects_source": uid("ds/projects"),
+    "notes_source": uid("ds/notes"), "reading_source": uid("ds/reading"),
 }
 
 
