@@ -43,6 +43,16 @@ static const char cache_migrate_6_versions[] =
 	"  stored_at INTEGER NOT NULL, UNIQUE(page_id, base));"
 	"CREATE INDEX versions_by_page ON versions(page_id, seq);";
 
+/* The pages (where `cond`) whose body was never fetched or is older than the page. */
+#define CACHE_PENDING_OF(cond) \
+	"SELECT p.id FROM pages p LEFT JOIN bodies b ON b.page_id = p.id WHERE (" cond ")" \
+	" AND (b.page_id IS NULL OR b.edited_time < p.last_edited_time)"
+/* A trigger keeping `pending` true for the page `id` after `event`. */
+#define CACHE_PENDING_TRIGGER(name, event, id) \
+	"CREATE TRIGGER pending_" name " AFTER " event " BEGIN" \
+	" DELETE FROM pending WHERE page_id = " id ";" \
+	" INSERT INTO pending(page_id) " CACHE_PENDING_OF("p.id = " id) "; END;"
+
 /* Each migration takes the schema from version i to i+1; append only. */
 static const char *const cache_migrations[] = {
 	/* 0 -> 1 */
@@ -95,6 +105,24 @@ static const char *const cache_migrations[] = {
 	/* 7 -> 8: a base a landed save's writer may still hold names the version it landed as,
 	 * with the front-matter that writer saved (cache_alias_version, docs/sync.md) */
 	"ALTER TABLE versions ADD COLUMN text TEXT;",
+	/* 8 -> 9: the listing a view build walks (cache_each_page without JSON) is read from
+	 * covering indexes: `version` lies after the JSON in both rows, so reading it from the
+	 * tables read every page's and body's JSON (its overflow pages) at every rebuild */
+	"CREATE INDEX pages_list ON pages(database_id, created_time, id, title, last_edited_time,"
+	"  version);"
+	"DROP INDEX pages_by_db;"
+	"CREATE INDEX bodies_list ON bodies(page_id, edited_time, version);"
+	/* and the pages whose body is missing or older than the page (`bodies pending` of
+	 * status, counted at every save) are kept in `pending` by triggers, not counted by a
+	 * join over every page */
+	"CREATE TABLE pending(page_id TEXT PRIMARY KEY) WITHOUT ROWID;"
+	CACHE_PENDING_TRIGGER("pages_ins", "INSERT ON pages", "NEW.id")
+	CACHE_PENDING_TRIGGER("pages_upd", "UPDATE ON pages", "NEW.id")
+	CACHE_PENDING_TRIGGER("pages_del", "DELETE ON pages", "OLD.id")
+	CACHE_PENDING_TRIGGER("bodies_ins", "INSERT ON bodies", "NEW.page_id")
+	CACHE_PENDING_TRIGGER("bodies_upd", "UPDATE ON bodies", "NEW.page_id")
+	CACHE_PENDING_TRIGGER("bodies_del", "DELETE ON bodies", "OLD.page_id")
+	"INSERT INTO pending(page_id) " CACHE_PENDING_OF("1") ";",
 };
 #define CACHE_SCHEMA_VERSION ((int)(sizeof(cache_migrations) / sizeof(cache_migrations[0])))
 
@@ -925,7 +953,8 @@ static int cache_page_row(sqlite3_stmt *st, void *arg)
 
 #define CACHE_PAGE_COLS(J) \
 	"SELECT p.rowid, p.id, p.database_id, p.title, p.created_time, p.last_edited_time," \
-	" p.version, " J ", b.version, b.edited_time FROM pages p LEFT JOIN bodies b ON b.page_id = p.id"
+	" p.version, " J ", b.version, b.edited_time FROM pages p LEFT JOIN bodies b INDEXED BY bodies_list" \
+	" ON b.page_id = p.id"
 
 int cache_each_page(struct cache *c, const char *database_id, int with_json,
 		    cache_page_cb cb, void *arg)
@@ -1077,8 +1106,7 @@ int cache_count_bodies_pending(struct cache *c, int64_t *n)
 	int rc;
 
 	cache_lock(c);
-	rc = cache_query_int(c, n, "SELECT COUNT(*) FROM pages p LEFT JOIN bodies b ON b.page_id = p.id"
-			     " WHERE b.page_id IS NULL OR b.edited_time < p.last_edited_time", NULL);
+	rc = cache_query_int(c, n, "SELECT COUNT(*) FROM pending", NULL); /* migration 9 */
 	cache_unlock(c);
 	return rc;
 }

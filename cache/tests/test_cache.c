@@ -56,6 +56,7 @@ int main(void)
 	CHECK(cache_put_page(c, &p, &changed) == 0 && changed == 1);
 	CHECK(cache_count_pages(c, "db", &cnt) == 0 && cnt == 1);
 
+	CHECK(cache_count_bodies_pending(c, &cnt) == 0 && cnt == 1);
 	CHECK(cache_pages_needing_body(c, 10, &ids, &n) == 0 && n == 1);
 	for (i = 0; i < n; i++)
 		free(ids[i]);
@@ -64,6 +65,17 @@ int main(void)
 	CHECK(cache_put_body(c, p.id, p.last_edited_time, "[]", &changed) == 0 && changed == 0);
 	CHECK(cache_pages_needing_body(c, 10, &ids, &n) == 0 && n == 0);
 	free(ids);
+	/* `pending` (migration 9) follows every store: a newer page makes its body pending
+	 * again, a body as new as the page settles it */
+	CHECK(cache_count_bodies_pending(c, &cnt) == 0 && cnt == 0);
+	p.last_edited_time = "2026-01-03T00:00:00.000Z";
+	p.json = "{\"a\":3}";
+	CHECK(cache_put_page(c, &p, &changed) == 0 && changed == 1);
+	CHECK(cache_count_bodies_pending(c, &cnt) == 0 && cnt == 1);
+	CHECK(cache_put_body(c, p.id, "2026-01-02T00:00:00.000Z", "[]", &changed) == 0);
+	CHECK(cache_count_bodies_pending(c, &cnt) == 0 && cnt == 1);
+	CHECK(cache_put_body(c, p.id, p.last_edited_time, "[]", &changed) == 0);
+	CHECK(cache_count_bodies_pending(c, &cnt) == 0 && cnt == 0);
 	CHECK(cache_get_page(c, p.id, title_cb, buf) == 0);
 	CHECK_STR(buf, "One|[]");
 	CHECK(cache_get_page(c, "nope", title_cb, buf) == -ENOENT);

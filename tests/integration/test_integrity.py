@@ -223,7 +223,8 @@ def test_valve_holds_every_one_of_1100_deletes(emulator, mount, tmp):
     try:
         wait_for(lambda: "held archives: 1100\n" in status(m), what="the valve", timeout=300)
     except AssertionError:
-        print("DBG", status(m)[:3000]); raise
+        print("status when the wait ended:\n" + status(m)[:3000])
+        raise
     wait_for(lambda: "queued edits: 0" in status(m), what="nothing left to push", timeout=120)
     archived = [p for p in emu.state()["pages"] if p.get("archived") or p.get("in_trash")]
     assert archived == []
