@@ -67,6 +67,10 @@
 #include "fs/save.h"
 
 #define MOUNTW_TICK_MS 200
+/* A saved file is let go without a rebuild of its own as soon as a rebuild (the push's,
+ * another file's) shows its save; the settle thread rebuilds for it only once it has been
+ * held this long, so a burst of saves costs one rebuild, not one each. */
+#define MOUNTW_HOLD_S 0.2
 
 static double mountw_now(void)
 {
@@ -143,6 +147,7 @@ struct mountw_file {
 	 * rename that saved it never waits for a view rebuild (the settle
 	 * thread does it: mountw_release_held); 0: not kept. */
 	int64_t keep_version;
+	double held_at;        /* when keep_version was set (mountw_now) */
 };
 
 /* The overlay frees a file: its draft goes with it (discard), or stays on
@@ -357,6 +362,7 @@ static void mountw_drop(struct mount *m, struct ov_file *f, int saved, const cha
 		if (f->page_id[0] && f->data.data)
 			view_show_chain_base(m->cache, f->page_id, f->data.data);
 		w->keep_version = version;
+		w->held_at = mountw_now();
 		mount_refresh_status(m);
 		pthread_cond_signal(&m->settler_cond);
 		return;
@@ -512,6 +518,7 @@ struct mountw_held {
 	uint64_t *inos;
 	size_t n, cap;
 	int64_t need;		  /* the newest keep_version */
+	double oldest;		  /* the earliest held_at */
 };
 
 static void mountw_held_cb(void *arg, struct ov_file *f)
@@ -537,10 +544,12 @@ static void mountw_held_cb(void *arg, struct ov_file *f)
 	k->inos[k->n++] = f->ino;
 	if (w->keep_version > k->need)
 		k->need = w->keep_version;
+	if (k->n == 1 || w->held_at < k->oldest)
+		k->oldest = w->held_at;
 }
 
 /* Lets go of the saved files kept in the overlay once the view shows their
- * saves, rebuilding the view first if needed.  Called by the settle thread
+ * saves, rebuilding the view first if one has been held MOUNTW_HOLD_S.  Called by the settle thread
  * with ov_lock held; drops it during the rebuild. */
 static void mountw_release_held(struct mount *m)
 {
@@ -554,7 +563,7 @@ static void mountw_release_held(struct mount *m)
 	pthread_rwlock_rdlock(&m->lock);
 	shown = m->view_version;
 	pthread_rwlock_unlock(&m->lock);
-	if (shown < k.need) {
+	if (shown < k.need && mountw_now() - k.oldest >= MOUNTW_HOLD_S) {
 		pthread_mutex_unlock(&m->ov_lock);
 		mount_refresh(m);
 		pthread_mutex_lock(&m->ov_lock);
