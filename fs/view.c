@@ -304,9 +304,10 @@ static char *view_cb_user_name(void *arg, const char *id)
 
 static char *view_cb_page_title(void *arg, const char *id)
 {
-	char *name = view_cb_page_name(arg, id), *title = NULL;
+	char *name = view_cb_page_name(arg, id), *title = NULL, nid[40];
 
-	if (name && names_to_title(name, "", &title))
+	view_norm_id(id, nid);
+	if (name && names_to_title(name, "", nid, &title))
 		title = NULL;
 	free(name);
 	return title;
@@ -1725,7 +1726,7 @@ int view_retitle_patch(const struct view *v, const struct view_node *n, const ch
 	*props = NULL;
 	if (!tp)
 		return -ENOENT;
-	rc = names_to_title(name, ".md", &title);
+	rc = names_to_title(name, ".md", n->id, &title);
 	if (rc)
 		return rc;
 	patch = cJSON_CreateObject();
@@ -1783,7 +1784,7 @@ int view_diff_new_page(const struct view *v, const struct view_node *dir, const 
 	if (!pp)
 		pp = cJSON_AddObjectToObject(patch, "properties");
 	if (tp && !cJSON_GetObjectItemCaseSensitive(pp, tp)) {
-		rc = names_to_title(name, ".md", &title);
+		rc = names_to_title(name, ".md", NULL, &title);
 		if (rc)
 			goto out;
 		cJSON_AddItemToObject(pp, tp, view_title_value(title));
