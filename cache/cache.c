@@ -92,6 +92,13 @@ static const char *const cache_migrations[] = {
 	"CREATE TABLE trash(id TEXT PRIMARY KEY, database_id TEXT NOT NULL, title TEXT NOT NULL,"
 	"  created_time TEXT NOT NULL, last_edited_time TEXT NOT NULL, json TEXT NOT NULL,"
 	"  body_edited_time TEXT, body_json TEXT, trashed INTEGER NOT NULL);",
+	/* 7 -> 8: what the mount keeps for the user (cache/localfiles.c): local-only
+	 * files, and file names kept while a title changes */
+	"CREATE TABLE local_files(dir_id TEXT NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL,"
+	"  data BLOB NOT NULL, mode INTEGER NOT NULL, mtime REAL NOT NULL,"
+	"  PRIMARY KEY(dir_id, name));"
+	"CREATE TABLE kept_names(page_id TEXT PRIMARY KEY, name TEXT NOT NULL,"
+	"  until_landed INTEGER NOT NULL);",
 };
 #define CACHE_SCHEMA_VERSION ((int)(sizeof(cache_migrations) / sizeof(cache_migrations[0])))
 
