@@ -62,6 +62,7 @@
 
 #include "cache/cache.h"
 #include "cache/drafts.h"
+#include "cache/localfiles.h"
 #include "cache/queue.h"
 #include "common/log.h"
 #include "fs/save.h"
@@ -425,7 +426,14 @@ static int mountw_save(struct mount *m, struct ov_file *f, int durable)
 		cache_log(m->cache, "sync", "%s: the save that could not be queued since %lld (%s) is now %s",
 			  p.e.path, (long long)w->since, strerror(-err), rc ? "kept as rejected" : "queued");
 	}
-	mountw_drop(m, f, rc == 0, p.outcome == SAVE_QUEUE ? p.e.page_id : NULL);
+	if (rc == -EINVAL && f->role == OV_NEWPAGE) {
+		/* A rejected new file stays visible with its text until the user
+		 * deletes or fixes it (its text is kept as rejected too). */
+		ov_clean(f);
+		mount_refresh_status(m);
+	} else {
+		mountw_drop(m, f, rc == 0, p.outcome == SAVE_QUEUE ? p.e.page_id : NULL);
+	}
 	if (err)
 		mountw_update_errors(m);
 	if (p.outcome == SAVE_QUEUE)
@@ -469,7 +477,15 @@ static int mountw_page_change(struct mount *m, const struct ov_effect *fx, uint6
 	} else if (!rc) {
 		gettimeofday(&tv, NULL);
 		e.saved_at_ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-		rc = queue_add(m->cache, &e, NULL, &seq);
+		rc = cache_begin(m->cache);
+		if (!rc) {
+			rc = queue_add(m->cache, &e, NULL, &seq);
+			/* a rename shows at once and its name stays valid until the
+			 * title lands (docs/sync.md, "Kept names") */
+			if (!rc && fx->kind == OV_FX_RETITLE)
+				rc = localfiles_keep_name(m->cache, fx->page_id, name, 1);
+			rc = rc ? (cache_rollback(m->cache), rc) : cache_commit(m->cache);
+		}
 		if (rc) {
 			log_error("cannot queue the change of %s: %s", e.path, strerror(-rc));
 		} else {
@@ -698,6 +714,9 @@ int mountw_init(struct mount *m)
 	rc = ov_new(&v, &m->ov);
 	if (rc || !m->writable)
 		return rc;
+	/* Kept names last until the next mount (docs/sync.md, "Kept names"). */
+	if (localfiles_clear_kept(m->cache) == 0)
+		mount_refresh(m);
 	if (m->drafts) {
 		pthread_mutex_lock(&m->ov_lock);
 		rc = drafts_recover(m->drafts, m->cache, mountw_recover_cb, m);
@@ -753,6 +772,8 @@ void mountw_release(struct mount *m)
 	}
 	ov_free(m->ov); /* drafts of what is left stay on disk */
 	m->ov = NULL;
+	if (m->cache && m->writable)
+		localfiles_clear_kept(m->cache);
 	pthread_mutex_unlock(&m->ov_lock);
 }
 

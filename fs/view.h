@@ -125,6 +125,9 @@ int view_diff_known(const struct view *v, struct cache *c, const struct view_nod
  * blocks to create. */
 int view_diff_new_page(const struct view *v, const struct view_node *dir, const char *name,
 		       const char *text, size_t len, char **props, char **children, char **err);
+/* The title a properties patch of database directory dir sets (malloc'd
+ * into *title): 1, or 0 when it sets none, or -errno. */
+int view_props_title(const struct view *v, uint64_t dir, const char *props, char **title);
 /* A {"properties":{TITLE:...}} patch renaming page n to file name `name`. */
 int view_retitle_patch(const struct view *v, const struct view_node *n, const char *name,
 		       char **props);
