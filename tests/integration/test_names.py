@@ -118,6 +118,22 @@ def test_new_file_whose_front_matter_names_another_title_keeps_its_name(tasks):
              what="the created page shown", timeout=30)
     names = os.listdir(d)
     assert "fm-only.md" in names and "Set by the front-matter.md" not in names, names
+    # The editor's buffer (no _notion metadata, no read-only values) saved
+    # again with one more line: an edit of the created page, nothing else.
+    pid = next(p["id"] for p in emu.state()["pages"] if page_title(p) == "Set by the front-matter")
+    emu.clear_log()
+    fsync_write(path, "---\nName: Set by the front-matter\n---\nA body.\n\nA second line.\n")
+    wait_for(lambda: settled(m) and writes(emu), what="the second save", timeout=60)
+    assert not os.listdir(m.path(".notionfs", "rejected")), os.listdir(m.path(".notionfs", "rejected"))
+    assert [(r["method"], r["path"].split("/")[2]) for r in writes(emu)] == [("PATCH", "blocks")], writes(emu)
+    assert "fm-only.md" in os.listdir(d)
+    # The rendered file saved back unchanged but for one line: the same.
+    emu.clear_log()
+    fsync_write(path, open(path).read() + "\nA third line.\n")
+    wait_for(lambda: settled(m) and writes(emu), what="the third save", timeout=60)
+    assert not os.listdir(m.path(".notionfs", "rejected"))
+    assert [r["method"] for r in writes(emu)] == ["PATCH"], writes(emu)
+    assert title_of(emu, pid) == "Set by the front-matter"
 
 
 def test_rejected_new_file_stays_visible(tasks):
