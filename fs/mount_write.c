@@ -630,9 +630,12 @@ static int mountw_save(struct mount *m, struct ov_file *f, int durable)
 		cache_log(m->cache, "sync", "%s: the save that could not be queued since %lld (%s) is now %s",
 			  p.e.path, (long long)w->since, strerror(-err), rc ? "kept as rejected" : "queued");
 	}
-	if (rc == -EINVAL && f->role == OV_NEWPAGE) {
+	if (rc == -EINVAL && f->role == OV_NEWPAGE && p.e.error &&
+	    strncmp(p.e.error, SAVE_MOVE_REFUSED, strlen(SAVE_MOVE_REFUSED))) {
 		/* A rejected new file stays visible with its text until the user
-		 * deletes or fixes it (its text is kept as rejected too). */
+		 * deletes or fixes it (its text is kept as rejected too).  Not a
+		 * refused copy of a page from another database: that copy goes
+		 * (docs/sync.md, "Moves"), the page stays where it is. */
 		ov_clean(f);
 		mount_refresh_status(m);
 	} else {
