@@ -159,3 +159,31 @@ def test_rename_to_a_title_ending_like_a_suffix(tasks):
     wait_for(lambda: settled(m) and title_of(emu, pid) != TITLE, what="the title change", timeout=60)
     assert title_of(emu, pid) == "Invoice (20240101)"
     assert "Invoice (20240101).md" in os.listdir(d)
+
+
+def test_old_name_saved_after_a_remount_is_the_same_page(emulator, mount):
+    """An editor still holding A.md after its title changed and the mount
+    restarted (the kept name is gone): its save is an edit of that page
+    under the editor's name, not a new page and not a rejection."""
+    emu = emulator()
+    m = mount(emu, poll=3600)
+    wait_for(lambda: "bodies pending: 0" in status(m), what="bodies fetched", timeout=120)
+    pid = task(emu)["id"]
+    d = m.path("Tasks")
+    path = os.path.join(d, TITLE + ".md")
+    buffer = set_name(open(path).read(), "Retitled before the remount")
+    fsync_write(path, buffer)
+    wait_for(lambda: settled(m) and title_of(emu, pid) == "Retitled before the remount",
+             what="the title change", timeout=60)
+    m.unmount()
+    m2 = mount(emu, poll=3600)
+    d = m2.path("Tasks")
+    assert "Retitled before the remount.md" in os.listdir(d)
+    emu.clear_log()
+    fsync_write(os.path.join(d, TITLE + ".md"), buffer + "\nWritten by the old editor.\n")
+    wait_for(lambda: settled(m2) and writes(emu), what="the save", timeout=60)
+    assert not [r for r in writes(emu) if r["method"] == "POST"], writes(emu)
+    assert not os.listdir(m2.path(".notionfs", "rejected"))
+    names = os.listdir(d)
+    assert TITLE + ".md" in names and "Retitled before the remount.md" not in names, names
+    assert "Written by the old editor." in open(os.path.join(d, TITLE + ".md")).read()
