@@ -303,6 +303,28 @@ static int save_trashed_diff(void *arg, const struct cache_page_row *row)
 	return save_known_edit(t->v, t->c, t->dir, row->id, row, t->r, t->p);
 }
 
+/* A new file beside page n carrying n's id under another name (an editor
+ * whose file was renamed under it, e.g. by a title change before a
+ * remount): an edit of that page, which then keeps the file's name
+ * (docs/sync.md, "Kept names"). */
+static int save_prepare_renamed(const struct view *v, struct cache *c, const struct save_req *r,
+				const struct view_node *n, struct save_plan *p)
+{
+	struct save_req pr = *r;
+	int rc;
+
+	pr.kind = SAVE_PAGE;
+	pr.ino = n->ino;
+	pr.page_id = n->id;
+	rc = save_prepare_page(v, c, &pr, p);
+	if (rc || p->outcome == SAVE_REJECT || p->keep_name)
+		return rc;
+	free(p->e.page_id);
+	p->e.page_id = strdup(n->id); /* (also for SAVE_NOTHING: the name is kept) */
+	p->keep_name = strdup(r->name);
+	return p->keep_name && p->e.page_id ? 0 : -ENOMEM;
+}
+
 /* A new file carrying the _notion.id of a known page (DESIGN.md section
  * 4): that page.  Returns 1 when id names no page the cache knows (an
  * ordinary new file), else 0 with the plan made, or -errno. */
@@ -318,7 +340,7 @@ static int save_prepare_known(const struct view *v, struct cache *c, const struc
 		d = view_parent(v, n);
 		if (d && d != dir)
 			return save_reject_move(p, r, v, d->id);
-		return 1; /* a copy beside the page itself: as before */
+		return save_prepare_renamed(v, c, r, n, p);
 	}
 	rc = cache_get_page(c, id, save_known_row, &k);
 	if (rc == 0) {
@@ -455,7 +477,7 @@ int save_commit(struct cache *c, struct drafts *d, struct draft *dr, struct save
 	int64_t seq = 0;
 	int rc;
 
-	if (p->outcome == SAVE_NOTHING && !p->conflicts && !p->unknown_base) {
+	if (p->outcome == SAVE_NOTHING && !p->conflicts && !p->unknown_base && !p->keep_name) {
 		drafts_discard(dr);
 		return 0;
 	}
@@ -463,7 +485,9 @@ int save_commit(struct cache *c, struct drafts *d, struct draft *dr, struct save
 	if (rc)
 		return rc;
 	if (p->outcome == SAVE_NOTHING) {
-		rc = save_conflicts(c, p);
+		rc = p->keep_name ? localfiles_keep_name(c, p->e.page_id, p->keep_name, 0) : 0;
+		if (!rc)
+			rc = save_conflicts(c, p);
 	} else if (p->outcome == SAVE_QUEUE) {
 		rc = 0;
 		if (p->cancel_archive)
