@@ -25,6 +25,14 @@
  *    mount or `notionfs sync`.
  *  - At start, every draft left over is put back into the overlay and
  *    saved like a settled write (its page gone: kept as rejected).
+ *  - Local-only files (OV_SCRATCH, not symlinks) are stored in the cache
+ *    (cache/localfiles.h) once quiet for OV_SETTLE_S, at fsync and at a
+ *    rename of a local file (both durable), and at unmount; rm and rename
+ *    follow; they are put back into the overlay at start.  Each is at most
+ *    LOCALFILES_MAX_FILE bytes (EFBIG past it).
+ *  - Names (docs/sync.md, "Kept names"): a rename keeps the new name for
+ *    the page until its title lands; kept names are cleared at start and
+ *    at unmount.
  *
  * Invariants:
  *  1. Lock order: ov_lock, then the view's locks, then err_lock (mount_int.h).

@@ -5,7 +5,9 @@
  * with its page files and .schema.yaml, the .notionfs/ directory) and the
  * rendering of a page file (front-matter + Markdown body) from cached JSON.
  * Inode numbers derive from the cache's row ids, so they are stable for the
- * life of a page.  A view never changes after view_build(); a newer one is
+ * life of a page.  A page file's name follows its title (fs/names.h), or
+ * the name the cache keeps for the page (cache/localfiles.h, docs/sync.md
+ * "Kept names") unless another page of its directory shows that name.  A view never changes after view_build(); a newer one is
  * built beside it (reusing the sizes of unchanged pages) and swapped in by
  * the caller.  Nodes are owned by their view and valid until view_free().
  * Rendering reads the cache through the struct cache passed in; the view
