@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cache/cache.h"
+#include "cache/cache_int.h"
 #include "cache/localfiles.h"
 #include "cache/queue.h"
 #include "common/check.h"
@@ -102,6 +103,42 @@ static void test_kept(struct cache *c)
 	CHECK(s.n == 0);
 }
 
+/* A cache made by the previous version (schema 7) gains the tables on open
+ * (migration 7 -> 8), its data kept. */
+static void test_migration(const char *dir)
+{
+	struct localfile f = { "", "kept.txt", "kept.txt", "x", 1, 0644, 1.0 };
+	struct cache *c = NULL;
+	int64_t n = -1, bytes = -1, ver = -1;
+
+	CHECK(cache_open(dir, &c) == 0);
+	if (!c)
+		return;
+	CHECK(cache_meta_set(c, "probe", "kept") == 0);
+	cache_lock(c);
+	CHECK(cache_exec(c, "DROP TABLE local_files; DROP TABLE kept_names; PRAGMA user_version=7") == 0);
+	cache_unlock(c);
+	cache_close(c);
+	CHECK(cache_open(dir, &c) == 0);
+	if (!c)
+		return;
+	cache_lock(c);
+	CHECK(cache_query_int(c, &ver, "PRAGMA user_version", NULL) == 0);
+	cache_unlock(c);
+	CHECK(ver == 8);
+	CHECK(localfiles_put(c, &f) == 0);
+	CHECK(localfiles_count(c, &n, &bytes) == 0 && n == 1 && bytes == 1);
+	CHECK(localfiles_keep_name(c, "p", "P.md", 0) == 0);
+	{
+		char *v = NULL;
+
+		CHECK(cache_meta_get(c, "probe", &v) == 0);
+		CHECK_STR(v, "kept");
+		free(v);
+	}
+	cache_close(c);
+}
+
 int main(void)
 {
 	struct cache *c = NULL;
@@ -124,6 +161,9 @@ int main(void)
 		cache_close(c);
 	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+	test_migration(dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
 	return check_done();
