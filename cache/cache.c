@@ -123,6 +123,13 @@ static const char *const cache_migrations[] = {
 	CACHE_PENDING_TRIGGER("bodies_upd", "UPDATE ON bodies", "NEW.page_id")
 	CACHE_PENDING_TRIGGER("bodies_del", "DELETE ON bodies", "OLD.page_id")
 	"INSERT INTO pending(page_id) " CACHE_PENDING_OF("1") ";",
+	/* 9 -> 10: what the mount keeps for the user (cache/localfiles.c): local-only
+	 * files, and file names kept while a title changes */
+	"CREATE TABLE local_files(dir_id TEXT NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL,"
+	"  data BLOB NOT NULL, mode INTEGER NOT NULL, mtime REAL NOT NULL,"
+	"  PRIMARY KEY(dir_id, name));"
+	"CREATE TABLE kept_names(page_id TEXT PRIMARY KEY, name TEXT NOT NULL,"
+	"  until_landed INTEGER NOT NULL);",
 };
 #define CACHE_SCHEMA_VERSION ((int)(sizeof(cache_migrations) / sizeof(cache_migrations[0])))
 

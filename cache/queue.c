@@ -531,6 +531,7 @@ int queue_rename_page(struct cache *c, const char *local_id, const char *real_id
 		"UPDATE queue SET page_id=?2 WHERE page_id=?1",
 		"UPDATE local SET page_id=?2 WHERE page_id=?1",
 		"UPDATE conflicts SET page_id=?2 WHERE page_id=?1",
+		"UPDATE kept_names SET page_id=?2 WHERE page_id=?1", /* cache/localfiles.h */
 	};
 	sqlite3_stmt *st;
 	size_t i;

@@ -21,6 +21,7 @@
 
 #include "cache/cache.h"
 #include "cache/drafts.h"
+#include "cache/localfiles.h"
 #include "cache/lock.h"
 #include "common/buf.h"
 #include "common/log.h"
@@ -80,8 +81,8 @@ static const char cli_help[] =
 "                               safety valve, --cancel-deletes gives them back (the\n"
 "                               pages stay, their files show again)\n"
 "  status [OPTIONS] [--json] [--wait [--timeout SECONDS]]\n"
-"                               queue, conflicts, rejected edits, last sync, errors,\n"
-"                               who holds the cache's lock\n"
+"                               queue, conflicts, rejected edits, local files, last\n"
+"                               sync, errors, who holds the cache's lock\n"
 "  export [OPTIONS] DIR         write the rendered workspace to a plain directory;\n"
 "                               beside a live mount, from what that mount fetches\n"
 "  --help | --version\n"
@@ -1328,8 +1329,13 @@ static int cli_export(struct cli_opts *o)
 		rc = cli_wait_bodies(o, c, &cy.h, &lk);
 	if (rc == 0)
 		cli_holder_text(o, &cy.h, &who);
-	else if (rc == CLI_TOOK)
+	else if (rc == CLI_TOOK) {
+		/* no mount runs: the names a mount kept are gone (docs/sync.md,
+		 * "Kept names"); files are named by their titles */
+		if (localfiles_clear_kept(c))
+			log_warn("cannot forget the names kept by the last mount");
 		rc = cli_pull(o, c, 0, 1, NULL);
+	}
 	if (rc)
 		goto out;
 	rc = export_run(c, o->arg, &st, &failed);

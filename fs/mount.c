@@ -11,6 +11,7 @@
 #include "fs/mount_int.h"
 #include "fs/status.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -666,6 +667,24 @@ static void mount_ro_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
+/* Mounting over a directory that holds files hides them until the
+ * unmount: say so (docs/operations.md, "Mounting"). */
+static void mount_warn_not_empty(const char *mp)
+{
+	DIR *d = opendir(mp);
+	struct dirent *e;
+	long n = 0;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL)
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	if (n)
+		log_warn("%s is not empty: its %ld entr%s hidden while notionfs is mounted over it "
+			 "(they show again after the unmount)", mp, n, n == 1 ? "y is" : "ies are");
+}
+
 static int mount_check_point(const char *mp)
 {
 	struct stat st, parent;
@@ -685,6 +704,8 @@ static int mount_check_point(const char *mp)
 	if (stat(dup, &parent) == 0 && parent.st_dev != st.st_dev && strcmp(mp, "/"))
 		rc = -EBUSY;
 	free(dup);
+	if (!rc)
+		mount_warn_not_empty(mp);
 	return rc;
 }
 

@@ -25,6 +25,14 @@
  *    mount or `notionfs sync`.
  *  - At start, every draft left over is put back into the overlay and
  *    saved like a settled write (its page gone: kept as rejected).
+ *  - Local-only files (OV_SCRATCH, not symlinks) are stored in the cache
+ *    (cache/localfiles.h) once quiet for OV_SETTLE_S, at fsync and at a
+ *    rename of a local file (both durable), and at unmount; rm and rename
+ *    follow; they are put back into the overlay at start.  Each is at most
+ *    LOCALFILES_MAX_FILE bytes (EFBIG past it).
+ *  - Names (docs/sync.md, "Kept names"): a rename keeps the new name for
+ *    the page until its title lands; kept names are cleared at start and
+ *    at unmount.
  *
  * Invariants:
  *  1. Lock order: ov_lock, then the view's locks, then err_lock (mount_int.h).
@@ -62,6 +70,7 @@
 
 #include "cache/cache.h"
 #include "cache/drafts.h"
+#include "cache/localfiles.h"
 #include "cache/queue.h"
 #include "common/log.h"
 #include "fs/save.h"
@@ -148,6 +157,10 @@ struct mountw_file {
 	 * thread does it: mountw_release_held); 0: not kept. */
 	int64_t keep_version;
 	double held_at;        /* when keep_version was set (mountw_now) */
+	/* a local file (OV_SCRATCH) that cannot be stored in the cache: the
+	 * last failure (-errno, reported once) and when to try again */
+	int local_err;
+	double local_retry_at;
 };
 
 /* The overlay frees a file: its draft goes with it (discard), or stays on
@@ -335,6 +348,206 @@ static void mountw_failed(struct mount *m, struct ov_file *f, const char *path, 
 	mountw_update_errors(m);
 }
 
+/* ---- local-only files (cache/localfiles.h) --------------------------------- */
+
+/* Where a local file of directory parent is kept: dir_id ("" for the root,
+ * a database id) and its path for status.  0, or -ENOENT when that
+ * directory keeps none (.notionfs/). */
+static int mountw_local_where(struct mount *m, uint64_t parent, const char *name, char dir_id[40],
+			      struct buf *path)
+{
+	const struct view_node *d;
+	int rc;
+
+	pthread_rwlock_rdlock(&m->lock);
+	d = view_get(m->view, parent);
+	if (!d || (d->kind != VIEW_ROOT && d->kind != VIEW_DB_DIR)) {
+		rc = -ENOENT;
+	} else {
+		snprintf(dir_id, 40, "%s", d->kind == VIEW_ROOT ? "" : d->id);
+		rc = d->kind == VIEW_ROOT ? buf_puts(path, name) : buf_printf(path, "%s/%s", d->name, name);
+	}
+	pthread_rwlock_unlock(&m->lock);
+	return rc;
+}
+
+static int mountw_is_local(const struct ov_file *f)
+{
+	return f->role == OV_SCRATCH && !S_ISLNK(f->mode); /* lock symlinks live in memory */
+}
+
+/* Stores local file f in the cache (durable: the WAL is fsynced before it
+ * returns); f is then clean.  A failure is reported once and retried by
+ * the settle thread. */
+static int mountw_local_store(struct mount *m, struct ov_file *f, int durable)
+{
+	struct mountw_file *w;
+	struct buf path = BUF_INIT;
+	struct localfile lf;
+	char dir[40];
+	int rc;
+
+	if (!mountw_is_local(f) || !m->writable)
+		return 0;
+	rc = mountw_local_where(m, f->parent, f->name, dir, &path);
+	if (rc == -ENOENT) {
+		buf_release(&path);
+		return 0;
+	}
+	if (!rc) {
+		lf = (struct localfile){ dir, f->name, path.data, f->data.data ? f->data.data : "",
+					 f->data.len, (unsigned)(f->mode & 07777), f->mtime };
+		rc = localfiles_put(m->cache, &lf);
+	}
+	if (!rc && durable)
+		rc = drafts_sync_cache(m->cache);
+	w = mountw_priv(f);
+	if (!rc) {
+		f->dirty = 0;
+		if (w && w->local_err)
+			log_info("%s: the local file is kept in the cache now", buf_str(&path));
+		if (w)
+			w->local_err = 0;
+		mount_refresh_status(m);
+	} else if (w) {
+		if (w->local_err != rc)
+			log_error("%s: the local file cannot be kept in the cache: %s; it is in memory "
+				  "only and retried", buf_str(&path), strerror(-rc));
+		w->local_err = rc;
+		w->local_retry_at = mountw_now() + 5;
+	}
+	buf_release(&path);
+	return rc;
+}
+
+/* The local file (parent, name) is gone (deleted, renamed, became a page
+ * file). */
+static void mountw_local_forget(struct mount *m, uint64_t parent, const char *name)
+{
+	struct buf path = BUF_INIT;
+	char dir[40];
+	int rc;
+
+	if (!m->writable || mountw_local_where(m, parent, name, dir, &path))
+		goto out;
+	rc = localfiles_remove(m->cache, dir, name);
+	if (rc)
+		log_error("%s: cannot remove the local file from the cache: %s", buf_str(&path),
+			  strerror(-rc));
+	else
+		mount_refresh_status(m);
+out:
+	buf_release(&path);
+}
+
+struct mountw_locals {
+	struct ov_file **v;
+	size_t n, cap;
+	double now;            /* quiet since OV_SETTLE_S before it; 0: every dirty one */
+};
+
+static void mountw_locals_cb(void *arg, struct ov_file *f)
+{
+	struct mountw_locals *l = arg;
+	struct mountw_file *w = f->priv;
+
+	if (!mountw_is_local(f) || !f->dirty)
+		return;
+	if (l->now && (l->now - f->mtime < OV_SETTLE_S || (w && w->local_err && l->now < w->local_retry_at)))
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct ov_file **v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return; /* the next tick */
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = f;
+}
+
+/* Stores the local files written since they were stored: those quiet for
+ * OV_SETTLE_S (now), or all (now 0: unmount, durable). */
+static void mountw_local_store_due(struct mount *m, double now)
+{
+	struct mountw_locals l = { .now = now };
+	size_t i;
+
+	ov_each(m->ov, mountw_locals_cb, &l);
+	for (i = 0; i < l.n; i++)
+		mountw_local_store(m, l.v[i], 0);
+	if (l.n && !now)
+		drafts_sync_cache(m->cache);
+	free(l.v);
+}
+
+struct mountw_restore {
+	struct localfile *v;
+	size_t n;
+	int rc;
+};
+
+static int mountw_restore_cb(void *arg, const struct localfile *f)
+{
+	struct mountw_restore *r = arg;
+	struct localfile *a = realloc(r->v, (r->n + 1) * sizeof(*a));
+	void *data = malloc(f->len + 1);
+
+	if (!a || !data) {
+		free(data);
+		if (a)
+			r->v = a;
+		return -ENOMEM;
+	}
+	r->v = a;
+	memcpy(data, f->data, f->len);
+	a[r->n] = *f;
+	a[r->n].data = data;
+	a[r->n].dir_id = strdup(f->dir_id);
+	a[r->n].name = strdup(f->name);
+	a[r->n].path = strdup(f->path);
+	r->n++;
+	return a[r->n - 1].dir_id && a[r->n - 1].name && a[r->n - 1].path ? 0 : -ENOMEM;
+}
+
+/* Puts the local files kept in the cache back into the overlay (start).
+ * Rows are copied first: the view's lock is never taken under the cache's
+ * connection mutex. */
+static void mountw_local_restore(struct mount *m)
+{
+	struct mountw_restore r = { 0 };
+	size_t i;
+	int rc = localfiles_each(m->cache, mountw_restore_cb, &r);
+
+	if (rc)
+		log_error("cannot read the local files kept in the cache: %s", strerror(-rc));
+	for (i = 0; i < r.n; i++) {
+		const struct localfile *f = &r.v[i];
+		const struct view_node *d = NULL;
+		uint64_t parent = 0;
+		struct ov_file *o = NULL;
+
+		if (!rc) {
+			pthread_rwlock_rdlock(&m->lock);
+			d = f->dir_id[0] ? save_find_dir(m->view, f->dir_id) : view_get(m->view, VIEW_INO_ROOT);
+			parent = d ? d->ino : 0;
+			pthread_rwlock_unlock(&m->lock);
+			if (!parent)
+				log_warn("%s: its directory is not shared any more; the local file stays in "
+					 "the cache (notionfs status lists it)", f->path);
+			else if (ov_restore(m->ov, parent, f->name, OV_SCRATCH, 0, NULL, f->data, f->len,
+					    f->mtime, &o) == 0)
+				o->mode = S_IFREG | (f->mode & 07777);
+		}
+		free((char *)f->dir_id);
+		free((char *)f->name);
+		free((char *)f->path);
+		free((void *)f->data);
+	}
+	free(r.v);
+}
+
 /* ---- saves -------------------------------------------------------------- */
 
 static void mountw_poke(struct mount *m)
@@ -431,7 +644,17 @@ static int mountw_save(struct mount *m, struct ov_file *f, int durable)
 		cache_log(m->cache, "sync", "%s: the save that could not be queued since %lld (%s) is now %s",
 			  p.e.path, (long long)w->since, strerror(-err), rc ? "kept as rejected" : "queued");
 	}
-	mountw_drop(m, f, rc == 0, p.outcome == SAVE_QUEUE ? p.e.page_id : NULL);
+	if (rc == -EINVAL && f->role == OV_NEWPAGE && p.e.error &&
+	    strncmp(p.e.error, SAVE_MOVE_REFUSED, strlen(SAVE_MOVE_REFUSED))) {
+		/* A rejected new file stays visible with its text until the user
+		 * deletes or fixes it (its text is kept as rejected too).  Not a
+		 * refused copy of a page from another database: that copy goes
+		 * (docs/sync.md, "Moves"), the page stays where it is. */
+		ov_clean(f);
+		mount_refresh_status(m);
+	} else {
+		mountw_drop(m, f, rc == 0, p.outcome == SAVE_QUEUE ? p.e.page_id : NULL);
+	}
 	if (err)
 		mountw_update_errors(m);
 	if (p.outcome == SAVE_QUEUE)
@@ -475,7 +698,15 @@ static int mountw_page_change(struct mount *m, const struct ov_effect *fx, uint6
 	} else if (!rc) {
 		gettimeofday(&tv, NULL);
 		e.saved_at_ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-		rc = queue_add(m->cache, &e, NULL, &seq);
+		rc = cache_begin(m->cache);
+		if (!rc) {
+			rc = queue_add(m->cache, &e, NULL, &seq);
+			/* a rename shows at once and its name stays valid until the
+			 * title lands (docs/sync.md, "Kept names") */
+			if (!rc && fx->kind == OV_FX_RETITLE)
+				rc = localfiles_keep_name(m->cache, fx->page_id, name, 1);
+			rc = rc ? (cache_rollback(m->cache), rc) : cache_commit(m->cache);
+		}
 		if (rc) {
 			log_error("cannot queue the change of %s: %s", e.path, strerror(-rc));
 		} else {
@@ -600,6 +831,7 @@ static void *mountw_settler(void *arg)
 		for (i = 0; i < due.n; i++)
 			mountw_save(m, due.v[i], 0);
 		free(due.v);
+		mountw_local_store_due(m, mountw_now());
 		mountw_release_held(m);
 		ov_expire(m->ov, mountw_now());
 		clock_gettime(CLOCK_REALTIME, &until);
@@ -707,6 +939,12 @@ int mountw_init(struct mount *m)
 	rc = ov_new(&v, &m->ov);
 	if (rc || !m->writable)
 		return rc;
+	/* Kept names last until the next mount (docs/sync.md, "Kept names"). */
+	if (localfiles_clear_kept(m->cache) == 0)
+		mount_refresh(m);
+	pthread_mutex_lock(&m->ov_lock);
+	mountw_local_restore(m);
+	pthread_mutex_unlock(&m->ov_lock);
 	if (m->drafts) {
 		pthread_mutex_lock(&m->ov_lock);
 		rc = drafts_recover(m->drafts, m->cache, mountw_recover_cb, m);
@@ -758,10 +996,13 @@ void mountw_release(struct mount *m)
 	pthread_mutex_lock(&m->ov_lock);
 	if (m->cache) {
 		mountw_save_all(m);
+		mountw_local_store_due(m, 0);
 		ov_each(m->ov, mountw_kept_cb, m);
 	}
 	ov_free(m->ov); /* drafts of what is left stay on disk */
 	m->ov = NULL;
+	if (m->cache && m->writable)
+		localfiles_clear_kept(m->cache);
 	pthread_mutex_unlock(&m->ov_lock);
 }
 
@@ -943,6 +1184,8 @@ static int mountw_change(struct mount *m, struct ov_file *f, off_t off, const vo
 		return -EINVAL;
 	if ((size_t)off > OV_MAX_FILE || len > OV_MAX_FILE - (size_t)off)
 		return -EFBIG; /* as ov_write and ov_truncate would answer */
+	if (mountw_is_local(f) && (size_t)off + len > LOCALFILES_MAX_FILE)
+		return -EFBIG; /* what the cache keeps of a local file (docs/operations.md) */
 	rc = mountw_draft(m, f);
 	w = f->priv;
 	if (!rc && w && w->draft) {
@@ -1192,7 +1435,7 @@ static void mountw_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct ov_page_ref ref;
 	struct ov_effect fx;
 	struct ov_file *f;
-	int rc;
+	int rc, local;
 
 	rc = mountw_meta_unlink(m, parent, name);
 	if (rc != 1) {
@@ -1223,7 +1466,11 @@ static void mountw_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 			return;
 		}
 	}
+	f = ov_lookup(m->ov, parent, name);
+	local = f && mountw_is_local(f);
 	rc = ov_unlink(m->ov, parent, name, mountw_now(), &fx);
+	if (!rc && local)
+		mountw_local_forget(m, parent, name);
 	if (!rc && fx.kind == OV_FX_ARCHIVE)
 		rc = mountw_page_change(m, &fx, parent, name);
 	pthread_mutex_unlock(&m->ov_lock);
@@ -1262,19 +1509,31 @@ static void mountw_rename(fuse_req_t req, fuse_ino_t parent, const char *name, f
 	struct mount *m = mountw_of(req);
 	struct ov_effect fx;
 	struct ov_file *f;
-	int rc;
+	int rc, was_local, target_local;
 
 	if (flags & ~1u) { /* RENAME_EXCHANGE, RENAME_WHITEOUT */
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
 	pthread_mutex_lock(&m->ov_lock);
+	f = ov_lookup(m->ov, parent, name);
+	was_local = f && mountw_is_local(f);
+	f = ov_lookup(m->ov, newparent, newname);
+	target_local = f && mountw_is_local(f);
 	rc = ov_rename(m->ov, parent, name, newparent, newname, flags, mountw_now(), &fx);
 	if (rc == -EINVAL && parent != newparent)
 		mountw_move_refused(m, parent, name, newparent);
 	f = rc ? NULL : ov_lookup(m->ov, newparent, newname);
 	if (f)
 		mountw_draft_follow(m, f);
+	/* local files follow: the old name goes, the new one is kept (durably
+	 * when a local file was renamed: a write-fsync-rename commit) */
+	if (!rc && was_local)
+		mountw_local_forget(m, parent, name);
+	if (f && mountw_is_local(f))
+		mountw_local_store(m, f, was_local);
+	else if (!rc && target_local)
+		mountw_local_forget(m, newparent, newname);
 	if (!rc && fx.kind == OV_FX_SAVE) {
 		/* An atomic save, durable like the fsync that usually precedes
 		 * it: a rejection reaches rename() as EINVAL.  A save that cannot
@@ -1308,8 +1567,10 @@ static void mountw_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fu
 	f = ov_get(m->ov, ino);
 	if (f && f->dirty && f->role != OV_SCRATCH)
 		rc = mountw_save(m, f, 1);
-	else if (!f || f->role != OV_SCRATCH)
-		rc = drafts_sync_cache(m->cache);
+	else if (f && f->dirty && mountw_is_local(f))
+		rc = mountw_local_store(m, f, 1);
+	else if (!f || f->role != OV_SCRATCH || mountw_is_local(f))
+		rc = drafts_sync_cache(m->cache); /* saved or stored already: make it durable */
 	pthread_mutex_unlock(&m->ov_lock);
 	fuse_reply_err(req, rc ? -rc : 0);
 }

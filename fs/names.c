@@ -82,20 +82,29 @@ out:
 	return rc;
 }
 
-static int names_is_suffix(const char *s, size_t len)
-{
-	size_t i;
+static void names_suffix(const char *id, char out[12]);
 
-	/* " (" + 8 hex + ")" */
-	if (len < 11 || s[len - 11] != ' ' || s[len - 10] != '(' || s[len - 1] != ')')
+/* Length of the collision suffix that names_assign gives page id and that
+ * name[0..len) ends with (" (xxxxxxxx)" or " (<whole id>)"), or 0. */
+static size_t names_own_suffix(const char *name, size_t len, const char *id)
+{
+	char sfx[12], full[64];
+	size_t sl;
+
+	if (!id || !id[0])
 		return 0;
-	for (i = len - 9; i < len - 1; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
+	names_suffix(id, sfx);
+	sl = strlen(sfx);
+	if (len > sl && !memcmp(name + len - sl, sfx, sl))
+		return sl;
+	snprintf(full, sizeof(full), " (%s)", id);
+	sl = strlen(full);
+	if (len > sl && !memcmp(name + len - sl, full, sl))
+		return sl;
+	return 0;
 }
 
-int names_to_title(const char *name, const char *ext, char **out)
+int names_to_title(const char *name, const char *ext, const char *id, char **out)
 {
 	struct buf b = BUF_INIT;
 	size_t len = strlen(name), el = strlen(ext), i = 0;
@@ -104,8 +113,7 @@ int names_to_title(const char *name, const char *ext, char **out)
 	*out = NULL;
 	if (el && len > el && !strcmp(name + len - el, ext))
 		len -= el;
-	if (names_is_suffix(name, len))
-		len -= 11;
+	len -= names_own_suffix(name, len, id);
 	if (len >= 3 && !memcmp(name, FULLWIDTH_DOT, 3)) {
 		rc = buf_putc(&b, '.');
 		i = 3;

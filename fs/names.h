@@ -20,10 +20,13 @@
  * Returns 0 or -ENOMEM; *out is malloc'd. */
 int names_from_title(const char *title, const char *suffix, const char *ext, char **out);
 
-/* Maps a file name back to a title: drops ext (when present), a collision
- * suffix " (xxxxxxxx)" of 8 lowercase hex digits, and undoes the
- * U+FF0F / leading U+FF0E mapping.  Returns 0 or -ENOMEM. */
-int names_to_title(const char *name, const char *ext, char **out);
+/* Maps a file name back to a title: drops ext (when present), the
+ * collision suffix names_assign gives page id (" (xxxxxxxx)", the last 8
+ * hex digits of id, or " (<id>)"), and undoes the U+FF0F / leading U+FF0E
+ * mapping.  Only that page's own suffix is dropped: a name ending in
+ * " (20240101)" whose suffix is not the page's is a title that ends so.
+ * id NULL (a new page): nothing is dropped.  Returns 0 or -ENOMEM. */
+int names_to_title(const char *name, const char *ext, const char *id, char **out);
 
 struct names_entry {
 	const char *id;           /* borrowed: hyphenated uuid */

@@ -294,7 +294,7 @@ int ov_restore(struct overlay *ov, uint64_t parent, const char *name, enum ov_ro
 	struct ov_file *f;
 	int rc;
 
-	if (role != OV_PAGE && role != OV_NEWPAGE)
+	if (role != OV_PAGE && role != OV_NEWPAGE && role != OV_SCRATCH)
 		return -EINVAL;
 	if (len > OV_MAX_FILE)
 		return -EFBIG;
@@ -310,8 +310,9 @@ int ov_restore(struct overlay *ov, uint64_t parent, const char *name, enum ov_ro
 		ov_remove(ov, f);
 		return rc;
 	}
-	f->dirty = 1;
-	f->save_now = 1;
+	/* a local file put back is what was stored: nothing to save */
+	f->dirty = role != OV_SCRATCH;
+	f->save_now = f->dirty;
 	*out = f;
 	return 0;
 }

@@ -116,8 +116,9 @@ int ov_edit_page(struct overlay *ov, uint64_t parent, const char *name, double n
 		 struct ov_file **out);
 /* Puts back a file written before a restart (cache/drafts.h): OV_PAGE
  * (ino and page_id: the page's) or OV_NEWPAGE (ino 0: a new one), holding
- * data, dirty and due at once.  -EEXIST when (parent, name) or ino is
- * taken, -EINVAL for another role. */
+ * data, dirty and due at once; or a local file kept in the cache
+ * (cache/localfiles.h): OV_SCRATCH, not dirty.  -EEXIST when (parent, name)
+ * or ino is taken. */
 int ov_restore(struct overlay *ov, uint64_t parent, const char *name, enum ov_role role,
 	       uint64_t ino, const char *page_id, const void *data, size_t len, double mtime,
 	       struct ov_file **out);

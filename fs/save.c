@@ -21,10 +21,12 @@
 #include <cjson/cJSON.h>
 
 #include "cache/cache.h"
+#include "cache/localfiles.h"
 #include "cache/queue.h"
 #include "cache/drafts.h"
 #include "common/log.h"
 #include "fs/md/mdconv.h"
+#include "fs/names.h"
 #include "fs/view.h"
 #include "sync/blockops.h"
 #include "fs/ops_json.h"
@@ -80,6 +82,7 @@ void save_plan_release(struct save_plan *p)
 {
 	queue_entry_release(&p->e);
 	free(p->conflicts);
+	free(p->keep_name);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -129,6 +132,27 @@ static int save_result(struct queue_entry *e, const char *path)
 	return rc;
 }
 
+/* A save whose text sets the title keeps the file's name (docs/sync.md,
+ * "Kept names"): an edited page always (its file is open under that name),
+ * a new file when the title's own name is not the file's. */
+static int save_keep_name(const struct view *v, uint64_t dir, const char *name,
+			  struct save_plan *p, int is_new)
+{
+	char *title = NULL, *plain = NULL;
+	int rc = view_props_title(v, dir, p->e.props, &title);
+
+	if (rc <= 0)
+		return rc;
+	rc = is_new ? names_from_title(title, "", ".md", &plain) : 0;
+	if (!rc && (!is_new || strcmp(plain, name))) {
+		p->keep_name = strdup(name);
+		rc = p->keep_name ? 0 : -ENOMEM;
+	}
+	free(title);
+	free(plain);
+	return rc;
+}
+
 static int save_prepare_page(const struct view *v, struct cache *c, const struct save_req *r,
 			     struct save_plan *p)
 {
@@ -173,6 +197,8 @@ static int save_prepare_page(const struct view *v, struct cache *c, const struct
 	p->e.saved_text = strndup(r->text, r->len);
 	if (!p->e.page_id || (d && !p->e.database_id) || !p->e.saved_text)
 		rc = -ENOMEM;
+	if (!rc)
+		rc = save_keep_name(v, n->parent, r->name, p, 0);
 out:
 	free(err);
 	mdconv_ops_release(&ops);
@@ -277,6 +303,28 @@ static int save_trashed_diff(void *arg, const struct cache_page_row *row)
 	return save_known_edit(t->v, t->c, t->dir, row->id, row, t->r, t->p);
 }
 
+/* A new file beside page n carrying n's id under another name (an editor
+ * whose file was renamed under it, e.g. by a title change before a
+ * remount): an edit of that page, which then keeps the file's name
+ * (docs/sync.md, "Kept names"). */
+static int save_prepare_renamed(const struct view *v, struct cache *c, const struct save_req *r,
+				const struct view_node *n, struct save_plan *p)
+{
+	struct save_req pr = *r;
+	int rc;
+
+	pr.kind = SAVE_PAGE;
+	pr.ino = n->ino;
+	pr.page_id = n->id;
+	rc = save_prepare_page(v, c, &pr, p);
+	if (rc || p->outcome == SAVE_REJECT || p->keep_name)
+		return rc;
+	free(p->e.page_id);
+	p->e.page_id = strdup(n->id); /* (also for SAVE_NOTHING: the name is kept) */
+	p->keep_name = strdup(r->name);
+	return p->keep_name && p->e.page_id ? 0 : -ENOMEM;
+}
+
 /* A new file carrying the _notion.id of a known page (DESIGN.md section
  * 4): that page.  Returns 1 when id names no page the cache knows (an
  * ordinary new file), else 0 with the plan made, or -errno. */
@@ -292,7 +340,7 @@ static int save_prepare_known(const struct view *v, struct cache *c, const struc
 		d = view_parent(v, n);
 		if (d && d != dir)
 			return save_reject_move(p, r, v, d->id);
-		return 1; /* a copy beside the page itself: as before */
+		return save_prepare_renamed(v, c, r, n, p);
 	}
 	rc = cache_get_page(c, id, save_known_row, &k);
 	if (rc == 0) {
@@ -351,7 +399,7 @@ static int save_prepare_new(const struct view *v, struct cache *c, const struct 
 	p->e.saved_text = strndup(r->text, r->len);
 	if (!p->e.page_id || !p->e.database_id || !p->e.saved_text)
 		return -ENOMEM;
-	return 0;
+	return save_keep_name(v, dir->ino, r->name, p, 1);
 }
 
 int save_prepare(const struct view *v, struct cache *c, const struct save_req *r,
@@ -429,7 +477,7 @@ int save_commit(struct cache *c, struct drafts *d, struct draft *dr, struct save
 	int64_t seq = 0;
 	int rc;
 
-	if (p->outcome == SAVE_NOTHING && !p->conflicts && !p->unknown_base) {
+	if (p->outcome == SAVE_NOTHING && !p->conflicts && !p->unknown_base && !p->keep_name) {
 		drafts_discard(dr);
 		return 0;
 	}
@@ -437,7 +485,9 @@ int save_commit(struct cache *c, struct drafts *d, struct draft *dr, struct save
 	if (rc)
 		return rc;
 	if (p->outcome == SAVE_NOTHING) {
-		rc = save_conflicts(c, p);
+		rc = p->keep_name ? localfiles_keep_name(c, p->e.page_id, p->keep_name, 0) : 0;
+		if (!rc)
+			rc = save_conflicts(c, p);
 	} else if (p->outcome == SAVE_QUEUE) {
 		rc = 0;
 		if (p->cancel_archive)
@@ -460,6 +510,8 @@ int save_commit(struct cache *c, struct drafts *d, struct draft *dr, struct save
 				       p->e.path, p->e.page_id, p->untrash ? " from the trash" : "");
 		if (!rc && !p->no_edit)
 			rc = queue_add(c, &p->e, p->e.saved_text, &seq);
+		if (!rc && p->keep_name)
+			rc = localfiles_keep_name(c, p->e.page_id, p->keep_name, 0);
 		if (!rc)
 			rc = save_conflicts(c, p);
 	} else {

@@ -69,6 +69,10 @@ struct save_plan {
 	 * trash (untrash: the cache's trash row back, a RESTORE entry before
 	 * e); e (an UPDATE of that page) is added only when !no_edit. */
 	int cancel_archive, untrash, no_edit;
+	/* SAVE_QUEUE whose text sets a title other than the file's name says:
+	 * the file name to keep for the page (docs/sync.md, "Kept names"),
+	 * recorded in the commit's transaction; NULL: none. */
+	char *keep_name;
 };
 
 int save_prepare(const struct view *v, struct cache *c, const struct save_req *r,

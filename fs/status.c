@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "cache/cache.h"
+#include "cache/localfiles.h"
 #include "cache/queue.h"
 
 static char *status_dup(const char *s)
@@ -68,6 +69,20 @@ static int status_conflict_cb(void *arg, const struct queue_conflict *k)
 	return 0;
 }
 
+static int status_local_cb(void *arg, const struct localfile *f)
+{
+	struct status *s = arg;
+	struct status_local *a = realloc(s->local_list, (s->nlocal + 1) * sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	s->local_list = a;
+	a[s->nlocal].path = strdup(f->path);
+	a[s->nlocal].size = (int64_t)f->len;
+	s->nlocal++;
+	return a[s->nlocal - 1].path ? 0 : -ENOMEM;
+}
+
 int status_read(struct cache *c, struct status *s)
 {
 	int rc;
@@ -89,6 +104,9 @@ int status_read(struct cache *c, struct status *s)
 		rc = queue_each(c, status_entry_cb, s);
 	if (!rc)
 		rc = queue_each_conflict(c, status_conflict_cb, s);
+	if (!rc)
+		rc = localfiles_each(c, status_local_cb, s);
+	s->local_files = (int64_t)s->nlocal;
 	if (rc)
 		status_release(s);
 	return rc;
@@ -111,6 +129,9 @@ void status_release(struct status *s)
 		free(s->conflict_list[i].what);
 		free(s->conflict_list[i].winner);
 	}
+	for (i = 0; i < s->nlocal; i++)
+		free(s->local_list[i].path);
+	free(s->local_list);
 	free(s->entries);
 	free(s->conflict_list);
 	free(s->state);
@@ -147,14 +168,18 @@ int status_print_text(const struct status *s, struct buf *b)
 		rc = buf_printf(b, "state: %s\n", s->state);
 	if (!rc)
 		rc = buf_printf(b, "queued edits: %lld\nrejected edits: %lld\nheld archives: %lld\n"
-				"conflicts: %lld\n", (long long)s->queued, (long long)s->rejected,
-				(long long)s->held, (long long)s->conflicts);
+				"conflicts: %lld\nlocal files: %lld\n", (long long)s->queued,
+				(long long)s->rejected, (long long)s->held, (long long)s->conflicts,
+				(long long)s->local_files);
 	for (i = 0; !rc && i < s->nentries; i++) {
 		const struct status_entry *e = &s->entries[i];
 
 		rc = buf_printf(b, "  %s %s %s%s%s\n", e->state, e->kind, e->path,
 				e->reason ? ": " : "", e->reason ? e->reason : "");
 	}
+	for (i = 0; !rc && i < s->nlocal; i++)
+		rc = buf_printf(b, "  local %s (%lld bytes)\n", s->local_list[i].path,
+				(long long)s->local_list[i].size);
 	return rc;
 }
 
@@ -193,6 +218,7 @@ cJSON *status_to_json(const struct status *s)
 	if (!rc) rc = status_add_num(root, "rejected edits", s->rejected);
 	if (!rc) rc = status_add_num(root, "held archives", s->held);
 	if (!rc) rc = status_add_num(root, "conflicts", s->conflicts);
+	if (!rc) rc = status_add_num(root, "local files", s->local_files);
 	if (!rc && !(arr = cJSON_AddArrayToObject(root, "entries")))
 		rc = -ENOMEM;
 	for (i = 0; !rc && i < s->nentries; i++) {
@@ -226,6 +252,18 @@ cJSON *status_to_json(const struct status *s)
 		if (!rc) rc = status_add_str(o, "state", "conflict");
 		if (!rc) rc = status_add_str(o, "reason", k->what);
 		if (!rc) rc = status_add_str(o, "winner", k->winner);
+	}
+	if (!rc && !(arr = cJSON_AddArrayToObject(root, "local file entries")))
+		rc = -ENOMEM;
+	for (i = 0; !rc && i < s->nlocal; i++) {
+		o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			rc = -ENOMEM;
+			break;
+		}
+		rc = status_add_str(o, "path", s->local_list[i].path);
+		if (!rc) rc = status_add_num(o, "size", s->local_list[i].size);
 	}
 	if (rc) {
 		cJSON_Delete(root);

@@ -5,8 +5,9 @@
  * Owns: struct status and every string in it (status_release()).
  * Invariants:
  *  1. The text form is the one the mount has always shown ("key: value"
- *     lines, then one indented line per queue entry); scripts that read
- *     .notionfs/status keep working.
+ *     lines, then one indented line per queue entry, then one per local
+ *     file: "  local PATH (N bytes)"); scripts that read .notionfs/status
+ *     keep working.
  *  2. In the JSON form counts are JSON numbers, times ISO 8601 strings or
  *     null (never happened), and every queue entry and conflict is an
  *     object of an array with its path, page id, state and reason.
@@ -31,6 +32,12 @@ struct status_conflict {
 	char *path, *page_id, *what, *winner;
 };
 
+/* A local-only file kept in the cache (cache/localfiles.h). */
+struct status_local {
+	char *path;
+	int64_t size;
+};
+
 struct status {
 	int64_t pages, bodies_pending;
 	int64_t last_full_pull, last_pull, last_push;  /* unix times; 0: never */
@@ -40,6 +47,9 @@ struct status {
 	size_t nentries;
 	struct status_conflict *conflict_list;
 	size_t nconflicts;
+	int64_t local_files;                           /* local-only files kept */
+	struct status_local *local_list;
+	size_t nlocal;
 };
 
 /* Fills *s from the cache.  0 or -errno (then *s holds nothing). */

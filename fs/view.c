@@ -24,6 +24,7 @@
 #include <cjson/cJSON.h>
 
 #include "cache/cache.h"
+#include "cache/localfiles.h"
 #include "cache/queue.h"
 #include "common/log.h"
 #include "common/strv.h"
@@ -304,9 +305,10 @@ static char *view_cb_user_name(void *arg, const char *id)
 
 static char *view_cb_page_title(void *arg, const char *id)
 {
-	char *name = view_cb_page_name(arg, id), *title = NULL;
+	char *name = view_cb_page_name(arg, id), *title = NULL, nid[40];
 
-	if (name && names_to_title(name, "", &title))
+	view_norm_id(id, nid);
+	if (name && names_to_title(name, "", nid, &title))
 		title = NULL;
 	free(name);
 	return title;
@@ -499,6 +501,8 @@ struct view_build {
 	struct strv saved;      /* "page-id\tunix time of its newest save" */
 	struct strv creates;    /* queued new pages: "seq\tlocal-id\tdatabase\tpath" */
 	struct strv archived;   /* pages with a queued archive (sorted) */
+	struct strv pending;    /* pages with a queued (not rejected) entry (sorted) */
+	struct strv kept;       /* kept names (cache/localfiles.h): "page-id\tname\tuntil_landed" */
 	/* page rows collected before names are assigned */
 	struct names_entry *ent;
 	struct view_node **ent_node;
@@ -624,9 +628,13 @@ static int view_rejected_file(struct view_build *b, const struct queue_entry *e)
 static int view_queue_cb(void *arg, const struct queue_entry *e)
 {
 	struct view_build *b = arg;
+	int rc;
 
 	if (e->state == QUEUE_REJECTED)
 		return view_rejected_file(b, e);
+	rc = strv_push(&b->pending, e->page_id);
+	if (rc)
+		return rc;
 	if (e->kind == QUEUE_ARCHIVE)
 		return strv_push(&b->archived, e->page_id);
 	if (e->kind == QUEUE_RESTORE)
@@ -770,14 +778,78 @@ static int view_entry_db_cmp(const void *a, const void *b, void *arg)
 	return px < py ? -1 : px > py ? 1 : (x < y ? -1 : x > y);
 }
 
+static int view_kept_cb(void *arg, const char *page_id, const char *name, int until_landed)
+{
+	struct view_build *b = arg;
+	struct buf line = BUF_INIT;
+	int rc = buf_printf(&line, "%s\t%s\t%d", page_id, name, until_landed);
+
+	if (!rc)
+		rc = strv_push(&b->kept, line.data);
+	buf_release(&line);
+	return rc;
+}
+
+/* The name kept for page id that applies now (borrowed from b->kept), or
+ * NULL: a rename's only while the page has a queued entry (docs/sync.md,
+ * "Kept names"). */
+static const char *view_kept_name(const struct view_build *b, const char *id, size_t *len)
+{
+	size_t i, il = strlen(id);
+
+	for (i = 0; i < b->kept.n; i++) {
+		const char *l = b->kept.v[i], *name, *tab;
+
+		if (strncmp(l, id, il) || l[il] != '\t')
+			continue;
+		name = l + il + 1;
+		tab = strrchr(name, '\t');
+		if (!tab || (tab[1] == '1' && !strv_contains(&b->pending, id)))
+			return NULL;
+		*len = (size_t)(tab - name);
+		return name;
+	}
+	return NULL;
+}
+
+/* Applies the kept names of a group of pages of one directory (names
+ * assigned): a page shows its kept name unless another page of the
+ * directory shows that name already. */
+static int view_apply_kept(const struct view_build *b, struct view_node **nodes, size_t n)
+{
+	size_t i, j, len = 0;
+
+	if (!b->kept.n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		const char *k = view_kept_name(b, nodes[i]->id, &len);
+		char *name;
+		int taken = 0;
+
+		if (!k || (strlen(nodes[i]->name) == len && !memcmp(nodes[i]->name, k, len)))
+			continue;
+		for (j = 0; j < n && !taken; j++)
+			taken = j != i && strlen(nodes[j]->name) == len && !memcmp(nodes[j]->name, k, len);
+		if (taken)
+			continue;
+		name = strndup(k, len);
+		if (!name)
+			return -ENOMEM;
+		free(nodes[i]->name);
+		nodes[i]->name = name;
+	}
+	return 0;
+}
+
 /* Assigns page names database by database. */
 static int view_name_pages(struct view_build *b)
 {
 	size_t *idx = calloc(b->nent + 1, sizeof(size_t)), i, j, k;
 	struct names_entry *grp = calloc(b->nent + 1, sizeof(*grp));
+	struct view_node **nodes = calloc(b->nent + 1, sizeof(*nodes));
 	int rc = 0;
 
-	if (!idx || !grp) {
+	if (!idx || !grp || !nodes) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -794,11 +866,15 @@ static int view_name_pages(struct view_build *b)
 			free(n->name);
 			n->name = grp[k - i].name;
 			grp[k - i].name = NULL;
+			nodes[k - i] = n;
 		}
+		if (!rc)
+			rc = view_apply_kept(b, nodes, j - i);
 	}
 out:
 	free(idx);
 	free(grp);
+	free(nodes);
 	return rc;
 }
 
@@ -1157,8 +1233,11 @@ int view_build(struct cache *c, const struct view *prev, struct view **out)
 	}
 	b.v->root->mtime = time(NULL);
 	rc = queue_each(c, view_queue_cb, &b);
+	if (!rc)
+		rc = localfiles_each_kept(c, view_kept_cb, &b);
 	strv_sort(&b.local);
 	strv_sort(&b.archived);
+	strv_sort(&b.pending);
 	if (!rc)
 		rc = cache_each_database(c, view_db_cb, &b);
 	if (!rc)
@@ -1212,6 +1291,8 @@ out:
 	strv_release(&b.local);
 	strv_release(&b.saved);
 	strv_release(&b.archived);
+	strv_release(&b.pending);
+	strv_release(&b.kept);
 	strv_release(&b.creates);
 	if (rc) {
 		view_free(b.v);
@@ -1746,7 +1827,7 @@ int view_retitle_patch(const struct view *v, const struct view_node *n, const ch
 	*props = NULL;
 	if (!tp)
 		return -ENOENT;
-	rc = names_to_title(name, ".md", &title);
+	rc = names_to_title(name, ".md", n->id, &title);
 	if (rc)
 		return rc;
 	patch = cJSON_CreateObject();
@@ -1756,6 +1837,37 @@ int view_retitle_patch(const struct view *v, const struct view_node *n, const ch
 	cJSON_Delete(patch);
 	free(title);
 	return *props ? 0 : -ENOMEM;
+}
+
+int view_props_title(const struct view *v, uint64_t dir, const char *props, char **title)
+{
+	const struct view_db *db = view_db_of(v, dir);
+	const char *tp = db ? view_title_prop(db->json) : NULL;
+	cJSON *patch = props && tp ? cJSON_Parse(props) : NULL, *t, *part;
+	struct buf b = BUF_INIT;
+	int rc = 0;
+
+	*title = NULL;
+	t = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(patch, "properties"), tp),
+		"title");
+	if (!cJSON_IsArray(t))
+		goto out;
+	cJSON_ArrayForEach(part, t) {
+		const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(part, "plain_text"));
+
+		if (!s)
+			s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+				cJSON_GetObjectItemCaseSensitive(part, "text"), "content"));
+		if (s && (rc = buf_puts(&b, s)) != 0)
+			goto out;
+	}
+	*title = strdup(buf_str(&b));
+	rc = *title ? 1 : -ENOMEM;
+out:
+	buf_release(&b);
+	cJSON_Delete(patch);
+	return rc;
 }
 
 int view_diff_new_page(const struct view *v, const struct view_node *dir, const char *name,
@@ -1804,7 +1916,7 @@ int view_diff_new_page(const struct view *v, const struct view_node *dir, const 
 	if (!pp)
 		pp = cJSON_AddObjectToObject(patch, "properties");
 	if (tp && !cJSON_GetObjectItemCaseSensitive(pp, tp)) {
-		rc = names_to_title(name, ".md", &title);
+		rc = names_to_title(name, ".md", NULL, &title);
 		if (rc)
 			goto out;
 		cJSON_AddItemToObject(pp, tp, view_title_value(title));

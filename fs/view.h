@@ -5,7 +5,9 @@
  * with its page files and .schema.yaml, the .notionfs/ directory) and the
  * rendering of a page file (front-matter + Markdown body) from cached JSON.
  * Inode numbers derive from the cache's row ids, so they are stable for the
- * life of a page.  A view never changes after view_build(); a newer one is
+ * life of a page.  A page file's name follows its title (fs/names.h), or
+ * the name the cache keeps for the page (cache/localfiles.h, docs/sync.md
+ * "Kept names") unless another page of its directory shows that name.  A view never changes after view_build(); a newer one is
  * built beside it (reusing the sizes of unchanged pages) and swapped in by
  * the caller.  Nodes are owned by their view and valid until view_free().
  * Rendering reads the cache through the struct cache passed in; the view
@@ -125,6 +127,9 @@ int view_diff_known(const struct view *v, struct cache *c, const struct view_nod
  * blocks to create. */
 int view_diff_new_page(const struct view *v, const struct view_node *dir, const char *name,
 		       const char *text, size_t len, char **props, char **children, char **err);
+/* The title a properties patch of database directory dir sets (malloc'd
+ * into *title): 1, or 0 when it sets none, or -errno. */
+int view_props_title(const struct view *v, uint64_t dir, const char *props, char **title);
 /* A {"properties":{TITLE:...}} patch renaming page n to file name `name`. */
 int view_retitle_patch(const struct view *v, const struct view_node *n, const char *name,
 		       char **props);

@@ -131,7 +131,7 @@ int main(void)
 		}
 		CHECK(found == 100);
 
-		/* an alias (migration 8): an old base names the current version, with the text
+		/* an alias (migration 7 -> 8): an old base names the current version, with the text
 		 * its writer holds; a real version row has no text */
 		{
 			char *tx = NULL;

@@ -14,11 +14,20 @@ static void check_map(const char *title, const char *want)
 	free(got);
 }
 
+static void check_back_id(const char *name, const char *id, const char *want)
+{
+	char *got = NULL;
+
+	CHECK(names_to_title(name, ".md", id, &got) == 0);
+	CHECK_STR(got, want);
+	free(got);
+}
+
 static void check_back(const char *name, const char *want)
 {
 	char *got = NULL;
 
-	CHECK(names_to_title(name, ".md", &got) == 0);
+	CHECK(names_to_title(name, ".md", "00000000-0000-0000-0000-00000a1b2c3d", &got) == 0);
 	CHECK_STR(got, want);
 	free(got);
 }
@@ -42,6 +51,18 @@ int main(void)
 	check_back("Weekly review (0a1b2c3d).md", "Weekly review");
 	check_back("Weekly review (notahex).md", "Weekly review (notahex)");
 	check_back("plain", "plain");
+	/* Only the page's own collision suffix is dropped: a title may end in
+	 * " (20240101)" or in another page's suffix. */
+	check_back("Invoice (20240101).md", "Invoice (20240101)");
+	check_back_id("Invoice (20240101).md", NULL, "Invoice (20240101)");
+	check_back_id("Invoice (20240101).md", "aaaaaaaa-0000-0000-0000-000020240101", "Invoice");
+	check_back_id("Invoice (20240101).md", "aaaaaaaa-0000-0000-0000-000020240102",
+		      "Invoice (20240101)");
+	check_back_id("Weekly review (aaaaaaaa-0000-0000-0000-000020240101).md",
+		      "aaaaaaaa-0000-0000-0000-000020240101", "Weekly review");
+	check_back_id("Weekly review (aaaaaaaa-0000-0000-0000-000020240101).md",
+		      "bbbbbbbb-0000-0000-0000-000020240101",
+		      "Weekly review (aaaaaaaa-0000-0000-0000-000020240101)");
 
 	/* Long titles are cut at a UTF-8 boundary to 255 bytes in all. */
 	for (i = 0; i < sizeof(longt) - 1; i++)

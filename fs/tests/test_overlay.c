@@ -122,7 +122,10 @@ static void test_restore_and_forget(void)
 	CHECK(f->dirty && f->save_now && f->ino == 100 && !strcmp(f->page_id, "page-a"));
 	CHECK(ov_restore(ov, DIR, "A.md", OV_PAGE, 100, "page-a", "x", 1, 5.0, &g) == -EEXIST);
 	CHECK(ov_restore(ov, DIR, "Other.md", OV_PAGE, 100, "page-a", "x", 1, 5.0, &g) == -EEXIST);
-	CHECK(ov_restore(ov, DIR, "x.swp", OV_SCRATCH, 0, NULL, "x", 1, 5.0, &g) == -EINVAL);
+	/* a local file kept in the cache: back, and nothing to save */
+	CHECK(ov_restore(ov, DIR, "x.swp", OV_SCRATCH, 0, NULL, "x", 1, 5.0, &g) == 0);
+	CHECK(g->role == OV_SCRATCH && !g->dirty && g->data.len == 1 && g->ino >= OV_INO_BASE);
+	CHECK(ov_restore(ov, DIR, "x.swp", OV_SCRATCH, 0, NULL, "x", 1, 5.0, &g) == -EEXIST);
 	CHECK(ov_restore(ov, DIR, "New.md", OV_NEWPAGE, 0, NULL, "text n", 6, 5.0, &g) == 0);
 	CHECK(g->role == OV_NEWPAGE && g->ino >= OV_INO_BASE);
 	d = due_at(ov, 5.0);
