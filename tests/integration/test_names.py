@@ -97,6 +97,10 @@ def test_vim_saves_twice_after_a_title_change(tasks):
     wait_for(lambda: settled(m) and title_of(emu, pid) == "Vim title", what="the title change",
              timeout=60)
     assert TITLE + ".md" in os.listdir(d)
+    # the file shows the landed version (its Updated by moves) before vim reads it again: a
+    # file that changes while vim runs makes it refuse to write (W11), which is vim's rule
+    wait_for(lambda: "Updated by: notionfs emulator" in open(path).read(),
+             what="the landed version shown", timeout=60)
     p = subprocess.run(vim + ["-c", "$put ='Second vim line.'", "-c", "wq", path], timeout=60,
                        stdin=subprocess.DEVNULL, capture_output=True, text=True)
     assert p.returncode == 0, p
