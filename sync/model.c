@@ -7,6 +7,7 @@
 #include "sync/model.h"
 
 #include "common/utf8.h"
+#include "common/json.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -195,25 +196,11 @@ int model_format_time(time_t sec, int ms, char *out, size_t len)
 	return 0;
 }
 
-/* ---- small JSON accessors -------------------------------------------- */
-
-/* The string value of KEY in OBJ, or NULL (borrowed). */
-static const char *model_str(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* True when KEY in OBJ is the JSON literal true. */
-static bool model_true(const cJSON *obj, const char *key)
-{
-	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, key));
-}
+/* ---- heads and parents (JSON accessors: common/json.h) --------------- */
 
 const char *model_object_kind(const cJSON *obj)
 {
-	const char *s = cJSON_IsObject(obj) ? model_str(obj, "object") : NULL;
+	const char *s = cJSON_IsObject(obj) ? json_str(obj, "object") : NULL;
 
 	return s ? s : "";
 }
@@ -227,10 +214,10 @@ static int model_check_head(const cJSON *obj, const char *kind,
 
 	if (!cJSON_IsObject(obj))
 		return -EINVAL;
-	o = model_str(obj, "object");
+	o = json_str(obj, "object");
 	if (o && strcmp(o, kind))
 		return -EINVAL;
-	return model_normalize_id(model_str(obj, "id"), id);
+	return model_normalize_id(json_str(obj, "id"), id);
 }
 
 /* Parses the time string at KEY of OBJ; absent or malformed gives 0. */
@@ -239,7 +226,7 @@ static time_t model_time_at(const cJSON *obj, const char *key, int *ms)
 	time_t t = 0;
 	int m = 0;
 
-	if (model_parse_time(model_str(obj, key), &t, &m)) {
+	if (model_parse_time(json_str(obj, key), &t, &m)) {
 		t = 0;
 		m = 0;
 	}
@@ -262,7 +249,7 @@ static void model_parent(const cJSON *obj, enum model_parent_kind *kind,
 		{ "block_id", MODEL_PARENT_BLOCK },
 	};
 	const cJSON *parent = cJSON_GetObjectItemCaseSensitive(obj, "parent");
-	const char *type = model_str(parent, "type");
+	const char *type = json_str(parent, "type");
 	size_t i;
 
 	*kind = MODEL_PARENT_NONE;
@@ -276,7 +263,7 @@ static void model_parent(const cJSON *obj, enum model_parent_kind *kind,
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		if (strcmp(type, map[i].type))
 			continue;
-		if (model_normalize_id(model_str(parent, type), id) == 0)
+		if (model_normalize_id(json_str(parent, type), id) == 0)
 			*kind = map[i].kind;
 		return;
 	}
@@ -298,10 +285,10 @@ int model_rich_text_plain(const cJSON *array, struct buf *out)
 	if (!cJSON_IsArray(array))
 		return 0;
 	cJSON_ArrayForEach(rt, array) {
-		const char *s = model_str(rt, "plain_text");
+		const char *s = json_str(rt, "plain_text");
 
 		if (!s)
-			s = model_str(cJSON_GetObjectItemCaseSensitive(rt, "text"),
+			s = json_str(cJSON_GetObjectItemCaseSensitive(rt, "text"),
 				      "content");
 		if (!s)
 			continue;
@@ -322,7 +309,7 @@ const cJSON *model_title_property(const cJSON *page)
 	if (!cJSON_IsObject(props))
 		return NULL;
 	cJSON_ArrayForEach(p, props) {
-		const char *t = model_str(p, "type");
+		const char *t = json_str(p, "type");
 
 		if (t && strcmp(t, "title") == 0)
 			return p;
@@ -368,15 +355,15 @@ int model_page_summary(const cJSON *page, struct model_page *out)
 	out->created = model_time_at(page, "created_time", NULL);
 	out->last_edited = model_time_at(page, "last_edited_time",
 					 &out->last_edited_ms);
-	out->archived = model_true(page, "archived") ||
-			model_true(page, "in_trash");
+	out->archived = json_true(page, "archived") ||
+			json_true(page, "in_trash");
 	tp = model_title_property(page);
 	rc = model_join_text(cJSON_GetObjectItemCaseSensitive(tp, "title"),
 			     &out->title);
 	if (rc)
 		goto out;
 	rc = -ENOMEM;
-	out->url = model_dup(model_str(page, "url"));
+	out->url = model_dup(json_str(page, "url"));
 	if (!out->url)
 		goto out;
 	rc = 0;
@@ -406,7 +393,7 @@ int model_database_summary(const cJSON *db, struct model_database *out)
 	out->created = model_time_at(db, "created_time", NULL);
 	out->last_edited = model_time_at(db, "last_edited_time",
 					 &out->last_edited_ms);
-	out->archived = model_true(db, "archived") || model_true(db, "in_trash");
+	out->archived = json_true(db, "archived") || json_true(db, "in_trash");
 	props = cJSON_GetObjectItemCaseSensitive(db, "properties");
 	out->property_count = cJSON_IsObject(props) ? cJSON_GetArraySize(props) : 0;
 	rc = model_join_text(cJSON_GetObjectItemCaseSensitive(db, "title"),
@@ -414,7 +401,7 @@ int model_database_summary(const cJSON *db, struct model_database *out)
 	if (rc)
 		goto out;
 	rc = -ENOMEM;
-	out->url = model_dup(model_str(db, "url"));
+	out->url = model_dup(json_str(db, "url"));
 	if (!out->url)
 		goto out;
 	rc = 0;
@@ -447,11 +434,11 @@ int model_user_summary(const cJSON *user, struct model_user *out)
 	rc = model_check_head(user, "user", out->id);
 	if (rc)
 		goto out;
-	model_copy_field(out->type, sizeof(out->type), model_str(user, "type"));
+	model_copy_field(out->type, sizeof(out->type), json_str(user, "type"));
 	person = cJSON_GetObjectItemCaseSensitive(user, "person");
 	rc = -ENOMEM;
-	out->name = model_dup(model_str(user, "name"));
-	out->email = model_dup(model_str(person, "email"));
+	out->name = model_dup(json_str(user, "name"));
+	out->email = model_dup(json_str(person, "email"));
 	if (!out->name || !out->email)
 		goto out;
 	rc = 0;
@@ -476,10 +463,10 @@ int model_block_summary(const cJSON *block, struct model_block *out)
 	rc = model_check_head(block, "block", out->id);
 	if (rc)
 		return rc;
-	model_copy_field(out->type, sizeof(out->type), model_str(block, "type"));
-	out->has_children = model_true(block, "has_children");
-	out->archived = model_true(block, "archived") ||
-			model_true(block, "in_trash");
+	model_copy_field(out->type, sizeof(out->type), json_str(block, "type"));
+	out->has_children = json_true(block, "has_children");
+	out->archived = json_true(block, "archived") ||
+			json_true(block, "in_trash");
 	out->last_edited = model_time_at(block, "last_edited_time", NULL);
 	return 0;
 }
@@ -495,13 +482,13 @@ int model_list_read(const cJSON *list, struct model_list *out)
 	res = cJSON_GetObjectItemCaseSensitive(list, "results");
 	if (!cJSON_IsArray(res))
 		return -EINVAL;
-	cur = model_str(list, "next_cursor");
+	cur = json_str(list, "next_cursor");
 	if (cur && strlen(cur) >= sizeof(out->next_cursor))
 		return -EINVAL;
 	out->results = res;
 	out->count = cJSON_GetArraySize(res);
-	out->has_more = model_true(list, "has_more");
+	out->has_more = json_true(list, "has_more");
 	model_copy_field(out->next_cursor, sizeof(out->next_cursor), cur);
-	model_copy_field(out->type, sizeof(out->type), model_str(list, "type"));
+	model_copy_field(out->type, sizeof(out->type), json_str(list, "type"));
 	return 0;
 }

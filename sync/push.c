@@ -25,6 +25,7 @@
 #include "sync/blockops.h"
 #include "sync/model.h"
 #include "sync/pull.h"
+#include "common/json.h"
 
 #define PUSH_MAX_CHILDREN 100
 /* sent_at_ms of a request that creates whose answer was a 5xx: its outcome
@@ -73,13 +74,6 @@ struct push_run {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static const char *push_str(const cJSON *o, const char *key)
-{
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
-
-	return s ? s : "";
-}
-
 static cJSON *push_parse(const char *json)
 {
 	return json ? cJSON_Parse(json) : NULL;
@@ -122,9 +116,9 @@ static void push_rich_plain(const cJSON *a, struct buf *out)
 		if (cJSON_IsString(t))
 			buf_puts(out, t->valuestring);
 		else if (text)
-			buf_puts(out, push_str(text, "content"));
+			buf_puts(out, json_str_or(text, "content", ""));
 		else if (eq)
-			buf_puts(out, push_str(eq, "expression"));
+			buf_puts(out, json_str_or(eq, "expression", ""));
 	}
 }
 
@@ -188,7 +182,7 @@ static const cJSON *push_find_block(const cJSON *tree, const char *id)
 	const cJSON *b, *hit;
 
 	cJSON_ArrayForEach(b, tree) {
-		if (!strcmp(push_str(b, "id"), id))
+		if (!strcmp(json_str_or(b, "id", ""), id))
 			return b;
 		hit = push_find_block(cJSON_GetObjectItemCaseSensitive(b, "children"), id);
 		if (hit)
@@ -200,7 +194,7 @@ static const cJSON *push_find_block(const cJSON *tree, const char *id)
 /* The content of a block: its type object (borrowed), or NULL. */
 static const cJSON *push_block_content(const cJSON *b)
 {
-	return b ? cJSON_GetObjectItemCaseSensitive(b, push_str(b, "type")) : NULL;
+	return b ? cJSON_GetObjectItemCaseSensitive(b, json_str_or(b, "type", "")) : NULL;
 }
 
 /* ---- errors and conflicts ----------------------------------------------- */
@@ -316,11 +310,9 @@ static int push_conflict(struct push_run *x, const char *what, const cJSON *loca
 	int rc;
 
 	/* who made the remote version: the block's editor, else the page's */
-	k.remote_editor = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(remote, "last_edited_by"), "id"));
+	k.remote_editor = json_str(cJSON_GetObjectItemCaseSensitive(remote, "last_edited_by"), "id");
 	if (!k.remote_editor)
-		k.remote_editor = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(x->remote, "last_edited_by"), "id"));
+		k.remote_editor = json_str(cJSON_GetObjectItemCaseSensitive(x->remote, "last_edited_by"), "id");
 	rc = queue_add_conflict(x->p->cache, &k);
 
 	if (!rc) {
@@ -343,7 +335,7 @@ static const cJSON *push_prop_value(const cJSON *page, const char *name)
 	const cJSON *prop = cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(page, "properties"), name);
 
-	return prop ? cJSON_GetObjectItemCaseSensitive(prop, push_str(prop, "type")) : NULL;
+	return prop ? cJSON_GetObjectItemCaseSensitive(prop, json_str_or(prop, "type", "")) : NULL;
 }
 
 /* Decides one property: 1 to send it, 0 to leave it (already there, or the
@@ -355,7 +347,7 @@ static int push_merge_prop(struct push_run *x, const cJSON *local)
 	const cJSON *remote = push_prop_value(x->remote, name);
 	const cJSON *rprop = cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(x->remote, "properties"), name);
-	const char *rtime = push_str(x->remote, "last_edited_time");
+	const char *rtime = json_str_or(x->remote, "last_edited_time", "");
 	char what[300];
 	int won, rc;
 
@@ -374,13 +366,13 @@ static int push_merge_prop(struct push_run *x, const cJSON *local)
 static int push_status_known(const cJSON *def, const cJSON *value)
 {
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(value, "status"), *o;
-	const char *name = push_str(st, "name");
+	const char *name = json_str_or(st, "name", "");
 
 	if (!cJSON_IsObject(st) || !name[0])
 		return 1;
 	cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(
 				      cJSON_GetObjectItemCaseSensitive(def, "status"), "options"))
-		if (!strcmp(push_str(o, "name"), name))
+		if (!strcmp(json_str_or(o, "name", ""), name))
 			return 1;
 	return 0;
 }
@@ -403,7 +395,7 @@ static int push_check_schema(struct push_run *x)
 	props = cJSON_GetObjectItemCaseSensitive(patch, "properties");
 	cJSON_ArrayForEach(it, props) {
 		const cJSON *def = cJSON_GetObjectItemCaseSensitive(schema, it->string);
-		const char *type = push_str(def, "type");
+		const char *type = json_str_or(def, "type", "");
 
 		if (!def) {
 			snprintf(x->err.message, sizeof(x->err.message),
@@ -414,7 +406,7 @@ static int push_check_schema(struct push_run *x)
 		} else if (!strcmp(type, "status") && !push_status_known(def, it)) {
 			snprintf(x->err.message, sizeof(x->err.message),
 				 "property \"%s\": status \"%s\" is not an option of the database",
-				 it->string, push_str(cJSON_GetObjectItemCaseSensitive(it, "status"), "name"));
+				 it->string, json_str_or(cJSON_GetObjectItemCaseSensitive(it, "status"), "name", ""));
 		} else {
 			continue;
 		}
@@ -493,9 +485,9 @@ static const char *push_ref(struct push_run *x, const cJSON *ref, int *rc)
 	if (!ref || cJSON_IsNull(ref))
 		return NULL;
 	if (cJSON_GetObjectItemCaseSensitive(ref, "id")) {
-		if (blockops_is_local_id(push_str(ref, "id")))
-			*rc = push_unmapped(x, push_str(ref, "id"));
-		return push_str(ref, "id");
+		if (blockops_is_local_id(json_str_or(ref, "id", "")))
+			*rc = push_unmapped(x, json_str_or(ref, "id", ""));
+		return json_str_or(ref, "id", "");
 	}
 	op = cJSON_GetObjectItemCaseSensitive(ref, "op");
 	i = cJSON_GetObjectItemCaseSensitive(ref, "index")
@@ -528,7 +520,7 @@ static int push_base_same(const cJSON *base, const cJSON *bc, const cJSON *rc_)
  * would not have moved the time: Notion truncates it to the minute). */
 static int push_page_untouched(struct push_run *x)
 {
-	const char *remote = push_str(x->remote, "last_edited_time");
+	const char *remote = json_str_or(x->remote, "last_edited_time", "");
 	time_t base;
 
 	if (!x->e->base_edited_time || strcmp(remote, x->e->base_edited_time) ||
@@ -558,10 +550,10 @@ static int push_block_check(struct push_run *x, const char *id, const cJSON *pay
 	if (rc)
 		return rc;
 	pull_normalize_json(remote);
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(remote, "archived")) ||
-	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(remote, "in_trash"))) {
+	if (json_true(remote, "archived") ||
+	    json_true(remote, "in_trash")) {
 		/* deleted remotely: a delete is done, an update has lost */
-		rc = del ? 0 : push_conflict(x, what, payload, NULL, push_str(remote, "last_edited_time"), 0);
+		rc = del ? 0 : push_conflict(x, what, payload, NULL, json_str_or(remote, "last_edited_time", ""), 0);
 		goto out;
 	}
 	rc_ = push_block_content(remote);
@@ -574,7 +566,7 @@ static int push_block_check(struct push_run *x, const char *id, const cJSON *pay
 		rc = 1;
 		goto out;
 	}
-	rtime = push_str(remote, "last_edited_time");
+	rtime = json_str_or(remote, "last_edited_time", "");
 	won = push_local_wins(x->e->saved_at_ms, rtime);
 	rc = push_conflict(x, what, payload, remote, rtime, won);
 	if (!rc)
@@ -594,7 +586,7 @@ static cJSON *push_new_ids(const cJSON *answer, int n)
 	cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(answer, "results")) {
 		if (i++ >= n || !ids)
 			break;
-		cJSON_AddItemToArray(ids, cJSON_CreateString(push_str(b, "id")));
+		cJSON_AddItemToArray(ids, cJSON_CreateString(json_str_or(b, "id", "")));
 	}
 	return ids;
 }
@@ -618,7 +610,7 @@ static int push_find_appended(struct push_run *x, const char *parent, const char
 	}
 	b = tree ? tree->child : NULL;
 	if (after) {
-		while (b && strcmp(push_str(b, "id"), after))
+		while (b && strcmp(json_str_or(b, "id", ""), after))
 			b = b->next;
 		b = b ? b->next : NULL;
 	}
@@ -630,7 +622,7 @@ static int push_find_appended(struct push_run *x, const char *parent, const char
 	for (want = children ? children->child : NULL; want && b; want = want->next, b = b->next) {
 		if (!push_match(want, b, NULL))
 			break;
-		cJSON_AddItemToArray(*ids, cJSON_CreateString(push_str(b, "id")));
+		cJSON_AddItemToArray(*ids, cJSON_CreateString(json_str_or(b, "id", "")));
 	}
 	if (want || cJSON_GetArraySize(*ids) != n) {
 		cJSON_Delete(*ids);
@@ -680,7 +672,7 @@ static cJSON *push_find_mut(cJSON *tree, const char *id, cJSON **parent)
 	cJSON *b, *hit;
 
 	cJSON_ArrayForEach(b, tree) {
-		if (!strcmp(push_str(b, "id"), id)) {
+		if (!strcmp(json_str_or(b, "id", ""), id)) {
 			*parent = tree;
 			return b;
 		}
@@ -718,7 +710,7 @@ static void push_local_apply(struct push_run *x, const char *id, const cJSON *an
 	if (kids)
 		cJSON_AddItemToObject(fresh, "children", kids);
 	cJSON_ReplaceItemViaPointer(parent, old, fresh);
-	t = push_str(answer, "last_edited_time");
+	t = json_str_or(answer, "last_edited_time", "");
 	if (strcmp(t, x->local_edited) > 0)
 		snprintf(x->local_edited, sizeof(x->local_edited), "%s", t);
 }
@@ -726,7 +718,7 @@ static void push_local_apply(struct push_run *x, const char *id, const cJSON *an
 static int push_op_update(struct push_run *x, const cJSON *op, int del)
 {
 	const cJSON *payload = cJSON_GetObjectItemCaseSensitive(op, "payload");
-	const char *id = push_str(op, "block");
+	const char *id = json_str_or(op, "block", "");
 	cJSON *answer = NULL;
 	char path[96];
 	int rc;
@@ -768,7 +760,7 @@ static int push_block_ops(struct push_run *x, int *applied)
 		x->results = cJSON_CreateArray();
 	}
 	cJSON_ArrayForEach(op, ops) {
-		const char *kind = push_str(op, "op");
+		const char *kind = json_str_or(op, "op", "");
 		cJSON *ids = NULL;
 
 		if (i++ < x->e->ops_done)
@@ -877,7 +869,7 @@ static int push_rebase_one(struct push_run *x, int64_t seq, const cJSON *sent, c
 			cJSON_ReplaceItemInObjectCaseSensitive(props, it->string, cJSON_Duplicate(now, 1));
 	}
 	json = base ? cJSON_PrintUnformatted(base) : NULL;
-	rc = queue_set_base(x->p->cache, seq, push_str(x->answer, "last_edited_time"), json, NULL);
+	rc = queue_set_base(x->p->cache, seq, json_str_or(x->answer, "last_edited_time", ""), json, NULL);
 out:
 	free(json);
 	cJSON_Delete(base);
@@ -968,14 +960,14 @@ static int push_commit(struct push_run *x, const cJSON *tree, const cJSON *sent)
 	if (!rc && body)
 		rc = cache_put_body(x->p->cache, x->e->page_id,
 				    x->local_edited[0] ? x->local_edited
-						       : push_str(x->answer, "last_edited_time"),
+						       : json_str_or(x->answer, "last_edited_time", ""),
 				    body, NULL);
 	if (!rc && !body && x->answer && x->remote)
 		/* Only properties changed: the blocks are as current as they
 		 * were at the conflict check, so no re-fetch. */
 		rc = cache_advance_body(x->p->cache, x->e->page_id,
-					push_str(x->remote, "last_edited_time"),
-					push_str(x->answer, "last_edited_time"));
+					json_str_or(x->remote, "last_edited_time", ""),
+					json_str_or(x->answer, "last_edited_time", ""));
 	if (!rc)
 		rc = push_rebase_later(x, tree, sent);
 	if (!rc)
@@ -1029,7 +1021,7 @@ static int push_update(struct push_run *x)
 	rc = push_prepare_page(x, x->remote);
 	if (rc)
 		return push_fail(x, rc);
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x->remote, "archived"))) {
+	if (json_true(x->remote, "archived")) {
 		snprintf(x->err.message, sizeof(x->err.message), "the page was archived in Notion");
 		x->err.kind = NOTION_ERR_VALIDATION;
 		return push_fail(x, -EINVAL);
@@ -1084,7 +1076,7 @@ static void push_request_shape(cJSON *blocks)
 
 	cJSON_ArrayForEach(b, blocks) {
 		cJSON *kids = cJSON_DetachItemFromObjectCaseSensitive(b, "children");
-		cJSON *content = cJSON_GetObjectItemCaseSensitive(b, push_str(b, "type"));
+		cJSON *content = cJSON_GetObjectItemCaseSensitive(b, json_str_or(b, "type", ""));
 
 		cJSON_DeleteItemFromObjectCaseSensitive(b, "id");
 		if (!kids)
@@ -1133,7 +1125,7 @@ static int push_find_created(struct push_run *x, const cJSON *props, char *id, s
 		const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "results"), 0);
 
 		if (first)
-			snprintf(id, n, "%s", push_str(first, "id"));
+			snprintf(id, n, "%s", json_str_or(first, "id", ""));
 	}
 	cJSON_Delete(answer);
 	cJSON_Delete(q);
@@ -1262,7 +1254,7 @@ static int push_create(struct push_run *x)
 		rc = push_request_create(x, "POST", "/v1/pages", body, &x->answer);
 		if (rc)
 			goto fail;
-		snprintf(real, sizeof(real), "%s", push_str(x->answer, "id"));
+		snprintf(real, sizeof(real), "%s", json_str_or(x->answer, "id", ""));
 		/* the id is known: a crash from here on must not create again */
 		rc = push_created(x, real, done);
 		if (rc)

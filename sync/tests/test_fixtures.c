@@ -18,6 +18,7 @@
 #include "sync/model.h"
 #include "sync/notion.h"
 #include "sync/tests/check.h"
+#include "common/json.h"
 
 enum kind { K_PAGE, K_DATABASE, K_USER, K_BLOCK, K_PROPITEM, K_ERROR,
 	    K_LIST_PAGES, K_LIST_BLOCKS, K_LIST_USERS, K_LIST_PROPITEMS,
@@ -34,14 +35,6 @@ static int counts[K_COUNT];
 
 /* ---- independent expectations --------------------------------------- */
 
-/* The string at KEY of OBJ, or "" (borrowed). */
-static const char *str_at(const cJSON *obj, const char *key)
-{
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
-
-	return s ? s : "";
-}
-
 /* Joins plain_text of a rich-text array the simple way; caller frees. */
 static char *join_plain(const cJSON *arr)
 {
@@ -50,7 +43,7 @@ static char *join_plain(const cJSON *arr)
 	char *s;
 
 	cJSON_ArrayForEach(rt, arr)
-		buf_puts(&b, str_at(rt, "plain_text"));
+		buf_puts(&b, json_str_or(rt, "plain_text", ""));
 	s = b.len ? buf_detach(&b, NULL) : strdup("");
 	buf_release(&b);
 	return s;
@@ -101,23 +94,23 @@ static void check_page(const cJSON *o)
 
 	counts[K_PAGE]++;
 	if (model_page_summary(o, &p)) {
-		CHECKF(0, "page %s: summary failed", str_at(o, "id"));
+		CHECKF(0, "page %s: summary failed", json_str_or(o, "id", ""));
 		return;
 	}
-	check_id(str_at(o, "id"), p.id);
+	check_id(json_str_or(o, "id", ""), p.id);
 	cJSON_ArrayForEach(prop, props)
-		if (strcmp(str_at(prop, "type"), "title") == 0 && !title)
+		if (strcmp(json_str_or(prop, "type", ""), "title") == 0 && !title)
 			title = join_plain(cJSON_GetObjectItemCaseSensitive(prop, "title"));
 	CHECKF(strcmp(p.title, title ? title : "") == 0,
 	       "page %s: title '%s' != '%s'", p.id, p.title, title ? title : "");
-	check_time(str_at(o, "created_time"), p.created);
-	check_time(str_at(o, "last_edited_time"), p.last_edited);
+	check_time(json_str_or(o, "created_time", ""), p.created);
+	check_time(json_str_or(o, "last_edited_time", ""), p.last_edited);
 	CHECK(p.archived == (cJSON_IsTrue(cJSON_GetObjectItem(o, "archived")) ||
 			     cJSON_IsTrue(cJSON_GetObjectItem(o, "in_trash"))));
-	CHECK(strcmp(p.url, str_at(o, "url")) == 0);
-	if (strcmp(str_at(parent, "type"), "database_id") == 0) {
+	CHECK(strcmp(p.url, json_str_or(o, "url", "")) == 0);
+	if (strcmp(json_str_or(parent, "type", ""), "database_id") == 0) {
 		CHECK(p.parent_kind == MODEL_PARENT_DATABASE);
-		CHECK(strcasecmp(p.parent_db, str_at(parent, "database_id")) == 0);
+		CHECK(strcasecmp(p.parent_db, json_str_or(parent, "database_id", "")) == 0);
 	} else {
 		CHECK(p.parent_db[0] == '\0');
 	}
@@ -132,17 +125,17 @@ static void check_database(const cJSON *o)
 
 	counts[K_DATABASE]++;
 	if (model_database_summary(o, &d)) {
-		CHECKF(0, "database %s: summary failed", str_at(o, "id"));
+		CHECKF(0, "database %s: summary failed", json_str_or(o, "id", ""));
 		return;
 	}
-	check_id(str_at(o, "id"), d.id);
+	check_id(json_str_or(o, "id", ""), d.id);
 	title = join_plain(cJSON_GetObjectItemCaseSensitive(o, "title"));
 	CHECKF(strcmp(d.title, title) == 0, "database %s: title '%s' != '%s'",
 	       d.id, d.title, title);
 	CHECK(d.property_count ==
 	      cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "properties")));
-	check_time(str_at(o, "created_time"), d.created);
-	check_time(str_at(o, "last_edited_time"), d.last_edited);
+	check_time(json_str_or(o, "created_time", ""), d.created);
+	check_time(json_str_or(o, "last_edited_time", ""), d.last_edited);
 	free(title);
 	model_database_release(&d);
 }
@@ -153,13 +146,13 @@ static void check_user(const cJSON *o)
 
 	counts[K_USER]++;
 	if (model_user_summary(o, &u)) {
-		CHECKF(0, "user %s: summary failed", str_at(o, "id"));
+		CHECKF(0, "user %s: summary failed", json_str_or(o, "id", ""));
 		return;
 	}
-	check_id(str_at(o, "id"), u.id);
-	CHECK(strcmp(u.name, str_at(o, "name")) == 0);
-	CHECK(strcmp(u.type, str_at(o, "type")) == 0);
-	CHECK(strcmp(u.email, str_at(cJSON_GetObjectItem(o, "person"), "email")) == 0);
+	check_id(json_str_or(o, "id", ""), u.id);
+	CHECK(strcmp(u.name, json_str_or(o, "name", "")) == 0);
+	CHECK(strcmp(u.type, json_str_or(o, "type", "")) == 0);
+	CHECK(strcmp(u.email, json_str_or(cJSON_GetObjectItem(o, "person"), "email", "")) == 0);
 	model_user_release(&u);
 }
 
@@ -169,27 +162,27 @@ static void check_block(const cJSON *o)
 
 	counts[K_BLOCK]++;
 	if (model_block_summary(o, &b)) {
-		CHECKF(0, "block %s: summary failed", str_at(o, "id"));
+		CHECKF(0, "block %s: summary failed", json_str_or(o, "id", ""));
 		return;
 	}
-	check_id(str_at(o, "id"), b.id);
-	CHECK(strcmp(b.type, str_at(o, "type")) == 0 && b.type[0]);
+	check_id(json_str_or(o, "id", ""), b.id);
+	CHECK(strcmp(b.type, json_str_or(o, "type", "")) == 0 && b.type[0]);
 	CHECK(b.has_children == cJSON_IsTrue(cJSON_GetObjectItem(o, "has_children")));
-	check_time(str_at(o, "last_edited_time"), b.last_edited);
+	check_time(json_str_or(o, "last_edited_time", ""), b.last_edited);
 }
 
 /* A property item: its type is a string; references inside (relation,
  * people, created_by...) normalise; title/rich_text items carry text. */
 static void check_property_item(const cJSON *o)
 {
-	const char *type = str_at(o, "type");
+	const char *type = json_str_or(o, "type", "");
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, type);
 	char id[MODEL_ID_SIZE];
 
 	counts[K_PROPITEM]++;
 	CHECKF(type[0], "property item without type");
 	if (strcmp(type, "relation") == 0)
-		CHECK(model_normalize_id(str_at(v, "id"), id) == 0);
+		CHECK(model_normalize_id(json_str_or(v, "id", ""), id) == 0);
 	else if (strcmp(type, "people") == 0 || strcmp(type, "created_by") == 0 ||
 		 strcmp(type, "last_edited_by") == 0)
 		check_user(v);
@@ -212,8 +205,8 @@ static void check_error(int status, const cJSON *o)
 	CHECKF(e.kind == want, "status %d parsed as %s", status,
 	       notion_err_kind_name(e.kind));
 	CHECK(e.http_status == status);
-	CHECK(strcmp(e.code, str_at(o, "code")) == 0);
-	CHECK(strncmp(e.message, str_at(o, "message"), sizeof(e.message) - 1) == 0);
+	CHECK(strcmp(e.code, json_str_or(o, "code", "")) == 0);
+	CHECK(strncmp(e.message, json_str_or(o, "message", ""), sizeof(e.message) - 1) == 0);
 	/* the status inside the object is used when none is given */
 	CHECK(notion_parse_error_json(0, o, &e2) == 0 && e2.kind == want &&
 	      e2.http_status == status);
