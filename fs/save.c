@@ -35,7 +35,7 @@ static atomic_ulong save_counter;
 
 static void save_time_text(int64_t ms, char *out, size_t n)
 {
-	if (model_format_time((time_t)(ms / 1000), (int)(ms % 1000), out, n))
+	if (iso_time_format((time_t)(ms / 1000), (int)(ms % 1000), out, n))
 		snprintf(out, n, "%lld", (long long)ms);
 }
 

@@ -191,7 +191,7 @@ int notion_search_databases(struct notion *n, notion_item_cb cb, void *arg);
 
 /* Pages of database DB_ID (POST /v1/databases/{id}/query, 100 per page,
  * sorted by last_edited_time ascending), only those edited on or after
- * EDITED_SINCE (ISO 8601, e.g. from model_format_time()) unless NULL. */
+ * EDITED_SINCE (ISO 8601, e.g. from iso_time_format()) unless NULL. */
 int notion_query_database(struct notion *n, const char *db_id,
 			  const char *edited_since, notion_item_cb cb,
 			  void *arg);

@@ -539,9 +539,9 @@ static int pull_since(const char *newest, char *out, size_t n)
 {
 	time_t t;
 
-	if (model_parse_time(newest, &t, NULL))
+	if (iso_time_parse(newest, &t, NULL))
 		return -EINVAL;
-	return model_format_time(t - PULL_OVERLAP_S, 0, out, n);
+	return iso_time_format(t - PULL_OVERLAP_S, 0, out, n);
 }
 
 static int pull_delta_db(void *arg, const struct cache_db_row *r)

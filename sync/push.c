@@ -81,7 +81,7 @@ static cJSON *push_parse(const char *json)
 
 static void push_local_time(int64_t ms, char *out, size_t n)
 {
-	if (model_format_time((time_t)(ms / 1000), (int)(ms % 1000), out, n))
+	if (iso_time_format((time_t)(ms / 1000), (int)(ms % 1000), out, n))
 		snprintf(out, n, "%lld", (long long)ms);
 }
 
@@ -93,7 +93,7 @@ static int push_local_wins(int64_t saved_at_ms, const char *remote_time)
 {
 	time_t t;
 
-	if (model_parse_time(remote_time, &t, NULL))
+	if (iso_time_parse(remote_time, &t, NULL))
 		return 1;
 	return saved_at_ms >= (int64_t)t * 1000;
 }
@@ -526,7 +526,7 @@ static int push_page_untouched(struct push_run *x)
 	if (!x->e->base_edited_time || strcmp(remote, x->e->base_edited_time) ||
 	    x->e->state == QUEUE_PUSHING)
 		return 0;
-	if (model_parse_time(x->e->base_edited_time, &base, NULL))
+	if (iso_time_parse(x->e->base_edited_time, &base, NULL))
 		return 0;
 	return time(NULL) - base >= 120;
 }

@@ -18,6 +18,7 @@
 
 #include "fs/md/mdconv.h"
 #include "fs/md/mdconv_int.h"
+#include "common/isotime.h"
 #include "common/json.h"
 
 /* Where the children of one input insert ended up: per child an existing block id of C, or
@@ -123,16 +124,14 @@ static cJSON *mg_updated(const cJSON *blk, const cJSON *payload)
 	return b;
 }
 
+/* Whole seconds of ISO in ms (the fraction dropped), -1 when NULL or malformed. */
 static int64_t mg_time_ms(const char *iso)
 {
-	struct tm tm;
+	time_t t;
 
-	if (!iso)
+	if (iso_time_parse(iso, &t, NULL))
 		return -1;
-	memset(&tm, 0, sizeof(tm));
-	if (!strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm))
-		return -1;
-	return (int64_t)timegm(&tm) * 1000;
+	return (int64_t)t * 1000;
 }
 
 /* Records a conflict (values taken); 0 or -ENOMEM. */

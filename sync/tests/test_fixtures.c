@@ -77,10 +77,10 @@ static void check_time(const char *s, time_t sec)
 
 	if (!*s)
 		return;
-	CHECKF(model_parse_time(s, &t, &ms) == 0, "time %s does not parse", s);
+	CHECKF(iso_time_parse(s, &t, &ms) == 0, "time %s does not parse", s);
 	CHECKF(t == sec, "time %s: model kept %lld, parse gives %lld", s,
 	       (long long)sec, (long long)t);
-	CHECK(model_format_time(t, ms, back, sizeof(back)) == 0);
+	CHECK(iso_time_format(t, ms, back, sizeof(back)) == 0);
 	CHECKF(strcmp(back, s) == 0, "time %s formats back as %s", s, back);
 }
 
@@ -363,7 +363,7 @@ static void test_handmade(void)
 	CHECK(p.parent_kind == MODEL_PARENT_DATABASE);
 	CHECKF(strcmp(p.title, "Hello @Bob x!") == 0, "title '%s'", p.title);
 	CHECK(p.archived);
-	CHECK(model_parse_time("2024-05-04T14:07:00Z", &t, NULL) == 0 &&
+	CHECK(iso_time_parse("2024-05-04T14:07:00Z", &t, NULL) == 0 &&
 	      p.created == t);
 	CHECK(p.last_edited - p.created == 60);
 	model_page_release(&p);
@@ -415,29 +415,29 @@ static void test_times(void)
 	time_t t;
 	int ms;
 
-	CHECK(model_parse_time("1970-01-01T00:00:00.000Z", &t, &ms) == 0 && t == 0 && ms == 0);
-	CHECK(model_parse_time("2024-05-04T14:07:00.123Z", &t, &ms) == 0 &&
+	CHECK(iso_time_parse("1970-01-01T00:00:00.000Z", &t, &ms) == 0 && t == 0 && ms == 0);
+	CHECK(iso_time_parse("2024-05-04T14:07:00.123Z", &t, &ms) == 0 &&
 	      t == 1714831620 && ms == 123);
-	CHECK(model_parse_time("2024-05-04T16:07:00.1+02:00", &t, &ms) == 0 &&
+	CHECK(iso_time_parse("2024-05-04T16:07:00.1+02:00", &t, &ms) == 0 &&
 	      t == 1714831620 && ms == 100);
-	CHECK(model_parse_time("2024-05-04T09:37:00-0430", &t, NULL) == 0 &&
+	CHECK(iso_time_parse("2024-05-04T09:37:00-0430", &t, NULL) == 0 &&
 	      t == 1714831620);
-	CHECK(model_parse_time("2024-05-04T14:07", &t, NULL) == 0 && t == 1714831620);
-	CHECK(model_parse_time("2024-05-04", &t, NULL) == 0 && t == 1714780800);
-	CHECK(model_parse_time("2024-02-29T00:00:00Z", &t, NULL) == 0);
-	CHECK(model_parse_time("2023-02-29T00:00:00Z", &t, NULL) == -EINVAL);
-	CHECK(model_parse_time("2024-13-01T00:00:00Z", &t, NULL) == -EINVAL);
-	CHECK(model_parse_time("2024-05-04T24:00:00Z", &t, NULL) == -EINVAL);
-	CHECK(model_parse_time("2024-05-04T14:07:00.Z", &t, NULL) == -EINVAL);
-	CHECK(model_parse_time("2024-05-04T14:07:00Zjunk", &t, NULL) == -EINVAL);
-	CHECK(model_parse_time("yesterday", &t, NULL) == -EINVAL);
-	CHECK(model_parse_time("", &t, NULL) == -EINVAL);
-	CHECK(model_parse_time(NULL, &t, NULL) == -EINVAL);
-	CHECK(model_parse_time("1969-12-31T23:59:59Z", &t, NULL) == 0 && t == -1);
-	CHECK(model_format_time(1714831620, 5, s, sizeof(s)) == 0 &&
+	CHECK(iso_time_parse("2024-05-04T14:07", &t, NULL) == 0 && t == 1714831620);
+	CHECK(iso_time_parse("2024-05-04", &t, NULL) == 0 && t == 1714780800);
+	CHECK(iso_time_parse("2024-02-29T00:00:00Z", &t, NULL) == 0);
+	CHECK(iso_time_parse("2023-02-29T00:00:00Z", &t, NULL) == -EINVAL);
+	CHECK(iso_time_parse("2024-13-01T00:00:00Z", &t, NULL) == -EINVAL);
+	CHECK(iso_time_parse("2024-05-04T24:00:00Z", &t, NULL) == -EINVAL);
+	CHECK(iso_time_parse("2024-05-04T14:07:00.Z", &t, NULL) == -EINVAL);
+	CHECK(iso_time_parse("2024-05-04T14:07:00Zjunk", &t, NULL) == -EINVAL);
+	CHECK(iso_time_parse("yesterday", &t, NULL) == -EINVAL);
+	CHECK(iso_time_parse("", &t, NULL) == -EINVAL);
+	CHECK(iso_time_parse(NULL, &t, NULL) == -EINVAL);
+	CHECK(iso_time_parse("1969-12-31T23:59:59Z", &t, NULL) == 0 && t == -1);
+	CHECK(iso_time_format(1714831620, 5, s, sizeof(s)) == 0 &&
 	      strcmp(s, "2024-05-04T14:07:00.005Z") == 0);
-	CHECK(model_format_time(0, 0, s, 10) == -ERANGE && s[0] == '\0');
-	CHECK(model_format_time(0, 1000, s, sizeof(s)) == -ERANGE);
+	CHECK(iso_time_format(0, 0, s, 10) == -ERANGE && s[0] == '\0');
+	CHECK(iso_time_format(0, 1000, s, sizeof(s)) == -ERANGE);
 }
 
 /* notion_parse_error() on a C string. */
