@@ -24,6 +24,16 @@
 	" base_page, base_body, saved_text, saved_at_ms, error, ops_done, results," \
 	" result_body, local_ids, sent_at_ms"
 
+int queue_is_local_id(const char *id)
+{
+	return id && !strncmp(id, QUEUE_LOCAL_PREFIX, strlen(QUEUE_LOCAL_PREFIX));
+}
+
+int queue_is_local_block_id(const char *id)
+{
+	return id && !strncmp(id, QUEUE_LOCAL_BLOCK_PREFIX, strlen(QUEUE_LOCAL_BLOCK_PREFIX));
+}
+
 void queue_entry_release(struct queue_entry *e)
 {
 	if (!e)

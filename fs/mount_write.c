@@ -464,7 +464,7 @@ static int mountw_page_change(struct mount *m, const struct ov_effect *fx, uint6
 		rc = view_retitle_patch(m->view, n, fx->new_name, &e.props);
 	}
 	pthread_rwlock_unlock(&m->lock);
-	if (!rc && !strncmp(fx->page_id, "local-", 6)) {
+	if (!rc && queue_is_local_id(fx->page_id)) {
 		rc = -EBUSY; /* not created in Notion yet */
 	} else if (!rc) {
 		gettimeofday(&tv, NULL);
@@ -887,7 +887,7 @@ static int mountw_file(struct mount *m, fuse_ino_t ino, struct ov_file **out)
 	pthread_rwlock_unlock(&m->lock);
 	if (!parent)
 		return exists ? -EACCES : -ENOENT; /* schema and .notionfs files are read-only */
-	if (!strncmp(id, "local-", 6))
+	if (queue_is_local_id(id))
 		return -EBUSY; /* a new page until Notion created it */
 	if (missing) {
 		/* An edit starts from the page's bytes: its body first. */

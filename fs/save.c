@@ -342,7 +342,7 @@ static int save_prepare_new(const struct view *v, struct cache *c, const struct 
 	free(err);
 	if (rc)
 		return rc;
-	snprintf(local_id, sizeof(local_id), "local-%lld-%lu-%d", (long long)time(NULL),
+	snprintf(local_id, sizeof(local_id), QUEUE_LOCAL_PREFIX "%lld-%lu-%d", (long long)time(NULL),
 		 atomic_fetch_add(&save_counter, 1) + 1, (int)getpid());
 	p->outcome = SAVE_QUEUE;
 	p->e.kind = QUEUE_CREATE;

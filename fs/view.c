@@ -615,7 +615,7 @@ static int view_queue_cb(void *arg, const struct queue_entry *e)
 		return strv_push(&b->archived, e->page_id);
 	if (e->kind == QUEUE_RESTORE)
 		return 0; /* no text of its own: the page shows its cached version */
-	if (e->kind == QUEUE_CREATE && !strncmp(e->page_id, "local-", 6)) {
+	if (e->kind == QUEUE_CREATE && queue_is_local_id(e->page_id)) {
 		struct buf line = BUF_INIT;
 		int rc = buf_printf(&line, "%lld\t%s\t%s\t%s", (long long)e->seq, e->page_id,
 				    e->database_id ? e->database_id : "", e->path ? e->path : "");

@@ -80,7 +80,7 @@ static cJSON *bo_block(struct bo_ctx *x, const cJSON *req, cJSON **node)
 	*node = NULL;
 	if (!type)
 		return NULL;
-	snprintf(id, sizeof(id), BLOCKOPS_LOCAL_PREFIX "%s-%lu", x->prefix, ++x->next);
+	snprintf(id, sizeof(id), QUEUE_LOCAL_BLOCK_PREFIX "%s-%lu", x->prefix, ++x->next);
 	b = cJSON_CreateObject();
 	n = cJSON_CreateObject();
 	content = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(req, type), 1);
@@ -278,11 +278,6 @@ out:
 	return rc;
 }
 
-int blockops_is_local_id(const char *id)
-{
-	return id && !strncmp(id, BLOCKOPS_LOCAL_PREFIX, strlen(BLOCKOPS_LOCAL_PREFIX));
-}
-
 int blockops_rewrite_ids(cJSON *tree, const cJSON *map)
 {
 	cJSON *it;
@@ -290,7 +285,7 @@ int blockops_rewrite_ids(cJSON *tree, const cJSON *map)
 
 	if (!tree)
 		return 0;
-	if (cJSON_IsString(tree) && blockops_is_local_id(tree->valuestring)) {
+	if (cJSON_IsString(tree) && queue_is_local_block_id(tree->valuestring)) {
 		const char *real = cJSON_GetStringValue(
 			cJSON_GetObjectItemCaseSensitive(map, tree->valuestring));
 

@@ -485,7 +485,7 @@ static const char *push_ref(struct push_run *x, const cJSON *ref, int *rc)
 	if (!ref || cJSON_IsNull(ref))
 		return NULL;
 	if (cJSON_GetObjectItemCaseSensitive(ref, "id")) {
-		if (blockops_is_local_id(json_str_or(ref, "id", "")))
+		if (queue_is_local_block_id(json_str_or(ref, "id", "")))
 			*rc = push_unmapped(x, json_str_or(ref, "id", ""));
 		return json_str_or(ref, "id", "");
 	}
@@ -723,7 +723,7 @@ static int push_op_update(struct push_run *x, const cJSON *op, int del)
 	char path[96];
 	int rc;
 
-	if (blockops_is_local_id(id))
+	if (queue_is_local_block_id(id))
 		return push_unmapped(x, id);
 	rc = push_block_check(x, id, payload, del);
 	if (rc <= 0)
@@ -1222,7 +1222,7 @@ static int push_create(struct push_run *x)
 				x->e->database_id ? x->e->database_id : "");
 	cJSON_AddItemToObject(body, "properties",
 		cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(patch, "properties"), 1));
-	if (strncmp(x->e->page_id, "local-", 6) != 0) {
+	if (!queue_is_local_id(x->e->page_id)) {
 		/* created before (the id was recorded in the POST's transaction):
 		 * the rest of the children, from the recorded count on */
 		snprintf(real, sizeof(real), "%s", x->e->page_id);
@@ -1266,7 +1266,7 @@ static int push_create(struct push_run *x)
 
 		copy.page_id = real;
 		/* a chunk can be in doubt only if the page existed at the start */
-		copy.sent_at_ms = strncmp(orig->page_id, "local-", 6) ? orig->sent_at_ms : 0;
+		copy.sent_at_ms = !queue_is_local_id(orig->page_id) ? orig->sent_at_ms : 0;
 		x->e = &copy;
 		rc = push_append_rest(x, real, kids, &done);
 		x->e = orig;
