@@ -32,6 +32,8 @@ int cache_wend(struct cache *c, int own, int rc);
 int cache_prep(struct cache *c, sqlite3_stmt **st, const char *sql, ...);
 /* Steps to completion and finalizes. */
 int cache_run(sqlite3_stmt *st);
+/* cache_prep() and cache_run() in one: a statement that returns nothing. */
+int cache_do(struct cache *c, const char *sql, ...);
 /* First column of the first row as an integer; -ENOENT when no row. */
 int cache_query_int(struct cache *c, int64_t *out, const char *sql, ...);
 /* Bumps the change counter (cache.h invariant 1); *v gets the new value. */

@@ -348,33 +348,45 @@ int queue_counts(struct cache *c, int64_t *queued, int64_t *rejected, int64_t *h
 
 /* ---- state changes ----------------------------------------------------- */
 
-/* Runs `UPDATE queue SET <int col>=?2, <text col>=?3 WHERE seq=?1` (sql),
- * -ENOENT when no row matched; bump: also move the change counter. */
-static int queue_update_row(struct cache *c, const char *sql, int64_t seq, int64_t ival,
-			    const char *text, int bump)
+/* What queue_update() writes into one entry: `sql` is an UPDATE ... WHERE
+ * seq=?1; ?2 is `ival` when `with_int`, the texts follow (NULL binds SQL
+ * NULL, so COALESCE(?N, col) keeps a column). */
+struct queue_update {
+	const char *sql;
+	int with_int;
+	int64_t ival;
+	const char *text[3];
+	int ntext;
+	int must_exist;   /* -ENOENT when no entry matched */
+	int bump;         /* also move the change counter (what status shows changed) */
+};
+
+/* The one "update these columns of an entry" routine, in the caller's
+ * transaction or its own. */
+static int queue_update(struct cache *c, int64_t seq, const struct queue_update *u)
 {
 	sqlite3_stmt *st;
-	int own, rc;
+	int own, rc, i, k = 1;
 
 	rc = cache_wbegin(c, &own);
 	if (rc)
 		return rc;
-	rc = queue_prepare(c, &st, sql);
+	rc = queue_prepare(c, &st, u->sql);
 	if (rc)
 		goto out;
-	rc = queue_bind_int(st, 1, seq);
-	if (!rc)
-		rc = queue_bind_int(st, 2, ival);
-	if (!rc)
-		rc = queue_bind_text(st, 3, text);
+	rc = queue_bind_int(st, k++, seq);
+	if (!rc && u->with_int)
+		rc = queue_bind_int(st, k++, u->ival);
+	for (i = 0; !rc && i < u->ntext; i++)
+		rc = queue_bind_text(st, k++, u->text[i]);
 	if (rc) {
 		sqlite3_finalize(st);
 		goto out;
 	}
 	rc = cache_run(st);
-	if (!rc && sqlite3_changes(cache_sqlite(c)) == 0)
+	if (!rc && u->must_exist && sqlite3_changes(cache_sqlite(c)) == 0)
 		rc = -ENOENT;
-	if (!rc && bump)
+	if (!rc && u->bump)
 		rc = cache_bump(c, &(int64_t){ 0 });
 out:
 	return cache_wend(c, own, rc);
@@ -383,20 +395,26 @@ out:
 int queue_set_state(struct cache *c, int64_t seq, enum queue_state st_, const char *error)
 {
 	/* states show in `status` and .notionfs/errors: bump */
-	return queue_update_row(c, "UPDATE queue SET state=?2, error=?3 WHERE seq=?1", seq, st_,
-				error, 1);
+	return queue_update(c, seq, &(struct queue_update){
+		.sql = "UPDATE queue SET state=?2, error=?3 WHERE seq=?1",
+		.with_int = 1, .ival = st_, .text = { error }, .ntext = 1,
+		.must_exist = 1, .bump = 1 });
 }
 
 int queue_set_progress(struct cache *c, int64_t seq, int ops_done, const char *results)
 {
-	return queue_update_row(c, "UPDATE queue SET ops_done=?2, results=?3, sent_at_ms=0"
-				" WHERE seq=?1", seq, ops_done, results, 0);
+	return queue_update(c, seq, &(struct queue_update){
+		.sql = "UPDATE queue SET ops_done=?2, results=?3, sent_at_ms=0 WHERE seq=?1",
+		.with_int = 1, .ival = ops_done, .text = { results }, .ntext = 1,
+		.must_exist = 1 });
 }
 
 int queue_set_sent(struct cache *c, int64_t seq, int64_t sent_at_ms)
 {
-	return queue_update_row(c, "UPDATE queue SET sent_at_ms=?2, error=COALESCE(?3, error)"
-				" WHERE seq=?1", seq, sent_at_ms, NULL, 0);
+	return queue_update(c, seq, &(struct queue_update){
+		.sql = "UPDATE queue SET sent_at_ms=?2, error=COALESCE(?3, error) WHERE seq=?1",
+		.with_int = 1, .ival = sent_at_ms, .text = { NULL }, .ntext = 1,
+		.must_exist = 1 });
 }
 
 int queue_head(struct cache *c, const char *page_id, struct queue_entry *out)
@@ -418,31 +436,11 @@ int queue_head(struct cache *c, const char *page_id, struct queue_entry *out)
 int queue_set_chain(struct cache *c, int64_t seq, const char *ops, const char *base_body,
 		    const char *result_body)
 {
-	sqlite3_stmt *st;
-	int own, rc;
-
-	rc = cache_wbegin(c, &own);
-	if (rc)
-		return rc;
-	rc = queue_prepare(c, &st, "UPDATE queue SET ops=COALESCE(?2, ops),"
-			   " base_body=COALESCE(?3, base_body), result_body=COALESCE(?4, result_body)"
-			   " WHERE seq=?1");
-	if (rc)
-		goto out;
-	rc = queue_bind_int(st, 1, seq);
-	if (!rc)
-		rc = queue_bind_text(st, 2, ops);
-	if (!rc)
-		rc = queue_bind_text(st, 3, base_body);
-	if (!rc)
-		rc = queue_bind_text(st, 4, result_body);
-	if (rc) {
-		sqlite3_finalize(st);
-		goto out;
-	}
-	rc = cache_run(st);
-out:
-	return cache_wend(c, own, rc);
+	/* an entry dropped meanwhile is no error: nothing is left to rewrite */
+	return queue_update(c, seq, &(struct queue_update){
+		.sql = "UPDATE queue SET ops=COALESCE(?2, ops), base_body=COALESCE(?3, base_body),"
+		       " result_body=COALESCE(?4, result_body) WHERE seq=?1",
+		.text = { ops, base_body, result_body }, .ntext = 3 });
 }
 
 int queue_reject_later(struct cache *c, const char *page_id, int64_t seq, const char *error,
@@ -546,33 +544,12 @@ int queue_rename_page(struct cache *c, const char *local_id, const char *real_id
 int queue_set_base(struct cache *c, int64_t seq, const char *base_edited_time,
 		   const char *base_page, const char *base_body)
 {
-	sqlite3_stmt *st;
-	int own, rc;
-
-	rc = cache_wbegin(c, &own);
-	if (rc)
-		return rc;
-	rc = queue_prepare(c, &st, "UPDATE queue SET base_edited_time=COALESCE(?2, base_edited_time),"
-			   " base_page=COALESCE(?3, base_page), base_body=COALESCE(?4, base_body)"
-			   " WHERE seq=?1");
-	if (rc)
-		goto out;
-	rc = queue_bind_int(st, 1, seq);
-	if (!rc)
-		rc = queue_bind_text(st, 2, base_edited_time);
-	if (!rc)
-		rc = queue_bind_text(st, 3, base_page);
-	if (!rc)
-		rc = queue_bind_text(st, 4, base_body);
-	if (rc) {
-		sqlite3_finalize(st);
-		goto out;
-	}
-	rc = cache_run(st);
-	if (!rc && sqlite3_changes(cache_sqlite(c)) == 0)
-		rc = -ENOENT;
-out:
-	return cache_wend(c, own, rc);
+	return queue_update(c, seq, &(struct queue_update){
+		.sql = "UPDATE queue SET base_edited_time=COALESCE(?2, base_edited_time),"
+		       " base_page=COALESCE(?3, base_page), base_body=COALESCE(?4, base_body)"
+		       " WHERE seq=?1",
+		.text = { base_edited_time, base_page, base_body }, .ntext = 3,
+		.must_exist = 1 });
 }
 
 int queue_release_held(struct cache *c, const char *database_id, int64_t *n)
@@ -729,7 +706,6 @@ int queue_count_conflicts(struct cache *c, int64_t *n)
 
 int queue_drop_conflict(struct cache *c, int64_t seq)
 {
-	sqlite3_stmt *st;
 	char ss[24];
 	int own, rc;
 
@@ -737,9 +713,7 @@ int queue_drop_conflict(struct cache *c, int64_t seq)
 	rc = cache_wbegin(c, &own);
 	if (rc)
 		return rc;
-	rc = cache_prep(c, &st, "DELETE FROM conflicts WHERE seq=CAST(?1 AS INTEGER)", ss, NULL);
-	if (!rc)
-		rc = cache_run(st);
+	rc = cache_do(c, "DELETE FROM conflicts WHERE seq=CAST(?1 AS INTEGER)", ss, NULL);
 	if (!rc && sqlite3_changes(cache_sqlite(c)) == 0)
 		rc = -ENOENT;
 	if (!rc)
