@@ -1093,36 +1093,32 @@ static int cache_str_row(sqlite3_stmt *st, void *arg)
 	return *out ? 0 : -ENOMEM;
 }
 
-int cache_get_database(struct cache *c, const char *id, char **json)
+/* The text in the first column of SQL's row for KEY into *out (caller
+ * frees): 0, -ENOENT when there is none, or -errno. */
+static int cache_get_text(struct cache *c, const char *sql, const char *key, char **out)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	*json = NULL;
+	*out = NULL;
 	cache_lock(c);
-	rc = cache_prep(c, &st, "SELECT json FROM databases WHERE id=?1", id, NULL);
+	rc = cache_prep(c, &st, sql, key, NULL);
 	if (!rc)
-		rc = cache_step_rows(st, cache_str_row, json);
+		rc = cache_step_rows(st, cache_str_row, out);
 	cache_unlock(c);
-	if (!rc && !*json)
+	if (!rc && !*out)
 		rc = -ENOENT;
 	return rc;
 }
 
+int cache_get_database(struct cache *c, const char *id, char **json)
+{
+	return cache_get_text(c, "SELECT json FROM databases WHERE id=?1", id, json);
+}
+
 int cache_meta_get(struct cache *c, const char *key, char **value)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	*value = NULL;
-	cache_lock(c);
-	rc = cache_prep(c, &st, "SELECT value FROM meta WHERE key=?1", key, NULL);
-	if (!rc)
-		rc = cache_step_rows(st, cache_str_row, value);
-	cache_unlock(c);
-	if (!rc && !*value)
-		rc = -ENOENT;
-	return rc;
+	return cache_get_text(c, "SELECT value FROM meta WHERE key=?1", key, value);
 }
 
 int cache_meta_set(struct cache *c, const char *key, const char *value)

@@ -443,28 +443,35 @@ int queue_set_chain(struct cache *c, int64_t seq, const char *ops, const char *b
 		.text = { ops, base_body, result_body }, .ntext = 3 });
 }
 
-int queue_reject_later(struct cache *c, const char *page_id, int64_t seq, const char *error,
-		       int64_t *n)
+/* Runs one UPDATE or DELETE over many entries (parameters A, B, C as
+ * cache_prep's list: the first NULL ends it) and bumps, in one transaction;
+ * *n (may be NULL) gets how many rows it changed. */
+static int queue_change_rows(struct cache *c, int64_t *n, const char *sql, const char *a,
+			     const char *b, const char *d)
 {
-	sqlite3_stmt *st;
-	char ss[24];
 	int own, rc;
 
 	if (n)
 		*n = 0;
-	snprintf(ss, sizeof(ss), "%lld", (long long)seq);
 	rc = cache_wbegin(c, &own);
 	if (rc)
 		return rc;
-	rc = cache_prep(c, &st, "UPDATE queue SET state=2, error=?3 WHERE page_id=?1"
-			" AND seq > CAST(?2 AS INTEGER) AND state IN (0, 1)", page_id, ss, error, NULL);
-	if (!rc)
-		rc = cache_run(st);
+	rc = cache_do(c, sql, a, b, d, NULL);
 	if (!rc && n)
 		*n = sqlite3_changes(cache_sqlite(c));
 	if (!rc)
 		rc = cache_bump(c, &(int64_t){ 0 });
 	return cache_wend(c, own, rc);
+}
+
+int queue_reject_later(struct cache *c, const char *page_id, int64_t seq, const char *error,
+		       int64_t *n)
+{
+	char ss[24];
+
+	snprintf(ss, sizeof(ss), "%lld", (long long)seq);
+	return queue_change_rows(c, n, "UPDATE queue SET state=2, error=?3 WHERE page_id=?1"
+				 " AND seq > CAST(?2 AS INTEGER) AND state IN (0, 1)", page_id, ss, error);
 }
 
 /* Removes entry seq and, when it was its page's last, the local text. */
@@ -554,25 +561,11 @@ int queue_set_base(struct cache *c, int64_t seq, const char *base_edited_time,
 
 int queue_release_held(struct cache *c, const char *database_id, int64_t *n)
 {
-	sqlite3_stmt *st;
-	int own, rc;
-
-	if (n)
-		*n = 0;
-	rc = cache_wbegin(c, &own);
-	if (rc)
-		return rc;
-	rc = database_id
-		? cache_prep(c, &st, "UPDATE queue SET state=0, error=NULL WHERE state=3"
-			     " AND database_id=?1", database_id, NULL)
-		: cache_prep(c, &st, "UPDATE queue SET state=0, error=NULL WHERE state=3", NULL);
-	if (!rc)
-		rc = cache_run(st);
-	if (!rc && n)
-		*n = sqlite3_changes(cache_sqlite(c));
-	if (!rc)
-		rc = cache_bump(c, &(int64_t){ 0 });
-	return cache_wend(c, own, rc);
+	if (database_id)
+		return queue_change_rows(c, n, "UPDATE queue SET state=0, error=NULL WHERE state=3"
+					 " AND database_id=?1", database_id, NULL, NULL);
+	return queue_change_rows(c, n, "UPDATE queue SET state=0, error=NULL WHERE state=3",
+				 NULL, NULL, NULL);
 }
 
 const char *queue_kind_name(enum queue_kind k)
@@ -599,25 +592,11 @@ const char *queue_state_name(enum queue_state s)
 
 int queue_cancel_archives(struct cache *c, const char *page_id, int64_t *n)
 {
-	sqlite3_stmt *st;
-	int own, rc;
-
-	if (n)
-		*n = 0;
-	rc = cache_wbegin(c, &own);
-	if (rc)
-		return rc;
-	rc = page_id
-		? cache_prep(c, &st, "DELETE FROM queue WHERE kind=3 AND state IN (0, 3)"
-			     " AND page_id=?1", page_id, NULL)
-		: cache_prep(c, &st, "DELETE FROM queue WHERE kind=3 AND state=3", NULL);
-	if (!rc)
-		rc = cache_run(st);
-	if (!rc && n)
-		*n = sqlite3_changes(cache_sqlite(c));
-	if (!rc)
-		rc = cache_bump(c, &(int64_t){ 0 });
-	return cache_wend(c, own, rc);
+	if (page_id)
+		return queue_change_rows(c, n, "DELETE FROM queue WHERE kind=3 AND state IN (0, 3)"
+					 " AND page_id=?1", page_id, NULL, NULL);
+	return queue_change_rows(c, n, "DELETE FROM queue WHERE kind=3 AND state=3",
+				 NULL, NULL, NULL);
 }
 
 /* ---- conflicts --------------------------------------------------------- */
