@@ -88,7 +88,7 @@ static const char *const cache_migrations[] = {
 	/* 6 -> 7: the last
 	 * cached version of pages that left the cache (trashed by the mount or
 	 * gone from Notion's listing), so that a copy of such a page put back
-	 * restores it (DESIGN.md section 4, docs/sync.md "Undo"); kept 30 days */
+	 * restores it (docs/sync.md "Undo"); kept 30 days */
 	"CREATE TABLE trash(id TEXT PRIMARY KEY, database_id TEXT NOT NULL, title TEXT NOT NULL,"
 	"  created_time TEXT NOT NULL, last_edited_time TEXT NOT NULL, json TEXT NOT NULL,"
 	"  body_edited_time TEXT, body_json TEXT, trashed INTEGER NOT NULL);",

@@ -1,5 +1,5 @@
 /* queue.h - the durable queue of local saves waiting to be pushed to Notion
- * (DESIGN.md section 4), stored in the same SQLite file as the cache.
+ * (docs/queue.md), stored in the same SQLite file as the cache.
  *
  * Owns: the `queue`, `local` and `conflicts` tables (schema: migration
  * 1 -> 2 in cache.c).

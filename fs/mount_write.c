@@ -1,5 +1,5 @@
 /* mount_write.c - the write side of the mount: FUSE operations that change
- * files, and the saves they lead to (DESIGN.md sections 4 and 5).
+ * files, and the saves they lead to (docs/sync.md and docs/queue.md).
  *
  * Owns: the overlay (fs/overlay.h) behind ov_lock, the draft of every
  * page file being written (cache/drafts.h; one per overlay file that is
@@ -922,8 +922,8 @@ static void mountw_reply_attr(fuse_req_t req, struct mount *m, fuse_ino_t ino)
 }
 
 /* A write (data) or a size change (data NULL) of f: the draft first, so
- * that a change acknowledged is on disk (DESIGN.md section 5.1), then the
- * overlay.  A failure leaves the overlay as it was; the draft, if it may
+ * that a change acknowledged is on disk (docs/operations.md, "What a save
+ * survives"), then the overlay.  A failure leaves the overlay as it was; the draft, if it may
  * have taken part of the change, is rewritten whole before the next one. */
 static int mountw_change(struct mount *m, struct ov_file *f, off_t off, const void *data, size_t len)
 {
@@ -1083,8 +1083,8 @@ static void mountw_readlink(fuse_req_t req, fuse_ino_t ino)
 }
 
 /* rm under .notionfs/: a rejected save or a conflict file is discarded
- * (DESIGN.md section 5.4); everything else there is read-only.  1: not
- * under .notionfs/. */
+ * (docs/operations.md, "Undoing a delete, a refused save, a conflict");
+ * everything else there is read-only.  1: not under .notionfs/. */
 static int mountw_meta_unlink(struct mount *m, fuse_ino_t parent, const char *name)
 {
 	const struct view_node *d, *n;

@@ -5,7 +5,7 @@
  * (view_diff_page, view_diff_new_page); the queue and the drafts are the
  * cache's.  A save that fails validation keeps its text as a REJECTED
  * queue entry, shown under .notionfs/rejected/, and logs the reason naming
- * the file (DESIGN.md section 4).
+ * the file (docs/sync.md).
  */
 #include "fs/save.h"
 
@@ -277,9 +277,9 @@ static int save_trashed_diff(void *arg, const struct cache_page_row *row)
 	return save_known_edit(t->v, t->c, t->dir, row->id, row, t->r, t->p);
 }
 
-/* A new file carrying the _notion.id of a known page (DESIGN.md section
- * 4): that page.  Returns 1 when id names no page the cache knows (an
- * ordinary new file), else 0 with the plan made, or -errno. */
+/* A new file carrying the _notion.id of a known page (docs/sync.md, "Undo"):
+ * that page.  Returns 1 when id names no page the cache knows (an ordinary
+ * new file), else 0 with the plan made, or -errno. */
 static int save_prepare_known(const struct view *v, struct cache *c, const struct save_req *r,
 			      const struct view_node *dir, const char *id, struct save_plan *p)
 {

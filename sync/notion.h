@@ -141,7 +141,8 @@ enum notion_retry {
 				 * refused connection.  For requests that create
 				 * (POST /v1/pages, appends): a timeout, a reset or
 				 * a 5xx is returned at once, since the request may
-				 * have landed (DESIGN.md section 5.2). */
+				 * have landed (docs/queue.md, "Lost answers
+				 * and requests that create"). */
 };
 
 /* notion_request() with a retry policy. */

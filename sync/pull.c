@@ -422,7 +422,7 @@ static int pull_user_cb(cJSON *obj, void *arg)
 	rc = model_user_summary(obj, &mu);
 	if (rc == -EINVAL) {
 		/* One malformed object is named and skipped, never the reason a pull fails
-		 * (DESIGN.md section 0); people who refer to it show by id. */
+		 * (docs/sync.md, "Pull"); people who refer to it show by id. */
 		pull_skip(p, "user", obj);
 		return 0;
 	}

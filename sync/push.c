@@ -32,7 +32,8 @@
  * is unknown, but it can no longer land later */
 #define PUSH_SENT_ANSWERED 1
 
-/* A growable list of queue seqs (no cap: DESIGN.md section 5.4). */
+/* A growable list of queue seqs (no cap: nothing is dropped, docs/operations.md,
+ * "Undoing a delete, a refused save, a conflict"). */
 struct push_seqs {
 	int64_t *v;
 	size_t n, cap;
@@ -260,8 +261,8 @@ static int64_t push_now_ms(void)
 }
 
 /* A request that creates (a page, appended blocks): never retried blindly
- * (DESIGN.md section 5.2).  Its send time is made durable first (queue.h
- * invariant 7); an answer that proves Notion did not act clears it, any
+ * (docs/queue.md, "Lost answers and requests that create").  Its send time
+ * is made durable first (queue.h invariant 7); an answer that proves Notion did not act clears it, any
  * other failure leaves it, so the next attempt checks Notion first. */
 static int push_request_create(struct push_run *x, const char *method, const char *path,
 			       const cJSON *body, cJSON **out)
@@ -377,9 +378,9 @@ static int push_status_known(const cJSON *def, const cJSON *value)
 	return 0;
 }
 
-/* Validation against the CURRENT schema before pushing (DESIGN.md
- * section 4): a property removed or retyped since the save rejects the
- * entry with a message naming it.  0, or -EINVAL with x->err filled. */
+/* Validation against the CURRENT schema before pushing (docs/sync.md,
+ * "Validation at save time"): a property removed or retyped since the save
+ * rejects the entry with a message naming it.  0, or -EINVAL with x->err filled. */
 static int push_check_schema(struct push_run *x)
 {
 	cJSON *patch = push_parse(x->e->props), *db = NULL;
@@ -1394,7 +1395,8 @@ int push_one(struct push_ctx *p, const struct queue_entry *e, struct push_result
 
 /* ---- the safety valve and the loop -------------------------------------- */
 
-/* Per database, its queued archives (no cap: DESIGN.md section 5.4). */
+/* Per database, its queued archives (no cap: nothing is dropped, docs/operations.md,
+ * "Undoing a delete, a refused save, a conflict"). */
 struct push_valve {
 	struct strv dbs;
 	int64_t *counts;
