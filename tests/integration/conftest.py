@@ -2,10 +2,16 @@
 
 Every process a test starts is stopped by its pid in the fixture's teardown,
 even when the test fails; every mount is unmounted.  A daemon whose stderr
-reports an error the test did not expect fails the test (as sshfs's suite).
+reports an error the test did not expect fails the test (as sshfs's suite):
+a line logged at level error, a failed assertion, a sanitizer report.  A
+test that provokes errors declares them, as regular expressions matched
+against the line: `mount(emu, expect_errors=[...])`, `m.expect_errors(...)`
+or the marker `@pytest.mark.daemon_errors(...)`.  Sanitizer reports and
+failed assertions can never be expected.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -135,15 +141,35 @@ def is_mounted(path):
         return any(line.split()[4] == path for line in f)
 
 
+# What a daemon's stderr may say only when the test expects it, and what it
+# must never say.
+ERROR_LINE = re.compile(r" notionfs error: |Assertion .* failed|Sanitizer|runtime error")
+FATAL_LINE = re.compile(r"Assertion .* failed|Sanitizer|runtime error")
+
+
+def unexpected_errors(lines, expected=()):
+    """The lines of a daemon's stderr that fail its test: sanitizer reports
+    and failed assertions always, error-level log lines unless one of the
+    expected patterns (regular expressions) matches them."""
+    pats = [re.compile(p) for p in expected]
+    return [l for l in lines if ERROR_LINE.search(l) and
+            (FATAL_LINE.search(l) or not any(p.search(l) for p in pats))]
+
+
 class Mount:
     """A foreground `notionfs mount -f` process on a fresh mountpoint."""
 
-    def __init__(self, tmp, emu, poll=1, extra_env=None, args=(), prefix=()):
+    def __init__(self, tmp, emu, poll=1, extra_env=None, args=(), prefix=(), expect_errors=()):
         self.mnt = os.path.join(tmp, "mnt")
         self.cache = os.path.join(tmp, "cache")
         os.makedirs(self.mnt, exist_ok=True)
         self.env = nfs_env(emu, self.cache, **(extra_env or {}))
+        self.expected = list(expect_errors)
+        n = 1
         self.stderr_path = os.path.join(tmp, "daemon.stderr")
+        while os.path.exists(self.stderr_path):  # one log per mount of the test
+            n += 1
+            self.stderr_path = os.path.join(tmp, "daemon.%d.stderr" % n)
         self.stderr = open(self.stderr_path, "w")
         # prefix: a wrapper command (e.g. strace); proc is then the wrapper,
         # which exits with the daemon.
@@ -154,9 +180,16 @@ class Mount:
     def path(self, *parts):
         return os.path.join(self.mnt, *parts)
 
+    def expect_errors(self, *patterns):
+        """Declares error lines this test provokes (regular expressions)."""
+        self.expected += patterns
+
     def daemon_errors(self):
         with open(self.stderr_path) as f:
-            return [l for l in f if " error:" in l or "Sanitizer" in l or "runtime error" in l]
+            return [l for l in f if ERROR_LINE.search(l)]
+
+    def unexpected_errors(self):
+        return unexpected_errors(self.daemon_errors(), self.expected)
 
     def unmount(self):
         if is_mounted(self.mnt):
@@ -171,11 +204,19 @@ class Mount:
         self.stderr.close()
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "daemon_errors(*patterns): error lines the test's "
+                            "mounts are expected to log (regular expressions)")
+
+
 @pytest.fixture
-def mount(tmp):
+def mount(tmp, request):
     mounts = []
+    marker = request.node.get_closest_marker("daemon_errors")
+    declared = list(marker.args) if marker else []
 
     def start(emu, **kw):
+        kw["expect_errors"] = declared + list(kw.get("expect_errors", ()))
         m = Mount(tmp, emu, **kw)
         mounts.append(m)
         return m
@@ -185,9 +226,11 @@ def mount(tmp):
     for m in mounts:
         m.unmount()
         if m.proc.returncode != 0:
-            problems.append("daemon exited with %s" % m.proc.returncode)
-        problems += [l for l in m.daemon_errors() if "Sanitizer" in l or "runtime error" in l]
-    assert not problems, "".join(open(m.stderr_path).read() for m in mounts)[-4000:]
+            problems.append("daemon exited with %s\n" % m.proc.returncode)
+        problems += m.unexpected_errors()
+    assert not problems, ("unexpected daemon errors:\n" + "".join(problems)[-3000:] +
+                          "\n--- daemon stderr ---\n" +
+                          "".join(open(m.stderr_path).read() for m in mounts)[-3000:])
 
 
 def read_tree(root, skip_meta=True):
