@@ -9,16 +9,10 @@ against the line: `mount(emu, expect_errors=[...])`, `m.expect_errors(...)`
 or the marker `@pytest.mark.daemon_errors(...)`.  Sanitizer reports and
 failed assertions can never be expected.
 """
-import json
 import os
 import re
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 
 import pytest
 
@@ -28,34 +22,8 @@ BIN = os.environ.get("NOTIONFS_BIN", os.path.join(BUILD, "fs", "notionfs"))
 EMULATOR = os.path.join(ROOT, "contrib", "notion_emulator.py")
 TOKEN = "secret_test_token"
 
-
-def wait_for(pred, timeout=30.0, interval=0.05, what="condition", proc=None):
-    """Polls pred() until true; fails early if proc died.  Not a timing
-    assertion: the timeout only bounds a hang."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError("%s: process %d exited with %s while waiting for %s"
-                                 % (proc.args[0], proc.pid, proc.returncode, what))
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(interval)
-
-
-def stop_process(proc, sig=signal.SIGTERM, timeout=10):
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        os.kill(proc.pid, sig)
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=timeout)
-    except ProcessLookupError:
-        pass
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from nfstest import admin, start_announcing, stop_process, wait_for  # noqa: E402,F401
 
 
 class Emulator:
@@ -69,20 +37,11 @@ class Emulator:
         if workspace:
             args += ["--workspace", workspace]
         args += list(extra)
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(),
-                 what="emulator port file", proc=self.proc)
-        self.port = int(open(port_file).read().strip())
-        self.url = "http://127.0.0.1:%d" % self.port
+        self.proc, self.url = start_announcing(args, port_file, self.log, env=env)
+        self.port = int(self.url.rsplit(":", 1)[1])
 
     def admin(self, path, body=None, method=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + "/_admin/" + path, data=data,
-                                     method=method or ("POST" if body is not None else "GET"),
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            raw = r.read()
-        return json.loads(raw) if raw else None
+        return admin(self.url, path, body, method)
 
     def state(self):
         return self.admin("state")

@@ -1,0 +1,45 @@
+/* driver.h - what the command-line drivers of the emulator tests share
+ * (sync/tests/push_driver.c for tests/push, tests/model/model_driver.c for
+ * tests/model): the API client, a full pull, push loops, reading a file and
+ * the JSON dump of the queue.
+ *
+ * Owns nothing between calls; every function frees what it allocates except
+ * drv_read's result (the caller frees it).  Results are printed on stdout
+ * as one line each, as the Python tests parse them.
+ */
+#ifndef NFS_SYNC_TESTS_DRIVER_H
+#define NFS_SYNC_TESTS_DRIVER_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "cache/cache.h"
+#include "sync/notion.h"
+
+/* A client of NOTIONFS_API_URL with NOTION_TOKEN, fast pacing and short
+ * backoffs (the emulator is local).  0 or -errno. */
+int drv_client(struct notion **api);
+/* A full pull and every body; prints "pull rc R pages N". */
+int drv_pull(struct cache *c, struct notion *api);
+
+struct drv_push_opts {
+	unsigned pause_us;  /* between two loops */
+	int again_ok;       /* -EAGAIN after the last loop is success */
+};
+/* push_all, again on -EAGAIN, as many times as "--loops N" says (default
+ * 1); "--confirm-deletes" passes on.  Prints "push rc R pushed N". */
+int drv_push(struct cache *c, struct notion *api, int argc, char **argv,
+	     const struct drv_push_opts *o);
+
+/* The file at path, NUL-terminated (caller frees); *len (may be NULL) gets
+ * its length.  NULL when it cannot be read. */
+char *drv_read(const char *path, size_t *len);
+
+/* Adds to o "queue" (the entries), "log" (the last 200 sync_log lines) and
+ * the counts "queued", "rejected", "held".  0 or -errno. */
+int drv_dump_into(struct cache *c, cJSON *o);
+/* Prints o unformatted on one line and frees it. */
+void drv_print_json(cJSON *o);
+
+#endif
