@@ -548,7 +548,6 @@ out:
 }
 
 static const char *cache_col(sqlite3_stmt *st, int i);
-static int cache_step_rows(sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *), void *arg);
 
 struct cache_ver {
 	char *page, *body;
@@ -801,7 +800,7 @@ static const char *cache_col(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
-static int cache_step_rows(sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *), void *arg)
+int cache_step_rows(sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *), void *arg)
 {
 	int rc;
 

@@ -32,6 +32,9 @@ int cache_wend(struct cache *c, int own, int rc);
 int cache_prep(struct cache *c, sqlite3_stmt **st, const char *sql, ...);
 /* Steps to completion and finalizes. */
 int cache_run(sqlite3_stmt *st);
+/* Calls row(st, arg) for each row of st until one returns non-zero (that
+ * value is returned), then finalizes st.  0 or -errno. */
+int cache_step_rows(sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *), void *arg);
 /* cache_prep() and cache_run() in one: a statement that returns nothing. */
 int cache_do(struct cache *c, const char *sql, ...);
 /* First column of the first row as an integer; -ENOENT when no row. */

@@ -265,29 +265,34 @@ int queue_get(struct cache *c, int64_t seq, struct queue_entry *out)
 	return rc;
 }
 
+struct queue_each_w {
+	int (*cb)(void *arg, const struct queue_entry *e);
+	void *arg;
+};
+
+static int queue_each_row(sqlite3_stmt *st, void *arg)
+{
+	struct queue_each_w *w = arg;
+	struct queue_entry e;
+	int rc = queue_read_row(st, &e);
+
+	if (!rc) {
+		rc = w->cb(w->arg, &e);
+		queue_entry_release(&e);
+	}
+	return rc;
+}
+
 int queue_each(struct cache *c, int (*cb)(void *arg, const struct queue_entry *e), void *arg)
 {
-	struct queue_entry e;
+	struct queue_each_w w = { cb, arg };
 	sqlite3_stmt *st;
-	int rc, step;
+	int rc;
 
 	cache_lock(c);
 	rc = queue_prepare(c, &st, "SELECT " QUEUE_COLS " FROM queue ORDER BY seq");
-	if (rc)
-		goto out;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = queue_read_row(st, &e);
-		if (!rc) {
-			rc = cb(arg, &e);
-			queue_entry_release(&e);
-		}
-		if (rc)
-			break;
-	}
-	if (!rc && step != SQLITE_DONE)
-		rc = cache_errno(step);
-	sqlite3_finalize(st);
-out:
+	if (!rc)
+		rc = cache_step_rows(st, queue_each_row, &w);
 	cache_unlock(c);
 	return rc;
 }
@@ -639,36 +644,39 @@ static const char *queue_col(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
+struct queue_conflict_w {
+	int (*cb)(void *arg, const struct queue_conflict *k);
+	void *arg;
+};
+
+static int queue_conflict_row(sqlite3_stmt *st, void *arg)
+{
+	struct queue_conflict_w *w = arg;
+	struct queue_conflict k = {
+		.seq = sqlite3_column_int64(st, 0), .page_id = queue_col(st, 1),
+		.path = queue_col(st, 2), .what = queue_col(st, 3),
+		.local_value = queue_col(st, 4), .remote_value = queue_col(st, 5),
+		.local_time = queue_col(st, 6), .remote_time = queue_col(st, 7),
+		.winner = queue_col(st, 8), .created = sqlite3_column_int64(st, 9),
+		.remote_editor = queue_col(st, 10),
+	};
+
+	return w->cb(w->arg, &k);
+}
+
 int queue_each_conflict(struct cache *c,
 			int (*cb)(void *arg, const struct queue_conflict *k), void *arg)
 {
+	struct queue_conflict_w w = { cb, arg };
 	sqlite3_stmt *st;
-	int rc, step;
+	int rc;
 
 	cache_lock(c);
 	rc = queue_prepare(c, &st, "SELECT seq, page_id, path, what, local_value, remote_value,"
 			   " local_time, remote_time, winner, created, remote_editor FROM conflicts"
 			   " ORDER BY seq");
-	if (rc)
-		goto out;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct queue_conflict k = {
-			.seq = sqlite3_column_int64(st, 0), .page_id = queue_col(st, 1),
-			.path = queue_col(st, 2), .what = queue_col(st, 3),
-			.local_value = queue_col(st, 4), .remote_value = queue_col(st, 5),
-			.local_time = queue_col(st, 6), .remote_time = queue_col(st, 7),
-			.winner = queue_col(st, 8), .created = sqlite3_column_int64(st, 9),
-			.remote_editor = queue_col(st, 10),
-		};
-
-		rc = cb(arg, &k);
-		if (rc)
-			break;
-	}
-	if (!rc && step != SQLITE_DONE)
-		rc = cache_errno(step);
-	sqlite3_finalize(st);
-out:
+	if (!rc)
+		rc = cache_step_rows(st, queue_conflict_row, &w);
 	cache_unlock(c);
 	return rc;
 }

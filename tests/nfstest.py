@@ -55,7 +55,7 @@ def start_announcing(args, port_file, log, env=None, timeout=60.0, error=Asserti
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(),
-                 timeout=timeout, what="the port file of " + os.path.basename(args[1]),
+                 timeout=timeout, what="the port file of " + os.path.basename(str(args[1])),
                  proc=proc, error=error)
     except BaseException:
         stop_process(proc)
@@ -63,11 +63,12 @@ def start_announcing(args, port_file, log, env=None, timeout=60.0, error=Asserti
     return proc, "http://127.0.0.1:%d" % int(open(port_file).read().strip())
 
 
-def admin(url, path, body=None, method=None, timeout=30):
-    """A call to url's /_admin/path: POST of body as JSON when body is not
-    None, else GET (or method).  The decoded JSON answer, None when empty."""
+def admin(url, path, body=None, method=None, timeout=30, prefix="/_admin/"):
+    """A call to url's /_admin/path (the fault proxy's: prefix "/_proxy/"):
+    POST of body as JSON when body is not None, else GET (or method).  The
+    decoded JSON answer, None when empty."""
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url + "/_admin/" + path, data=data,
+    req = urllib.request.Request(url + prefix + path, data=data,
                                  method=method or ("POST" if body is not None else "GET"),
                                  headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=timeout) as r:

@@ -132,3 +132,31 @@ void drv_print_json(cJSON *o)
 	free(s);
 	cJSON_Delete(o);
 }
+
+int drv_main(int argc, char **argv, const char *name, const char *commands, drv_command_fn cmd)
+{
+	struct cache *c = NULL;
+	struct notion *api = NULL;
+	int rc;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s %s DIR [args]\n", name, commands);
+		return 2;
+	}
+	rc = cache_open(argv[2], &c);
+	if (rc)
+		goto out;
+	if (!strcmp(argv[1], "pull") || !strcmp(argv[1], "push")) {
+		rc = drv_client(&api);
+		if (rc)
+			goto out;
+	}
+	rc = !strcmp(argv[1], "pull") ? drv_pull(c, api) : cmd(c, api, argc, argv);
+out:
+	fflush(stdout);
+	notion_free(api);
+	cache_close(c);
+	if (rc)
+		fprintf(stderr, "%s %s: %s\n", name, argv[1], strerror(-rc));
+	return rc ? 1 : 0;
+}

@@ -42,4 +42,13 @@ int drv_dump_into(struct cache *c, cJSON *o);
 /* Prints o unformatted on one line and frees it. */
 void drv_print_json(cJSON *o);
 
+/* What a driver does for "NAME COMMAND DIR [ARGS]" besides "pull": argv[1]
+ * is the command, argv[3..] its arguments; api is set for "push".  0,
+ * -errno, or -EINVAL for a command it does not know. */
+typedef int (*drv_command_fn)(struct cache *c, struct notion *api, int argc, char **argv);
+/* The whole main(): opens the cache DIR, makes a client for "pull" and
+ * "push", runs "pull" or cmd, closes everything; prints "NAME COMMAND:
+ * error" on failure.  The exit status: 0, 1 on failure, 2 for usage. */
+int drv_main(int argc, char **argv, const char *name, const char *commands, drv_command_fn cmd);
+
 #endif

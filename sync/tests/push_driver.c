@@ -129,39 +129,18 @@ static int drv_dump(struct cache *c)
 	return rc;
 }
 
+static int drv_command(struct cache *c, struct notion *api, int argc, char **argv)
+{
+	if (!strcmp(argv[1], "enqueue") && argc > 3)
+		return drv_enqueue(c, argv[3]);
+	if (!strcmp(argv[1], "push"))
+		return drv_push(c, api, argc - 3, argv + 3, &(struct drv_push_opts){ 0 });
+	if (!strcmp(argv[1], "dump"))
+		return drv_dump(c);
+	return -EINVAL;
+}
+
 int main(int argc, char **argv)
 {
-	struct cache *c = NULL;
-	struct notion *api = NULL;
-	int rc;
-
-	if (argc < 3) {
-		fprintf(stderr, "usage: push_driver pull|enqueue|push|dump DIR [args]\n");
-		return 2;
-	}
-	rc = cache_open(argv[2], &c);
-	if (rc)
-		goto out;
-	if (!strcmp(argv[1], "pull") || !strcmp(argv[1], "push")) {
-		rc = drv_client(&api);
-		if (rc)
-			goto out;
-	}
-	if (!strcmp(argv[1], "pull"))
-		rc = drv_pull(c, api);
-	else if (!strcmp(argv[1], "enqueue") && argc > 3)
-		rc = drv_enqueue(c, argv[3]);
-	else if (!strcmp(argv[1], "push"))
-		rc = drv_push(c, api, argc - 3, argv + 3, &(struct drv_push_opts){ 0 });
-	else if (!strcmp(argv[1], "dump"))
-		rc = drv_dump(c);
-	else
-		rc = -EINVAL;
-out:
-	fflush(stdout);
-	notion_free(api);
-	cache_close(c);
-	if (rc)
-		fprintf(stderr, "push_driver %s: %s\n", argv[1], strerror(-rc));
-	return rc ? 1 : 0;
+	return drv_main(argc, argv, "push_driver", "pull|enqueue|push|dump", drv_command);
 }
