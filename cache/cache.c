@@ -522,14 +522,17 @@ static int cache_put(struct cache *c, const struct cache_put *p, int *changed)
 	rc = cache_wbegin(c, &own);
 	if (rc)
 		return rc;
-	/* as before the split: a failed comparison counts as "not the same" */
+	/* a comparison that fails counts as "not the same": the row is written */
 	if (cache_put_prep(c, &st, p->same, p, NULL) == 0) {
 		same = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
 	if (same) {
-		rc = p->unchanged && cache_put_prep(c, &st, p->unchanged, p, NULL) == 0
-			? cache_run(st) : 0;
+		if (p->unchanged) {
+			rc = cache_put_prep(c, &st, p->unchanged, p, NULL);
+			if (!rc)
+				rc = cache_run(st);
+		}
 		goto out;
 	}
 	rc = cache_bump(c, &v);

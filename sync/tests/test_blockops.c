@@ -7,7 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "sync/blockops.h"
-#include "sync/tests/check.h"
+#include "common/check.h"
 
 #define P(id, text) \
 	"{\"object\":\"block\",\"id\":\"" id "\",\"type\":\"paragraph\",\"has_children\":false," \
@@ -137,5 +137,5 @@ int main(void)
 	test_update_delete_insert();
 	test_append_nested_and_refs();
 	test_errors();
-	return check_summary();
+	return check_done();
 }

@@ -17,7 +17,7 @@
 #include "common/buf.h"
 #include "sync/model.h"
 #include "sync/notion.h"
-#include "sync/tests/check.h"
+#include "common/check.h"
 #include "common/json.h"
 
 enum kind { K_PAGE, K_DATABASE, K_USER, K_BLOCK, K_PROPITEM, K_ERROR,
@@ -485,11 +485,11 @@ int main(int argc, char **argv)
 	if (rc == -ENOENT || rc == -ENOTDIR) {
 		/* only the group that reads the recorded fixtures skips */
 		printf("fixtures %s missing: their group skipped\n", argv[1]);
-		return check_summary();
+		return check_done();
 	}
 	CHECKF(rc == 0, "cannot read %s", argv[1]);
 	for (i = 0; i < K_COUNT; i++)
 		printf("%-20s %d\n", kind_names[i], counts[i]);
 	CHECK(counts[K_FILES] > 0);
-	return check_summary();
+	return check_done();
 }

@@ -188,6 +188,7 @@ def draft_reported(m, marker_path):
 
 
 @pytest.mark.parametrize("then", ["retry", "unmount"])
+@pytest.mark.daemon_errors(r"the save cannot be queued: No space left on device")
 def test_full_disk_keeps_the_save(emulator, small_cache, mount, then):
     emu = emulator()
     m = mount(emu, poll=3600)
