@@ -22,16 +22,19 @@
 
 static int check_passed, check_failed;
 
-static inline int check_at(int ok, const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static inline int check_at(int ok, const char *file, int line, const char *fmt, ...)
+static inline int check_ok(void)
+{
+	check_passed++;
+	return 1;
+}
+
+/* Counts a failure and prints it; 0. */
+static inline int check_at(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static inline int check_at(const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (ok) {
-		check_passed++;
-		return 1;
-	}
 	check_failed++;
 	fprintf(stderr, "%s:%d: check failed: ", file, line);
 	va_start(ap, fmt);
@@ -41,14 +44,15 @@ static inline int check_at(int ok, const char *file, int line, const char *fmt, 
 	return 0;
 }
 
-#define CHECK(cond) check_at(!!(cond), __FILE__, __LINE__, "%s", #cond)
-#define CHECKF(cond, ...) check_at(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
+/* The message's arguments are evaluated only when the check fails. */
+#define CHECK(cond) ((cond) ? check_ok() : check_at(__FILE__, __LINE__, "%s", #cond))
+#define CHECKF(cond, ...) ((cond) ? check_ok() : check_at(__FILE__, __LINE__, __VA_ARGS__))
 
 #define CHECK_STR(a, b) do { \
 	const char *check_a_ = (a), *check_b_ = (b); \
-	check_at(check_a_ && check_b_ && strcmp(check_a_, check_b_) == 0, __FILE__, __LINE__, \
-		 "%s == %s:\n  got:  \"%s\"\n  want: \"%s\"", #a, #b, \
-		 check_a_ ? check_a_ : "(null)", check_b_ ? check_b_ : "(null)"); \
+	CHECKF(check_a_ && check_b_ && strcmp(check_a_, check_b_) == 0, \
+	       "%s == %s:\n  got:  \"%s\"\n  want: \"%s\"", #a, #b, \
+	       check_a_ ? check_a_ : "(null)", check_b_ ? check_b_ : "(null)"); \
 } while (0)
 
 #define CHECK_NEAR(a, b, eps) \

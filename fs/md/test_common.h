@@ -86,7 +86,7 @@ static inline cJSON *test_load_fixtures(const char *dir)
 			continue;
 		}
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
-		text = test_read_file(path, NULL);
+		text = check_read_file(path, NULL);
 		doc = text ? cJSON_Parse(text) : NULL;
 		free(text);
 		inter = cJSON_GetObjectItem(doc, "interactions");

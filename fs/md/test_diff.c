@@ -203,7 +203,7 @@ static int diff_edit(const cJSON *base, const char *from, const char *to,
 	rc = mdconv_render(base, NULL, &md);
 	CHECKF(rc == 0, "render rc %d", rc);
 	at = from ? strstr(buf_str(&md), from) : NULL;
-	CHECKF(!from || at, "edit anchor [%s] not in\n%s", from, buf_str(&md));
+	CHECKF(!from || at, "edit anchor [%s] not in\n%s", from ? from : "", buf_str(&md));
 	if (at) {
 		buf_append(&edited, md.data, (size_t)(at - md.data));
 		buf_puts(&edited, to);
