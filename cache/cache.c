@@ -424,20 +424,17 @@ int cache_run(sqlite3_stmt *st)
 	return rc;
 }
 
-int cache_query_int(struct cache *c, int64_t *out, const char *sql, ...)
+static int cache_vquery_int(struct cache *c, int64_t *out, const char *sql, va_list ap)
 {
 	sqlite3_stmt *st;
 	const char *v;
-	va_list ap;
 	int rc, i = 1;
 
 	rc = cache_errno(sqlite3_prepare_v2(c->db, sql, -1, &st, NULL));
 	if (rc)
 		return rc;
-	va_start(ap, sql);
 	while ((v = va_arg(ap, const char *)) != NULL)
 		sqlite3_bind_text(st, i++, v, -1, SQLITE_TRANSIENT);
-	va_end(ap);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*out = sqlite3_column_int64(st, 0);
@@ -446,6 +443,46 @@ int cache_query_int(struct cache *c, int64_t *out, const char *sql, ...)
 		rc = rc == SQLITE_DONE ? -ENOENT : cache_errno(rc);
 	}
 	sqlite3_finalize(st);
+	return rc;
+}
+
+int cache_query_int(struct cache *c, int64_t *out, const char *sql, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, sql);
+	rc = cache_vquery_int(c, out, sql, ap);
+	va_end(ap);
+	return rc;
+}
+
+int cache_read_int(struct cache *c, int64_t *out, const char *sql, ...)
+{
+	va_list ap;
+	int rc;
+
+	cache_lock(c);
+	va_start(ap, sql);
+	rc = cache_vquery_int(c, out, sql, ap);
+	va_end(ap);
+	cache_unlock(c);
+	return rc;
+}
+
+int cache_rows(struct cache *c, int (*row)(sqlite3_stmt *, void *), void *arg, const char *sql, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc;
+
+	cache_lock(c);
+	va_start(ap, sql);
+	rc = cache_vprep(c, &st, sql, ap);
+	va_end(ap);
+	if (!rc)
+		rc = cache_step_rows(st, row, arg);
+	cache_unlock(c);
 	return rc;
 }
 
@@ -623,16 +660,11 @@ int cache_get_version(struct cache *c, const char *page_id, const char *base, ch
 		      char **body_json)
 {
 	struct cache_ver_out o = { page_json, body_json };
-	sqlite3_stmt *st;
 	int rc;
 
 	*page_json = *body_json = NULL;
-	cache_lock(c);
-	rc = cache_prep(c, &st, "SELECT page_json, body_json FROM versions WHERE page_id=?1 AND base=?2",
+	rc = cache_rows(c, cache_ver_out_row, &o, "SELECT page_json, body_json FROM versions WHERE page_id=?1 AND base=?2",
 			page_id, base, NULL);
-	if (!rc)
-		rc = cache_step_rows(st, cache_ver_out_row, &o);
-	cache_unlock(c);
 	if (rc) {
 		free(*page_json);
 		free(*body_json);
@@ -839,15 +871,10 @@ static int cache_db_row(sqlite3_stmt *st, void *arg)
 int cache_each_database(struct cache *c, cache_db_cb cb, void *arg)
 {
 	struct cache_cbw w = { (void *)cb, arg, 1 };
-	sqlite3_stmt *st;
 	int rc;
 
-	cache_lock(c);
-	rc = cache_prep(c, &st, "SELECT rowid, id, title, json, version FROM databases"
+	rc = cache_rows(c, cache_db_row, &w, "SELECT rowid, id, title, json, version FROM databases"
 			" ORDER BY rowid", NULL);
-	if (!rc)
-		rc = cache_step_rows(st, cache_db_row, &w);
-	cache_unlock(c);
 	return rc;
 }
 
@@ -925,14 +952,9 @@ int cache_get_page(struct cache *c, const char *id, cache_page_cb cb, void *arg)
 {
 	struct cache_one one = { cb, arg, 0 };
 	struct cache_cbw w = { (void *)cache_one_row, &one, 1 };
-	sqlite3_stmt *st;
 	int rc;
 
-	cache_lock(c);
-	rc = cache_prep(c, &st, CACHE_PAGE_COLS("p.json, b.json") " WHERE p.id=?1", id, NULL);
-	if (!rc)
-		rc = cache_step_rows(st, cache_page_row, &w);
-	cache_unlock(c);
+	rc = cache_rows(c, cache_page_row, &w, CACHE_PAGE_COLS("p.json, b.json") " WHERE p.id=?1", id, NULL);
 	if (!rc && !one.found)
 		rc = -ENOENT;
 	return rc;
@@ -942,16 +964,11 @@ int cache_get_trashed(struct cache *c, const char *id, cache_page_cb cb, void *a
 {
 	struct cache_one one = { cb, arg, 0 };
 	struct cache_cbw w = { (void *)cache_one_row, &one, 1 };
-	sqlite3_stmt *st;
 	int rc;
 
-	cache_lock(c);
 	/* the columns of CACHE_PAGE_COLS */
-	rc = cache_prep(c, &st, "SELECT 0, id, database_id, title, created_time, last_edited_time,"
+	rc = cache_rows(c, cache_page_row, &w, "SELECT 0, id, database_id, title, created_time, last_edited_time,"
 			" 0, json, body_json, 0, body_edited_time FROM trash WHERE id=?1", id, NULL);
-	if (!rc)
-		rc = cache_step_rows(st, cache_page_row, &w);
-	cache_unlock(c);
 	if (!rc && !one.found)
 		rc = -ENOENT;
 	return rc;
@@ -976,7 +993,6 @@ static int cache_id_row(sqlite3_stmt *st, void *arg)
 int cache_pages_needing_body(struct cache *c, int limit, char ***ids, int *n)
 {
 	struct cache_idlist l = { NULL, 0 };
-	sqlite3_stmt *st;
 	char lim[16];
 	int rc, i;
 
@@ -988,14 +1004,10 @@ int cache_pages_needing_body(struct cache *c, int limit, char ***ids, int *n)
 	if (!l.ids)
 		return -ENOMEM;
 	snprintf(lim, sizeof(lim), "%d", limit);
-	cache_lock(c);
-	rc = cache_prep(c, &st, "SELECT p.id FROM pages p LEFT JOIN bodies b ON b.page_id = p.id"
+	rc = cache_rows(c, cache_id_row, &l, "SELECT p.id FROM pages p LEFT JOIN bodies b ON b.page_id = p.id"
 			" WHERE b.page_id IS NULL OR b.edited_time < p.last_edited_time"
 			" ORDER BY b.page_id IS NOT NULL, p.last_edited_time DESC, p.id"
 			" LIMIT CAST(?1 AS INTEGER)", lim, NULL);
-	if (!rc)
-		rc = cache_step_rows(st, cache_id_row, &l);
-	cache_unlock(c);
 	if (rc) {
 		for (i = 0; i < l.n; i++)
 			free(l.ids[i]);
@@ -1011,11 +1023,9 @@ int cache_count_pages(struct cache *c, const char *database_id, int64_t *n)
 {
 	int rc;
 
-	cache_lock(c);
 	rc = database_id
-		? cache_query_int(c, n, "SELECT COUNT(*) FROM pages WHERE database_id=?1", database_id, NULL)
-		: cache_query_int(c, n, "SELECT COUNT(*) FROM pages", NULL);
-	cache_unlock(c);
+		? cache_read_int(c, n, "SELECT COUNT(*) FROM pages WHERE database_id=?1", database_id, NULL)
+		: cache_read_int(c, n, "SELECT COUNT(*) FROM pages", NULL);
 	return rc;
 }
 
@@ -1023,10 +1033,8 @@ int cache_count_bodies_pending(struct cache *c, int64_t *n)
 {
 	int rc;
 
-	cache_lock(c);
-	rc = cache_query_int(c, n, "SELECT COUNT(*) FROM pages p LEFT JOIN bodies b ON b.page_id = p.id"
+	rc = cache_read_int(c, n, "SELECT COUNT(*) FROM pages p LEFT JOIN bodies b ON b.page_id = p.id"
 			     " WHERE b.page_id IS NULL OR b.edited_time < p.last_edited_time", NULL);
-	cache_unlock(c);
 	return rc;
 }
 
@@ -1046,14 +1054,9 @@ int cache_each_user(struct cache *c, int (*cb)(void *arg, const char *id, const 
 		    void *arg)
 {
 	struct cache_userw w = { cb, arg };
-	sqlite3_stmt *st;
 	int rc;
 
-	cache_lock(c);
-	rc = cache_prep(c, &st, "SELECT id, name FROM users ORDER BY id", NULL);
-	if (!rc)
-		rc = cache_step_rows(st, cache_user_row, &w);
-	cache_unlock(c);
+	rc = cache_rows(c, cache_user_row, &w, "SELECT id, name FROM users ORDER BY id", NULL);
 	return rc;
 }
 
@@ -1074,14 +1077,9 @@ int cache_each_user_json(struct cache *c,
 			 void *arg)
 {
 	struct cache_userjw w = { cb, arg };
-	sqlite3_stmt *st;
 	int rc;
 
-	cache_lock(c);
-	rc = cache_prep(c, &st, "SELECT id, name, json FROM users ORDER BY id", NULL);
-	if (!rc)
-		rc = cache_step_rows(st, cache_user_json_row, &w);
-	cache_unlock(c);
+	rc = cache_rows(c, cache_user_json_row, &w, "SELECT id, name, json FROM users ORDER BY id", NULL);
 	return rc;
 }
 
@@ -1099,15 +1097,10 @@ static int cache_str_row(sqlite3_stmt *st, void *arg)
  * frees): 0, -ENOENT when there is none, or -errno. */
 static int cache_get_text(struct cache *c, const char *sql, const char *key, char **out)
 {
-	sqlite3_stmt *st;
 	int rc;
 
 	*out = NULL;
-	cache_lock(c);
-	rc = cache_prep(c, &st, sql, key, NULL);
-	if (!rc)
-		rc = cache_step_rows(st, cache_str_row, out);
-	cache_unlock(c);
+	rc = cache_rows(c, cache_str_row, out, sql, key, NULL);
 	if (!rc && !*out)
 		rc = -ENOENT;
 	return rc;
@@ -1144,9 +1137,7 @@ int cache_version(struct cache *c, int64_t *version)
 {
 	int rc;
 
-	cache_lock(c);
-	rc = cache_query_int(c, version, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='version'", NULL);
-	cache_unlock(c);
+	rc = cache_read_int(c, version, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='version'", NULL);
 	return rc;
 }
 

@@ -39,6 +39,11 @@ int cache_step_rows(sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *), void *
 int cache_do(struct cache *c, const char *sql, ...);
 /* First column of the first row as an integer; -ENOENT when no row. */
 int cache_query_int(struct cache *c, int64_t *out, const char *sql, ...);
+/* cache_query_int() under the connection's mutex. */
+int cache_read_int(struct cache *c, int64_t *out, const char *sql, ...);
+/* Under the connection's mutex: prepares sql with the NULL-terminated text
+ * parameters and steps its rows through cache_step_rows(row, arg). */
+int cache_rows(struct cache *c, int (*row)(sqlite3_stmt *, void *), void *arg, const char *sql, ...);
 /* Bumps the change counter (cache.h invariant 1); *v gets the new value. */
 int cache_bump(struct cache *c, int64_t *v);
 

@@ -683,12 +683,7 @@ int queue_each_conflict(struct cache *c,
 
 int queue_count_conflicts(struct cache *c, int64_t *n)
 {
-	int rc;
-
-	cache_lock(c);
-	rc = cache_query_int(c, n, "SELECT COUNT(*) FROM conflicts", NULL);
-	cache_unlock(c);
-	return rc;
+	return cache_read_int(c, n, "SELECT COUNT(*) FROM conflicts", NULL);
 }
 
 int queue_drop_conflict(struct cache *c, int64_t seq)
