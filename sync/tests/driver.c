@@ -59,27 +59,6 @@ int drv_push(struct cache *c, struct notion *api, int argc, char **argv,
 	return rc == -EAGAIN && o->again_ok ? 0 : rc;
 }
 
-char *drv_read(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *s = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		s = calloc(1, (size_t)n + 1);
-		if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-			free(s);
-			s = NULL;
-		} else if (s && len) {
-			*len = (size_t)n;
-		}
-	}
-	fclose(f);
-	return s;
-}
-
 static int drv_dump_entry(void *arg, const struct queue_entry *e)
 {
 	cJSON *o = cJSON_CreateObject();

@@ -1,10 +1,9 @@
 /* driver.h - what the command-line drivers of the emulator tests share
  * (sync/tests/push_driver.c for tests/push, tests/model/model_driver.c for
- * tests/model): the API client, a full pull, push loops, reading a file and
- * the JSON dump of the queue.
+ * tests/model): the API client, a full pull, push loops and the JSON dump of
+ * the queue (files are read with common/check.h's check_read_file).
  *
- * Owns nothing between calls; every function frees what it allocates except
- * drv_read's result (the caller frees it).  Results are printed on stdout
+ * Owns nothing between calls; every function frees what it allocates.  Results are printed on stdout
  * as one line each, as the Python tests parse them.
  */
 #ifndef NFS_SYNC_TESTS_DRIVER_H
@@ -31,10 +30,6 @@ struct drv_push_opts {
  * 1); "--confirm-deletes" passes on.  Prints "push rc R pushed N". */
 int drv_push(struct cache *c, struct notion *api, int argc, char **argv,
 	     const struct drv_push_opts *o);
-
-/* The file at path, NUL-terminated (caller frees); *len (may be NULL) gets
- * its length.  NULL when it cannot be read. */
-char *drv_read(const char *path, size_t *len);
 
 /* Adds to o "queue" (the entries), "log" (the last 200 sync_log lines) and
  * the counts "queued", "rejected", "held".  0 or -errno. */

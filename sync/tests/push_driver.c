@@ -23,6 +23,7 @@
 
 #include "cache/cache.h"
 #include "cache/queue.h"
+#include "common/check.h"
 #include "sync/notion.h"
 #include "sync/pull.h"
 #include "sync/push.h"
@@ -60,7 +61,7 @@ static char *drv_print(const cJSON *o)
 
 static int drv_enqueue(struct cache *c, const char *file)
 {
-	char *text = drv_read(file, NULL), *props = NULL, *ops = NULL, path[512];
+	char *text = check_read_file(file, NULL), *props = NULL, *ops = NULL, path[512];
 	struct drv_base b = { 0 };
 	cJSON *j = text ? cJSON_Parse(text) : NULL;
 	const char *kind, *page;

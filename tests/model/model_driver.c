@@ -26,6 +26,7 @@
 
 #include "cache/cache.h"
 #include "cache/queue.h"
+#include "common/check.h"
 #include "common/buf.h"
 #include "fs/md/mdconv.h"
 #include "fs/ops_json.h"
@@ -51,7 +52,7 @@ static int drv_save(struct cache *c, const char *page_id, const char *file)
 	int64_t seq = 0;
 	int rc;
 
-	text = drv_read(file, &len);
+	text = check_read_file(file, &len);
 	if (!text)
 		return -EIO;
 	(void)unknown;
