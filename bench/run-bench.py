@@ -33,6 +33,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")          # --build DIR
 BIN = os.path.join(BUILD, "fs", "notionfs")   # NOTIONFS_BIN, else BUILD/fs/notionfs
 EMULATOR = os.path.join(ROOT, "contrib", "notion_emulator.py")
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import nfstest  # noqa: E402
+
 PYTHON = "/usr/bin/python3"
 TOKEN = "secret_bench_token"
 BENCHES = ["full-pull", "bodies", "delta", "grep", "ls", "rss", "mdconv", "saves", "fsync",
@@ -61,32 +64,12 @@ def log(msg):
 
 def wait_for(pred, timeout, what, proc=None, interval=0.05):
     """Polls pred() until it returns a true value (bounded by timeout)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError("process %d (%s) exited with %s while waiting for %s"
-                               % (proc.pid, os.path.basename(proc.args[0]), proc.returncode, what))
-        if time.monotonic() > deadline:
-            raise RuntimeError("timed out after %.0f s waiting for %s" % (timeout, what))
-        time.sleep(interval)
+    return nfstest.wait_for(pred, timeout, what, proc, interval, error=RuntimeError)
 
 
 def stop_process(proc, timeout=15):
     """SIGTERM by pid, SIGKILL by pid if it does not exit."""
-    if proc is None:
-        return
-    if proc.poll() is None:
-        try:
-            os.kill(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=timeout)
-        except ProcessLookupError:
-            pass
+    nfstest.stop_process(proc, timeout=timeout)
     if proc in PROCS:
         PROCS.remove(proc)
 
@@ -134,19 +117,12 @@ class Emulator:
             args += ["--rate", str(rate)]
         if burst is not None:
             args += ["--burst", str(burst)]
-        self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT, env=env)
+        self.proc, self.url = nfstest.start_announcing(args, port_file, self.logf, env=env,
+                                                       timeout=600, error=RuntimeError)
         PROCS.append(self.proc)
-        wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(),
-                 timeout=600, what="the emulator's port file", proc=self.proc)
-        self.url = "http://127.0.0.1:%d" % int(open(port_file).read().strip())
 
     def admin(self, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + "/_admin/" + path, data=data,
-                                     method="POST" if body is not None else "GET",
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=120) as r:
-            return json.loads(r.read() or b"null")
+        return nfstest.admin(self.url, path, body, timeout=120)
 
     def requests(self):
         return self.admin("log")["requests"]
@@ -1187,23 +1163,15 @@ class FaultProxy:
         os.makedirs(self.dir, exist_ok=True)
         port_file = os.path.join(self.dir, "port")
         self.logf = open(os.path.join(self.dir, "proxy.log"), "w")
-        self.proc = subprocess.Popen(
+        self.proc, self.url = nfstest.start_announcing(
             [PYTHON, FAULT_PROXY, "--upstream", upstream, "--port", "0", "--port-file", port_file,
              "--seed", str(seed), "--p5xx", str(p5xx), "--p429", str(p429),
              "--retry-after", str(retry_after), "--applied-5xx", str(applied)],
-            stdout=self.logf, stderr=subprocess.STDOUT, env=base_env())
+            port_file, self.logf, env=base_env(), timeout=60, error=RuntimeError)
         PROCS.append(self.proc)
-        wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(),
-                 timeout=60, what="the fault proxy's port file", proc=self.proc)
-        self.url = "http://127.0.0.1:%d" % int(open(port_file).read().strip())
 
     def admin(self, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + "/_proxy/" + path, data=data,
-                                     method="POST" if body is not None else "GET",
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=120) as r:
-            return json.loads(r.read() or b"null")
+        return nfstest.admin(self.url, path, body, timeout=120, prefix="/_proxy/")
 
     def requests(self):
         return self.admin("log")["requests"]

@@ -98,7 +98,7 @@ static const char *const cache_migrations[] = {
 	/* 6 -> 7: the last
 	 * cached version of pages that left the cache (trashed by the mount or
 	 * gone from Notion's listing), so that a copy of such a page put back
-	 * restores it (DESIGN.md section 4, docs/sync.md "Undo"); kept 30 days */
+	 * restores it (docs/sync.md "Undo"); kept 30 days */
 	"CREATE TABLE trash(id TEXT PRIMARY KEY, database_id TEXT NOT NULL, title TEXT NOT NULL,"
 	"  created_time TEXT NOT NULL, last_edited_time TEXT NOT NULL, json TEXT NOT NULL,"
 	"  body_edited_time TEXT, body_json TEXT, trashed INTEGER NOT NULL);",
@@ -409,27 +409,47 @@ int cache_wend(struct cache *c, int own, int rc)
 }
 
 /* Prepares sql and binds the NULL-terminated list of text parameters. */
-int cache_prep(struct cache *c, sqlite3_stmt **st, const char *sql, ...)
+static int cache_vprep(struct cache *c, sqlite3_stmt **st, const char *sql, va_list ap)
 {
-	va_list ap;
 	const char *v;
 	int i = 1, rc;
 
 	rc = cache_errno(sqlite3_prepare_v2(c->db, sql, -1, st, NULL));
 	if (rc)
 		return rc;
-	va_start(ap, sql);
 	while ((v = va_arg(ap, const char *)) != NULL) {
 		rc = cache_errno(sqlite3_bind_text(*st, i++, v, -1, SQLITE_TRANSIENT));
 		if (rc)
 			break;
 	}
-	va_end(ap);
 	if (rc) {
 		sqlite3_finalize(*st);
 		*st = NULL;
 	}
 	return rc;
+}
+
+int cache_prep(struct cache *c, sqlite3_stmt **st, const char *sql, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, sql);
+	rc = cache_vprep(c, st, sql, ap);
+	va_end(ap);
+	return rc;
+}
+
+int cache_do(struct cache *c, const char *sql, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc;
+
+	va_start(ap, sql);
+	rc = cache_vprep(c, &st, sql, ap);
+	va_end(ap);
+	return rc ? rc : cache_run(st);
 }
 
 /* Steps a statement to completion; returns 0 or -errno. */
@@ -442,20 +462,17 @@ int cache_run(sqlite3_stmt *st)
 	return rc;
 }
 
-int cache_query_int(struct cache *c, int64_t *out, const char *sql, ...)
+static int cache_vquery_int(struct cache *c, int64_t *out, const char *sql, va_list ap)
 {
 	sqlite3_stmt *st;
 	const char *v;
-	va_list ap;
 	int rc, i = 1;
 
 	rc = cache_errno(sqlite3_prepare_v2(c->db, sql, -1, &st, NULL));
 	if (rc)
 		return rc;
-	va_start(ap, sql);
 	while ((v = va_arg(ap, const char *)) != NULL)
 		sqlite3_bind_text(st, i++, v, -1, SQLITE_TRANSIENT);
-	va_end(ap);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*out = sqlite3_column_int64(st, 0);
@@ -464,6 +481,46 @@ int cache_query_int(struct cache *c, int64_t *out, const char *sql, ...)
 		rc = rc == SQLITE_DONE ? -ENOENT : cache_errno(rc);
 	}
 	sqlite3_finalize(st);
+	return rc;
+}
+
+int cache_query_int(struct cache *c, int64_t *out, const char *sql, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, sql);
+	rc = cache_vquery_int(c, out, sql, ap);
+	va_end(ap);
+	return rc;
+}
+
+int cache_read_int(struct cache *c, int64_t *out, const char *sql, ...)
+{
+	va_list ap;
+	int rc;
+
+	cache_lock(c);
+	va_start(ap, sql);
+	rc = cache_vquery_int(c, out, sql, ap);
+	va_end(ap);
+	cache_unlock(c);
+	return rc;
+}
+
+int cache_rows(struct cache *c, int (*row)(sqlite3_stmt *, void *), void *arg, const char *sql, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc;
+
+	cache_lock(c);
+	va_start(ap, sql);
+	rc = cache_vprep(c, &st, sql, ap);
+	va_end(ap);
+	if (!rc)
+		rc = cache_step_rows(st, row, arg);
+	cache_unlock(c);
 	return rc;
 }
 
@@ -485,8 +542,90 @@ static int cache_vstr(int64_t v, char *s, size_t n)
 
 /* ---- writes ----------------------------------------------------------- */
 
+/* One versioned put (invariant 1): the SQL names its parameters by their
+ * place in `param` (nparam of them); `write` may name the new version as the
+ * parameter after them. */
+struct cache_put {
+	const char *same;       /* SELECT 1 when the row already holds what is written */
+	const char *unchanged;  /* run instead when it does (NULL: nothing) */
+	const char *write;      /* the upsert */
+	int record;             /* then cache_record_version(param[0]) */
+	const char *param[8];
+	int nparam;
+};
+
+/* Prepares sql and binds, as cache_prep's list would, the parameters of p
+ * it names (up to sqlite3_bind_parameter_count, stopping at a NULL one),
+ * then version (when not NULL) as the parameter after them. */
+static int cache_put_prep(struct cache *c, sqlite3_stmt **st, const char *sql,
+			  const struct cache_put *p, const char *version)
+{
+	int i, n, rc;
+
+	rc = cache_errno(sqlite3_prepare_v2(c->db, sql, -1, st, NULL));
+	if (rc)
+		return rc;
+	n = sqlite3_bind_parameter_count(*st);
+	for (i = 0; !rc && i < n && i <= p->nparam; i++) {
+		const char *v = i < p->nparam ? p->param[i] : version;
+
+		if (!v)
+			break;
+		rc = cache_errno(sqlite3_bind_text(*st, i + 1, v, -1, SQLITE_TRANSIENT));
+	}
+	if (rc) {
+		sqlite3_finalize(*st);
+		*st = NULL;
+	}
+	return rc;
+}
+
+static int cache_record_version(struct cache *c, const char *page_id);
+
+/* The skeleton every put shares: compare, then bump and upsert, in one
+ * write transaction (the caller's or its own).  *changed (may be NULL): 1
+ * when the row was written. */
+static int cache_put(struct cache *c, const struct cache_put *p, int *changed)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v;
+	char vs[24];
+	int own, rc, same = 0;
+
+	if (changed)
+		*changed = 0;
+	rc = cache_wbegin(c, &own);
+	if (rc)
+		return rc;
+	/* a comparison that fails counts as "not the same": the row is written */
+	if (cache_put_prep(c, &st, p->same, p, NULL) == 0) {
+		same = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (same) {
+		if (p->unchanged) {
+			rc = cache_put_prep(c, &st, p->unchanged, p, NULL);
+			if (!rc)
+				rc = cache_run(st);
+		}
+		goto out;
+	}
+	rc = cache_bump(c, &v);
+	if (rc)
+		goto out;
+	cache_vstr(v, vs, sizeof(vs));
+	rc = cache_put_prep(c, &st, p->write, p, vs);
+	if (!rc)
+		rc = cache_run(st);
+	if (!rc && p->record)
+		rc = cache_record_version(c, p->param[0]);
+	if (!rc && changed)
+		*changed = 1;
+out:
+	return cache_wend(c, own, rc);
+}
+
 static const char *cache_col(sqlite3_stmt *st, int i);
-static int cache_step_rows(sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *), void *arg);
 
 struct cache_ver {
 	char *page, *body;
@@ -530,14 +669,12 @@ static int cache_record_version(struct cache *c, const char *page_id)
 		rc = cache_run(st);
 	/* keep the newest CACHE_VERSIONS_MIN, and younger ones up to CACHE_VERSIONS_MAX */
 	if (!rc)
-		rc = cache_prep(c, &st, "DELETE FROM versions WHERE page_id=?1 AND seq NOT IN"
+		rc = cache_do(c, "DELETE FROM versions WHERE page_id=?1 AND seq NOT IN"
 				" (SELECT seq FROM versions WHERE page_id=?1 ORDER BY stored_at DESC, seq DESC"
 				"  LIMIT " CACHE_STR(CACHE_VERSIONS_MIN) ") AND (stored_at < CAST(?2 AS INTEGER)"
 				" OR seq NOT IN (SELECT seq FROM versions WHERE page_id=?1"
 				"  ORDER BY stored_at DESC, seq DESC LIMIT " CACHE_STR(CACHE_VERSIONS_MAX) "))",
 				page_id, old, NULL);
-	if (!rc)
-		rc = cache_run(st);
 out:
 	free(v.page);
 	free(v.body);
@@ -564,18 +701,13 @@ int cache_get_version_text(struct cache *c, const char *page_id, const char *bas
 			   char **page_json, char **body_json, char **text)
 {
 	struct cache_ver_out o = { page_json, body_json, text };
-	sqlite3_stmt *st;
 	int rc;
 
 	*page_json = *body_json = NULL;
 	if (text)
 		*text = NULL;
-	cache_lock(c);
-	rc = cache_prep(c, &st, "SELECT page_json, body_json, text FROM versions"
+	rc = cache_rows(c, cache_ver_out_row, &o, "SELECT page_json, body_json, text FROM versions"
 			" WHERE page_id=?1 AND base=?2", page_id, base, NULL);
-	if (!rc)
-		rc = cache_step_rows(st, cache_ver_out_row, &o);
-	cache_unlock(c);
 	if (rc) {
 		free(*page_json);
 		free(*body_json);
@@ -620,45 +752,21 @@ int cache_alias_version(struct cache *c, const char *page_id, const char *base, 
 
 int cache_put_page(struct cache *c, const struct cache_page_in *p, int *changed)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t same = 0, v;
-	char vs[24];
-	int own, rc;
-
-	if (changed)
-		*changed = 0;
-	rc = cache_wbegin(c, &own);
-	if (rc)
-		return rc;
-	rc = cache_query_int(c, &same,
-		"SELECT 1 FROM pages WHERE id=?1 AND json=?2 AND database_id=?3 AND title=?4",
-		p->id, p->json, p->database_id, p->title, NULL);
-	if (rc == 0 && same)
-		goto out;
-	rc = cache_bump(c, &v);
-	if (rc)
-		goto out;
-	cache_vstr(v, vs, sizeof(vs));
-	rc = cache_prep(c, &st,
-		"INSERT INTO pages(id, database_id, title, created_time, last_edited_time, json, version)"
-		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, CAST(?7 AS INTEGER))"
-		" ON CONFLICT(id) DO UPDATE SET database_id=excluded.database_id, title=excluded.title,"
-		" created_time=excluded.created_time, last_edited_time=excluded.last_edited_time,"
-		" json=excluded.json, version=excluded.version",
-		p->id, p->database_id, p->title, p->created_time, p->last_edited_time, p->json, vs, NULL);
-	if (!rc)
-		rc = cache_run(st);
-	if (!rc)
-		rc = cache_record_version(c, p->id);
-	if (!rc && changed)
-		*changed = 1;
-out:
-	return cache_wend(c, own, rc);
+	return cache_put(c, &(struct cache_put){
+		.same = "SELECT 1 FROM pages WHERE id=?1 AND json=?6 AND database_id=?2 AND title=?3",
+		.write = "INSERT INTO pages(id, database_id, title, created_time, last_edited_time,"
+			 " json, version) VALUES(?1, ?2, ?3, ?4, ?5, ?6, CAST(?7 AS INTEGER))"
+			 " ON CONFLICT(id) DO UPDATE SET database_id=excluded.database_id,"
+			 " title=excluded.title, created_time=excluded.created_time,"
+			 " last_edited_time=excluded.last_edited_time, json=excluded.json,"
+			 " version=excluded.version",
+		.record = 1,
+		.param = { p->id, p->database_id, p->title, p->created_time, p->last_edited_time,
+			   p->json }, .nparam = 6 }, changed);
 }
 
 int cache_delete_page(struct cache *c, const char *id)
 {
-	sqlite3_stmt *st = NULL;
 	int64_t v;
 	int own, rc;
 
@@ -673,33 +781,24 @@ int cache_delete_page(struct cache *c, const char *id)
 		rc = cache_exec(c, "DELETE FROM trash WHERE trashed < CAST(strftime('%s','now') AS INTEGER)"
 				" - 30 * 86400");
 	if (!rc)
-		rc = cache_prep(c, &st,
+		rc = cache_do(c,
 			"INSERT OR REPLACE INTO trash(id, database_id, title, created_time, last_edited_time,"
 			" json, body_edited_time, body_json, trashed)"
 			" SELECT p.id, p.database_id, p.title, p.created_time, p.last_edited_time, p.json,"
 			" b.edited_time, b.json, CAST(strftime('%s','now') AS INTEGER)"
 			" FROM pages p LEFT JOIN bodies b ON b.page_id = p.id WHERE p.id=?1", id, NULL);
 	if (!rc)
-		rc = cache_run(st);
+		rc = cache_do(c, "DELETE FROM pages WHERE id=?1", id, NULL);
 	if (!rc)
-		rc = cache_prep(c, &st, "DELETE FROM pages WHERE id=?1", id, NULL);
+		rc = cache_do(c, "DELETE FROM bodies WHERE page_id=?1", id, NULL);
 	if (!rc)
-		rc = cache_run(st);
-	if (!rc)
-		rc = cache_prep(c, &st, "DELETE FROM bodies WHERE page_id=?1", id, NULL);
-	if (!rc)
-		rc = cache_run(st);
-	if (!rc)
-		rc = cache_prep(c, &st, "DELETE FROM versions WHERE page_id=?1", id, NULL);
-	if (!rc)
-		rc = cache_run(st);
+		rc = cache_do(c, "DELETE FROM versions WHERE page_id=?1", id, NULL);
 out:
 	return cache_wend(c, own, rc);
 }
 
 int cache_untrash_page(struct cache *c, const char *id)
 {
-	sqlite3_stmt *st = NULL;
 	int64_t v;
 	char vs[24];
 	int own, rc;
@@ -714,26 +813,20 @@ int cache_untrash_page(struct cache *c, const char *id)
 	if (rc)
 		goto out;
 	cache_vstr(v, vs, sizeof(vs));
-	rc = cache_prep(c, &st,
+	rc = cache_do(c,
 		"INSERT OR IGNORE INTO pages(id, database_id, title, created_time, last_edited_time,"
 		" json, version) SELECT id, database_id, title, created_time, last_edited_time, json,"
 		" CAST(?2 AS INTEGER) FROM trash WHERE id=?1", id, vs, NULL);
-	if (!rc)
-		rc = cache_run(st);
 	if (!rc && sqlite3_changes(c->db) > 0) {
 		/* its body too, unless the page was cached again meanwhile */
-		rc = cache_prep(c, &st,
+		rc = cache_do(c,
 			"INSERT OR IGNORE INTO bodies(page_id, edited_time, json, version)"
 			" SELECT id, body_edited_time, body_json, CAST(?2 AS INTEGER) FROM trash"
 			" WHERE id=?1 AND body_json IS NOT NULL AND body_edited_time IS NOT NULL",
 			id, vs, NULL);
-		if (!rc)
-			rc = cache_run(st);
 	}
 	if (!rc)
-		rc = cache_prep(c, &st, "DELETE FROM trash WHERE id=?1", id, NULL);
-	if (!rc)
-		rc = cache_run(st);
+		rc = cache_do(c, "DELETE FROM trash WHERE id=?1", id, NULL);
 out:
 	return cache_wend(c, own, rc);
 }
@@ -741,39 +834,17 @@ out:
 int cache_put_database(struct cache *c, const char *id, const char *title,
 		       const char *json, int *changed)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t same = 0, v;
-	char vs[24];
-	int own, rc;
-
-	if (changed)
-		*changed = 0;
-	rc = cache_wbegin(c, &own);
-	if (rc)
-		return rc;
-	rc = cache_query_int(c, &same, "SELECT 1 FROM databases WHERE id=?1 AND json=?2 AND title=?3",
-			     id, json, title, NULL);
-	if (rc == 0 && same)
-		goto out;
-	rc = cache_bump(c, &v);
-	if (rc)
-		goto out;
-	cache_vstr(v, vs, sizeof(vs));
-	rc = cache_prep(c, &st,
-		"INSERT INTO databases(id, title, json, version) VALUES(?1, ?2, ?3, CAST(?4 AS INTEGER))"
-		" ON CONFLICT(id) DO UPDATE SET title=excluded.title, json=excluded.json,"
-		" version=excluded.version", id, title, json, vs, NULL);
-	if (!rc)
-		rc = cache_run(st);
-	if (!rc && changed)
-		*changed = 1;
-out:
-	return cache_wend(c, own, rc);
+	return cache_put(c, &(struct cache_put){
+		.same = "SELECT 1 FROM databases WHERE id=?1 AND json=?3 AND title=?2",
+		.write = "INSERT INTO databases(id, title, json, version)"
+			 " VALUES(?1, ?2, ?3, CAST(?4 AS INTEGER))"
+			 " ON CONFLICT(id) DO UPDATE SET title=excluded.title, json=excluded.json,"
+			 " version=excluded.version",
+		.param = { id, title, json }, .nparam = 3 }, changed);
 }
 
 int cache_delete_database(struct cache *c, const char *id)
 {
-	sqlite3_stmt *st = NULL;
 	int64_t v;
 	int own, rc;
 
@@ -784,104 +855,53 @@ int cache_delete_database(struct cache *c, const char *id)
 	if (!rc)
 		rc = cache_bump(c, &v);
 	if (!rc)
-		rc = cache_prep(c, &st, "DELETE FROM versions WHERE page_id IN"
+		rc = cache_do(c, "DELETE FROM versions WHERE page_id IN"
 				" (SELECT id FROM pages WHERE database_id=?1)", id, NULL);
 	if (!rc)
-		rc = cache_run(st);
-	if (!rc)
-		rc = cache_prep(c, &st, "DELETE FROM bodies WHERE page_id IN"
+		rc = cache_do(c, "DELETE FROM bodies WHERE page_id IN"
 				" (SELECT id FROM pages WHERE database_id=?1)", id, NULL);
 	if (!rc)
-		rc = cache_run(st);
+		rc = cache_do(c, "DELETE FROM pages WHERE database_id=?1", id, NULL);
 	if (!rc)
-		rc = cache_prep(c, &st, "DELETE FROM pages WHERE database_id=?1", id, NULL);
-	if (!rc)
-		rc = cache_run(st);
-	if (!rc)
-		rc = cache_prep(c, &st, "DELETE FROM databases WHERE id=?1", id, NULL);
-	if (!rc)
-		rc = cache_run(st);
+		rc = cache_do(c, "DELETE FROM databases WHERE id=?1", id, NULL);
 	return cache_wend(c, own, rc);
 }
 
 int cache_put_body(struct cache *c, const char *page_id, const char *edited_time,
 		   const char *json, int *changed)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t same = 0, v;
-	char vs[24];
-	int own, rc;
-
-	if (changed)
-		*changed = 0;
-	rc = cache_wbegin(c, &own);
-	if (rc)
-		return rc;
-	rc = cache_query_int(c, &same, "SELECT 1 FROM bodies WHERE page_id=?1 AND json=?2",
-			     page_id, json, NULL);
-	if (rc == 0 && same) {
-		/* Same blocks: only record that they are current. */
-		rc = cache_prep(c, &st, "UPDATE bodies SET edited_time=?2 WHERE page_id=?1",
-				page_id, edited_time, NULL);
-		if (!rc)
-			rc = cache_run(st);
-		goto out;
-	}
-	rc = cache_bump(c, &v);
-	if (rc)
-		goto out;
-	cache_vstr(v, vs, sizeof(vs));
-	rc = cache_prep(c, &st,
-		"INSERT INTO bodies(page_id, edited_time, json, version) VALUES(?1, ?2, ?3, CAST(?4 AS INTEGER))"
-		" ON CONFLICT(page_id) DO UPDATE SET edited_time=excluded.edited_time,"
-		" json=excluded.json, version=excluded.version", page_id, edited_time, json, vs, NULL);
-	if (!rc)
-		rc = cache_run(st);
-	if (!rc)
-		rc = cache_record_version(c, page_id);
-	if (!rc && changed)
-		*changed = 1;
-out:
-	return cache_wend(c, own, rc);
+	return cache_put(c, &(struct cache_put){
+		.same = "SELECT 1 FROM bodies WHERE page_id=?1 AND json=?3",
+		/* same blocks: only record that they are current */
+		.unchanged = "UPDATE bodies SET edited_time=?2 WHERE page_id=?1",
+		.write = "INSERT INTO bodies(page_id, edited_time, json, version)"
+			 " VALUES(?1, ?2, ?3, CAST(?4 AS INTEGER))"
+			 " ON CONFLICT(page_id) DO UPDATE SET edited_time=excluded.edited_time,"
+			 " json=excluded.json, version=excluded.version",
+		.record = 1,
+		.param = { page_id, edited_time, json }, .nparam = 3 }, changed);
 }
 
 int cache_advance_body(struct cache *c, const char *page_id, const char *from, const char *to)
 {
-	sqlite3_stmt *st = NULL;
 	int own, rc;
 
 	rc = cache_wbegin(c, &own);
 	if (rc)
 		return rc;
-	rc = cache_prep(c, &st, "UPDATE bodies SET edited_time=?3 WHERE page_id=?1 AND edited_time >= ?2",
+	rc = cache_do(c, "UPDATE bodies SET edited_time=?3 WHERE page_id=?1 AND edited_time >= ?2",
 			page_id, from, to, NULL);
-	if (!rc)
-		rc = cache_run(st);
 	return cache_wend(c, own, rc);
 }
 
 int cache_put_user(struct cache *c, const char *id, const char *name, const char *json)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t same = 0, v;
-	int own, rc;
-
-	rc = cache_wbegin(c, &own);
-	if (rc)
-		return rc;
-	rc = cache_query_int(c, &same, "SELECT 1 FROM users WHERE id=?1 AND name=?2 AND json=?3",
-			     id, name, json, NULL);
-	if (rc == 0 && same)
-		goto out;
-	rc = cache_bump(c, &v); /* names show in people properties */
-	if (!rc)
-		rc = cache_prep(c, &st, "INSERT INTO users(id, name, json) VALUES(?1, ?2, ?3)"
-				" ON CONFLICT(id) DO UPDATE SET name=excluded.name, json=excluded.json",
-				id, name, json, NULL);
-	if (!rc)
-		rc = cache_run(st);
-out:
-	return cache_wend(c, own, rc);
+	/* a new name bumps: names show in people properties */
+	return cache_put(c, &(struct cache_put){
+		.same = "SELECT 1 FROM users WHERE id=?1 AND name=?2 AND json=?3",
+		.write = "INSERT INTO users(id, name, json) VALUES(?1, ?2, ?3)"
+			 " ON CONFLICT(id) DO UPDATE SET name=excluded.name, json=excluded.json",
+		.param = { id, name, json }, .nparam = 3 }, NULL);
 }
 
 /* ---- reads ------------------------------------------------------------ */
@@ -891,7 +911,7 @@ static const char *cache_col(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
-static int cache_step_rows(sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *), void *arg)
+int cache_step_rows(sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *), void *arg)
 {
 	int rc;
 
@@ -927,15 +947,10 @@ static int cache_db_row(sqlite3_stmt *st, void *arg)
 int cache_each_database(struct cache *c, cache_db_cb cb, void *arg)
 {
 	struct cache_cbw w = { (void *)cb, arg, 1 };
-	sqlite3_stmt *st;
 	int rc;
 
-	cache_lock(c);
-	rc = cache_prep(c, &st, "SELECT rowid, id, title, json, version FROM databases"
+	rc = cache_rows(c, cache_db_row, &w, "SELECT rowid, id, title, json, version FROM databases"
 			" ORDER BY rowid", NULL);
-	if (!rc)
-		rc = cache_step_rows(st, cache_db_row, &w);
-	cache_unlock(c);
 	return rc;
 }
 
@@ -1014,14 +1029,9 @@ int cache_get_page(struct cache *c, const char *id, cache_page_cb cb, void *arg)
 {
 	struct cache_one one = { cb, arg, 0 };
 	struct cache_cbw w = { (void *)cache_one_row, &one, 1 };
-	sqlite3_stmt *st;
 	int rc;
 
-	cache_lock(c);
-	rc = cache_prep(c, &st, CACHE_PAGE_COLS("p.json, b.json") " WHERE p.id=?1", id, NULL);
-	if (!rc)
-		rc = cache_step_rows(st, cache_page_row, &w);
-	cache_unlock(c);
+	rc = cache_rows(c, cache_page_row, &w, CACHE_PAGE_COLS("p.json, b.json") " WHERE p.id=?1", id, NULL);
 	if (!rc && !one.found)
 		rc = -ENOENT;
 	return rc;
@@ -1031,16 +1041,11 @@ int cache_get_trashed(struct cache *c, const char *id, cache_page_cb cb, void *a
 {
 	struct cache_one one = { cb, arg, 0 };
 	struct cache_cbw w = { (void *)cache_one_row, &one, 1 };
-	sqlite3_stmt *st;
 	int rc;
 
-	cache_lock(c);
 	/* the columns of CACHE_PAGE_COLS */
-	rc = cache_prep(c, &st, "SELECT 0, id, database_id, title, created_time, last_edited_time,"
+	rc = cache_rows(c, cache_page_row, &w, "SELECT 0, id, database_id, title, created_time, last_edited_time,"
 			" 0, json, body_json, 0, body_edited_time FROM trash WHERE id=?1", id, NULL);
-	if (!rc)
-		rc = cache_step_rows(st, cache_page_row, &w);
-	cache_unlock(c);
 	if (!rc && !one.found)
 		rc = -ENOENT;
 	return rc;
@@ -1065,7 +1070,6 @@ static int cache_id_row(sqlite3_stmt *st, void *arg)
 int cache_pages_needing_body(struct cache *c, int limit, char ***ids, int *n)
 {
 	struct cache_idlist l = { NULL, 0 };
-	sqlite3_stmt *st;
 	char lim[16];
 	int rc, i;
 
@@ -1077,14 +1081,10 @@ int cache_pages_needing_body(struct cache *c, int limit, char ***ids, int *n)
 	if (!l.ids)
 		return -ENOMEM;
 	snprintf(lim, sizeof(lim), "%d", limit);
-	cache_lock(c);
-	rc = cache_prep(c, &st, "SELECT p.id FROM pages p LEFT JOIN bodies b ON b.page_id = p.id"
+	rc = cache_rows(c, cache_id_row, &l, "SELECT p.id FROM pages p LEFT JOIN bodies b ON b.page_id = p.id"
 			" WHERE b.page_id IS NULL OR b.edited_time < p.last_edited_time"
 			" ORDER BY b.page_id IS NOT NULL, p.last_edited_time DESC, p.id"
 			" LIMIT CAST(?1 AS INTEGER)", lim, NULL);
-	if (!rc)
-		rc = cache_step_rows(st, cache_id_row, &l);
-	cache_unlock(c);
 	if (rc) {
 		for (i = 0; i < l.n; i++)
 			free(l.ids[i]);
@@ -1100,11 +1100,9 @@ int cache_count_pages(struct cache *c, const char *database_id, int64_t *n)
 {
 	int rc;
 
-	cache_lock(c);
 	rc = database_id
-		? cache_query_int(c, n, "SELECT COUNT(*) FROM pages WHERE database_id=?1", database_id, NULL)
-		: cache_query_int(c, n, "SELECT COUNT(*) FROM pages", NULL);
-	cache_unlock(c);
+		? cache_read_int(c, n, "SELECT COUNT(*) FROM pages WHERE database_id=?1", database_id, NULL)
+		: cache_read_int(c, n, "SELECT COUNT(*) FROM pages", NULL);
 	return rc;
 }
 
@@ -1112,9 +1110,7 @@ int cache_count_bodies_pending(struct cache *c, int64_t *n)
 {
 	int rc;
 
-	cache_lock(c);
-	rc = cache_query_int(c, n, "SELECT COUNT(*) FROM pending", NULL); /* migration 9 */
-	cache_unlock(c);
+	rc = cache_read_int(c, n, "SELECT COUNT(*) FROM pending", NULL); /* migration 9 */
 	return rc;
 }
 
@@ -1134,14 +1130,9 @@ int cache_each_user(struct cache *c, int (*cb)(void *arg, const char *id, const 
 		    void *arg)
 {
 	struct cache_userw w = { cb, arg };
-	sqlite3_stmt *st;
 	int rc;
 
-	cache_lock(c);
-	rc = cache_prep(c, &st, "SELECT id, name FROM users ORDER BY id", NULL);
-	if (!rc)
-		rc = cache_step_rows(st, cache_user_row, &w);
-	cache_unlock(c);
+	rc = cache_rows(c, cache_user_row, &w, "SELECT id, name FROM users ORDER BY id", NULL);
 	return rc;
 }
 
@@ -1162,14 +1153,9 @@ int cache_each_user_json(struct cache *c,
 			 void *arg)
 {
 	struct cache_userjw w = { cb, arg };
-	sqlite3_stmt *st;
 	int rc;
 
-	cache_lock(c);
-	rc = cache_prep(c, &st, "SELECT id, name, json FROM users ORDER BY id", NULL);
-	if (!rc)
-		rc = cache_step_rows(st, cache_user_json_row, &w);
-	cache_unlock(c);
+	rc = cache_rows(c, cache_user_json_row, &w, "SELECT id, name, json FROM users ORDER BY id", NULL);
 	return rc;
 }
 
@@ -1183,36 +1169,27 @@ static int cache_str_row(sqlite3_stmt *st, void *arg)
 	return *out ? 0 : -ENOMEM;
 }
 
-int cache_get_database(struct cache *c, const char *id, char **json)
+/* The text in the first column of SQL's row for KEY into *out (caller
+ * frees): 0, -ENOENT when there is none, or -errno. */
+static int cache_get_text(struct cache *c, const char *sql, const char *key, char **out)
 {
-	sqlite3_stmt *st;
 	int rc;
 
-	*json = NULL;
-	cache_lock(c);
-	rc = cache_prep(c, &st, "SELECT json FROM databases WHERE id=?1", id, NULL);
-	if (!rc)
-		rc = cache_step_rows(st, cache_str_row, json);
-	cache_unlock(c);
-	if (!rc && !*json)
+	*out = NULL;
+	rc = cache_rows(c, cache_str_row, out, sql, key, NULL);
+	if (!rc && !*out)
 		rc = -ENOENT;
 	return rc;
 }
 
+int cache_get_database(struct cache *c, const char *id, char **json)
+{
+	return cache_get_text(c, "SELECT json FROM databases WHERE id=?1", id, json);
+}
+
 int cache_meta_get(struct cache *c, const char *key, char **value)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	*value = NULL;
-	cache_lock(c);
-	rc = cache_prep(c, &st, "SELECT value FROM meta WHERE key=?1", key, NULL);
-	if (!rc)
-		rc = cache_step_rows(st, cache_str_row, value);
-	cache_unlock(c);
-	if (!rc && !*value)
-		rc = -ENOENT;
-	return rc;
+	return cache_get_text(c, "SELECT value FROM meta WHERE key=?1", key, value);
 }
 
 int cache_meta_set(struct cache *c, const char *key, const char *value)
@@ -1236,16 +1213,13 @@ int cache_version(struct cache *c, int64_t *version)
 {
 	int rc;
 
-	cache_lock(c);
-	rc = cache_query_int(c, version, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='version'", NULL);
-	cache_unlock(c);
+	rc = cache_read_int(c, version, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='version'", NULL);
 	return rc;
 }
 
 int cache_log(struct cache *c, const char *kind, const char *fmt, ...)
 {
 	struct buf msg = BUF_INIT;
-	sqlite3_stmt *st;
 	char now[24];
 	va_list ap;
 	int own, rc;
@@ -1259,10 +1233,8 @@ int cache_log(struct cache *c, const char *kind, const char *fmt, ...)
 	rc = cache_wbegin(c, &own);
 	if (rc)
 		goto out;
-	rc = cache_prep(c, &st, "INSERT INTO sync_log(time, kind, message)"
+	rc = cache_do(c, "INSERT INTO sync_log(time, kind, message)"
 			" VALUES(CAST(?1 AS INTEGER), ?2, ?3)", now, kind, msg.data, NULL);
-	if (!rc)
-		rc = cache_run(st);
 	/* Keep the log bounded. */
 	if (!rc)
 		rc = cache_exec(c, "DELETE FROM sync_log WHERE seq <= (SELECT MAX(seq) FROM sync_log) - 5000");

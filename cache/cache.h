@@ -1,5 +1,6 @@
-/* cache.h - the local SQLite store of a Notion workspace (the only module
- * that speaks SQL).
+/* cache.h - the local SQLite store of a Notion workspace.  Only cache/
+ * speaks SQL: cache.c, and queue.c, lock.c and drafts.c through
+ * cache_int.h.
  *
  * Owns: one SQLite connection to DIR/cache.db.  The directory is created
  * 0700 and the file (with its -wal/-shm companions) 0600; WAL journaling and
@@ -49,9 +50,10 @@
 struct cache;
 
 /* Opens (creating if needed) DIR/cache.db.  dir is created with mode 0700
- * (parents too); an existing dir with group/other access is refused with
- * -EPERM, so a shared cache is never used by accident.  *out is freed with
- * cache_close(). */
+ * (parents too); an existing dir with group/other access is chmod-ed to
+ * 0700, and one that belongs to another user (or cannot be chmod-ed) is
+ * refused with -EPERM, so a shared cache is never used by accident.  *out
+ * is freed with cache_close(). */
 int cache_open(const char *dir, struct cache **out);
 void cache_close(struct cache *c);
 /* The absolute path of the database file (borrowed). */

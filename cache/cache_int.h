@@ -32,8 +32,18 @@ int cache_wend(struct cache *c, int own, int rc);
 int cache_prep(struct cache *c, sqlite3_stmt **st, const char *sql, ...);
 /* Steps to completion and finalizes. */
 int cache_run(sqlite3_stmt *st);
+/* Calls row(st, arg) for each row of st until one returns non-zero (that
+ * value is returned), then finalizes st.  0 or -errno. */
+int cache_step_rows(sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *), void *arg);
+/* cache_prep() and cache_run() in one: a statement that returns nothing. */
+int cache_do(struct cache *c, const char *sql, ...);
 /* First column of the first row as an integer; -ENOENT when no row. */
 int cache_query_int(struct cache *c, int64_t *out, const char *sql, ...);
+/* cache_query_int() under the connection's mutex. */
+int cache_read_int(struct cache *c, int64_t *out, const char *sql, ...);
+/* Under the connection's mutex: prepares sql with the NULL-terminated text
+ * parameters and steps its rows through cache_step_rows(row, arg). */
+int cache_rows(struct cache *c, int (*row)(sqlite3_stmt *, void *), void *arg, const char *sql, ...);
 /* Bumps the change counter (cache.h invariant 1); *v gets the new value. */
 int cache_bump(struct cache *c, int64_t *v);
 

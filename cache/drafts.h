@@ -1,6 +1,6 @@
 /* drafts.h - durable copies of what was written to page files and is not
- * queued yet (DESIGN.md section 5.1: once write() returned, the bytes
- * survive a crash of the daemon).
+ * queued yet (docs/operations.md, "What a save survives": once write()
+ * returned, the bytes survive a crash of the daemon).
  *
  * Owns: the drafts/ folder of the cache directory (0700, files 0600) and
  * the meta keys 'drafts_queued' and 'drafts_synced'.

@@ -1,5 +1,5 @@
 /* localfiles.h - what the mount keeps for the user that Notion never sees
- * (DESIGN.md section 2; docs/operations.md, "Local files"; docs/sync.md,
+ * (docs/format.md, "The tree of a mount"; docs/operations.md, "Local files"; docs/sync.md,
  * "Kept names"), stored in the cache's SQLite file.
  *
  * Owns two tables (schema: migration 9 -> 10 in cache.c):

@@ -1,4 +1,4 @@
-/* lock.h - one Notion client per cache directory (DESIGN.md section 5.3):
+/* lock.h - one Notion client per cache directory (docs/operations.md, "One client per cache"):
  * the directory's lock file, and the requests another notionfs command
  * leaves for the live mount that holds it.
  *

@@ -24,6 +24,16 @@
 	" base_page, base_body, saved_text, saved_at_ms, error, ops_done, results," \
 	" result_body, local_ids, sent_at_ms"
 
+int queue_is_local_id(const char *id)
+{
+	return id && !strncmp(id, QUEUE_LOCAL_PREFIX, strlen(QUEUE_LOCAL_PREFIX));
+}
+
+int queue_is_local_block_id(const char *id)
+{
+	return id && !strncmp(id, QUEUE_LOCAL_BLOCK_PREFIX, strlen(QUEUE_LOCAL_BLOCK_PREFIX));
+}
+
 void queue_entry_release(struct queue_entry *e)
 {
 	if (!e)
@@ -255,34 +265,39 @@ int queue_get(struct cache *c, int64_t seq, struct queue_entry *out)
 	return rc;
 }
 
+struct queue_each_w {
+	int (*cb)(void *arg, const struct queue_entry *e);
+	void *arg;
+};
+
+static int queue_each_row(sqlite3_stmt *st, void *arg)
+{
+	struct queue_each_w *w = arg;
+	struct queue_entry e;
+	int rc = queue_read_row(st, &e);
+
+	if (!rc) {
+		rc = w->cb(w->arg, &e);
+		queue_entry_release(&e);
+	}
+	return rc;
+}
+
 /* queue_each and queue_each_page: every entry, or a page's (page_id). */
 static int queue_each_of(struct cache *c, const char *page_id,
 			 int (*cb)(void *arg, const struct queue_entry *e), void *arg)
 {
-	struct queue_entry e;
+	struct queue_each_w w = { cb, arg };
 	sqlite3_stmt *st;
-	int rc, step;
+	int rc;
 
 	cache_lock(c);
 	rc = queue_prepare(c, &st, page_id ? "SELECT " QUEUE_COLS " FROM queue WHERE page_id=?1 ORDER BY seq"
 					   : "SELECT " QUEUE_COLS " FROM queue ORDER BY seq");
 	if (!rc && page_id && (rc = queue_bind_text(st, 1, page_id)))
 		sqlite3_finalize(st);
-	if (rc)
-		goto out;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = queue_read_row(st, &e);
-		if (!rc) {
-			rc = cb(arg, &e);
-			queue_entry_release(&e);
-		}
-		if (rc)
-			break;
-	}
-	if (!rc && step != SQLITE_DONE)
-		rc = cache_errno(step);
-	sqlite3_finalize(st);
-out:
+	else if (!rc)
+		rc = cache_step_rows(st, queue_each_row, &w);
 	cache_unlock(c);
 	return rc;
 }
@@ -354,33 +369,45 @@ int queue_counts(struct cache *c, int64_t *queued, int64_t *rejected, int64_t *h
 
 /* ---- state changes ----------------------------------------------------- */
 
-/* Runs `UPDATE queue SET <int col>=?2, <text col>=?3 WHERE seq=?1` (sql),
- * -ENOENT when no row matched; bump: also move the change counter. */
-static int queue_update_row(struct cache *c, const char *sql, int64_t seq, int64_t ival,
-			    const char *text, int bump)
+/* What queue_update() writes into one entry: `sql` is an UPDATE ... WHERE
+ * seq=?1; ?2 is `ival` when `with_int`, the texts follow (NULL binds SQL
+ * NULL, so COALESCE(?N, col) keeps a column). */
+struct queue_update {
+	const char *sql;
+	int with_int;
+	int64_t ival;
+	const char *text[3];
+	int ntext;
+	int must_exist;   /* -ENOENT when no entry matched */
+	int bump;         /* also move the change counter (what status shows changed) */
+};
+
+/* The one "update these columns of an entry" routine, in the caller's
+ * transaction or its own. */
+static int queue_update(struct cache *c, int64_t seq, const struct queue_update *u)
 {
 	sqlite3_stmt *st;
-	int own, rc;
+	int own, rc, i, k = 1;
 
 	rc = cache_wbegin(c, &own);
 	if (rc)
 		return rc;
-	rc = queue_prepare(c, &st, sql);
+	rc = queue_prepare(c, &st, u->sql);
 	if (rc)
 		goto out;
-	rc = queue_bind_int(st, 1, seq);
-	if (!rc)
-		rc = queue_bind_int(st, 2, ival);
-	if (!rc)
-		rc = queue_bind_text(st, 3, text);
+	rc = queue_bind_int(st, k++, seq);
+	if (!rc && u->with_int)
+		rc = queue_bind_int(st, k++, u->ival);
+	for (i = 0; !rc && i < u->ntext; i++)
+		rc = queue_bind_text(st, k++, u->text[i]);
 	if (rc) {
 		sqlite3_finalize(st);
 		goto out;
 	}
 	rc = cache_run(st);
-	if (!rc && sqlite3_changes(cache_sqlite(c)) == 0)
+	if (!rc && u->must_exist && sqlite3_changes(cache_sqlite(c)) == 0)
 		rc = -ENOENT;
-	if (!rc && bump)
+	if (!rc && u->bump)
 		rc = cache_bump(c, &(int64_t){ 0 });
 out:
 	return cache_wend(c, own, rc);
@@ -389,20 +416,26 @@ out:
 int queue_set_state(struct cache *c, int64_t seq, enum queue_state st_, const char *error)
 {
 	/* states show in `status` and .notionfs/errors: bump */
-	return queue_update_row(c, "UPDATE queue SET state=?2, error=?3 WHERE seq=?1", seq, st_,
-				error, 1);
+	return queue_update(c, seq, &(struct queue_update){
+		.sql = "UPDATE queue SET state=?2, error=?3 WHERE seq=?1",
+		.with_int = 1, .ival = st_, .text = { error }, .ntext = 1,
+		.must_exist = 1, .bump = 1 });
 }
 
 int queue_set_progress(struct cache *c, int64_t seq, int ops_done, const char *results)
 {
-	return queue_update_row(c, "UPDATE queue SET ops_done=?2, results=?3, sent_at_ms=0"
-				" WHERE seq=?1", seq, ops_done, results, 0);
+	return queue_update(c, seq, &(struct queue_update){
+		.sql = "UPDATE queue SET ops_done=?2, results=?3, sent_at_ms=0 WHERE seq=?1",
+		.with_int = 1, .ival = ops_done, .text = { results }, .ntext = 1,
+		.must_exist = 1 });
 }
 
 int queue_set_sent(struct cache *c, int64_t seq, int64_t sent_at_ms)
 {
-	return queue_update_row(c, "UPDATE queue SET sent_at_ms=?2, error=COALESCE(?3, error)"
-				" WHERE seq=?1", seq, sent_at_ms, NULL, 0);
+	return queue_update(c, seq, &(struct queue_update){
+		.sql = "UPDATE queue SET sent_at_ms=?2, error=COALESCE(?3, error) WHERE seq=?1",
+		.with_int = 1, .ival = sent_at_ms, .text = { NULL }, .ntext = 1,
+		.must_exist = 1 });
 }
 
 int queue_head(struct cache *c, const char *page_id, struct queue_entry *out)
@@ -424,55 +457,42 @@ int queue_head(struct cache *c, const char *page_id, struct queue_entry *out)
 int queue_set_chain(struct cache *c, int64_t seq, const char *ops, const char *base_body,
 		    const char *result_body)
 {
-	sqlite3_stmt *st;
+	/* an entry dropped meanwhile is no error: nothing is left to rewrite */
+	return queue_update(c, seq, &(struct queue_update){
+		.sql = "UPDATE queue SET ops=COALESCE(?2, ops), base_body=COALESCE(?3, base_body),"
+		       " result_body=COALESCE(?4, result_body) WHERE seq=?1",
+		.text = { ops, base_body, result_body }, .ntext = 3 });
+}
+
+/* Runs one UPDATE or DELETE over many entries (parameters A, B, C as
+ * cache_prep's list: the first NULL ends it) and bumps, in one transaction;
+ * *n (may be NULL) gets how many rows it changed. */
+static int queue_change_rows(struct cache *c, int64_t *n, const char *sql, const char *a,
+			     const char *b, const char *d)
+{
 	int own, rc;
 
+	if (n)
+		*n = 0;
 	rc = cache_wbegin(c, &own);
 	if (rc)
 		return rc;
-	rc = queue_prepare(c, &st, "UPDATE queue SET ops=COALESCE(?2, ops),"
-			   " base_body=COALESCE(?3, base_body), result_body=COALESCE(?4, result_body)"
-			   " WHERE seq=?1");
-	if (rc)
-		goto out;
-	rc = queue_bind_int(st, 1, seq);
+	rc = cache_do(c, sql, a, b, d, NULL);
+	if (!rc && n)
+		*n = sqlite3_changes(cache_sqlite(c));
 	if (!rc)
-		rc = queue_bind_text(st, 2, ops);
-	if (!rc)
-		rc = queue_bind_text(st, 3, base_body);
-	if (!rc)
-		rc = queue_bind_text(st, 4, result_body);
-	if (rc) {
-		sqlite3_finalize(st);
-		goto out;
-	}
-	rc = cache_run(st);
-out:
+		rc = cache_bump(c, &(int64_t){ 0 });
 	return cache_wend(c, own, rc);
 }
 
 int queue_reject_later(struct cache *c, const char *page_id, int64_t seq, const char *error,
 		       int64_t *n)
 {
-	sqlite3_stmt *st;
 	char ss[24];
-	int own, rc;
 
-	if (n)
-		*n = 0;
 	snprintf(ss, sizeof(ss), "%lld", (long long)seq);
-	rc = cache_wbegin(c, &own);
-	if (rc)
-		return rc;
-	rc = cache_prep(c, &st, "UPDATE queue SET state=2, error=?3 WHERE page_id=?1"
-			" AND seq > CAST(?2 AS INTEGER) AND state IN (0, 1)", page_id, ss, error, NULL);
-	if (!rc)
-		rc = cache_run(st);
-	if (!rc && n)
-		*n = sqlite3_changes(cache_sqlite(c));
-	if (!rc)
-		rc = cache_bump(c, &(int64_t){ 0 });
-	return cache_wend(c, own, rc);
+	return queue_change_rows(c, n, "UPDATE queue SET state=2, error=?3 WHERE page_id=?1"
+				 " AND seq > CAST(?2 AS INTEGER) AND state IN (0, 1)", page_id, ss, error);
 }
 
 /* Removes entry seq and, when it was its page's last, the local text. */
@@ -553,56 +573,21 @@ int queue_rename_page(struct cache *c, const char *local_id, const char *real_id
 int queue_set_base(struct cache *c, int64_t seq, const char *base_edited_time,
 		   const char *base_page, const char *base_body)
 {
-	sqlite3_stmt *st;
-	int own, rc;
-
-	rc = cache_wbegin(c, &own);
-	if (rc)
-		return rc;
-	rc = queue_prepare(c, &st, "UPDATE queue SET base_edited_time=COALESCE(?2, base_edited_time),"
-			   " base_page=COALESCE(?3, base_page), base_body=COALESCE(?4, base_body)"
-			   " WHERE seq=?1");
-	if (rc)
-		goto out;
-	rc = queue_bind_int(st, 1, seq);
-	if (!rc)
-		rc = queue_bind_text(st, 2, base_edited_time);
-	if (!rc)
-		rc = queue_bind_text(st, 3, base_page);
-	if (!rc)
-		rc = queue_bind_text(st, 4, base_body);
-	if (rc) {
-		sqlite3_finalize(st);
-		goto out;
-	}
-	rc = cache_run(st);
-	if (!rc && sqlite3_changes(cache_sqlite(c)) == 0)
-		rc = -ENOENT;
-out:
-	return cache_wend(c, own, rc);
+	return queue_update(c, seq, &(struct queue_update){
+		.sql = "UPDATE queue SET base_edited_time=COALESCE(?2, base_edited_time),"
+		       " base_page=COALESCE(?3, base_page), base_body=COALESCE(?4, base_body)"
+		       " WHERE seq=?1",
+		.text = { base_edited_time, base_page, base_body }, .ntext = 3,
+		.must_exist = 1 });
 }
 
 int queue_release_held(struct cache *c, const char *database_id, int64_t *n)
 {
-	sqlite3_stmt *st;
-	int own, rc;
-
-	if (n)
-		*n = 0;
-	rc = cache_wbegin(c, &own);
-	if (rc)
-		return rc;
-	rc = database_id
-		? cache_prep(c, &st, "UPDATE queue SET state=0, error=NULL WHERE state=3"
-			     " AND database_id=?1", database_id, NULL)
-		: cache_prep(c, &st, "UPDATE queue SET state=0, error=NULL WHERE state=3", NULL);
-	if (!rc)
-		rc = cache_run(st);
-	if (!rc && n)
-		*n = sqlite3_changes(cache_sqlite(c));
-	if (!rc)
-		rc = cache_bump(c, &(int64_t){ 0 });
-	return cache_wend(c, own, rc);
+	if (database_id)
+		return queue_change_rows(c, n, "UPDATE queue SET state=0, error=NULL WHERE state=3"
+					 " AND database_id=?1", database_id, NULL, NULL);
+	return queue_change_rows(c, n, "UPDATE queue SET state=0, error=NULL WHERE state=3",
+				 NULL, NULL, NULL);
 }
 
 const char *queue_kind_name(enum queue_kind k)
@@ -629,25 +614,11 @@ const char *queue_state_name(enum queue_state s)
 
 int queue_cancel_archives(struct cache *c, const char *page_id, int64_t *n)
 {
-	sqlite3_stmt *st;
-	int own, rc;
-
-	if (n)
-		*n = 0;
-	rc = cache_wbegin(c, &own);
-	if (rc)
-		return rc;
-	rc = page_id
-		? cache_prep(c, &st, "DELETE FROM queue WHERE kind=3 AND state IN (0, 3)"
-			     " AND page_id=?1", page_id, NULL)
-		: cache_prep(c, &st, "DELETE FROM queue WHERE kind=3 AND state=3", NULL);
-	if (!rc)
-		rc = cache_run(st);
-	if (!rc && n)
-		*n = sqlite3_changes(cache_sqlite(c));
-	if (!rc)
-		rc = cache_bump(c, &(int64_t){ 0 });
-	return cache_wend(c, own, rc);
+	if (page_id)
+		return queue_change_rows(c, n, "DELETE FROM queue WHERE kind=3 AND state IN (0, 3)"
+					 " AND page_id=?1", page_id, NULL, NULL);
+	return queue_change_rows(c, n, "DELETE FROM queue WHERE kind=3 AND state=3",
+				 NULL, NULL, NULL);
 }
 
 /* ---- conflicts --------------------------------------------------------- */
@@ -690,53 +661,50 @@ static const char *queue_col(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
+struct queue_conflict_w {
+	int (*cb)(void *arg, const struct queue_conflict *k);
+	void *arg;
+};
+
+static int queue_conflict_row(sqlite3_stmt *st, void *arg)
+{
+	struct queue_conflict_w *w = arg;
+	struct queue_conflict k = {
+		.seq = sqlite3_column_int64(st, 0), .page_id = queue_col(st, 1),
+		.path = queue_col(st, 2), .what = queue_col(st, 3),
+		.local_value = queue_col(st, 4), .remote_value = queue_col(st, 5),
+		.local_time = queue_col(st, 6), .remote_time = queue_col(st, 7),
+		.winner = queue_col(st, 8), .created = sqlite3_column_int64(st, 9),
+		.remote_editor = queue_col(st, 10),
+	};
+
+	return w->cb(w->arg, &k);
+}
+
 int queue_each_conflict(struct cache *c,
 			int (*cb)(void *arg, const struct queue_conflict *k), void *arg)
 {
+	struct queue_conflict_w w = { cb, arg };
 	sqlite3_stmt *st;
-	int rc, step;
+	int rc;
 
 	cache_lock(c);
 	rc = queue_prepare(c, &st, "SELECT seq, page_id, path, what, local_value, remote_value,"
 			   " local_time, remote_time, winner, created, remote_editor FROM conflicts"
 			   " ORDER BY seq");
-	if (rc)
-		goto out;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct queue_conflict k = {
-			.seq = sqlite3_column_int64(st, 0), .page_id = queue_col(st, 1),
-			.path = queue_col(st, 2), .what = queue_col(st, 3),
-			.local_value = queue_col(st, 4), .remote_value = queue_col(st, 5),
-			.local_time = queue_col(st, 6), .remote_time = queue_col(st, 7),
-			.winner = queue_col(st, 8), .created = sqlite3_column_int64(st, 9),
-			.remote_editor = queue_col(st, 10),
-		};
-
-		rc = cb(arg, &k);
-		if (rc)
-			break;
-	}
-	if (!rc && step != SQLITE_DONE)
-		rc = cache_errno(step);
-	sqlite3_finalize(st);
-out:
+	if (!rc)
+		rc = cache_step_rows(st, queue_conflict_row, &w);
 	cache_unlock(c);
 	return rc;
 }
 
 int queue_count_conflicts(struct cache *c, int64_t *n)
 {
-	int rc;
-
-	cache_lock(c);
-	rc = cache_query_int(c, n, "SELECT COUNT(*) FROM conflicts", NULL);
-	cache_unlock(c);
-	return rc;
+	return cache_read_int(c, n, "SELECT COUNT(*) FROM conflicts", NULL);
 }
 
 int queue_drop_conflict(struct cache *c, int64_t seq)
 {
-	sqlite3_stmt *st;
 	char ss[24];
 	int own, rc;
 
@@ -744,9 +712,7 @@ int queue_drop_conflict(struct cache *c, int64_t seq)
 	rc = cache_wbegin(c, &own);
 	if (rc)
 		return rc;
-	rc = cache_prep(c, &st, "DELETE FROM conflicts WHERE seq=CAST(?1 AS INTEGER)", ss, NULL);
-	if (!rc)
-		rc = cache_run(st);
+	rc = cache_do(c, "DELETE FROM conflicts WHERE seq=CAST(?1 AS INTEGER)", ss, NULL);
 	if (!rc && sqlite3_changes(cache_sqlite(c)) == 0)
 		rc = -ENOENT;
 	if (!rc)

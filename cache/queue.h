@@ -1,5 +1,5 @@
 /* queue.h - the durable queue of local saves waiting to be pushed to Notion
- * (DESIGN.md section 4), stored in the same SQLite file as the cache.
+ * (docs/queue.md), stored in the same SQLite file as the cache.
  *
  * Owns: the `queue`, `local` and `conflicts` tables (schema: migration
  * 1 -> 2 in cache.c).
@@ -114,6 +114,18 @@ struct queue_conflict {
 };
 
 void queue_entry_release(struct queue_entry *e);
+
+/* Local ids, owned here: a page a CREATE entry makes is named
+ * QUEUE_LOCAL_PREFIX "..." until Notion created it (queue_rename_page); a
+ * block an insert creates, QUEUE_LOCAL_BLOCK_PREFIX "..." until the pusher
+ * rewrites it (invariant 6).  Nothing Notion sends starts with either. */
+#define QUEUE_LOCAL_PREFIX "local-"
+#define QUEUE_LOCAL_BLOCK_PREFIX QUEUE_LOCAL_PREFIX "b-"
+
+/* 1 when ID (page or block, may be NULL) is a local id, else 0. */
+int queue_is_local_id(const char *id);
+/* 1 when ID (may be NULL) is the local id of a block, else 0. */
+int queue_is_local_block_id(const char *id);
 
 /* The names of a kind and a state as `status` shows them ("edit",
  * "create", "archive"; "queued", "pushing", "rejected", "held"); "?" for

@@ -1,4 +1,4 @@
-/* cli.c - the notionfs command line; contracts in cli.h and DESIGN.md. */
+/* cli.c - the notionfs command line; contracts in cli.h, docs/notionfs.1 and docs/operations.md. */
 #include "fs/cli.h"
 
 #include <errno.h>
@@ -97,11 +97,20 @@ static const char cli_help[] =
 "  --poll SECONDS      delta pull interval (env NOTIONFS_POLL; default 30)\n"
 "  -f                  stay in the foreground\n"
 "  -o OPT[,OPT...]     FUSE mount options\n"
-"  --read-only         refuse every write (the default in this version)\n"
+"  --read-only         refuse every write (EROFS); mounts are writable without it\n"
+"sync options:\n"
+"  --full              a full pull instead of a delta one\n"
+"  --dry-run           list what would be pushed; send nothing\n"
+"  --confirm-deletes   send the trashes held by the safety valve\n"
+"  --cancel-deletes    give the held trashes back (excludes --confirm-deletes)\n"
+"status options:\n"
+"  --json              the status as one JSON object\n"
+"  --wait              return once every queued edit landed or was rejected\n"
 "sync, export and status --wait:\n"
 "  --timeout SECONDS   how long to wait for a live mount's answer (default 300;\n"
 "                      export also stops when the mount fetched no body for that\n"
 "                      long); status --wait: the longest wait\n"
+"  --help              this text;  --version: the version\n"
 "\n"
 "One client per cache: a mount holds the lock file CACHE/lock (its pid and mount\n"
 "point) for its whole life, so a second mount on the same cache exits 1 naming\n"
@@ -664,7 +673,7 @@ static int cli_run_mount(struct cli_opts *o, const char *mountpoint)
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
-	/* One pusher per cache (DESIGN.md section 5.3): the lock is taken
+	/* One pusher per cache (docs/operations.md, "One client per cache"): the lock is taken
 	 * before anything is pulled or mounted, and held until the process
 	 * exits; the daemon inherits it across the fork. */
 	mp_abs = realpath(mountpoint, NULL);
@@ -691,7 +700,7 @@ static int cli_run_mount(struct cli_opts *o, const char *mountpoint)
 		goto out;
 	if (!o->read_only) {
 		/* What is written is kept in the cache's drafts until queued; one
-		 * process owns them (DESIGN.md section 5). */
+		 * process owns them (docs/queue.md, "What is guaranteed"). */
 		rc = drafts_open(o->cache_dir, &drafts);
 		if (rc) {
 			rc = cli_fail(CLI_FAIL, "cannot mount on %s: %s", mountpoint,
@@ -769,7 +778,7 @@ static int cli_run_mount(struct cli_opts *o, const char *mountpoint)
 	rc = mount_loop(cm.m) ? CLI_FAIL : 0;
 	cachelock_update(lk, "unmounting");
 	/* Unmounted: queue what was still being written, push for a bounded
-	 * time, and say what is left (DESIGN.md section 1). */
+	 * time, and say what is left (docs/notionfs.1). */
 	mount_save_all(cm.m);
 	{
 		long left = engine_drain(cm.e, CLI_DRAIN_S);
@@ -893,7 +902,7 @@ static int cli_print_entry(void *arg, const struct queue_entry *e)
 	return 0;
 }
 
-/* Pushes the queue (DESIGN.md section 4); prints what landed. */
+/* Pushes the queue (docs/queue.md); prints what landed. */
 static int cli_push(const struct cli_opts *o, struct cache *c)
 {
 	struct push_ctx p = { .cache = c, .confirm_deletes = o->confirm_deletes,

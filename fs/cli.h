@@ -1,4 +1,4 @@
-/* cli.h - the command line of DESIGN.md section 1: option parsing, the
+/* cli.h - the command line of docs/notionfs.1: option parsing, the
  * token rules, and the subcommands (mount, demo, sync, status, export).
  *
  * Owns: argv parsing and the process's exit status (0 success, 2 usage,
@@ -6,7 +6,7 @@
  * cause).  The token is read from NOTION_TOKEN or a 0600 --token-file,
  * never from argv, and never printed.
  *
- * One client per cache (DESIGN.md section 5.3, cache/lock.h): a mount holds
+ * One client per cache (docs/operations.md, "One client per cache", cache/lock.h): a mount holds
  * the cache's lock from before it pulls or mounts until its process exits
  * (a second mount is refused; one unmounting is waited for), and takes
  * SIGUSR1 in a sigwait() thread (the signal is blocked in every other

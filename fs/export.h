@@ -1,6 +1,6 @@
 /* export.h - writes a view of the cache to a plain directory.
  *
- * Owns the export rules of DESIGN.md section 2: the same bytes the mount
+ * Owns the export rules of docs/format.md, "The tree of a mount": the same bytes the mount
  * shows (no .notionfs/), only files whose bytes changed are rewritten (by
  * rename of a temporary file), and only files export wrote itself are ever
  * replaced or removed.  DIR/.git, and any file notionfs did not write, is
@@ -14,7 +14,7 @@
  *   <16 hex digits: FNV-1a 64 of the bytes written> <size in bytes> <path>
  *
  * <path> is relative to DIR ('/'-separated, the rest of the line; names
- * never hold a newline or a control character, DESIGN.md section 2).
+ * never hold a newline or a control character, docs/format.md, "The tree of a mount").
  * Lines starting with '#' are comments.  An entry whose path is absolute,
  * holds an empty, "." or ".." component or starts with ".git" is ignored.
  *

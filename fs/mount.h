@@ -57,9 +57,13 @@ void mount_set_hooks(struct mount *m, const struct mount_hooks *h);
 int mount_daemonize(struct mount *m);
 /* Serves requests until unmounted or signalled; returns 0 or -errno. */
 int mount_loop(struct mount *m);
-/* Rebuilds the view from the cache when it changed and invalidates what
- * changed in the kernel's caches.  Safe from any thread but a FUSE
- * request handler. */
+/* Does nothing when the cache's change counter (cache.h invariant 1) is the
+ * one the view was built at; else rebuilds the whole view from the cache
+ * (view_build) and queues the kernel invalidations of what changed to the
+ * notifier thread.  Refreshes are serialised by refresh_lock; the view's
+ * rwlock is not held during the build.  Called from any thread, FUSE
+ * request handlers included (after a save, and after the first read of an
+ * unfetched body): it never sends the kernel a notification itself. */
 int mount_refresh(struct mount *m);
 /* Queues whatever was written but not saved yet (unmount). */
 void mount_save_all(struct mount *m);

@@ -1,5 +1,5 @@
 /* mount_write.c - the write side of the mount: FUSE operations that change
- * files, and the saves they lead to (DESIGN.md sections 4 and 5).
+ * files, and the saves they lead to (docs/sync.md and docs/queue.md).
  *
  * Owns: the overlay (fs/overlay.h) behind ov_lock, the draft of every
  * page file being written (cache/drafts.h; one per overlay file that is
@@ -693,7 +693,7 @@ static int mountw_page_change(struct mount *m, const struct ov_effect *fx, uint6
 		rc = view_retitle_patch(m->view, n, fx->new_name, &e.props);
 	}
 	pthread_rwlock_unlock(&m->lock);
-	if (!rc && !strncmp(fx->page_id, "local-", 6)) {
+	if (!rc && queue_is_local_id(fx->page_id)) {
 		rc = -EBUSY; /* not created in Notion yet */
 	} else if (!rc) {
 		gettimeofday(&tv, NULL);
@@ -1137,7 +1137,7 @@ static int mountw_file(struct mount *m, fuse_ino_t ino, struct ov_file **out)
 	pthread_rwlock_unlock(&m->lock);
 	if (!parent)
 		return exists ? -EACCES : -ENOENT; /* schema and .notionfs files are read-only */
-	if (!strncmp(id, "local-", 6))
+	if (queue_is_local_id(id))
 		return -EBUSY; /* a new page until Notion created it */
 	if (missing) {
 		/* An edit starts from the page's bytes: its body first. */
@@ -1172,8 +1172,8 @@ static void mountw_reply_attr(fuse_req_t req, struct mount *m, fuse_ino_t ino)
 }
 
 /* A write (data) or a size change (data NULL) of f: the draft first, so
- * that a change acknowledged is on disk (DESIGN.md section 5.1), then the
- * overlay.  A failure leaves the overlay as it was; the draft, if it may
+ * that a change acknowledged is on disk (docs/operations.md, "What a save
+ * survives"), then the overlay.  A failure leaves the overlay as it was; the draft, if it may
  * have taken part of the change, is rewritten whole before the next one. */
 static int mountw_change(struct mount *m, struct ov_file *f, off_t off, const void *data, size_t len)
 {
@@ -1335,8 +1335,8 @@ static void mountw_readlink(fuse_req_t req, fuse_ino_t ino)
 }
 
 /* rm under .notionfs/: a rejected save or a conflict file is discarded
- * (DESIGN.md section 5.4); everything else there is read-only.  1: not
- * under .notionfs/. */
+ * (docs/operations.md, "Undoing a delete, a refused save, a conflict");
+ * everything else there is read-only.  1: not under .notionfs/. */
 static int mountw_meta_unlink(struct mount *m, fuse_ino_t parent, const char *name)
 {
 	const struct view_node *d, *n;

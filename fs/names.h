@@ -1,4 +1,4 @@
-/* names.h - Notion titles <-> file names (DESIGN.md section 2).
+/* names.h - Notion titles <-> file names (docs/format.md, "The tree of a mount").
  *
  * Owns the naming rules only; pure functions, no I/O.  A title becomes a
  * name byte for byte except: '/' -> U+FF0F, a leading '.' -> U+FF0E,

@@ -5,7 +5,7 @@
  * (view_diff_page, view_diff_new_page); the queue and the drafts are the
  * cache's.  A save that fails validation keeps its text as a REJECTED
  * queue entry, shown under .notionfs/rejected/, and logs the reason naming
- * the file (DESIGN.md section 4).
+ * the file (docs/sync.md).
  */
 #include "fs/save.h"
 
@@ -37,7 +37,7 @@ static atomic_ulong save_counter;
 
 static void save_time_text(int64_t ms, char *out, size_t n)
 {
-	if (model_format_time((time_t)(ms / 1000), (int)(ms % 1000), out, n))
+	if (iso_time_format((time_t)(ms / 1000), (int)(ms % 1000), out, n))
 		snprintf(out, n, "%lld", (long long)ms);
 }
 
@@ -325,9 +325,9 @@ static int save_prepare_renamed(const struct view *v, struct cache *c, const str
 	return p->keep_name && p->e.page_id ? 0 : -ENOMEM;
 }
 
-/* A new file carrying the _notion.id of a known page (DESIGN.md section
- * 4): that page.  Returns 1 when id names no page the cache knows (an
- * ordinary new file), else 0 with the plan made, or -errno. */
+/* A new file carrying the _notion.id of a known page (docs/sync.md, "Undo"):
+ * that page.  Returns 1 when id names no page the cache knows (an ordinary
+ * new file), else 0 with the plan made, or -errno. */
 static int save_prepare_known(const struct view *v, struct cache *c, const struct save_req *r,
 			      const struct view_node *dir, const char *id, struct save_plan *p)
 {
@@ -390,7 +390,7 @@ static int save_prepare_new(const struct view *v, struct cache *c, const struct 
 	free(err);
 	if (rc)
 		return rc;
-	snprintf(local_id, sizeof(local_id), "local-%lld-%lu-%d", (long long)time(NULL),
+	snprintf(local_id, sizeof(local_id), QUEUE_LOCAL_PREFIX "%lld-%lu-%d", (long long)time(NULL),
 		 atomic_fetch_add(&save_counter, 1) + 1, (int)getpid());
 	p->outcome = SAVE_QUEUE;
 	p->e.kind = QUEUE_CREATE;

@@ -1,5 +1,5 @@
 /* save.h - the bytes of a saved page file become a queued save, or a
- * rejected save that is kept (DESIGN.md sections 4 and 5).  Used by the
+ * rejected save that is kept (docs/sync.md and docs/queue.md).  Used by the
  * mount (settled writes, fsync, renames, drafts put back at start) and by
  * `notionfs sync` (drafts left by a mount that died).
  *

@@ -26,12 +26,14 @@
 #include "cache/cache.h"
 #include "cache/localfiles.h"
 #include "cache/queue.h"
+#include "common/isotime.h"
 #include "common/log.h"
 #include "common/strv.h"
 #include "common/vbase.h"
 #include "fs/md/mdconv.h"
 #include "fs/names.h"
 #include "fs/props/frontmatter.h"
+#include "sync/model.h"
 
 struct view_db {
 	struct view_node *node;
@@ -60,20 +62,6 @@ struct view {
 };
 
 /* ---- small helpers --------------------------------------------------- */
-
-static time_t view_time(const char *iso)
-{
-	struct tm tm;
-	const char *rest;
-
-	if (!iso)
-		return 0;
-	memset(&tm, 0, sizeof(tm));
-	rest = strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!rest)
-		return 0;
-	return timegm(&tm);
-}
 
 static uint64_t view_hash(uint64_t h, const char *s)
 {
@@ -205,21 +193,17 @@ struct view_render_ctx {
 	const struct view_node *self;   /* the page being rendered, or NULL */
 };
 
-/* Ids in links and mentions may come without hyphens. */
+/* Ids in links and mentions may come without hyphens (model_normalize_id); what is not an id
+ * is kept as written. */
 static void view_norm_id(const char *in, char out[40])
 {
-	size_t i, k = 0;
-	char hex[33];
+	size_t n;
 
-	for (i = 0; in[i] && k < 32; i++)
-		if (in[i] != '-')
-			hex[k++] = (char)(in[i] >= 'A' && in[i] <= 'F' ? in[i] - 'A' + 'a' : in[i]);
-	hex[k] = '\0';
-	if (k != 32) {
-		snprintf(out, 40, "%s", in);
+	if (model_normalize_id(in, out) == 0)
 		return;
-	}
-	snprintf(out, 40, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+	n = strnlen(in, 39);
+	memcpy(out, in, n);
+	out[n] = '\0';
 }
 
 int view_file_page_id(const char *text, size_t len, char out[40])
@@ -581,7 +565,7 @@ static int view_page_cb(void *arg, const struct cache_page_row *r)
 	n->version = r->version;
 	n->local = strv_contains(&b->local, r->id);
 	n->body_missing = r->body_edited_time == NULL && !n->local;
-	n->mtime = view_time(r->last_edited_time);
+	n->mtime = iso_time_sec(r->last_edited_time);
 	if (n->local && view_saved_time(b, r->id) > n->mtime)
 		n->mtime = view_saved_time(b, r->id);
 	n->ctime = n->mtime;
@@ -639,7 +623,7 @@ static int view_queue_cb(void *arg, const struct queue_entry *e)
 		return strv_push(&b->archived, e->page_id);
 	if (e->kind == QUEUE_RESTORE)
 		return 0; /* no text of its own: the page shows its cached version */
-	if (e->kind == QUEUE_CREATE && !strncmp(e->page_id, "local-", 6)) {
+	if (e->kind == QUEUE_CREATE && queue_is_local_id(e->page_id)) {
 		struct buf line = BUF_INIT;
 		int rc = buf_printf(&line, "%lld\t%s\t%s\t%s", (long long)e->seq, e->page_id,
 				    e->database_id ? e->database_id : "", e->path ? e->path : "");
@@ -978,7 +962,7 @@ static int view_schemas(struct view_build *b)
 			rc = -ENOMEM;
 		n->size = (off_t)out.len;
 		n->version = v->dbs[i].node->version;
-		n->mtime = n->ctime = view_time(cJSON_GetStringValue(
+		n->mtime = n->ctime = iso_time_sec(cJSON_GetStringValue(
 			cJSON_GetObjectItemCaseSensitive(v->dbs[i].json, "last_edited_time")));
 		v->dbs[i].schema = n;
 	}
@@ -1539,7 +1523,7 @@ static int view_has_key(const cJSON *arr, const char *s)
 
 static int64_t view_time_ms(const char *iso)
 {
-	return (int64_t)view_time(iso) * 1000;
+	return (int64_t)iso_time_sec(iso) * 1000;
 }
 
 /* Three-way merge of the properties (docs/sync.md, "A stale save"): patch holds what the text

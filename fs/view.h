@@ -1,7 +1,7 @@
 /* view.h - the workspace as the mount (and export) shows it: an immutable
  * snapshot of names, inode numbers, sizes and times, built from the cache.
  *
- * Owns: the tree of DESIGN.md section 2 (root, one directory per database
+ * Owns: the tree of docs/format.md, "The tree of a mount" (root, one directory per database
  * with its page files and .schema.yaml, the .notionfs/ directory) and the
  * rendering of a page file (front-matter + Markdown body) from cached JSON.
  * Inode numbers derive from the cache's row ids, so they are stable for the
@@ -95,7 +95,7 @@ void view_diff(const struct view *a, const struct view *b,
 
 struct mdconv_ops;
 
-/* The diff of a saved page file (DESIGN.md section 4): against the version
+/* The diff of a saved page file (docs/sync.md): against the version
  * its `_notion.base` names (docs/sync.md, "A stale save": a three-way merge
  * onto the version the save is applied to), or, without a base, against the
  * version the mount shows.  *props (malloc'd JSON {"properties":{...}}, NULL

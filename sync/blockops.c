@@ -4,6 +4,7 @@
  * to the caller as strings) before a function returns.
  */
 #include "sync/blockops.h"
+#include "common/json.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,20 +18,13 @@ struct bo_ctx {
 	unsigned long next;  /* local id counter */
 };
 
-static const char *bo_str(const cJSON *o, const char *key)
-{
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
-
-	return s ? s : "";
-}
-
 /* The block with id anywhere in arr, and the array holding it. */
 static cJSON *bo_find(cJSON *arr, const char *id, cJSON **holder)
 {
 	cJSON *b, *hit;
 
 	cJSON_ArrayForEach(b, arr) {
-		if (!strcmp(bo_str(b, "id"), id)) {
+		if (!strcmp(json_str_or(b, "id", ""), id)) {
 			if (holder)
 				*holder = arr;
 			return b;
@@ -51,14 +45,14 @@ static const char *bo_ref(struct bo_ctx *x, const cJSON *ref)
 	if (!ref || cJSON_IsNull(ref))
 		return "";
 	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(ref, "id")))
-		return bo_str(ref, "id");
+		return json_str_or(ref, "id", "");
 	op = cJSON_GetObjectItemCaseSensitive(ref, "op");
 	ix = cJSON_GetObjectItemCaseSensitive(ref, "index");
 	if (!cJSON_IsNumber(op))
 		return NULL;
 	nodes = cJSON_GetArrayItem(x->created, op->valueint);
 	nodes = cJSON_GetArrayItem(nodes, cJSON_IsNumber(ix) ? ix->valueint : 0);
-	return nodes ? bo_str(nodes, "id") : NULL;
+	return nodes ? json_str_or(nodes, "id", "") : NULL;
 }
 
 /* The type name of a request-shaped block. */
@@ -67,7 +61,7 @@ static const char *bo_type(const cJSON *req)
 	const cJSON *k;
 
 	if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(req, "type")))
-		return bo_str(req, "type");
+		return json_str_or(req, "type", "");
 	cJSON_ArrayForEach(k, req)
 		if (cJSON_IsObject(k) && strcmp(k->string, "children"))
 			return k->string;
@@ -86,7 +80,7 @@ static cJSON *bo_block(struct bo_ctx *x, const cJSON *req, cJSON **node)
 	*node = NULL;
 	if (!type)
 		return NULL;
-	snprintf(id, sizeof(id), BLOCKOPS_LOCAL_PREFIX "%s-%lu", x->prefix, ++x->next);
+	snprintf(id, sizeof(id), QUEUE_LOCAL_BLOCK_PREFIX "%s-%lu", x->prefix, ++x->next);
 	b = cJSON_CreateObject();
 	n = cJSON_CreateObject();
 	content = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(req, type), 1);
@@ -135,12 +129,12 @@ fail:
 static int bo_update(struct bo_ctx *x, const cJSON *op)
 {
 	const cJSON *payload = cJSON_GetObjectItemCaseSensitive(op, "payload"), *f;
-	cJSON *b = bo_find(x->root, bo_str(op, "block"), NULL), *content;
+	cJSON *b = bo_find(x->root, json_str_or(op, "block", ""), NULL), *content;
 	const char *type;
 
 	if (!b)
 		return -EINVAL;
-	type = bo_str(b, "type");
+	type = json_str_or(b, "type", "");
 	content = cJSON_GetObjectItemCaseSensitive(b, type);
 	f = cJSON_GetObjectItemCaseSensitive(payload, type);
 	if (!cJSON_IsObject(content) || !cJSON_IsObject(f))
@@ -163,7 +157,7 @@ static int bo_update(struct bo_ctx *x, const cJSON *op)
 
 static int bo_delete(struct bo_ctx *x, const cJSON *op)
 {
-	cJSON *holder = NULL, *b = bo_find(x->root, bo_str(op, "block"), &holder);
+	cJSON *holder = NULL, *b = bo_find(x->root, json_str_or(op, "block", ""), &holder);
 
 	if (b)
 		cJSON_Delete(cJSON_DetachItemViaPointer(holder, b));
@@ -219,7 +213,7 @@ static int bo_insert(struct bo_ctx *x, const cJSON *op, cJSON *nodes)
 	if (!kids)
 		return -EINVAL;
 	if (after[0]) {
-		for (at = kids->child; at && strcmp(bo_str(at, "id"), after); at = at->next)
+		for (at = kids->child; at && strcmp(json_str_or(at, "id", ""), after); at = at->next)
 			;
 		if (!at)
 			return -EINVAL;
@@ -252,7 +246,7 @@ int blockops_apply(const char *base_body, const char *ops, const char *prefix, c
 		goto out;
 	}
 	cJSON_ArrayForEach(op, list) {
-		const char *kind = bo_str(op, "op");
+		const char *kind = json_str_or(op, "op", "");
 		cJSON *nodes = NULL;
 
 		if (!strcmp(kind, "update")) {
@@ -284,11 +278,6 @@ out:
 	return rc;
 }
 
-int blockops_is_local_id(const char *id)
-{
-	return id && !strncmp(id, BLOCKOPS_LOCAL_PREFIX, strlen(BLOCKOPS_LOCAL_PREFIX));
-}
-
 int blockops_rewrite_ids(cJSON *tree, const cJSON *map)
 {
 	cJSON *it;
@@ -296,7 +285,7 @@ int blockops_rewrite_ids(cJSON *tree, const cJSON *map)
 
 	if (!tree)
 		return 0;
-	if (cJSON_IsString(tree) && blockops_is_local_id(tree->valuestring)) {
+	if (cJSON_IsString(tree) && queue_is_local_block_id(tree->valuestring)) {
 		const char *real = cJSON_GetStringValue(
 			cJSON_GetObjectItemCaseSensitive(map, tree->valuestring));
 
@@ -317,11 +306,11 @@ static int bo_map_kids(const cJSON *nodes, const cJSON *real_kids, cJSON *map)
 
 	for (n = nodes ? nodes->child : NULL, r = real_kids ? real_kids->child : NULL; n && r;
 	     n = n->next, r = r->next) {
-		const char *rid = bo_str(r, "id");
+		const char *rid = json_str_or(r, "id", "");
 
 		if (!rid[0])
 			break;
-		if (!cJSON_AddStringToObject(map, bo_str(n, "id"), rid))
+		if (!cJSON_AddStringToObject(map, json_str_or(n, "id", ""), rid))
 			return -ENOMEM;
 		rc = bo_map_kids(cJSON_GetObjectItemCaseSensitive(n, "children"),
 				 cJSON_GetObjectItemCaseSensitive(r, "children"), map);
@@ -343,7 +332,7 @@ int blockops_map_created(const cJSON *nodes, const cJSON *ids, const cJSON *tree
 
 		if (!cJSON_IsString(i))
 			continue;
-		if (!cJSON_AddStringToObject(map, bo_str(n, "id"), i->valuestring))
+		if (!cJSON_AddStringToObject(map, json_str_or(n, "id", ""), i->valuestring))
 			return -ENOMEM;
 		if (!kids || !tree)
 			continue;

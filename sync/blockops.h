@@ -14,7 +14,8 @@
  *     delete removes the block (a block already gone is no error), an
  *     insert puts the children right after `after` (or at the end of the
  *     parent's children when `after` is none, as a plain append does).
- *  2. Every block an insert creates gets a fresh local id, "local-b-"
+ *  2. Every block an insert creates gets a fresh local id, QUEUE_LOCAL_BLOCK_PREFIX
+ *     (cache/queue.h, which owns local ids)
  *     followed by the caller's prefix and a counter; *local_ids lists them
  *     per op so the pusher can map them to the ids Notion returns.
  *
@@ -27,7 +28,7 @@
 
 #include <cjson/cJSON.h>
 
-#define BLOCKOPS_LOCAL_PREFIX "local-b-"
+#include "cache/queue.h"
 
 /* The body base_body (JSON array) with ops (JSON array, may be NULL) applied:
  * *result (JSON array) and *local_ids (JSON array: per op null, or for an
@@ -35,9 +36,6 @@
  * prefix makes the local ids unique (e.g. time, pid and a counter). */
 int blockops_apply(const char *base_body, const char *ops, const char *prefix, char **result,
 		   char **local_ids);
-
-/* 1 when id is a local block id (not created in Notion yet). */
-int blockops_is_local_id(const char *id);
 
 /* Replaces, anywhere in tree, every string equal to a key of map (a JSON
  * object local id -> Notion id) by its value.  Returns how many. */

@@ -138,7 +138,7 @@ static void engine_settle_archives(struct engine *e)
 	}
 }
 
-/* Pushes every queued save (DESIGN.md section 4); a failure leaves the
+/* Pushes every queued save (docs/queue.md); a failure leaves the
  * rest queued for the next round.  *rc_out (optional) gets push_all's
  * result.  Returns 1 when the push failed for a reason worth retrying soon. */
 static int engine_push(struct engine *e, struct push_ctx *push, int *rc_out)

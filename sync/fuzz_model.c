@@ -35,8 +35,8 @@ static void check_time(time_t t)
 	time_t back;
 	int ms;
 
-	if (model_format_time(t, 0, out, sizeof(out)) == 0 &&
-	    (model_parse_time(out, &back, &ms) || back != t || ms != 0))
+	if (iso_time_format(t, 0, out, sizeof(out)) == 0 &&
+	    (iso_time_parse(out, &back, &ms) || back != t || ms != 0))
 		abort();
 }
 
@@ -48,15 +48,15 @@ static void try_string(const char *s)
 
 	if (model_normalize_id(s, id) == 0)
 		check_id(id);
-	if (model_parse_time(s, &t, &ms) == 0) {
+	if (iso_time_parse(s, &t, &ms) == 0) {
 		char out[MODEL_TIME_SIZE];
 		time_t back;
 		int ms2;
 
 		if (ms < 0 || ms > 999)
 			abort();
-		if (model_format_time(t, ms, out, sizeof(out)) == 0 &&
-		    (model_parse_time(out, &back, &ms2) || back != t || ms2 != ms))
+		if (iso_time_format(t, ms, out, sizeof(out)) == 0 &&
+		    (iso_time_parse(out, &back, &ms2) || back != t || ms2 != ms))
 			abort();
 	}
 }

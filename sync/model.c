@@ -7,6 +7,7 @@
 #include "sync/model.h"
 
 #include "common/utf8.h"
+#include "common/json.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -53,167 +54,11 @@ int model_normalize_id(const char *in, char out[MODEL_ID_SIZE])
 	return 0;
 }
 
-/* ---- times ----------------------------------------------------------- */
-
-/* Days since 1970-01-01 of the proleptic Gregorian date Y-M-D. */
-static int64_t model_days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* Number of days of month M (1-12) of year Y. */
-static int model_days_in_month(int y, int m)
-{
-	static const int dim[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return m == 2 && leap ? 29 : dim[m - 1];
-}
-
-/* Reads exactly N decimal digits at *P into *V and advances *P.
- * Returns 0 or -EINVAL. */
-static int model_digits(const char **p, int n, int *v)
-{
-	int i, x = 0;
-
-	for (i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)(*p)[i]))
-			return -EINVAL;
-		x = x * 10 + ((*p)[i] - '0');
-	}
-	*p += n;
-	*v = x;
-	return 0;
-}
-
-/* Parses the optional ":SS[.fraction]" tail.  Returns 0 or -EINVAL. */
-static int model_parse_seconds(const char **p, int *sec, int *ms)
-{
-	int scale = 100;
-
-	*sec = 0;
-	*ms = 0;
-	if (**p != ':')
-		return 0;
-	(*p)++;
-	if (model_digits(p, 2, sec) || *sec > 60)
-		return -EINVAL;
-	if (**p != '.' && **p != ',')
-		return 0;
-	(*p)++;
-	if (!isdigit((unsigned char)**p))
-		return -EINVAL;
-	while (isdigit((unsigned char)**p)) {
-		*ms += (**p - '0') * scale;
-		scale /= 10;
-		(*p)++;
-	}
-	return 0;
-}
-
-/* Parses "Z", "+HH:MM", "-HH:MM", "+HHMM", "+HH" or "" into seconds east
- * of UTC; must consume the rest of the string.  Returns 0 or -EINVAL. */
-static int model_parse_offset(const char *p, int *off)
-{
-	int sign, hh, mm = 0;
-
-	*off = 0;
-	if (*p == '\0')
-		return 0;
-	if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
-		return 0;
-	if (*p != '+' && *p != '-')
-		return -EINVAL;
-	sign = *p == '-' ? -1 : 1;
-	p++;
-	if (model_digits(&p, 2, &hh) || hh > 23)
-		return -EINVAL;
-	if (*p == ':')
-		p++;
-	if (*p && (model_digits(&p, 2, &mm) || mm > 59))
-		return -EINVAL;
-	if (*p)
-		return -EINVAL;
-	*off = sign * (hh * 3600 + mm * 60);
-	return 0;
-}
-
-int model_parse_time(const char *s, time_t *sec, int *ms)
-{
-	const char *p = s;
-	int y, mo, d, h = 0, mi = 0, se = 0, frac = 0, off = 0;
-	int64_t t;
-
-	if (!s || model_digits(&p, 4, &y) || *p++ != '-' ||
-	    model_digits(&p, 2, &mo) || *p++ != '-' ||
-	    model_digits(&p, 2, &d))
-		return -EINVAL;
-	if (mo < 1 || mo > 12 || d < 1 || d > model_days_in_month(y, mo))
-		return -EINVAL;
-	if (*p == 'T' || *p == 't' || *p == ' ') {
-		p++;
-		if (model_digits(&p, 2, &h) || *p++ != ':' ||
-		    model_digits(&p, 2, &mi) || h > 23 || mi > 59 ||
-		    model_parse_seconds(&p, &se, &frac))
-			return -EINVAL;
-	}
-	if (model_parse_offset(p, &off))
-		return -EINVAL;
-	t = model_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se -
-	    off;
-	*sec = (time_t)t;
-	if (ms)
-		*ms = frac;
-	return 0;
-}
-
-int model_format_time(time_t sec, int ms, char *out, size_t len)
-{
-	struct tm tm;
-	int n;
-
-	if (len)
-		out[0] = '\0';
-	if (ms < 0 || ms > 999 || !gmtime_r(&sec, &tm) ||
-	    tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
-		return -ERANGE;
-	n = snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		     tm.tm_min, tm.tm_sec, ms);
-	if (n < 0 || (size_t)n >= len) {
-		if (len)
-			out[0] = '\0';
-		return -ERANGE;
-	}
-	return 0;
-}
-
-/* ---- small JSON accessors -------------------------------------------- */
-
-/* The string value of KEY in OBJ, or NULL (borrowed). */
-static const char *model_str(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* True when KEY in OBJ is the JSON literal true. */
-static bool model_true(const cJSON *obj, const char *key)
-{
-	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, key));
-}
+/* ---- heads and parents (JSON accessors: common/json.h) --------------- */
 
 const char *model_object_kind(const cJSON *obj)
 {
-	const char *s = cJSON_IsObject(obj) ? model_str(obj, "object") : NULL;
+	const char *s = cJSON_IsObject(obj) ? json_str(obj, "object") : NULL;
 
 	return s ? s : "";
 }
@@ -227,10 +72,10 @@ static int model_check_head(const cJSON *obj, const char *kind,
 
 	if (!cJSON_IsObject(obj))
 		return -EINVAL;
-	o = model_str(obj, "object");
+	o = json_str(obj, "object");
 	if (o && strcmp(o, kind))
 		return -EINVAL;
-	return model_normalize_id(model_str(obj, "id"), id);
+	return model_normalize_id(json_str(obj, "id"), id);
 }
 
 /* Parses the time string at KEY of OBJ; absent or malformed gives 0. */
@@ -239,7 +84,7 @@ static time_t model_time_at(const cJSON *obj, const char *key, int *ms)
 	time_t t = 0;
 	int m = 0;
 
-	if (model_parse_time(model_str(obj, key), &t, &m)) {
+	if (iso_time_parse(json_str(obj, key), &t, &m)) {
 		t = 0;
 		m = 0;
 	}
@@ -262,7 +107,7 @@ static void model_parent(const cJSON *obj, enum model_parent_kind *kind,
 		{ "block_id", MODEL_PARENT_BLOCK },
 	};
 	const cJSON *parent = cJSON_GetObjectItemCaseSensitive(obj, "parent");
-	const char *type = model_str(parent, "type");
+	const char *type = json_str(parent, "type");
 	size_t i;
 
 	*kind = MODEL_PARENT_NONE;
@@ -276,7 +121,7 @@ static void model_parent(const cJSON *obj, enum model_parent_kind *kind,
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		if (strcmp(type, map[i].type))
 			continue;
-		if (model_normalize_id(model_str(parent, type), id) == 0)
+		if (model_normalize_id(json_str(parent, type), id) == 0)
 			*kind = map[i].kind;
 		return;
 	}
@@ -298,10 +143,10 @@ int model_rich_text_plain(const cJSON *array, struct buf *out)
 	if (!cJSON_IsArray(array))
 		return 0;
 	cJSON_ArrayForEach(rt, array) {
-		const char *s = model_str(rt, "plain_text");
+		const char *s = json_str(rt, "plain_text");
 
 		if (!s)
-			s = model_str(cJSON_GetObjectItemCaseSensitive(rt, "text"),
+			s = json_str(cJSON_GetObjectItemCaseSensitive(rt, "text"),
 				      "content");
 		if (!s)
 			continue;
@@ -322,7 +167,7 @@ const cJSON *model_title_property(const cJSON *page)
 	if (!cJSON_IsObject(props))
 		return NULL;
 	cJSON_ArrayForEach(p, props) {
-		const char *t = model_str(p, "type");
+		const char *t = json_str(p, "type");
 
 		if (t && strcmp(t, "title") == 0)
 			return p;
@@ -368,15 +213,15 @@ int model_page_summary(const cJSON *page, struct model_page *out)
 	out->created = model_time_at(page, "created_time", NULL);
 	out->last_edited = model_time_at(page, "last_edited_time",
 					 &out->last_edited_ms);
-	out->archived = model_true(page, "archived") ||
-			model_true(page, "in_trash");
+	out->archived = json_true(page, "archived") ||
+			json_true(page, "in_trash");
 	tp = model_title_property(page);
 	rc = model_join_text(cJSON_GetObjectItemCaseSensitive(tp, "title"),
 			     &out->title);
 	if (rc)
 		goto out;
 	rc = -ENOMEM;
-	out->url = model_dup(model_str(page, "url"));
+	out->url = model_dup(json_str(page, "url"));
 	if (!out->url)
 		goto out;
 	rc = 0;
@@ -406,7 +251,7 @@ int model_database_summary(const cJSON *db, struct model_database *out)
 	out->created = model_time_at(db, "created_time", NULL);
 	out->last_edited = model_time_at(db, "last_edited_time",
 					 &out->last_edited_ms);
-	out->archived = model_true(db, "archived") || model_true(db, "in_trash");
+	out->archived = json_true(db, "archived") || json_true(db, "in_trash");
 	props = cJSON_GetObjectItemCaseSensitive(db, "properties");
 	out->property_count = cJSON_IsObject(props) ? cJSON_GetArraySize(props) : 0;
 	rc = model_join_text(cJSON_GetObjectItemCaseSensitive(db, "title"),
@@ -414,7 +259,7 @@ int model_database_summary(const cJSON *db, struct model_database *out)
 	if (rc)
 		goto out;
 	rc = -ENOMEM;
-	out->url = model_dup(model_str(db, "url"));
+	out->url = model_dup(json_str(db, "url"));
 	if (!out->url)
 		goto out;
 	rc = 0;
@@ -447,11 +292,11 @@ int model_user_summary(const cJSON *user, struct model_user *out)
 	rc = model_check_head(user, "user", out->id);
 	if (rc)
 		goto out;
-	model_copy_field(out->type, sizeof(out->type), model_str(user, "type"));
+	model_copy_field(out->type, sizeof(out->type), json_str(user, "type"));
 	person = cJSON_GetObjectItemCaseSensitive(user, "person");
 	rc = -ENOMEM;
-	out->name = model_dup(model_str(user, "name"));
-	out->email = model_dup(model_str(person, "email"));
+	out->name = model_dup(json_str(user, "name"));
+	out->email = model_dup(json_str(person, "email"));
 	if (!out->name || !out->email)
 		goto out;
 	rc = 0;
@@ -476,10 +321,10 @@ int model_block_summary(const cJSON *block, struct model_block *out)
 	rc = model_check_head(block, "block", out->id);
 	if (rc)
 		return rc;
-	model_copy_field(out->type, sizeof(out->type), model_str(block, "type"));
-	out->has_children = model_true(block, "has_children");
-	out->archived = model_true(block, "archived") ||
-			model_true(block, "in_trash");
+	model_copy_field(out->type, sizeof(out->type), json_str(block, "type"));
+	out->has_children = json_true(block, "has_children");
+	out->archived = json_true(block, "archived") ||
+			json_true(block, "in_trash");
 	out->last_edited = model_time_at(block, "last_edited_time", NULL);
 	return 0;
 }
@@ -495,13 +340,13 @@ int model_list_read(const cJSON *list, struct model_list *out)
 	res = cJSON_GetObjectItemCaseSensitive(list, "results");
 	if (!cJSON_IsArray(res))
 		return -EINVAL;
-	cur = model_str(list, "next_cursor");
+	cur = json_str(list, "next_cursor");
 	if (cur && strlen(cur) >= sizeof(out->next_cursor))
 		return -EINVAL;
 	out->results = res;
 	out->count = cJSON_GetArraySize(res);
-	out->has_more = model_true(list, "has_more");
+	out->has_more = json_true(list, "has_more");
 	model_copy_field(out->next_cursor, sizeof(out->next_cursor), cur);
-	model_copy_field(out->type, sizeof(out->type), model_str(list, "type"));
+	model_copy_field(out->type, sizeof(out->type), json_str(list, "type"));
 	return 0;
 }

@@ -25,6 +25,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/buf.h"
+#include "common/isotime.h"
 
 #define MODEL_ID_LEN 36
 #define MODEL_ID_SIZE (MODEL_ID_LEN + 1)
@@ -94,17 +95,7 @@ struct model_list {
  * (MODEL_ID_SIZE bytes incl. NUL).  Returns 0, or -EINVAL (OUT = ""). */
 int model_normalize_id(const char *in, char out[MODEL_ID_SIZE]);
 
-/* Parses an ISO 8601 time: YYYY-MM-DD, optionally followed by 'T' (or ' ')
- * HH:MM[:SS[.fraction]] and Z / +HH:MM / -HH:MM / +HHMM / nothing (= UTC).
- * Sets *SEC (epoch seconds, UTC) and, when MS is non-NULL, the milliseconds
- * (fraction truncated).  Returns 0, or -EINVAL on anything malformed or out
- * of range (outputs untouched). */
-int model_parse_time(const char *s, time_t *sec, int *ms);
-
-/* Formats SEC + MS (0..999) as "YYYY-MM-DDTHH:MM:SS.mmmZ" into OUT of LEN
- * bytes.  Returns 0, or -ERANGE when LEN is too small or the year is outside
- * 0..9999 (OUT = ""). */
-int model_format_time(time_t sec, int ms, char *out, size_t len);
+/* Times: iso_time_parse and iso_time_format (common/isotime.h). */
 
 /* Appends the concatenated `plain_text` of the rich-text ARRAY to OUT
  * (falls back to text.content when plain_text is absent), invalid UTF-8

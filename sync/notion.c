@@ -30,6 +30,7 @@
 #include "sync/http.h"
 #include "sync/model.h"
 #include "sync/ratelimit.h"
+#include "common/json.h"
 
 struct notion_limiter {
 	pthread_mutex_t mu;
@@ -1029,7 +1030,7 @@ static int notion_tree_children(struct notion *n, cJSON *arr, int depth,
 	cJSON_ArrayForEach(b, arr) {
 		if (!notion_wants_children(b))
 			continue;
-		id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "id"));
+		id = json_str(b, "id");
 		if (depth + 1 >= NOTION_MAX_BLOCK_DEPTH) {
 			log_warn("notion: block %s nested deeper than %d, children not fetched",
 				 id, NOTION_MAX_BLOCK_DEPTH);

@@ -141,7 +141,8 @@ enum notion_retry {
 				 * refused connection.  For requests that create
 				 * (POST /v1/pages, appends): a timeout, a reset or
 				 * a 5xx is returned at once, since the request may
-				 * have landed (DESIGN.md section 5.2). */
+				 * have landed (docs/queue.md, "Lost answers
+				 * and requests that create"). */
 };
 
 /* notion_request() with a retry policy. */
@@ -191,7 +192,7 @@ int notion_search_databases(struct notion *n, notion_item_cb cb, void *arg);
 
 /* Pages of database DB_ID (POST /v1/databases/{id}/query, 100 per page,
  * sorted by last_edited_time ascending), only those edited on or after
- * EDITED_SINCE (ISO 8601, e.g. from model_format_time()) unless NULL. */
+ * EDITED_SINCE (ISO 8601, e.g. from iso_time_format()) unless NULL. */
 int notion_query_database(struct notion *n, const char *db_id,
 			  const char *edited_since, notion_item_cb cb,
 			  void *arg);

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "sync/model.h"
 #include "sync/notion.h"
+#include "common/json.h"
 
 #define PULL_TX_PAGES 200
 
@@ -54,7 +55,7 @@ static int pull_complete_property(struct notion *api, const char *page_id, cJSON
 	const char *t;
 	int rc;
 
-	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(prop, "has_more")))
+	if (!json_true(prop, "has_more"))
 		return 0;
 	if (!cJSON_IsString(type) || !cJSON_IsString(pid))
 		return 0;
@@ -85,7 +86,7 @@ out:
 
 int pull_prepare_page(struct notion *api, cJSON *page)
 {
-	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(page, "id"));
+	const char *id = json_str(page, "id");
 	cJSON *props = cJSON_GetObjectItemCaseSensitive(page, "properties"), *prop;
 	int rc;
 
@@ -114,9 +115,8 @@ int pull_put_page(struct cache *c, const char *db_id, const cJSON *page, int *ch
 	if (!json)
 		return -ENOMEM;
 	{
-		const char *ct = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(page, "created_time"));
-		const char *et = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(page,
-											"last_edited_time"));
+		const char *ct = json_str(page, "created_time");
+		const char *et = json_str(page, "last_edited_time");
 		struct cache_page_in in = {
 			.id = mp->id, .database_id = mp->parent_db[0] ? mp->parent_db : (db_id ? db_id : ""),
 			.title = mp->title ? mp->title : "",
@@ -169,20 +169,12 @@ static int pull_tx_end(struct pull_db_walk *w, int rc)
 	return cache_commit(w->p->cache);
 }
 
-/* A string member of obj, "" when absent (borrowed). */
-static const char *pull_str(const cJSON *obj, const char *key)
-{
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
-
-	return s ? s : "";
-}
-
 /* Names a malformed object of an answer in .notionfs/errors: its id (as sent) and its name or
  * title when it has a plain one. */
 static void pull_skip(struct pull_ctx *p, const char *what, const cJSON *obj)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
-	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "name"));
+	const char *name = json_str(obj, "name");
 	char *shown = id ? cJSON_PrintUnformatted(id) : NULL;
 
 	cache_log(p->cache, "error", "%s %s%s%s%s: malformed %s object, skipped", what,
@@ -215,7 +207,7 @@ static int pull_keep_seen(struct strv *seen, const cJSON *obj)
 {
 	char id[MODEL_ID_SIZE];
 
-	if (model_normalize_id(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "id")),
+	if (model_normalize_id(json_str(obj, "id"),
 			       id))
 		return 0;
 	return strv_push(seen, id);
@@ -241,8 +233,8 @@ static int pull_page_cb(cJSON *obj, void *arg)
 	}
 	if (!rc && !mp.archived) {
 		rc = strv_push(&w->seen, mp.id);
-		if (strcmp(pull_str(obj, "last_edited_time"), w->newest) > 0)
-			snprintf(w->newest, sizeof(w->newest), "%s", pull_str(obj, "last_edited_time"));
+		if (strcmp(json_str_or(obj, "last_edited_time", ""), w->newest) > 0)
+			snprintf(w->newest, sizeof(w->newest), "%s", json_str_or(obj, "last_edited_time", ""));
 		w->p->stats.pages_seen++;
 		w->p->stats.pages_changed += changed;
 		if (w->p->progress)
@@ -336,7 +328,6 @@ out:
 
 /* ---- databases and users ----------------------------------------------- */
 
-
 struct pull_dbs {
 	struct pull_ctx *p;
 	struct strv ids, titles;  /* parallel lists */
@@ -352,7 +343,7 @@ static int pull_keep_db(struct pull_dbs *d, const cJSON *obj)
 	struct model_database md;
 	int rc;
 
-	if (model_normalize_id(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "id")),
+	if (model_normalize_id(json_str(obj, "id"),
 			       id))
 		return 0;
 
@@ -431,7 +422,7 @@ static int pull_user_cb(cJSON *obj, void *arg)
 	rc = model_user_summary(obj, &mu);
 	if (rc == -EINVAL) {
 		/* One malformed object is named and skipped, never the reason a pull fails
-		 * (DESIGN.md section 0); people who refer to it show by id. */
+		 * (docs/sync.md, "Pull"); people who refer to it show by id. */
 		pull_skip(p, "user", obj);
 		return 0;
 	}
@@ -548,9 +539,9 @@ static int pull_since(const char *newest, char *out, size_t n)
 {
 	time_t t;
 
-	if (model_parse_time(newest, &t, NULL))
+	if (iso_time_parse(newest, &t, NULL))
 		return -EINVAL;
-	return model_format_time(t - PULL_OVERLAP_S, 0, out, n);
+	return iso_time_format(t - PULL_OVERLAP_S, 0, out, n);
 }
 
 static int pull_delta_db(void *arg, const struct cache_db_row *r)

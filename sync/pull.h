@@ -1,6 +1,6 @@
 /* pull.h - bringing the workspace from Notion into the cache.
  *
- * Owns the pull algorithms of DESIGN.md section 4, on top of notion.h (the
+ * Owns the pull algorithms of docs/sync.md, "Pull", on top of notion.h (the
  * API client) and cache.h (the store):
  *   full     search -> schemas -> paginated queries -> users; pages the
  *            listing lacks are removed (a listing that suddenly lacks more

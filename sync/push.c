@@ -26,13 +26,15 @@
 #include "sync/blockops.h"
 #include "sync/model.h"
 #include "sync/pull.h"
+#include "common/json.h"
 
 #define PUSH_MAX_CHILDREN 100
 /* sent_at_ms of a request that creates whose answer was a 5xx: its outcome
  * is unknown, but it can no longer land later */
 #define PUSH_SENT_ANSWERED 1
 
-/* A growable list of queue seqs (no cap: DESIGN.md section 5.4). */
+/* A growable list of queue seqs (no cap: nothing is dropped, docs/operations.md,
+ * "Undoing a delete, a refused save, a conflict"). */
 struct push_seqs {
 	int64_t *v;
 	size_t n, cap;
@@ -74,13 +76,6 @@ struct push_run {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static const char *push_str(const cJSON *o, const char *key)
-{
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
-
-	return s ? s : "";
-}
-
 static cJSON *push_parse(const char *json)
 {
 	return json ? cJSON_Parse(json) : NULL;
@@ -88,7 +83,7 @@ static cJSON *push_parse(const char *json)
 
 static void push_local_time(int64_t ms, char *out, size_t n)
 {
-	if (model_format_time((time_t)(ms / 1000), (int)(ms % 1000), out, n))
+	if (iso_time_format((time_t)(ms / 1000), (int)(ms % 1000), out, n))
 		snprintf(out, n, "%lld", (long long)ms);
 }
 
@@ -100,7 +95,7 @@ static int push_local_wins(int64_t saved_at_ms, const char *remote_time)
 {
 	time_t t;
 
-	if (model_parse_time(remote_time, &t, NULL))
+	if (iso_time_parse(remote_time, &t, NULL))
 		return 1;
 	return saved_at_ms >= (int64_t)t * 1000;
 }
@@ -123,9 +118,9 @@ static void push_rich_plain(const cJSON *a, struct buf *out)
 		if (cJSON_IsString(t))
 			buf_puts(out, t->valuestring);
 		else if (text)
-			buf_puts(out, push_str(text, "content"));
+			buf_puts(out, json_str_or(text, "content", ""));
 		else if (eq)
-			buf_puts(out, push_str(eq, "expression"));
+			buf_puts(out, json_str_or(eq, "expression", ""));
 	}
 }
 
@@ -189,7 +184,7 @@ static const cJSON *push_find_block(const cJSON *tree, const char *id)
 	const cJSON *b, *hit;
 
 	cJSON_ArrayForEach(b, tree) {
-		if (!strcmp(push_str(b, "id"), id))
+		if (!strcmp(json_str_or(b, "id", ""), id))
 			return b;
 		hit = push_find_block(cJSON_GetObjectItemCaseSensitive(b, "children"), id);
 		if (hit)
@@ -201,7 +196,7 @@ static const cJSON *push_find_block(const cJSON *tree, const char *id)
 /* The content of a block: its type object (borrowed), or NULL. */
 static const cJSON *push_block_content(const cJSON *b)
 {
-	return b ? cJSON_GetObjectItemCaseSensitive(b, push_str(b, "type")) : NULL;
+	return b ? cJSON_GetObjectItemCaseSensitive(b, json_str_or(b, "type", "")) : NULL;
 }
 
 /* ---- errors and conflicts ----------------------------------------------- */
@@ -267,8 +262,8 @@ static int64_t push_now_ms(void)
 }
 
 /* A request that creates (a page, appended blocks): never retried blindly
- * (DESIGN.md section 5.2).  Its send time is made durable first (queue.h
- * invariant 7); an answer that proves Notion did not act clears it, any
+ * (docs/queue.md, "Lost answers and requests that create").  Its send time
+ * is made durable first (queue.h invariant 7); an answer that proves Notion did not act clears it, any
  * other failure leaves it, so the next attempt checks Notion first. */
 static int push_request_create(struct push_run *x, const char *method, const char *path,
 			       const cJSON *body, cJSON **out)
@@ -317,11 +312,9 @@ static int push_conflict(struct push_run *x, const char *what, const cJSON *loca
 	int rc;
 
 	/* who made the remote version: the block's editor, else the page's */
-	k.remote_editor = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(remote, "last_edited_by"), "id"));
+	k.remote_editor = json_str(cJSON_GetObjectItemCaseSensitive(remote, "last_edited_by"), "id");
 	if (!k.remote_editor)
-		k.remote_editor = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(x->remote, "last_edited_by"), "id"));
+		k.remote_editor = json_str(cJSON_GetObjectItemCaseSensitive(x->remote, "last_edited_by"), "id");
 	rc = queue_add_conflict(x->p->cache, &k);
 
 	if (!rc) {
@@ -344,7 +337,7 @@ static const cJSON *push_prop_value(const cJSON *page, const char *name)
 	const cJSON *prop = cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(page, "properties"), name);
 
-	return prop ? cJSON_GetObjectItemCaseSensitive(prop, push_str(prop, "type")) : NULL;
+	return prop ? cJSON_GetObjectItemCaseSensitive(prop, json_str_or(prop, "type", "")) : NULL;
 }
 
 /* Decides one property: 1 to send it, 0 to leave it (already there, or the
@@ -356,7 +349,7 @@ static int push_merge_prop(struct push_run *x, const cJSON *local)
 	const cJSON *remote = push_prop_value(x->remote, name);
 	const cJSON *rprop = cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(x->remote, "properties"), name);
-	const char *rtime = push_str(x->remote, "last_edited_time");
+	const char *rtime = json_str_or(x->remote, "last_edited_time", "");
 	char what[300];
 	int won, rc;
 
@@ -375,20 +368,20 @@ static int push_merge_prop(struct push_run *x, const cJSON *local)
 static int push_status_known(const cJSON *def, const cJSON *value)
 {
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(value, "status"), *o;
-	const char *name = push_str(st, "name");
+	const char *name = json_str_or(st, "name", "");
 
 	if (!cJSON_IsObject(st) || !name[0])
 		return 1;
 	cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(
 				      cJSON_GetObjectItemCaseSensitive(def, "status"), "options"))
-		if (!strcmp(push_str(o, "name"), name))
+		if (!strcmp(json_str_or(o, "name", ""), name))
 			return 1;
 	return 0;
 }
 
-/* Validation against the CURRENT schema before pushing (DESIGN.md
- * section 4): a property removed or retyped since the save rejects the
- * entry with a message naming it.  0, or -EINVAL with x->err filled. */
+/* Validation against the CURRENT schema before pushing (docs/sync.md,
+ * "Validation at save time"): a property removed or retyped since the save
+ * rejects the entry with a message naming it.  0, or -EINVAL with x->err filled. */
 static int push_check_schema(struct push_run *x)
 {
 	cJSON *patch = push_parse(x->e->props), *db = NULL;
@@ -404,7 +397,7 @@ static int push_check_schema(struct push_run *x)
 	props = cJSON_GetObjectItemCaseSensitive(patch, "properties");
 	cJSON_ArrayForEach(it, props) {
 		const cJSON *def = cJSON_GetObjectItemCaseSensitive(schema, it->string);
-		const char *type = push_str(def, "type");
+		const char *type = json_str_or(def, "type", "");
 
 		if (!def) {
 			snprintf(x->err.message, sizeof(x->err.message),
@@ -415,7 +408,7 @@ static int push_check_schema(struct push_run *x)
 		} else if (!strcmp(type, "status") && !push_status_known(def, it)) {
 			snprintf(x->err.message, sizeof(x->err.message),
 				 "property \"%s\": status \"%s\" is not an option of the database",
-				 it->string, push_str(cJSON_GetObjectItemCaseSensitive(it, "status"), "name"));
+				 it->string, json_str_or(cJSON_GetObjectItemCaseSensitive(it, "status"), "name", ""));
 		} else {
 			continue;
 		}
@@ -494,9 +487,9 @@ static const char *push_ref(struct push_run *x, const cJSON *ref, int *rc)
 	if (!ref || cJSON_IsNull(ref))
 		return NULL;
 	if (cJSON_GetObjectItemCaseSensitive(ref, "id")) {
-		if (blockops_is_local_id(push_str(ref, "id")))
-			*rc = push_unmapped(x, push_str(ref, "id"));
-		return push_str(ref, "id");
+		if (queue_is_local_block_id(json_str_or(ref, "id", "")))
+			*rc = push_unmapped(x, json_str_or(ref, "id", ""));
+		return json_str_or(ref, "id", "");
 	}
 	op = cJSON_GetObjectItemCaseSensitive(ref, "op");
 	i = cJSON_GetObjectItemCaseSensitive(ref, "index")
@@ -529,13 +522,13 @@ static int push_base_same(const cJSON *base, const cJSON *bc, const cJSON *rc_)
  * would not have moved the time: Notion truncates it to the minute). */
 static int push_page_untouched(struct push_run *x)
 {
-	const char *remote = push_str(x->remote, "last_edited_time");
+	const char *remote = json_str_or(x->remote, "last_edited_time", "");
 	time_t base;
 
 	if (!x->e->base_edited_time || strcmp(remote, x->e->base_edited_time) ||
 	    x->e->state == QUEUE_PUSHING)
 		return 0;
-	if (model_parse_time(x->e->base_edited_time, &base, NULL))
+	if (iso_time_parse(x->e->base_edited_time, &base, NULL))
 		return 0;
 	return time(NULL) - base >= 120;
 }
@@ -559,10 +552,10 @@ static int push_block_check(struct push_run *x, const char *id, const cJSON *pay
 	if (rc)
 		return rc;
 	pull_normalize_json(remote);
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(remote, "archived")) ||
-	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(remote, "in_trash"))) {
+	if (json_true(remote, "archived") ||
+	    json_true(remote, "in_trash")) {
 		/* deleted remotely: a delete is done, an update has lost */
-		rc = del ? 0 : push_conflict(x, what, payload, NULL, push_str(remote, "last_edited_time"), 0);
+		rc = del ? 0 : push_conflict(x, what, payload, NULL, json_str_or(remote, "last_edited_time", ""), 0);
 		goto out;
 	}
 	rc_ = push_block_content(remote);
@@ -575,7 +568,7 @@ static int push_block_check(struct push_run *x, const char *id, const cJSON *pay
 		rc = 1;
 		goto out;
 	}
-	rtime = push_str(remote, "last_edited_time");
+	rtime = json_str_or(remote, "last_edited_time", "");
 	won = push_local_wins(x->e->saved_at_ms, rtime);
 	rc = push_conflict(x, what, payload, remote, rtime, won);
 	if (!rc)
@@ -595,7 +588,7 @@ static cJSON *push_new_ids(const cJSON *answer, int n)
 	cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(answer, "results")) {
 		if (i++ >= n || !ids)
 			break;
-		cJSON_AddItemToArray(ids, cJSON_CreateString(push_str(b, "id")));
+		cJSON_AddItemToArray(ids, cJSON_CreateString(json_str_or(b, "id", "")));
 	}
 	return ids;
 }
@@ -619,7 +612,7 @@ static int push_find_appended(struct push_run *x, const char *parent, const char
 	}
 	b = tree ? tree->child : NULL;
 	if (after) {
-		while (b && strcmp(push_str(b, "id"), after))
+		while (b && strcmp(json_str_or(b, "id", ""), after))
 			b = b->next;
 		b = b ? b->next : NULL;
 	}
@@ -631,7 +624,7 @@ static int push_find_appended(struct push_run *x, const char *parent, const char
 	for (want = children ? children->child : NULL; want && b; want = want->next, b = b->next) {
 		if (!push_match(want, b, NULL))
 			break;
-		cJSON_AddItemToArray(*ids, cJSON_CreateString(push_str(b, "id")));
+		cJSON_AddItemToArray(*ids, cJSON_CreateString(json_str_or(b, "id", "")));
 	}
 	if (want || cJSON_GetArraySize(*ids) != n) {
 		cJSON_Delete(*ids);
@@ -681,7 +674,7 @@ static cJSON *push_find_mut(cJSON *tree, const char *id, cJSON **parent)
 	cJSON *b, *hit;
 
 	cJSON_ArrayForEach(b, tree) {
-		if (!strcmp(push_str(b, "id"), id)) {
+		if (!strcmp(json_str_or(b, "id", ""), id)) {
 			*parent = tree;
 			return b;
 		}
@@ -719,7 +712,7 @@ static void push_local_apply(struct push_run *x, const char *id, const cJSON *an
 	if (kids)
 		cJSON_AddItemToObject(fresh, "children", kids);
 	cJSON_ReplaceItemViaPointer(parent, old, fresh);
-	t = push_str(answer, "last_edited_time");
+	t = json_str_or(answer, "last_edited_time", "");
 	if (strcmp(t, x->local_edited) > 0)
 		snprintf(x->local_edited, sizeof(x->local_edited), "%s", t);
 }
@@ -727,12 +720,12 @@ static void push_local_apply(struct push_run *x, const char *id, const cJSON *an
 static int push_op_update(struct push_run *x, const cJSON *op, int del)
 {
 	const cJSON *payload = cJSON_GetObjectItemCaseSensitive(op, "payload");
-	const char *id = push_str(op, "block");
+	const char *id = json_str_or(op, "block", "");
 	cJSON *answer = NULL;
 	char path[96];
 	int rc;
 
-	if (blockops_is_local_id(id))
+	if (queue_is_local_block_id(id))
 		return push_unmapped(x, id);
 	rc = push_block_check(x, id, payload, del);
 	if (rc <= 0)
@@ -769,7 +762,7 @@ static int push_block_ops(struct push_run *x, int *applied)
 		x->results = cJSON_CreateArray();
 	}
 	cJSON_ArrayForEach(op, ops) {
-		const char *kind = push_str(op, "op");
+		const char *kind = json_str_or(op, "op", "");
 		cJSON *ids = NULL;
 
 		if (i++ < x->e->ops_done)
@@ -878,7 +871,7 @@ static int push_rebase_one(struct push_run *x, int64_t seq, const cJSON *sent, c
 			cJSON_ReplaceItemInObjectCaseSensitive(props, it->string, cJSON_Duplicate(now, 1));
 	}
 	json = base ? cJSON_PrintUnformatted(base) : NULL;
-	rc = queue_set_base(x->p->cache, seq, push_str(x->answer, "last_edited_time"), json, NULL);
+	rc = queue_set_base(x->p->cache, seq, json_str_or(x->answer, "last_edited_time", ""), json, NULL);
 out:
 	free(json);
 	cJSON_Delete(base);
@@ -988,14 +981,14 @@ static int push_commit(struct push_run *x, const cJSON *tree, const cJSON *sent)
 	if (!rc && body)
 		rc = cache_put_body(x->p->cache, x->e->page_id,
 				    x->local_edited[0] ? x->local_edited
-						       : push_str(x->answer, "last_edited_time"),
+						       : json_str_or(x->answer, "last_edited_time", ""),
 				    body, NULL);
 	if (!rc && !body && x->answer && x->remote)
 		/* Only properties changed: the blocks are as current as they
 		 * were at the conflict check, so no re-fetch. */
 		rc = cache_advance_body(x->p->cache, x->e->page_id,
-					push_str(x->remote, "last_edited_time"),
-					push_str(x->answer, "last_edited_time"));
+					json_str_or(x->remote, "last_edited_time", ""),
+					json_str_or(x->answer, "last_edited_time", ""));
 	if (!rc)
 		rc = push_rebase_later(x, tree, sent);
 	if (!rc)
@@ -1051,7 +1044,7 @@ static int push_update(struct push_run *x)
 	rc = push_prepare_page(x, x->remote);
 	if (rc)
 		return push_fail(x, rc);
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x->remote, "archived"))) {
+	if (json_true(x->remote, "archived")) {
 		snprintf(x->err.message, sizeof(x->err.message), "the page was archived in Notion");
 		x->err.kind = NOTION_ERR_VALIDATION;
 		return push_fail(x, -EINVAL);
@@ -1106,7 +1099,7 @@ static void push_request_shape(cJSON *blocks)
 
 	cJSON_ArrayForEach(b, blocks) {
 		cJSON *kids = cJSON_DetachItemFromObjectCaseSensitive(b, "children");
-		cJSON *content = cJSON_GetObjectItemCaseSensitive(b, push_str(b, "type"));
+		cJSON *content = cJSON_GetObjectItemCaseSensitive(b, json_str_or(b, "type", ""));
 
 		cJSON_DeleteItemFromObjectCaseSensitive(b, "id");
 		if (!kids)
@@ -1155,7 +1148,7 @@ static int push_find_created(struct push_run *x, const cJSON *props, char *id, s
 		const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "results"), 0);
 
 		if (first)
-			snprintf(id, n, "%s", push_str(first, "id"));
+			snprintf(id, n, "%s", json_str_or(first, "id", ""));
 	}
 	cJSON_Delete(answer);
 	cJSON_Delete(q);
@@ -1252,7 +1245,7 @@ static int push_create(struct push_run *x)
 				x->e->database_id ? x->e->database_id : "");
 	cJSON_AddItemToObject(body, "properties",
 		cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(patch, "properties"), 1));
-	if (strncmp(x->e->page_id, "local-", 6) != 0) {
+	if (!queue_is_local_id(x->e->page_id)) {
 		/* created before (the id was recorded in the POST's transaction):
 		 * the rest of the children, from the recorded count on */
 		snprintf(real, sizeof(real), "%s", x->e->page_id);
@@ -1284,7 +1277,7 @@ static int push_create(struct push_run *x)
 		rc = push_request_create(x, "POST", "/v1/pages", body, &x->answer);
 		if (rc)
 			goto fail;
-		snprintf(real, sizeof(real), "%s", push_str(x->answer, "id"));
+		snprintf(real, sizeof(real), "%s", json_str_or(x->answer, "id", ""));
 		/* the id is known: a crash from here on must not create again */
 		rc = push_created(x, real, done);
 		if (rc)
@@ -1296,7 +1289,7 @@ static int push_create(struct push_run *x)
 
 		copy.page_id = real;
 		/* a chunk can be in doubt only if the page existed at the start */
-		copy.sent_at_ms = strncmp(orig->page_id, "local-", 6) ? orig->sent_at_ms : 0;
+		copy.sent_at_ms = !queue_is_local_id(orig->page_id) ? orig->sent_at_ms : 0;
 		x->e = &copy;
 		rc = push_append_rest(x, real, kids, &done);
 		x->e = orig;
@@ -1424,7 +1417,8 @@ int push_one(struct push_ctx *p, const struct queue_entry *e, struct push_result
 
 /* ---- the safety valve and the loop -------------------------------------- */
 
-/* Per database, its queued archives (no cap: DESIGN.md section 5.4). */
+/* Per database, its queued archives (no cap: nothing is dropped, docs/operations.md,
+ * "Undoing a delete, a refused save, a conflict"). */
 struct push_valve {
 	struct strv dbs;
 	int64_t *counts;

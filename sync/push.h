@@ -1,5 +1,5 @@
 /* push.h - the push engine: sends the durable write queue (cache/queue.h)
- * to Notion, merging with remote edits (DESIGN.md section 4).
+ * to Notion, merging with remote edits (docs/queue.md).
  *
  * Owns the push algorithm described in docs/queue.md:
  *   UPDATE   GET the page (conflict check) -> merge per property with the

@@ -100,7 +100,9 @@ int main(void)
 	/* Past versions (migration 6): every stored (page, body) pair under its base; the newest
 	 * ones kept, older ones pruned, at most 100 per page. */
 	{
-		char base[VBASE_LEN + 1], first[VBASE_LEN + 1], json[64], *pj = NULL, *bj = NULL;
+		/* static: p.json still points here after the block */
+		static char json[64];
+		char base[VBASE_LEN + 1], first[VBASE_LEN + 1], *pj = NULL, *bj = NULL;
 		int k, found = 0;
 
 		p.id = "11111111-1111-1111-1111-111111111111";

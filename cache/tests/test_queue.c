@@ -246,6 +246,19 @@ static void test_reopen(void)
 	cache_close(c);
 }
 
+/* The queue owns local ids: pages "local-...", blocks "local-b-...". */
+static void test_local_ids(void)
+{
+	CHECK(queue_is_local_id("local-1700000000-1-42"));
+	CHECK(queue_is_local_id("local-b-x-1"));
+	CHECK(!queue_is_local_id("5e95243a-d6a5-408b-bfd2-bd99270cc2bb"));
+	CHECK(!queue_is_local_id("local"));
+	CHECK(!queue_is_local_id(NULL));
+	CHECK(queue_is_local_block_id("local-b-x-1"));
+	CHECK(!queue_is_local_block_id("local-1700000000-1-42"));
+	CHECK(!queue_is_local_block_id(NULL));
+}
+
 int main(void)
 {
 	struct cache *c = NULL;
@@ -256,6 +269,7 @@ int main(void)
 		fprintf(stderr, "cannot open cache in %s\n", dir);
 		return 1;
 	}
+	test_local_ids();
 	test_order_and_done(c);
 	test_blocking(c);
 	test_new_save_supersedes_rejected(c);

@@ -285,7 +285,7 @@ static int mdconv_summary_line(struct mdconv_list *ls, const char *s, size_t len
 	if (rc)
 		return rc;
 	if (!level) {
-		v = (cJSON *)mdconv_jobj(c->block, "toggle");
+		v = (cJSON *)json_obj(c->block, "toggle");
 		cJSON_DeleteItemFromObject(v, "rich_text");
 		return mdconv_jadd(v, "rich_text", rt);
 	}
@@ -316,8 +316,8 @@ static int mdconv_div_line(struct mdconv_list *ls, size_t line)
 	memset(c, 0, sizeof(*c));
 	if (!prev) {
 		c->kids = arr;
-	} else if (mdconv_jarr(prev, "children")) {
-		c->kids = (cJSON *)mdconv_jarr(prev, "children");
+	} else if (json_arr(prev, "children")) {
+		c->kids = (cJSON *)json_arr(prev, "children");
 	} else {
 		c->kids = cJSON_CreateArray();
 		if (!c->kids)
@@ -348,7 +348,7 @@ static int mdconv_caption_line(struct mdconv_list *ls, const char *s, size_t len
 {
 	cJSON *arr = mdconv_cur_arr(ls);
 	cJSON *prev = cJSON_GetArrayItem(arr, cJSON_GetArraySize(arr) - 1);
-	cJSON *v = (cJSON *)mdconv_jobj(prev, "code"), *rt = NULL;
+	cJSON *v = (cJSON *)json_obj(prev, "code"), *rt = NULL;
 	int rc;
 
 	if (!v)
@@ -639,9 +639,9 @@ static int mdconv_text_and_kids(struct mdconv_list *ls, const struct mdconv_node
 		return rc;
 	}
 	first = cJSON_GetArrayItem(arr, 0);
-	t = (cJSON *)mdconv_jarr(mdconv_jobj(first, "paragraph"), "rich_text");
-	if (t && !mdconv_jarr(first, "children") && !mdconv_jstr(first, "id")) {
-		cJSON_DetachItemViaPointer((cJSON *)mdconv_jobj(first, "paragraph"), t);
+	t = (cJSON *)json_arr(json_obj(first, "paragraph"), "rich_text");
+	if (t && !json_arr(first, "children") && !json_str(first, "id")) {
+		cJSON_DetachItemViaPointer((cJSON *)json_obj(first, "paragraph"), t);
 		cJSON_DeleteItemFromArray(arr, 0);
 		*rt = t;
 	} else {
@@ -849,7 +849,7 @@ static int mdconv_table_node(struct mdconv_list *ls, const struct mdconv_node *n
 		    mdconv_jadd_bool(v, "has_row_header", false))
 			rc = -ENOMEM;
 	} else {
-		v = (cJSON *)mdconv_jobj(b, "table");
+		v = (cJSON *)json_obj(b, "table");
 		cJSON_DeleteItemFromObject(v, "table_width");
 	}
 	rc = rc ?: !rows ? -ENOMEM : mdconv_jadd(v, "table_width", cJSON_CreateNumber(n->level));

@@ -138,14 +138,14 @@ static bool mdconv_kids_ok(const char *type)
 /* true if an edited block can be sent in a create request. */
 static bool mdconv_creatable(const cJSON *b)
 {
-	return mdconv_jstr(b, "type") && !mdconv_block_is_anchor(b);
+	return json_str(b, "type") && !mdconv_block_is_anchor(b);
 }
 
 /* true if a block of a list is an anchor: mdconv_block_is_anchor(), or a table_row outside
  * a table (rendered as a placeholder line). */
 static bool mdconv_is_anchor_in(const cJSON *b, bool in_table)
 {
-	const char *type = mdconv_jstr(b, "type");
+	const char *type = json_str(b, "type");
 
 	return mdconv_block_is_anchor(b) || (!in_table && type && !strcmp(type, "table_row"));
 }
@@ -154,7 +154,7 @@ static bool mdconv_is_anchor_in(const cJSON *b, bool in_table)
  * (and, for tables, the same width: the API cannot change it). */
 static bool mdconv_updatable(const cJSON *b, const cJSON *e)
 {
-	const char *tb = mdconv_jstr(b, "type"), *te = mdconv_jstr(e, "type");
+	const char *tb = json_str(b, "type"), *te = json_str(e, "type");
 	const cJSON *wb, *we;
 
 	if (!tb || !te || strcmp(tb, te) || mdconv_block_is_anchor(b) || mdconv_block_is_anchor(e))
@@ -163,16 +163,16 @@ static bool mdconv_updatable(const cJSON *b, const cJSON *e)
 		return false;
 	if (strcmp(tb, "table"))
 		return true;
-	wb = cJSON_GetObjectItemCaseSensitive(mdconv_jobj(b, "table"), "table_width");
-	we = cJSON_GetObjectItemCaseSensitive(mdconv_jobj(e, "table"), "table_width");
+	wb = cJSON_GetObjectItemCaseSensitive(json_obj(b, "table"), "table_width");
+	we = cJSON_GetObjectItemCaseSensitive(json_obj(e, "table"), "table_width");
 	return cJSON_IsNumber(wb) && cJSON_IsNumber(we) && wb->valuedouble == we->valuedouble;
 }
 
 /* The children of a block that a request may carry (creatable ones), appended to out. */
 static int mdconv_creatable_kids(const cJSON *b, struct mdconv_bvec *out)
 {
-	const cJSON *kids = mdconv_jarr(b, "children"), *k;
-	const char *type = mdconv_jstr(b, "type");
+	const cJSON *kids = json_arr(b, "children"), *k;
+	const char *type = json_str(b, "type");
 	int rc;
 
 	if (!kids || !type || !mdconv_kids_ok(type))
@@ -191,12 +191,12 @@ static int mdconv_creatable_kids(const cJSON *b, struct mdconv_bvec *out)
  * no anchors, no children the cache does not hold. */
 static bool mdconv_recreatable(const cJSON *b, bool in_table, int depth)
 {
-	const cJSON *kids = mdconv_jarr(b, "children"), *k;
-	const char *type = mdconv_jstr(b, "type");
+	const cJSON *kids = json_arr(b, "children"), *k;
+	const char *type = json_str(b, "type");
 
 	if (depth > MDCONV_MAX_DEPTH || !type || mdconv_is_anchor_in(b, in_table))
 		return false;
-	if (mdconv_jtrue(b, "has_children") && !kids)
+	if (json_true(b, "has_children") && !kids)
 		return false;
 	cJSON_ArrayForEach(k, kids)
 		if (!mdconv_recreatable(k, !strcmp(type, "table"), depth + 1))
@@ -210,8 +210,8 @@ static bool mdconv_recreatable(const cJSON *b, bool in_table, int depth)
 static int mdconv_req_text(const cJSON *item, const char *s, size_t len, cJSON *out)
 {
 	cJSON *o = cJSON_CreateObject(), *t = cJSON_CreateObject(), *link;
-	const char *url = mdconv_jstr(mdconv_jobj(mdconv_jobj(item, "text"), "link"), "url");
-	const cJSON *ann = mdconv_jobj(item, "annotations");
+	const char *url = json_str(json_obj(json_obj(item, "text"), "link"), "url");
+	const cJSON *ann = json_obj(item, "annotations");
 	char *content = mdconv_strndup(s, len);
 	int rc = -ENOMEM;
 
@@ -242,8 +242,8 @@ out:
  * equation and mention without plain_text/href.  Returns 0, -EINVAL or -ENOMEM. */
 static int mdconv_req_item(const cJSON *item, cJSON *out)
 {
-	const char *type = mdconv_jstr(item, "type"), *s;
-	const cJSON *ann = mdconv_jobj(item, "annotations");
+	const char *type = json_str(item, "type"), *s;
+	const cJSON *ann = json_obj(item, "annotations");
 	cJSON *o;
 	size_t len, take;
 	int rc = 0;
@@ -251,7 +251,7 @@ static int mdconv_req_item(const cJSON *item, cJSON *out)
 	if (!type)
 		return -EINVAL;
 	if (!strcmp(type, "text")) {
-		s = mdconv_jstr(mdconv_jobj(item, "text"), "content");
+		s = json_str(json_obj(item, "text"), "content");
 		if (!s)
 			return -EINVAL;
 		for (len = strlen(s); len > 0 && !rc; s += take, len -= take) {
@@ -262,11 +262,11 @@ static int mdconv_req_item(const cJSON *item, cJSON *out)
 	}
 	if (strcmp(type, "equation") && strcmp(type, "mention"))
 		return -EINVAL;
-	if (!mdconv_jobj(item, type))
+	if (!json_obj(item, type))
 		return -EINVAL;
 	o = cJSON_CreateObject();
 	rc = !o ? -ENOMEM : mdconv_jadd_str(o, "type", type);
-	rc = rc ?: mdconv_jadd(o, type, cJSON_Duplicate(mdconv_jobj(item, type), 1));
+	rc = rc ?: mdconv_jadd(o, type, cJSON_Duplicate(json_obj(item, type), 1));
 	if (!rc && ann)
 		rc = mdconv_jadd(o, "annotations", cJSON_Duplicate(ann, 1));
 	if (rc) {
@@ -311,12 +311,12 @@ static int mdconv_copy_key(cJSON *obj, const cJSON *v, const char *key)
 /* Fields of a text block (rich_text and the flags Markdown shows). */
 static int mdconv_req_text_block(const char *type, const cJSON *v, cJSON *out)
 {
-	int rc = mdconv_req_rt(out, "rich_text", mdconv_jarr(v, "rich_text"));
+	int rc = mdconv_req_rt(out, "rich_text", json_arr(v, "rich_text"));
 
 	if (!rc && !strncmp(type, "heading_", 8))
-		rc = mdconv_jadd_bool(out, "is_toggleable", mdconv_jtrue(v, "is_toggleable"));
+		rc = mdconv_jadd_bool(out, "is_toggleable", json_true(v, "is_toggleable"));
 	if (!rc && !strcmp(type, "to_do"))
-		rc = mdconv_jadd_bool(out, "checked", mdconv_jtrue(v, "checked"));
+		rc = mdconv_jadd_bool(out, "checked", json_true(v, "checked"));
 	if (!rc && !strcmp(type, "callout"))
 		rc = mdconv_copy_key(out, v, "icon");
 	return rc;
@@ -327,13 +327,13 @@ static int mdconv_req_media(const char *type, const cJSON *v, cJSON *out)
 {
 	const char *url;
 	cJSON *ext;
-	int rc = mdconv_req_rt(out, "caption", mdconv_jarr(v, "caption"));
+	int rc = mdconv_req_rt(out, "caption", json_arr(v, "caption"));
 
 	if (rc)
 		return rc;
 	if (!strcmp(type, "embed") || !strcmp(type, "bookmark"))
-		return mdconv_jadd_str(out, "url", mdconv_jstr(v, "url") ?: "");
-	url = mdconv_jstr(mdconv_jobj(v, "external"), "url");
+		return mdconv_jadd_str(out, "url", json_str(v, "url") ?: "");
+	url = json_str(json_obj(v, "external"), "url");
 	if (!url)
 		return -EINVAL;
 	ext = cJSON_CreateObject();
@@ -347,7 +347,7 @@ static int mdconv_req_media(const char *type, const cJSON *v, cJSON *out)
 /* Fields of a table_row: cells as request rich texts. */
 static int mdconv_req_cells(const cJSON *v, cJSON *out)
 {
-	const cJSON *cells = mdconv_jarr(v, "cells"), *cell;
+	const cJSON *cells = json_arr(v, "cells"), *cell;
 	cJSON *arr = cJSON_CreateArray(), *holder;
 	int rc;
 
@@ -376,8 +376,8 @@ static int mdconv_req_cells(const cJSON *v, cJSON *out)
  * (malformed or not creatable) or -ENOMEM. */
 static int mdconv_req_fields(const cJSON *b, bool create, cJSON **out)
 {
-	const char *type = mdconv_jstr(b, "type");
-	const cJSON *v = type ? mdconv_jobj(b, type) : NULL;
+	const char *type = json_str(b, "type");
+	const cJSON *v = type ? json_obj(b, type) : NULL;
 	cJSON *o;
 	int rc;
 
@@ -393,19 +393,19 @@ static int mdconv_req_fields(const cJSON *b, bool create, cJSON **out)
 	    !strcmp(type, "callout"))
 		rc = mdconv_req_text_block(type, v, o);
 	else if (!strcmp(type, "code"))
-		rc = mdconv_req_rt(o, "rich_text", mdconv_jarr(v, "rich_text")) ?:
-		     mdconv_req_rt(o, "caption", mdconv_jarr(v, "caption")) ?:
-		     mdconv_jadd_str(o, "language", mdconv_jstr(v, "language") ?: "plain text");
+		rc = mdconv_req_rt(o, "rich_text", json_arr(v, "rich_text")) ?:
+		     mdconv_req_rt(o, "caption", json_arr(v, "caption")) ?:
+		     mdconv_jadd_str(o, "language", json_str(v, "language") ?: "plain text");
 	else if (!strcmp(type, "equation"))
-		rc = mdconv_jadd_str(o, "expression", mdconv_jstr(v, "expression") ?: "");
+		rc = mdconv_jadd_str(o, "expression", json_str(v, "expression") ?: "");
 	else if (!strcmp(type, "image") || !strcmp(type, "video") || !strcmp(type, "pdf") ||
 		 !strcmp(type, "audio") || !strcmp(type, "file") || !strcmp(type, "embed") ||
 		 !strcmp(type, "bookmark"))
 		rc = mdconv_req_media(type, v, o);
 	else if (!strcmp(type, "table"))
 		rc = (create ? mdconv_copy_key(o, v, "table_width") : 0) ?:
-		     mdconv_jadd_bool(o, "has_column_header", mdconv_jtrue(v, "has_column_header")) ?:
-		     mdconv_jadd_bool(o, "has_row_header", mdconv_jtrue(v, "has_row_header"));
+		     mdconv_jadd_bool(o, "has_column_header", json_true(v, "has_column_header")) ?:
+		     mdconv_jadd_bool(o, "has_row_header", json_true(v, "has_row_header"));
 	else if (!strcmp(type, "table_row"))
 		rc = mdconv_req_cells(v, o);
 	else if (!strcmp(type, "divider"))
@@ -459,7 +459,7 @@ static int mdconv_all_leaves(const struct mdconv_bvec *kids, bool *leaves)
  * requests (f->kids.n if none).  *out is new.  Returns 0, -EINVAL or -ENOMEM. */
 static int mdconv_req_block(const cJSON *b, struct mdconv_follow *f, cJSON **out)
 {
-	const char *type = mdconv_jstr(b, "type");
+	const char *type = json_str(b, "type");
 	cJSON *o = NULL, *fields = NULL, *arr;
 	bool leaves = true;
 	size_t i, inl;
@@ -609,7 +609,7 @@ static uint64_t mdconv_hash(const char *s, size_t len)
  * a table_row outside a table (as render.c writes it). */
 static int mdconv_sig(const cJSON *b, bool in_table, struct buf *sig)
 {
-	const char *id = mdconv_jstr(b, "id");
+	const char *id = json_str(b, "id");
 
 	if (in_table || !mdconv_is_anchor_in(b, false) || mdconv_block_is_anchor(b))
 		return mdconv_block_signature(b, sig);
@@ -744,7 +744,7 @@ static int mdconv_collect_anchors(struct mdconv_dctx *ctx, const cJSON *arr, int
 	if (depth > MDCONV_MAX_DEPTH)
 		return -EINVAL;
 	cJSON_ArrayForEach(b, arr) {
-		const char *id = mdconv_jstr(b, "id");
+		const char *id = json_str(b, "id");
 
 		if (id && mdconv_block_is_anchor(b)) {
 			if (ctx->nanchors == ctx->capanchors) {
@@ -758,8 +758,8 @@ static int mdconv_collect_anchors(struct mdconv_dctx *ctx, const cJSON *arr, int
 			}
 			ctx->anchors[ctx->nanchors++] = id;
 		}
-		if (mdconv_jarr(b, "children")) {
-			rc = mdconv_collect_anchors(ctx, mdconv_jarr(b, "children"), depth + 1);
+		if (json_arr(b, "children")) {
+			rc = mdconv_collect_anchors(ctx, json_arr(b, "children"), depth + 1);
 			if (rc)
 				return rc;
 		}
@@ -772,7 +772,7 @@ static int mdconv_collect_anchors(struct mdconv_dctx *ctx, const cJSON *arr, int
 static bool mdconv_anchor_kept(const struct mdconv_dctx *ctx, const struct mdconv_sib *base,
 			       size_t i)
 {
-	const char *id = mdconv_jstr(base->blk[i], "id");
+	const char *id = json_str(base->blk[i], "id");
 
 	return id && mdconv_is_anchor_in(base->blk[i], base->in_table) && ctx->nanchors &&
 	       bsearch(&id, ctx->anchors, ctx->nanchors, sizeof(*ctx->anchors),
@@ -859,14 +859,14 @@ static void mdconv_start_anchor(const struct mdconv_sib *base, struct mdconv_pla
 		return; /* no run at the start */
 	if (k == pl->nsteps) { /* nothing kept: after the last base block, if any */
 		if (base->n)
-			*after = mdconv_ref_id(mdconv_jstr(base->blk[base->n - 1], "id"));
+			*after = mdconv_ref_id(json_str(base->blk[base->n - 1], "id"));
 		return;
 	}
 	if (pl->steps[k].b > 0) {
-		*after = mdconv_ref_id(mdconv_jstr(base->blk[pl->steps[k].b - 1], "id"));
+		*after = mdconv_ref_id(json_str(base->blk[pl->steps[k].b - 1], "id"));
 		return;
 	}
-	*after = mdconv_ref_id(mdconv_jstr(base->blk[0], "id"));
+	*after = mdconv_ref_id(json_str(base->blk[0], "id"));
 	if (mdconv_recreatable(base->blk[0], base->in_table, 0)) {
 		pl->del[pl->ndel++] = 0;
 		pl->steps[k].b = -1;
@@ -881,7 +881,7 @@ static int mdconv_keep(struct mdconv_dctx *ctx, const struct mdconv_sib *base, i
 		       const struct mdconv_sib *ed, int ei, int depth)
 {
 	const cJSON *b = base->blk[bi], *e = ed->blk[ei];
-	const char *id = mdconv_jstr(b, "id"), *type = mdconv_jstr(b, "type");
+	const char *id = json_str(b, "id"), *type = json_str(b, "type");
 	struct mdconv_ref self = mdconv_ref_id(id);
 	struct mdconv_op *op;
 	cJSON *fields = NULL, *payload;
@@ -890,8 +890,8 @@ static int mdconv_keep(struct mdconv_dctx *ctx, const struct mdconv_sib *base, i
 	if (mdconv_is_anchor_in(b, base->in_table))
 		return 0;
 	if (!id && (!mdconv_same(base, (size_t)bi, ed, (size_t)ei) ||
-		    cJSON_GetArraySize(mdconv_jarr(b, "children")) ||
-		    cJSON_GetArraySize(mdconv_jarr(e, "children"))))
+		    cJSON_GetArraySize(json_arr(b, "children")) ||
+		    cJSON_GetArraySize(json_arr(e, "children"))))
 		return -EINVAL; /* base blocks come from the API, with ids */
 	if (!mdconv_same(base, (size_t)bi, ed, (size_t)ei)) {
 		rc = mdconv_req_fields(e, false, &fields);
@@ -913,7 +913,7 @@ static int mdconv_keep(struct mdconv_dctx *ctx, const struct mdconv_sib *base, i
 	}
 	if (!mdconv_kids_ok(type))
 		return 0;
-	return mdconv_diff_list(ctx, &self, mdconv_jarr(b, "children"), mdconv_jarr(e, "children"),
+	return mdconv_diff_list(ctx, &self, json_arr(b, "children"), json_arr(e, "children"),
 				!strcmp(type, "table"), depth + 1);
 }
 
@@ -944,11 +944,11 @@ static int mdconv_emit_plan(struct mdconv_dctx *ctx, const struct mdconv_ref *pa
 		}
 		if (s && !rc) {
 			rc = mdconv_keep(ctx, base, s->b, ed, s->e, depth);
-			after = mdconv_ref_id(mdconv_jstr(base->blk[s->b], "id"));
+			after = mdconv_ref_id(json_str(base->blk[s->b], "id"));
 		}
 	}
 	for (k = 0; k < pl->ndel && !rc; k++) {
-		const char *id = mdconv_jstr(base->blk[pl->del[k]], "id");
+		const char *id = json_str(base->blk[pl->del[k]], "id");
 
 		op = id ? mdconv_ops_add(&ctx->ops, MDCONV_OP_DELETE) : NULL;
 		rc = !id ? -EINVAL : !op || !(op->block_id = strdup(id)) ? -ENOMEM : 0;

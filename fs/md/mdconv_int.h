@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/buf.h"
+#include "common/json.h"
 #include "fs/md/mdconv.h"
 
 /* The title attribute prefix that marks a link or image as a Notion construct. */
@@ -39,14 +40,7 @@ struct mdconv_rctx {
 
 /* --- util.c --- */
 
-/* The string value of obj[key], or NULL if absent or not a string.  Borrowed from obj. */
-const char *mdconv_jstr(const cJSON *obj, const char *key);
-/* The object value obj[key], or NULL if absent or not an object.  Borrowed. */
-const cJSON *mdconv_jobj(const cJSON *obj, const char *key);
-/* The array value obj[key], or NULL if absent or not an array.  Borrowed. */
-const cJSON *mdconv_jarr(const cJSON *obj, const char *key);
-/* true if obj[key] is the JSON value true. */
-bool mdconv_jtrue(const cJSON *obj, const char *key);
+/* Reading members: json_str, json_obj, json_arr, json_true (common/json.h). */
 /* Adds a string member; returns 0 or -ENOMEM (obj keeps ownership of what it holds). */
 int mdconv_jadd_str(cJSON *obj, const char *key, const char *val);
 /* Adds a bool member; returns 0 or -ENOMEM. */

@@ -18,6 +18,8 @@
 
 #include "fs/md/mdconv.h"
 #include "fs/md/mdconv_int.h"
+#include "common/isotime.h"
+#include "common/json.h"
 
 /* Where the children of one input insert ended up: per child an existing block id of C, or
  * (id NULL) child `index` of output op `op`. */
@@ -35,18 +37,13 @@ struct mg_ctx {
 	cJSON *conflicts;
 };
 
-static const char *mg_str(const cJSON *o, const char *k)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
-}
-
 /* The block with id in arr (recursively) and the array holding it. */
 static const cJSON *mg_find(const cJSON *arr, const char *id, const cJSON **holder)
 {
 	const cJSON *b, *hit;
 
 	cJSON_ArrayForEach(b, arr) {
-		const char *bid = mg_str(b, "id");
+		const char *bid = json_str(b, "id");
 
 		if (bid && !strcmp(bid, id)) {
 			if (holder)
@@ -108,7 +105,7 @@ static cJSON *mg_updated(const cJSON *blk, const cJSON *payload)
 {
 	cJSON *b = cJSON_Duplicate(blk, 1), *content;
 	const cJSON *f;
-	const char *type = mg_str(blk, "type");
+	const char *type = json_str(blk, "type");
 
 	if (!b || !type)
 		return b;
@@ -127,16 +124,14 @@ static cJSON *mg_updated(const cJSON *blk, const cJSON *payload)
 	return b;
 }
 
+/* Whole seconds of ISO in ms (the fraction dropped), -1 when NULL or malformed. */
 static int64_t mg_time_ms(const char *iso)
 {
-	struct tm tm;
+	time_t t;
 
-	if (!iso)
+	if (iso_time_parse(iso, &t, NULL))
 		return -1;
-	memset(&tm, 0, sizeof(tm));
-	if (!strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm))
-		return -1;
-	return (int64_t)timegm(&tm) * 1000;
+	return (int64_t)t * 1000;
 }
 
 /* Records a conflict (values taken); 0 or -ENOMEM. */
@@ -218,7 +213,7 @@ static int mg_change(struct mg_ctx *x, const struct mdconv_op *op)
 			return same < 0 ? same : 0; /* both sides made the same change */
 		}
 	}
-	t = mg_str(c, "last_edited_time");
+	t = json_str(c, "last_edited_time");
 	if (!t) {
 		cJSON_Delete(mine); /* changed by an earlier save of ours: the later one goes */
 		return mg_copy_op(x, op);
@@ -276,7 +271,7 @@ static int mg_position(const struct mg_ctx *x, const cJSON *list, const char *an
 	for (; ; ) {
 		i = 0;
 		cJSON_ArrayForEach(it, list) {
-			const char *id = mg_str(it, "id");
+			const char *id = json_str(it, "id");
 
 			if (id && !strcmp(id, anchor))
 				return i;
@@ -285,7 +280,7 @@ static int mg_position(const struct mg_ctx *x, const cJSON *list, const char *an
 		if (!b || !b->prev || b == holder->child)
 			return -1;
 		b = b->prev;
-		anchor = mg_str(b, "id");
+		anchor = json_str(b, "id");
 		if (!anchor)
 			return -1;
 	}
@@ -331,7 +326,7 @@ static int mg_insert(struct mg_ctx *x, size_t i, const struct mdconv_op *op)
 			cJSON *st;
 			int same;
 
-			if (!c || !mg_str(c, "id"))
+			if (!c || !json_str(c, "id"))
 				break;
 			st = mg_stored(k);
 			if (!st)
@@ -342,13 +337,13 @@ static int mg_insert(struct mg_ctx *x, size_t i, const struct mdconv_op *op)
 				return same;
 			if (!same)
 				break;
-			m->kids[j].id = (char *)mg_str(c, "id");
+			m->kids[j].id = (char *)json_str(c, "id");
 			m->kids[j].op = -1;
 			at = c;
 			j++;
 		}
 		if (at) {
-			after.id = (char *)mg_str(at, "id");
+			after.id = (char *)json_str(at, "id");
 			after.op = -1;
 		} else if (after.id) {
 			after.id = NULL; /* no surviving block before it: at the start (appended) */

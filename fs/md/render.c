@@ -55,7 +55,7 @@ static bool mdconv_is_placeholder_type(const char *type)
 
 bool mdconv_block_is_anchor(const cJSON *block)
 {
-	const char *type = mdconv_jstr(block, "type");
+	const char *type = json_str(block, "type");
 	const cJSON *v;
 
 	if (!type)
@@ -63,10 +63,10 @@ bool mdconv_block_is_anchor(const cJSON *block)
 	if (mdconv_is_placeholder_type(type) || !strcmp(type, "child_page") ||
 	    !strcmp(type, "child_database") || !strcmp(type, "link_preview"))
 		return true;
-	v = mdconv_jobj(block, type);
+	v = json_obj(block, type);
 	return (mdconv_in(type, mdconv_media_types) || !strcmp(type, "image")) && v &&
 	       strcmp(type, "embed") && strcmp(type, "bookmark") &&
-	       !strcmp(mdconv_jstr(v, "type") ? mdconv_jstr(v, "type") : "", "file");
+	       !strcmp(json_str(v, "type") ? json_str(v, "type") : "", "file");
 }
 
 /* Copies src into out, each line prefixed (first line by first, others by rest); an empty
@@ -99,7 +99,7 @@ static int mdconv_put_prefixed(struct buf *out, const struct buf *src, const cha
 /* The children array of a block (NULL if none). */
 static const cJSON *mdconv_children(const cJSON *b)
 {
-	const cJSON *c = mdconv_jarr(b, "children");
+	const cJSON *c = json_arr(b, "children");
 
 	return c && cJSON_GetArraySize(c) > 0 ? c : NULL;
 }
@@ -124,7 +124,7 @@ static int mdconv_render_kids(const cJSON *b, struct mdconv_rctx *ctx, struct bu
 /* The rich_text of the block's type object; -EINVAL if missing. */
 static int mdconv_block_rt(const cJSON *b, const char *type, const cJSON **rt)
 {
-	*rt = mdconv_jarr(mdconv_jobj(b, type), "rich_text");
+	*rt = json_arr(json_obj(b, type), "rich_text");
 	return *rt ? 0 : -EINVAL;
 }
 
@@ -194,7 +194,7 @@ static int mdconv_r_heading(const cJSON *b, const char *type, struct mdconv_rctx
 
 	if (rc)
 		return rc;
-	if (mdconv_jtrue(mdconv_jobj(b, type), "is_toggleable"))
+	if (json_true(json_obj(b, type), "is_toggleable"))
 		return mdconv_r_details(b, rt, level, ctx, out);
 	rc = buf_append(out, "###", level);
 	start = out->len;
@@ -219,7 +219,7 @@ static int mdconv_r_list_item(const cJSON *b, const char *type, unsigned number,
 	if (!strcmp(type, "numbered_list_item"))
 		rc = buf_printf(&marker, "%u. ", number);
 	else if (!strcmp(type, "to_do"))
-		rc = buf_puts(&marker, mdconv_jtrue(mdconv_jobj(b, type), "checked") ? "- [x] "
+		rc = buf_puts(&marker, json_true(json_obj(b, type), "checked") ? "- [x] "
 										     : "- [ ] ");
 	else
 		rc = buf_puts(&marker, "- ");
@@ -233,7 +233,7 @@ static int mdconv_r_list_item(const cJSON *b, const char *type, unsigned number,
 		goto out;
 	if (kids.len) {
 		first = cJSON_GetArrayItem(mdconv_children(b), 0);
-		if (!mdconv_is_list_item(mdconv_jstr(first, "type")) ||
+		if (!mdconv_is_list_item(json_str(first, "type")) ||
 		    !strcmp(body.data + tstart, "<br>\n"))
 			rc = buf_putc(&body, '\n');
 		rc = rc ?: buf_append(&body, kids.data, kids.len);
@@ -250,12 +250,12 @@ out:
 /* The icon of a callout as text: the emoji, an external URL, or "" (other kinds). */
 static const char *mdconv_icon_text(const cJSON *icon)
 {
-	const char *type = mdconv_jstr(icon, "type");
+	const char *type = json_str(icon, "type");
 
-	if (type && !strcmp(type, "emoji") && mdconv_jstr(icon, "emoji"))
-		return mdconv_jstr(icon, "emoji");
+	if (type && !strcmp(type, "emoji") && json_str(icon, "emoji"))
+		return json_str(icon, "emoji");
 	if (type && !strcmp(type, "external"))
-		return mdconv_jstr(mdconv_jobj(icon, "external"), "url") ?: "";
+		return json_str(json_obj(icon, "external"), "url") ?: "";
 	return "";
 }
 
@@ -270,7 +270,7 @@ static int mdconv_r_quote(const cJSON *b, const char *type, struct mdconv_rctx *
 	if (rc)
 		goto out;
 	if (!strcmp(type, "callout")) {
-		const char *icon = mdconv_icon_text(mdconv_jobj(mdconv_jobj(b, type), "icon"));
+		const char *icon = mdconv_icon_text(json_obj(json_obj(b, type), "icon"));
 		size_t start;
 
 		rc = buf_puts(&body, MDCONV_CALLOUT_OPEN);
@@ -327,12 +327,12 @@ static int mdconv_put_plain(const cJSON *rt, struct buf *out)
 	int rc;
 
 	cJSON_ArrayForEach(item, rt) {
-		const char *s = mdconv_jstr(mdconv_jobj(item, "text"), "content");
+		const char *s = json_str(json_obj(item, "text"), "content");
 
 		if (!s)
-			s = mdconv_jstr(mdconv_jobj(item, "equation"), "expression");
+			s = json_str(json_obj(item, "equation"), "expression");
 		if (!s)
-			s = mdconv_jstr(item, "plain_text");
+			s = json_str(item, "plain_text");
 		if (!s)
 			return -EINVAL;
 		rc = mdconv_put_plain_str(s, out);
@@ -376,9 +376,9 @@ static bool mdconv_lang_ok(const char *lang)
 
 static int mdconv_r_code(const cJSON *b, struct mdconv_rctx *ctx, struct buf *out)
 {
-	const cJSON *v = mdconv_jobj(b, "code"), *rt = mdconv_jarr(v, "rich_text");
-	const cJSON *cap = mdconv_jarr(v, "caption");
-	const char *lang = mdconv_jstr(v, "language");
+	const cJSON *v = json_obj(b, "code"), *rt = json_arr(v, "rich_text");
+	const cJSON *cap = json_arr(v, "caption");
+	const char *lang = json_str(v, "language");
 	struct buf text = BUF_INIT;
 	int rc;
 
@@ -411,7 +411,7 @@ static bool mdconv_eq_inline_ok(const char *e)
 
 static int mdconv_r_equation(const cJSON *b, struct mdconv_rctx *ctx, struct buf *out)
 {
-	const char *e = mdconv_jstr(mdconv_jobj(b, "equation"), "expression");
+	const char *e = json_str(json_obj(b, "equation"), "expression");
 	struct buf text = BUF_INIT;
 	int rc;
 
@@ -430,9 +430,9 @@ static int mdconv_r_equation(const cJSON *b, struct mdconv_rctx *ctx, struct buf
 /* The number of columns: table_width, or more if a row has more cells. */
 static int mdconv_table_width(const cJSON *b, const struct mdconv_rctx *ctx)
 {
-	const cJSON *w = cJSON_GetObjectItemCaseSensitive(mdconv_jobj(b, "table"), "table_width");
+	const cJSON *w = cJSON_GetObjectItemCaseSensitive(json_obj(b, "table"), "table_width");
 	const cJSON *kids = mdconv_children(b), *row;
-	const cJSON *own = mdconv_jarr(mdconv_jobj(b, "table_row"), "cells");
+	const cJSON *own = json_arr(json_obj(b, "table_row"), "cells");
 	int width = own ? cJSON_GetArraySize(own) : cJSON_IsNumber(w) && w->valuedouble >= 0 && w->valuedouble <= 1000
 			    ? (int)w->valuedouble
 			    : 0;
@@ -440,7 +440,7 @@ static int mdconv_table_width(const cJSON *b, const struct mdconv_rctx *ctx)
 	if (ctx->sig || !kids)
 		return width;
 	cJSON_ArrayForEach(row, kids) {
-		const cJSON *cells = mdconv_jarr(mdconv_jobj(row, "table_row"), "cells");
+		const cJSON *cells = json_arr(json_obj(row, "table_row"), "cells");
 		int n = cells ? cJSON_GetArraySize(cells) : 0;
 
 		if (n > width)
@@ -453,8 +453,8 @@ static int mdconv_table_width(const cJSON *b, const struct mdconv_rctx *ctx)
 static int mdconv_r_table_row(const cJSON *row, int width, struct mdconv_rctx *ctx,
 			      struct buf *out)
 {
-	const cJSON *cells = mdconv_jarr(mdconv_jobj(row, "table_row"), "cells");
-	const char *type = mdconv_jstr(row, "type");
+	const cJSON *cells = json_arr(json_obj(row, "table_row"), "cells");
+	const char *type = json_str(row, "type");
 	int i, rc = 0;
 
 	if (!cells || !type || strcmp(type, "table_row"))
@@ -475,14 +475,14 @@ static int mdconv_r_table_row(const cJSON *row, int width, struct mdconv_rctx *c
 
 static int mdconv_r_table(const cJSON *b, struct mdconv_rctx *ctx, struct buf *out)
 {
-	const cJSON *v = mdconv_jobj(b, "table"), *kids = mdconv_children(b), *row;
+	const cJSON *v = json_obj(b, "table"), *kids = mdconv_children(b), *row;
 	int width = mdconv_table_width(b, ctx), i, n = 0, rc;
 
 	if (!v)
 		return -EINVAL;
 	rc = buf_printf(out, MDCONV_TABLE_OPEN "width=%d has_column_header=%s has_row_header=%s -->\n",
-			width, mdconv_jtrue(v, "has_column_header") ? "true" : "false",
-			mdconv_jtrue(v, "has_row_header") ? "true" : "false");
+			width, json_true(v, "has_column_header") ? "true" : "false",
+			json_true(v, "has_row_header") ? "true" : "false");
 	if (rc || ctx->sig || !kids || width == 0)
 		return rc;
 	if (ctx->depth >= MDCONV_MAX_DEPTH)
@@ -503,23 +503,23 @@ static int mdconv_r_table(const cJSON *b, struct mdconv_rctx *ctx, struct buf *o
 /* The URL of a media block and whether it is Notion-hosted (then without its query). */
 static int mdconv_media_url(const cJSON *v, const char *type, struct buf *url, bool *hosted)
 {
-	const char *kind = mdconv_jstr(v, "type"), *u;
+	const char *kind = json_str(v, "type"), *u;
 
 	*hosted = false;
 	if (!strcmp(type, "embed") || !strcmp(type, "bookmark") || !strcmp(type, "link_preview"))
-		return buf_puts(url, mdconv_jstr(v, "url") ?: "");
+		return buf_puts(url, json_str(v, "url") ?: "");
 	if (kind && !strcmp(kind, "file")) {
 		*hosted = true;
-		u = mdconv_jstr(mdconv_jobj(v, "file"), "url") ?: "";
+		u = json_str(json_obj(v, "file"), "url") ?: "";
 		return buf_append(url, u, strcspn(u, "?#"));
 	}
-	return buf_puts(url, mdconv_jstr(mdconv_jobj(v, "external"), "url") ?: "");
+	return buf_puts(url, json_str(json_obj(v, "external"), "url") ?: "");
 }
 
 /* The title attribute of a media link: "notion:TYPE[ id=ID][ name=NAME]". */
 static int mdconv_media_title(const cJSON *b, const char *type, bool with_id, struct buf *t)
 {
-	const char *id = mdconv_jstr(b, "id"), *name = mdconv_jstr(mdconv_jobj(b, type), "name");
+	const char *id = json_str(b, "id"), *name = json_str(json_obj(b, type), "name");
 	int rc = buf_printf(t, MDCONV_TITLE_PREFIX "%s", type);
 
 	if (!rc && with_id) {
@@ -536,7 +536,7 @@ static int mdconv_media_title(const cJSON *b, const char *type, bool with_id, st
 static int mdconv_r_media(const cJSON *b, const char *type, struct mdconv_rctx *ctx,
 			  struct buf *out)
 {
-	const cJSON *v = mdconv_jobj(b, type), *cap;
+	const cJSON *v = json_obj(b, type), *cap;
 	struct buf url = BUF_INIT, title = BUF_INIT;
 	bool hosted, image = !strcmp(type, "image"), preview = !strcmp(type, "link_preview");
 	const char *name;
@@ -545,8 +545,8 @@ static int mdconv_r_media(const cJSON *b, const char *type, struct mdconv_rctx *
 
 	if (!v)
 		return -EINVAL;
-	cap = mdconv_jarr(v, "caption");
-	name = mdconv_jstr(v, "name");
+	cap = json_arr(v, "caption");
+	name = json_str(v, "name");
 	rc = mdconv_media_url(v, type, &url, &hosted);
 	if (!rc && (!image || hosted))
 		rc = mdconv_media_title(b, type, hosted || preview, &title);
@@ -626,7 +626,7 @@ static int mdconv_link_text(const char *id, const struct mdconv_rctx *ctx, struc
 static int mdconv_r_page_link(const cJSON *b, const char *type, struct mdconv_rctx *ctx,
 			      struct buf *out)
 {
-	const cJSON *v = mdconv_jobj(b, type);
+	const cJSON *v = json_obj(b, type);
 	const char *id, *kind = "page", *title;
 	struct buf href = BUF_INIT;
 	size_t start;
@@ -635,13 +635,13 @@ static int mdconv_r_page_link(const cJSON *b, const char *type, struct mdconv_rc
 	if (!v)
 		return -EINVAL;
 	if (!strcmp(type, "link_to_page")) {
-		const char *t = mdconv_jstr(v, "type") ?: "";
+		const char *t = json_str(v, "type") ?: "";
 
 		kind = !strcmp(t, "database_id") ? "database" : !strcmp(t, "comment_id") ? "comment"
 											 : "page";
-		id = mdconv_jstr(v, t);
+		id = json_str(v, t);
 	} else {
-		id = mdconv_jstr(b, "id");
+		id = json_str(b, "id");
 	}
 	if (!id || !mdconv_id_ok(id))
 		return -EINVAL;
@@ -649,7 +649,7 @@ static int mdconv_r_page_link(const cJSON *b, const char *type, struct mdconv_rc
 	rc = rc ?: buf_putc(out, '[');
 	start = out->len;
 	if (!rc && strcmp(type, "link_to_page")) {
-		title = mdconv_jstr(v, "title") ?: "";
+		title = json_str(v, "title") ?: "";
 		rc = mdconv_text_escape(out, title, strlen(title), false);
 		rc = rc ?: mdconv_fix_line(out, start);
 	} else if (!rc) {
@@ -669,10 +669,10 @@ static int mdconv_r_page_link(const cJSON *b, const char *type, struct mdconv_rc
 /* "<!-- notion:block type=T id=I -->" */
 static int mdconv_r_placeholder(const cJSON *b, const char *type, struct buf *out)
 {
-	const char *id = mdconv_jstr(b, "id");
+	const char *id = json_str(b, "id");
 
 	if (!strcmp(type, "unsupported")) {
-		const char *orig = mdconv_jstr(mdconv_jobj(b, "unsupported"), "block_type");
+		const char *orig = json_str(json_obj(b, "unsupported"), "block_type");
 
 		if (orig && mdconv_type_ok(orig))
 			type = orig;
@@ -686,11 +686,11 @@ static int mdconv_r_placeholder(const cJSON *b, const char *type, struct buf *ou
 static int mdconv_render_block(const cJSON *b, struct mdconv_rctx *ctx, unsigned number,
 			       struct buf *out)
 {
-	const char *type = mdconv_jstr(b, "type");
+	const char *type = json_str(b, "type");
 
 	if (!cJSON_IsObject(b) || !type || !mdconv_type_ok(type))
 		return -EINVAL;
-	if (ctx->sig && mdconv_block_is_anchor(b) && mdconv_jstr(b, "id"))
+	if (ctx->sig && mdconv_block_is_anchor(b) && json_str(b, "id"))
 		return mdconv_r_placeholder(b, type, out);
 	if (!strcmp(type, "paragraph"))
 		return mdconv_r_paragraph(b, ctx, out);
@@ -735,7 +735,7 @@ static int mdconv_render_list(const cJSON *blocks, struct mdconv_rctx *ctx, stru
 	if (!cJSON_IsArray(blocks))
 		return -EINVAL;
 	cJSON_ArrayForEach(b, blocks) {
-		const char *type = mdconv_jstr(b, "type");
+		const char *type = json_str(b, "type");
 
 		if (prev && !(mdconv_is_list_item(prev) && mdconv_is_list_item(type))) {
 			rc = buf_putc(out, '\n');

@@ -98,27 +98,27 @@ static bool mdconv_is_uspace(const char *s, size_t len)
 
 static unsigned mdconv_annotations(const cJSON *item)
 {
-	const cJSON *a = mdconv_jobj(item, "annotations");
+	const cJSON *a = json_obj(item, "annotations");
 	unsigned f = 0;
 
 	if (!a)
 		return 0;
-	if (mdconv_jtrue(a, "bold"))
+	if (json_true(a, "bold"))
 		f |= MDCONV_A_BOLD;
-	if (mdconv_jtrue(a, "italic"))
+	if (json_true(a, "italic"))
 		f |= MDCONV_A_ITALIC;
-	if (mdconv_jtrue(a, "strikethrough"))
+	if (json_true(a, "strikethrough"))
 		f |= MDCONV_A_STRIKE;
-	if (mdconv_jtrue(a, "underline"))
+	if (json_true(a, "underline"))
 		f |= MDCONV_A_UNDER;
-	if (mdconv_jtrue(a, "code"))
+	if (json_true(a, "code"))
 		f |= MDCONV_A_CODE;
 	return f;
 }
 
 static const char *mdconv_color(const cJSON *item)
 {
-	const char *c = mdconv_jstr(mdconv_jobj(item, "annotations"), "color");
+	const char *c = json_str(json_obj(item, "annotations"), "color");
 
 	if (!c || !*c || !strcmp(c, "default") || !mdconv_type_ok(c))
 		return NULL;
@@ -164,22 +164,22 @@ static int mdconv_units_item(struct mdconv_units *u, const cJSON *item)
 
 	if (!cJSON_IsObject(item))
 		return -EINVAL;
-	type = mdconv_jstr(item, "type");
+	type = json_str(item, "type");
 	if (type && !strcmp(type, "text")) {
-		t = mdconv_jobj(item, "text");
-		s = mdconv_jstr(t, "content");
+		t = json_obj(item, "text");
+		s = json_str(t, "content");
 		if (!s)
-			s = mdconv_jstr(item, "plain_text");
+			s = json_str(item, "plain_text");
 		if (!s)
 			return -EINVAL;
-		link = mdconv_jobj(t, "link");
-		href = mdconv_jstr(link, "url");
+		link = json_obj(t, "link");
+		href = json_str(link, "url");
 		if (href && !*href)
 			href = NULL;
 		return mdconv_units_text(u, s, mdconv_annotations(item), mdconv_color(item), href);
 	}
 	if (type && !strcmp(type, "equation")) {
-		s = mdconv_jstr(mdconv_jobj(item, "equation"), "expression");
+		s = json_str(json_obj(item, "equation"), "expression");
 		if (!s)
 			return -EINVAL;
 		un = mdconv_units_add(u);
@@ -190,7 +190,7 @@ static int mdconv_units_item(struct mdconv_units *u, const cJSON *item)
 		un->item = item;
 		return buf_puts(&un->text, s);
 	}
-	if (type && !strcmp(type, "mention") && mdconv_jobj(item, "mention")) {
+	if (type && !strcmp(type, "mention") && json_obj(item, "mention")) {
 		un = mdconv_units_add(u);
 		if (!un)
 			return -ENOMEM;
@@ -201,7 +201,7 @@ static int mdconv_units_item(struct mdconv_units *u, const cJSON *item)
 		return 0;
 	}
 	/* Unknown future rich text type: keep its visible text. */
-	s = mdconv_jstr(item, "plain_text");
+	s = json_str(item, "plain_text");
 	return s ? mdconv_units_text(u, s, mdconv_annotations(item), mdconv_color(item), NULL) : 0;
 }
 
@@ -328,9 +328,9 @@ static int mdconv_put_code(struct buf *out, const char *s, size_t len, bool in_t
 static int mdconv_mention_target(const cJSON *m, const struct mdconv_rctx *ctx,
 				 struct buf *title, struct buf *href)
 {
-	const char *type = mdconv_jstr(m, "type");
-	const cJSON *v = type ? mdconv_jobj(m, type) : NULL;
-	const char *id = mdconv_jstr(v, "id");
+	const char *type = json_str(m, "type");
+	const cJSON *v = type ? json_obj(m, type) : NULL;
+	const char *id = json_str(v, "id");
 	int rc;
 
 	if (!type || !v)
@@ -347,28 +347,28 @@ static int mdconv_mention_target(const cJSON *m, const struct mdconv_rctx *ctx,
 			rc = buf_puts(href, "https://www.notion.so/");
 			for (; !rc && *id; id++)
 				rc = *id == '-' ? 0 : buf_putc(href, *id);
-			id = mdconv_jstr(v, "id");
+			id = json_str(v, "id");
 		}
 		return rc ?: buf_printf(title, "notion:@%s id=%s", type, id);
 	}
 	if (!strcmp(type, "user") && id && mdconv_id_ok(id))
 		return buf_puts(href, "#") ?: buf_printf(title, "notion:@user id=%s", id);
-	if (!strcmp(type, "date") && mdconv_jstr(v, "start")) {
+	if (!strcmp(type, "date") && json_str(v, "start")) {
 		rc = buf_puts(href, "#") ?: buf_puts(title, "notion:@date start=");
-		rc = rc ?: mdconv_pct_encode(title, mdconv_jstr(v, "start"));
-		if (!rc && mdconv_jstr(v, "end"))
-			rc = buf_puts(title, " end=") ?: mdconv_pct_encode(title, mdconv_jstr(v, "end"));
-		if (!rc && mdconv_jstr(v, "time_zone"))
+		rc = rc ?: mdconv_pct_encode(title, json_str(v, "start"));
+		if (!rc && json_str(v, "end"))
+			rc = buf_puts(title, " end=") ?: mdconv_pct_encode(title, json_str(v, "end"));
+		if (!rc && json_str(v, "time_zone"))
 			rc = buf_puts(title, " tz=") ?:
-			     mdconv_pct_encode(title, mdconv_jstr(v, "time_zone"));
+			     mdconv_pct_encode(title, json_str(v, "time_zone"));
 		return rc;
 	}
-	if (!strcmp(type, "link_preview") && mdconv_jstr(v, "url"))
-		return buf_puts(href, mdconv_jstr(v, "url")) ?:
+	if (!strcmp(type, "link_preview") && json_str(v, "url"))
+		return buf_puts(href, json_str(v, "url")) ?:
 		       buf_puts(title, "notion:@link_preview");
 	if (!strcmp(type, "template_mention")) {
-		const char *d = mdconv_jstr(v, "template_mention_date");
-		const char *usr = mdconv_jstr(v, "template_mention_user");
+		const char *d = json_str(v, "template_mention_date");
+		const char *usr = json_str(v, "template_mention_user");
 
 		if (d && mdconv_type_ok(d))
 			return buf_puts(href, "#") ?: buf_printf(title, "notion:@template date=%s", d);
@@ -382,8 +382,8 @@ static int mdconv_mention_target(const cJSON *m, const struct mdconv_rctx *ctx,
 /* The display text of a mention (malloc'd), or NULL on ENOMEM. */
 static char *mdconv_mention_text(const cJSON *item, const cJSON *m, const struct mdconv_rctx *ctx)
 {
-	const char *type = mdconv_jstr(m, "type"), *pt = mdconv_jstr(item, "plain_text");
-	const char *id = mdconv_jstr(mdconv_jobj(m, "user"), "id");
+	const char *type = json_str(m, "type"), *pt = json_str(item, "plain_text");
+	const char *id = json_str(json_obj(m, "user"), "id");
 	char *name, *r;
 	struct buf b = BUF_INIT;
 
@@ -492,7 +492,7 @@ static int mdconv_render_text_unit(struct buf *o, const struct mdconv_unit *u, b
 static int mdconv_render_mention_unit(struct buf *o, const struct mdconv_unit *u, bool tags,
 				      const struct mdconv_rctx *ctx)
 {
-	const cJSON *m = mdconv_jobj(u->item, "mention");
+	const cJSON *m = json_obj(u->item, "mention");
 	struct buf title = BUF_INIT, href = BUF_INIT;
 	char *text = NULL;
 	int rc;

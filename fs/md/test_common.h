@@ -1,8 +1,6 @@
-/* test_common.h - tiny assertion counter and fixture loader shared by the mdconv unit tests.
+/* test_common.h - the fixture loader shared by the mdconv unit tests.
  *
- * Owns: the pass/fail counters (static, one set per test program) and the loaded fixture
- * lists.  CHECK() never aborts: it counts and prints the failing expression with its line.
- * test_done() prints "N passed, N failed" and returns the exit status.
+ * Owns: the loaded fixture lists.  The checks are common/check.h's.
  * Fixture block lists are the bodies of block-list answers (GET .../children and the answers
  * to appends) found in every /work/shared/notion-fixtures style file; children are attached
  * from the GET .../children answers of the same file, as the sync code does.  The caller
@@ -19,60 +17,7 @@
 
 #include <cjson/cJSON.h>
 
-static unsigned test_passed, test_failed;
-
-#define CHECK(cond)                                                                      \
-	do {                                                                             \
-		if (cond) {                                                              \
-			test_passed++;                                                   \
-		} else {                                                                 \
-			test_failed++;                                                   \
-			fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                        \
-	} while (0)
-
-#define CHECK_MSG(cond, ...)                                                             \
-	do {                                                                             \
-		if (cond) {                                                              \
-			test_passed++;                                                   \
-		} else {                                                                 \
-			test_failed++;                                                   \
-			fprintf(stderr, "%s:%d: FAILED: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                    \
-			fputc('\n', stderr);                                             \
-		}                                                                        \
-	} while (0)
-
-static inline int test_done(void)
-{
-	printf("%u passed, %u failed\n", test_passed, test_failed);
-	return test_failed ? 1 : 0;
-}
-
-/* Reads a whole file (malloc'd, NUL-terminated) or returns NULL. */
-static inline char *test_read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *p = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		p = malloc((size_t)n + 1);
-		if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-			free(p);
-			p = NULL;
-		}
-		if (p) {
-			p[n] = '\0';
-			if (len)
-				*len = (size_t)n;
-		}
-	}
-	fclose(f);
-	return p;
-}
+#include "common/check.h"
 
 /* The results of "GET /v1/blocks/<id>/children..." in the file, or NULL. */
 static inline const cJSON *test_children_of(const cJSON *interactions, const char *id)
@@ -141,7 +86,7 @@ static inline cJSON *test_load_fixtures(const char *dir)
 			continue;
 		}
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
-		text = test_read_file(path, NULL);
+		text = check_read_file(path, NULL);
 		doc = text ? cJSON_Parse(text) : NULL;
 		free(text);
 		inter = cJSON_GetObjectItem(doc, "interactions");

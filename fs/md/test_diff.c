@@ -201,9 +201,9 @@ static int diff_edit(const cJSON *base, const char *from, const char *to,
 	int rc;
 
 	rc = mdconv_render(base, NULL, &md);
-	CHECK_MSG(rc == 0, "render rc %d", rc);
+	CHECKF(rc == 0, "render rc %d", rc);
 	at = from ? strstr(buf_str(&md), from) : NULL;
-	CHECK_MSG(!from || at, "edit anchor [%s] not in\n%s", from, buf_str(&md));
+	CHECKF(!from || at, "edit anchor [%s] not in\n%s", from ? from : "", buf_str(&md));
 	if (at) {
 		buf_append(&edited, md.data, (size_t)(at - md.data));
 		buf_puts(&edited, to);
@@ -213,7 +213,7 @@ static int diff_edit(const cJSON *base, const char *from, const char *to,
 		buf_puts(&edited, to);
 	}
 	rc = mdconv_parse(edited.data, edited.len, &parsed, &err);
-	CHECK_MSG(rc == 0, "parse rc %d: %s\n%s", rc, err ? err : "", buf_str(&edited));
+	CHECKF(rc == 0, "parse rc %d: %s\n%s", rc, err ? err : "", buf_str(&edited));
 	rc = rc ?: mdconv_diff(base, parsed, ops);
 	cJSON_Delete(parsed);
 	free(err);
@@ -229,11 +229,11 @@ static void expect_ops(const char *name, const struct mdconv_ops *ops, const cha
 
 	while (want[n])
 		n++;
-	CHECK_MSG(ops->n == n, "%s: %zu ops, want %zu", name, ops->n, n);
+	CHECKF(ops->n == n, "%s: %zu ops, want %zu", name, ops->n, n);
 	for (i = 0; i < ops->n; i++) {
 		char *got = op_str(&ops->v[i]);
 
-		CHECK_MSG(i < n && !strcmp(got, want[i]), "%s: op %zu\n got: %s\nwant: %s", name, i,
+		CHECKF(i < n && !strcmp(got, want[i]), "%s: op %zu\n got: %s\nwant: %s", name, i,
 			  got, i < n ? want[i] : "(none)");
 		free(got);
 	}
@@ -246,7 +246,7 @@ static void edit_case(const char *name, cJSON *base, const char *from, const cha
 	struct mdconv_ops ops = MDCONV_OPS_INIT;
 	int rc = diff_edit(base, from, to, &ops);
 
-	CHECK_MSG(rc == 0, "%s: diff rc %d", name, rc);
+	CHECKF(rc == 0, "%s: diff rc %d", name, rc);
 	expect_ops(name, &ops, want);
 	mdconv_ops_release(&ops);
 	cJSON_Delete(base);
@@ -266,9 +266,9 @@ static void check_zero(const char *name, const cJSON *blocks)
 	int rc = mdconv_render(blocks, NULL, &md);
 
 	rc = rc ?: mdconv_parse(md.data, md.len, &parsed, &err);
-	CHECK_MSG(rc == 0, "%s: render/parse rc %d %s", name, rc, err ? err : "");
+	CHECKF(rc == 0, "%s: render/parse rc %d %s", name, rc, err ? err : "");
 	rc = rc ?: mdconv_diff(blocks, parsed, &ops);
-	CHECK_MSG(rc == 0 && ops.n == 0, "%s: rc %d, %zu ops", name, rc, ops.n);
+	CHECKF(rc == 0 && ops.n == 0, "%s: rc %d, %zu ops", name, rc, ops.n);
 	if (ops.n) {
 		char *s = op_str(&ops.v[0]);
 
@@ -297,7 +297,7 @@ static void test_zero(const char *fixtures, const char *datadir)
 	CHECK(n >= 20);
 	cJSON_Delete(all);
 	snprintf(path, sizeof(path), "%s/all_types.json", datadir);
-	json = test_read_file(path, NULL);
+	json = check_read_file(path, NULL);
 	blocks = json ? cJSON_Parse(json) : NULL;
 	CHECK(blocks != NULL);
 	if (blocks)
@@ -535,7 +535,7 @@ static void test_fuzz_limit(void)
 	rc = rc ?: mdconv_render(b1, NULL, &again);
 	CHECK(rc == 0);
 	rc = rc ?: mdconv_parse(again.data, again.len, &b2, NULL);
-	CHECK_MSG(rc == 0, "re-rendered styled text does not parse: %d", rc);
+	CHECKF(rc == 0, "re-rendered styled text does not parse: %d", rc);
 	CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(b2, 0),
 						"paragraph"), "rich_text")) == 1);
 	cJSON_Delete(b1);
@@ -551,7 +551,7 @@ static void test_fuzz_limit(void)
 	CHECK(rc == 0);
 	rc = rc ?: mdconv_render(b1, NULL, &again);
 	rc = rc ?: mdconv_parse(again.data, again.len, &b2, NULL);
-	CHECK_MSG(rc == 0, "re-rendered blanks do not parse: %d", rc);
+	CHECKF(rc == 0, "re-rendered blanks do not parse: %d", rc);
 	cJSON_Delete(b1);
 	cJSON_Delete(b2);
 	buf_release(&md);
@@ -577,10 +577,10 @@ static void test_invalid_utf8(void)
 		check_zero("invalid UTF-8", blocks);
 		buf_reset(&md);
 		rc = mdconv_render(blocks, NULL, &md);
-		CHECK_MSG(rc == 0 && strstr(buf_str(&md), "\xef\xbf\xbd") &&
+		CHECKF(rc == 0 && strstr(buf_str(&md), "\xef\xbf\xbd") &&
 			  !strstr(buf_str(&md), bad[i]),
 			  "invalid UTF-8 %zu not shown as U+FFFD: %s", i, buf_str(&md));
-		CHECK_MSG(diff_edit(blocks, "ok", "edited", &ops) == 0 && ops.n == 1 &&
+		CHECKF(diff_edit(blocks, "ok", "edited", &ops) == 0 && ops.n == 1 &&
 			  ops.v[0].kind == MDCONV_OP_UPDATE && !strcmp(ops.v[0].block_id, "b3"),
 			  "invalid UTF-8 %zu: an edit elsewhere gave %zu ops", i, ops.n);
 		mdconv_ops_release(&ops);
@@ -632,5 +632,5 @@ int main(int argc, char **argv)
 	test_fuzz_limit();
 	test_malformed();
 	test_invalid_utf8();
-	return test_done();
+	return check_done();
 }

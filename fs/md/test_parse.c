@@ -39,12 +39,12 @@ static void check_roundtrip(const char *name, const cJSON *blocks, const struct 
 	int rc;
 
 	rc = mdconv_render(blocks, l, &a);
-	CHECK_MSG(rc == 0, "%s: render rc %d", name, rc);
+	CHECKF(rc == 0, "%s: render rc %d", name, rc);
 	rc = mdconv_parse(a.data, a.len, &parsed, &err);
-	CHECK_MSG(rc == 0 && parsed, "%s: parse rc %d (%s)", name, rc, err ? err : "");
+	CHECKF(rc == 0 && parsed, "%s: parse rc %d (%s)", name, rc, err ? err : "");
 	if (parsed) {
 		rc = mdconv_render(parsed, l, &b);
-		CHECK_MSG(rc == 0 && a.len == b.len && !memcmp(buf_str(&a), buf_str(&b), a.len),
+		CHECKF(rc == 0 && a.len == b.len && !memcmp(buf_str(&a), buf_str(&b), a.len),
 			  "%s: round trip differs\n--- first\n%s--- second\n%s", name, buf_str(&a),
 			  buf_str(&b));
 	}
@@ -73,7 +73,7 @@ static void test_all_types_roundtrip(const char *datadir)
 	cJSON *blocks;
 
 	snprintf(path, sizeof(path), "%s/all_types.json", datadir);
-	json = test_read_file(path, NULL);
+	json = check_read_file(path, NULL);
 	CHECK(json != NULL);
 	blocks = json ? cJSON_Parse(json) : NULL;
 	CHECK(blocks != NULL);
@@ -90,7 +90,7 @@ static cJSON *parse_ok(const char *md)
 	char *err = NULL;
 	int rc = mdconv_parse(md, strlen(md), &blocks, &err);
 
-	CHECK_MSG(rc == 0 && blocks, "parse of [%s]: rc %d %s", md, rc, err ? err : "");
+	CHECKF(rc == 0 && blocks, "parse of [%s]: rc %d %s", md, rc, err ? err : "");
 	free(err);
 	return blocks;
 }
@@ -126,7 +126,7 @@ static const char *jpath(const cJSON *j, const char *path)
 #define CHECK_PATH(j, path, want)                                                   \
 	do {                                                                        \
 		const char *got_ = jpath((j), (path));                              \
-		CHECK_MSG(!strcmp(got_, (want)), "%s: got [%s] want [%s]", (path), got_, \
+		CHECKF(!strcmp(got_, (want)), "%s: got [%s] want [%s]", (path), got_, \
 			  (want));                                                  \
 	} while (0)
 
@@ -213,7 +213,7 @@ static void expect_reject(const char *what, const char *md, size_t len, const ch
 	char *err = NULL;
 	int rc = mdconv_parse(md, len, &blocks, &err);
 
-	CHECK_MSG(rc == -EINVAL && blocks == NULL && err && strstr(err, want),
+	CHECKF(rc == -EINVAL && blocks == NULL && err && strstr(err, want),
 		  "%s: rc %d err [%s] want [%s]", what, rc, err ? err : "(null)", want);
 	free(err);
 }
@@ -252,7 +252,7 @@ static void test_hostile(void)
 		buf_puts(&md, "- x\n");
 	}
 	rc = mdconv_parse(md.data, md.len, &blocks, NULL);
-	CHECK_MSG(rc == -EINVAL || rc == 0, "10000 nested items: rc %d", rc);
+	CHECKF(rc == -EINVAL || rc == 0, "10000 nested items: rc %d", rc);
 	cJSON_Delete(blocks);
 	blocks = NULL;
 	buf_reset(&md);
@@ -294,5 +294,5 @@ int main(int argc, char **argv)
 	test_all_types_roundtrip(argv[2]);
 	test_shapes();
 	test_hostile();
-	return test_done();
+	return check_done();
 }

@@ -27,18 +27,18 @@ static void test_fixtures(const char *dir)
 		struct buf a = BUF_INIT, b = BUF_INIT;
 		int rc1 = mdconv_render(blocks, NULL, &a), rc2 = mdconv_render(blocks, NULL, &b);
 
-		CHECK_MSG(rc1 == 0 && rc2 == 0, "%s: rc %d", name, rc1);
-		CHECK_MSG(a.len > 0 && a.data[a.len - 1] == '\n' &&
+		CHECKF(rc1 == 0 && rc2 == 0, "%s: rc %d", name, rc1);
+		CHECKF(a.len > 0 && a.data[a.len - 1] == '\n' &&
 				  (a.len < 2 || a.data[a.len - 2] != '\n'),
 			  "%s: must end with exactly one newline", name);
-		CHECK_MSG(a.len == b.len && !memcmp(buf_str(&a), buf_str(&b), a.len),
+		CHECKF(a.len == b.len && !memcmp(buf_str(&a), buf_str(&b), a.len),
 			  "%s: not deterministic", name);
-		CHECK_MSG(!strstr(buf_str(&a), "X-Amz"), "%s: signed URL leaked", name);
+		CHECKF(!strstr(buf_str(&a), "X-Amz"), "%s: signed URL leaked", name);
 		buf_release(&a);
 		buf_release(&b);
 		n++;
 	}
-	CHECK_MSG(n >= 20, "only %d fixture block lists", n);
+	CHECKF(n >= 20, "only %d fixture block lists", n);
 	cJSON_Delete(all);
 }
 
@@ -51,16 +51,16 @@ static void test_all_types(const char *datadir)
 	struct buf out = BUF_INIT;
 
 	snprintf(path, sizeof(path), "%s/all_types.json", datadir);
-	json = test_read_file(path, NULL);
+	json = check_read_file(path, NULL);
 	snprintf(path, sizeof(path), "%s/all_types.md", datadir);
-	golden = test_read_file(path, &glen);
+	golden = check_read_file(path, &glen);
 	CHECK(json && golden);
 	if (!json || !golden)
 		goto out;
 	blocks = cJSON_Parse(json);
 	CHECK(blocks != NULL);
 	CHECK(mdconv_render(blocks, NULL, &out) == 0);
-	CHECK_MSG(out.len == glen && !memcmp(buf_str(&out), golden, glen),
+	CHECKF(out.len == glen && !memcmp(buf_str(&out), golden, glen),
 		  "all_types differs from golden:\n%s", buf_str(&out));
 	CHECK(!strstr(buf_str(&out), "X-Amz"));
 	cJSON_Delete(blocks);
@@ -106,7 +106,7 @@ static void expect_render(const char *json, const struct mdconv_links *links, co
 	int rc;
 	char *got = render_json(json, links, &rc);
 
-	CHECK_MSG(rc == 0 && got && !strcmp(got, want), "rc=%d\n got: [%s]\nwant: [%s]", rc,
+	CHECKF(rc == 0 && got && !strcmp(got, want), "rc=%d\n got: [%s]\nwant: [%s]", rc,
 		  got ? got : "(null)", want);
 	free(got);
 }
@@ -142,9 +142,9 @@ static void expect_rt(const char *json, const char *want)
 	struct buf out = BUF_INIT;
 	int rc;
 
-	CHECK_MSG(j != NULL, "bad test JSON %s", json);
+	CHECKF(j != NULL, "bad test JSON %s", json);
 	rc = mdconv_render_rich_text(j, NULL, &out);
-	CHECK_MSG(rc == 0 && !strcmp(buf_str(&out), want), "rc=%d\n got: [%s]\nwant: [%s]", rc,
+	CHECKF(rc == 0 && !strcmp(buf_str(&out), want), "rc=%d\n got: [%s]\nwant: [%s]", rc,
 		  buf_str(&out), want);
 	cJSON_Delete(j);
 	buf_release(&out);
@@ -200,7 +200,7 @@ static void expect_einval(const char *json)
 	int rc;
 	char *got = render_json(json, NULL, &rc);
 
-	CHECK_MSG(rc == -EINVAL, "expected -EINVAL, got %d for %s", rc, json);
+	CHECKF(rc == -EINVAL, "expected -EINVAL, got %d for %s", rc, json);
 	free(got);
 }
 
@@ -263,5 +263,5 @@ int main(int argc, char **argv)
 	test_links();
 	test_rich_text();
 	test_malformed();
-	return test_done();
+	return check_done();
 }

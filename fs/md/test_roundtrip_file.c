@@ -21,19 +21,19 @@ static void check_body(const cJSON *b, int idx)
 	int rc;
 
 	rc = mdconv_render(b, NULL, &r1);
-	CHECK_MSG(rc == 0, "body %d: render failed (%d)", idx, rc);
+	CHECKF(rc == 0, "body %d: render failed (%d)", idx, rc);
 	if (rc)
 		goto out;
 	rc = mdconv_parse(buf_str(&r1), r1.len, &parsed, &err);
-	CHECK_MSG(rc == 0, "body %d: parse failed: %s", idx, err ? err : "?");
+	CHECKF(rc == 0, "body %d: parse failed: %s", idx, err ? err : "?");
 	if (rc)
 		goto out;
 	rc = mdconv_render(parsed, NULL, &r2);
-	CHECK_MSG(rc == 0 && r1.len == r2.len && !memcmp(buf_str(&r1), buf_str(&r2), r1.len),
+	CHECKF(rc == 0 && r1.len == r2.len && !memcmp(buf_str(&r1), buf_str(&r2), r1.len),
 		  "body %d: render(parse(render(b))) differs:\n--- first\n%s\n--- second\n%s",
 		  idx, buf_str(&r1), buf_str(&r2));
 	rc = mdconv_diff(b, parsed, &ops);
-	CHECK_MSG(rc == 0 && ops.n == 0, "body %d: diff gave %zu ops (rc %d)", idx, ops.n, rc);
+	CHECKF(rc == 0 && ops.n == 0, "body %d: diff gave %zu ops (rc %d)", idx, ops.n, rc);
 out:
 	mdconv_ops_release(&ops);
 	cJSON_Delete(parsed);
@@ -54,12 +54,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s BODIES.json\n", argv[0]);
 		return 2;
 	}
-	text = test_read_file(argv[1], &len);
+	text = check_read_file(argv[1], &len);
 	all = text ? cJSON_Parse(text) : NULL;
 	free(text);
 	CHECK(cJSON_IsArray(all) && cJSON_GetArraySize(all) > 0);
 	cJSON_ArrayForEach(b, all)
 		check_body(b, i++);
 	cJSON_Delete(all);
-	return test_done();
+	return check_done();
 }

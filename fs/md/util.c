@@ -14,32 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *mdconv_jstr(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-const cJSON *mdconv_jobj(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsObject(v) ? v : NULL;
-}
-
-const cJSON *mdconv_jarr(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsArray(v) ? v : NULL;
-}
-
-bool mdconv_jtrue(const cJSON *obj, const char *key)
-{
-	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, key));
-}
-
 int mdconv_jadd(cJSON *obj, const char *key, cJSON *item)
 {
 	if (!item)

@@ -201,7 +201,7 @@ static bool fm_schema_has_option(const cJSON *schema, const char *s)
 	if (!cJSON_IsArray(opts))
 		return true;
 	cJSON_ArrayForEach(it, opts) {
-		const char *name = fm_json_str(it, "name");
+		const char *name = json_str(it, "name");
 
 		if (name && strcmp(name, s) == 0)
 			return true;
@@ -216,7 +216,7 @@ static int fm_option_list(const cJSON *schema, struct buf *b)
 	const cJSON *it;
 
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cfg, "options")) {
-		const char *name = fm_json_str(it, "name");
+		const char *name = json_str(it, "name");
 
 		if (name && buf_printf(b, "%s%s", b->len ? ", " : "", name) < 0)
 			return -ENOMEM;
@@ -517,7 +517,7 @@ static int fm_lookup(const struct fm_conv *c, const struct fm_node *item, char *
 	if (t == FM_T_PEOPLE && c->rev && c->rev->resolve_user)
 		*id = c->rev->resolve_user(c->rev->arg, item->str, &ambiguous);
 	else if (t == FM_T_RELATION && c->rev && c->rev->resolve_page)
-		*id = c->rev->resolve_page(c->rev->arg, fm_json_str(cfg, "database_id"),
+		*id = c->rev->resolve_page(c->rev->arg, json_str(cfg, "database_id"),
 					   item->str, &ambiguous);
 	if (*id)
 		return 0;
@@ -556,7 +556,7 @@ static int fm_conv_ref_item(const struct fm_conv *c, const struct fm_node *item,
 	int rc = 0;
 
 	if (idx >= 0) {
-		use = fm_json_str(cJSON_GetArrayItem(base, (int)idx), "id");
+		use = json_str(cJSON_GetArrayItem(base, (int)idx), "id");
 	} else {
 		rc = fm_lookup(c, item, &id, err);
 		use = id;

@@ -19,6 +19,7 @@
 #include <yaml.h>
 
 #include "common/buf.h"
+#include "common/json.h"
 #include "fs/props/frontmatter.h"
 
 /* ---- property types (fm_types.c) ---- */
@@ -57,8 +58,6 @@ bool fm_ptype_read_only(enum fm_ptype t);
 
 /* The "type" string of a schema property or property value, or NULL (borrowed). */
 const char *fm_json_type(const cJSON *prop);
-/* String member `key` of obj, or NULL if missing / not a string (borrowed). */
-const char *fm_json_str(const cJSON *obj, const char *key);
 
 /* Ordered property list of a schema: title first, then the object's order.  props is the
  * schema ("properties" object); returns a malloc'd array of borrowed items (each item's

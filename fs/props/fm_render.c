@@ -81,9 +81,9 @@ static int fm_render_date_str(struct fm_rctx *c, const char *s)
 /* Emits a date object: its start alone, or a {start, end, time_zone} flow mapping. */
 static int fm_render_date(struct fm_rctx *c, const cJSON *d)
 {
-	const char *start = fm_json_str(d, "start");
-	const char *end = fm_json_str(d, "end");
-	const char *tz = fm_json_str(d, "time_zone");
+	const char *start = json_str(d, "start");
+	const char *end = json_str(d, "end");
+	const char *tz = json_str(d, "time_zone");
 
 	if (!cJSON_IsObject(d))
 		return fm_emit_null(c->e);
@@ -106,8 +106,8 @@ static int fm_render_date(struct fm_rctx *c, const cJSON *d)
 /* Emits the shown name of a user object: resolver name, else its "name", else its id. */
 static int fm_render_user(struct fm_rctx *c, const cJSON *user)
 {
-	const char *id = fm_json_str(user, "id");
-	const char *name = fm_json_str(user, "name");
+	const char *id = json_str(user, "id");
+	const char *name = json_str(user, "name");
 	char *res = NULL;
 	int rc;
 
@@ -147,7 +147,7 @@ static int fm_render_names(struct fm_rctx *c, const cJSON *arr)
 
 	fm_emit_seq_start(c->e, true);
 	cJSON_ArrayForEach(it, arr) {
-		const char *name = fm_json_str(it, "name");
+		const char *name = json_str(it, "name");
 
 		fm_emit_str(c->e, name ? name : "");
 	}
@@ -172,7 +172,7 @@ static int fm_render_relation(struct fm_rctx *c, const cJSON *arr)
 
 	fm_emit_seq_start(c->e, true);
 	cJSON_ArrayForEach(it, arr)
-		fm_render_page_ref(c, fm_json_str(it, "id"));
+		fm_render_page_ref(c, json_str(it, "id"));
 	return fm_emit_seq_end(c->e);
 }
 
@@ -180,12 +180,12 @@ static int fm_render_relation(struct fm_rctx *c, const cJSON *arr)
  * Notion-hosted or uploaded file by name only. */
 static int fm_render_file(struct fm_rctx *c, const cJSON *f)
 {
-	const char *name = fm_json_str(f, "name");
+	const char *name = json_str(f, "name");
 	const char *type = fm_json_type(f);
 	const char *url = NULL;
 
 	if (type && strcmp(type, "external") == 0)
-		url = fm_json_str(cJSON_GetObjectItemCaseSensitive(f, "external"), "url");
+		url = json_str(cJSON_GetObjectItemCaseSensitive(f, "external"), "url");
 	if (!url)
 		return fm_emit_str(c->e, name ? name : "");
 	if (!name || !*name || strcmp(name, url) == 0)
@@ -253,7 +253,7 @@ static int fm_render_rollup(struct fm_rctx *c, const cJSON *ru)
 static int fm_render_unique_id(struct fm_rctx *c, const cJSON *u)
 {
 	const cJSON *num = cJSON_GetObjectItemCaseSensitive(u, "number");
-	const char *prefix = fm_json_str(u, "prefix");
+	const char *prefix = json_str(u, "prefix");
 	char text[32], *s = NULL;
 	int rc;
 
@@ -272,7 +272,7 @@ static int fm_render_unique_id(struct fm_rctx *c, const cJSON *u)
 /* Emits a verification as {state: ..., verified_by: ..., date: ...} (nulls left out). */
 static int fm_render_verification(struct fm_rctx *c, const cJSON *v)
 {
-	const char *state = fm_json_str(v, "state");
+	const char *state = json_str(v, "state");
 	const cJSON *by = cJSON_GetObjectItemCaseSensitive(v, "verified_by");
 	const cJSON *date = cJSON_GetObjectItemCaseSensitive(v, "date");
 
@@ -311,7 +311,7 @@ static int fm_render_value(struct fm_rctx *c, const cJSON *pv, const char *type)
 		return fm_render_number(c, v);
 	case FM_T_SELECT:
 	case FM_T_STATUS:
-		return fm_render_text_or_null(c, fm_json_str(v, "name"));
+		return fm_render_text_or_null(c, json_str(v, "name"));
 	case FM_T_MULTI_SELECT:
 		return fm_render_names(c, v);
 	case FM_T_DATE:
@@ -374,8 +374,8 @@ char *fm_meta_key(const cJSON *props)
 /* Emits the metadata mapping {id: ..., url: ..., base: ...} of the page. */
 static int fm_render_meta(struct fm_rctx *c, const cJSON *page, const char *base)
 {
-	const char *id = fm_json_str(page, "id");
-	const char *url = fm_json_str(page, "url");
+	const char *id = json_str(page, "id");
+	const char *url = json_str(page, "url");
 
 	fm_emit_map_start(c->e, true);
 	if (id) {

@@ -29,8 +29,8 @@ static int fm_schema_options(struct fm_emitter *e, const cJSON *cfg)
 	fm_emit_seq_start(e, false);
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cfg, "options")) {
 		fm_emit_map_start(e, true);
-		fm_kv_str(e, "name", fm_json_str(it, "name"));
-		fm_kv_str(e, "color", fm_json_str(it, "color"));
+		fm_kv_str(e, "name", json_str(it, "name"));
+		fm_kv_str(e, "color", json_str(it, "color"));
 		fm_emit_map_end(e);
 	}
 	return fm_emit_seq_end(e);
@@ -42,10 +42,10 @@ static const char *fm_option_name(const cJSON *cfg, const char *id)
 	const cJSON *it;
 
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cfg, "options")) {
-		const char *oid = fm_json_str(it, "id");
+		const char *oid = json_str(it, "id");
 
 		if (id && oid && strcmp(id, oid) == 0)
-			return fm_json_str(it, "name");
+			return json_str(it, "name");
 	}
 	return NULL;
 }
@@ -62,8 +62,8 @@ static int fm_schema_groups(struct fm_emitter *e, const cJSON *cfg)
 	fm_emit_seq_start(e, false);
 	cJSON_ArrayForEach(g, groups) {
 		fm_emit_map_start(e, true);
-		fm_kv_str(e, "name", fm_json_str(g, "name"));
-		fm_kv_str(e, "color", fm_json_str(g, "color"));
+		fm_kv_str(e, "name", json_str(g, "name"));
+		fm_kv_str(e, "color", json_str(g, "color"));
 		fm_emit_plain(e, "options");
 		fm_emit_seq_start(e, true);
 		cJSON_ArrayForEach(id, cJSON_GetObjectItemCaseSensitive(g, "option_ids")) {
@@ -82,7 +82,7 @@ static int fm_schema_groups(struct fm_emitter *e, const cJSON *cfg)
 static int fm_schema_relation(struct fm_emitter *e, const cJSON *cfg,
 			      const struct fm_resolve *r)
 {
-	const char *db = fm_json_str(cfg, "database_id");
+	const char *db = json_str(cfg, "database_id");
 	const cJSON *dual = cJSON_GetObjectItemCaseSensitive(cfg, "dual_property");
 	char *name = NULL;
 
@@ -92,16 +92,16 @@ static int fm_schema_relation(struct fm_emitter *e, const cJSON *cfg,
 	free(name);
 	fm_kv_str(e, "database_id", db);
 	if (cJSON_IsObject(dual))
-		fm_kv_str(e, "synced_property", fm_json_str(dual, "synced_property_name"));
+		fm_kv_str(e, "synced_property", json_str(dual, "synced_property_name"));
 	return e->err;
 }
 
 /* Emits the rollup configuration: relation, rollup_property, function. */
 static int fm_schema_rollup(struct fm_emitter *e, const cJSON *cfg)
 {
-	fm_kv_str(e, "relation", fm_json_str(cfg, "relation_property_name"));
-	fm_kv_str(e, "rollup_property", fm_json_str(cfg, "rollup_property_name"));
-	return fm_kv_str(e, "function", fm_json_str(cfg, "function"));
+	fm_kv_str(e, "relation", json_str(cfg, "relation_property_name"));
+	fm_kv_str(e, "rollup_property", json_str(cfg, "rollup_property_name"));
+	return fm_kv_str(e, "function", json_str(cfg, "function"));
 }
 
 /* Emits the type-specific configuration of one property. */
@@ -118,15 +118,15 @@ static int fm_schema_config(struct fm_emitter *e, const cJSON *prop, const struc
 		fm_schema_options(e, cfg);
 		return fm_schema_groups(e, cfg);
 	case FM_T_NUMBER:
-		return fm_kv_str(e, "format", fm_json_str(cfg, "format"));
+		return fm_kv_str(e, "format", json_str(cfg, "format"));
 	case FM_T_RELATION:
 		return fm_schema_relation(e, cfg, r);
 	case FM_T_FORMULA:
-		return fm_kv_str(e, "expression", fm_json_str(cfg, "expression"));
+		return fm_kv_str(e, "expression", json_str(cfg, "expression"));
 	case FM_T_ROLLUP:
 		return fm_schema_rollup(e, cfg);
 	case FM_T_UNIQUE_ID:
-		return fm_kv_str(e, "prefix", fm_json_str(cfg, "prefix"));
+		return fm_kv_str(e, "prefix", json_str(cfg, "prefix"));
 	default:
 		return e->err;
 	}
@@ -136,12 +136,12 @@ static int fm_schema_config(struct fm_emitter *e, const cJSON *prop, const struc
 static int fm_schema_prop(struct fm_emitter *e, const cJSON *prop, const struct fm_resolve *r)
 {
 	const char *type = fm_json_type(prop);
-	const char *desc = fm_json_str(prop, "description");
+	const char *desc = json_str(prop, "description");
 
 	fm_emit_map_start(e, false);
 	fm_kv_str(e, "name", prop->string);
 	fm_kv_str(e, "type", type);
-	fm_kv_str(e, "id", fm_json_str(prop, "id"));
+	fm_kv_str(e, "id", json_str(prop, "id"));
 	fm_emit_plain(e, "read_only");
 	fm_emit_plain(e, fm_ptype_read_only(fm_ptype_of(type)) ? "true" : "false");
 	if (desc && *desc)
@@ -165,7 +165,7 @@ static int fm_schema_doc(struct fm_emitter *e, const cJSON *db, const struct fm_
 		goto out;
 	fm_emit_map_start(e, false);
 	fm_kv_str(e, "database", buf_str(&title));
-	fm_kv_str(e, "id", fm_json_str(db, "id"));
+	fm_kv_str(e, "id", json_str(db, "id"));
 	fm_emit_plain(e, "properties");
 	fm_emit_seq_start(e, false);
 	for (size_t i = 0; i < n; i++)

@@ -67,18 +67,10 @@ bool fm_ptype_read_only(enum fm_ptype t)
 	return true;
 }
 
-/* Returns obj[key] if it is a string (borrowed), else NULL. */
-const char *fm_json_str(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* Returns the "type" string of a property (borrowed), or NULL. */
 const char *fm_json_type(const cJSON *prop)
 {
-	return fm_json_str(prop, "type");
+	return json_str(prop, "type");
 }
 
 /* A repeated key (valid JSON, never sent by Notion) counts once: as the first of its name,
@@ -126,10 +118,10 @@ int fm_rich_text_plain(const cJSON *arr, struct buf *out)
 	if (!cJSON_IsArray(arr))
 		return 0;
 	cJSON_ArrayForEach(it, arr) {
-		const char *s = fm_json_str(it, "plain_text");
+		const char *s = json_str(it, "plain_text");
 
 		if (!s)
-			s = fm_json_str(cJSON_GetObjectItemCaseSensitive(it, "text"), "content");
+			s = json_str(cJSON_GetObjectItemCaseSensitive(it, "text"), "content");
 		if (s && buf_puts(out, s) < 0)
 			return -ENOMEM;
 	}

@@ -9,23 +9,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/check.h"
 #include "fs/md/mdconv.h"
 #include "fs/ops_json.h"
 #include "sync/blockops.h"
-
-static int failed, passed;
-
-#define CHECK(c, ...)                                                          \
-	do {                                                                   \
-		if (c) {                                                       \
-			passed++;                                              \
-		} else {                                                       \
-			failed++;                                              \
-			fprintf(stderr, "%s:%d: FAILED: %s: ", __FILE__, __LINE__, #c); \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fputc('\n', stderr);                                   \
-		}                                                              \
-	} while (0)
 
 /* A stored paragraph block. */
 static cJSON *para(const char *id, const char *text, const char *edited)
@@ -116,7 +103,7 @@ int main(void)
 	b = body(T0, "a=One", "b=Two", NULL);
 	c = body(T0, "a=One", "b=Two", "r=Remote", NULL);
 	rc = merge(b, c, "One\n\nTwo\n\nLocal\n", AT_1200, &md, &n);
-	CHECK(rc == 0 && md && strstr(md, "Remote") && strstr(md, "Local") && n == 0, "%d %s",
+	CHECKF(rc == 0 && md && strstr(md, "Remote") && strstr(md, "Local") && n == 0, "%d %s",
 	      rc, md);
 	free(md);
 	cJSON_Delete(b);
@@ -126,11 +113,11 @@ int main(void)
 	b = body(T0, "a=One", "b=Two", NULL);
 	c = body(T1, "a=One", "b=Two remote", NULL);
 	rc = merge(b, c, "One\n\nTwo local\n", AT_1200, &md, &n);
-	CHECK(rc == 0 && md && strstr(md, "Two local") && !strstr(md, "Two remote") && n == 1,
+	CHECKF(rc == 0 && md && strstr(md, "Two local") && !strstr(md, "Two remote") && n == 1,
 	      "%d %s %d", rc, md, n);
 	free(md);
 	rc = merge(b, c, "One\n\nTwo local\n", AT_1030, &md, &n);
-	CHECK(rc == 0 && md && strstr(md, "Two remote") && !strstr(md, "Two local") && n == 1,
+	CHECKF(rc == 0 && md && strstr(md, "Two remote") && !strstr(md, "Two local") && n == 1,
 	      "%d %s %d", rc, md, n);
 	free(md);
 	cJSON_Delete(b);
@@ -141,14 +128,14 @@ int main(void)
 	b = body(T0, "a=One", "b=Two", "c=Three", NULL);
 	c = body(T0, "a=One", "c=Three", NULL);
 	rc = merge(b, c, "One\n\nTwo edited\n\nThree\n", AT_1200, &md, &n);
-	CHECK(rc == 0 && md && !strstr(md, "Two") && n == 1, "%d %s %d", rc, md, n);
+	CHECKF(rc == 0 && md && !strstr(md, "Two") && n == 1, "%d %s %d", rc, md, n);
 	free(md);
 	cJSON_Delete(c);
 	c = body(T0, "a=One", NULL);
 	cJSON_AddItemToArray(c, para("b", "Two remote", T1));
 	cJSON_AddItemToArray(c, para("c", "Three", T0));
 	rc = merge(b, c, "One\n\nThree\n", AT_1030, &md, &n);
-	CHECK(rc == 0 && md && strstr(md, "Two remote") && n == 1, "%d %s %d", rc, md, n);
+	CHECKF(rc == 0 && md && strstr(md, "Two remote") && n == 1, "%d %s %d", rc, md, n);
 	free(md);
 	cJSON_Delete(b);
 	cJSON_Delete(c);
@@ -158,13 +145,13 @@ int main(void)
 	b = body(T0, "a=One", "b=Two", NULL);
 	c = body(NULL, "a=One", "b=Two", "local-b-x-1=First", NULL);
 	rc = merge(b, c, "One\n\nTwo\n\nFirst\n\nSecond\n", AT_1200, &md, &n);
-	CHECK(rc == 0 && md && !strcmp(md, "One\n\nTwo\n\nFirst\n\nSecond\n") && n == 0, "%d %s",
+	CHECKF(rc == 0 && md && !strcmp(md, "One\n\nTwo\n\nFirst\n\nSecond\n") && n == 0, "%d %s",
 	      rc, md);
 	free(md);
 	cJSON_Delete(c);
 	c = body(T1, "a=One", "b=Two", "n1=First", NULL);
 	rc = merge(b, c, "One\n\nTwo\n\nFirst\n\nSecond\n", AT_1200, &md, &n);
-	CHECK(rc == 0 && md && !strcmp(md, "One\n\nTwo\n\nFirst\n\nSecond\n") && n == 0, "%d %s",
+	CHECKF(rc == 0 && md && !strcmp(md, "One\n\nTwo\n\nFirst\n\nSecond\n") && n == 0, "%d %s",
 	      rc, md);
 	free(md);
 	cJSON_Delete(b);
@@ -175,12 +162,12 @@ int main(void)
 	b = body(T0, "a=One", "b=Two", NULL);
 	c = body(T0, "a=One", "b=Two", "r=Same", NULL);
 	rc = merge(b, c, "One\n\nTwo\n\nSame\n", AT_1200, &md, &n);
-	CHECK(rc == 0 && md && !strcmp(md, "One\n\nTwo\n\nSame\n") && n == 0, "%d %s", rc, md);
+	CHECKF(rc == 0 && md && !strcmp(md, "One\n\nTwo\n\nSame\n") && n == 0, "%d %s", rc, md);
 	free(md);
 	cJSON_Delete(c);
 	c = body(T0, "a=One", NULL);
 	rc = merge(b, c, "One\n\nTwo\n\nNew\n", AT_1200, &md, &n);
-	CHECK(rc == 0 && md && !strcmp(md, "One\n\nNew\n") && n == 0, "%d %s", rc, md);
+	CHECKF(rc == 0 && md && !strcmp(md, "One\n\nNew\n") && n == 0, "%d %s", rc, md);
 	free(md);
 	cJSON_Delete(b);
 	cJSON_Delete(c);
@@ -198,12 +185,11 @@ int main(void)
 			rc = mdconv_diff_additions(c, edited, &out);
 		for (i = 0; i < out.n; i++)
 			ins += out.v[i].kind == MDCONV_OP_INSERT_AFTER;
-		CHECK(rc == 0 && out.n > 0 && ins == out.n, "%d %zu %zu", rc, out.n, ins);
+		CHECKF(rc == 0 && out.n > 0 && ins == out.n, "%d %zu %zu", rc, out.n, ins);
 		mdconv_ops_release(&out);
 		cJSON_Delete(edited);
 		cJSON_Delete(c);
 		free(err);
 	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_done();
 }

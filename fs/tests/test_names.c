@@ -1,4 +1,4 @@
-/* test_names.c - the title <-> name rules of DESIGN.md section 2. */
+/* test_names.c - the title <-> name rules of docs/format.md, "The tree of a mount". */
 #include <stdlib.h>
 #include <string.h>
 

@@ -23,52 +23,11 @@
 
 #include "cache/cache.h"
 #include "cache/queue.h"
+#include "common/check.h"
 #include "sync/notion.h"
 #include "sync/pull.h"
 #include "sync/push.h"
-
-static int drv_client(struct notion **api)
-{
-	struct notion_config cfg = {
-		.api_url = getenv("NOTIONFS_API_URL"), .token = getenv("NOTION_TOKEN"),
-		.rate = 1000, .burst = 100, .backoff_base = 0.05, .backoff_cap = 0.5,
-	};
-
-	return notion_new(&cfg, api);
-}
-
-static int drv_pull(struct cache *c, struct notion *api)
-{
-	struct pull_ctx p = { .api = api, .cache = c };
-	int rc, got = 0;
-
-	rc = pull_full(&p);
-	do {
-		if (!rc)
-			rc = pull_bodies(&p, 100, &got);
-	} while (!rc && got > 0);
-	printf("pull rc %d pages %lld\n", rc, (long long)p.stats.pages_seen);
-	return rc;
-}
-
-static char *drv_read(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *s = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		s = calloc(1, (size_t)n + 1);
-		if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-			free(s);
-			s = NULL;
-		}
-	}
-	fclose(f);
-	return s;
-}
+#include "sync/tests/driver.h"
 
 struct drv_base {
 	char *json, *body, *edited, *db, *title;
@@ -102,7 +61,7 @@ static char *drv_print(const cJSON *o)
 
 static int drv_enqueue(struct cache *c, const char *file)
 {
-	char *text = drv_read(file), *props = NULL, *ops = NULL, path[512];
+	char *text = check_read_file(file, NULL), *props = NULL, *ops = NULL, path[512];
 	struct drv_base b = { 0 };
 	cJSON *j = text ? cJSON_Parse(text) : NULL;
 	const char *kind, *page;
@@ -145,42 +104,6 @@ out:
 	return rc;
 }
 
-static int drv_push(struct cache *c, struct notion *api, int argc, char **argv)
-{
-	struct push_ctx p = { .api = api, .cache = c };
-	int i, loops = 1, pushed = 0, total = 0, rc = 0;
-
-	for (i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--confirm-deletes"))
-			p.confirm_deletes = 1;
-		else if (!strcmp(argv[i], "--loops") && i + 1 < argc)
-			loops = atoi(argv[++i]);
-	}
-	for (i = 0; i < loops; i++) {
-		rc = push_all(&p, &pushed);
-		total += pushed;
-		if (rc != -EAGAIN)
-			break;
-	}
-	printf("push rc %d pushed %d\n", rc, total);
-	return rc;
-}
-
-static int drv_dump_entry(void *arg, const struct queue_entry *e)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddNumberToObject(o, "seq", (double)e->seq);
-	cJSON_AddNumberToObject(o, "kind", e->kind);
-	cJSON_AddNumberToObject(o, "state", e->state);
-	cJSON_AddStringToObject(o, "page_id", e->page_id);
-	cJSON_AddNumberToObject(o, "ops_done", e->ops_done);
-	if (e->error)
-		cJSON_AddStringToObject(o, "error", e->error);
-	cJSON_AddItemToArray(arg, o);
-	return 0;
-}
-
 static int drv_dump_conflict(void *arg, const struct queue_conflict *k)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -196,77 +119,29 @@ static int drv_dump_conflict(void *arg, const struct queue_conflict *k)
 	return 0;
 }
 
-static int drv_dump_log(void *arg, int64_t t, const char *kind, const char *msg)
-{
-	char line[1200];
-
-	(void)t;
-	snprintf(line, sizeof(line), "%s: %s", kind, msg);
-	cJSON_AddItemToArray(arg, cJSON_CreateString(line));
-	return 0;
-}
-
 static int drv_dump(struct cache *c)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON *q = cJSON_AddArrayToObject(o, "queue");
-	cJSON *k = cJSON_AddArrayToObject(o, "conflicts");
-	cJSON *l = cJSON_AddArrayToObject(o, "log");
-	int64_t nq = 0, nr = 0, nh = 0;
-	char *s;
-	int rc;
+	int rc = drv_dump_into(c, o);
 
-	rc = queue_each(c, drv_dump_entry, q);
 	if (!rc)
-		rc = queue_each_conflict(c, drv_dump_conflict, k);
-	if (!rc)
-		rc = queue_counts(c, &nq, &nr, &nh);
-	if (!rc)
-		rc = cache_each_log(c, NULL, 200, drv_dump_log, l);
-	cJSON_AddNumberToObject(o, "queued", (double)nq);
-	cJSON_AddNumberToObject(o, "rejected", (double)nr);
-	cJSON_AddNumberToObject(o, "held", (double)nh);
-	s = cJSON_PrintUnformatted(o);
-	if (s)
-		puts(s);
-	free(s);
-	cJSON_Delete(o);
+		rc = queue_each_conflict(c, drv_dump_conflict, cJSON_AddArrayToObject(o, "conflicts"));
+	drv_print_json(o);
 	return rc;
+}
+
+static int drv_command(struct cache *c, struct notion *api, int argc, char **argv)
+{
+	if (!strcmp(argv[1], "enqueue") && argc > 3)
+		return drv_enqueue(c, argv[3]);
+	if (!strcmp(argv[1], "push"))
+		return drv_push(c, api, argc - 3, argv + 3, &(struct drv_push_opts){ 0 });
+	if (!strcmp(argv[1], "dump"))
+		return drv_dump(c);
+	return -EINVAL;
 }
 
 int main(int argc, char **argv)
 {
-	struct cache *c = NULL;
-	struct notion *api = NULL;
-	int rc;
-
-	if (argc < 3) {
-		fprintf(stderr, "usage: push_driver pull|enqueue|push|dump DIR [args]\n");
-		return 2;
-	}
-	rc = cache_open(argv[2], &c);
-	if (rc)
-		goto out;
-	if (!strcmp(argv[1], "pull") || !strcmp(argv[1], "push")) {
-		rc = drv_client(&api);
-		if (rc)
-			goto out;
-	}
-	if (!strcmp(argv[1], "pull"))
-		rc = drv_pull(c, api);
-	else if (!strcmp(argv[1], "enqueue") && argc > 3)
-		rc = drv_enqueue(c, argv[3]);
-	else if (!strcmp(argv[1], "push"))
-		rc = drv_push(c, api, argc - 3, argv + 3);
-	else if (!strcmp(argv[1], "dump"))
-		rc = drv_dump(c);
-	else
-		rc = -EINVAL;
-out:
-	fflush(stdout);
-	notion_free(api);
-	cache_close(c);
-	if (rc)
-		fprintf(stderr, "push_driver %s: %s\n", argv[1], strerror(-rc));
-	return rc ? 1 : 0;
+	return drv_main(argc, argv, "push_driver", "pull|enqueue|push|dump", drv_command);
 }

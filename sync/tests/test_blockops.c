@@ -7,7 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "sync/blockops.h"
-#include "sync/tests/check.h"
+#include "common/check.h"
 
 #define P(id, text) \
 	"{\"object\":\"block\",\"id\":\"" id "\",\"type\":\"paragraph\",\"has_children\":false," \
@@ -55,7 +55,7 @@ static void test_update_delete_insert(void)
 	CHECK(!strcmp(text_at(r, 1), "two"));
 	CHECK(!strcmp(text_at(r, 2), "new1"));
 	CHECK(!strcmp(text_at(r, 3), "new2"));
-	CHECK(blockops_is_local_id(id_at(r, 2)) && blockops_is_local_id(id_at(r, 3)));
+	CHECK(queue_is_local_block_id(id_at(r, 2)) && queue_is_local_block_id(id_at(r, 3)));
 	CHECK(strcmp(id_at(r, 2), id_at(r, 3)) != 0);
 	/* local ids per op: null, [2 nodes], null */
 	CHECK(cJSON_IsNull(cJSON_GetArrayItem(l, 0)) && cJSON_IsNull(cJSON_GetArrayItem(l, 2)));
@@ -87,7 +87,7 @@ static void test_append_nested_and_refs(void)
 	toggle = cJSON_GetArrayItem(r, 1);
 	CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(toggle, "has_children")));
 	kid = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(toggle, "children"), 0);
-	CHECK(kid && blockops_is_local_id(cJSON_GetStringValue(
+	CHECK(kid && queue_is_local_block_id(cJSON_GetStringValue(
 		     cJSON_GetObjectItemCaseSensitive(kid, "id"))));
 	CHECK(!cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(toggle, "toggle"), "children"));
@@ -137,5 +137,5 @@ int main(void)
 	test_update_delete_insert();
 	test_append_nested_and_refs();
 	test_errors();
-	return check_summary();
+	return check_done();
 }

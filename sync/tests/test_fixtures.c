@@ -17,7 +17,8 @@
 #include "common/buf.h"
 #include "sync/model.h"
 #include "sync/notion.h"
-#include "sync/tests/check.h"
+#include "common/check.h"
+#include "common/json.h"
 
 enum kind { K_PAGE, K_DATABASE, K_USER, K_BLOCK, K_PROPITEM, K_ERROR,
 	    K_LIST_PAGES, K_LIST_BLOCKS, K_LIST_USERS, K_LIST_PROPITEMS,
@@ -34,14 +35,6 @@ static int counts[K_COUNT];
 
 /* ---- independent expectations --------------------------------------- */
 
-/* The string at KEY of OBJ, or "" (borrowed). */
-static const char *str_at(const cJSON *obj, const char *key)
-{
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
-
-	return s ? s : "";
-}
-
 /* Joins plain_text of a rich-text array the simple way; caller frees. */
 static char *join_plain(const cJSON *arr)
 {
@@ -50,7 +43,7 @@ static char *join_plain(const cJSON *arr)
 	char *s;
 
 	cJSON_ArrayForEach(rt, arr)
-		buf_puts(&b, str_at(rt, "plain_text"));
+		buf_puts(&b, json_str_or(rt, "plain_text", ""));
 	s = b.len ? buf_detach(&b, NULL) : strdup("");
 	buf_release(&b);
 	return s;
@@ -84,10 +77,10 @@ static void check_time(const char *s, time_t sec)
 
 	if (!*s)
 		return;
-	CHECKF(model_parse_time(s, &t, &ms) == 0, "time %s does not parse", s);
+	CHECKF(iso_time_parse(s, &t, &ms) == 0, "time %s does not parse", s);
 	CHECKF(t == sec, "time %s: model kept %lld, parse gives %lld", s,
 	       (long long)sec, (long long)t);
-	CHECK(model_format_time(t, ms, back, sizeof(back)) == 0);
+	CHECK(iso_time_format(t, ms, back, sizeof(back)) == 0);
 	CHECKF(strcmp(back, s) == 0, "time %s formats back as %s", s, back);
 }
 
@@ -101,23 +94,23 @@ static void check_page(const cJSON *o)
 
 	counts[K_PAGE]++;
 	if (model_page_summary(o, &p)) {
-		CHECKF(0, "page %s: summary failed", str_at(o, "id"));
+		CHECKF(0, "page %s: summary failed", json_str_or(o, "id", ""));
 		return;
 	}
-	check_id(str_at(o, "id"), p.id);
+	check_id(json_str_or(o, "id", ""), p.id);
 	cJSON_ArrayForEach(prop, props)
-		if (strcmp(str_at(prop, "type"), "title") == 0 && !title)
+		if (strcmp(json_str_or(prop, "type", ""), "title") == 0 && !title)
 			title = join_plain(cJSON_GetObjectItemCaseSensitive(prop, "title"));
 	CHECKF(strcmp(p.title, title ? title : "") == 0,
 	       "page %s: title '%s' != '%s'", p.id, p.title, title ? title : "");
-	check_time(str_at(o, "created_time"), p.created);
-	check_time(str_at(o, "last_edited_time"), p.last_edited);
+	check_time(json_str_or(o, "created_time", ""), p.created);
+	check_time(json_str_or(o, "last_edited_time", ""), p.last_edited);
 	CHECK(p.archived == (cJSON_IsTrue(cJSON_GetObjectItem(o, "archived")) ||
 			     cJSON_IsTrue(cJSON_GetObjectItem(o, "in_trash"))));
-	CHECK(strcmp(p.url, str_at(o, "url")) == 0);
-	if (strcmp(str_at(parent, "type"), "database_id") == 0) {
+	CHECK(strcmp(p.url, json_str_or(o, "url", "")) == 0);
+	if (strcmp(json_str_or(parent, "type", ""), "database_id") == 0) {
 		CHECK(p.parent_kind == MODEL_PARENT_DATABASE);
-		CHECK(strcasecmp(p.parent_db, str_at(parent, "database_id")) == 0);
+		CHECK(strcasecmp(p.parent_db, json_str_or(parent, "database_id", "")) == 0);
 	} else {
 		CHECK(p.parent_db[0] == '\0');
 	}
@@ -132,17 +125,17 @@ static void check_database(const cJSON *o)
 
 	counts[K_DATABASE]++;
 	if (model_database_summary(o, &d)) {
-		CHECKF(0, "database %s: summary failed", str_at(o, "id"));
+		CHECKF(0, "database %s: summary failed", json_str_or(o, "id", ""));
 		return;
 	}
-	check_id(str_at(o, "id"), d.id);
+	check_id(json_str_or(o, "id", ""), d.id);
 	title = join_plain(cJSON_GetObjectItemCaseSensitive(o, "title"));
 	CHECKF(strcmp(d.title, title) == 0, "database %s: title '%s' != '%s'",
 	       d.id, d.title, title);
 	CHECK(d.property_count ==
 	      cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "properties")));
-	check_time(str_at(o, "created_time"), d.created);
-	check_time(str_at(o, "last_edited_time"), d.last_edited);
+	check_time(json_str_or(o, "created_time", ""), d.created);
+	check_time(json_str_or(o, "last_edited_time", ""), d.last_edited);
 	free(title);
 	model_database_release(&d);
 }
@@ -153,13 +146,13 @@ static void check_user(const cJSON *o)
 
 	counts[K_USER]++;
 	if (model_user_summary(o, &u)) {
-		CHECKF(0, "user %s: summary failed", str_at(o, "id"));
+		CHECKF(0, "user %s: summary failed", json_str_or(o, "id", ""));
 		return;
 	}
-	check_id(str_at(o, "id"), u.id);
-	CHECK(strcmp(u.name, str_at(o, "name")) == 0);
-	CHECK(strcmp(u.type, str_at(o, "type")) == 0);
-	CHECK(strcmp(u.email, str_at(cJSON_GetObjectItem(o, "person"), "email")) == 0);
+	check_id(json_str_or(o, "id", ""), u.id);
+	CHECK(strcmp(u.name, json_str_or(o, "name", "")) == 0);
+	CHECK(strcmp(u.type, json_str_or(o, "type", "")) == 0);
+	CHECK(strcmp(u.email, json_str_or(cJSON_GetObjectItem(o, "person"), "email", "")) == 0);
 	model_user_release(&u);
 }
 
@@ -169,27 +162,27 @@ static void check_block(const cJSON *o)
 
 	counts[K_BLOCK]++;
 	if (model_block_summary(o, &b)) {
-		CHECKF(0, "block %s: summary failed", str_at(o, "id"));
+		CHECKF(0, "block %s: summary failed", json_str_or(o, "id", ""));
 		return;
 	}
-	check_id(str_at(o, "id"), b.id);
-	CHECK(strcmp(b.type, str_at(o, "type")) == 0 && b.type[0]);
+	check_id(json_str_or(o, "id", ""), b.id);
+	CHECK(strcmp(b.type, json_str_or(o, "type", "")) == 0 && b.type[0]);
 	CHECK(b.has_children == cJSON_IsTrue(cJSON_GetObjectItem(o, "has_children")));
-	check_time(str_at(o, "last_edited_time"), b.last_edited);
+	check_time(json_str_or(o, "last_edited_time", ""), b.last_edited);
 }
 
 /* A property item: its type is a string; references inside (relation,
  * people, created_by...) normalise; title/rich_text items carry text. */
 static void check_property_item(const cJSON *o)
 {
-	const char *type = str_at(o, "type");
+	const char *type = json_str_or(o, "type", "");
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, type);
 	char id[MODEL_ID_SIZE];
 
 	counts[K_PROPITEM]++;
 	CHECKF(type[0], "property item without type");
 	if (strcmp(type, "relation") == 0)
-		CHECK(model_normalize_id(str_at(v, "id"), id) == 0);
+		CHECK(model_normalize_id(json_str_or(v, "id", ""), id) == 0);
 	else if (strcmp(type, "people") == 0 || strcmp(type, "created_by") == 0 ||
 		 strcmp(type, "last_edited_by") == 0)
 		check_user(v);
@@ -212,8 +205,8 @@ static void check_error(int status, const cJSON *o)
 	CHECKF(e.kind == want, "status %d parsed as %s", status,
 	       notion_err_kind_name(e.kind));
 	CHECK(e.http_status == status);
-	CHECK(strcmp(e.code, str_at(o, "code")) == 0);
-	CHECK(strncmp(e.message, str_at(o, "message"), sizeof(e.message) - 1) == 0);
+	CHECK(strcmp(e.code, json_str_or(o, "code", "")) == 0);
+	CHECK(strncmp(e.message, json_str_or(o, "message", ""), sizeof(e.message) - 1) == 0);
 	/* the status inside the object is used when none is given */
 	CHECK(notion_parse_error_json(0, o, &e2) == 0 && e2.kind == want &&
 	      e2.http_status == status);
@@ -370,7 +363,7 @@ static void test_handmade(void)
 	CHECK(p.parent_kind == MODEL_PARENT_DATABASE);
 	CHECKF(strcmp(p.title, "Hello @Bob x!") == 0, "title '%s'", p.title);
 	CHECK(p.archived);
-	CHECK(model_parse_time("2024-05-04T14:07:00Z", &t, NULL) == 0 &&
+	CHECK(iso_time_parse("2024-05-04T14:07:00Z", &t, NULL) == 0 &&
 	      p.created == t);
 	CHECK(p.last_edited - p.created == 60);
 	model_page_release(&p);
@@ -422,29 +415,29 @@ static void test_times(void)
 	time_t t;
 	int ms;
 
-	CHECK(model_parse_time("1970-01-01T00:00:00.000Z", &t, &ms) == 0 && t == 0 && ms == 0);
-	CHECK(model_parse_time("2024-05-04T14:07:00.123Z", &t, &ms) == 0 &&
+	CHECK(iso_time_parse("1970-01-01T00:00:00.000Z", &t, &ms) == 0 && t == 0 && ms == 0);
+	CHECK(iso_time_parse("2024-05-04T14:07:00.123Z", &t, &ms) == 0 &&
 	      t == 1714831620 && ms == 123);
-	CHECK(model_parse_time("2024-05-04T16:07:00.1+02:00", &t, &ms) == 0 &&
+	CHECK(iso_time_parse("2024-05-04T16:07:00.1+02:00", &t, &ms) == 0 &&
 	      t == 1714831620 && ms == 100);
-	CHECK(model_parse_time("2024-05-04T09:37:00-0430", &t, NULL) == 0 &&
+	CHECK(iso_time_parse("2024-05-04T09:37:00-0430", &t, NULL) == 0 &&
 	      t == 1714831620);
-	CHECK(model_parse_time("2024-05-04T14:07", &t, NULL) == 0 && t == 1714831620);
-	CHECK(model_parse_time("2024-05-04", &t, NULL) == 0 && t == 1714780800);
-	CHECK(model_parse_time("2024-02-29T00:00:00Z", &t, NULL) == 0);
-	CHECK(model_parse_time("2023-02-29T00:00:00Z", &t, NULL) == -EINVAL);
-	CHECK(model_parse_time("2024-13-01T00:00:00Z", &t, NULL) == -EINVAL);
-	CHECK(model_parse_time("2024-05-04T24:00:00Z", &t, NULL) == -EINVAL);
-	CHECK(model_parse_time("2024-05-04T14:07:00.Z", &t, NULL) == -EINVAL);
-	CHECK(model_parse_time("2024-05-04T14:07:00Zjunk", &t, NULL) == -EINVAL);
-	CHECK(model_parse_time("yesterday", &t, NULL) == -EINVAL);
-	CHECK(model_parse_time("", &t, NULL) == -EINVAL);
-	CHECK(model_parse_time(NULL, &t, NULL) == -EINVAL);
-	CHECK(model_parse_time("1969-12-31T23:59:59Z", &t, NULL) == 0 && t == -1);
-	CHECK(model_format_time(1714831620, 5, s, sizeof(s)) == 0 &&
+	CHECK(iso_time_parse("2024-05-04T14:07", &t, NULL) == 0 && t == 1714831620);
+	CHECK(iso_time_parse("2024-05-04", &t, NULL) == 0 && t == 1714780800);
+	CHECK(iso_time_parse("2024-02-29T00:00:00Z", &t, NULL) == 0);
+	CHECK(iso_time_parse("2023-02-29T00:00:00Z", &t, NULL) == -EINVAL);
+	CHECK(iso_time_parse("2024-13-01T00:00:00Z", &t, NULL) == -EINVAL);
+	CHECK(iso_time_parse("2024-05-04T24:00:00Z", &t, NULL) == -EINVAL);
+	CHECK(iso_time_parse("2024-05-04T14:07:00.Z", &t, NULL) == -EINVAL);
+	CHECK(iso_time_parse("2024-05-04T14:07:00Zjunk", &t, NULL) == -EINVAL);
+	CHECK(iso_time_parse("yesterday", &t, NULL) == -EINVAL);
+	CHECK(iso_time_parse("", &t, NULL) == -EINVAL);
+	CHECK(iso_time_parse(NULL, &t, NULL) == -EINVAL);
+	CHECK(iso_time_parse("1969-12-31T23:59:59Z", &t, NULL) == 0 && t == -1);
+	CHECK(iso_time_format(1714831620, 5, s, sizeof(s)) == 0 &&
 	      strcmp(s, "2024-05-04T14:07:00.005Z") == 0);
-	CHECK(model_format_time(0, 0, s, 10) == -ERANGE && s[0] == '\0');
-	CHECK(model_format_time(0, 1000, s, sizeof(s)) == -ERANGE);
+	CHECK(iso_time_format(0, 0, s, 10) == -ERANGE && s[0] == '\0');
+	CHECK(iso_time_format(0, 1000, s, sizeof(s)) == -ERANGE);
 }
 
 /* notion_parse_error() on a C string. */
@@ -492,11 +485,11 @@ int main(int argc, char **argv)
 	if (rc == -ENOENT || rc == -ENOTDIR) {
 		/* only the group that reads the recorded fixtures skips */
 		printf("fixtures %s missing: their group skipped\n", argv[1]);
-		return check_summary();
+		return check_done();
 	}
 	CHECKF(rc == 0, "cannot read %s", argv[1]);
 	for (i = 0; i < K_COUNT; i++)
 		printf("%-20s %d\n", kind_names[i], counts[i]);
 	CHECK(counts[K_FILES] > 0);
-	return check_summary();
+	return check_done();
 }

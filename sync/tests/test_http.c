@@ -30,7 +30,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "sync/notion.h"
-#include "sync/tests/check.h"
+#include "common/check.h"
 
 #define TOKEN "secret_T0kEn_4b1d9e"
 #define MAXCONN 16
@@ -901,5 +901,5 @@ int main(void)
 	srv_stop(&srv);
 	check_log(logpath);
 	unlink(logpath);
-	return check_summary();
+	return check_done();
 }

@@ -5,7 +5,7 @@
  * Owns: nothing on the heap.  Exit status 0 when every check passed.
  */
 #include "sync/ratelimit.h"
-#include "sync/tests/check.h"
+#include "common/check.h"
 
 #define EPS 1e-9
 
@@ -200,5 +200,5 @@ int main(void)
 	test_backoff_bounds();
 	test_backoff_jitter();
 	test_attempts();
-	return check_summary();
+	return check_done();
 }

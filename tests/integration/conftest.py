@@ -2,17 +2,17 @@
 
 Every process a test starts is stopped by its pid in the fixture's teardown,
 even when the test fails; every mount is unmounted.  A daemon whose stderr
-reports an error the test did not expect fails the test (as sshfs's suite).
+reports an error the test did not expect fails the test (as sshfs's suite):
+a line logged at level error, a failed assertion, a sanitizer report.  A
+test that provokes errors declares them, as regular expressions matched
+against the line: `mount(emu, expect_errors=[...])`, `m.expect_errors(...)`
+or the marker `@pytest.mark.daemon_errors(...)`.  Sanitizer reports and
+failed assertions can never be expected.
 """
-import json
 import os
-import shutil
-import signal
+import re
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 
 import pytest
 
@@ -22,34 +22,8 @@ BIN = os.environ.get("NOTIONFS_BIN", os.path.join(BUILD, "fs", "notionfs"))
 EMULATOR = os.path.join(ROOT, "contrib", "notion_emulator.py")
 TOKEN = "secret_test_token"
 
-
-def wait_for(pred, timeout=30.0, interval=0.05, what="condition", proc=None):
-    """Polls pred() until true; fails early if proc died.  Not a timing
-    assertion: the timeout only bounds a hang."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError("%s: process %d exited with %s while waiting for %s"
-                                 % (proc.args[0], proc.pid, proc.returncode, what))
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(interval)
-
-
-def stop_process(proc, sig=signal.SIGTERM, timeout=10):
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        os.kill(proc.pid, sig)
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=timeout)
-    except ProcessLookupError:
-        pass
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from nfstest import admin, start_announcing, stop_process, wait_for  # noqa: E402,F401
 
 
 class Emulator:
@@ -63,20 +37,11 @@ class Emulator:
         if workspace:
             args += ["--workspace", workspace]
         args += list(extra)
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(),
-                 what="emulator port file", proc=self.proc)
-        self.port = int(open(port_file).read().strip())
-        self.url = "http://127.0.0.1:%d" % self.port
+        self.proc, self.url = start_announcing(args, port_file, self.log, env=env)
+        self.port = int(self.url.rsplit(":", 1)[1])
 
     def admin(self, path, body=None, method=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + "/_admin/" + path, data=data,
-                                     method=method or ("POST" if body is not None else "GET"),
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            raw = r.read()
-        return json.loads(raw) if raw else None
+        return admin(self.url, path, body, method)
 
     def state(self):
         return self.admin("state")
@@ -135,15 +100,35 @@ def is_mounted(path):
         return any(line.split()[4] == path for line in f)
 
 
+# What a daemon's stderr may say only when the test expects it, and what it
+# must never say.
+ERROR_LINE = re.compile(r" notionfs error: |Assertion .* failed|Sanitizer|runtime error")
+FATAL_LINE = re.compile(r"Assertion .* failed|Sanitizer|runtime error")
+
+
+def unexpected_errors(lines, expected=()):
+    """The lines of a daemon's stderr that fail its test: sanitizer reports
+    and failed assertions always, error-level log lines unless one of the
+    expected patterns (regular expressions) matches them."""
+    pats = [re.compile(p) for p in expected]
+    return [l for l in lines if ERROR_LINE.search(l) and
+            (FATAL_LINE.search(l) or not any(p.search(l) for p in pats))]
+
+
 class Mount:
     """A foreground `notionfs mount -f` process on a fresh mountpoint."""
 
-    def __init__(self, tmp, emu, poll=1, extra_env=None, args=(), prefix=()):
+    def __init__(self, tmp, emu, poll=1, extra_env=None, args=(), prefix=(), expect_errors=()):
         self.mnt = os.path.join(tmp, "mnt")
         self.cache = os.path.join(tmp, "cache")
         os.makedirs(self.mnt, exist_ok=True)
         self.env = nfs_env(emu, self.cache, **(extra_env or {}))
+        self.expected = list(expect_errors)
+        n = 1
         self.stderr_path = os.path.join(tmp, "daemon.stderr")
+        while os.path.exists(self.stderr_path):  # one log per mount of the test
+            n += 1
+            self.stderr_path = os.path.join(tmp, "daemon.%d.stderr" % n)
         self.stderr = open(self.stderr_path, "w")
         # prefix: a wrapper command (e.g. strace); proc is then the wrapper,
         # which exits with the daemon.
@@ -154,9 +139,16 @@ class Mount:
     def path(self, *parts):
         return os.path.join(self.mnt, *parts)
 
+    def expect_errors(self, *patterns):
+        """Declares error lines this test provokes (regular expressions)."""
+        self.expected += patterns
+
     def daemon_errors(self):
         with open(self.stderr_path) as f:
-            return [l for l in f if " error:" in l or "Sanitizer" in l or "runtime error" in l]
+            return [l for l in f if ERROR_LINE.search(l)]
+
+    def unexpected_errors(self):
+        return unexpected_errors(self.daemon_errors(), self.expected)
 
     def unmount(self):
         if is_mounted(self.mnt):
@@ -171,11 +163,19 @@ class Mount:
         self.stderr.close()
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "daemon_errors(*patterns): error lines the test's "
+                            "mounts are expected to log (regular expressions)")
+
+
 @pytest.fixture
-def mount(tmp):
+def mount(tmp, request):
     mounts = []
+    marker = request.node.get_closest_marker("daemon_errors")
+    declared = list(marker.args) if marker else []
 
     def start(emu, **kw):
+        kw["expect_errors"] = declared + list(kw.get("expect_errors", ()))
         m = Mount(tmp, emu, **kw)
         mounts.append(m)
         return m
@@ -185,9 +185,11 @@ def mount(tmp):
     for m in mounts:
         m.unmount()
         if m.proc.returncode != 0:
-            problems.append("daemon exited with %s" % m.proc.returncode)
-        problems += [l for l in m.daemon_errors() if "Sanitizer" in l or "runtime error" in l]
-    assert not problems, "".join(open(m.stderr_path).read() for m in mounts)[-4000:]
+            problems.append("daemon exited with %s\n" % m.proc.returncode)
+        problems += m.unexpected_errors()
+    assert not problems, ("unexpected daemon errors:\n" + "".join(problems)[-3000:] +
+                          "\n--- daemon stderr ---\n" +
+                          "".join(open(m.stderr_path).read() for m in mounts)[-3000:])
 
 
 def read_tree(root, skip_meta=True):

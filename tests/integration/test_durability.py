@@ -1,4 +1,4 @@
-"""Durability of what is written to page files (DESIGN.md section 5.1,
+"""Durability of what is written to page files (docs/operations.md "What a save survives",
 docs/queue.md "What is guaranteed"): bytes whose write() returned survive a
 kill -9 of the daemon, fsync() reaches the disk, and a save that cannot be
 queued because the cache's disk is full is kept (as a draft) and queued
@@ -188,6 +188,7 @@ def draft_reported(m, marker_path):
 
 
 @pytest.mark.parametrize("then", ["retry", "unmount"])
+@pytest.mark.daemon_errors(r"the save cannot be queued: No space left on device")
 def test_full_disk_keeps_the_save(emulator, small_cache, mount, then):
     emu = emulator()
     m = mount(emu, poll=3600)
@@ -227,7 +228,7 @@ def test_full_disk_keeps_the_save(emulator, small_cache, mount, then):
 
 
 def test_second_mount_on_the_same_cache_is_refused(emulator, mount, tmp):
-    """One process owns the drafts of a cache (DESIGN.md section 5.3)."""
+    """One process owns the drafts of a cache (docs/operations.md, "One client per cache")."""
     emu = emulator()
     m = mount(emu, poll=3600)
     other = os.path.join(tmp, "mnt2")

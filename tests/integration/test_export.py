@@ -1,5 +1,5 @@
 """`notionfs export DIR` into a directory the user also writes to
-(DESIGN.md section 2, last bullet; docs/operations.md, "notionfs export"):
+(docs/format.md, "The tree of a mount"; docs/operations.md, "notionfs export"):
 export removes only files it wrote itself (recorded in DIR/.notionfs-export)
 for pages that are gone, keeps a file the user edited since, never
 overwrites a file it did not write, and never touches DIR/.git."""

@@ -1,4 +1,4 @@
-"""DESIGN.md section 5 (integrity) on a real mount against the emulator: the
+"""docs/queue.md, "What is guaranteed" (integrity) on a real mount against the emulator: the
 numbered cases of issue 7, each of which lost or duplicated an edit before.
 Every save must land in Notion exactly once, in order.  Waits poll
 conditions; no timing is asserted (timeouts only bound hangs)."""

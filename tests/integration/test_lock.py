@@ -1,5 +1,5 @@
-"""One client per cache (DESIGN.md section 5.3 and section 1): the lock file
-of the cache directory, a second mount refused, `notionfs sync` and
+"""One client per cache (docs/operations.md, "One client per cache", and
+docs/notionfs.1): the lock file of the cache directory, a second mount refused, `notionfs sync` and
 `notionfs export` beside a live mount done through that mount."""
 import json
 import os

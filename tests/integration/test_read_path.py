@@ -1,5 +1,5 @@
 """The read path end to end: a real FUSE mount of the emulator's sample
-workspace (DESIGN.md sections 2 to 4, read direction)."""
+workspace (docs/format.md and docs/sync.md, read direction)."""
 import os
 import signal
 import stat
@@ -25,7 +25,7 @@ def page_title(page):
 
 
 def expected_stem(title):
-    """DESIGN.md section 2, written again independently of fs/names.c."""
+    """docs/format.md, "The tree of a mount", written again independently of fs/names.c."""
     out = []
     for i, ch in enumerate(title):
         if ch == "/":

@@ -1,4 +1,4 @@
-"""Issue 8 case 1: a stale writer never undoes a remote edit (DESIGN.md sections 3-4,
+"""Issue 8 case 1: a stale writer never undoes a remote edit (docs/format.md and docs/sync.md,
 `_notion.base`).  A copy of a page file read before a remote change and saved after the
 mount pulled that change is merged three ways: against the version it names in
 `_notion.base`, onto the version the mount has now.  Waits poll conditions; no timings."""

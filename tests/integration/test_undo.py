@@ -1,5 +1,5 @@
 """Issue 8, cases 3 and 4: a move between databases never destroys a page,
-and what was done can be undone (DESIGN.md section 4): a copy of a page
+and what was done can be undone (docs/sync.md): a copy of a page
 restored after `rm` restores it, `sync --cancel-deletes` gives held trashes
 back, `rm` of a rejected or conflict entry discards it."""
 import errno

@@ -1,4 +1,4 @@
-"""The write path end to end (DESIGN.md section 4): real editors' save
+"""The write path end to end (docs/sync.md): real editors' save
 sequences on a real mount, what reached the emulator, bad input, create,
 rename, unlink, conflicts and status."""
 import errno

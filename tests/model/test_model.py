@@ -22,7 +22,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
@@ -30,6 +29,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.environ.get("NOTIONFS_BUILD", os.path.join(ROOT, "build"))
 DRIVER = os.path.join(BUILD, "tests", "model", "model_driver")
 EMULATOR = os.path.join(ROOT, "contrib", "notion_emulator.py")
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from nfstest import admin, start_announcing, stop_process as stop, wait_for  # noqa: E402
+
 TOKEN = "secret_model_token"
 STEPS = int(os.environ.get("NOTIONFS_MODEL_STEPS", "25"))
 CI_SEEDS = [1, 2, 3, 4, 5, 6]
@@ -45,30 +48,6 @@ def seeds():
     if spec:
         return [int(s) for s in spec.split(",") if s.strip()]
     return CI_SEEDS
-
-
-def wait_for(pred, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.05)
-
-
-def stop(proc, sig=signal.SIGTERM):
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        os.kill(proc.pid, sig)
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-    except ProcessLookupError:
-        pass
 
 
 def block_text(b):
@@ -96,27 +75,15 @@ class Env:
         self.log = open(os.path.join(tmp, "emulator.log"), "w")
         self.procs = []
         env = dict(os.environ, NOTION_EMULATOR_TOKEN=TOKEN)
-        self.emu = subprocess.Popen([sys.executable, EMULATOR, "--port", "0", "--port-file", port_file,
-                                     "--rate", "0", "--quiet", "--generate", "5",
-                                     "--generate-blocks", "3"],
-                                    stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        wait_for(lambda: (self.emu.poll() is None or (_ for _ in ()).throw(
-                     AssertionError("emulator exited")))
-                 and os.path.exists(port_file) and open(port_file).read().strip(),
-                 what="emulator port")
-        self.url = "http://127.0.0.1:%d" % int(open(port_file).read().strip())
+        self.emu, self.url = start_announcing(
+            [sys.executable, EMULATOR, "--port", "0", "--port-file", port_file, "--rate", "0",
+             "--quiet", "--generate", "5", "--generate-blocks", "3"], port_file, self.log, env=env)
         self.env = dict(os.environ, NOTIONFS_API_URL=self.url, NOTION_TOKEN=TOKEN,
                         NOTIONFS_SETTLE_MS="1500")
         self.nfile = 0
 
     def admin(self, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + "/_admin/" + path, data=data,
-                                     method="POST" if body is not None else "GET",
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            raw = r.read()
-        return json.loads(raw) if raw else None
+        return admin(self.url, path, body)
 
     def pages(self):
         st = self.admin("state")
@@ -288,7 +255,7 @@ def run_model(env, seed, trace):
 
     # the end: no faults, nothing in flight, the queue drained
     env.admin("faults/clear", {})
-    wait_for(lambda: env.admin("idle")["in_flight"] == 0, what="emulator idle")
+    wait_for(lambda: env.admin("idle")["in_flight"] == 0, what="emulator idle", timeout=60)
     deadline = time.monotonic() + 120
     while True:
         d = env.dump()
@@ -299,7 +266,7 @@ def run_model(env, seed, trace):
         assert time.monotonic() < deadline, "queue does not drain: %s" % d
         out = env.run("push", "--loops", "5", check=False)
         trace.append("final push: %s" % out.strip())
-    wait_for(lambda: env.admin("idle")["in_flight"] == 0, what="emulator idle")
+    wait_for(lambda: env.admin("idle")["in_flight"] == 0, what="emulator idle", timeout=60)
     trace.append("conflicts: %d" % d["conflicts"])
 
     now = env.pages()

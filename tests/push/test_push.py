@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
@@ -17,33 +16,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.environ.get("NOTIONFS_BUILD", os.path.join(ROOT, "build"))
 DRIVER = os.path.join(BUILD, "sync", "push_driver")
 EMULATOR = os.path.join(ROOT, "contrib", "notion_emulator.py")
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from nfstest import admin, start_announcing, stop_process as stop, wait_for  # noqa: E402
+
 TOKEN = "secret_push_token"
-
-
-def wait_for(pred, timeout=60.0, what="condition", proc=None):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError("process %d exited while waiting for %s" % (proc.pid, what))
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.05)
-
-
-def stop(proc, sig=signal.SIGTERM):
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        os.kill(proc.pid, sig)
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-    except ProcessLookupError:
-        pass
 
 
 class Env:
@@ -56,12 +33,9 @@ class Env:
         self.log = open(os.path.join(tmp, "emulator.log"), "w")
         self.procs = []
         env = dict(os.environ, NOTION_EMULATOR_TOKEN=TOKEN)
-        self.emu = subprocess.Popen([sys.executable, EMULATOR, "--port", "0", "--port-file", port_file,
-                                     "--rate", "0", "--quiet", "--generate", "20"],
-                                    stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        wait_for(lambda: os.path.exists(port_file) and open(port_file).read().strip(),
-                 what="emulator port", proc=self.emu)
-        self.url = "http://127.0.0.1:%d" % int(open(port_file).read().strip())
+        self.emu, self.url = start_announcing(
+            [sys.executable, EMULATOR, "--port", "0", "--port-file", port_file, "--rate", "0",
+             "--quiet", "--generate", "20"], port_file, self.log, env=env)
         # a request that creates may land up to 3 s after it was sent here
         self.env = dict(os.environ, NOTIONFS_API_URL=self.url, NOTION_TOKEN=TOKEN,
                         NOTIONFS_SETTLE_MS="3000")
@@ -74,13 +48,7 @@ class Env:
         self.nsave = 0
 
     def admin(self, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + "/_admin/" + path, data=data,
-                                     method="POST" if body is not None else "GET",
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            raw = r.read()
-        return json.loads(raw) if raw else None
+        return admin(self.url, path, body)
 
     def state(self):
         return self.admin("state")
@@ -272,10 +240,11 @@ def test_crash_safety_exactly_once(env, when):
         p = env.spawn_push()
         # kill -9 once the first PATCH has been received (the emulator then
         # applies it after the delay, after the driver is gone)
-        wait_for(lambda: any(r["method"] == "PATCH" for r in env.requests()), what="a PATCH")
+        wait_for(lambda: any(r["method"] == "PATCH" for r in env.requests()), what="a PATCH", timeout=60)
         os.kill(p.pid, signal.SIGKILL)
         p.wait(timeout=10)
-        time.sleep(2)  # let the slowed request finish on the emulator side; not an assertion
+        # the slowed request finishes on the emulator side
+        wait_for(lambda: env.admin("idle")["in_flight"] == 0, timeout=60, what="the slowed PATCH")
         env.admin("faults/clear", {})
     assert "pushed 2" in env.push()
     patches = [r for r in env.requests() if r["method"] == "PATCH"]
@@ -366,14 +335,14 @@ def test_crash_mid_append_no_duplicate(env):
     env.clear_log()
     env.admin("faults", {"slow_ms": 1500})
     p = env.spawn_push()
-    wait_for(lambda: any(r["method"] == "PATCH" for r in env.requests()), what="the append")
+    wait_for(lambda: any(r["method"] == "PATCH" for r in env.requests()), what="the append", timeout=60)
     os.kill(p.pid, signal.SIGKILL)
     p.wait(timeout=10)
     env.admin("faults/clear", {})
     # The killed driver's append is still in flight on the emulator (it lands
     # 1.5 s after it was sent): the next push must not look for it before it
     # can have landed (NOTIONFS_SETTLE_MS), then finds it and sends nothing.
-    wait_for(lambda: "pushed 1" in env.push(check=False), what="the resumed push")
+    wait_for(lambda: "pushed 1" in env.push(check=False), what="the resumed push", timeout=60)
     kids = [c for c in env.page(pid)["children"] if not c.get("archived")]
     texts = [plain(c[c["type"]]) for c in kids]
     assert texts.count("appended once") == 1 and texts[1] == "appended once"
