@@ -84,7 +84,15 @@ struct mount {
 	 * err_lock guards err_extra; a leaf lock. */
 	pthread_mutex_t err_lock;
 	struct buf err_extra;
+	/* The page whose body fetch failed last and when (CLOCK_MONOTONIC s):
+	 * the lookup, getattr and read of one `cat` try the network once.
+	 * fetch_lock guards both; a leaf lock. */
+	pthread_mutex_t fetch_lock;
+	char fetch_failed[40];
+	double fetch_failed_at;
 };
+
+#define MOUNT_FETCH_RETRY_S 2.0
 
 
 /* mount.c */
@@ -95,6 +103,11 @@ void mount_refresh_status(struct mount *m);
 void mount_invalidate(struct mount *m, uint64_t parent, const char *name, uint64_t ino);
 void mount_attr(const struct mount *m, const struct view_node *n, struct stat *st);
 void mount_entry(const struct mount *m, const struct view_node *n, struct fuse_entry_param *e);
+/* When ino is a page whose body was never fetched: fetches it (no lock
+ * held: call it with none) and rebuilds the view.  0 when ino is not such a
+ * page (or no longer), -EIO when the body cannot be fetched, -ENOENT when
+ * the page went meanwhile.  The fetch jumps the background prefetch. */
+int mount_fetch_body(struct mount *m, uint64_t ino);
 /* Appends err_extra to the bytes of .notionfs/errors; its length for stat. */
 int mount_errors_extra(struct mount *m, struct buf *out);
 size_t mount_errors_extra_len(const struct mount *m);

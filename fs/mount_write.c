@@ -889,13 +889,21 @@ static int mountw_file(struct mount *m, fuse_ino_t ino, struct ov_file **out)
 		return exists ? -EACCES : -ENOENT; /* schema and .notionfs files are read-only */
 	if (!strncmp(id, "local-", 6))
 		return -EBUSY; /* a new page until Notion created it */
-	if (missing) {
-		/* An edit starts from the page's bytes: its body first. */
-		if (!m->hooks.fetch_body || m->hooks.fetch_body(m->hooks.arg, id))
-			return -EAGAIN;
-		mount_refresh(m);
-	}
+	if (missing)
+		return -EIO; /* an edit starts from the page's bytes: mountw_fetch failed */
 	return ov_edit_page(m->ov, parent, name, mountw_now(), out);
+}
+
+/* Before an edit of ino (no lock held): a page whose body was never
+ * fetched is fetched first, unless the overlay holds it already. */
+static int mountw_fetch(struct mount *m, fuse_ino_t ino)
+{
+	int held;
+
+	pthread_mutex_lock(&m->ov_lock);
+	held = ov_get(m->ov, ino) != NULL;
+	pthread_mutex_unlock(&m->ov_lock);
+	return held ? 0 : mount_fetch_body(m, ino);
 }
 
 static void mountw_reply_attr(fuse_req_t req, struct mount *m, fuse_ino_t ino)
@@ -967,8 +975,12 @@ static void mountw_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, in
 		fuse_reply_err(req, EPERM);
 		return;
 	}
+	if ((to_set & FUSE_SET_ATTR_SIZE) && attr->st_size > 0)
+		rc = mountw_fetch(m, ino); /* a truncation to 0 needs no body */
 	pthread_mutex_lock(&m->ov_lock);
-	if (to_set & FUSE_SET_ATTR_SIZE) {
+	if (rc) {
+		/* the body could not be fetched */
+	} else if (to_set & FUSE_SET_ATTR_SIZE) {
 		rc = mountw_file(m, ino, &f);
 		if (!rc)
 			rc = mountw_change(m, f, attr->st_size, NULL, 0);
@@ -990,18 +1002,28 @@ static void mountw_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_
 {
 	struct mount *m = mountw_of(req);
 	struct ov_file *f = NULL;
-	int rc;
+	int rc, moved = 0;
 
-	(void)fi;
+	rc = mountw_fetch(m, ino);
 	pthread_mutex_lock(&m->ov_lock);
-	rc = mountw_file(m, ino, &f);
+	if (!rc)
+		rc = mountw_file(m, ino, &f);
+	if (!rc && fi && (fi->flags & O_APPEND) && (size_t)off != f->data.len) {
+		/* O_APPEND: the kernel's offset is the size it knew; the end is
+		 * the file's (a size learnt before the body came is short) */
+		off = (off_t)f->data.len;
+		moved = 1;
+	}
 	if (!rc)
 		rc = mountw_change(m, f, off, data, size);
 	pthread_mutex_unlock(&m->ov_lock);
-	if (rc)
+	if (rc) {
 		fuse_reply_err(req, -rc);
-	else
-		fuse_reply_write(req, size);
+		return;
+	}
+	if (moved)
+		mount_invalidate(m, 0, NULL, ino); /* its size and pages again */
+	fuse_reply_write(req, size);
 }
 
 static void mountw_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,

@@ -287,6 +287,8 @@ static void *engine_main(void *arg)
 			if (engine_take_poke(e))
 				retry = engine_push(e, &push, NULL);
 			rc = pull_bodies(&p, ENGINE_BODY_BATCH, &fetched);
+			/* the bodies of a batch that failed part way are shown too */
+			unreported += fetched;
 			if (rc) {
 				if (rc != -ECANCELED)
 					engine_report(e, "body fetch", rc);
@@ -294,7 +296,6 @@ static void *engine_main(void *arg)
 			}
 			if (fetched == 0)
 				bodies_left = 0;
-			unreported += fetched;
 			/* A rebuild of the mount's view costs O(pages): report
 			 * bodies at most every ENGINE_REPORT_S (a first read does
 			 * not wait for this: it fetches and refreshes itself). */
