@@ -812,6 +812,8 @@ int mount_create(const struct mount_opts *o, struct mount **out)
 	pthread_mutex_init(&m->q_lock, NULL);
 	pthread_cond_init(&m->q_cond, NULL);
 	pthread_mutex_init(&m->ov_lock, NULL);
+	pthread_cond_init(&m->ov_cond, NULL);
+	pthread_mutex_init(&m->save_lock, NULL);
 	pthread_cond_init(&m->settler_cond, NULL);
 	pthread_mutex_init(&m->err_lock, NULL);
 	pthread_mutex_init(&m->fetch_lock, NULL);
@@ -937,6 +939,8 @@ void mount_destroy(struct mount *m)
 	pthread_mutex_destroy(&m->q_lock);
 	pthread_cond_destroy(&m->q_cond);
 	pthread_mutex_destroy(&m->ov_lock);
+	pthread_cond_destroy(&m->ov_cond);
+	pthread_mutex_destroy(&m->save_lock);
 	pthread_cond_destroy(&m->settler_cond);
 	pthread_mutex_destroy(&m->err_lock);
 	pthread_mutex_destroy(&m->fetch_lock);

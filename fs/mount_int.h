@@ -1,8 +1,16 @@
 /* mount_int.h - the state shared by the read side (mount.c) and the write
  * side (mount_write.c) of the FUSE mount.  Not a public header.
  *
- * Lock order (never taken the other way): ov_lock -> refresh_lock ->
- * lock (the view's rwlock) -> rc_lock / q_lock / err_lock.
+ * Lock order (never taken the other way):
+ *   save_lock -> refresh_lock -> lock (the view's rwlock) -> rc_lock / q_lock / err_lock
+ *   ov_lock -> lock -> ...                  (ov_lock and save_lock never together)
+ * fetch_lock is a leaf.  No lock of ours is held across the network (a body
+ * fetch) or across a view rebuild (mount_refresh) but save_lock and
+ * refresh_lock, which only saves and rebuilds take: a save or a body fetch
+ * never makes another file's lookup, getattr, read or readdir wait.  The
+ * kernel holds a directory locked during lookup, create, rename and unlink
+ * of a name in it, so those never wait for the network either (a body is
+ * fetched by getattr, read, write and the settle thread).
  */
 #ifndef NFS_MOUNT_INT_H
 #define NFS_MOUNT_INT_H
@@ -73,6 +81,12 @@ struct mount {
 	void (*rw_rename)(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 			  const char *newname, unsigned int flags);
 	pthread_mutex_t ov_lock;
+	/* Signalled (under ov_lock) when a file's save is over: operations on
+	 * that file wait for it (mount_write.c, mountw_wait_idle). */
+	pthread_cond_t ov_cond;
+	/* Serialises the saves' SQLite work and view rebuild, which run
+	 * without ov_lock; never taken with ov_lock held. */
+	pthread_mutex_t save_lock;
 	struct overlay *ov;
 	pthread_t settler;
 	int settler_started;

@@ -13,8 +13,6 @@ import subprocess
 import threading
 import urllib.request
 
-import pytest
-
 from conftest import TOKEN, wait_for
 
 N_PAGES = 8
@@ -168,7 +166,6 @@ def test_body_fetch_blocks_no_other_file(emulator, mount):
     wait_for(lambda: read(path).endswith("more\n"), what="the append")
 
 
-@pytest.mark.xfail(strict=True, reason="the save onto an unfetched page: next step")
 def test_save_waiting_for_a_body_blocks_no_other_file(emulator, mount):
     """An atomic save (write a temporary file, rename it over the page) onto a
     page whose body is not fetched: the save needs the body as its base and
