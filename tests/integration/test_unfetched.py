@@ -33,15 +33,18 @@ def block_texts(emu, page_id):
     return out
 
 
-def last_fetched(emu):
+def last_fetched(emu, k=1):
     """(number, id) of the item the background prefetch fetches last: the
-    oldest edited, then the greatest id (cache_pages_needing_body's order)."""
+    oldest edited, then the greatest id (cache_pages_needing_body's order);
+    with k > 1, the list of the k last."""
     items = []
     for p in emu.state()["pages"]:
         if p.get("parent", {}).get("type") == "database_id":
             title = "".join(t.get("plain_text", "") for t in p["properties"]["Name"]["title"])
             items.append((p["last_edited_time"], [-ord(c) for c in p["id"]], int(title[5:]), p["id"]))
     items.sort()
+    if k > 1:
+        return [(x[2], x[3]) for x in items[:k]]
     return items[0][2], items[0][3]
 
 
@@ -54,20 +57,24 @@ def children_rule(page_id):
     return {"method": "GET", "path_prefix": "/v1/blocks/" + page_id}
 
 
-def unfetched_mount(emulator, mount):
+def unfetched_mount(emulator, mount, k=1):
     """A mount where every body but one is fetched, the fault that keeps it
     unfetched still active.  Returns (emu, m, id, path, i, others): i the
     item's number, others three other item numbers."""
     emu = emulator(workspace=None, extra=("--generate", str(N_PAGES)))
-    i, pid = last_fetched(emu)
-    emu.admin("faults", {"fail_next": dict(children_rule(pid), count=100000, status=503)})
+    last = last_fetched(emu, k) if k > 1 else [last_fetched(emu)]
+    i, pid = last[0]
+    for _, x in last:
+        emu.admin("faults", {"fail_next": dict(children_rule(x), count=100000, status=503)})
     m = mount(emu, poll=3600)
     status = m.path(".notionfs", "status")
-    wait_for(lambda: "bodies pending: 1\n" in read(status), timeout=120,
-             what="every body but one fetched")
+    wait_for(lambda: "bodies pending: %d\n" % k in read(status), timeout=120,
+             what="every body but %d fetched" % k)
     wait_for(lambda: "body fetch failed" in read(m.path(".notionfs", "errors")), timeout=120,
              what="the background fetch of the last body to give up")
-    others = [k for k in range(N_PAGES) if k != i][:3]
+    others = [j for j in range(N_PAGES) if j != i][:3]
+    if k > 1:
+        others = [j for j, _ in last[1:]]
     return emu, m, pid, m.path("Bench", "Item %05d.md" % i), i, others
 
 
@@ -200,3 +207,23 @@ def test_save_waiting_for_a_body_blocks_no_other_file(emulator, mount):
     assert result.get("ok"), result
     wait_for(lambda: block_texts(emu, pid) == ["Replaced body"], timeout=60,
              what="the save pushed")
+
+
+def test_slow_body_fetch_delays_no_other_first_read(emulator, mount):
+    """Two pages not fetched: the body of one answers slowly; the first read
+    of the other does not wait for it (nor for the background prefetch)."""
+    emu, m, pid, path, i, others = unfetched_mount(emulator, mount, k=2)
+    emu.admin("faults/clear", {})
+    emu.admin("faults", {"delay_answer": dict(children_rule(pid), count=1, ms=DELAY_MS)})
+    reader = threading.Thread(target=subprocess.run, args=(["cat", path],),
+                              kwargs={"capture_output": True})
+    reader.start()
+    try:
+        wait_for(lambda: in_flight(emu, pid), timeout=60, what="the delayed body fetch")
+        other = m.path("Bench", "Item %05d.md" % others[0])
+        data = read(other)
+        assert ("Item %d block 0" % others[0]) in data
+        assert os.stat(other).st_size == len(data.encode())
+        assert in_flight(emu, pid), "the other page's first read waited for the slow one"
+    finally:
+        reader.join()
