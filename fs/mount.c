@@ -58,8 +58,8 @@ void mount_attr(const struct mount *m, const struct view_node *n, struct stat *s
 
 static double mount_attr_timeout(const struct view_node *n)
 {
-	/* Unfetched bodies: make the kernel ask again so a read learns the
-	 * size after the lazy fetch; .notionfs files change every poll. */
+	/* Unfetched bodies: the kernel asks getattr (which fetches) before it
+	 * uses the size. */
 	if (n->body_missing)
 		return 0.0;
 	return MOUNT_TIMEOUT_S;

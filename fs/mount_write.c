@@ -28,6 +28,13 @@
  *
  * Invariants:
  *  1. Lock order: ov_lock, then the view's locks, then err_lock (mount_int.h).
+ *     ov_lock is never held across the network or a view rebuild: a save
+ *     marks its file busy (mountw_file.busy) and drops ov_lock for its body
+ *     fetch, its SQLite transaction and the rebuild (under save_lock);
+ *     whatever would change or free a busy file waits on ov_cond
+ *     (mountw_wait_idle), other files never wait.  A body is fetched
+ *     before ov_lock is taken (mountw_fetch), never in a handler the
+ *     kernel runs with a directory locked (lookup, create, rename, unlink).
  *  2. A file's bytes leave the overlay only once they are queued (or kept
  *     as a rejected save): no path drops what the user wrote.
  *  3. An overlay file that is not a scratch file and has been written has a

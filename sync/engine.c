@@ -42,6 +42,7 @@
 #define ENGINE_ARCHIVE_SETTLE_S 2
 #define ENGINE_RETRY_S 5
 #define ENGINE_LAZY_SLOTS 3
+#define ENGINE_LAZY_TICK_MS 200
 
 /* One lazy fetch client; the fields but api and cache are guarded by
  * engine.lazy_lock. */
@@ -247,12 +248,32 @@ static int engine_take_poke(struct engine *e)
 	return poked;
 }
 
-/* The background prefetch waits while lazy fetches run (invariant 1). */
+/* 1 when a save was queued or another command asked for a cycle. */
+static int engine_wanted(struct engine *e)
+{
+	int w;
+
+	pthread_mutex_lock(&e->lock);
+	w = e->poked || e->requested;
+	pthread_mutex_unlock(&e->lock);
+	return w;
+}
+
+/* The background prefetch waits while lazy fetches run (invariant 1); a
+ * save or a request does not (checked every ENGINE_LAZY_TICK_MS). */
 static void engine_wait_lazy(struct engine *e)
 {
+	struct timespec until;
+
 	pthread_mutex_lock(&e->lazy_lock);
-	while (atomic_load(&e->lazy_active) && !atomic_load(&e->stop))
-		pthread_cond_wait(&e->lazy_cond, &e->lazy_lock);
+	while (atomic_load(&e->lazy_active) && !atomic_load(&e->stop)) {
+		pthread_mutex_unlock(&e->lazy_lock);
+		if (engine_wanted(e))
+			return;
+		pthread_mutex_lock(&e->lazy_lock);
+		engine_deadline(ENGINE_LAZY_TICK_MS / 1000.0, &until);
+		pthread_cond_timedwait(&e->lazy_cond, &e->lazy_lock, &until);
+	}
 	pthread_mutex_unlock(&e->lazy_lock);
 }
 
