@@ -1019,7 +1019,7 @@ void mountw_list(struct mount *m, fuse_ino_t dir, struct strv *names, struct str
 /* ---- write operations ------------------------------------------------- */
 
 /* The overlay file of ino, starting the edit of a page file if needed. */
-static int mountw_file(struct mount *m, fuse_ino_t ino, struct ov_file **out)
+static int mountw_file(struct mount *m, fuse_ino_t ino, int need_body, struct ov_file **out)
 {
 	const struct view_node *n;
 	char name[512], id[40] = "";
@@ -1043,7 +1043,7 @@ static int mountw_file(struct mount *m, fuse_ino_t ino, struct ov_file **out)
 		return exists ? -EACCES : -ENOENT; /* schema and .notionfs files are read-only */
 	if (!strncmp(id, "local-", 6))
 		return -EBUSY; /* a new page until Notion created it */
-	if (missing)
+	if (missing && need_body)
 		return -EIO; /* an edit starts from the page's bytes: mountw_fetch failed */
 	return ov_edit_page(m->ov, parent, name, mountw_now(), out);
 }
@@ -1136,7 +1136,9 @@ static void mountw_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, in
 	if (rc) {
 		/* the body could not be fetched */
 	} else if (to_set & FUSE_SET_ATTR_SIZE) {
-		rc = mountw_file(m, ino, &f);
+		/* a truncation to 0 keeps no byte of the page: no body needed
+		 * (the save fetches it as its base) */
+		rc = mountw_file(m, ino, attr->st_size > 0, &f);
 		if (!rc)
 			rc = mountw_change(m, f, attr->st_size, NULL, 0);
 	} else if ((to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW)) &&
@@ -1163,7 +1165,7 @@ static void mountw_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_
 	pthread_mutex_lock(&m->ov_lock);
 	mountw_wait_idle(m, ino, 0, NULL);
 	if (!rc)
-		rc = mountw_file(m, ino, &f);
+		rc = mountw_file(m, ino, 1, &f);
 	if (!rc && fi && (fi->flags & O_APPEND) && (size_t)off != f->data.len) {
 		/* O_APPEND: the kernel's offset is the size it knew; the end is
 		 * the file's (a size learnt before the body came is short) */

@@ -105,6 +105,16 @@ def test_append_to_unfetched_page_lands_at_the_end(emulator, mount):
     wait_for(landed_at_end, timeout=60, what="the append pushed at the end of the body")
 
 
+def test_overwrite_of_unfetched_page_replaces_its_body(emulator, mount):
+    emu, m, pid, path, i, others = unfetched_mount(emulator, mount)
+    emu.admin("faults/clear", {})
+    with open(path, "w") as f:  # O_TRUNC: nothing of the page is kept
+        f.write("---\nName: Item %05d\n---\nNew text\n" % i)
+    wait_for(lambda: block_texts(emu, pid) == ["New text"], timeout=60,
+             what="the new body pushed")
+    assert "New text" in read(path)
+
+
 def test_stat_of_unfetched_page_agrees_with_read(emulator, mount):
     emu, m, pid, path, i, others = unfetched_mount(emulator, mount)
     emu.admin("faults/clear", {})
