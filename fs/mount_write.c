@@ -557,7 +557,7 @@ out:
 }
 
 /* Queues an archive (unlink) or a title change (rename); the caller
- * rebuilds the view once it has let go of ov_lock. */
+ * rebuilds the view once it has let go of ov_lock, then pokes the push. */
 static int mountw_page_change(struct mount *m, const struct ov_effect *fx, uint64_t parent,
 			      const char *name)
 {
@@ -595,8 +595,6 @@ static int mountw_page_change(struct mount *m, const struct ov_effect *fx, uint6
 		rc = queue_add(m->cache, &e, NULL, &seq);
 		if (rc)
 			log_error("cannot queue the change of %s: %s", e.path, strerror(-rc));
-		else
-			mountw_poke(m); /* the caller rebuilds the view, without ov_lock */
 	}
 	free(e.database_id);
 	free(e.props);
@@ -1400,8 +1398,10 @@ static void mountw_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (!rc && fx.kind == OV_FX_ARCHIVE)
 		rc = mountw_page_change(m, &fx, parent, name);
 	pthread_mutex_unlock(&m->ov_lock);
-	if (!rc && fx.kind == OV_FX_ARCHIVE)
+	if (!rc && fx.kind == OV_FX_ARCHIVE) {
 		mount_refresh(m); /* before the answer: `rm X; ls` never shows X */
+		mountw_poke(m);
+	}
 	fuse_reply_err(req, rc ? -rc : 0);
 }
 
@@ -1472,6 +1472,8 @@ static void mountw_rename(fuse_req_t req, fuse_ino_t parent, const char *name, f
 		mount_refresh(m);
 		mount_invalidate(m, 0, NULL, VIEW_INO_ERRORS);
 	}
+	if (!rc && fx.kind == OV_FX_RETITLE)
+		mountw_poke(m);
 	free(fx.new_name);
 	fuse_reply_err(req, rc ? -rc : 0);
 }
