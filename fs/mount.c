@@ -17,12 +17,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cache/cache.h"
 #include "common/buf.h"
 #include "common/log.h"
 #include "fs/view.h"
+
+static double mount_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 /* ---- attributes ------------------------------------------------------- */
 
@@ -50,8 +59,8 @@ void mount_attr(const struct mount *m, const struct view_node *n, struct stat *s
 
 static double mount_attr_timeout(const struct view_node *n)
 {
-	/* Unfetched bodies: make the kernel ask again so a read learns the
-	 * size after the lazy fetch; .notionfs files change every poll. */
+	/* Unfetched bodies: the kernel asks getattr (which fetches) before it
+	 * uses the size. */
 	if (n->body_missing)
 		return 0.0;
 	return MOUNT_TIMEOUT_S;
@@ -298,6 +307,13 @@ static void mount_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	n = NULL;
 	if (!mountw_hidden(m, parent, name)) {
+		/* No fetch here: the kernel may hold the directory locked for this
+		 * lookup (an open with O_CREAT, a rename), and every other name
+		 * of it would wait for the network.  A page whose body is not
+		 * fetched yet gets uncached attributes: the kernel asks getattr
+		 * (which fetches) before any stat or read uses its size, and an
+		 * O_APPEND write lands at the end whatever size it knew
+		 * (mount_write.c). */
 		pthread_rwlock_rdlock(&m->lock);
 		n = view_lookup(m->view, parent, name);
 		if (n)
@@ -314,21 +330,59 @@ static void mount_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fuse_reply_entry(req, &e);
 }
 
-/* First use of a page whose body was never fetched: fetch it now. */
-static void mount_fetch_if_missing(struct mount *m, fuse_ino_t ino)
+/* 1 when the page of id failed to fetch less than MOUNT_FETCH_RETRY_S ago
+ * (so that the getattr and read of one `cat` try the network once). */
+static int mount_fetch_failed_recently(struct mount *m, const char *id)
+{
+	double now = mount_now();
+	int recent;
+
+	pthread_mutex_lock(&m->fetch_lock);
+	recent = !strcmp(m->fetch_failed, id) && now - m->fetch_failed_at < MOUNT_FETCH_RETRY_S;
+	pthread_mutex_unlock(&m->fetch_lock);
+	return recent;
+}
+
+static void mount_fetch_note(struct mount *m, const char *id, int failed)
+{
+	pthread_mutex_lock(&m->fetch_lock);
+	if (failed) {
+		snprintf(m->fetch_failed, sizeof(m->fetch_failed), "%s", id);
+		m->fetch_failed_at = mount_now();
+	} else if (!strcmp(m->fetch_failed, id)) {
+		m->fetch_failed[0] = '\0';
+	}
+	pthread_mutex_unlock(&m->fetch_lock);
+}
+
+int mount_fetch_body(struct mount *m, uint64_t ino)
 {
 	const struct view_node *n;
 	char id[40] = "";
+	int rc, missing;
 
 	pthread_rwlock_rdlock(&m->lock);
 	n = view_get(m->view, ino);
-	if (n && n->kind == VIEW_PAGE && n->body_missing)
+	if (n && n->kind == VIEW_PAGE && n->body_missing && !n->local)
 		snprintf(id, sizeof(id), "%s", n->id);
 	pthread_rwlock_unlock(&m->lock);
-	if (!id[0] || !m->hooks.fetch_body)
-		return;
-	if (m->hooks.fetch_body(m->hooks.arg, id) == 0)
-		mount_refresh(m);
+	if (!id[0])
+		return 0;
+	/* No lock held from here to the refresh: the fetch may wait for the
+	 * network (a Retry-After) and must not stall other files. */
+	if (!m->hooks.fetch_body || mount_fetch_failed_recently(m, id))
+		return -EIO;
+	rc = m->hooks.fetch_body(m->hooks.arg, id);
+	if (rc == 0)
+		rc = mount_refresh(m);
+	pthread_rwlock_rdlock(&m->lock);
+	n = view_get(m->view, ino);
+	missing = n && n->kind == VIEW_PAGE && n->body_missing;
+	pthread_rwlock_unlock(&m->lock);
+	if (!n && rc == 0)
+		return -ENOENT; /* gone remotely meanwhile */
+	mount_fetch_note(m, id, missing);
+	return missing ? -EIO : 0;
 }
 
 static void mount_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -337,16 +391,20 @@ static void mount_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	const struct view_node *n;
 	struct stat st;
 	double timeout = 0;
+	int rc;
 
-	/* GETATTR with a file handle comes from an open file (a read past the
-	 * cached size, or fstat): that is the first read of the page.  A plain
-	 * stat never fetches. */
+	(void)fi;
 	if (mountw_getattr(m, ino, &st)) {
 		fuse_reply_attr(req, &st, 0);
 		return;
 	}
-	if (fi)
-		mount_fetch_if_missing(m, ino);
+	/* A page whose body is not fetched yet is never sized from its
+	 * front-matter alone: its body first, or EIO. */
+	rc = mount_fetch_body(m, ino);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
 	pthread_rwlock_rdlock(&m->lock);
 	n = view_get(m->view, ino);
 	if (n) {
@@ -410,6 +468,10 @@ static void mount_list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, i
 				continue;
 			mount_entry(m, dir->kids[i - 2], &e);
 			name = dir->kids[i - 2]->name;
+			/* no attributes for a page whose size is not known yet
+			 * (nodeid 0: the kernel looks it up, which fetches it) */
+			if (dir->kids[i - 2]->body_missing && dir->kids[i - 2]->kind == VIEW_PAGE)
+				e.ino = 0;
 		} else {
 			e = extra[i - 2 - dir->nkids];
 			name = names.v[i - 2 - dir->nkids];
@@ -511,8 +573,10 @@ static void mount_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	if (mountw_read(m, ino, &b)) {
 		rc = 0;
 	} else {
-		mount_fetch_if_missing(m, ino);
-		rc = mount_render(m, ino, &b, &found);
+		/* never the front-matter alone: the body first, or EIO */
+		rc = mount_fetch_body(m, ino);
+		if (!rc)
+			rc = mount_render(m, ino, &b, &found);
 	}
 	if (rc) {
 		fuse_reply_err(req, -rc);
@@ -769,8 +833,11 @@ int mount_create(const struct mount_opts *o, struct mount **out)
 	pthread_mutex_init(&m->q_lock, NULL);
 	pthread_cond_init(&m->q_cond, NULL);
 	pthread_mutex_init(&m->ov_lock, NULL);
+	pthread_cond_init(&m->ov_cond, NULL);
+	pthread_mutex_init(&m->save_lock, NULL);
 	pthread_cond_init(&m->settler_cond, NULL);
 	pthread_mutex_init(&m->err_lock, NULL);
+	pthread_mutex_init(&m->fetch_lock, NULL);
 	m->drafts = o->drafts;
 	m->queue = calloc(1, sizeof(*m->queue));
 	if (!m->queue) {
@@ -893,8 +960,11 @@ void mount_destroy(struct mount *m)
 	pthread_mutex_destroy(&m->q_lock);
 	pthread_cond_destroy(&m->q_cond);
 	pthread_mutex_destroy(&m->ov_lock);
+	pthread_cond_destroy(&m->ov_cond);
+	pthread_mutex_destroy(&m->save_lock);
 	pthread_cond_destroy(&m->settler_cond);
 	pthread_mutex_destroy(&m->err_lock);
+	pthread_mutex_destroy(&m->fetch_lock);
 	buf_release(&m->err_extra);
 	free(m->mountpoint);
 	free(m);

@@ -3,16 +3,18 @@
  * Owns: the FUSE session, the current view (swapped under a rwlock when the
  * cache changes) and the kernel cache invalidation that follows a swap.
  * Reads are served from the cache and never touch the network, except the
- * first read of a page whose body was never fetched, which calls the
- * fetch_body hook (the sync engine) and may wait for it.
+ * first getattr, read or write of a page whose body was never fetched,
+ * which calls the fetch_body hook (the sync engine) with no lock held and
+ * waits for it (EIO when it fails: a page is never shown or sized from its
+ * front-matter alone).
  *
  * Kernel cache policy (see docs/operations.md and ../shared/PERF-NOTES.md):
  * open, opendir and flush answer ENOSYS once, so the kernel stops sending
  * them and a warm `grep -r` costs no round trip per file; entries and
  * attributes are cached for MOUNT_TIMEOUT_S and explicitly invalidated when
  * a pull changes a file; a page whose body is not fetched yet has its
- * attributes uncached, so the first read asks again (GETATTR with a file
- * handle) and gets the fetched size.
+ * attributes uncached (and none in READDIRPLUS), so the kernel asks
+ * GETATTR, which fetches, before it uses a size.
  */
 #ifndef NFS_MOUNT_H
 #define NFS_MOUNT_H

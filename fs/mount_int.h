@@ -1,8 +1,16 @@
 /* mount_int.h - the state shared by the read side (mount.c) and the write
  * side (mount_write.c) of the FUSE mount.  Not a public header.
  *
- * Lock order (never taken the other way): ov_lock -> refresh_lock ->
- * lock (the view's rwlock) -> rc_lock / q_lock / err_lock.
+ * Lock order (never taken the other way):
+ *   save_lock -> refresh_lock -> lock (the view's rwlock) -> rc_lock / q_lock / err_lock
+ *   ov_lock -> lock -> ...                  (ov_lock and save_lock never together)
+ * fetch_lock is a leaf.  No lock of ours is held across the network (a body
+ * fetch) or across a view rebuild (mount_refresh) but save_lock and
+ * refresh_lock, which only saves and rebuilds take: a save or a body fetch
+ * never makes another file's lookup, getattr, read or readdir wait.  The
+ * kernel holds a directory locked during lookup, create, rename and unlink
+ * of a name in it, so those never wait for the network either (a body is
+ * fetched by getattr, read, write and the settle thread).
  */
 #ifndef NFS_MOUNT_INT_H
 #define NFS_MOUNT_INT_H
@@ -73,6 +81,12 @@ struct mount {
 	void (*rw_rename)(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 			  const char *newname, unsigned int flags);
 	pthread_mutex_t ov_lock;
+	/* Signalled (under ov_lock) when a file's save is over: operations on
+	 * that file wait for it (mount_write.c, mountw_wait_idle). */
+	pthread_cond_t ov_cond;
+	/* Serialises the saves' SQLite work and view rebuild, which run
+	 * without ov_lock; never taken with ov_lock held. */
+	pthread_mutex_t save_lock;
 	struct overlay *ov;
 	pthread_t settler;
 	int settler_started;
@@ -84,7 +98,15 @@ struct mount {
 	 * err_lock guards err_extra; a leaf lock. */
 	pthread_mutex_t err_lock;
 	struct buf err_extra;
+	/* The page whose body fetch failed last and when (CLOCK_MONOTONIC s):
+	 * the lookup, getattr and read of one `cat` try the network once.
+	 * fetch_lock guards both; a leaf lock. */
+	pthread_mutex_t fetch_lock;
+	char fetch_failed[40];
+	double fetch_failed_at;
 };
+
+#define MOUNT_FETCH_RETRY_S 2.0
 
 
 /* mount.c */
@@ -95,6 +117,11 @@ void mount_refresh_status(struct mount *m);
 void mount_invalidate(struct mount *m, uint64_t parent, const char *name, uint64_t ino);
 void mount_attr(const struct mount *m, const struct view_node *n, struct stat *st);
 void mount_entry(const struct mount *m, const struct view_node *n, struct fuse_entry_param *e);
+/* When ino is a page whose body was never fetched: fetches it (no lock
+ * held: call it with none) and rebuilds the view.  0 when ino is not such a
+ * page (or no longer), -EIO when the body cannot be fetched, -ENOENT when
+ * the page went meanwhile.  The fetch jumps the background prefetch. */
+int mount_fetch_body(struct mount *m, uint64_t ino);
 /* Appends err_extra to the bytes of .notionfs/errors; its length for stat. */
 int mount_errors_extra(struct mount *m, struct buf *out);
 size_t mount_errors_extra_len(const struct mount *m);

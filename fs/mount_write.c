@@ -36,6 +36,13 @@
  *
  * Invariants:
  *  1. Lock order: ov_lock, then the view's locks, then err_lock (mount_int.h).
+ *     ov_lock is never held across the network or a view rebuild: a save
+ *     marks its file busy (mountw_file.busy) and drops ov_lock for its body
+ *     fetch, its SQLite transaction and the rebuild (under save_lock);
+ *     whatever would change or free a busy file waits on ov_cond
+ *     (mountw_wait_idle), other files never wait.  A body is fetched
+ *     before ov_lock is taken (mountw_fetch), never in a handler the
+ *     kernel runs with a directory locked (lookup, create, rename, unlink).
  *  2. A file's bytes leave the overlay only once they are queued (or kept
  *     as a rejected save): no path drops what the user wrote.
  *  3. An overlay file that is not a scratch file and has been written has a
@@ -161,6 +168,9 @@ struct mountw_file {
 	 * last failure (-errno, reported once) and when to try again */
 	int local_err;
 	double local_retry_at;
+	/* mountw_save dropped ov_lock to save this file: whoever would change
+	 * or free it waits on ov_cond (mountw_wait_idle) */
+	int busy;
 };
 
 /* The overlay frees a file: its draft goes with it (discard), or stays on
@@ -548,6 +558,31 @@ static void mountw_local_restore(struct mount *m)
 	free(r.v);
 }
 
+/* ---- files being saved ------------------------------------------------- */
+
+/* 1 when f is being saved by another thread (mountw_save dropped ov_lock). */
+static int mountw_busy(const struct ov_file *f)
+{
+	return f && f->priv && ((const struct mountw_file *)f->priv)->busy;
+}
+
+/* Waits (ov_lock held, released while waiting) until neither the file of
+ * ino nor the file at (parent, name) (when name) is being saved: a change
+ * of a file waits for its save, other files never do. */
+static void mountw_wait_idle(struct mount *m, uint64_t ino, uint64_t parent, const char *name)
+{
+	while (mountw_busy(ino ? ov_get(m->ov, ino) : NULL) ||
+	       mountw_busy(name ? ov_lookup(m->ov, parent, name) : NULL))
+		pthread_cond_wait(&m->ov_cond, &m->ov_lock);
+}
+
+static void mountw_set_busy(struct mount *m, struct mountw_file *w, int busy)
+{
+	w->busy = busy;
+	if (!busy)
+		pthread_cond_broadcast(&m->ov_cond);
+}
+
 /* ---- saves -------------------------------------------------------------- */
 
 static void mountw_poke(struct mount *m)
@@ -556,34 +591,9 @@ static void mountw_poke(struct mount *m)
 		m->hooks.poke(m->hooks.arg);
 }
 
-/* The overlay lets go of f: the kernel must ask the view again.  A saved
- * edit of an existing page is kept (clean) until the settle thread has
- * rebuilt the view (mountw_release_held): no rebuild inside the FUSE
- * request that saved it. */
-static void mountw_let_go(struct mount *m, struct ov_file *f, int saved, const char *page_id);
-
-static void mountw_drop(struct mount *m, struct ov_file *f, int saved, const char *page_id)
-{
-	struct mountw_file *w;
-	int64_t version = 0;
-
-	if (saved && f->role == OV_PAGE && m->settler_started && (w = mountw_priv(f)) &&
-		cache_version(m->cache, &version) == 0) {
-		ov_clean(f);
-		/* the bytes kept name the save just queued as their base, as the
-		 * rendered file will: a writer appending to them is not stale */
-		if (f->page_id[0] && f->data.data)
-			view_show_chain_base(m->cache, f->page_id, f->data.data);
-		w->keep_version = version;
-		w->held_at = mountw_now();
-		mount_refresh_status(m);
-		pthread_cond_signal(&m->settler_cond);
-		return;
-	}
-	mountw_let_go(m, f, saved, page_id);
-}
-
-/* Removes f from the overlay now, and rebuilds the view. */
+/* The overlay lets go of f (saved or rejected): the kernel must ask the
+ * view again, which the caller has rebuilt already (before letting go, so
+ * that no lookup meanwhile finds neither the file nor the page). */
 static void mountw_let_go(struct mount *m, struct ov_file *f, int saved, const char *page_id)
 {
 	uint64_t parent = f->parent, ino = f->ino;
@@ -593,36 +603,136 @@ static void mountw_let_go(struct mount *m, struct ov_file *f, int saved, const c
 		ov_saved(m->ov, f, page_id);
 	else
 		ov_rejected(m->ov, f);
-	mount_refresh(m);
 	mount_invalidate(m, parent, name, ino);
+	free(name);
+}
+
+/* 1 when ino is a page of the view whose body was never fetched. */
+static int mountw_body_missing(struct mount *m, uint64_t ino)
+{
+	const struct view_node *n;
+	int missing;
+
+	pthread_rwlock_rdlock(&m->lock);
+	n = view_get(m->view, ino);
+	missing = n && n->kind == VIEW_PAGE && n->body_missing && !n->local;
+	pthread_rwlock_unlock(&m->lock);
+	return missing;
+}
+
+/* What a save decided, computed without ov_lock (mountw_save_unlocked). */
+struct mountw_saved {
+	int rc;
+	struct save_plan p;
+	int keep;              /* a saved edit kept in the overlay, clean */
+	int64_t version;       /* keep: the cache version to wait for */
+	struct buf text;       /* keep: the bytes with the chain's base shown */
+};
+
+/* The part of a save that runs with no lock but save_lock: validate, diff,
+ * queue (SQLite), and the view rebuilt (or only the status re-rendered for
+ * a kept file).  f is busy: nothing else changes or frees it. */
+static void mountw_save_unlocked(struct mount *m, struct ov_file *f, struct mountw_file *w,
+				 int durable, struct mountw_saved *o)
+{
+	char *name = strdup(f->name);
+	struct save_req r = {
+		.kind = f->role == OV_PAGE ? SAVE_PAGE : SAVE_NEW, .ino = f->ino, .dir = f->parent,
+		.page_id = f->role == OV_PAGE ? f->page_id : NULL, .name = name,
+		.text = buf_str(&f->data), .len = f->data.len, .saved_at_ms = w->saved_at_ms,
+	};
+
+	if (!name) {
+		o->rc = -ENOMEM;
+		return;
+	}
+	pthread_mutex_lock(&m->save_lock);
+	pthread_rwlock_rdlock(&m->lock);
+	o->rc = save_prepare(m->view, m->cache, &r, &o->p);
+	pthread_rwlock_unlock(&m->lock);
+	if (!o->rc)
+		o->rc = save_commit(m->cache, m->drafts, w->draft, &o->p, durable);
+	o->keep = o->rc == 0 && f->role == OV_PAGE && m->settler_started &&
+		  cache_version(m->cache, &o->version) == 0;
+	if (o->keep) {
+		/* the bytes kept name the save just queued as their base, as the
+		 * rendered file will: a writer appending to them is not stale */
+		if (buf_append(&o->text, f->data.data, f->data.len) == 0 && o->text.data)
+			view_show_chain_base(m->cache, f->page_id, o->text.data);
+		mount_refresh_status(m);
+	} else if (o->rc == 0 || o->rc == -EINVAL) {
+		mount_refresh(m); /* before the overlay lets go: see mountw_let_go */
+	}
+	pthread_mutex_unlock(&m->save_lock);
 	free(name);
 }
 
 /* Saves an edited page file or a new X.md: validates, diffs, queues (with
  * its draft, in one transaction; durable: fsynced).  0 (queued, or nothing
  * changed), -EINVAL (rejected and kept), or -errno (the bytes stay in the
- * overlay and in the draft, and are retried). */
-static int mountw_save(struct mount *m, struct ov_file *f, int durable)
+ * overlay and in the draft, and are retried; *kept, when given, says
+ * whether the draft holds them).
+ *
+ * Called with ov_lock held, and returns with it held, but drops it for the
+ * body fetch, the SQLite work and the view rebuild (no lock across the
+ * network or a refresh): f is marked busy meanwhile, so only operations on
+ * f itself wait (mountw_wait_idle).  f may be freed on return (saved or
+ * rejected): callers find their files again by inode or name.  may_fetch 0
+ * (a rename: the kernel holds the directories) defers the save of a page
+ * whose body was never fetched to the settle thread, which fetches it. */
+static int mountw_save(struct mount *m, struct ov_file *f, int durable, int may_fetch, int *kept)
 {
-	struct mountw_file *w = f->priv;
-	struct save_req r = {
-		.kind = f->role == OV_PAGE ? SAVE_PAGE : SAVE_NEW, .ino = f->ino, .dir = f->parent,
-		.page_id = f->role == OV_PAGE ? f->page_id : NULL, .name = f->name,
-		.text = buf_str(&f->data), .len = f->data.len,
-		.saved_at_ms = w ? w->saved_at_ms : 0,
-	};
-	struct save_plan p;
+	struct mountw_file *w;
+	struct mountw_saved o = { .text = BUF_INIT };
+	uint64_t ino = f->ino;
 	int rc, err;
 
+	if (kept)
+		*kept = 0;
 	if (f->role == OV_SCRATCH)
 		return 0;
-	if (w && w->stale)
+	if (mountw_busy(f))
+		return -EBUSY; /* being saved by another thread already */
+	w = mountw_priv(f);
+	if (!w)
+		return -ENOMEM;
+	if (w->stale)
 		mountw_draft(m, f); /* so that a failure below keeps the right bytes */
-	pthread_rwlock_rdlock(&m->lock);
-	rc = save_prepare(m->view, m->cache, &r, &p);
-	pthread_rwlock_unlock(&m->lock);
-	if (!rc)
-		rc = save_commit(m->cache, m->drafts, w ? w->draft : NULL, &p, durable);
+	if (f->role == OV_PAGE && mountw_body_missing(m, ino)) {
+		/* Its base is the page's body: fetched first, with no lock. */
+		if (!may_fetch) {
+			rc = mountw_draft(m, f);
+			if (!rc && durable && w->draft)
+				rc = drafts_sync(w->draft);
+			if (kept)
+				*kept = !rc && w->draft;
+			pthread_cond_signal(&m->settler_cond);
+			return -EAGAIN;
+		}
+		mountw_set_busy(m, w, 1);
+		pthread_mutex_unlock(&m->ov_lock);
+		rc = mount_fetch_body(m, ino);
+		pthread_mutex_lock(&m->ov_lock);
+		mountw_set_busy(m, w, 0);
+		if (rc) {
+			struct buf path = BUF_INIT;
+
+			pthread_rwlock_rdlock(&m->lock);
+			save_path(m->view, f->parent, f->name, &path);
+			pthread_rwlock_unlock(&m->lock);
+			mountw_failed(m, f, buf_str(&path), rc, durable);
+			buf_release(&path);
+			if (kept)
+				*kept = w->draft != NULL;
+			return rc;
+		}
+	}
+	mountw_set_busy(m, w, 1);
+	pthread_mutex_unlock(&m->ov_lock);
+	mountw_save_unlocked(m, f, w, durable, &o);
+	pthread_mutex_lock(&m->ov_lock);
+	mountw_set_busy(m, w, 0);
+	rc = o.rc;
 	if (rc && rc != -EINVAL) {
 		struct buf path = BUF_INIT;
 
@@ -631,39 +741,50 @@ static int mountw_save(struct mount *m, struct ov_file *f, int durable)
 		pthread_rwlock_unlock(&m->lock);
 		mountw_failed(m, f, buf_str(&path), rc, durable);
 		buf_release(&path);
-		save_plan_release(&p); /* zeroed when save_prepare failed */
-		return rc;
+		if (kept)
+			*kept = w->draft != NULL;
+		goto out;
 	}
 	/* Queued or kept as rejected: the draft is gone with the commit. */
-	err = w ? w->err : 0;
-	if (w)
-		w->draft = NULL;
+	err = w->err;
+	w->draft = NULL;
 	if (err) {
-		log_warn("%s: the save that could not be queued (%s) is now %s", p.e.path,
+		log_warn("%s: the save that could not be queued (%s) is now %s", o.p.e.path,
 			 strerror(-err), rc ? "kept as rejected" : "queued");
 		cache_log(m->cache, "sync", "%s: the save that could not be queued since %lld (%s) is now %s",
-			  p.e.path, (long long)w->since, strerror(-err), rc ? "kept as rejected" : "queued");
+			  o.p.e.path, (long long)w->since, strerror(-err), rc ? "kept as rejected" : "queued");
 	}
-	if (rc == -EINVAL && f->role == OV_NEWPAGE && p.e.error &&
-	    strncmp(p.e.error, SAVE_MOVE_REFUSED, strlen(SAVE_MOVE_REFUSED))) {
+	if (rc == -EINVAL && f->role == OV_NEWPAGE && o.p.e.error &&
+	    strncmp(o.p.e.error, SAVE_MOVE_REFUSED, strlen(SAVE_MOVE_REFUSED))) {
 		/* A rejected new file stays visible with its text until the user
 		 * deletes or fixes it (its text is kept as rejected too).  Not a
 		 * refused copy of a page from another database: that copy goes
 		 * (docs/sync.md, "Moves"), the page stays where it is. */
 		ov_clean(f);
 		mount_refresh_status(m);
+	} else if (o.keep) {
+		/* kept until a rebuild shows the save (invariant 4) */
+		ov_clean(f);
+		if (o.text.len == f->data.len && f->data.data)
+			memcpy(f->data.data, o.text.data, o.text.len);
+		w->keep_version = o.version;
+		w->held_at = mountw_now();
+		pthread_cond_signal(&m->settler_cond);
 	} else {
-		mountw_drop(m, f, rc == 0, p.outcome == SAVE_QUEUE ? p.e.page_id : NULL);
+		mountw_let_go(m, f, rc == 0, o.p.outcome == SAVE_QUEUE ? o.p.e.page_id : NULL);
 	}
 	if (err)
 		mountw_update_errors(m);
-	if (p.outcome == SAVE_QUEUE)
+	if (o.p.outcome == SAVE_QUEUE)
 		mountw_poke(m);
-	save_plan_release(&p);
+out:
+	save_plan_release(&o.p); /* zeroed when save_prepare failed */
+	buf_release(&o.text);
 	return rc;
 }
 
-/* Queues an archive (unlink) or a title change (rename). */
+/* Queues an archive (unlink) or a title change (rename); the caller
+ * rebuilds the view once it has let go of ov_lock, then pokes the push. */
 static int mountw_page_change(struct mount *m, const struct ov_effect *fx, uint64_t parent,
 			      const char *name)
 {
@@ -707,12 +828,8 @@ static int mountw_page_change(struct mount *m, const struct ov_effect *fx, uint6
 				rc = localfiles_keep_name(m->cache, fx->page_id, name, 1);
 			rc = rc ? (cache_rollback(m->cache), rc) : cache_commit(m->cache);
 		}
-		if (rc) {
+		if (rc)
 			log_error("cannot queue the change of %s: %s", e.path, strerror(-rc));
-		} else {
-			mount_refresh(m);
-			mountw_poke(m);
-		}
 	}
 	free(e.database_id);
 	free(e.props);
@@ -720,8 +837,40 @@ static int mountw_page_change(struct mount *m, const struct ov_effect *fx, uint6
 	return rc;
 }
 
+/* Saves the file of ino if it is still there and due (ov_lock held). */
+static void mountw_save_ino(struct mount *m, uint64_t ino, int durable)
+{
+	struct ov_file *f = ov_get(m->ov, ino);
+
+	if (f && f->dirty && !mountw_busy(f))
+		mountw_save(m, f, durable, 1, NULL);
+}
+
+struct mountw_busy_any {
+	int any;
+};
+
+static void mountw_busy_cb(void *arg, struct ov_file *f)
+{
+	if (mountw_busy(f))
+		((struct mountw_busy_any *)arg)->any = 1;
+}
+
+/* Waits until no file is being saved (ov_lock held; unmount). */
+static void mountw_wait_idle_all(struct mount *m)
+{
+	for (;;) {
+		struct mountw_busy_any b = { 0 };
+
+		ov_each(m->ov, mountw_busy_cb, &b);
+		if (!b.any)
+			return;
+		pthread_cond_wait(&m->ov_cond, &m->ov_lock);
+	}
+}
+
 struct mountw_due {
-	struct ov_file **v;
+	uint64_t *v;           /* inodes: a save drops ov_lock, files may go */
 	size_t n, cap;
 	double now;            /* skip files whose retry time has not come (0: none) */
 };
@@ -731,18 +880,18 @@ static void mountw_due_cb(void *arg, struct ov_file *f)
 	struct mountw_due *d = arg;
 	struct mountw_file *w = f->priv;
 
-	if (d->now && w && w->err && d->now < w->retry_at)
+	if ((d->now && w && w->err && d->now < w->retry_at) || mountw_busy(f))
 		return;
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 8;
-		struct ov_file **v = realloc(d->v, cap * sizeof(*v));
+		uint64_t *v = realloc(d->v, cap * sizeof(*v));
 
 		if (!v)
 			return; /* retried at the next tick */
 		d->v = v;
 		d->cap = cap;
 	}
-	d->v[d->n++] = f;
+	d->v[d->n++] = f->ino;
 }
 
 struct mountw_held {
@@ -757,7 +906,7 @@ static void mountw_held_cb(void *arg, struct ov_file *f)
 	struct mountw_held *k = arg;
 	struct mountw_file *w = f->priv;
 
-	if (!w || !w->keep_version)
+	if (!w || !w->keep_version || w->busy)
 		return;
 	if (f->dirty) {
 		w->keep_version = 0; /* edited again: an ordinary unsaved file */
@@ -806,7 +955,7 @@ static void mountw_release_held(struct mount *m)
 		struct ov_file *f = ov_get(m->ov, k.inos[i]);
 		struct mountw_file *w = f ? f->priv : NULL;
 
-		if (!w || !w->keep_version || f->dirty || w->keep_version > shown)
+		if (!w || !w->keep_version || w->busy || f->dirty || w->keep_version > shown)
 			continue;
 		w->keep_version = 0;
 		mountw_let_go(m, f, 1, f->page_id);
@@ -828,8 +977,8 @@ static void *mountw_settler(void *arg)
 		struct mountw_due due = { .now = mountw_now() };
 
 		ov_each_due(m->ov, due.now, mountw_due_cb, &due);
-		for (i = 0; i < due.n; i++)
-			mountw_save(m, due.v[i], 0);
+		for (i = 0; i < due.n && !m->settler_stop; i++)
+			mountw_save_ino(m, due.v[i], 0);
 		free(due.v);
 		mountw_local_store_due(m, mountw_now());
 		mountw_release_held(m);
@@ -925,9 +1074,10 @@ static void mountw_save_all(struct mount *m)
 	struct mountw_due due = { 0 };
 	size_t i;
 
+	mountw_wait_idle_all(m);
 	ov_each_due(m->ov, HUGE_VAL, mountw_due_cb, &due);
 	for (i = 0; i < due.n; i++)
-		mountw_save(m, due.v[i], 1);
+		mountw_save_ino(m, due.v[i], 1);
 	free(due.v);
 }
 
@@ -1115,7 +1265,7 @@ void mountw_list(struct mount *m, fuse_ino_t dir, struct strv *names, struct str
 /* ---- write operations ------------------------------------------------- */
 
 /* The overlay file of ino, starting the edit of a page file if needed. */
-static int mountw_file(struct mount *m, fuse_ino_t ino, struct ov_file **out)
+static int mountw_file(struct mount *m, fuse_ino_t ino, int need_body, struct ov_file **out)
 {
 	const struct view_node *n;
 	char name[512], id[40] = "";
@@ -1139,13 +1289,21 @@ static int mountw_file(struct mount *m, fuse_ino_t ino, struct ov_file **out)
 		return exists ? -EACCES : -ENOENT; /* schema and .notionfs files are read-only */
 	if (queue_is_local_id(id))
 		return -EBUSY; /* a new page until Notion created it */
-	if (missing) {
-		/* An edit starts from the page's bytes: its body first. */
-		if (!m->hooks.fetch_body || m->hooks.fetch_body(m->hooks.arg, id))
-			return -EAGAIN;
-		mount_refresh(m);
-	}
+	if (missing && need_body)
+		return -EIO; /* an edit starts from the page's bytes: mountw_fetch failed */
 	return ov_edit_page(m->ov, parent, name, mountw_now(), out);
+}
+
+/* Before an edit of ino (no lock held): a page whose body was never
+ * fetched is fetched first, unless the overlay holds it already. */
+static int mountw_fetch(struct mount *m, fuse_ino_t ino)
+{
+	int held;
+
+	pthread_mutex_lock(&m->ov_lock);
+	held = ov_get(m->ov, ino) != NULL;
+	pthread_mutex_unlock(&m->ov_lock);
+	return held ? 0 : mount_fetch_body(m, ino);
 }
 
 static void mountw_reply_attr(fuse_req_t req, struct mount *m, fuse_ino_t ino)
@@ -1219,9 +1377,16 @@ static void mountw_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, in
 		fuse_reply_err(req, EPERM);
 		return;
 	}
+	if ((to_set & FUSE_SET_ATTR_SIZE) && attr->st_size > 0)
+		rc = mountw_fetch(m, ino); /* a truncation to 0 needs no body */
 	pthread_mutex_lock(&m->ov_lock);
-	if (to_set & FUSE_SET_ATTR_SIZE) {
-		rc = mountw_file(m, ino, &f);
+	mountw_wait_idle(m, ino, 0, NULL);
+	if (rc) {
+		/* the body could not be fetched */
+	} else if (to_set & FUSE_SET_ATTR_SIZE) {
+		/* a truncation to 0 keeps no byte of the page: no body needed
+		 * (the save fetches it as its base) */
+		rc = mountw_file(m, ino, attr->st_size > 0, &f);
 		if (!rc)
 			rc = mountw_change(m, f, attr->st_size, NULL, 0);
 	} else if ((to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW)) &&
@@ -1242,18 +1407,29 @@ static void mountw_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_
 {
 	struct mount *m = mountw_of(req);
 	struct ov_file *f = NULL;
-	int rc;
+	int rc, moved = 0;
 
-	(void)fi;
+	rc = mountw_fetch(m, ino);
 	pthread_mutex_lock(&m->ov_lock);
-	rc = mountw_file(m, ino, &f);
+	mountw_wait_idle(m, ino, 0, NULL);
+	if (!rc)
+		rc = mountw_file(m, ino, 1, &f);
+	if (!rc && fi && (fi->flags & O_APPEND) && (size_t)off != f->data.len) {
+		/* O_APPEND: the kernel's offset is the size it knew; the end is
+		 * the file's (a size learnt before the body came is short) */
+		off = (off_t)f->data.len;
+		moved = 1;
+	}
 	if (!rc)
 		rc = mountw_change(m, f, off, data, size);
 	pthread_mutex_unlock(&m->ov_lock);
-	if (rc)
+	if (rc) {
 		fuse_reply_err(req, -rc);
-	else
-		fuse_reply_write(req, size);
+		return;
+	}
+	if (moved)
+		mount_invalidate(m, 0, NULL, ino); /* its size and pages again */
+	fuse_reply_write(req, size);
 }
 
 static void mountw_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -1266,6 +1442,7 @@ static void mountw_create(fuse_req_t req, fuse_ino_t parent, const char *name, m
 
 	memset(&e, 0, sizeof(e));
 	pthread_mutex_lock(&m->ov_lock);
+	mountw_wait_idle(m, 0, parent, name);
 	rc = ov_create(m->ov, parent, name, S_IFREG | (mode & 0777), (fi->flags & O_EXCL) != 0,
 		       mountw_now(), &f);
 	if (!rc && f->priv && ((struct mountw_file *)f->priv)->draft) {
@@ -1421,8 +1598,8 @@ static int mountw_copy_refused(struct mount *m, uint64_t parent, const char *id)
 	int64_t queued = 0, rejected = 0, held = 0;
 
 	ov_each(m->ov, mountw_copy_cb, &k);
-	if (k.f)
-		mountw_save(m, k.f, 0); /* refused: kept under .notionfs/rejected/ */
+	if (k.f && !mountw_busy(k.f))
+		mountw_save(m, k.f, 0, 1, NULL); /* refused: kept under .notionfs/rejected/ */
 	/* (a burst of rm reads the queue only when something is rejected) */
 	if (queue_counts(m->cache, &queued, &rejected, &held) == 0 && rejected > 0)
 		queue_each(m->cache, mountw_refused_cb, &k);
@@ -1443,6 +1620,7 @@ static void mountw_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	pthread_mutex_lock(&m->ov_lock);
+	mountw_wait_idle(m, 0, parent, name);
 	f = ov_lookup(m->ov, parent, name);
 	if (f ? f->role == OV_PAGE : (!ov_hidden(m->ov, parent, name, mountw_now()) &&
 				      mountw_page_at(m, parent, name, &ref))) {
@@ -1459,9 +1637,9 @@ static void mountw_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 				  "refused (" SAVE_MOVE_REFUSED "); the page stays; to trash it, rm the "
 				  "copy's entry under .notionfs/rejected/ first", buf_str(&path));
 			buf_release(&path);
+			pthread_mutex_unlock(&m->ov_lock);
 			mount_refresh(m);
 			mount_invalidate(m, 0, NULL, VIEW_INO_ERRORS);
-			pthread_mutex_unlock(&m->ov_lock);
 			fuse_reply_err(req, EPERM);
 			return;
 		}
@@ -1474,11 +1652,16 @@ static void mountw_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (!rc && fx.kind == OV_FX_ARCHIVE)
 		rc = mountw_page_change(m, &fx, parent, name);
 	pthread_mutex_unlock(&m->ov_lock);
+	if (!rc && fx.kind == OV_FX_ARCHIVE) {
+		mount_refresh(m); /* before the answer: `rm X; ls` never shows X */
+		mountw_poke(m);
+	}
 	fuse_reply_err(req, rc ? -rc : 0);
 }
 
 /* A page file moved to another directory: refused (docs/sync.md,
- * "Moves"), with the reason in .notionfs/errors. */
+ * "Moves"), with the reason in .notionfs/errors (shown once the caller
+ * rebuilt the view, without ov_lock). */
 static void mountw_move_refused(struct mount *m, uint64_t parent, const char *name,
 				uint64_t newparent)
 {
@@ -1499,8 +1682,6 @@ static void mountw_move_refused(struct mount *m, uint64_t parent, const char *na
 		  dir ? dir : "?");
 	free(dir);
 	buf_release(&path);
-	mount_refresh(m);
-	mount_invalidate(m, 0, NULL, VIEW_INO_ERRORS);
 }
 
 static void mountw_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
@@ -1509,17 +1690,20 @@ static void mountw_rename(fuse_req_t req, fuse_ino_t parent, const char *name, f
 	struct mount *m = mountw_of(req);
 	struct ov_effect fx;
 	struct ov_file *f;
-	int rc, was_local, target_local;
+	int rc, kept = 0, refresh, was_local, target_local;
 
 	if (flags & ~1u) { /* RENAME_EXCHANGE, RENAME_WHITEOUT */
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
 	pthread_mutex_lock(&m->ov_lock);
+	mountw_wait_idle(m, 0, parent, name);
+	mountw_wait_idle(m, 0, newparent, newname);
 	f = ov_lookup(m->ov, parent, name);
 	was_local = f && mountw_is_local(f);
 	f = ov_lookup(m->ov, newparent, newname);
 	target_local = f && mountw_is_local(f);
+	memset(&fx, 0, sizeof(fx));
 	rc = ov_rename(m->ov, parent, name, newparent, newname, flags, mountw_now(), &fx);
 	if (rc == -EINVAL && parent != newparent)
 		mountw_move_refused(m, parent, name, newparent);
@@ -1538,14 +1722,24 @@ static void mountw_rename(fuse_req_t req, fuse_ino_t parent, const char *name, f
 		/* An atomic save, durable like the fsync that usually precedes
 		 * it: a rejection reaches rename() as EINVAL.  A save that cannot
 		 * be queued yet but whose draft holds the bytes is done as far as
-		 * the caller can tell (the rename took effect; it is retried). */
-		rc = mountw_save(m, fx.file, 1);
-		if (rc && rc != -EINVAL && fx.file->priv && ((struct mountw_file *)fx.file->priv)->draft)
+		 * the caller can tell (the rename took effect; it is retried).
+		 * A page whose body was never fetched is saved by the settle
+		 * thread, which fetches it (no network here: the kernel holds
+		 * both directories locked). */
+		rc = mountw_save(m, fx.file, 1, 0, &kept);
+		if (rc && rc != -EINVAL && kept)
 			rc = 0;
 	} else if (!rc && fx.kind == OV_FX_RETITLE) {
 		rc = mountw_page_change(m, &fx, newparent, newname);
 	}
+	refresh = (rc == -EINVAL && parent != newparent) || (!rc && fx.kind == OV_FX_RETITLE);
 	pthread_mutex_unlock(&m->ov_lock);
+	if (refresh) {
+		mount_refresh(m);
+		mount_invalidate(m, 0, NULL, VIEW_INO_ERRORS);
+	}
+	if (!rc && fx.kind == OV_FX_RETITLE)
+		mountw_poke(m);
 	free(fx.new_name);
 	fuse_reply_err(req, rc ? -rc : 0);
 }
@@ -1564,9 +1758,10 @@ static void mountw_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fu
 	(void)datasync;
 	(void)fi;
 	pthread_mutex_lock(&m->ov_lock);
+	mountw_wait_idle(m, ino, 0, NULL); /* a save under way: then ours */
 	f = ov_get(m->ov, ino);
 	if (f && f->dirty && f->role != OV_SCRATCH)
-		rc = mountw_save(m, f, 1);
+		rc = mountw_save(m, f, 1, 1, NULL);
 	else if (f && f->dirty && mountw_is_local(f))
 		rc = mountw_local_store(m, f, 1);
 	else if (!f || f->role != OV_SCRATCH || mountw_is_local(f))

@@ -1,9 +1,13 @@
 /* engine.c - the sync thread of a mount; see engine.h.
  *
  * Invariants:
- *  1. The thread and engine_fetch_body() each use their own API client and
- *     their own cache connection; both clients share one rate limiter, so
- *     together they stay within the configured rate.
+ *  1. The thread and each lazy slot (engine_fetch_body()) use their own API
+ *     client and their own cache connection; all clients share one rate
+ *     limiter, so together they stay within the configured rate.  Up to
+ *     ENGINE_LAZY_SLOTS lazy fetches run at once (one page whose answer is
+ *     slow never makes a read of another page wait); two reads of one page
+ *     share one fetch.  While any runs, the background prefetch waits
+ *     between two bodies (a first read goes first).
  *  2. on_change() is called after every poll (the status shows the poll
  *     time) and after every batch of bodies that changed the cache.
  *  3. engine_stop() cancels both clients before joining, so a stop never
@@ -37,15 +41,29 @@
 #define ENGINE_REPORT_S 2
 #define ENGINE_ARCHIVE_SETTLE_S 2
 #define ENGINE_RETRY_S 5
+#define ENGINE_LAZY_SLOTS 3
+#define ENGINE_LAZY_TICK_MS 200
+
+/* One lazy fetch client; the fields but api and cache are guarded by
+ * engine.lazy_lock. */
+struct engine_lazy {
+	struct notion *api;
+	struct cache *cache;
+	int busy;
+	char page[40];             /* the page being fetched */
+	int rc;                    /* the result of the last fetch */
+	unsigned gen;              /* bumped when a fetch ends */
+};
 
 struct engine {
 	struct engine_config cfg;
 	struct notion_limiter *limiter;
 	struct notion *api;        /* the thread's */
-	struct notion *lazy_api;   /* engine_fetch_body()'s */
 	struct cache *cache;       /* the thread's */
-	struct cache *lazy_cache;
-	pthread_mutex_t lazy_lock;
+	struct engine_lazy lazy[ENGINE_LAZY_SLOTS]; /* engine_fetch_body()'s */
+	pthread_mutex_t lazy_lock; /* guards lazy[] (but api, cache); lazy_cond's mutex */
+	pthread_cond_t lazy_cond;  /* a lazy fetch ended */
+	atomic_int lazy_active;    /* lazy fetches under way (the prefetch yields) */
 	pthread_t thread;
 	int started;
 	pthread_mutex_t lock;      /* guards poked, requested; wake's mutex */
@@ -230,10 +248,40 @@ static int engine_take_poke(struct engine *e)
 	return poked;
 }
 
+/* 1 when a save was queued or another command asked for a cycle. */
+static int engine_wanted(struct engine *e)
+{
+	int w;
+
+	pthread_mutex_lock(&e->lock);
+	w = e->poked || e->requested;
+	pthread_mutex_unlock(&e->lock);
+	return w;
+}
+
+/* The background prefetch waits while lazy fetches run (invariant 1); a
+ * save or a request does not (checked every ENGINE_LAZY_TICK_MS). */
+static void engine_wait_lazy(struct engine *e)
+{
+	struct timespec until;
+
+	pthread_mutex_lock(&e->lazy_lock);
+	while (atomic_load(&e->lazy_active) && !atomic_load(&e->stop)) {
+		pthread_mutex_unlock(&e->lazy_lock);
+		if (engine_wanted(e))
+			return;
+		pthread_mutex_lock(&e->lazy_lock);
+		engine_deadline(ENGINE_LAZY_TICK_MS / 1000.0, &until);
+		pthread_cond_timedwait(&e->lazy_cond, &e->lazy_lock, &until);
+	}
+	pthread_mutex_unlock(&e->lazy_lock);
+}
+
 static void *engine_main(void *arg)
 {
 	struct engine *e = arg;
-	struct pull_ctx p = { .api = e->api, .cache = e->cache, .stop = &e->stop };
+	struct pull_ctx p = { .api = e->api, .cache = e->cache, .stop = &e->stop,
+			      .yield = &e->lazy_active };
 	struct push_ctx push = { .api = e->api, .cache = e->cache, .stop = &e->stop };
 	struct timespec next;
 	struct buf error = BUF_INIT;
@@ -286,15 +334,17 @@ static void *engine_main(void *arg)
 			/* A save does not wait for the prefetch. */
 			if (engine_take_poke(e))
 				retry = engine_push(e, &push, NULL);
+			engine_wait_lazy(e);
 			rc = pull_bodies(&p, ENGINE_BODY_BATCH, &fetched);
+			/* the bodies of a batch that failed part way are shown too */
+			unreported += fetched;
 			if (rc) {
 				if (rc != -ECANCELED)
 					engine_report(e, "body fetch", rc);
 				break;
 			}
-			if (fetched == 0)
+			if (fetched == 0 && !p.yielded)
 				bodies_left = 0;
-			unreported += fetched;
 			/* A rebuild of the mount's view costs O(pages): report
 			 * bodies at most every ENGINE_REPORT_S (a first read does
 			 * not wait for this: it fetches and refreshes itself). */
@@ -347,7 +397,7 @@ static int engine_client(struct engine *e, struct notion **out)
 int engine_start(const struct engine_config *cfg, struct engine **out)
 {
 	struct engine *e;
-	int rc;
+	int rc, i;
 
 	*out = NULL;
 	e = calloc(1, sizeof(*e));
@@ -360,16 +410,18 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 		e->cfg.poll_s = 30;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_mutex_init(&e->lazy_lock, NULL);
+	pthread_cond_init(&e->lazy_cond, NULL);
 	pthread_cond_init(&e->wake, NULL);
 	rc = notion_limiter_new(cfg->rate, cfg->burst, &e->limiter);
 	if (!rc)
 		rc = engine_client(e, &e->api);
 	if (!rc)
-		rc = engine_client(e, &e->lazy_api);
-	if (!rc)
 		rc = cache_open(cfg->cache_dir, &e->cache);
-	if (!rc)
-		rc = cache_open(cfg->cache_dir, &e->lazy_cache);
+	for (i = 0; !rc && i < ENGINE_LAZY_SLOTS; i++) {
+		rc = engine_client(e, &e->lazy[i].api);
+		if (!rc)
+			rc = cache_open(cfg->cache_dir, &e->lazy[i].cache);
+	}
 	if (!rc) {
 		rc = -pthread_create(&e->thread, NULL, engine_main, e);
 		e->started = rc == 0;
@@ -429,36 +481,100 @@ long engine_drain(struct engine *e, double seconds)
 
 void engine_stop(struct engine *e)
 {
+	int i;
+
 	if (!e)
 		return;
 	pthread_mutex_lock(&e->lock);
 	atomic_store(&e->stop, 1);
 	pthread_cond_broadcast(&e->wake);
 	pthread_mutex_unlock(&e->lock);
+	pthread_mutex_lock(&e->lazy_lock);
+	pthread_cond_broadcast(&e->lazy_cond);
+	pthread_mutex_unlock(&e->lazy_lock);
 	if (e->api)
 		notion_cancel(e->api);
-	if (e->lazy_api)
-		notion_cancel(e->lazy_api);
+	for (i = 0; i < ENGINE_LAZY_SLOTS; i++)
+		if (e->lazy[i].api)
+			notion_cancel(e->lazy[i].api);
 	if (e->started)
 		pthread_join(e->thread, NULL);
 	notion_free(e->api);
-	notion_free(e->lazy_api);
+	for (i = 0; i < ENGINE_LAZY_SLOTS; i++) {
+		notion_free(e->lazy[i].api);
+		cache_close(e->lazy[i].cache);
+	}
 	notion_limiter_free(e->limiter);
 	cache_close(e->cache);
-	cache_close(e->lazy_cache);
 	pthread_cond_destroy(&e->wake);
+	pthread_cond_destroy(&e->lazy_cond);
 	pthread_mutex_destroy(&e->lock);
 	pthread_mutex_destroy(&e->lazy_lock);
 	free(e);
 }
 
+/* The slot fetching page_id, or NULL (lazy_lock held). */
+static struct engine_lazy *engine_lazy_of(struct engine *e, const char *page_id)
+{
+	int i;
+
+	for (i = 0; i < ENGINE_LAZY_SLOTS; i++)
+		if (e->lazy[i].busy && !strcmp(e->lazy[i].page, page_id))
+			return &e->lazy[i];
+	return NULL;
+}
+
+static struct engine_lazy *engine_lazy_free(struct engine *e)
+{
+	int i;
+
+	for (i = 0; i < ENGINE_LAZY_SLOTS; i++)
+		if (!e->lazy[i].busy)
+			return &e->lazy[i];
+	return NULL;
+}
+
 int engine_fetch_body(struct engine *e, const char *page_id)
 {
-	struct pull_ctx p = { .api = e->lazy_api, .cache = e->lazy_cache, .stop = &e->stop };
+	struct pull_ctx p = { .stop = &e->stop };
+	struct engine_lazy *l;
+	unsigned gen;
 	int rc;
 
 	pthread_mutex_lock(&e->lazy_lock);
+	for (;;) {
+		if (atomic_load(&e->stop)) {
+			pthread_mutex_unlock(&e->lazy_lock);
+			return -ECANCELED;
+		}
+		l = engine_lazy_of(e, page_id);
+		if (l) {
+			/* being fetched for another read: its result is ours */
+			gen = l->gen;
+			while (l->gen == gen && !atomic_load(&e->stop))
+				pthread_cond_wait(&e->lazy_cond, &e->lazy_lock);
+			rc = l->gen == gen ? -ECANCELED : l->rc;
+			pthread_mutex_unlock(&e->lazy_lock);
+			return rc;
+		}
+		l = engine_lazy_free(e);
+		if (l)
+			break;
+		pthread_cond_wait(&e->lazy_cond, &e->lazy_lock);
+	}
+	l->busy = 1;
+	snprintf(l->page, sizeof(l->page), "%s", page_id);
+	atomic_fetch_add(&e->lazy_active, 1);
+	pthread_mutex_unlock(&e->lazy_lock);
+	p.api = l->api;
+	p.cache = l->cache;
 	rc = pull_body(&p, page_id);
+	pthread_mutex_lock(&e->lazy_lock);
+	l->rc = rc;
+	l->busy = 0;
+	l->gen++;
+	atomic_fetch_sub(&e->lazy_active, 1);
+	pthread_cond_broadcast(&e->lazy_cond);
 	pthread_mutex_unlock(&e->lazy_lock);
 	if (rc)
 		log_warn("cannot fetch the body of page %s: %s", page_id, strerror(-rc));
@@ -483,5 +599,10 @@ void engine_poke(struct engine *e)
 
 long engine_requests(struct engine *e)
 {
-	return (long)(notion_requests_sent(e->api) + notion_requests_sent(e->lazy_api));
+	long n = (long)notion_requests_sent(e->api);
+	int i;
+
+	for (i = 0; i < ENGINE_LAZY_SLOTS; i++)
+		n += (long)notion_requests_sent(e->lazy[i].api);
+	return n;
 }

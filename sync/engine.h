@@ -7,8 +7,9 @@
  * After anything that changed the cache, on_change() is called from the
  * sync thread (the mount rebuilds its view and invalidates the kernel's
  * caches there).  engine_fetch_body() serves the mount's first read of a
- * page whose body was never fetched, on its own API client, sharing the
- * rate limiter with the thread.  Requests of other commands (`notionfs
+ * page whose body was never fetched, on one of its own API clients (a few
+ * run side by side), sharing the rate limiter with the thread, whose
+ * prefetch waits while they run.  Requests of other commands (`notionfs
  * sync` beside the mount, cache/lock.h) are answered by the next poll,
  * which engine_request() starts at once.  Knows nothing about FUSE.
  */

@@ -653,10 +653,15 @@ int pull_bodies(struct pull_ctx *p, int max, int *fetched)
 	int n = 0, i, rc;
 
 	*fetched = 0;
+	p->yielded = 0;
 	rc = cache_pages_needing_body(p->cache, max, &ids, &n);
 	for (i = 0; !rc && i < n; i++) {
 		if (p->stop && atomic_load(p->stop)) {
 			rc = -ECANCELED;
+			break;
+		}
+		if (p->yield && atomic_load(p->yield)) {
+			p->yielded = 1; /* a first read is fetching: it goes first */
 			break;
 		}
 		rc = pull_body(p, ids[i]);

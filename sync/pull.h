@@ -48,6 +48,10 @@ struct pull_ctx {
 	/* optional: called after each page is stored during a full pull */
 	void (*progress)(void *arg, const char *db_title, int64_t pages);
 	void *progress_arg;
+	/* optional: while non-zero (lazy fetches under way), pull_bodies stops
+	 * between two bodies and sets yielded, so a first read goes first */
+	atomic_int *yield;
+	int yielded;
 	struct pull_stats stats;  /* accumulated by every call */
 };
 
@@ -55,7 +59,7 @@ int pull_full(struct pull_ctx *p);
 int pull_delta(struct pull_ctx *p);
 int pull_listing(struct pull_ctx *p);
 /* Fetches up to max bodies that are missing or stale; *fetched gets the
- * count (0 when nothing is left to fetch). */
+ * count (0 when nothing is left to fetch, unless p->yielded). */
 int pull_bodies(struct pull_ctx *p, int max, int *fetched);
 /* Fetches one page's body now (first read of a page never fetched). */
 int pull_body(struct pull_ctx *p, const char *page_id);

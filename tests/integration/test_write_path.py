@@ -259,6 +259,8 @@ def test_create_rename_unlink(tasks):
     wait_for(lambda: page_title(next(p for p in emu.state()["pages"] if p["id"] == pid)) == "Renamed task",
              what="the title change", timeout=60)
     assert [r["method"] for r in writes(emu)] == ["PATCH"]
+    # (the mount shows the new name once it stored the answer: poll for it)
+    wait_for(lambda: "Renamed task.md" in os.listdir(d), what="the new name", timeout=30)
     # Out of the database: refused.
     with pytest.raises(OSError) as e:
         os.rename(os.path.join(d, "Renamed task.md"), m.path("Projects", "Renamed task.md"))
