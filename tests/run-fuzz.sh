@@ -119,7 +119,7 @@ run_target() {
 	# shellcheck disable=SC2086
 	if ! (cd "$root" && clang -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$root" \
-		$src common/buf.c common/utf8.c $flags -lm -o "$bin"); then
+		$src common/buf.c common/utf8.c common/json.c common/isotime.c $flags -lm -o "$bin"); then
 		echo "$t: build failed"
 		return 1
 	fi
