@@ -667,6 +667,24 @@ static void mountw_save_unlocked(struct mount *m, struct ov_file *f, struct moun
 	free(name);
 }
 
+/* A save of f that could not be queued (rc, not a rejection): reported,
+ * its bytes kept in the overlay and the draft (mountw_failed); *kept says
+ * whether a draft holds them.  Returns rc. */
+static int mountw_save_failed(struct mount *m, struct ov_file *f, struct mountw_file *w, int rc,
+			      int durable, int *kept)
+{
+	struct buf path = BUF_INIT;
+
+	pthread_rwlock_rdlock(&m->lock);
+	save_path(m->view, f->parent, f->name, &path);
+	pthread_rwlock_unlock(&m->lock);
+	mountw_failed(m, f, buf_str(&path), rc, durable);
+	buf_release(&path);
+	if (kept)
+		*kept = w->draft != NULL;
+	return rc;
+}
+
 /* Saves an edited page file or a new X.md: validates, diffs, queues (with
  * its draft, in one transaction; durable: fsynced).  0 (queued, or nothing
  * changed), -EINVAL (rejected and kept), or -errno (the bytes stay in the
@@ -714,18 +732,8 @@ static int mountw_save(struct mount *m, struct ov_file *f, int durable, int may_
 		rc = mount_fetch_body(m, ino);
 		pthread_mutex_lock(&m->ov_lock);
 		mountw_set_busy(m, w, 0);
-		if (rc) {
-			struct buf path = BUF_INIT;
-
-			pthread_rwlock_rdlock(&m->lock);
-			save_path(m->view, f->parent, f->name, &path);
-			pthread_rwlock_unlock(&m->lock);
-			mountw_failed(m, f, buf_str(&path), rc, durable);
-			buf_release(&path);
-			if (kept)
-				*kept = w->draft != NULL;
-			return rc;
-		}
+		if (rc)
+			return mountw_save_failed(m, f, w, rc, durable, kept);
 	}
 	mountw_set_busy(m, w, 1);
 	pthread_mutex_unlock(&m->ov_lock);
@@ -734,15 +742,7 @@ static int mountw_save(struct mount *m, struct ov_file *f, int durable, int may_
 	mountw_set_busy(m, w, 0);
 	rc = o.rc;
 	if (rc && rc != -EINVAL) {
-		struct buf path = BUF_INIT;
-
-		pthread_rwlock_rdlock(&m->lock);
-		save_path(m->view, f->parent, f->name, &path);
-		pthread_rwlock_unlock(&m->lock);
-		mountw_failed(m, f, buf_str(&path), rc, durable);
-		buf_release(&path);
-		if (kept)
-			*kept = w->draft != NULL;
+		mountw_save_failed(m, f, w, rc, durable, kept);
 		goto out;
 	}
 	/* Queued or kept as rejected: the draft is gone with the commit. */
