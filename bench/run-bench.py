@@ -39,7 +39,7 @@ import nfstest  # noqa: E402
 PYTHON = "/usr/bin/python3"
 TOKEN = "secret_bench_token"
 BENCHES = ["full-pull", "bodies", "delta", "grep", "ls", "rss", "mdconv", "saves", "fsync",
-           "storm"]
+           "storm", "refresh"]
 
 # Everything started, for the cleanup in main()'s finally.
 PROCS = []    # subprocess.Popen
@@ -1005,6 +1005,103 @@ def bench_offline(work, n, rate):
 # fsync'd saves (an editor's write + fsync) and saves under a fault storm
 
 
+
+def cpu_settled(pid, quiet=0.5, timeout=60):
+    """Waits until the process used no CPU for `quiet` seconds (its last rebuild done)."""
+    end = time.monotonic() + timeout
+    last = proc_cpu_s(pid)
+    while time.monotonic() < end:
+        time.sleep(quiet)
+        now = proc_cpu_s(pid)
+        if now == last:
+            return now
+        last = now
+    return last
+
+
+def poll_cpu_run(work, n, changes, window):
+    """Daemon CPU per idle poll and per poll that brings one remotely changed page, on an
+    n-page workspace synced first (bodies included), `--poll 1`, listing off, both limits
+    lifted.  Returns (idle CPU s per poll, one-change CPU s per poll, polls seen)."""
+    emu, cache = synced_workspace(work, "poll-%d" % n, n, 0, 1000)
+    m = None
+    try:
+        ids = [p["id"] for p in emu.admin("state")["pages"]
+               if p["parent"].get("type") in ("database_id", "data_source_id")][:changes]
+        m = Mount(work, "mnt-poll-%d" % n, emu, cache, poll=1,
+                  env_extra={"NOTIONFS_RATE": 1000, "NOTIONFS_BURST": 1000,
+                             "NOTIONFS_LISTING_EVERY": 1000000})
+        polls = lambda: classify(emu.requests())["query_first"]
+        wait_for(lambda: m.bodies_pending() == 0, 600, "bodies pending: 0", proc=m.proc)
+        emu.clear_log()
+        wait_for(lambda: polls() >= 2, 60, "two polls", proc=m.proc)
+        # idle: CPU between the end of one poll and the end of the `window`-th after it
+        emu.clear_log()
+        c0 = proc_cpu_s(m.proc.pid)
+        wait_for(lambda: polls() >= window, 120, "%d idle polls" % window, proc=m.proc)
+        idle = (proc_cpu_s(m.proc.pid) - c0) / polls()
+        # one change per poll: edit a page remotely, wait until the mount shows it
+        emu.clear_log()
+        c0 = proc_cpu_s(m.proc.pid)
+        for k, pid in enumerate(ids):
+            emu.admin("edit_page", {"page_id": pid, "properties": {"Points": {"number": 7000 + k}}})
+            wait_for(lambda: polls() >= 2 * (k + 1), 60, "poll %d" % k, proc=m.proc)
+        npolls = polls()
+        busy = proc_cpu_s(m.proc.pid) - c0
+        one = (busy - idle * (npolls - len(ids))) / len(ids)
+        # the last change reached the file (checked outside the measured window)
+        want = "Points: %d" % (7000 + len(ids) - 1)
+        if not any(want in open(os.path.join(db_dir(m.mnt), f)).read()
+                   for f in os.listdir(db_dir(m.mnt)) if f.endswith(".md")):
+            raise RuntimeError("the last remote change (%s) is not shown by the mount" % want)
+        return idle, one, npolls
+    finally:
+        if m:
+            m.stop()
+        emu.stop()
+
+
+def bench_refresh(work, n, quick):
+    """Issue 9: what a poll costs the daemon, idle and with one change, at n and n/10 pages;
+    and the body prefetch's CPU per body at n against n/10."""
+    print("\n== 13. daemon CPU of a poll (idle, one change) and of the prefetch per body, "
+          "%d vs %d pages ==" % (n, n // 10), flush=True)
+    changes, window = (5, 5) if quick else (20, 20)
+    per = {}
+    for size in (n // 10, n):
+        idle, one, npolls = poll_cpu_run(work, size, changes, window)
+        per[size] = (idle, one)
+        log("%d pages: idle poll %.2f ms CPU, one-change poll %.2f ms CPU (%d polls)"
+            % (size, idle * 1e3, one * 1e3, npolls))
+    small, big = per[n // 10], per[n]
+    result("refresh", "idle poll CPU, %d pages" % n, fmt_ms(big[0]), "%d pages %s" % (n // 10,
+           fmt_ms(small[0])), big[0] / small[0] if small[0] else float("inf"), None, None)
+    r = big[1] / small[1] if small[1] > 0 else float("inf")
+    result("refresh", "one-change poll CPU, %d vs %d" % (n, n // 10), fmt_ms(big[1]),
+           "%d pages %s" % (n // 10, fmt_ms(small[1])), r, "<=1.2x", r <= 1.2)
+    cpb = {}
+    for size in (n // 10, n):
+        emu = Emulator(work, "emu-pre-%d" % size, generate=size, rate=0)
+        m = None
+        try:
+            cache = os.path.join(work, "cache-pre-%d" % size)
+            m = Mount(work, "mnt-pre-%d" % size, emu, cache, poll=3600,
+                      env_extra={"NOTIONFS_RATE": 1000, "NOTIONFS_BURST": 1000}, timeout=600)
+            c0 = proc_cpu_s(m.proc.pid)
+            p0 = m.bodies_pending() or 0
+            wait_for(lambda: m.bodies_pending() == 0, max(600, size * 0.5), "bodies pending: 0",
+                     proc=m.proc, interval=0.1)
+            cpu_settled(m.proc.pid)
+            cpb[size] = (proc_cpu_s(m.proc.pid) - c0) / max(1, p0)
+            log("%d pages: prefetch of %d bodies, %.2f ms CPU per body" % (size, p0, cpb[size] * 1e3))
+        finally:
+            if m:
+                m.stop()
+            emu.stop()
+    r = cpb[n] / cpb[n // 10] if cpb[n // 10] else float("inf")
+    result("refresh", "prefetch CPU per body, %d vs %d" % (n, n // 10), fmt_ms(cpb[n]),
+           "%d pages %s" % (n // 10, fmt_ms(cpb[n // 10])), r, "<=1.2x", r <= 1.2)
+
 def pct(v, q):
     """Nearest-rank percentile of the sorted list v."""
     return v[min(len(v) - 1, max(0, int(math.ceil(q * len(v))) - 1))]
@@ -1495,6 +1592,8 @@ def main():
         if "storm" in want:
             steps.append(("storm", lambda: bench_storm(work, a.quick, a.storm_rate,
                                                        a.storm_applied)))
+        if "refresh" in want:
+            steps.append(("refresh", lambda: bench_refresh(work, n, a.quick)))
         for name, fn in steps:
             try:
                 fn()

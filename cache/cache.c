@@ -53,6 +53,15 @@ static const char cache_migrate_6_versions[] =
 	" DELETE FROM pending WHERE page_id = " id ";" \
 	" INSERT INTO pending(page_id) " CACHE_PENDING_OF("p.id = " id) "; END;"
 
+/* A trigger logging page `id` in page_changes after `event` (migration 11),
+ * pruning what is older than the newest CACHE_CHANGES_KEPT entries. */
+#define CACHE_CHANGES_KEPT "100000"
+#define CACHE_CHANGE_TRIGGER(name, event, id) \
+	"CREATE TRIGGER IF NOT EXISTS change_" name " AFTER " event " BEGIN" \
+	" INSERT INTO page_changes(page_id) VALUES(" id ");" \
+	" DELETE FROM page_changes WHERE seq <= (SELECT max(seq) FROM page_changes) - " \
+	CACHE_CHANGES_KEPT "; END;"
+
 /* Each migration takes the schema from version i to i+1; append only. */
 static const char *const cache_migrations[] = {
 	/* 0 -> 1 */
@@ -130,6 +139,16 @@ static const char *const cache_migrations[] = {
 	"  PRIMARY KEY(dir_id, name));"
 	"CREATE TABLE kept_names(page_id TEXT PRIMARY KEY, name TEXT NOT NULL,"
 	"  until_landed INTEGER NOT NULL);",
+	/* 10 -> 11: the change log a view refresh reads instead of every page
+	 * (cache_each_change): each store or removal of a page or its body
+	 * appends the page's id; the newest CACHE_CHANGES_KEPT are kept */
+	"CREATE TABLE IF NOT EXISTS page_changes(seq INTEGER PRIMARY KEY AUTOINCREMENT, page_id TEXT NOT NULL);"
+	CACHE_CHANGE_TRIGGER("pages_ins", "INSERT ON pages", "NEW.id")
+	CACHE_CHANGE_TRIGGER("pages_upd", "UPDATE ON pages", "NEW.id")
+	CACHE_CHANGE_TRIGGER("pages_del", "DELETE ON pages", "OLD.id")
+	CACHE_CHANGE_TRIGGER("bodies_ins", "INSERT ON bodies", "NEW.page_id")
+	CACHE_CHANGE_TRIGGER("bodies_upd", "UPDATE ON bodies", "NEW.page_id")
+	CACHE_CHANGE_TRIGGER("bodies_del", "DELETE ON bodies", "OLD.page_id"),
 };
 #define CACHE_SCHEMA_VERSION ((int)(sizeof(cache_migrations) / sizeof(cache_migrations[0])))
 
@@ -1037,6 +1056,18 @@ int cache_get_page(struct cache *c, const char *id, cache_page_cb cb, void *arg)
 	return rc;
 }
 
+int cache_get_page_listing(struct cache *c, const char *id, cache_page_cb cb, void *arg)
+{
+	struct cache_one one = { cb, arg, 0 };
+	struct cache_cbw w = { (void *)cache_one_row, &one, 0 };
+	int rc;
+
+	rc = cache_rows(c, cache_page_row, &w, CACHE_PAGE_COLS("NULL, NULL") " WHERE p.id=?1", id, NULL);
+	if (!rc && !one.found)
+		rc = -ENOENT;
+	return rc;
+}
+
 int cache_get_trashed(struct cache *c, const char *id, cache_page_cb cb, void *arg)
 {
 	struct cache_one one = { cb, arg, 0 };
@@ -1081,7 +1112,10 @@ int cache_pages_needing_body(struct cache *c, int limit, char ***ids, int *n)
 	if (!l.ids)
 		return -ENOMEM;
 	snprintf(lim, sizeof(lim), "%d", limit);
-	rc = cache_rows(c, cache_id_row, &l, "SELECT p.id FROM pages p LEFT JOIN bodies b ON b.page_id = p.id"
+	/* from `pending` (migration 9, kept by triggers): the cost follows the pages
+	 * waiting for a body, not the size of the workspace */
+	rc = cache_rows(c, cache_id_row, &l, "SELECT p.id FROM pending x CROSS JOIN pages p ON p.id = x.page_id"
+			" LEFT JOIN bodies b ON b.page_id = p.id"
 			" WHERE b.page_id IS NULL OR b.edited_time < p.last_edited_time"
 			" ORDER BY b.page_id IS NOT NULL, p.last_edited_time DESC, p.id"
 			" LIMIT CAST(?1 AS INTEGER)", lim, NULL);
@@ -1207,6 +1241,56 @@ int cache_meta_set(struct cache *c, const char *key, const char *value)
 	if (!rc)
 		rc = cache_run(st);
 	return cache_wend(c, own, rc);
+}
+
+int cache_change_seq(struct cache *c, int64_t *seq)
+{
+	return cache_read_int(c, seq, "SELECT coalesce(max(seq), 0) FROM page_changes", NULL);
+}
+
+struct cache_changes {
+	int (*cb)(void *arg, const char *page_id);
+	void *arg;
+	int64_t last;
+};
+
+static int cache_change_row(sqlite3_stmt *st, void *arg)
+{
+	struct cache_changes *x = arg;
+
+	x->last = sqlite3_column_int64(st, 0);
+	return x->cb(x->arg, cache_col(st, 1));
+}
+
+int cache_each_change(struct cache *c, int64_t since, int (*cb)(void *arg, const char *page_id),
+		      void *arg, int64_t *last)
+{
+	struct cache_changes x = { cb, arg, since };
+	char buf[24];
+	int64_t first = 0;
+	int rc;
+
+	*last = since;
+	/* seqs are consecutive (AUTOINCREMENT, pruned from the oldest): a gap
+	 * after `since` means the entries were pruned */
+	rc = cache_read_int(c, &first, "SELECT coalesce(min(seq), 0) FROM page_changes", NULL);
+	if (rc)
+		return rc;
+	snprintf(buf, sizeof(buf), "%lld", (long long)since);
+	if (first > since + 1) {
+		int64_t newest = 0;
+
+		rc = cache_read_int(c, &newest, "SELECT coalesce(max(seq), 0) FROM page_changes", NULL);
+		if (rc)
+			return rc;
+		if (newest > since)
+			return -ERANGE;
+	}
+	rc = cache_rows(c, cache_change_row, &x, "SELECT seq, page_id FROM page_changes"
+			" WHERE seq > CAST(?1 AS INTEGER) ORDER BY seq", buf, NULL);
+	if (!rc)
+		*last = x.last;
+	return rc;
 }
 
 int cache_version(struct cache *c, int64_t *version)

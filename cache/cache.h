@@ -120,6 +120,9 @@ int cache_each_page(struct cache *c, const char *database_id, int with_json,
 		    cache_page_cb cb, void *arg);
 /* One page with json and body (cb called once), -ENOENT if absent. */
 int cache_get_page(struct cache *c, const char *id, cache_page_cb cb, void *arg);
+/* The listing row of one page, as cache_each_page() without JSON gives it
+ * (cb called once); -ENOENT if absent. */
+int cache_get_page_listing(struct cache *c, const char *id, cache_page_cb cb, void *arg);
 /* cache_delete_page() keeps the page's last version (and body) in the
  * trash table for 30 days: cache_get_trashed() reads it (the row as
  * cache_get_page() gives it, rowid and version 0), cache_untrash_page()
@@ -164,6 +167,17 @@ int cache_meta_get(struct cache *c, const char *key, char **value);
 int cache_meta_set(struct cache *c, const char *key, const char *value);
 /* The change counter (invariant 1); 0 for a new cache. */
 int cache_version(struct cache *c, int64_t *version);
+/* The change log (migration 11): every insert, update or delete of a page
+ * or of its body appends the page's id, under a consecutive seq; the newest
+ * 100,000 entries are kept.  cache_change_seq() gives the newest seq (0:
+ * none).  cache_each_change() calls cb for every entry after `since`, in
+ * order (a page may come several times), and sets *last to the newest seq
+ * it read; -ERANGE when entries after `since` were pruned (the caller must
+ * read everything again).  A reader takes the seq *before* it reads the
+ * pages: what changes meanwhile is then read once more, never missed. */
+int cache_change_seq(struct cache *c, int64_t *seq);
+int cache_each_change(struct cache *c, int64_t since, int (*cb)(void *arg, const char *page_id),
+		      void *arg, int64_t *last);
 /* Appends a row to sync_log; kind is a short word ("pull", "error", ...).
  * An "error" row bumps the change counter: the mount shows it in
  * .notionfs/errors. */

@@ -212,6 +212,34 @@ void mount_invalidate(struct mount *m, uint64_t parent, const char *name, uint64
 	mount_enqueue(m, &l);
 }
 
+/* The next view after old: updated from what changed (view_update), or
+ * built whole when only that can tell.  NOTIONFS_VIEW_CHECK=1 (the tests)
+ * builds it whole too and logs an error when the two differ. */
+static int mount_build(struct mount *m, const struct view *old, struct view **nv)
+{
+	struct cache *c = m->rcache ? m->rcache : m->cache;
+	struct view *check = NULL;
+	int64_t v0 = 0, v1 = 1, s0 = 0, s1 = 1;
+	char *why = NULL;
+	int rc;
+
+	if (m->view_check && (cache_version(c, &v0) || cache_change_seq(c, &s0)))
+		v0 = -1;
+	rc = old ? view_update(c, old, nv) : -EAGAIN;
+	if (rc == -EAGAIN)
+		return view_build(c, old, nv);
+	if (rc || !m->view_check)
+		return rc;
+	/* compared only when nothing was written meanwhile (else they may
+	 * rightly differ) */
+	if (view_build(c, old, &check) == 0 && !cache_version(c, &v1) && !cache_change_seq(c, &s1) &&
+	    v0 == v1 && s0 == s1 && !view_same(*nv, check, &why))
+		log_error("the updated view differs from a whole build: %s", why ? why : "?");
+	free(why);
+	view_free(check);
+	return 0;
+}
+
 int mount_refresh(struct mount *m)
 {
 	struct mount_invals l = { 0 };
@@ -238,7 +266,7 @@ int mount_refresh(struct mount *m)
 	 * valid; a save's mount_refresh_status() may take the lock meanwhile
 	 * (it only changes the status file's text, which the build does not
 	 * read), so an fsync never waits for a rebuild. */
-	rc = view_build(m->rcache ? m->rcache : m->cache, old, &nv);
+	rc = mount_build(m, old, &nv);
 	if (rc)
 		goto out;
 	pthread_rwlock_wrlock(&m->lock);
@@ -829,6 +857,7 @@ int mount_create(const struct mount_opts *o, struct mount **out)
 		return -ENOMEM;
 	pthread_rwlock_init(&m->lock, NULL);
 	pthread_mutex_init(&m->refresh_lock, NULL);
+	m->view_check = getenv("NOTIONFS_VIEW_CHECK") && !strcmp(getenv("NOTIONFS_VIEW_CHECK"), "1");
 	pthread_mutex_init(&m->rc_lock, NULL);
 	pthread_mutex_init(&m->q_lock, NULL);
 	pthread_cond_init(&m->q_cond, NULL);

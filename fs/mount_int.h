@@ -56,6 +56,7 @@ struct mount {
 	pthread_rwlock_t lock;
 	struct view *view;
 	int64_t view_version;
+	int view_check;         /* NOTIONFS_VIEW_CHECK=1: updates checked against whole builds (set at create) */
 	pthread_mutex_t refresh_lock;
 	struct mount_hooks hooks;
 	char *mountpoint;

@@ -6,9 +6,18 @@
  *  2. A page node's size is the length of view_render_page() for the cache
  *     version it records (the caller rebuilds the view when the cache's
  *     change counter moves).
- *  3. name_epoch hashes every name and user name a page can show; when it
- *     differs from the previous view, every page is rendered again (a
- *     relation or a mention may show another page's name).
+ *  3. name_epoch hashes every name and user name a page can show (a sum
+ *     of one hash per page and database, so view_update can keep it up to
+ *     date); when it differs from the previous view, view_build renders
+ *     every page again (a relation or a mention may show another page's
+ *     name).  view_update instead renders again the pages whose refs (the
+ *     ids their rendering looked up) name a page that was renamed, added or
+ *     removed.
+ *  4. A node is owned by every view whose by_ino[] holds it: `shared`
+ *     counts the views beyond the first.  Only view_update shares nodes
+ *     (those of prev it did not change); a shared node is never modified,
+ *     a changed one is copied first.  The status node is never shared
+ *     (view_set_status changes it in place).
  */
 #include "fs/view.h"
 #include "fs/status.h"
@@ -59,6 +68,9 @@ struct view {
 	size_t nusers;
 	uint64_t name_epoch;
 	struct view_node *root;
+	int64_t change_seq;      /* the cache's change log position it shows */
+	struct strv qids;        /* pages with a queued entry or a kept name (sorted) */
+	struct strv kept;        /* the kept names it applied (view_kept_cb lines) */
 };
 
 /* ---- small helpers --------------------------------------------------- */
@@ -188,10 +200,44 @@ static const struct view_db *view_db_by_id(const struct view *v, const char *id)
 
 /* ---- rendering ------------------------------------------------------- */
 
+/* The ids a rendering looked up (view_node.refs), as hashes. */
+struct view_refs {
+	uint64_t *h;
+	size_t n, cap;
+};
+
 struct view_render_ctx {
 	const struct view *v;
 	const struct view_node *self;   /* the page being rendered, or NULL */
+	struct view_refs *rec;          /* records the ids looked up, or NULL */
 };
+
+static uint64_t view_id_hash(const char *id)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*id)
+		h = (h ^ (unsigned char)*id++) * 1099511628211ULL;
+	return h | 1; /* never 0 */
+}
+
+static void view_note_ref(struct view_render_ctx *x, const char *nid)
+{
+	struct view_refs *r = x->rec;
+
+	if (!r)
+		return;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 8;
+		uint64_t *h = realloc(r->h, cap * sizeof(*h));
+
+		if (!h)
+			return; /* the page is then rendered again at every name change */
+		r->h = h;
+		r->cap = cap;
+	}
+	r->h[r->n++] = view_id_hash(nid);
+}
 
 /* Ids in links and mentions may come without hyphens (model_normalize_id); what is not an id
  * is kept as written. */
@@ -271,6 +317,7 @@ static char *view_cb_page_name(void *arg, const char *id)
 	char nid[40];
 
 	view_norm_id(id, nid);
+	view_note_ref(x, nid);
 	n = view_page(x->v, nid);
 	if (n)
 		return view_stem(n->name);
@@ -325,6 +372,7 @@ static char *view_cb_page_link(void *arg, const char *id)
 	int rc = 0;
 
 	view_norm_id(id, nid);
+	view_note_ref(x, nid);
 	n = view_page(x->v, nid);
 	if (n) {
 		if (!x->self || x->self->parent != n->parent) {
@@ -425,10 +473,19 @@ void view_show_chain_base(struct cache *c, const char *id, char *text)
 	}
 }
 
+static int view_render_rec(const struct view *v, struct cache *c, const struct view_node *n,
+			   struct buf *out, struct view_refs *rec);
+
 int view_render_page(const struct view *v, struct cache *c, const struct view_node *n,
 		     struct buf *out)
 {
-	struct view_render_ctx x = { v, n };
+	return view_render_rec(v, c, n, out, NULL);
+}
+
+static int view_render_rec(const struct view *v, struct cache *c, const struct view_node *n,
+			   struct buf *out, struct view_refs *rec)
+{
+	struct view_render_ctx x = { v, n, rec };
 	struct fm_resolve r = { view_cb_page_name, view_cb_user_name, &x };
 	struct mdconv_links l = { view_cb_page_link, view_cb_user_name, view_cb_page_title, &x };
 	struct view_page_data d = { 0 };
@@ -480,6 +537,8 @@ struct view_build {
 	struct view *v;
 	struct cache *c;
 	const struct view *prev;
+	int update;             /* view_update: prev's conflict files are reused */
+	const struct strv *changed; /* view_update: the pages the change log names */
 	int rc;
 	struct strv local;      /* pages with a queued save's bytes (sorted) */
 	struct strv saved;      /* "page-id\tunix time of its newest save" */
@@ -546,6 +605,41 @@ static int view_ent_reserve(struct view_build *b)
 
 static time_t view_saved_time(const struct view_build *b, const char *id);
 
+/* The flags and times of page node n that follow from the queue: shows a
+ * queued save's bytes (and its time), or the cached version. */
+static void view_page_flags(const struct view_build *b, struct view_node *n)
+{
+	n->local = strv_contains(&b->local, n->id);
+	n->body_missing = !n->has_body && !n->local;
+	n->mtime = n->edited;
+	n->mtime_nsec = 0;
+	if (n->local && view_saved_time(b, n->id) > n->mtime)
+		n->mtime = view_saved_time(b, n->id);
+	n->ctime = n->mtime;
+}
+
+/* A new node for the page of row r in database directory db (named by its
+ * title until names are assigned). */
+static struct view_node *view_page_node(struct view_build *b, const struct view_db *db,
+					const struct cache_page_row *r)
+{
+	struct view_node *n = view_add(b->v, ((uint64_t)r->rowid << 4) | 3, db->node->ino,
+				       VIEW_PAGE, r->title);
+
+	if (!n)
+		return NULL;
+	snprintf(n->id, sizeof(n->id), "%s", r->id);
+	n->version = r->version;
+	n->has_body = r->body_edited_time != NULL;
+	n->edited = iso_time_sec(r->last_edited_time);
+	n->title = strdup(r->title);
+	n->created_time = strdup(r->created_time);
+	if (!n->title || !n->created_time)
+		return NULL; /* freed with the view */
+	view_page_flags(b, n);
+	return n;
+}
+
 static int view_page_cb(void *arg, const struct cache_page_row *r)
 {
 	struct view_build *b = arg;
@@ -558,22 +652,11 @@ static int view_page_cb(void *arg, const struct cache_page_row *r)
 		return 0; /* unlinked: archived once the queue pushes it */
 	if (view_ent_reserve(b))
 		return -ENOMEM;
-	n = view_add(b->v, ((uint64_t)r->rowid << 4) | 3, db->node->ino, VIEW_PAGE, "");
+	n = view_page_node(b, db, r);
 	if (!n)
 		return -ENOMEM;
-	snprintf(n->id, sizeof(n->id), "%s", r->id);
-	n->version = r->version;
-	n->local = strv_contains(&b->local, r->id);
-	n->body_missing = r->body_edited_time == NULL && !n->local;
-	n->mtime = iso_time_sec(r->last_edited_time);
-	if (n->local && view_saved_time(b, r->id) > n->mtime)
-		n->mtime = view_saved_time(b, r->id);
-	n->ctime = n->mtime;
-	/* names_entry borrows: keep copies alive in the node until assigned */
-	free(n->name);
-	n->name = strdup(r->title);
 	b->ent[b->nent].id = n->id;
-	b->ent[b->nent].title = n->name;
+	b->ent[b->nent].title = n->title;
 	b->ent[b->nent].created_time = strdup(r->created_time);
 	b->ent[b->nent].name = NULL;
 	b->ent_node[b->nent] = n;
@@ -774,6 +857,35 @@ static int view_kept_cb(void *arg, const char *page_id, const char *name, int un
 	return rc;
 }
 
+/* The queue's and the kept names' part of a build: the sets of b, the
+ * rejected files, and what the view keeps of them for view_update. */
+static int view_read_queue(struct view_build *b)
+{
+	size_t i;
+	int rc;
+
+	rc = queue_each(b->c, view_queue_cb, b);
+	if (!rc)
+		rc = localfiles_each_kept(b->c, view_kept_cb, b);
+	strv_sort(&b->local);
+	strv_sort(&b->archived);
+	strv_sort(&b->pending);
+	for (i = 0; !rc && i < b->pending.n; i++)
+		if (!i || strcmp(b->pending.v[i], b->pending.v[i - 1]))
+			rc = strv_push(&b->v->qids, b->pending.v[i]);
+	for (i = 0; !rc && i < b->kept.n; i++) {
+		char *id = strndup(b->kept.v[i], strcspn(b->kept.v[i], "\t"));
+
+		rc = id ? strv_push(&b->v->qids, id) : -ENOMEM;
+		if (!rc)
+			rc = strv_push(&b->v->kept, b->kept.v[i]);
+		free(id);
+	}
+	strv_sort(&b->v->qids);
+	strv_sort(&b->v->kept);
+	return rc;
+}
+
 /* The name kept for page id that applies now (borrowed from b->kept), or
  * NULL: a rename's only while the page has a queued entry (docs/sync.md,
  * "Kept names"). */
@@ -799,30 +911,43 @@ static const char *view_kept_name(const struct view_build *b, const char *id, si
 /* Applies the kept names of a group of pages of one directory (names
  * assigned): a page shows its kept name unless another page of the
  * directory shows that name already. */
-static int view_apply_kept(const struct view_build *b, struct view_node **nodes, size_t n)
+static int view_apply_kept(const struct view_build *b, struct names_entry *e, size_t n)
 {
 	size_t i, j, len = 0;
 
 	if (!b->kept.n)
 		return 0;
 	for (i = 0; i < n; i++) {
-		const char *k = view_kept_name(b, nodes[i]->id, &len);
+		const char *k = view_kept_name(b, e[i].id, &len);
 		char *name;
 		int taken = 0;
 
-		if (!k || (strlen(nodes[i]->name) == len && !memcmp(nodes[i]->name, k, len)))
+		if (!k || (strlen(e[i].name) == len && !memcmp(e[i].name, k, len)))
 			continue;
 		for (j = 0; j < n && !taken; j++)
-			taken = j != i && strlen(nodes[j]->name) == len && !memcmp(nodes[j]->name, k, len);
+			taken = j != i && strlen(e[j].name) == len && !memcmp(e[j].name, k, len);
 		if (taken)
 			continue;
 		name = strndup(k, len);
 		if (!name)
 			return -ENOMEM;
-		free(nodes[i]->name);
-		nodes[i]->name = name;
+		free(e[i].name);
+		e[i].name = name;
 	}
 	return 0;
+}
+
+/* The names of the pages of one directory (e[]: their ids, titles and
+ * creation times): names_assign, then the kept names.  e[].name malloc'd. */
+static int view_name_group(const struct view_build *b, struct names_entry *e, size_t n)
+{
+	int rc = names_assign(e, n, ".md");
+
+	if (!rc)
+		rc = view_apply_kept(b, e, n);
+	if (rc)
+		names_release(e, n);
+	return rc;
 }
 
 /* Assigns page names database by database. */
@@ -830,10 +955,9 @@ static int view_name_pages(struct view_build *b)
 {
 	size_t *idx = calloc(b->nent + 1, sizeof(size_t)), i, j, k;
 	struct names_entry *grp = calloc(b->nent + 1, sizeof(*grp));
-	struct view_node **nodes = calloc(b->nent + 1, sizeof(*nodes));
 	int rc = 0;
 
-	if (!idx || !grp || !nodes) {
+	if (!idx || !grp) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -843,37 +967,39 @@ static int view_name_pages(struct view_build *b)
 	for (i = 0; i < b->nent && !rc; i = j) {
 		for (j = i; j < b->nent && b->ent_node[idx[j]]->parent == b->ent_node[idx[i]]->parent; j++)
 			grp[j - i] = b->ent[idx[j]];
-		rc = names_assign(grp, j - i, ".md");
+		rc = view_name_group(b, grp, j - i);
 		for (k = i; !rc && k < j; k++) {
 			struct view_node *n = b->ent_node[idx[k]];
 
 			free(n->name);
 			n->name = grp[k - i].name;
 			grp[k - i].name = NULL;
-			nodes[k - i] = n;
 		}
-		if (!rc)
-			rc = view_apply_kept(b, nodes, j - i);
 	}
 out:
 	free(idx);
 	free(grp);
-	free(nodes);
 	return rc;
+}
+
+/* A page's or database's share of name_epoch (invariant 3); 0 for others. */
+static uint64_t view_node_epoch(const struct view_node *n)
+{
+	if (n->kind != VIEW_PAGE && n->kind != VIEW_DB_DIR)
+		return 0;
+	return view_hash(view_hash(1469598103934665603ULL, n->id), n->name);
 }
 
 static uint64_t view_epoch(const struct view *v)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = 1469598103934665603ULL, e = 0;
 	size_t i;
 
-	for (i = 0; i < v->n; i++) {
-		h = view_hash(h, v->by_ino[i]->id);
-		h = view_hash(h, v->by_ino[i]->name);
-	}
+	for (i = 0; i < v->n; i++)
+		e += view_node_epoch(v->by_ino[i]);
 	for (i = 0; i < v->nusers; i++)
 		h = view_hash(view_hash(h, v->users[i].id), v->users[i].name);
-	return h;
+	return e + h;
 }
 
 /* The times of page n (docs/format.md, "Times"): Notion's minute-truncated
@@ -900,41 +1026,66 @@ static void view_page_times(struct view_node *n, const struct view_node *old,
 	n->ctime = n->mtime;
 }
 
+/* Takes the refs of old for n (their rendering is the same). */
+static void view_take_refs(struct view_node *n, const struct view_node *old)
+{
+	free(n->refs);
+	n->refs = NULL;
+	n->nrefs = 0;
+	if (!old->nrefs)
+		return;
+	n->refs = malloc(old->nrefs * sizeof(*n->refs));
+	if (n->refs) {
+		memcpy(n->refs, old->refs, old->nrefs * sizeof(*n->refs));
+		n->nrefs = old->nrefs;
+	}
+}
+
+/* Sizes page n (its times first, against its node in b->prev): the size of
+ * prev's node when the rendering is known to be the same (reuse), else by
+ * rendering it, which records its refs. */
+static int view_size_page(struct view_build *b, struct view_node *n, int reuse, struct buf *out,
+			  const struct timespec *now)
+{
+	const struct view_node *old = b->prev ? view_page(b->prev, n->id) : NULL;
+	struct view_refs rec = { 0 };
+	int rc;
+
+	view_page_times(n, old, now);
+	if (reuse && old && old->version == n->version && old->ino == n->ino && !old->local &&
+	    !n->local) {
+		n->size = old->size;
+		view_take_refs(n, old);
+		return 0;
+	}
+	buf_reset(out);
+	rc = view_render_rec(b->v, b->c, n, out, &rec);
+	free(n->refs);
+	n->refs = rec.h;
+	n->nrefs = rec.n;
+	if (rc == -ENOENT)
+		return 0; /* removed since the listing; the next build drops it */
+	if (rc) {
+		/* One unrenderable page must not hide the others: it shows
+		 * empty, and the error is logged. */
+		cache_log(b->c, "error", "page %s cannot be rendered: %s", n->id, strerror(-rc));
+		return 0;
+	}
+	n->size = (off_t)out->len;
+	return 0;
+}
+
 static int view_size_pages(struct view_build *b)
 {
 	struct view *v = b->v;
 	struct buf out = BUF_INIT;
 	struct timespec now;
 	size_t i;
-	int rc = 0;
+	int rc = 0, reuse = b->prev && b->prev->name_epoch == v->name_epoch;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-
-	for (i = 0; i < v->npages && !rc; i++) {
-		struct view_node *n = v->pages_by_id[i];
-		const struct view_node *old = b->prev ? view_page(b->prev, n->id) : NULL;
-
-		view_page_times(n, old, &now);
-		if (old && b->prev->name_epoch == v->name_epoch && old->version == n->version &&
-		    old->ino == n->ino && !old->local && !n->local) {
-			n->size = old->size;
-			continue;
-		}
-		buf_reset(&out);
-		rc = view_render_page(v, b->c, n, &out);
-		if (rc == -ENOENT) {
-			rc = 0; /* removed since the listing; the next build drops it */
-			continue;
-		}
-		if (rc) {
-			/* One unrenderable page must not hide the others: it
-			 * shows empty, and the error is logged. */
-			cache_log(b->c, "error", "page %s cannot be rendered: %s", n->id, strerror(-rc));
-			rc = 0;
-			continue;
-		}
-		n->size = (off_t)out.len;
-	}
+	for (i = 0; i < v->npages && !rc; i++)
+		rc = view_size_page(b, v->pages_by_id[i], reuse, &out, &now);
 	buf_release(&out);
 	return rc;
 }
@@ -942,7 +1093,7 @@ static int view_size_pages(struct view_build *b)
 static int view_schemas(struct view_build *b)
 {
 	struct view *v = b->v;
-	struct view_render_ctx x = { v, NULL };
+	struct view_render_ctx x = { v, NULL, NULL };
 	struct fm_resolve r = { view_cb_page_name, view_cb_user_name, &x };
 	struct buf out = BUF_INIT;
 	size_t i;
@@ -990,7 +1141,7 @@ static int view_log_line(void *arg, int64_t t, const char *kind, const char *msg
 static int view_conflict_side(struct view_build *b, const struct view_node *page,
 			      const struct queue_conflict *k, const char *json, struct buf *out)
 {
-	struct view_render_ctx x = { b->v, page };
+	struct view_render_ctx x = { b->v, page, NULL };
 	struct fm_resolve r = { view_cb_page_name, view_cb_user_name, &x };
 	struct mdconv_links l = { view_cb_page_link, view_cb_user_name, view_cb_page_title, &x };
 	const struct view_db *db = page ? view_db_of(b->v, page->parent) : NULL;
@@ -1060,7 +1211,7 @@ static int view_conflict_side(struct view_build *b, const struct view_node *page
 /* The name of who edited the remote side: the block's last_edited_by, else the page's. */
 static char *view_conflict_editor(struct view_build *b, const struct queue_conflict *k)
 {
-	struct view_render_ctx x = { b->v, NULL };
+	struct view_render_ctx x = { b->v, NULL, NULL };
 	struct view_page_data d = { 0 };
 	cJSON *rv = k->remote_value ? cJSON_Parse(k->remote_value) : NULL;
 	const char *id = k->remote_editor;
@@ -1093,12 +1244,28 @@ static int view_conflict_cb(void *arg, const struct queue_conflict *k)
 {
 	struct view_build *b = arg;
 	struct buf name = BUF_INIT, text = BUF_INIT;
-	const struct view_node *page = view_page(b->v, k->page_id);
+	const struct view_node *page = view_page(b->v, k->page_id), *old;
 	int local_won = k->winner && !strcmp(k->winner, "local");
-	char *editor = view_conflict_editor(b, k);
+	char *editor;
 	struct view_node *n;
 	size_t i;
 	int rc;
+
+	/* a conflict file changes only with its page (the editor's name may be
+	 * the page's last editor): an update (same databases, same users)
+	 * keeps prev's for the pages that did not change */
+	old = b->update && !strv_contains(b->changed, k->page_id)
+		? view_get(b->prev, VIEW_INO_CONFLICT_BASE + (uint64_t)k->seq) : NULL;
+	if (old && old->content) {
+		n = view_add(b->v, old->ino, VIEW_INO_CONFLICTS, VIEW_META_FILE, old->name);
+		if (!n || !(n->content = strdup(old->content)))
+			return -ENOMEM;
+		n->size = old->size;
+		n->mtime = old->mtime;
+		n->ctime = old->ctime;
+		return 0;
+	}
+	editor = view_conflict_editor(b, k);
 
 	rc = buf_printf(&name, "%06lld %s %s.txt", (long long)k->seq, k->path ? k->path : k->page_id,
 			k->what);
@@ -1164,7 +1331,8 @@ static int view_meta_files(struct view_build *b)
 	st->size = (off_t)strlen(st->content);
 	er->size = (off_t)strlen(er->content);
 	st->mtime = er->mtime = dir->mtime = now;
-	return queue_each_conflict(b->c, view_conflict_cb, b);
+	/* (an update adds them once its pages are in place: view_upd_conflicts) */
+	return b->update ? 0 : queue_each_conflict(b->c, view_conflict_cb, b);
 }
 
 /* Fills every directory's kids[], sorted by name. */
@@ -1216,12 +1384,11 @@ int view_build(struct cache *c, const struct view *prev, struct view **out)
 		goto out;
 	}
 	b.v->root->mtime = time(NULL);
-	rc = queue_each(c, view_queue_cb, &b);
+	/* the log position first: what changes while this builds is read again
+	 * by the next view_update, never missed */
+	rc = cache_change_seq(c, &b.v->change_seq);
 	if (!rc)
-		rc = localfiles_each_kept(c, view_kept_cb, &b);
-	strv_sort(&b.local);
-	strv_sort(&b.archived);
-	strv_sort(&b.pending);
+		rc = view_read_queue(&b);
 	if (!rc)
 		rc = cache_each_database(c, view_db_cb, &b);
 	if (!rc)
@@ -1286,18 +1453,32 @@ out:
 	return 0;
 }
 
+/* Drops one view's hold on n (invariant 4). */
+static void view_node_free(struct view_node *n)
+{
+	if (n->shared > 0) {
+		n->shared--;
+		return;
+	}
+	free(n->name);
+	free(n->content);
+	free(n->kids);
+	free(n->title);
+	free(n->created_time);
+	free(n->refs);
+	free(n);
+}
+
 void view_free(struct view *v)
 {
 	size_t i;
 
 	if (!v)
 		return;
-	for (i = 0; i < v->n; i++) {
-		free(v->by_ino[i]->name);
-		free(v->by_ino[i]->content);
-		free(v->by_ino[i]->kids);
-		free(v->by_ino[i]);
-	}
+	for (i = 0; i < v->n; i++)
+		view_node_free(v->by_ino[i]);
+	strv_release(&v->qids);
+	strv_release(&v->kept);
 	for (i = 0; i < v->ndbs; i++) {
 		cJSON_Delete(v->dbs[i].json);
 		free(v->dbs[i].created_time);
@@ -1312,6 +1493,731 @@ void view_free(struct view *v)
 	free(v->by_ino);
 	free(v->pages_by_id);
 	free(v);
+}
+
+/* ---- the incremental update (view_update) ----------------------------- */
+
+/* Made anew by every build: the root, .notionfs/ and its files, conflict and
+ * rejected files, pages created locally. */
+static int view_volatile(uint64_t ino)
+{
+	return ino == VIEW_INO_ROOT || (ino >= VIEW_INO_META && ino <= VIEW_INO_REJECTED) ||
+	       ino >= VIEW_INO_CONFLICT_BASE;
+}
+
+/* An open-addressing map ino -> node (val NULL: a member without a node). */
+struct view_inomap {
+	uint64_t *key;           /* 0: empty slot (no node has ino 0) */
+	struct view_node **val;
+	size_t cap, n;
+};
+
+static size_t view_inomap_slot(const struct view_inomap *m, uint64_t ino)
+{
+	size_t i = (size_t)((ino * 11400714819323198485ULL) >> 7) & (m->cap - 1);
+
+	while (m->key[i] && m->key[i] != ino)
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+static int view_inomap_has(const struct view_inomap *m, uint64_t ino)
+{
+	return m->cap && m->key[view_inomap_slot(m, ino)] == ino;
+}
+
+static struct view_node *view_inomap_get(const struct view_inomap *m, uint64_t ino)
+{
+	size_t i;
+
+	if (!m->cap)
+		return NULL;
+	i = view_inomap_slot(m, ino);
+	return m->key[i] == ino ? m->val[i] : NULL;
+}
+
+static int view_inomap_put(struct view_inomap *m, uint64_t ino, struct view_node *n)
+{
+	size_t i;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		struct view_inomap g = { 0 };
+		size_t k;
+
+		g.cap = m->cap ? m->cap * 2 : 64;
+		g.key = calloc(g.cap, sizeof(*g.key));
+		g.val = calloc(g.cap, sizeof(*g.val));
+		if (!g.key || !g.val) {
+			free(g.key);
+			free(g.val);
+			return -ENOMEM;
+		}
+		for (k = 0; k < m->cap; k++)
+			if (m->key[k]) {
+				i = view_inomap_slot(&g, m->key[k]);
+				g.key[i] = m->key[k];
+				g.val[i] = m->val[k];
+				g.n++;
+			}
+		free(m->key);
+		free(m->val);
+		*m = g;
+	}
+	i = view_inomap_slot(m, ino);
+	if (!m->key[i])
+		m->n++;
+	m->key[i] = ino;
+	m->val[i] = n;
+	return 0;
+}
+
+static void view_inomap_release(struct view_inomap *m)
+{
+	free(m->key);
+	free(m->val);
+	memset(m, 0, sizeof(*m));
+}
+
+struct view_upd {
+	struct view_build b;          /* b.v->by_ino: the fresh nodes until the merge */
+	struct strv changed;          /* page ids the change log names (sorted) */
+	struct view_inomap fresh;     /* ino -> the fresh node that replaces prev's */
+	struct view_inomap gone;      /* inos of prev's pages the new view drops */
+	struct view_inomap touched;   /* directories whose entries change */
+	struct view_inomap renamed;   /* directories whose names are assigned again */
+	struct view_inomap rerender;  /* pages rendered again (set: val unused) */
+	struct strv moved;            /* ids whose name changed, appeared or went (sorted) */
+};
+
+static int view_upd_change_cb(void *arg, const char *page_id)
+{
+	return strv_push(&((struct view_upd *)arg)->changed, page_id);
+}
+
+/* Sorts a list and drops repeated strings. */
+static void view_strv_unique(struct strv *l)
+{
+	size_t i, k = 0;
+
+	strv_sort(l);
+	for (i = 0; i < l->n; i++) {
+		if (k && !strcmp(l->v[i], l->v[k - 1])) {
+			free(l->v[i]);
+			continue;
+		}
+		l->v[k++] = l->v[i];
+	}
+	l->n = k;
+}
+
+/* A fresh copy of prev's node o in the new view (scalars, name, content,
+ * title and refs; no kids); the same node when it has one already. */
+static struct view_node *view_upd_copy(struct view_upd *u, const struct view_node *o)
+{
+	struct view_node *n = view_inomap_get(&u->fresh, o->ino), *k;
+	char *name;
+
+	if (n)
+		return n;
+	n = view_add(u->b.v, o->ino, o->parent, o->kind, o->name);
+	if (!n)
+		return NULL;
+	name = n->name;
+	k = n;
+	*n = *o;
+	n->name = name;
+	n->kids = NULL;
+	n->nkids = 0;
+	n->shared = 0;
+	n->content = o->content ? strdup(o->content) : NULL;
+	n->title = o->title ? strdup(o->title) : NULL;
+	n->created_time = o->created_time ? strdup(o->created_time) : NULL;
+	n->refs = NULL;
+	n->nrefs = 0;
+	view_take_refs(n, o);
+	if ((o->content && !n->content) || (o->title && !n->title) ||
+	    (o->created_time && !n->created_time) || view_inomap_put(&u->fresh, n->ino, n))
+		return NULL; /* freed with the view */
+	return k;
+}
+
+/* Databases: the same ones at the same versions (else -EAGAIN), copied. */
+struct view_upd_dbs {
+	const struct view *prev;
+	size_t i;
+	int same;
+};
+
+static int view_upd_db_cb(void *arg, const struct cache_db_row *r)
+{
+	struct view_upd_dbs *d = arg;
+
+	if (d->i >= d->prev->ndbs || strcmp(d->prev->dbs[d->i].node->id, r->id) ||
+	    d->prev->dbs[d->i].node->version != r->version)
+		d->same = 0;
+	d->i++;
+	return 0;
+}
+
+static int view_upd_dbs(struct view_upd *u)
+{
+	const struct view *prev = u->b.prev;
+	struct view *v = u->b.v;
+	struct view_upd_dbs d = { prev, 0, 1 };
+	size_t i;
+	int rc;
+
+	rc = cache_each_database(u->b.c, view_upd_db_cb, &d);
+	if (rc)
+		return rc;
+	if (!d.same || d.i != prev->ndbs)
+		return -EAGAIN;
+	v->dbs = calloc(prev->ndbs + 1, sizeof(*v->dbs));
+	if (!v->dbs)
+		return -ENOMEM;
+	for (i = 0; i < prev->ndbs; i++) {
+		v->dbs[i] = prev->dbs[i]; /* node and schema: fixed by the merge */
+		v->dbs[i].json = cJSON_Duplicate(prev->dbs[i].json, 1);
+		v->dbs[i].created_time = strdup(prev->dbs[i].created_time);
+		v->ndbs++;
+		if (!v->dbs[i].json || !v->dbs[i].created_time)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int view_upd_users(struct view_upd *u)
+{
+	const struct view *prev = u->b.prev;
+	struct view *v = u->b.v;
+	size_t i;
+	int rc = cache_each_user_json(u->b.c, view_user_cb, v);
+
+	if (rc)
+		return rc;
+	qsort(v->users, v->nusers, sizeof(*v->users), view_user_cmp);
+	if (v->nusers != prev->nusers)
+		return -EAGAIN;
+	for (i = 0; i < v->nusers; i++)
+		if (strcmp(v->users[i].id, prev->users[i].id) ||
+		    strcmp(v->users[i].name, prev->users[i].name) ||
+		    !v->users[i].email != !prev->users[i].email ||
+		    (v->users[i].email && strcmp(v->users[i].email, prev->users[i].email)))
+			return -EAGAIN;
+	return 0;
+}
+
+static int view_upd_mark(struct view_inomap *m, uint64_t ino)
+{
+	return view_inomap_has(m, ino) ? 0 : view_inomap_put(m, ino, NULL);
+}
+
+/* Whether id has a kept name in prev or in the new view. */
+static int view_upd_kept(const struct view_upd *u, const char *id)
+{
+	const struct strv *l[2] = { &u->b.prev->kept, &u->b.v->kept };
+	size_t i, k, len = strlen(id);
+
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < l[k]->n; i++)
+			if (!strncmp(l[k]->v[i], id, len) && l[k]->v[i][len] == '\t')
+				return 1;
+	return 0;
+}
+
+struct view_upd_row {
+	struct view_upd *u;
+	struct view_node *n;
+};
+
+static int view_upd_row_cb(void *arg, const struct cache_page_row *r)
+{
+	struct view_upd_row *x = arg;
+	struct view_build *b = &x->u->b;
+	const struct view_db *db = view_db_by_id(b->v, r->database_id);
+
+	if (!db || strv_contains(&b->archived, r->id))
+		return 0; /* not shown (view_page_cb's rules) */
+	x->n = view_page_node(b, db, r);
+	if (!x->n)
+		return -ENOMEM;
+	return view_inomap_put(&x->u->fresh, x->n->ino, x->n);
+}
+
+/* One page the change log or the queue names: its fresh node, or its
+ * removal; the directories it touches and whose names change. */
+static int view_upd_page(struct view_upd *u, const char *id)
+{
+	struct view_build *b = &u->b;
+	const struct view_node *old = view_page(b->prev, id);
+	struct view_upd_row x = { u, NULL };
+	int rc = 0, same_name;
+
+	if (old && old->ino >= VIEW_INO_LOCAL)
+		old = NULL; /* a local id: created pages are made anew */
+	if (!old || strv_contains(&u->changed, id)) {
+		rc = cache_get_page_listing(b->c, id, view_upd_row_cb, &x);
+		if (rc == -ENOENT)
+			rc = 0;
+		if (rc)
+			return rc;
+	} else if (!strv_contains(&b->archived, id)) {
+		x.n = view_upd_copy(u, old);
+		if (!x.n)
+			return -ENOMEM;
+		view_page_flags(b, x.n);
+	}
+	if (!x.n && !old)
+		return 0;
+	if (!x.n || !old || old->ino != x.n->ino) {
+		if (old)
+			rc = view_upd_mark(&u->gone, old->ino);
+		if (!rc)
+			rc = strv_push(&u->moved, id);
+	}
+	if (!rc && old)
+		rc = view_upd_mark(&u->touched, old->parent);
+	if (!rc && x.n)
+		rc = view_upd_mark(&u->touched, x.n->parent);
+	if (rc || !x.n)
+		return rc ? rc : (old ? view_upd_mark(&u->renamed, old->parent) : 0);
+	same_name = old && old->ino == x.n->ino && old->parent == x.n->parent && old->title &&
+		    old->created_time && !strcmp(old->title, x.n->title) &&
+		    !strcmp(old->created_time, x.n->created_time) && !view_upd_kept(u, id);
+	if (same_name) {
+		if (x.n->name != old->name && strcmp(x.n->name, old->name)) {
+			char *name = strdup(old->name);
+
+			if (!name)
+				return -ENOMEM;
+			free(x.n->name);
+			x.n->name = name;
+		}
+		return 0;
+	}
+	rc = view_upd_mark(&u->renamed, x.n->parent);
+	if (!rc && old)
+		rc = view_upd_mark(&u->renamed, old->parent);
+	return rc;
+}
+
+/* Every page the change log names, and every page with a queued entry or
+ * a kept name in prev or now (its flags, times and name may change). */
+static int view_upd_pages(struct view_upd *u)
+{
+	struct strv all = STRV_INIT;
+	const struct strv *from[3] = { &u->changed, &u->b.prev->qids, &u->b.v->qids };
+	size_t i, k;
+	int rc = 0;
+
+	for (k = 0; k < 3 && !rc; k++)
+		for (i = 0; i < from[k]->n && !rc; i++)
+			rc = strv_push(&all, from[k]->v[i]);
+	view_strv_unique(&all);
+	for (i = 0; i < all.n && !rc; i++)
+		if (!queue_is_local_id(all.v[i]))
+			rc = view_upd_page(u, all.v[i]);
+	strv_release(&all);
+	/* pages created locally: made anew (view_add_creates), in the
+	 * directories of prev's and of the new ones */
+	for (i = 0; !rc && i < u->b.prev->npages; i++)
+		if (u->b.prev->pages_by_id[i]->ino >= VIEW_INO_LOCAL)
+			rc = view_upd_mark(&u->touched, u->b.prev->pages_by_id[i]->parent);
+	return rc;
+}
+
+/* Names assigned again in the directories of u->renamed: a page of prev
+ * whose name changes is copied; every change is noted in u->moved. */
+static int view_upd_dir_names(struct view_upd *u, uint64_t dir)
+{
+	const struct view_node *pd = view_get(u->b.prev, dir);
+	struct view *v = u->b.v;
+	struct view_node **nodes = NULL;
+	struct names_entry *e = NULL;
+	size_t i, n = 0, cap = (pd ? pd->nkids : 0) + v->n + 1;
+	int rc = 0;
+
+	nodes = calloc(cap, sizeof(*nodes));
+	e = calloc(cap, sizeof(*e));
+	if (!nodes || !e) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; pd && i < pd->nkids; i++) {
+		struct view_node *k = pd->kids[i];
+
+		if (k->kind == VIEW_PAGE && k->ino < VIEW_INO_LOCAL &&
+		    !view_inomap_has(&u->gone, k->ino) && !view_inomap_has(&u->fresh, k->ino))
+			nodes[n++] = k;
+	}
+	for (i = 0; i < v->n; i++)
+		if (v->by_ino[i]->kind == VIEW_PAGE && v->by_ino[i]->parent == dir &&
+		    v->by_ino[i]->ino < VIEW_INO_LOCAL)
+			nodes[n++] = v->by_ino[i];
+	for (i = 0; i < n; i++) {
+		e[i].id = nodes[i]->id;
+		e[i].title = nodes[i]->title ? nodes[i]->title : "";
+		e[i].created_time = nodes[i]->created_time ? nodes[i]->created_time : "";
+	}
+	rc = view_name_group(&u->b, e, n);
+	for (i = 0; !rc && i < n; i++) {
+		struct view_node *k = nodes[i];
+		const struct view_node *old = view_page(u->b.prev, k->id);
+
+		if (!strcmp(k->name, e[i].name) && old && !strcmp(old->name, e[i].name))
+			continue;
+		if (!old || strcmp(old->name, e[i].name))
+			rc = strv_push(&u->moved, k->id);
+		if (!rc && !view_inomap_has(&u->fresh, k->ino)) {
+			k = view_upd_copy(u, k);
+			rc = k ? 0 : -ENOMEM;
+		}
+		if (!rc) {
+			free(k->name);
+			k->name = e[i].name;
+			e[i].name = NULL;
+		}
+	}
+	if (e)
+		names_release(e, n);
+out:
+	free(nodes);
+	free(e);
+	return rc;
+}
+
+static int view_upd_names(struct view_upd *u)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < u->renamed.cap && !rc; i++)
+		if (u->renamed.key[i])
+			rc = view_upd_dir_names(u, u->renamed.key[i]);
+	return rc;
+}
+
+static int view_u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Pages whose rendering looked up a page of u->moved are rendered again
+ * (a relation, link or mention shows its name). */
+static int view_upd_refs(struct view_upd *u)
+{
+	const struct view *prev = u->b.prev;
+	uint64_t *h;
+	size_t i, k;
+	int rc = 0;
+
+	view_strv_unique(&u->moved);
+	if (!u->moved.n)
+		return 0;
+	h = calloc(u->moved.n, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	for (i = 0; i < u->moved.n; i++)
+		h[i] = view_id_hash(u->moved.v[i]);
+	qsort(h, u->moved.n, sizeof(*h), view_u64_cmp);
+	for (i = 0; i < prev->npages && !rc; i++) {
+		struct view_node *p = prev->pages_by_id[i];
+
+		if (p->ino >= VIEW_INO_LOCAL || view_inomap_has(&u->gone, p->ino))
+			continue;
+		for (k = 0; k < p->nrefs; k++)
+			if (bsearch(&p->refs[k], h, u->moved.n, sizeof(*h), view_u64_cmp))
+				break;
+		if (k == p->nrefs)
+			continue;
+		if (!view_upd_copy(u, p))
+			rc = -ENOMEM;
+		if (!rc)
+			rc = view_upd_mark(&u->rerender, p->ino);
+		if (!rc)
+			rc = view_upd_mark(&u->touched, p->parent);
+	}
+	free(h);
+	return rc;
+}
+
+/* Copies of the root and of every touched database directory. */
+static int view_upd_dirs(struct view_upd *u)
+{
+	const struct view *prev = u->b.prev;
+	size_t i;
+
+	u->b.v->root = view_upd_copy(u, prev->root);
+	if (!u->b.v->root)
+		return -ENOMEM;
+	u->b.v->root->mtime = time(NULL);
+	for (i = 0; i < prev->ndbs; i++)
+		if (view_inomap_has(&u->touched, prev->dbs[i].node->ino) &&
+		    !view_upd_copy(u, prev->dbs[i].node))
+			return -ENOMEM;
+	return 0;
+}
+
+/* Whether prev's node o is left out of the new view (dropped or replaced). */
+static int view_upd_dropped(const struct view_upd *u, const struct view_node *o)
+{
+	return view_volatile(o->ino) || view_inomap_has(&u->gone, o->ino) ||
+	       view_inomap_has(&u->fresh, o->ino);
+}
+
+/* The kids of fresh directory d: prev's kept ones merged (by name) with
+ * the fresh nodes whose parent it is (fk[], nfk, sorted by name). */
+static int view_upd_kids(struct view_upd *u, struct view_node *d, struct view_node **fk, size_t nfk)
+{
+	const struct view_node *pd = view_get(u->b.prev, d->ino);
+	size_t i = 0, j = 0, n = 0, np = pd ? pd->nkids : 0;
+
+	d->kids = calloc(np + nfk + 1, sizeof(*d->kids));
+	if (!d->kids)
+		return -ENOMEM;
+	while (i < np || j < nfk) {
+		if (i < np && view_upd_dropped(u, pd->kids[i])) {
+			i++;
+			continue;
+		}
+		if (j >= nfk || (i < np && strcmp(pd->kids[i]->name, fk[j]->name) < 0))
+			d->kids[n++] = pd->kids[i++];
+		else
+			d->kids[n++] = fk[j++];
+	}
+	d->nkids = n;
+	return 0;
+}
+
+/* The new view's arrays: by_ino (prev's kept nodes, shared, merged with the
+ * fresh ones), the kids of the fresh directories, pages_by_id, dbs. */
+static int view_upd_merge(struct view_upd *u)
+{
+	const struct view *prev = u->b.prev;
+	struct view *v = u->b.v;
+	struct view_node **fresh = v->by_ino, **all, **pages, **byp = NULL;
+	size_t nf = v->n, i, j, n = 0, np = 0, nfp = 0, k;
+	uint64_t epoch = prev->name_epoch;
+	int rc = 0;
+
+	qsort(fresh, nf, sizeof(*fresh), view_ino_cmp);
+	all = calloc(prev->n + nf + 1, sizeof(*all));
+	pages = calloc(prev->npages + nf + 1, sizeof(*pages));
+	byp = calloc(nf + 1, sizeof(*byp));
+	if (!all || !pages || !byp) {
+		free(all);
+		free(pages);
+		free(byp);
+		return -ENOMEM;
+	}
+	for (i = 0, j = 0; i < prev->n || j < nf;) {
+		if (i < prev->n && view_upd_dropped(u, prev->by_ino[i])) {
+			epoch -= view_node_epoch(prev->by_ino[i++]);
+			continue;
+		}
+		if (j >= nf || (i < prev->n && prev->by_ino[i]->ino < fresh[j]->ino)) {
+			prev->by_ino[i]->shared++;
+			all[n++] = prev->by_ino[i++];
+		} else {
+			epoch += view_node_epoch(fresh[j]);
+			all[n++] = fresh[j++];
+		}
+	}
+	/* kids of the fresh directories: their fresh children by name */
+	for (i = 0; i < nf; i++)
+		byp[i] = fresh[i];
+	qsort(byp, nf, sizeof(*byp), view_name_cmp);
+	for (i = 0; i < nf && !rc; i++) {
+		struct view_node *d = fresh[i], **fk;
+		size_t nfk = 0;
+
+		if (d->kind != VIEW_ROOT && d->kind != VIEW_DB_DIR && d->kind != VIEW_META_DIR)
+			continue;
+		fk = calloc(nf + 1, sizeof(*fk));
+		if (!fk) {
+			rc = -ENOMEM;
+			break;
+		}
+		for (k = 0; k < nf; k++)
+			if (byp[k]->parent == d->ino && byp[k] != d)
+				fk[nfk++] = byp[k];
+		rc = view_upd_kids(u, d, fk, nfk);
+		free(fk);
+	}
+	/* pages_by_id: prev's kept pages merged with the fresh ones */
+	for (i = 0; i < nf; i++)
+		if (fresh[i]->kind == VIEW_PAGE)
+			byp[nfp++] = fresh[i];
+	qsort(byp, nfp, sizeof(*byp), view_id_cmp);
+	for (i = 0, j = 0; i < prev->npages || j < nfp;) {
+		if (i < prev->npages && view_upd_dropped(u, prev->pages_by_id[i])) {
+			i++;
+			continue;
+		}
+		if (j >= nfp || (i < prev->npages && strcmp(prev->pages_by_id[i]->id, byp[j]->id) < 0))
+			pages[np++] = prev->pages_by_id[i++];
+		else
+			pages[np++] = byp[j++];
+	}
+	free(byp);
+	free(v->by_ino);
+	v->by_ino = all;
+	v->n = v->cap = n;
+	v->pages_by_id = pages;
+	v->npages = np;
+	v->name_epoch = epoch;
+	for (i = 0; i < v->ndbs; i++) {
+		struct view_node *d = (struct view_node *)view_get(v, v->dbs[i].node->ino);
+		struct view_node *sc = v->dbs[i].schema
+			? (struct view_node *)view_get(v, v->dbs[i].schema->ino) : NULL;
+
+		v->dbs[i].node = d;
+		v->dbs[i].schema = sc;
+		if (!d)
+			rc = -EIO;
+	}
+	return rc;
+}
+
+/* Sizes the fresh pages: rendered again when their version, queue state or
+ * a name they show changed; else prev's size. */
+static int view_upd_sizes(struct view_upd *u, struct view_node **fresh, size_t nf)
+{
+	struct buf out = BUF_INIT;
+	struct timespec now;
+	size_t i;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	for (i = 0; i < nf && !rc; i++)
+		if (fresh[i]->kind == VIEW_PAGE)
+			rc = view_size_page(&u->b, fresh[i],
+					    !view_inomap_has(&u->rerender, fresh[i]->ino), &out, &now);
+	buf_release(&out);
+	return rc;
+}
+
+/* The conflict files, rendered once the new view's pages are in place (a
+ * side names its page), merged into by_ino and the conflicts directory. */
+static int view_upd_conflicts(struct view_upd *u)
+{
+	struct view *v = u->b.v;
+	struct view_node *dir = (struct view_node *)view_get(v, VIEW_INO_CONFLICTS), **all, **k;
+	size_t n0 = v->n, nc, i, j, n = 0;
+	int rc;
+
+	rc = queue_each_conflict(u->b.c, view_conflict_cb, &u->b);
+	nc = v->n - n0;
+	if (rc || !nc || !dir)
+		return rc;
+	qsort(v->by_ino + n0, nc, sizeof(*v->by_ino), view_ino_cmp);
+	all = calloc(v->n + 1, sizeof(*all));
+	k = calloc(nc + 1, sizeof(*k));
+	if (!all || !k) {
+		free(all);
+		free(k);
+		return -ENOMEM;
+	}
+	memcpy(k, v->by_ino + n0, nc * sizeof(*k));
+	for (i = 0, j = n0; i < n0 || j < v->n;)
+		all[n++] = j >= v->n || (i < n0 && v->by_ino[i]->ino < v->by_ino[j]->ino)
+			? v->by_ino[i++] : v->by_ino[j++];
+	free(v->by_ino);
+	v->by_ino = all;
+	v->cap = v->n;
+	qsort(k, nc, sizeof(*k), view_name_cmp);
+	free(dir->kids);
+	dir->kids = k;
+	dir->nkids = nc;
+	return 0;
+}
+
+int view_update(struct cache *c, const struct view *prev, struct view **out)
+{
+	struct view_upd u = { 0 };
+	struct view_build *b = &u.b;
+	struct view_node **fresh = NULL;
+	size_t i, nf = 0;
+	int rc;
+
+	*out = NULL;
+	if (!prev)
+		return -EAGAIN;
+	b->v = calloc(1, sizeof(*b->v));
+	if (!b->v)
+		return -ENOMEM;
+	b->c = c;
+	b->prev = prev;
+	b->update = 1;
+	b->changed = &u.changed;
+	rc = cache_each_change(c, prev->change_seq, view_upd_change_cb, &u, &b->v->change_seq);
+	if (rc == -ERANGE)
+		rc = -EAGAIN;
+	view_strv_unique(&u.changed);
+	if (!rc && u.changed.n > 64 + prev->npages / 8)
+		rc = -EAGAIN; /* a whole build reads them in one pass */
+	if (!rc)
+		rc = view_read_queue(b);
+	if (!rc)
+		rc = view_upd_dbs(&u);
+	if (!rc)
+		rc = view_upd_users(&u);
+	if (!rc)
+		rc = view_upd_pages(&u);
+	if (!rc)
+		rc = view_add_creates(b);
+	for (i = 0; !rc && i < b->v->n; i++)
+		if (b->v->by_ino[i]->ino >= VIEW_INO_LOCAL)
+			rc = view_upd_mark(&u.touched, b->v->by_ino[i]->parent);
+	if (!rc)
+		rc = view_upd_names(&u);
+	if (!rc)
+		rc = view_upd_refs(&u);
+	if (!rc)
+		rc = view_upd_dirs(&u);
+	if (!rc)
+		rc = view_meta_files(b);
+	if (!rc) {
+		/* the fresh nodes, for sizing after the merge */
+		nf = b->v->n;
+		fresh = calloc(nf + 1, sizeof(*fresh));
+		if (!fresh)
+			rc = -ENOMEM;
+		else
+			memcpy(fresh, b->v->by_ino, nf * sizeof(*fresh));
+	}
+	if (!rc)
+		rc = view_upd_merge(&u);
+	if (!rc)
+		rc = view_upd_sizes(&u, fresh, nf);
+	if (!rc)
+		rc = view_upd_conflicts(&u);
+	free(fresh);
+	for (i = 0; i < b->nent; i++)
+		free((char *)b->ent[i].created_time);
+	free(b->ent);
+	free(b->ent_node);
+	strv_release(&b->local);
+	strv_release(&b->saved);
+	strv_release(&b->archived);
+	strv_release(&b->pending);
+	strv_release(&b->kept);
+	strv_release(&b->creates);
+	strv_release(&u.changed);
+	strv_release(&u.moved);
+	view_inomap_release(&u.fresh);
+	view_inomap_release(&u.gone);
+	view_inomap_release(&u.touched);
+	view_inomap_release(&u.renamed);
+	view_inomap_release(&u.rerender);
+	if (rc) {
+		view_free(b->v);
+		return rc;
+	}
+	*out = b->v;
+	return 0;
 }
 
 /* ---- walking and diffing --------------------------------------------- */
@@ -1343,19 +2249,75 @@ static int view_same_kids(const struct view_node *a, const struct view_node *b)
 	if (a->nkids != b->nkids)
 		return 0;
 	for (i = 0; i < a->nkids; i++)
-		if (a->kids[i]->ino != b->kids[i]->ino || strcmp(a->kids[i]->name, b->kids[i]->name))
+		if (a->kids[i] != b->kids[i] && (a->kids[i]->ino != b->kids[i]->ino ||
+						  strcmp(a->kids[i]->name, b->kids[i]->name)))
 			return 0;
 	return 1;
+}
+
+int view_same(const struct view *a, const struct view *b, char **why)
+{
+	struct buf w = BUF_INIT;
+	size_t i, k;
+
+	*why = NULL;
+	if (a->n != b->n || a->npages != b->npages || a->name_epoch != b->name_epoch)
+		buf_printf(&w, "%zu/%zu nodes, %zu/%zu pages, epoch %s; ", a->n, b->n, a->npages,
+			   b->npages, a->name_epoch == b->name_epoch ? "same" : "differs");
+	for (i = 0; i < a->n && i < b->n && w.len < 2000; i++) {
+		const struct view_node *x = a->by_ino[i], *y = b->by_ino[i];
+
+		if (x->ino != y->ino || x->parent != y->parent || x->kind != y->kind ||
+		    strcmp(x->name, y->name) || strcmp(x->id, y->id) ||
+		    (x->size != y->size && x->ino != VIEW_INO_STATUS && x->ino != VIEW_INO_ERRORS) ||
+		    x->version != y->version || x->local != y->local ||
+		    x->body_missing != y->body_missing || x->nkids != y->nkids ||
+		    (x->kind == VIEW_PAGE && x->nrefs != y->nrefs) ||
+		    (x->kind != VIEW_ROOT && x->kind != VIEW_META_DIR && x->kind != VIEW_META_FILE &&
+		     (x->mtime > y->mtime + 1 || y->mtime > x->mtime + 1)) ||
+		    (x->kind == VIEW_META_FILE && x->ino != VIEW_INO_STATUS &&
+		     x->ino != VIEW_INO_ERRORS && strcmp(x->content ? x->content : "",
+							  y->content ? y->content : ""))) {
+			buf_printf(&w, "ino %llu/%llu (%s / %s: size %lld/%lld, version %lld/%lld,"
+				   " mtime %lld/%lld, local %d/%d, kids %zu/%zu) differs; ",
+				   (unsigned long long)x->ino, (unsigned long long)y->ino, x->name,
+				   y->name, (long long)x->size, (long long)y->size,
+				   (long long)x->version, (long long)y->version, (long long)x->mtime,
+				   (long long)y->mtime, x->local, y->local, x->nkids, y->nkids);
+			continue;
+		}
+		for (k = 0; k < x->nkids; k++)
+			if (x->kids[k]->ino != y->kids[k]->ino) {
+				buf_printf(&w, "kids of %s differ; ", x->name);
+				break;
+			}
+	}
+	for (i = 0; i < a->npages && i < b->npages; i++)
+		if (a->pages_by_id[i]->ino != b->pages_by_id[i]->ino) {
+			buf_printf(&w, "pages_by_id differ at %zu; ", i);
+			break;
+		}
+	if (!w.len)
+		return 1;
+	*why = buf_detach(&w, NULL);
+	return 0;
 }
 
 void view_diff(const struct view *a, const struct view *b,
 	       void (*cb)(void *arg, const struct view_node *n, int changed), void *arg)
 {
-	size_t i;
+	size_t i, j = 0;
 
+	/* both by_ino[] are sorted: one walk; a node both views share is
+	 * the same (invariant 4) */
 	for (i = 0; i < a->n; i++) {
-		const struct view_node *x = a->by_ino[i];
-		const struct view_node *y = view_get(b, x->ino);
+		const struct view_node *x = a->by_ino[i], *y;
+
+		while (j < b->n && b->by_ino[j]->ino < x->ino)
+			j++;
+		y = j < b->n && b->by_ino[j]->ino == x->ino ? b->by_ino[j] : NULL;
+		if (x == y)
+			continue;
 
 		if (!y || strcmp(x->name, y->name) || x->parent != y->parent)
 			cb(arg, x, 2);
@@ -1586,7 +2548,7 @@ static int view_diff_in(const struct view *v, struct cache *c, uint64_t dir_ino,
 			char **base_body, char **base_edited, char **conflicts, int *unknown_base,
 			char **err)
 {
-	struct view_render_ctx x = { v, self };
+	struct view_render_ctx x = { v, self, NULL };
 	struct fm_resolve fwd = { view_cb_page_name, view_cb_user_name, &x };
 	struct fm_resolver_rev rev = { &fwd, view_rev_page, view_rev_user, &x };
 	const struct view_db *db = view_db_of(v, dir_ino);
@@ -1857,7 +2819,7 @@ out:
 int view_diff_new_page(const struct view *v, const struct view_node *dir, const char *name,
 		       const char *text, size_t len, char **props, char **children, char **err)
 {
-	struct view_render_ctx x = { v, NULL };
+	struct view_render_ctx x = { v, NULL, NULL };
 	struct fm_resolver_rev rev = { NULL, view_rev_page, view_rev_user, &x };
 	const struct view_db *db = view_db_of(v, dir->ino);
 	cJSON *empty = NULL, *patch = NULL, *edited = NULL, *pp;

@@ -60,6 +60,14 @@ struct view_node {
 	char *content;          /* schema and .notionfs files: the bytes */
 	struct view_node **kids; /* directories: children sorted by name */
 	size_t nkids;
+	/* private to view.c (the incremental refresh, view_update) */
+	char *title;            /* pages: the title and creation time names follow */
+	char *created_time;
+	time_t edited;          /* pages: Notion's last_edited_time */
+	int has_body;           /* pages: a body is cached */
+	uint64_t *refs;         /* pages: hashes of the ids its rendering looked up */
+	size_t nrefs;
+	int shared;             /* views holding this node, minus one (see view_update) */
 };
 
 /* Builds a snapshot of the cache.  prev (may be NULL) lends the sizes of
@@ -67,6 +75,15 @@ struct view_node {
  * with view_free(). */
 int view_build(struct cache *c, const struct view *prev, struct view **out);
 void view_free(struct view *v);
+/* The next view after prev, built from what the cache's change log says
+ * changed since prev (cache_each_change): pages re-read, renamed and
+ * rendered only where something changed, every other node shared with prev
+ * (so its cost follows the change, not the workspace).  Identical to what
+ * view_build(c, prev) gives.  Returns 0, -EAGAIN when only a whole build
+ * can tell (databases or users changed, the log was pruned, a change too
+ * large), or -errno.  Views sharing nodes must be built and freed by one
+ * thread at a time (the mount's refresher). */
+int view_update(struct cache *c, const struct view *prev, struct view **out);
 
 const struct view_node *view_get(const struct view *v, uint64_t ino);
 const struct view_node *view_lookup(const struct view *v, uint64_t parent, const char *name);
@@ -147,5 +164,10 @@ int view_set_status(struct view *v, char *text);
 /* Walks every node (parents before children). */
 void view_each(const struct view *v, void (*cb)(void *arg, const struct view_node *n), void *arg);
 size_t view_count(const struct view *v);
+/* 1 when a and b show the same tree (names, inodes, sizes, versions, flags,
+ * page times, meta file texts but the status and errors files); else 0
+ * with *why (malloc'd) saying where they differ.  Checks view_update
+ * against view_build (NOTIONFS_VIEW_CHECK, the tests). */
+int view_same(const struct view *a, const struct view *b, char **why);
 
 #endif

@@ -79,10 +79,12 @@ def emulator(tmp):
 
 def nfs_env(emu, cache_dir, **extra):
     """Environment of a notionfs run against emu.  The client's rate is
-    raised (the emulator is local) unless a test sets NOTIONFS_RATE."""
+    raised (the emulator is local) unless a test sets NOTIONFS_RATE.  Every
+    incremental view update is checked against a whole build
+    (NOTIONFS_VIEW_CHECK: a difference is a daemon error, which fails the test)."""
     env = dict(os.environ)
     env.update(NOTION_TOKEN=TOKEN, NOTIONFS_API_URL=emu.url, NOTIONFS_CACHE_DIR=cache_dir,
-               NOTIONFS_RATE="100", NOTIONFS_BURST="20")
+               NOTIONFS_RATE="100", NOTIONFS_BURST="20", NOTIONFS_VIEW_CHECK="1")
     env.update({k: str(v) for k, v in extra.items()})
     return env
 

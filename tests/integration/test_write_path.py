@@ -424,7 +424,10 @@ def test_push_revalidates_against_the_current_schema(tasks):
     # The schema changes (as a pull would bring it): Priority is gone.
     db = sqlite3.connect(os.path.join(m.cache, "cache.db"), timeout=30)
     with db:
-        db.execute("UPDATE databases SET json = json_remove(json, '$.properties.Priority')"
+        # stamped with a new change counter, as the cache's own writes are (cache.h invariant 1)
+        db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
+        db.execute("UPDATE databases SET json = json_remove(json, '$.properties.Priority'),"
+                   " version = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'version')"
                    " WHERE id = ?", (page["parent"]["database_id"],))
     db.close()
     emu.admin("faults/clear", {})
@@ -483,7 +486,10 @@ def test_push_rejects_a_status_option_removed_since_the_save(tasks):
     st = schema["properties"]["Status"]["status"]
     st["options"] = [o for o in st["options"] if o["name"] != option]
     with db:
-        db.execute("UPDATE databases SET json = ? WHERE id = ?", (json.dumps(schema), page["parent"]["database_id"]))
+        db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
+        db.execute("UPDATE databases SET json = ?,"
+                   " version = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'version')"
+                   " WHERE id = ?", (json.dumps(schema), page["parent"]["database_id"]))
     db.close()
     emu.admin("faults/clear", {})
     wait_for(lambda: "rejected edits: 1" in status(m), what="the rejection", timeout=60)
