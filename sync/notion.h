@@ -74,6 +74,14 @@ struct notion_error {
 	char code[64];		/* Notion's code ("object_not_found"), or for
 				 * transport errors "transport_timeout" etc. */
 	char message[512];	/* human readable; never holds the token */
+	/* From the error object's additional_data (2025-09-03 and later):
+	 * the whole object as compact JSON (cut at a character boundary
+	 * when longer, ending in "..."), and two members the client acts on
+	 * or logs; "" when absent. */
+	char additional_data[256];
+	char error_type[64];	/* e.g. "multiple_data_sources_for_database" */
+	char rate_limit_reason[64];	/* which rate limit a 429 hit */
+	char request_id[64];	/* the error object's request_id, "" if none */
 	unsigned attempts;	/* attempts made by the failing call */
 };
 
@@ -166,6 +174,13 @@ int notion_parse_error(int http_status, const char *body, size_t body_len,
 /* Same for an already parsed answer OBJ (may be NULL). */
 int notion_parse_error_json(int http_status, const cJSON *obj,
 			    struct notion_error *err);
+
+/* Writes into BUF (SIZE bytes, NUL-terminated, cut if need be) the one-line
+ * description of ERR shown to users: for an HTTP error answer "HTTP <status>
+ * <code>: <message>" plus " (error_type X)" / " (rate_limit_reason X)" when
+ * present; for any other failure its message.  Returns BUF. */
+const char *notion_error_describe(const struct notion_error *err, char *buf,
+				  size_t size);
 
 /* The negative errno notion_request() returns for KIND (0 for NOTION_OK;
  * transport errors give -ENOTCONN here). */
