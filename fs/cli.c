@@ -312,6 +312,7 @@ static int cli_load_token(struct cli_opts *o)
 static int cli_api_fail(const struct cli_opts *o, struct notion *api, const char *what, int rc)
 {
 	struct notion_error err;
+	char d[700];
 
 	memset(&err, 0, sizeof(err));
 	if (api)
@@ -325,8 +326,9 @@ static int cli_api_fail(const struct cli_opts *o, struct notion *api, const char
 		return cli_fail(CLI_FAIL, "%s: cannot reach the Notion API at %s: %s", what,
 				o->api_url, err.message[0] ? err.message : strerror(-rc));
 	default:
+		notion_error_describe(&err, d, sizeof(d));
 		return cli_fail(CLI_FAIL, "%s: %s%s%s", what, strerror(-rc),
-				err.message[0] ? ": " : "", err.message);
+				d[0] ? ": " : "", d);
 	}
 }
 
