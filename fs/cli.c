@@ -93,6 +93,8 @@ static const char cli_help[] =
 "  --cache-dir DIR     cache directory (env NOTIONFS_CACHE_DIR; default\n"
 "                      $XDG_CACHE_HOME/notionfs, else ~/.cache/notionfs)\n"
 "  -v, --verbose       more log output\n"
+"  (env NOTIONFS_RATE, NOTIONFS_BURST: requests/s on average and burst of the\n"
+"  API client, default 3 and 3, Notion's rate; raise them only for a local emulator)\n"
 "Mount options:\n"
 "  --poll SECONDS      delta pull interval (env NOTIONFS_POLL; default 30)\n"
 "  -f                  stay in the foreground\n"

@@ -11,9 +11,12 @@
  * 3 requests/s per integration) and a 429 seen by one blocks all.
  *
  * Retries (inside notion_request, up to cfg.max_attempts attempts in all):
- * 429 and 529 (wait for Retry-After; the shared limiter is blocked for
+ * 429 and 529 (wait for Retry-After, seconds or HTTP-date, or a backoff
+ * delay when the answer has none; the shared limiter is blocked for
  * everyone; unless max_attempts is 1, up to NOTION_MAX_RATE_WAITS of them
- * do not count as attempts), 5xx and 409 conflict_error (exponential backoff, full jitter,
+ * do not count as attempts; each pause that starts while none runs is
+ * logged once at warning level with the method, path, code and
+ * rate_limit_reason, never the token), 5xx and 409 conflict_error (exponential backoff, full jitter,
  * plus Retry-After if sent), transport timeouts, refused connections,
  * resets and dropped connections (backoff).  Not retried: other 4xx, DNS
  * and TLS failures, unparseable 2xx answers.  Every method is retried
@@ -21,7 +24,8 @@
  * not be duplicated should use a client with max_attempts = 1.
  *
  * Errors: functions return 0 or a negative errno, always with the details
- * in a struct notion_error (passed in, or kept as the client's last error):
+ * in a struct notion_error (passed in, or kept as the client's last error;
+ * notion_error_describe() gives the line shown to users):
  *   -EACCES    NOTION_ERR_AUTH        401, 403
  *   -ENOENT    NOTION_ERR_NOT_FOUND   404
  *   -EINVAL    NOTION_ERR_VALIDATION  400 and other 4xx; also bad arguments

@@ -69,6 +69,7 @@ static void test_refill_and_cap(void)
 	/* defaults */
 	rl_bucket_init(&b, 0, 0, 0);
 	CHECK_NEAR(b.rate, RL_DEFAULT_RATE, EPS);
+	CHECK_NEAR(b.rate, 3.0, EPS);	/* DESIGN.md section 0, docs/operations.md */
 	CHECK_NEAR(b.burst, RL_DEFAULT_BURST, EPS);
 }
 
