@@ -2763,7 +2763,7 @@ class Emulator:
         self.lose_rules = []
         self.delay_rules = []               # + "ms", "apply"
         self.slow_ms = 0
-        self.storm = {"count": 0, "retry_after": 1}
+        self.storm = {"count": 0, "retry_after": 1, "rate_limit_reason": None}
         self.log = deque(maxlen=200000)
         self.log_seq = 0
         self.in_flight = 0                  # /v1 requests being handled now (GET /_admin/idle)
@@ -2821,6 +2821,15 @@ class Emulator:
             rule[key] = x
         return rule, v
 
+    @staticmethod
+    def parse_reason(v, name):
+        """The optional "rate_limit_reason" of a fault (a string: the additional_data member of
+        Notion's 429 answers naming the limit that was hit), or None.  Raises ValueError."""
+        r = v.get("rate_limit_reason")
+        if r is not None and not isinstance(r, str):
+            raise ValueError(f"{name}.rate_limit_reason must be a string")
+        return r
+
     def pop_rule(self, rules, method, path):
         """Takes one use of the first rule matching the request; returns a copy of it or None."""
         with self.lock:
@@ -2834,10 +2843,12 @@ class Emulator:
         return None
 
     def pop_storm(self):
+        """One use of the 429 storm: (Retry-After seconds, rate_limit_reason or None), or None."""
         with self.lock:
             if self.storm["count"] > 0:
                 self.storm["count"] -= 1
-                return max(1, int(self.storm.get("retry_after") or 1))
+                return (max(1, int(self.storm.get("retry_after") or 1)),
+                        self.storm.get("rate_limit_reason"))
         return None
 
     def faults_state(self):
@@ -2860,6 +2871,7 @@ class Emulator:
             if ra is not None and (isinstance(ra, bool) or not isinstance(ra, int) or ra < 0):
                 raise ValueError("fail_next.retry_after must be an integer number of seconds >= 0")
             rule["retry_after"] = ra
+            rule["rate_limit_reason"] = self.parse_reason(f, "fail_next")
             add.append((self.fail_rules, rule))
         if "drop_next" in body:
             add.append((self.drop_rules, self.parse_rule(body["drop_next"], "drop_next")[0]))
@@ -2881,7 +2893,8 @@ class Emulator:
             s = body["storm_429"]
             if isinstance(s, int):
                 s = {"count": s}
-            storm = {"count": int(s.get("count", 1)), "retry_after": int(s.get("retry_after", 1))}
+            storm = {"count": int(s.get("count", 1)), "retry_after": int(s.get("retry_after", 1)),
+                     "rate_limit_reason": self.parse_reason(s, "storm_429")}
         if "rate" in body and body["rate"] is not None:
             float(body["rate"])
         if "burst" in body and body["burst"] is not None:
@@ -2902,7 +2915,7 @@ class Emulator:
         with self.lock:
             self.fail_rules, self.drop_rules, self.lose_rules, self.delay_rules = [], [], [], []
             self.slow_ms = 0
-            self.storm = {"count": 0, "retry_after": 1}
+            self.storm = {"count": 0, "retry_after": 1, "rate_limit_reason": None}
             return self.faults_state()
 
     # -- request log and idle counters ----------------------------------------------------------
@@ -2911,6 +2924,7 @@ class Emulator:
         with self.lock:
             self.log_seq += 1
             e = {"seq": self.log_seq, "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                 "t": time.monotonic(), "t_answered": None,
                  "method": method, "path": path, "query": query, "status": None, "body": body}
             self.log.append(e)
             self.in_flight += 1
@@ -2923,6 +2937,7 @@ class Emulator:
             entry["status"] = status
             entry.update(extra or {})
             if first:
+                entry["t_answered"] = time.monotonic()
                 self.in_flight -= 1
                 self.served += 1
 
@@ -3030,6 +3045,8 @@ class Handler(BaseHTTPRequestHandler):
     def send_raw(self, status, payload, ctype="application/json; charset=utf-8", headers=None):
         if self.entry is not None:          # a /v1 answer: delay_answer, lose_answer
             extra = {"delay_ms": self.delay["ms"]} if self.delay else {}
+            if "Retry-After" in (headers or {}):
+                extra["retry_after"] = int(headers["Retry-After"])
             if self.delay and self.delay["apply"] == "before":
                 time.sleep(self.delay["ms"] / 1000.0)   # this thread only, no lock held
             if self.lose:
@@ -3114,10 +3131,12 @@ class Handler(BaseHTTPRequestHandler):
             return 0
         if emu.slow_ms:
             time.sleep(emu.slow_ms / 1000.0)
-        ra = emu.pop_storm()
-        if ra:
+        storm = emu.pop_storm()
+        if storm:
+            ra, reason = storm
             return self.send_error_obj(ApiError(429, "rate_limited", "You have been rate limited. "
-                                                "Please try again in a few minutes."), rid,
+                                                "Please try again in a few minutes.",
+                                                {"rate_limit_reason": reason} if reason else None), rid,
                                        {"Retry-After": str(ra)})
         rule = emu.pop_rule(emu.fail_rules, self.command, path)
         if rule:
@@ -3129,7 +3148,9 @@ class Handler(BaseHTTPRequestHandler):
             ra = rule.get("retry_after")
             if ra is None and st == 429:
                 ra = 1
-            return self.send_error_obj(ApiError(st, code, msg), rid,
+            reason = rule.get("rate_limit_reason")
+            return self.send_error_obj(ApiError(st, code, msg,
+                                                {"rate_limit_reason": reason} if reason else None), rid,
                                        {"Retry-After": str(ra)} if ra is not None else None)
         # the request goes on (to whatever answer it gets) but its answer is delayed / lost
         self.lose = emu.pop_rule(emu.lose_rules, self.command, path) is not None

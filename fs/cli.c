@@ -93,6 +93,8 @@ static const char cli_help[] =
 "  --cache-dir DIR     cache directory (env NOTIONFS_CACHE_DIR; default\n"
 "                      $XDG_CACHE_HOME/notionfs, else ~/.cache/notionfs)\n"
 "  -v, --verbose       more log output\n"
+"  (env NOTIONFS_RATE, NOTIONFS_BURST: requests/s on average and burst of the\n"
+"  API client, default 3 and 3, Notion's rate; raise them only for a local emulator)\n"
 "Mount options:\n"
 "  --poll SECONDS      delta pull interval (env NOTIONFS_POLL; default 30)\n"
 "  -f                  stay in the foreground\n"
@@ -312,6 +314,7 @@ static int cli_load_token(struct cli_opts *o)
 static int cli_api_fail(const struct cli_opts *o, struct notion *api, const char *what, int rc)
 {
 	struct notion_error err;
+	char d[700];
 
 	memset(&err, 0, sizeof(err));
 	if (api)
@@ -325,8 +328,9 @@ static int cli_api_fail(const struct cli_opts *o, struct notion *api, const char
 		return cli_fail(CLI_FAIL, "%s: cannot reach the Notion API at %s: %s", what,
 				o->api_url, err.message[0] ? err.message : strerror(-rc));
 	default:
+		notion_error_describe(&err, d, sizeof(d));
 		return cli_fail(CLI_FAIL, "%s: %s%s%s", what, strerror(-rc),
-				err.message[0] ? ": " : "", err.message);
+				d[0] ? ": " : "", d);
 	}
 }
 

@@ -76,11 +76,13 @@ struct engine {
 static void engine_report(struct engine *e, const char *what, int rc)
 {
 	struct notion_error err;
+	char d[700];
 
 	notion_last_error(e->api, &err);
-	log_warn("%s failed: %s (%s)", what, strerror(-rc), err.message);
+	notion_error_describe(&err, d, sizeof(d));
+	log_warn("%s failed: %s (%s)", what, strerror(-rc), d);
 	cache_log(e->cache, "error", "%s failed: %s%s%s", what, strerror(-rc),
-		  err.message[0] ? ": " : "", err.message);
+		  d[0] ? ": " : "", d);
 	cache_meta_set(e->cache, "state", rc == -EACCES ? "token rejected" : "offline, retrying");
 }
 
@@ -216,10 +218,12 @@ static void engine_take_request(struct engine *e, int64_t *seq, unsigned *flags)
 static void engine_describe(struct engine *e, struct buf *b, const char *what, int rc)
 {
 	struct notion_error err;
+	char d[700];
 
 	notion_last_error(e->api, &err);
+	notion_error_describe(&err, d, sizeof(d));
 	buf_printf(b, "%s%s failed: %s%s%s", b->len ? "; " : "", what, strerror(-rc),
-		   err.message[0] ? ": " : "", err.message);
+		   d[0] ? ": " : "", d);
 }
 
 /* Records the end of the cycle that answers request seq. */

@@ -17,6 +17,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -117,12 +118,16 @@ void notion_limiter_free(struct notion_limiter *l)
 	free(l);
 }
 
-/* Blocks every user of L for SECS seconds from now (Retry-After). */
-static void notion_limiter_block(struct notion_limiter *l, double secs)
+/* Blocks every user of L for SECS seconds from now (Retry-After).  Returns
+ * true when that starts a new pause (no block was running). */
+static bool notion_limiter_block(struct notion_limiter *l, double secs)
 {
+	bool fresh;
+
 	pthread_mutex_lock(&l->mu);
-	rl_bucket_block(&l->b, notion_now(), secs);
+	fresh = rl_bucket_block(&l->b, notion_now(), secs);
 	pthread_mutex_unlock(&l->mu);
+	return fresh;
 }
 
 /* ---- errors ---------------------------------------------------------- */
@@ -207,6 +212,43 @@ static enum notion_err_kind notion_kind_for_code(const char *code)
 	return NOTION_ERR_VALIDATION;
 }
 
+/* Copies SRC into DST (SIZE bytes); when it does not fit, cuts it at a
+ * UTF-8 character boundary and ends it with "...".  No return value. */
+static void notion_copy_cut(char *dst, size_t size, const char *src)
+{
+	size_t len = strlen(src), keep;
+
+	if (len < size) {
+		memcpy(dst, src, len + 1);
+		return;
+	}
+	keep = size - 4;
+	while (keep && ((unsigned char)src[keep] & 0xC0) == 0x80)
+		keep--;
+	memcpy(dst, src, keep);
+	memcpy(dst + keep, "...", 4);
+}
+
+/* Fills ERR's additional_data fields from AD (the error object's
+ * additional_data; NULL or not an object: left empty).  No return value;
+ * an allocation failure only loses the JSON text. */
+static void notion_take_additional(const cJSON *ad, struct notion_error *err)
+{
+	char *text;
+
+	if (!cJSON_IsObject(ad))
+		return;
+	snprintf(err->error_type, sizeof(err->error_type), "%s",
+		 json_str_or(ad, "error_type", ""));
+	snprintf(err->rate_limit_reason, sizeof(err->rate_limit_reason), "%s",
+		 json_str_or(ad, "rate_limit_reason", ""));
+	text = cJSON_PrintUnformatted(ad);
+	if (text)
+		notion_copy_cut(err->additional_data, sizeof(err->additional_data),
+				text);
+	cJSON_free(text);
+}
+
 int notion_parse_error_json(int http_status, const cJSON *obj,
 			    struct notion_error *err)
 {
@@ -231,9 +273,53 @@ int notion_parse_error_json(int http_status, const cJSON *obj,
 	snprintf(err->code, sizeof(err->code), "%s", code->valuestring);
 	snprintf(err->message, sizeof(err->message), "%s",
 		 cJSON_IsString(msg) ? msg->valuestring : "");
+	snprintf(err->request_id, sizeof(err->request_id), "%s",
+		 json_str_or(obj, "request_id", ""));
+	notion_take_additional(json_obj(obj, "additional_data"), err);
 	if (err->kind == NOTION_OK || err->kind == NOTION_ERR_PROTOCOL)
 		err->kind = notion_kind_for_code(err->code);
 	return 0;
+}
+
+/* Appends the formatted text to BUF (SIZE bytes) after its first *O bytes,
+ * cutting at the end; *O never passes SIZE - 1.  No return value. */
+static void notion_add(char *buf, size_t size, size_t *o, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void notion_add(char *buf, size_t size, size_t *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*o + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *o, size - *o, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*o = *o + (size_t)n < size ? *o + (size_t)n : size - 1;
+}
+
+const char *notion_error_describe(const struct notion_error *err, char *buf,
+				  size_t size)
+{
+	size_t o = 0;
+
+	if (!size)
+		return buf;
+	buf[0] = '\0';
+	if (err->http_status <= 0 || !err->code[0]) {
+		notion_add(buf, size, &o, "%s", err->message);
+		return buf;
+	}
+	notion_add(buf, size, &o, "HTTP %d %s", err->http_status, err->code);
+	if (err->message[0])
+		notion_add(buf, size, &o, ": %s", err->message);
+	if (err->error_type[0])
+		notion_add(buf, size, &o, " (error_type %s)", err->error_type);
+	if (err->rate_limit_reason[0])
+		notion_add(buf, size, &o, " (rate_limit_reason %s)",
+			   err->rate_limit_reason);
+	return buf;
 }
 
 /* Appends to MSG (size SIZE, NUL-terminated) a printable excerpt of BODY:
@@ -287,13 +373,15 @@ int notion_parse_error(int http_status, const char *body, size_t body_len,
 /* Replaces every occurrence of N's token in ERR's strings with '*'. */
 static void notion_scrub(const struct notion *n, struct notion_error *err)
 {
-	size_t tl = strlen(n->token);
+	char *const fields[] = { err->message, err->code, err->additional_data,
+				 err->error_type, err->rate_limit_reason,
+				 err->request_id };
+	size_t tl = strlen(n->token), i;
 	char *p;
 
-	while ((p = strstr(err->message, n->token)) != NULL)
-		memset(p, '*', tl);
-	while ((p = strstr(err->code, n->token)) != NULL)
-		memset(p, '*', tl);
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		while ((p = strstr(fields[i], n->token)) != NULL)
+			memset(p, '*', tl);
 }
 
 /* Records ERR as N's last error. */
@@ -587,22 +675,38 @@ static double notion_backoff(struct notion *n, unsigned attempt)
 }
 
 /* Applies a Retry-After (or, for a 429/529 without one, a backoff delay)
- * from the answer to failed attempt ATTEMPT (1-based) to the shared
- * limiter, whether or not the call will retry, so every client sharing it
- * respects the block.  Returns true when the limiter was blocked, with the
- * block length in *SECS. */
-static bool notion_apply_block(struct notion *n, unsigned attempt,
+ * from the answer to failed attempt ATTEMPT (1-based) of METHOD PATH to the
+ * shared limiter, whether or not the call will retry, so every client
+ * sharing it respects the block.  A block that starts a new pause is logged
+ * at warning level, once: requests of a burst that hit the same pause add
+ * no line.  Returns true when the limiter was blocked, with the block
+ * length in *SECS. */
+static bool notion_apply_block(struct notion *n, const char *method,
+			       const char *path, unsigned attempt,
 			       const struct http_response *resp,
 			       const struct notion_error *err, double *secs)
 {
 	double ra = resp->status ? resp->retry_after : -1;
+	bool backoff = false;
+	char what[700];
 
-	if (ra < 0 && err->kind == NOTION_ERR_RATE)
+	if (ra < 0 && err->kind == NOTION_ERR_RATE) {
 		ra = notion_backoff(n, attempt - 1);
+		backoff = true;
+	}
 	*secs = ra;
 	if (ra < 0)
 		return false;
-	notion_limiter_block(n->lim, ra);
+	if (notion_limiter_block(n->lim, ra)) {
+		struct notion_error brief = *err;
+
+		brief.message[0] = '\0';	/* the code and the reason say it */
+		log_warn("notion: %s %s: %s: every request paused for %.2f s (%s)%s",
+			 method, path,
+			 notion_error_describe(&brief, what, sizeof(what)), ra,
+			 backoff ? "no Retry-After: backoff" : "Retry-After",
+			 ra > n->max_wait ? "; longer than a call waits, giving up" : "");
+	}
 	return true;
 }
 
@@ -687,7 +791,8 @@ int notion_request_ex(struct notion *n, const char *method, const char *path,
 		err->attempts = attempt;
 		if (rc == 0)
 			break;
-		blocked = notion_apply_block(n, attempt, &resp, err, &block);
+		blocked = notion_apply_block(n, method, path, attempt, &resp, err,
+					     &block);
 		/* A 429 is Notion pacing us, not a failure: it does not use up
 		 * an attempt (a storm of them is bounded separately). */
 		if (err->kind == NOTION_ERR_RATE && n->pol.max_attempts > 1 &&
@@ -699,10 +804,12 @@ int notion_request_ex(struct notion *n, const char *method, const char *path,
 			retry = false;
 		if (!retry || (failures && !rl_may_retry(&n->pol, failures)))
 			break;
-		log_info("notion: %s %s: %s %d %s (attempt %u of %u), retrying",
-			 method, path, notion_err_kind_name(err->kind),
-			 err->http_status, err->code, attempt,
-			 n->pol.max_attempts);
+		/* a rate limit's pause was logged once by notion_apply_block */
+		log_msg(err->kind == NOTION_ERR_RATE ? LOG_LVL_DEBUG : LOG_LVL_INFO,
+			"notion: %s %s: %s %d %s (attempt %u of %u), retrying",
+			method, path, notion_err_kind_name(err->kind),
+			err->http_status, err->code, attempt,
+			n->pol.max_attempts);
 		rc = notion_before_retry(n, attempt, blocked, block, err);
 		if (rc)
 			break;

@@ -11,9 +11,12 @@
  * 3 requests/s per integration) and a 429 seen by one blocks all.
  *
  * Retries (inside notion_request, up to cfg.max_attempts attempts in all):
- * 429 and 529 (wait for Retry-After; the shared limiter is blocked for
+ * 429 and 529 (wait for Retry-After, seconds or HTTP-date, or a backoff
+ * delay when the answer has none; the shared limiter is blocked for
  * everyone; unless max_attempts is 1, up to NOTION_MAX_RATE_WAITS of them
- * do not count as attempts), 5xx and 409 conflict_error (exponential backoff, full jitter,
+ * do not count as attempts; each pause that starts while none runs is
+ * logged once at warning level with the method, path, code and
+ * rate_limit_reason, never the token), 5xx and 409 conflict_error (exponential backoff, full jitter,
  * plus Retry-After if sent), transport timeouts, refused connections,
  * resets and dropped connections (backoff).  Not retried: other 4xx, DNS
  * and TLS failures, unparseable 2xx answers.  Every method is retried
@@ -21,7 +24,8 @@
  * not be duplicated should use a client with max_attempts = 1.
  *
  * Errors: functions return 0 or a negative errno, always with the details
- * in a struct notion_error (passed in, or kept as the client's last error):
+ * in a struct notion_error (passed in, or kept as the client's last error;
+ * notion_error_describe() gives the line shown to users):
  *   -EACCES    NOTION_ERR_AUTH        401, 403
  *   -ENOENT    NOTION_ERR_NOT_FOUND   404
  *   -EINVAL    NOTION_ERR_VALIDATION  400 and other 4xx; also bad arguments
@@ -74,6 +78,14 @@ struct notion_error {
 	char code[64];		/* Notion's code ("object_not_found"), or for
 				 * transport errors "transport_timeout" etc. */
 	char message[512];	/* human readable; never holds the token */
+	/* From the error object's additional_data (2025-09-03 and later):
+	 * the whole object as compact JSON (cut at a character boundary
+	 * when longer, ending in "..."), and two members the client acts on
+	 * or logs; "" when absent. */
+	char additional_data[256];
+	char error_type[64];	/* e.g. "multiple_data_sources_for_database" */
+	char rate_limit_reason[64];	/* which rate limit a 429 hit */
+	char request_id[64];	/* the error object's request_id, "" if none */
 	unsigned attempts;	/* attempts made by the failing call */
 };
 
@@ -166,6 +178,13 @@ int notion_parse_error(int http_status, const char *body, size_t body_len,
 /* Same for an already parsed answer OBJ (may be NULL). */
 int notion_parse_error_json(int http_status, const cJSON *obj,
 			    struct notion_error *err);
+
+/* Writes into BUF (SIZE bytes, NUL-terminated, cut if need be) the one-line
+ * description of ERR shown to users: for an HTTP error answer "HTTP <status>
+ * <code>: <message>" plus " (error_type X)" / " (rate_limit_reason X)" when
+ * present; for any other failure its message.  Returns BUF. */
+const char *notion_error_describe(const struct notion_error *err, char *buf,
+				  size_t size);
 
 /* The negative errno notion_request() returns for KIND (0 for NOTION_OK;
  * transport errors give -ENOTCONN here). */

@@ -218,7 +218,10 @@ static int push_fail(struct push_run *x, int rc)
 
 	if (rc == -ENOMEM)
 		return rc;
-	snprintf(msg, sizeof(msg), "%s", x->err.message[0] ? x->err.message : strerror(-rc));
+	if (x->err.message[0])	/* "HTTP 400 validation_error: Notion's message" */
+		notion_error_describe(&x->err, msg, sizeof(msg));
+	else
+		snprintf(msg, sizeof(msg), "%s", strerror(-rc));
 	if (push_permanent(rc, &x->err)) {
 		x->r->rejected = 1;
 		log_warn("%s: rejected by Notion: %s", path, msg);

@@ -68,9 +68,10 @@ double rl_bucket_reserve(struct rl_bucket *b, double now)
 	return start - now + wait;
 }
 
-void rl_bucket_block(struct rl_bucket *b, double now, double seconds)
+bool rl_bucket_block(struct rl_bucket *b, double now, double seconds)
 {
 	double until = now + (seconds > 0 ? seconds : 0);
+	bool fresh = b->blocked_until <= now;
 
 	if (until > b->blocked_until)
 		b->blocked_until = until;
@@ -79,6 +80,7 @@ void rl_bucket_block(struct rl_bucket *b, double now, double seconds)
 	b->tokens = 1;
 	b->last = b->blocked_until;
 	b->blocks++;
+	return fresh;
 }
 
 void rl_policy_default(struct rl_policy *p)

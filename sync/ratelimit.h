@@ -61,8 +61,11 @@ double rl_bucket_reserve(struct rl_bucket *b, double now);
  * before now+seconds (an earlier-ending block never shortens a longer one),
  * the bucket is emptied and outstanding debt forgiven, so that exactly one
  * request may go at the end of the block and the others follow at `rate`.
- * SECONDS <= 0 only empties the bucket.  Increments `blocks`. */
-void rl_bucket_block(struct rl_bucket *b, double now, double seconds);
+ * SECONDS <= 0 only empties the bucket.  Increments `blocks`.  Returns
+ * true when this starts a new pause, false when an earlier block was still
+ * running at NOW (requests that were under way together and hit the same
+ * limit: callers report a pause once, not once per request). */
+bool rl_bucket_block(struct rl_bucket *b, double now, double seconds);
 
 /* Fills P with the defaults (0.5 s base, 30 s cap, 5 attempts). */
 void rl_policy_default(struct rl_policy *p);

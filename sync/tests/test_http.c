@@ -132,6 +132,17 @@ static void reply_error(struct reply *r, int status, const char *code,
 		   "\"message\":\"%s\",\"request_id\":\"x\"}", status, code, msg);
 }
 
+/* An error answer with AD (the JSON text of additional_data) and a
+ * request id, as Notion sends them. */
+static void reply_error_ad(struct reply *r, int status, const char *code,
+			   const char *msg, const char *ad)
+{
+	r->status = status;
+	buf_printf(&r->body, "{\"object\":\"error\",\"status\":%d,\"code\":\"%s\","
+		   "\"message\":\"%s\",\"additional_data\":%s,"
+		   "\"request_id\":\"4f1c2a9e-rid\"}", status, code, msg, ad);
+}
+
 /* A list answer: RESULTS is the JSON text of the array elements. */
 static void reply_list(struct reply *r, const char *type, const char *results,
 		       const char *next)
@@ -244,6 +255,39 @@ static void route(const char *path, const char *query, const char *body,
 		strftime(r->extra, sizeof(r->extra),
 			 "Retry-After: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
 		reply_error(r, 429, "rate_limited", "slow down");
+	} else if (((strcmp(path, "/overload") == 0 ||
+		     strcmp(path, "/overload-create") == 0) && n == 1) ||
+		   strcmp(path, "/overload-always") == 0) {
+		snprintf(r->extra, sizeof(r->extra), "Retry-After: 1\r\n");
+		reply_error(r, 529, "service_overload", "overloaded");
+	} else if (strcmp(path, "/overload-date") == 0) {
+		time_t later = time(NULL) + 2;
+		struct tm tm;
+
+		gmtime_r(&later, &tm);
+		strftime(r->extra, sizeof(r->extra),
+			 "Retry-After: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+		reply_error(r, 529, "service_overload", "overloaded");
+	} else if ((strcmp(path, "/overload-bare") == 0 ||
+		    strcmp(path, "/rate-bare") == 0) && n == 1) {
+		/* no Retry-After: the client backs off */
+		reply_error(r, path[1] == 'o' ? 529 : 429,
+			    path[1] == 'o' ? "service_overload" : "rate_limited", "busy");
+	} else if ((strcmp(path, "/rate-reason") == 0 && n == 1) ||
+		   (strcmp(path, "/rate-burst") == 0 && n <= 3) ||
+		   strcmp(path, "/rate-reason-always") == 0) {
+		snprintf(r->extra, sizeof(r->extra), "Retry-After: 1\r\n");
+		reply_error_ad(r, 429, "rate_limited", "You have been rate limited.",
+			       "{\"rate_limit_reason\":\"workspace_rate_limit\"}");
+		/* the three requests of the burst are all under way before
+		 * the first answer comes */
+		if (strcmp(path, "/rate-burst") == 0)
+			r->delay = 0.5;
+	} else if (strcmp(path, "/multi-source") == 0) {
+		reply_error_ad(r, 400, "validation_error",
+			       "Databases with multiple data sources are not supported in this API version.",
+			       "{\"error_type\":\"multiple_data_sources_for_database\","
+			       "\"child_data_source_ids\":[\"a\",\"b\"]}");
 	} else if (strcmp(path, "/flaky") == 0 && n <= 2) {
 		reply_error(r, 503, "service_unavailable", "try later");
 	} else if (strcmp(path, "/conflict") == 0 && n == 1) {
@@ -263,7 +307,11 @@ static void route(const char *path, const char *query, const char *body,
 		buf_puts(&r->body, "<html><head><title>502 Bad Gateway</title></head>"
 			 "<body><center><h1>502 Bad Gateway</h1></center></body></html>\r\n");
 	} else if (strcmp(path, "/rate") == 0 || strcmp(path, "/flaky") == 0 ||
-		   strcmp(path, "/conflict") == 0 || strcmp(path, "/drop-once") == 0) {
+		   strcmp(path, "/conflict") == 0 || strcmp(path, "/drop-once") == 0 ||
+		   strcmp(path, "/overload") == 0 || strcmp(path, "/overload-bare") == 0 ||
+		   strcmp(path, "/overload-create") == 0 ||
+		   strcmp(path, "/rate-bare") == 0 || strcmp(path, "/rate-reason") == 0 ||
+		   strcmp(path, "/rate-burst") == 0) {
 		buf_puts(&r->body, "{\"object\":\"page\",\"id\":\"later\"}");
 	} else if (strcmp(path, "/notfound") == 0) {
 		reply_error(r, 404, "object_not_found", "Could not find page");
@@ -325,7 +373,7 @@ static void srv_answer(struct server *s, struct conn *c, size_t hdr_len,
 {
 	static const char *const reasons[] = { [200] = "OK", [401] = "Unauthorized",
 		[404] = "Not Found", [409] = "Conflict", [429] = "Too Many Requests",
-		[502] = "Bad Gateway", [503] = "Service Unavailable" };
+		[502] = "Bad Gateway", [503] = "Service Unavailable", [529] = "Site Overloaded" };
 	struct reply r = { 0, NULL, BUF_INIT, "", 0, false };
 	char method[16] = "", target[512] = "", *q, body[4096];
 	const char *query = "";
@@ -523,6 +571,23 @@ static void srv_stop(struct server *s)
 
 static struct server srv;
 static char base_url[64];
+static char logpath[] = "/tmp/test_http_log_XXXXXX";
+
+/* Lines of the log holding every one of the (up to three) needles. */
+static int log_count(const char *a, const char *b, const char *c)
+{
+	char line[4096];
+	int n = 0;
+	FILE *f = fopen(logpath, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, a) && (!b || strstr(line, b)) && (!c || strstr(line, c)))
+			n++;
+	fclose(f);
+	return n;
+}
 
 /* A client for the test server (or URL when non-NULL) with fast retries. */
 static struct notion *client(const char *url, unsigned attempts,
@@ -784,10 +849,125 @@ static void test_shared_limiter(void)
 	CHECK(get(a, "/rate-date", &e) == -EAGAIN && e.kind == NOTION_ERR_RATE);
 	CHECK(get(b, "/ok", &e) == 0);
 	CHECKF(now_s() - t0 >= 0.9, "HTTP-date Retry-After held B %.3f s", now_s() - t0);
-	CHECK(notion_requests_sent(a) + notion_requests_sent(b) == 10);
+	/* the same for 529 service_overload, in both forms */
+	t0 = now_s();
+	CHECK(get(a, "/overload-always", &e) == -EAGAIN && e.kind == NOTION_ERR_RATE &&
+	      e.http_status == 529 && strcmp(e.code, "service_overload") == 0);
+	CHECK(get(b, "/ok", &e) == 0);
+	CHECKF(now_s() - t0 >= 0.95, "B went %.3f s after A's 529", now_s() - t0);
+	t0 = now_s();
+	CHECK(get(a, "/overload-date", &e) == -EAGAIN && e.http_status == 529);
+	CHECK(get(b, "/ok", &e) == 0);
+	CHECKF(now_s() - t0 >= 0.9, "HTTP-date Retry-After of a 529 held B %.3f s",
+	       now_s() - t0);
+	CHECK(notion_requests_sent(a) + notion_requests_sent(b) == 14);
 	notion_free(a);
 	notion_free(b);
 	notion_limiter_free(lim);
+}
+
+/* 529 and 429 with and without Retry-After, for reads and for requests
+ * that create (NOTION_RETRY_UNSENT): each is waited out and retried. */
+static void test_overload_and_bare(void)
+{
+	struct notion *n = client(NULL, 4, 5000, NULL);
+	struct notion_error e;
+	cJSON *body = cJSON_Parse("{\"parent\":{}}"), *out = NULL;
+	double t0 = now_s();
+
+	CHECKF(get(n, "/overload", &e) == 0 && e.attempts == 2,
+	       "529: rc kind %d attempts %u", e.kind, e.attempts);
+	CHECKF(now_s() - t0 >= 0.95, "529 retried after %.3f s", now_s() - t0);
+	CHECK(srv_hits(&srv, "/overload") == 2);
+	/* without the header: a backoff, then the retry */
+	CHECK(get(n, "/overload-bare", &e) == 0 && e.attempts == 2);
+	CHECK(get(n, "/rate-bare", &e) == 0 && e.attempts == 2);
+	CHECK(srv_hits(&srv, "/overload-bare") == 2 && srv_hits(&srv, "/rate-bare") == 2);
+	CHECK(log_count(" warning: ", "GET /overload-bare", "no Retry-After") == 1);
+	CHECK(log_count(" warning: ", "GET /rate-bare", "no Retry-After") == 1);
+	/* a request that creates is retried too: Notion did not act */
+	t0 = now_s();
+	CHECK(notion_request_ex(n, "POST", "/overload-create", body, &out, &e,
+				NOTION_RETRY_UNSENT) == 0 && out && e.attempts == 2);
+	CHECKF(now_s() - t0 >= 0.95, "529 of a create retried after %.3f s", now_s() - t0);
+	CHECK(srv_hits(&srv, "/overload-create") == 2);
+	CHECK(log_count(" warning: ", "POST /overload-create", "529 service_overload") == 1);
+	cJSON_Delete(out);
+	cJSON_Delete(body);
+	notion_free(n);
+}
+
+struct burst_arg {
+	struct notion *n;
+	int rc;
+};
+
+static void *burst_get(void *arg)
+{
+	struct burst_arg *b = arg;
+	struct notion_error e;
+
+	b->rc = get(b->n, "/rate-burst", &e);
+	return NULL;
+}
+
+/* rate_limit_reason: logged at warning level with the method and path, once
+ * per pause (not once per request of a burst hitting it), and kept in the
+ * error of a call that gives up. */
+static void test_rate_reason(void)
+{
+	struct notion_limiter *lim = NULL;
+	struct burst_arg b[3];
+	pthread_t th[3];
+	struct notion *n = client(NULL, 4, 5000, NULL);
+	struct notion *one = client(NULL, 1, 5000, NULL);
+	struct notion_error e;
+	char d[700];
+	int i;
+
+	CHECK(get(n, "/rate-reason", &e) == 0 && e.attempts == 2);
+	CHECKF(log_count(" warning: ", "GET /rate-reason:", "rate_limit_reason workspace_rate_limit") == 1,
+	       "%d warning lines for one pause",
+	       log_count(" warning: ", "GET /rate-reason:", NULL));
+	CHECK(get(one, "/rate-reason-always", &e) == -EAGAIN && e.kind == NOTION_ERR_RATE);
+	CHECK_STR(e.rate_limit_reason, "workspace_rate_limit");
+	CHECK_STR(e.request_id, "4f1c2a9e-rid");
+	CHECK_STR(e.additional_data, "{\"rate_limit_reason\":\"workspace_rate_limit\"}");
+	notion_error_describe(&e, d, sizeof(d));
+	CHECKF(strstr(d, "rate_limited") && strstr(d, "You have been rate limited.") &&
+	       strstr(d, "workspace_rate_limit"), "described as '%s'", d);
+	notion_free(one);
+
+	/* three clients on one limiter, their requests under way together,
+	 * hit the same pause: one line */
+	CHECK(notion_limiter_new(100, 100, &lim) == 0);
+	for (i = 0; i < 3; i++) {
+		b[i].n = client(NULL, 4, 5000, lim);
+		b[i].rc = -1;
+	}
+	for (i = 0; i < 3; i++)
+		pthread_create(&th[i], NULL, burst_get, &b[i]);
+	for (i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		CHECK(b[i].rc == 0);
+		notion_free(b[i].n);
+	}
+	CHECK(srv_hits(&srv, "/rate-burst") == 6);
+	CHECKF(log_count(" warning: ", "GET /rate-burst:", NULL) == 1,
+	       "%d warning lines for the pause of a burst",
+	       log_count(" warning: ", "GET /rate-burst:", NULL));
+	notion_limiter_free(lim);
+
+	/* the error objects of the current API keep additional_data */
+	CHECK(get(n, "/multi-source", &e) == -EINVAL && e.kind == NOTION_ERR_VALIDATION &&
+	      e.http_status == 400 && strcmp(e.code, "validation_error") == 0);
+	CHECK_STR(e.error_type, "multiple_data_sources_for_database");
+	CHECK(strstr(e.additional_data, "\"child_data_source_ids\":[\"a\",\"b\"]") != NULL);
+	notion_error_describe(&e, d, sizeof(d));
+	CHECKF(strstr(d, "validation_error") &&
+	       strstr(d, "Databases with multiple data sources are not supported") &&
+	       strstr(d, "multiple_data_sources_for_database"), "described as '%s'", d);
+	notion_free(n);
 }
 
 static int count_cb(cJSON *item, void *arg)
@@ -877,7 +1057,6 @@ static void check_log(const char *path)
 
 int main(void)
 {
-	char logpath[] = "/tmp/test_http_log_XXXXXX";
 	int fd = mkstemp(logpath);
 
 	CHECK(fd >= 0);
@@ -897,6 +1076,8 @@ int main(void)
 	test_transport();
 	test_cancel();
 	test_shared_limiter();
+	test_overload_and_bare();
+	test_rate_reason();
 	test_helpers();
 	srv_stop(&srv);
 	check_log(logpath);

@@ -69,6 +69,7 @@ static void test_refill_and_cap(void)
 	/* defaults */
 	rl_bucket_init(&b, 0, 0, 0);
 	CHECK_NEAR(b.rate, RL_DEFAULT_RATE, EPS);
+	CHECK_NEAR(b.rate, 3.0, EPS);	/* DESIGN.md section 0, docs/operations.md */
 	CHECK_NEAR(b.burst, RL_DEFAULT_BURST, EPS);
 }
 
@@ -98,6 +99,15 @@ static void test_retry_after(void)
 	CHECK_NEAR(rl_bucket_reserve(&b, 20), 0, EPS);
 	CHECK_NEAR(rl_bucket_reserve(&b, 20), 0, EPS);
 	CHECK_NEAR(rl_bucket_reserve(&b, 20), 1 / 3.0, 1e-9);
+	/* a block is a new pause unless an earlier one still runs at its
+	 * start (requests of one burst hitting the same pause) */
+	rl_bucket_init(&b, 3, 3, 0);
+	CHECK(rl_bucket_block(&b, 1, 2));
+	CHECK(!rl_bucket_block(&b, 1.5, 2));
+	CHECK_NEAR(b.blocked_until, 3.5, EPS);
+	CHECK(!rl_bucket_block(&b, 3.4, 1));
+	CHECK(rl_bucket_block(&b, 4.4, 1));
+	CHECK(b.blocks == 4);
 	/* Retry-After: 0 empties the bucket without blocking */
 	rl_bucket_init(&b, 3, 3, 0);
 	rl_bucket_block(&b, 0, 0);

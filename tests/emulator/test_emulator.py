@@ -1781,6 +1781,31 @@ def test_faults_429_and_529_with_retry_after(emu, version):
     assert r[0] == 400
 
 
+def test_rate_limit_reason_and_log_times(emu):
+    """A 429 fault may name its rate_limit_reason (additional_data, as Notion sends it); the log
+    has each request's arrival and answer instants on the emulator's monotonic clock and the
+    Retry-After its answer carried, so a test can check nobody was sent during a pause."""
+    emu.admin("faults", {"fail_next": {"status": 429, "retry_after": 2,
+                                       "rate_limit_reason": "workspace_rate_limit"}})
+    st, hd, obj = emu.api("GET", "/v1/users/me")
+    assert st == 429 and hd["retry-after"] == "2"
+    error_shape(obj, 429, "rate_limited")
+    assert obj["additional_data"] == {"rate_limit_reason": "workspace_rate_limit"}
+    emu.admin("faults", {"storm_429": {"count": 1, "retry_after": 1, "rate_limit_reason": "x_limit"}})
+    st, _, obj = emu.api("GET", "/v1/users/me")
+    assert st == 429 and obj["additional_data"] == {"rate_limit_reason": "x_limit"}
+    emu.admin("faults", {"fail_next": {"status": 529, "retry_after": 3}})
+    st, _, obj = emu.api("GET", "/v1/users/me")
+    assert st == 529 and "additional_data" not in obj
+    assert emu.api("GET", "/v1/users/me")[0] == 200
+    log = emu.admin("log")["requests"]
+    assert [(e["status"], e.get("retry_after")) for e in log] == [(429, 2), (429, 1), (529, 3), (200, None)]
+    for a, b in zip(log, log[1:]):
+        assert a["t"] <= a["t_answered"] <= b["t"] <= b["t_answered"]
+    r = emu.raw("POST", "/_admin/faults", {"fail_next": {"status": 429, "rate_limit_reason": 5}})
+    assert r[0] == 400
+
+
 def test_generator_with_two_data_sources(server):
     proc, port = start_emulator(server.tmpdir, "--generate", "250", "--generate-sources", "2", "--rate", "0")
     try:

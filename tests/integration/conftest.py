@@ -29,8 +29,14 @@ from nfstest import admin, start_announcing, stop_process, wait_for  # noqa: E40
 class Emulator:
     def __init__(self, tmp, workspace="sample", rate=0, burst=10, extra=()):
         self.tmp = tmp
-        port_file = os.path.join(tmp, "emulator.port")
-        self.log = open(os.path.join(tmp, "emulator.log"), "w")
+        # one port file and log per emulator of the test: a second emulator must not read
+        # the first one's port
+        n, suffix = 1, ""
+        while os.path.exists(os.path.join(tmp, "emulator%s.port" % suffix)):
+            n += 1
+            suffix = ".%d" % n
+        port_file = os.path.join(tmp, "emulator%s.port" % suffix)
+        self.log = open(os.path.join(tmp, "emulator%s.log" % suffix), "w")
         env = dict(os.environ, NOTION_EMULATOR_TOKEN=TOKEN)
         args = [sys.executable, EMULATOR, "--port", "0", "--port-file", port_file,
                 "--rate", str(rate), "--burst", str(burst), "--quiet"]

@@ -5,6 +5,7 @@ hangs.  Run: /usr/bin/python3 -m pytest tests/push (NOTIONFS_BUILD=build dir).
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -198,6 +199,16 @@ def test_validation_error_rejects_only_that_page(env):
     assert d["queue"][0]["page_id"] == bad and d["queue"][0]["state"] == 2
     assert any("rejected by Notion" in l for l in d["log"])
     assert env.page(good)["properties"]["Points"]["number"] == 5
+
+
+def test_rejection_by_notion_names_status_code_and_message(env):
+    bad = env.pages[4]
+    env.enqueue(page_id=bad, props=props_patch(Points={"number": "not a number"}))
+    env.push()
+    d = env.dump()
+    assert d["rejected"] == 1
+    assert any(re.search(r"rejected by Notion: HTTP 400 validation_error: \S", l)
+               for l in d["log"]), d["log"]
 
 
 def test_transient_failures_then_recovery_in_order(env):
