@@ -581,7 +581,7 @@ static void test_ok_and_keepalive(void)
 	pthread_mutex_lock(&srv.mu);
 	CHECK(strcmp(srv.method, "POST") == 0 && strcmp(srv.body, "{\"a\":[1,2,3]}") == 0);
 	CHECK(strcmp(srv.auth, "Bearer " TOKEN) == 0);
-	CHECK(strcmp(srv.version, "2022-06-28") == 0);
+	CHECK(strcmp(srv.version, "2026-03-11") == 0);
 	CHECK(strcmp(srv.ctype, "application/json") == 0);
 	CHECKF(strncmp(srv.ua, "notionfs/", 9) == 0, "user agent '%s'", srv.ua);
 	pthread_mutex_unlock(&srv.mu);
