@@ -27,6 +27,7 @@
 #include "cache/localfiles.h"
 #include "cache/queue.h"
 #include "common/isotime.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/strv.h"
 #include "common/vbase.h"
@@ -492,14 +493,90 @@ struct view_build {
 	struct view_node **ent_node;
 	char **ent_db;
 	size_t nent, capent;
+	/* the databases (containers) of the data sources, for view_db_cb and view_name_dbs */
+	struct view_container *ct;
+	size_t nct;
 };
 
-static int view_db_cb(void *arg, const struct cache_db_row *r)
+/* A database (container) as the data sources' directories need it: a
+ * database with one data source is one directory (its title, the source's
+ * schema and rows); one with several is a directory (node) holding one
+ * directory per data source (DESIGN.md §2). */
+struct view_container {
+	int64_t rowid;
+	char *id, *title, *created_time, *edited_time;
+	int64_t version;
+	int nsrc;
+	struct view_node *node;	/* several sources: the database's directory */
+};
+
+static int view_ct_cb(void *arg, const struct cache_db_row *r)
+{
+	struct view_build *b = arg;
+	struct view_container *a = realloc(b->ct, (b->nct + 1) * sizeof(*a));
+	cJSON *j;
+
+	if (!a)
+		return -ENOMEM;
+	b->ct = a;
+	a += b->nct;
+	memset(a, 0, sizeof(*a));
+	j = cJSON_Parse(r->json);
+	a->rowid = r->rowid;
+	a->version = r->version;
+	a->id = strdup(r->id);
+	a->title = strdup(r->title);
+	a->created_time = strdup(json_str_or(j, "created_time", ""));
+	a->edited_time = strdup(json_str_or(j, "last_edited_time", ""));
+	cJSON_Delete(j);
+	b->nct++;
+	return a->id && a->title && a->created_time && a->edited_time ? 0 : -ENOMEM;
+}
+
+static struct view_container *view_ct_of(struct view_build *b, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < b->nct; i++)
+		if (!strcmp(b->ct[i].id, id))
+			return &b->ct[i];
+	return NULL;
+}
+
+static int view_ct_count(void *arg, const struct cache_ds_row *r)
+{
+	struct view_container *ct = view_ct_of(arg, r->database_id);
+
+	if (ct)
+		ct->nsrc++;
+	return 0;
+}
+
+static void view_ct_free(struct view_build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nct; i++) {
+		free(b->ct[i].id);
+		free(b->ct[i].title);
+		free(b->ct[i].created_time);
+		free(b->ct[i].edited_time);
+	}
+	free(b->ct);
+	b->ct = NULL;
+	b->nct = 0;
+}
+
+/* One data source's directory (inode from its row: rowid << 4 | 1; a
+ * database directory holding several: its row's rowid << 4 | 4). */
+static int view_db_cb(void *arg, const struct cache_ds_row *r)
 {
 	struct view_build *b = arg;
 	struct view *v = b->v;
 	struct view_db *a = realloc(v->dbs, (v->ndbs + 1) * sizeof(*a));
-	const cJSON *ct;
+	struct view_container *ct = view_ct_of(b, r->database_id);
+	uint64_t parent = VIEW_INO_ROOT;
+	const char *title = r->title, *created;
 
 	if (!a)
 		return -ENOMEM;
@@ -508,9 +585,26 @@ static int view_db_cb(void *arg, const struct cache_db_row *r)
 	a[v->ndbs].json = cJSON_Parse(r->json);
 	if (!a[v->ndbs].json)
 		return -EIO;
-	ct = cJSON_GetObjectItemCaseSensitive(a[v->ndbs].json, "created_time");
-	a[v->ndbs].created_time = strdup(cJSON_IsString(ct) ? ct->valuestring : "");
-	a[v->ndbs].node = view_add(v, ((uint64_t)r->rowid << 4) | 1, VIEW_INO_ROOT, VIEW_DB_DIR, r->title);
+	created = json_str_or(a[v->ndbs].json, "created_time", "");
+	if (ct && ct->nsrc == 1) {
+		title = ct->title;
+		created = ct->created_time;
+	} else if (ct) {
+		if (!ct->node) {
+			ct->node = view_add(v, ((uint64_t)ct->rowid << 4) | 4, VIEW_INO_ROOT, VIEW_DB_DIR,
+					    ct->title);
+			if (!ct->node) {
+				cJSON_Delete(a[v->ndbs].json);
+				return -ENOMEM;
+			}
+			snprintf(ct->node->id, sizeof(ct->node->id), "%s", ct->id);
+			ct->node->version = ct->version;
+			ct->node->mtime = ct->node->ctime = iso_time_sec(ct->edited_time);
+		}
+		parent = ct->node->ino;
+	}
+	a[v->ndbs].created_time = strdup(created);
+	a[v->ndbs].node = view_add(v, ((uint64_t)r->rowid << 4) | 1, parent, VIEW_DB_DIR, title);
 	if (!a[v->ndbs].node || !a[v->ndbs].created_time) {
 		cJSON_Delete(a[v->ndbs].json);
 		free(a[v->ndbs].created_time);
@@ -520,6 +614,18 @@ static int view_db_cb(void *arg, const struct cache_db_row *r)
 	a[v->ndbs].node->version = r->version;
 	v->ndbs++;
 	return 0;
+}
+
+/* The databases and their data sources' directories. */
+static int view_dbs(struct view_build *b)
+{
+	int rc = cache_each_database(b->c, view_ct_cb, b);
+
+	if (!rc)
+		rc = cache_each_data_source(b->c, NULL, view_ct_count, b);
+	if (!rc)
+		rc = cache_each_data_source(b->c, NULL, view_db_cb, b);
+	return rc;
 }
 
 /* Room for one more page in the naming lists. */
@@ -729,27 +835,71 @@ static int view_add_creates(struct view_build *b)
 	return 0;
 }
 
-/* Assigns the names of the databases (root entries). */
-static int view_name_dbs(struct view *v)
+/* Assigns the names of the database directories: at the root, the
+ * databases (one directory each, whether it shows one data source or holds
+ * several); inside a database with several, its data sources (§2 collision
+ * rules in each directory). */
+static int view_name_dbs(struct view_build *b)
 {
-	struct names_entry *e = calloc(v->ndbs + 1, sizeof(*e));
-	size_t i;
-	int rc;
+	struct view *v = b->v;
+	size_t n = v->ndbs + b->nct, i, k, m;
+	struct names_entry *e = calloc(n + 1, sizeof(*e));
+	struct view_node **nodes = calloc(n + 1, sizeof(*nodes));
+	const char **created = calloc(n + 1, sizeof(*created));
+	size_t *idx = calloc(n + 1, sizeof(*idx));
+	int rc = 0;
 
-	if (!e)
-		return -ENOMEM;
+	if (!e || !nodes || !created || !idx) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	n = 0;
 	for (i = 0; i < v->ndbs; i++) {
-		e[i].id = v->dbs[i].node->id;
-		e[i].title = v->dbs[i].node->name;
-		e[i].created_time = v->dbs[i].created_time;
+		nodes[n] = v->dbs[i].node;
+		created[n++] = v->dbs[i].created_time;
 	}
-	rc = names_assign(e, v->ndbs, "");
-	for (i = 0; !rc && i < v->ndbs; i++) {
-		free(v->dbs[i].node->name);
-		v->dbs[i].node->name = e[i].name;
-		e[i].name = NULL;
+	for (i = 0; i < b->nct; i++) {
+		if (!b->ct[i].node)
+			continue;
+		nodes[n] = b->ct[i].node;
+		created[n++] = b->ct[i].created_time;
 	}
+	/* one names_assign per directory: group by parent */
+	for (i = 0; !rc && i < n; i++) {
+		uint64_t parent;
+
+		if (!nodes[i])
+			continue;
+		parent = nodes[i]->parent;
+		for (m = 0, k = i; k < n; k++) {
+			if (!nodes[k] || nodes[k]->parent != parent)
+				continue;
+			idx[m] = k;
+			e[m].id = nodes[k]->id;
+			e[m].title = nodes[k]->name;
+			e[m].created_time = created[k];
+			e[m].name = NULL;
+			m++;
+		}
+		rc = names_assign(e, m, "");
+		for (k = 0; k < m; k++) {
+			if (!rc) {
+				free(nodes[idx[k]]->name);
+				nodes[idx[k]]->name = e[k].name;
+			} else {
+				free(e[k].name);
+			}
+			e[k].name = NULL;
+			if (idx[k] != i)
+				nodes[idx[k]] = NULL;
+		}
+		nodes[i] = NULL;
+	}
+out:
 	free(e);
+	free(nodes);
+	free(created);
+	free(idx);
 	return rc;
 }
 
@@ -1223,9 +1373,9 @@ int view_build(struct cache *c, const struct view *prev, struct view **out)
 	strv_sort(&b.archived);
 	strv_sort(&b.pending);
 	if (!rc)
-		rc = cache_each_database(c, view_db_cb, &b);
+		rc = view_dbs(&b);
 	if (!rc)
-		rc = view_name_dbs(b.v);
+		rc = view_name_dbs(&b);
 	if (!rc)
 		rc = cache_each_user_json(c, view_user_cb, b.v);
 	if (!rc)
@@ -1278,6 +1428,7 @@ out:
 	strv_release(&b.pending);
 	strv_release(&b.kept);
 	strv_release(&b.creates);
+	view_ct_free(&b);
 	if (rc) {
 		view_free(b.v);
 		return rc;
