@@ -916,6 +916,8 @@ int cache_put_data_source(struct cache *c, const char *id, const char *database_
 	rc = cache_wbegin(c, &own);
 	if (rc)
 		return rc;
+	if (own)
+		c->in_tx = 1; /* cache_put joins this transaction */
 	rc = cache_put(c, &(struct cache_put){
 		.same = "SELECT 1 FROM data_sources WHERE id=?1 AND json=?4 AND title=?3"
 			" AND database_id=?2",
@@ -931,6 +933,8 @@ int cache_put_data_source(struct cache *c, const char *id, const char *database_
 			      " WHERE database_id=?1", id, NULL);
 	if (changed)
 		*changed = ch;
+	if (own)
+		c->in_tx = 0;
 	return cache_wend(c, own, rc);
 }
 

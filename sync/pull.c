@@ -337,6 +337,17 @@ struct pull_dbs {
 	int delta;                      /* store search results that changed (delta poll) */
 };
 
+/* L (unsorted) holds S. */
+static int pull_has(const struct strv *l, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i], s))
+			return 1;
+	return 0;
+}
+
 /* A malformed data source that the cache knows is kept as cached (its rows
  * are still listed against the cached schema); one it does not know is
  * skipped. */
@@ -368,7 +379,7 @@ static int pull_keep_db(struct pull_dbs *d, const cJSON *obj)
 		rc = strv_push(&d->titles, md.title ? md.title : "");
 	if (!rc)
 		rc = strv_push(&d->dbs, db);
-	if (!rc && !strv_contains(&d->containers, db))
+	if (!rc && !pull_has(&d->containers, db))
 		rc = strv_push(&d->containers, db);
 	free(db);
 	model_data_source_release(&md);
@@ -442,7 +453,7 @@ static int pull_db_cb(cJSON *obj, void *arg)
 		rc = strv_push(&d->titles, md.title ? md.title : "");
 	if (!rc)
 		rc = strv_push(&d->dbs, md.database_id);
-	if (!rc && !strv_contains(&d->containers, md.database_id))
+	if (!rc && !pull_has(&d->containers, md.database_id))
 		rc = strv_push(&d->containers, md.database_id);
 out:
 	model_data_source_release(&md);
