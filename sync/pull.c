@@ -386,23 +386,6 @@ static int pull_keep_db(struct pull_dbs *d, const cJSON *obj)
 	return rc == -EINVAL ? 0 : rc;
 }
 
-/* The cached object's last_edited_time equals OBJ's. */
-static int pull_same_edit(struct pull_ctx *p, const char *id, const cJSON *obj)
-{
-	char *json = NULL;
-	cJSON *cached;
-	int same = 0;
-
-	if (cache_get_data_source(p->cache, id, &json))
-		return 0;
-	cached = cJSON_Parse(json);
-	free(json);
-	same = cached && !strcmp(json_str_or(cached, "last_edited_time", "?"),
-				 json_str_or(obj, "last_edited_time", ""));
-	cJSON_Delete(cached);
-	return same;
-}
-
 /* Stores data source OBJ (borrowed) of database DB. */
 static int pull_store_source(struct pull_ctx *p, const struct model_data_source *md, const cJSON *obj)
 {
@@ -444,8 +427,9 @@ static int pull_db_cb(cJSON *obj, void *arg)
 		return rc;
 	if (md.archived)
 		goto out;
-	/* a delta poll stores what the search shows changed (schema, title) or new */
-	if (d->delta && !pull_same_edit(d->p, md.id, obj))
+	/* a delta poll stores what the search shows (a schema or title changed, a new source);
+	 * unchanged bytes write nothing.  Not by last_edited_time: it is cut to the minute */
+	if (d->delta)
 		rc = pull_store_source(d->p, &md, obj);
 	if (!rc)
 		rc = strv_push(&d->ids, md.id);
