@@ -139,11 +139,11 @@ static const char *const cache_migrations[] = {
 	 * so the mount shows and validates against it as before, until the first pull learns
 	 * the real source and moves everything filed under the database to it
 	 * (cache_remap_source) */
-	"CREATE TABLE data_sources(rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL,"
+	"CREATE TABLE IF NOT EXISTS data_sources(rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL,"
 	"  database_id TEXT NOT NULL, title TEXT NOT NULL, json TEXT NOT NULL,"
 	"  version INTEGER NOT NULL);"
-	"CREATE INDEX data_sources_by_db ON data_sources(database_id);"
-	"INSERT INTO data_sources(id, database_id, title, json, version)"
+	"CREATE INDEX IF NOT EXISTS data_sources_by_db ON data_sources(database_id);"
+	"INSERT OR IGNORE INTO data_sources(id, database_id, title, json, version)"
 	"  SELECT id, id, title, json, version FROM databases ORDER BY rowid;",
 };
 #define CACHE_SCHEMA_VERSION ((int)(sizeof(cache_migrations) / sizeof(cache_migrations[0])))

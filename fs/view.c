@@ -167,6 +167,8 @@ const struct view_node *view_page(const struct view *v, const char *page_id)
 	return hit ? *hit : NULL;
 }
 
+static void view_norm_id(const char *in, char out[40]);
+
 static const struct view_db *view_db_of(const struct view *v, uint64_t dir_ino)
 {
 	size_t i;
@@ -177,6 +179,8 @@ static const struct view_db *view_db_of(const struct view *v, uint64_t dir_ino)
 	return NULL;
 }
 
+/* The directory of data source ID, or of database ID when it shows as one
+ * directory (one data source: links and relation targets name the database). */
 static const struct view_db *view_db_by_id(const struct view *v, const char *id)
 {
 	size_t i;
@@ -184,6 +188,16 @@ static const struct view_db *view_db_by_id(const struct view *v, const char *id)
 	for (i = 0; i < v->ndbs; i++)
 		if (!strcmp(v->dbs[i].node->id, id))
 			return &v->dbs[i];
+	for (i = 0; i < v->ndbs; i++) {
+		const cJSON *parent = cJSON_GetObjectItemCaseSensitive(v->dbs[i].json, "parent");
+		char did[40];
+
+		if (v->dbs[i].node->parent != VIEW_INO_ROOT)
+			continue;
+		view_norm_id(json_str_or(parent, "database_id", ""), did);
+		if (!strcmp(did, id))
+			return &v->dbs[i];
+	}
 	return NULL;
 }
 
@@ -316,10 +330,39 @@ static int view_put_path(struct buf *b, const char *s)
 	return rc;
 }
 
+/* Appends "../" once per directory between the page x->self and the root. */
+static int view_up(const struct view_render_ctx *x, struct buf *b)
+{
+	const struct view_node *d;
+	int rc = 0;
+
+	if (!x->self)
+		return 0;
+	for (d = view_get(x->v, x->self->parent); !rc && d && d->ino != VIEW_INO_ROOT;
+	     d = view_get(x->v, d->parent))
+		rc = buf_puts(b, "../");
+	return rc;
+}
+
+/* Appends the path of directory DIR from the root, then '/'. */
+static int view_dir_path(const struct view *v, const struct view_node *dir, struct buf *b)
+{
+	const struct view_node *up = dir ? view_get(v, dir->parent) : NULL;
+	int rc = 0;
+
+	if (!dir || dir->ino == VIEW_INO_ROOT)
+		return 0;
+	if (up && up->ino != VIEW_INO_ROOT)
+		rc = view_dir_path(v, up, b);
+	if (!rc)
+		rc = view_put_path(b, dir->name);
+	return rc ? rc : buf_putc(b, '/');
+}
+
 static char *view_cb_page_link(void *arg, const char *id)
 {
 	struct view_render_ctx *x = arg;
-	const struct view_node *n, *dir;
+	const struct view_node *n;
 	const struct view_db *d;
 	struct buf b = BUF_INIT;
 	char nid[40];
@@ -329,21 +372,16 @@ static char *view_cb_page_link(void *arg, const char *id)
 	n = view_page(x->v, nid);
 	if (n) {
 		if (!x->self || x->self->parent != n->parent) {
-			dir = view_get(x->v, n->parent);
-			rc = buf_puts(&b, x->self ? "../" : "");
-			if (!rc && dir)
-				rc = view_put_path(&b, dir->name);
+			rc = view_up(x, &b);
 			if (!rc)
-				rc = buf_putc(&b, '/');
+				rc = view_dir_path(x->v, view_get(x->v, n->parent), &b);
 		}
 		if (!rc)
 			rc = view_put_path(&b, n->name);
 	} else if ((d = view_db_by_id(x->v, nid)) != NULL) {
-		rc = buf_puts(&b, x->self ? "../" : "");
+		rc = view_up(x, &b);
 		if (!rc)
-			rc = view_put_path(&b, d->node->name);
-		if (!rc)
-			rc = buf_putc(&b, '/');
+			rc = view_dir_path(x->v, d->node, &b);
 	} else {
 		return NULL;
 	}
