@@ -9,6 +9,11 @@
  *  3. name_epoch hashes every name and user name a page can show; when it
  *     differs from the previous view, every page is rendered again (a
  *     relation or a mention may show another page's name).
+ *  4. dbs[] holds one entry per data source (cache/cache.h): its directory
+ *     is a database's own directory (inode from the data source's row) when
+ *     the database has one data source, else a subdirectory of the
+ *     database's directory (that one inode from the database's row, not in
+ *     dbs[]: it holds no schema and takes no rows).
  */
 #include "fs/view.h"
 #include "fs/status.h"
@@ -2058,6 +2063,12 @@ int view_diff_new_page(const struct view *v, const struct view_node *dir, const 
 	*props = NULL;
 	*children = NULL;
 	*err = NULL;
+	if (!db && dir->kind == VIEW_DB_DIR) {
+		/* the directory of a database with several data sources: a row belongs to one */
+		*err = strdup("a database with several data sources: create the page in the directory"
+			      " of one of its data sources");
+		return *err ? -EINVAL : -ENOMEM;
+	}
 	if (!db)
 		return -ENOENT;
 	tp = view_title_prop(db->json);

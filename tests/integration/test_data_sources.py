@@ -179,3 +179,22 @@ def test_cache_of_the_release_before_upgrades_and_pushes_its_queue(emulator, mou
             "Conflict resolution", "Design cache schema"]
     assert all(by_title(emu, t)[0].get("in_trash") or by_title(emu, t)[0].get("archived") for t in held), \
         [(t, by_title(emu, t)[0].get("archived")) for t in held]
+
+
+def test_a_new_file_in_a_multi_source_database_directory_is_kept_rejected(emulator, mount):
+    emu = emulator()
+    m = mount(emu, poll=1)
+    path = m.path("Support", "Stray.md")
+    text = "---\nSummary: Stray\n---\nWhich source?\n"
+    try:
+        with open(path, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError:
+        pass    # EINVAL (or EIO at close): the text is kept all the same
+    wait_for(lambda: "rejected edits: 1" in status(m), what="the rejection", timeout=30)
+    assert "several data sources" in open(m.path(".notionfs", "errors")).read()
+    rejected = os.listdir(m.path(".notionfs", "rejected"))
+    assert any(open(m.path(".notionfs", "rejected", r)).read() == text for r in rejected)
+    assert not by_title(emu, "Stray")
