@@ -198,3 +198,25 @@ def test_a_new_file_in_a_multi_source_database_directory_is_kept_rejected(emulat
     rejected = os.listdir(m.path(".notionfs", "rejected"))
     assert any(open(m.path(".notionfs", "rejected", r)).read() == text for r in rejected)
     assert not by_title(emu, "Stray")
+
+
+def test_data_source_directories_follow_the_naming_rules(emulator, mount):
+    """§2 inside a database with several data sources: `/` becomes `／`, a colliding title
+    gets the last 8 hex digits of its id (the older source keeps the plain name); the
+    relation of Tickets names its target source."""
+    emu = emulator()
+    m = mount(emu, poll=1)
+    support = source(emu, "Tickets")["database_id"]
+    made = emu.admin("create_data_source", {"parent": {"type": "database_id", "database_id": support},
+                                            "title": [{"type": "text", "text": {"content": "Customers"}}],
+                                            "properties": {"Who": {"title": {}}}})
+    emu.admin("create_data_source", {"parent": {"type": "database_id", "database_id": support},
+                                     "title": [{"type": "text", "text": {"content": "Q1/Q2"}}],
+                                     "properties": {"Goal": {"title": {}}}})
+    twin = "Customers (%s)" % made["id"].replace("-", "")[-8:]
+    wait_for(lambda: sorted(os.listdir(m.path("Support"))) == sorted(["Customers", twin, "Q1／Q2", "Tickets"]),
+             what="the new sources' directories", timeout=60)
+    assert "name: Seats" in open(m.path("Support", "Customers", ".schema.yaml")).read()
+    assert "name: Who" in open(m.path("Support", twin, ".schema.yaml")).read()
+    schema = open(m.path("Support", "Tickets", ".schema.yaml")).read()
+    assert "database: Customers\n" in schema, schema
