@@ -1132,6 +1132,43 @@ static int view_size_pages(struct view_build *b)
 	return rc;
 }
 
+/* The .schema.yaml of DB: its data source's schema; for a database with one data source
+ * under the database's title and id, as before data sources (docs/format.md §3).  *version:
+ * the newest of the source's and the database's. */
+static int view_schema_text(struct view_build *b, const struct view_db *db,
+			    const struct fm_resolve *r, struct buf *out, int64_t *version)
+{
+	const cJSON *parent = cJSON_GetObjectItemCaseSensitive(db->json, "parent");
+	const struct view_container *ct = NULL;
+	cJSON *copy, *title, *rt;
+	char did[40];
+	int rc;
+
+	*version = db->node->version;
+	view_norm_id(json_str_or(parent, "database_id", ""), did);
+	if (did[0] && strcmp(did, db->node->id))
+		ct = view_ct_of(b, did);
+	if (!ct || ct->nsrc != 1)
+		return fm_render_schema(db->json, r, out);
+	copy = cJSON_Duplicate(db->json, 1);
+	title = cJSON_CreateArray();
+	rt = cJSON_CreateObject();
+	if (!copy || !title || !rt || !cJSON_AddStringToObject(rt, "plain_text", ct->title)) {
+		cJSON_Delete(copy);
+		cJSON_Delete(title);
+		cJSON_Delete(rt);
+		return -ENOMEM;
+	}
+	cJSON_AddItemToArray(title, rt);
+	cJSON_ReplaceItemInObjectCaseSensitive(copy, "title", title);
+	cJSON_ReplaceItemInObjectCaseSensitive(copy, "id", cJSON_CreateString(ct->id));
+	rc = fm_render_schema(copy, r, out);
+	cJSON_Delete(copy);
+	if (ct->version > *version)
+		*version = ct->version;
+	return rc;
+}
+
 static int view_schemas(struct view_build *b)
 {
 	struct view *v = b->v;
@@ -1147,14 +1184,13 @@ static int view_schemas(struct view_build *b)
 		if (!n)
 			return -ENOMEM;
 		buf_reset(&out);
-		rc = fm_render_schema(v->dbs[i].json, &r, &out);
+		rc = view_schema_text(b, &v->dbs[i], &r, &out, &n->version);
 		if (rc)
 			break;
 		n->content = strdup(buf_str(&out));
 		if (!n->content)
 			rc = -ENOMEM;
 		n->size = (off_t)out.len;
-		n->version = v->dbs[i].node->version;
 		n->mtime = n->ctime = iso_time_sec(cJSON_GetStringValue(
 			cJSON_GetObjectItemCaseSensitive(v->dbs[i].json, "last_edited_time")));
 		v->dbs[i].schema = n;

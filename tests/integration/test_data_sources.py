@@ -68,8 +68,11 @@ def test_two_source_database_shows_both_with_rows_and_schemas(emulator, mount):
     assert sorted(os.listdir(m.path("Support", "Customers"))) == [".schema.yaml", "Acme Corp.md", "Globex.md"]
     text = open(m.path("Support", "Tickets", "Cannot log in.md")).read()
     assert "Customer: [Acme Corp]" in text and "Severity: 2" in text
-    # a one-source database looks as before: its directory holds its schema and rows
-    assert os.path.isfile(m.path("Tasks", ".schema.yaml"))
+    # a one-source database looks as before: its directory holds its schema and rows, the
+    # schema under the database's title and id
+    schema = open(m.path("Tasks", ".schema.yaml")).read()
+    assert schema.startswith("database: Tasks\nid: %s\n" % source(emu, "Tasks")["database_id"]), schema[:200]
+    assert "id: %s\n" % source(emu, "Tickets")["id"] in tickets
 
 
 def test_edit_create_and_trash_reach_the_right_data_source(emulator, mount):
