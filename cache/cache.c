@@ -17,6 +17,7 @@
 
 #include "cache/cache_int.h"
 #include "common/buf.h"
+#include "common/strv.h"
 #include "common/vbase.h"
 
 #define CACHE_BUSY_MS 10000
@@ -53,7 +54,7 @@ static const char cache_migrate_6_versions[] =
 	" DELETE FROM pending WHERE page_id = " id ";" \
 	" INSERT INTO pending(page_id) " CACHE_PENDING_OF("p.id = " id) "; END;"
 
-/* A trigger logging page `id` in page_changes after `event` (migration 11),
+/* A trigger logging page `id` in page_changes after `event` (migration 12),
  * pruning what is older than the newest CACHE_CHANGES_KEPT entries. */
 #define CACHE_CHANGES_KEPT "100000"
 #define CACHE_CHANGE_TRIGGER(name, event, id) \
@@ -139,7 +140,21 @@ static const char *const cache_migrations[] = {
 	"  PRIMARY KEY(dir_id, name));"
 	"CREATE TABLE kept_names(page_id TEXT PRIMARY KEY, name TEXT NOT NULL,"
 	"  until_landed INTEGER NOT NULL);",
-	/* 10 -> 11: the change log a view refresh reads instead of every page
+	/* 10 -> 11: Notion-Version 2026-03-11 (DESIGN.md §0): a database is a container of data
+	 * sources, each with its schema and rows.  `databases` holds the containers; pages,
+	 * queue entries, trash and local files name their data source in their database_id
+	 * column.  A cache of the 2022-06-28 release knows no source: each of its databases
+	 * becomes its own provisional source (id = database_id, its old object as the schema),
+	 * so the mount shows and validates against it as before, until the first pull learns
+	 * the real source and moves everything filed under the database to it
+	 * (cache_remap_source) */
+	"CREATE TABLE IF NOT EXISTS data_sources(rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL,"
+	"  database_id TEXT NOT NULL, title TEXT NOT NULL, json TEXT NOT NULL,"
+	"  version INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS data_sources_by_db ON data_sources(database_id);"
+	"INSERT OR IGNORE INTO data_sources(id, database_id, title, json, version)"
+	"  SELECT id, id, title, json, version FROM databases ORDER BY rowid;",
+	/* 11 -> 12: the change log a view refresh reads instead of every page
 	 * (cache_each_change): each store or removal of a page or its body
 	 * appends the page's id; the newest CACHE_CHANGES_KEPT are kept */
 	"CREATE TABLE IF NOT EXISTS page_changes(seq INTEGER PRIMARY KEY AUTOINCREMENT, page_id TEXT NOT NULL);"
@@ -862,9 +877,37 @@ int cache_put_database(struct cache *c, const char *id, const char *title,
 		.param = { id, title, json }, .nparam = 3 }, changed);
 }
 
+/* A row's first column pushed to the strv arg. */
+static int cache_strv_row(sqlite3_stmt *st, void *arg)
+{
+	const char *v = (const char *)sqlite3_column_text(st, 0);
+
+	return strv_push(arg, v ? v : "");
+}
+
+/* Drops the pages (bodies, versions) of data source ID and its row; inside the caller's
+ * transaction. */
+static int cache_drop_source(struct cache *c, const char *id)
+{
+	int rc;
+
+	rc = cache_do(c, "DELETE FROM versions WHERE page_id IN"
+			" (SELECT id FROM pages WHERE database_id=?1)", id, NULL);
+	if (!rc)
+		rc = cache_do(c, "DELETE FROM bodies WHERE page_id IN"
+				" (SELECT id FROM pages WHERE database_id=?1)", id, NULL);
+	if (!rc)
+		rc = cache_do(c, "DELETE FROM pages WHERE database_id=?1", id, NULL);
+	if (!rc)
+		rc = cache_do(c, "DELETE FROM data_sources WHERE id=?1", id, NULL);
+	return rc;
+}
+
 int cache_delete_database(struct cache *c, const char *id)
 {
+	struct strv ids = STRV_INIT;
 	int64_t v;
+	size_t i;
 	int own, rc;
 
 	rc = cache_wbegin(c, &own);
@@ -874,15 +917,83 @@ int cache_delete_database(struct cache *c, const char *id)
 	if (!rc)
 		rc = cache_bump(c, &v);
 	if (!rc)
-		rc = cache_do(c, "DELETE FROM versions WHERE page_id IN"
-				" (SELECT id FROM pages WHERE database_id=?1)", id, NULL);
-	if (!rc)
-		rc = cache_do(c, "DELETE FROM bodies WHERE page_id IN"
-				" (SELECT id FROM pages WHERE database_id=?1)", id, NULL);
-	if (!rc)
-		rc = cache_do(c, "DELETE FROM pages WHERE database_id=?1", id, NULL);
+		rc = cache_rows(c, cache_strv_row, &ids, "SELECT id FROM data_sources WHERE database_id=?1",
+				id, NULL);
+	for (i = 0; !rc && i < ids.n; i++)
+		rc = cache_drop_source(c, ids.v[i]);
 	if (!rc)
 		rc = cache_do(c, "DELETE FROM databases WHERE id=?1", id, NULL);
+	strv_release(&ids);
+	return cache_wend(c, own, rc);
+}
+
+int cache_put_data_source(struct cache *c, const char *id, const char *database_id,
+			  const char *title, const char *json, int *changed)
+{
+	int own, rc, ch = 0;
+
+	rc = cache_wbegin(c, &own);
+	if (rc)
+		return rc;
+	if (own)
+		c->in_tx = 1; /* cache_put joins this transaction */
+	rc = cache_put(c, &(struct cache_put){
+		.same = "SELECT 1 FROM data_sources WHERE id=?1 AND json=?4 AND title=?3"
+			" AND database_id=?2",
+		.write = "INSERT INTO data_sources(id, database_id, title, json, version)"
+			 " VALUES(?1, ?2, ?3, ?4, CAST(?5 AS INTEGER))"
+			 " ON CONFLICT(id) DO UPDATE SET database_id=excluded.database_id,"
+			 " title=excluded.title, json=excluded.json, version=excluded.version",
+		.param = { id, database_id, title, json }, .nparam = 4 }, &ch);
+	/* the schema renders every row (front-matter keys, order, types): its rows
+	 * show something else now (invariant 1) */
+	if (!rc && ch)
+		rc = cache_do(c, "UPDATE pages SET version=(SELECT version FROM data_sources WHERE id=?1)"
+			      " WHERE database_id=?1", id, NULL);
+	if (changed)
+		*changed = ch;
+	if (own)
+		c->in_tx = 0;
+	return cache_wend(c, own, rc);
+}
+
+int cache_delete_data_source(struct cache *c, const char *id)
+{
+	int64_t v;
+	int own, rc;
+
+	rc = cache_wbegin(c, &own);
+	if (rc)
+		return rc;
+	rc = cache_query_int(c, &v, "SELECT 1 FROM data_sources WHERE id=?1", id, NULL);
+	if (!rc)
+		rc = cache_bump(c, &v);
+	if (!rc)
+		rc = cache_drop_source(c, id);
+	return cache_wend(c, own, rc);
+}
+
+int cache_remap_source(struct cache *c, const char *from, const char *to)
+{
+	static const char *const sql[] = {
+		"UPDATE pages SET database_id=?2 WHERE database_id=?1",
+		"UPDATE queue SET database_id=?2 WHERE database_id=?1",
+		"UPDATE trash SET database_id=?2 WHERE database_id=?1",
+		"UPDATE OR IGNORE local_files SET dir_id=?2 WHERE dir_id=?1",
+		"DELETE FROM meta WHERE key='newest:' || ?1 AND ?2 IS NOT NULL",
+		"DELETE FROM data_sources WHERE id=?1 AND database_id=?1 AND ?2 IS NOT NULL",
+	};
+	int64_t v;
+	size_t i;
+	int own, rc;
+
+	if (!strcmp(from, to))
+		return 0;
+	rc = cache_wbegin(c, &own);
+	if (!rc)
+		rc = cache_bump(c, &v);
+	for (i = 0; !rc && i < sizeof(sql) / sizeof(sql[0]); i++)
+		rc = cache_do(c, sql[i], from, to, NULL);
 	return cache_wend(c, own, rc);
 }
 
@@ -961,6 +1072,30 @@ static int cache_db_row(sqlite3_stmt *st, void *arg)
 	};
 
 	return ((cache_db_cb)w->cb)(w->arg, &r);
+}
+
+static int cache_ds_row(sqlite3_stmt *st, void *arg)
+{
+	struct cache_cbw *w = arg;
+	struct cache_ds_row r = {
+		.rowid = sqlite3_column_int64(st, 0), .id = cache_col(st, 1),
+		.database_id = cache_col(st, 2), .title = cache_col(st, 3), .json = cache_col(st, 4),
+		.version = sqlite3_column_int64(st, 5),
+	};
+
+	return ((cache_ds_cb)w->cb)(w->arg, &r);
+}
+
+int cache_each_data_source(struct cache *c, const char *database_id, cache_ds_cb cb, void *arg)
+{
+	struct cache_cbw w = { (void *)cb, arg, 1 };
+
+	if (database_id)
+		return cache_rows(c, cache_ds_row, &w, "SELECT rowid, id, database_id, title, json,"
+				  " version FROM data_sources WHERE database_id=?1 ORDER BY rowid",
+				  database_id, NULL);
+	return cache_rows(c, cache_ds_row, &w, "SELECT rowid, id, database_id, title, json, version"
+			  " FROM data_sources ORDER BY rowid", NULL);
 }
 
 int cache_each_database(struct cache *c, cache_db_cb cb, void *arg)
@@ -1219,6 +1354,16 @@ static int cache_get_text(struct cache *c, const char *sql, const char *key, cha
 int cache_get_database(struct cache *c, const char *id, char **json)
 {
 	return cache_get_text(c, "SELECT json FROM databases WHERE id=?1", id, json);
+}
+
+int cache_get_data_source(struct cache *c, const char *id, char **json)
+{
+	return cache_get_text(c, "SELECT json FROM data_sources WHERE id=?1", id, json);
+}
+
+int cache_source_database(struct cache *c, const char *id, char **database_id)
+{
+	return cache_get_text(c, "SELECT database_id FROM data_sources WHERE id=?1", id, database_id);
 }
 
 int cache_meta_get(struct cache *c, const char *key, char **value)

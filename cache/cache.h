@@ -11,8 +11,16 @@
  *
  * What it stores (API objects are kept as their JSON text, so nothing the
  * API sends is lost and the renderer can be improved without a re-pull):
- *   databases  id, title, the database object
- *   pages      id, database, title, times, the page object (relation and
+ *   databases  id, title, the database object: a container (Notion-Version
+ *              2025-09-03 on: title, parent, data_sources) of data sources
+ *   data_sources  id, its database (container), title, the data source
+ *              object (its schema: `properties`).  A cache made before
+ *              migration 11 (2022-06-28) gets each of its databases as its
+ *              own provisional source (id == database_id, the old database
+ *              object, properties included), replaced at the first pull by
+ *              the real one (cache_remap_source)
+ *   pages      id, data source (column and fields database_id, a name kept
+ *              from before data sources), title, times, the page object (relation and
  *              people lists already completed past 25 references)
  *   bodies     per page: the block tree (blocks with their "children"
  *              arrays) and the page edit time it was fetched for
@@ -83,7 +91,18 @@ int cache_put_page(struct cache *c, const struct cache_page_in *p, int *changed)
 int cache_delete_page(struct cache *c, const char *id);
 int cache_put_database(struct cache *c, const char *id, const char *title,
 		       const char *json, int *changed);
+/* Removes a database (container) with its data sources and their pages. */
 int cache_delete_database(struct cache *c, const char *id);
+/* Inserts or updates data source id of database (container) database_id;
+ * *changed as for pages. */
+int cache_put_data_source(struct cache *c, const char *id, const char *database_id,
+			  const char *title, const char *json, int *changed);
+/* Removes a data source and its pages; -ENOENT if it was not cached. */
+int cache_delete_data_source(struct cache *c, const char *id);
+/* Everything filed under `from` (pages, queue entries, trash, local files: a database id
+ * of a cache made before data sources) is filed under data source `to` from now on; the
+ * provisional source `from` (id == its database_id) goes, and its delta cursor with it. */
+int cache_remap_source(struct cache *c, const char *from, const char *to);
 /* Stores the block tree of a page, fetched while the page's
  * last_edited_time was edited_time. */
 int cache_put_body(struct cache *c, const char *page_id, const char *edited_time,
@@ -110,10 +129,18 @@ struct cache_page_row {
 };
 /* Row callbacks get borrowed rows valid during the call only; a non-zero
  * return stops the walk and is returned. */
+struct cache_ds_row {
+	int64_t rowid;              /* stable for the life of the data source */
+	const char *id, *database_id, *title, *json;
+	int64_t version;
+};
 typedef int (*cache_db_cb)(void *arg, const struct cache_db_row *row);
+typedef int (*cache_ds_cb)(void *arg, const struct cache_ds_row *row);
 typedef int (*cache_page_cb)(void *arg, const struct cache_page_row *row);
 
 int cache_each_database(struct cache *c, cache_db_cb cb, void *arg);
+/* The data sources (of one database when database_id is non-NULL), oldest row first. */
+int cache_each_data_source(struct cache *c, const char *database_id, cache_ds_cb cb, void *arg);
 /* Walks the pages (of one database when database_id is non-NULL) ordered
  * by created_time, id.  with_json: also fill json and body_json. */
 int cache_each_page(struct cache *c, const char *database_id, int with_json,
@@ -136,6 +163,10 @@ int cache_pages_needing_body(struct cache *c, int limit, char ***ids, int *n);
 int cache_count_pages(struct cache *c, const char *database_id, int64_t *n);
 /* The database object of id (malloc'd JSON), -ENOENT if not cached. */
 int cache_get_database(struct cache *c, const char *id, char **json);
+/* The data source object of id (its schema; malloc'd JSON), -ENOENT if not cached. */
+int cache_get_data_source(struct cache *c, const char *id, char **json);
+/* The database (container) id of data source id (malloc'd), -ENOENT if not cached. */
+int cache_source_database(struct cache *c, const char *id, char **database_id);
 /* Pages whose body is missing or older than the page. */
 int cache_count_bodies_pending(struct cache *c, int64_t *n);
 /* Users: cb gets (id, name) borrowed. */
@@ -167,7 +198,7 @@ int cache_meta_get(struct cache *c, const char *key, char **value);
 int cache_meta_set(struct cache *c, const char *key, const char *value);
 /* The change counter (invariant 1); 0 for a new cache. */
 int cache_version(struct cache *c, int64_t *version);
-/* The change log (migration 11): every insert, update or delete of a page
+/* The change log (migration 12): every insert, update or delete of a page
  * or of its body appends the page's id, under a consecutive seq; the newest
  * 100,000 entries are kept.  cache_change_seq() gives the newest seq (0:
  * none).  cache_each_change() calls cb for every entry after `since`, in

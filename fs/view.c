@@ -18,6 +18,11 @@
  *     (those of prev it did not change); a shared node is never modified,
  *     a changed one is copied first.  The status node is never shared
  *     (view_set_status changes it in place).
+ *  5. dbs[] holds one entry per data source (cache/cache.h): its directory
+ *     is a database's own directory (inode from the data source's row) when
+ *     the database has one data source, else a subdirectory of the
+ *     database's directory (that one inode from the database's row, not in
+ *     dbs[]: it holds no schema and takes no rows).
  */
 #include "fs/view.h"
 #include "fs/status.h"
@@ -36,6 +41,7 @@
 #include "cache/localfiles.h"
 #include "cache/queue.h"
 #include "common/isotime.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/strv.h"
 #include "common/vbase.h"
@@ -69,6 +75,7 @@ struct view {
 	uint64_t name_epoch;
 	struct view_node *root;
 	int64_t change_seq;      /* the cache's change log position it shows */
+	uint64_t ct_hash;        /* the databases (containers) it shows: view_ct_hash */
 	struct strv qids;        /* pages with a queued entry or a kept name (sorted) */
 	struct strv kept;        /* the kept names it applied (view_kept_cb lines) */
 };
@@ -178,6 +185,8 @@ const struct view_node *view_page(const struct view *v, const char *page_id)
 	return hit ? *hit : NULL;
 }
 
+static void view_norm_id(const char *in, char out[40]);
+
 static const struct view_db *view_db_of(const struct view *v, uint64_t dir_ino)
 {
 	size_t i;
@@ -188,6 +197,8 @@ static const struct view_db *view_db_of(const struct view *v, uint64_t dir_ino)
 	return NULL;
 }
 
+/* The directory of data source ID, or of database ID when it shows as one
+ * directory (one data source: links and relation targets name the database). */
 static const struct view_db *view_db_by_id(const struct view *v, const char *id)
 {
 	size_t i;
@@ -195,6 +206,16 @@ static const struct view_db *view_db_by_id(const struct view *v, const char *id)
 	for (i = 0; i < v->ndbs; i++)
 		if (!strcmp(v->dbs[i].node->id, id))
 			return &v->dbs[i];
+	for (i = 0; i < v->ndbs; i++) {
+		const cJSON *parent = cJSON_GetObjectItemCaseSensitive(v->dbs[i].json, "parent");
+		char did[40];
+
+		if (v->dbs[i].node->parent != VIEW_INO_ROOT)
+			continue;
+		view_norm_id(json_str_or(parent, "database_id", ""), did);
+		if (!strcmp(did, id))
+			return &v->dbs[i];
+	}
 	return NULL;
 }
 
@@ -362,10 +383,39 @@ static int view_put_path(struct buf *b, const char *s)
 	return rc;
 }
 
+/* Appends "../" once per directory between the page x->self and the root. */
+static int view_up(const struct view_render_ctx *x, struct buf *b)
+{
+	const struct view_node *d;
+	int rc = 0;
+
+	if (!x->self)
+		return 0;
+	for (d = view_get(x->v, x->self->parent); !rc && d && d->ino != VIEW_INO_ROOT;
+	     d = view_get(x->v, d->parent))
+		rc = buf_puts(b, "../");
+	return rc;
+}
+
+/* Appends the path of directory DIR from the root, then '/'. */
+static int view_dir_path(const struct view *v, const struct view_node *dir, struct buf *b)
+{
+	const struct view_node *up = dir ? view_get(v, dir->parent) : NULL;
+	int rc = 0;
+
+	if (!dir || dir->ino == VIEW_INO_ROOT)
+		return 0;
+	if (up && up->ino != VIEW_INO_ROOT)
+		rc = view_dir_path(v, up, b);
+	if (!rc)
+		rc = view_put_path(b, dir->name);
+	return rc ? rc : buf_putc(b, '/');
+}
+
 static char *view_cb_page_link(void *arg, const char *id)
 {
 	struct view_render_ctx *x = arg;
-	const struct view_node *n, *dir;
+	const struct view_node *n;
 	const struct view_db *d;
 	struct buf b = BUF_INIT;
 	char nid[40];
@@ -376,21 +426,16 @@ static char *view_cb_page_link(void *arg, const char *id)
 	n = view_page(x->v, nid);
 	if (n) {
 		if (!x->self || x->self->parent != n->parent) {
-			dir = view_get(x->v, n->parent);
-			rc = buf_puts(&b, x->self ? "../" : "");
-			if (!rc && dir)
-				rc = view_put_path(&b, dir->name);
+			rc = view_up(x, &b);
 			if (!rc)
-				rc = buf_putc(&b, '/');
+				rc = view_dir_path(x->v, view_get(x->v, n->parent), &b);
 		}
 		if (!rc)
 			rc = view_put_path(&b, n->name);
 	} else if ((d = view_db_by_id(x->v, nid)) != NULL) {
-		rc = buf_puts(&b, x->self ? "../" : "");
+		rc = view_up(x, &b);
 		if (!rc)
-			rc = view_put_path(&b, d->node->name);
-		if (!rc)
-			rc = buf_putc(&b, '/');
+			rc = view_dir_path(x->v, d->node, &b);
 	} else {
 		return NULL;
 	}
@@ -551,14 +596,90 @@ struct view_build {
 	struct view_node **ent_node;
 	char **ent_db;
 	size_t nent, capent;
+	/* the databases (containers) of the data sources, for view_db_cb and view_name_dbs */
+	struct view_container *ct;
+	size_t nct;
 };
 
-static int view_db_cb(void *arg, const struct cache_db_row *r)
+/* A database (container) as the data sources' directories need it: a
+ * database with one data source is one directory (its title, the source's
+ * schema and rows); one with several is a directory (node) holding one
+ * directory per data source (DESIGN.md §2). */
+struct view_container {
+	int64_t rowid;
+	char *id, *title, *created_time, *edited_time;
+	int64_t version;
+	int nsrc;
+	struct view_node *node;	/* several sources: the database's directory */
+};
+
+static int view_ct_cb(void *arg, const struct cache_db_row *r)
+{
+	struct view_build *b = arg;
+	struct view_container *a = realloc(b->ct, (b->nct + 1) * sizeof(*a));
+	cJSON *j;
+
+	if (!a)
+		return -ENOMEM;
+	b->ct = a;
+	a += b->nct;
+	memset(a, 0, sizeof(*a));
+	j = cJSON_Parse(r->json);
+	a->rowid = r->rowid;
+	a->version = r->version;
+	a->id = strdup(r->id);
+	a->title = strdup(r->title);
+	a->created_time = strdup(json_str_or(j, "created_time", ""));
+	a->edited_time = strdup(json_str_or(j, "last_edited_time", ""));
+	cJSON_Delete(j);
+	b->nct++;
+	return a->id && a->title && a->created_time && a->edited_time ? 0 : -ENOMEM;
+}
+
+static struct view_container *view_ct_of(struct view_build *b, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < b->nct; i++)
+		if (!strcmp(b->ct[i].id, id))
+			return &b->ct[i];
+	return NULL;
+}
+
+static int view_ct_count(void *arg, const struct cache_ds_row *r)
+{
+	struct view_container *ct = view_ct_of(arg, r->database_id);
+
+	if (ct)
+		ct->nsrc++;
+	return 0;
+}
+
+static void view_ct_free(struct view_build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nct; i++) {
+		free(b->ct[i].id);
+		free(b->ct[i].title);
+		free(b->ct[i].created_time);
+		free(b->ct[i].edited_time);
+	}
+	free(b->ct);
+	b->ct = NULL;
+	b->nct = 0;
+}
+
+/* One data source's directory (inode from its row: rowid << 4 | 1; a
+ * database directory holding several: its row's rowid << 4 | 4). */
+static int view_db_cb(void *arg, const struct cache_ds_row *r)
 {
 	struct view_build *b = arg;
 	struct view *v = b->v;
 	struct view_db *a = realloc(v->dbs, (v->ndbs + 1) * sizeof(*a));
-	const cJSON *ct;
+	struct view_container *ct = view_ct_of(b, r->database_id);
+	uint64_t parent = VIEW_INO_ROOT;
+	const char *title = r->title, *created;
 
 	if (!a)
 		return -ENOMEM;
@@ -567,9 +688,26 @@ static int view_db_cb(void *arg, const struct cache_db_row *r)
 	a[v->ndbs].json = cJSON_Parse(r->json);
 	if (!a[v->ndbs].json)
 		return -EIO;
-	ct = cJSON_GetObjectItemCaseSensitive(a[v->ndbs].json, "created_time");
-	a[v->ndbs].created_time = strdup(cJSON_IsString(ct) ? ct->valuestring : "");
-	a[v->ndbs].node = view_add(v, ((uint64_t)r->rowid << 4) | 1, VIEW_INO_ROOT, VIEW_DB_DIR, r->title);
+	created = json_str_or(a[v->ndbs].json, "created_time", "");
+	if (ct && ct->nsrc == 1) {
+		title = ct->title;
+		created = ct->created_time;
+	} else if (ct) {
+		if (!ct->node) {
+			ct->node = view_add(v, ((uint64_t)ct->rowid << 4) | 4, VIEW_INO_ROOT, VIEW_DB_DIR,
+					    ct->title);
+			if (!ct->node) {
+				cJSON_Delete(a[v->ndbs].json);
+				return -ENOMEM;
+			}
+			snprintf(ct->node->id, sizeof(ct->node->id), "%s", ct->id);
+			ct->node->version = ct->version;
+			ct->node->mtime = ct->node->ctime = iso_time_sec(ct->edited_time);
+		}
+		parent = ct->node->ino;
+	}
+	a[v->ndbs].created_time = strdup(created);
+	a[v->ndbs].node = view_add(v, ((uint64_t)r->rowid << 4) | 1, parent, VIEW_DB_DIR, title);
 	if (!a[v->ndbs].node || !a[v->ndbs].created_time) {
 		cJSON_Delete(a[v->ndbs].json);
 		free(a[v->ndbs].created_time);
@@ -579,6 +717,34 @@ static int view_db_cb(void *arg, const struct cache_db_row *r)
 	a[v->ndbs].node->version = r->version;
 	v->ndbs++;
 	return 0;
+}
+
+/* What of the databases (containers) the tree shows: ids, versions and
+ * titles (view_update rebuilds whole when it moves). */
+static uint64_t view_ct_hash(const struct view_build *b)
+{
+	uint64_t h = 1469598103934665603ULL;
+	char ver[24];
+	size_t i;
+
+	for (i = 0; i < b->nct; i++) {
+		snprintf(ver, sizeof(ver), "%lld", (long long)b->ct[i].version);
+		h = view_hash(view_hash(view_hash(h, b->ct[i].id), ver), b->ct[i].title);
+	}
+	return h;
+}
+
+/* The databases and their data sources' directories. */
+static int view_dbs(struct view_build *b)
+{
+	int rc = cache_each_database(b->c, view_ct_cb, b);
+
+	b->v->ct_hash = view_ct_hash(b);
+	if (!rc)
+		rc = cache_each_data_source(b->c, NULL, view_ct_count, b);
+	if (!rc)
+		rc = cache_each_data_source(b->c, NULL, view_db_cb, b);
+	return rc;
 }
 
 /* Room for one more page in the naming lists. */
@@ -812,27 +978,71 @@ static int view_add_creates(struct view_build *b)
 	return 0;
 }
 
-/* Assigns the names of the databases (root entries). */
-static int view_name_dbs(struct view *v)
+/* Assigns the names of the database directories: at the root, the
+ * databases (one directory each, whether it shows one data source or holds
+ * several); inside a database with several, its data sources (§2 collision
+ * rules in each directory). */
+static int view_name_dbs(struct view_build *b)
 {
-	struct names_entry *e = calloc(v->ndbs + 1, sizeof(*e));
-	size_t i;
-	int rc;
+	struct view *v = b->v;
+	size_t n = v->ndbs + b->nct, i, k, m;
+	struct names_entry *e = calloc(n + 1, sizeof(*e));
+	struct view_node **nodes = calloc(n + 1, sizeof(*nodes));
+	const char **created = calloc(n + 1, sizeof(*created));
+	size_t *idx = calloc(n + 1, sizeof(*idx));
+	int rc = 0;
 
-	if (!e)
-		return -ENOMEM;
+	if (!e || !nodes || !created || !idx) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	n = 0;
 	for (i = 0; i < v->ndbs; i++) {
-		e[i].id = v->dbs[i].node->id;
-		e[i].title = v->dbs[i].node->name;
-		e[i].created_time = v->dbs[i].created_time;
+		nodes[n] = v->dbs[i].node;
+		created[n++] = v->dbs[i].created_time;
 	}
-	rc = names_assign(e, v->ndbs, "");
-	for (i = 0; !rc && i < v->ndbs; i++) {
-		free(v->dbs[i].node->name);
-		v->dbs[i].node->name = e[i].name;
-		e[i].name = NULL;
+	for (i = 0; i < b->nct; i++) {
+		if (!b->ct[i].node)
+			continue;
+		nodes[n] = b->ct[i].node;
+		created[n++] = b->ct[i].created_time;
 	}
+	/* one names_assign per directory: group by parent */
+	for (i = 0; !rc && i < n; i++) {
+		uint64_t parent;
+
+		if (!nodes[i])
+			continue;
+		parent = nodes[i]->parent;
+		for (m = 0, k = i; k < n; k++) {
+			if (!nodes[k] || nodes[k]->parent != parent)
+				continue;
+			idx[m] = k;
+			e[m].id = nodes[k]->id;
+			e[m].title = nodes[k]->name;
+			e[m].created_time = created[k];
+			e[m].name = NULL;
+			m++;
+		}
+		rc = names_assign(e, m, "");
+		for (k = 0; k < m; k++) {
+			if (!rc) {
+				free(nodes[idx[k]]->name);
+				nodes[idx[k]]->name = e[k].name;
+			} else {
+				free(e[k].name);
+			}
+			e[k].name = NULL;
+			if (idx[k] != i)
+				nodes[idx[k]] = NULL;
+		}
+		nodes[i] = NULL;
+	}
+out:
 	free(e);
+	free(nodes);
+	free(created);
+	free(idx);
 	return rc;
 }
 
@@ -1090,6 +1300,43 @@ static int view_size_pages(struct view_build *b)
 	return rc;
 }
 
+/* The .schema.yaml of DB: its data source's schema; for a database with one data source
+ * under the database's title and id, as before data sources (docs/format.md §3).  *version:
+ * the newest of the source's and the database's. */
+static int view_schema_text(struct view_build *b, const struct view_db *db,
+			    const struct fm_resolve *r, struct buf *out, int64_t *version)
+{
+	const cJSON *parent = cJSON_GetObjectItemCaseSensitive(db->json, "parent");
+	const struct view_container *ct = NULL;
+	cJSON *copy, *title, *rt;
+	char did[40];
+	int rc;
+
+	*version = db->node->version;
+	view_norm_id(json_str_or(parent, "database_id", ""), did);
+	if (did[0] && strcmp(did, db->node->id))
+		ct = view_ct_of(b, did);
+	if (!ct || ct->nsrc != 1)
+		return fm_render_schema(db->json, r, out);
+	copy = cJSON_Duplicate(db->json, 1);
+	title = cJSON_CreateArray();
+	rt = cJSON_CreateObject();
+	if (!copy || !title || !rt || !cJSON_AddStringToObject(rt, "plain_text", ct->title)) {
+		cJSON_Delete(copy);
+		cJSON_Delete(title);
+		cJSON_Delete(rt);
+		return -ENOMEM;
+	}
+	cJSON_AddItemToArray(title, rt);
+	cJSON_ReplaceItemInObjectCaseSensitive(copy, "title", title);
+	cJSON_ReplaceItemInObjectCaseSensitive(copy, "id", cJSON_CreateString(ct->id));
+	rc = fm_render_schema(copy, r, out);
+	cJSON_Delete(copy);
+	if (ct->version > *version)
+		*version = ct->version;
+	return rc;
+}
+
 static int view_schemas(struct view_build *b)
 {
 	struct view *v = b->v;
@@ -1105,14 +1352,13 @@ static int view_schemas(struct view_build *b)
 		if (!n)
 			return -ENOMEM;
 		buf_reset(&out);
-		rc = fm_render_schema(v->dbs[i].json, &r, &out);
+		rc = view_schema_text(b, &v->dbs[i], &r, &out, &n->version);
 		if (rc)
 			break;
 		n->content = strdup(buf_str(&out));
 		if (!n->content)
 			rc = -ENOMEM;
 		n->size = (off_t)out.len;
-		n->version = v->dbs[i].node->version;
 		n->mtime = n->ctime = iso_time_sec(cJSON_GetStringValue(
 			cJSON_GetObjectItemCaseSensitive(v->dbs[i].json, "last_edited_time")));
 		v->dbs[i].schema = n;
@@ -1390,9 +1636,9 @@ int view_build(struct cache *c, const struct view *prev, struct view **out)
 	if (!rc)
 		rc = view_read_queue(&b);
 	if (!rc)
-		rc = cache_each_database(c, view_db_cb, &b);
+		rc = view_dbs(&b);
 	if (!rc)
-		rc = view_name_dbs(b.v);
+		rc = view_name_dbs(&b);
 	if (!rc)
 		rc = cache_each_user_json(c, view_user_cb, b.v);
 	if (!rc)
@@ -1445,6 +1691,7 @@ out:
 	strv_release(&b.pending);
 	strv_release(&b.kept);
 	strv_release(&b.creates);
+	view_ct_free(&b);
 	if (rc) {
 		view_free(b.v);
 		return rc;
@@ -1641,14 +1888,15 @@ static struct view_node *view_upd_copy(struct view_upd *u, const struct view_nod
 	return k;
 }
 
-/* Databases: the same ones at the same versions (else -EAGAIN), copied. */
+/* Data sources: the same ones at the same versions, in databases that did
+ * not change (else -EAGAIN); copied. */
 struct view_upd_dbs {
 	const struct view *prev;
 	size_t i;
 	int same;
 };
 
-static int view_upd_db_cb(void *arg, const struct cache_db_row *r)
+static int view_upd_ds_cb(void *arg, const struct cache_ds_row *r)
 {
 	struct view_upd_dbs *d = arg;
 
@@ -1667,10 +1915,13 @@ static int view_upd_dbs(struct view_upd *u)
 	size_t i;
 	int rc;
 
-	rc = cache_each_database(u->b.c, view_upd_db_cb, &d);
+	rc = cache_each_database(u->b.c, view_ct_cb, &u->b);
+	if (!rc)
+		rc = cache_each_data_source(u->b.c, NULL, view_upd_ds_cb, &d);
 	if (rc)
 		return rc;
-	if (!d.same || d.i != prev->ndbs)
+	v->ct_hash = view_ct_hash(&u->b);
+	if (!d.same || d.i != prev->ndbs || v->ct_hash != prev->ct_hash)
 		return -EAGAIN;
 	v->dbs = calloc(prev->ndbs + 1, sizeof(*v->dbs));
 	if (!v->dbs)
@@ -1953,10 +2204,16 @@ static int view_upd_dirs(struct view_upd *u)
 	if (!u->b.v->root)
 		return -ENOMEM;
 	u->b.v->root->mtime = time(NULL);
-	for (i = 0; i < prev->ndbs; i++)
-		if (view_inomap_has(&u->touched, prev->dbs[i].node->ino) &&
-		    !view_upd_copy(u, prev->dbs[i].node))
-			return -ENOMEM;
+	for (i = 0; i < prev->ndbs; i++) {
+		const struct view_node *d = prev->dbs[i].node;
+
+		if (!view_inomap_has(&u->touched, d->ino))
+			continue;
+		/* and the database directory holding it (several sources) */
+		for (; d && d->ino != VIEW_INO_ROOT; d = view_get(prev, d->parent))
+			if (!view_upd_copy(u, d))
+				return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -2205,6 +2462,7 @@ int view_update(struct cache *c, const struct view *prev, struct view **out)
 	strv_release(&b->pending);
 	strv_release(&b->kept);
 	strv_release(&b->creates);
+	view_ct_free(b);
 	strv_release(&u.changed);
 	strv_release(&u.moved);
 	view_inomap_release(&u.fresh);
@@ -2831,6 +3089,12 @@ int view_diff_new_page(const struct view *v, const struct view_node *dir, const 
 	*props = NULL;
 	*children = NULL;
 	*err = NULL;
+	if (!db && dir->kind == VIEW_DB_DIR) {
+		/* the directory of a database with several data sources: a row belongs to one */
+		*err = strdup("a database with several data sources: create the page in the directory"
+			      " of one of its data sources");
+		return *err ? -EINVAL : -ENOMEM;
+	}
 	if (!db)
 		return -ENOENT;
 	tp = view_title_prop(db->json);

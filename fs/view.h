@@ -2,7 +2,8 @@
  * snapshot of names, inode numbers, sizes and times, built from the cache.
  *
  * Owns: the tree of docs/format.md, "The tree of a mount" (root, one directory per database
- * with its page files and .schema.yaml, the .notionfs/ directory) and the
+ * with its page files and .schema.yaml, or, for a database with several data sources, one
+ * subdirectory per data source with its own; the .notionfs/ directory) and the
  * rendering of a page file (front-matter + Markdown body) from cached JSON.
  * Inode numbers derive from the cache's row ids, so they are stable for the
  * life of a page.  A page file's name follows its title (fs/names.h), or

@@ -84,6 +84,18 @@ static void summarise(const cJSON *obj)
 		check_text(d.title);
 	}
 	model_database_release(&d);
+	{
+		struct model_data_source ds;
+		char sid[MODEL_ID_SIZE];
+
+		if (model_data_source_summary(obj, &ds) == 0) {
+			check_id(ds.id);
+			check_text(ds.title);
+		}
+		model_data_source_release(&ds);
+		if (model_database_source(obj, 0, sid) == 0)
+			check_id(sid);
+	}
 	if (model_user_summary(obj, &u) == 0) {
 		check_id(u.id);
 		if (!u.name || !u.email)

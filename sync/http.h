@@ -25,7 +25,8 @@
 
 #include "common/buf.h"
 
-#define HTTP_NOTION_VERSION "2022-06-28"
+/* The one place the API version is named (DESIGN.md §0). */
+#define HTTP_NOTION_VERSION "2026-03-11"
 #define HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000L
 #define HTTP_DEFAULT_TIMEOUT_MS 60000L
 /* Answers larger than this are refused (HTTP_ERR_OTHER). */

@@ -105,6 +105,7 @@ static void model_parent(const cJSON *obj, enum model_parent_kind *kind,
 		{ "database_id", MODEL_PARENT_DATABASE },
 		{ "page_id", MODEL_PARENT_PAGE },
 		{ "block_id", MODEL_PARENT_BLOCK },
+		{ "data_source_id", MODEL_PARENT_DATA_SOURCE },
 	};
 	const cJSON *parent = cJSON_GetObjectItemCaseSensitive(obj, "parent");
 	const char *type = json_str(parent, "type");
@@ -208,8 +209,14 @@ int model_page_summary(const cJSON *page, struct model_page *out)
 	if (rc)
 		goto out;
 	model_parent(page, &out->parent_kind, out->parent_id);
-	if (out->parent_kind == MODEL_PARENT_DATABASE)
+	if (out->parent_kind == MODEL_PARENT_DATABASE || out->parent_kind == MODEL_PARENT_DATA_SOURCE)
 		memcpy(out->parent_db, out->parent_id, MODEL_ID_SIZE);
+	if (out->parent_kind == MODEL_PARENT_DATABASE)
+		memcpy(out->parent_container, out->parent_id, MODEL_ID_SIZE);
+	else if (out->parent_kind == MODEL_PARENT_DATA_SOURCE &&
+		 model_normalize_id(json_str(cJSON_GetObjectItemCaseSensitive(page, "parent"),
+					     "database_id"), out->parent_container))
+		out->parent_container[0] = '\0';
 	out->created = model_time_at(page, "created_time", NULL);
 	out->last_edited = model_time_at(page, "last_edited_time",
 					 &out->last_edited_ms);
@@ -254,6 +261,8 @@ int model_database_summary(const cJSON *db, struct model_database *out)
 	out->archived = json_true(db, "archived") || json_true(db, "in_trash");
 	props = cJSON_GetObjectItemCaseSensitive(db, "properties");
 	out->property_count = cJSON_IsObject(props) ? cJSON_GetArraySize(props) : 0;
+	props = cJSON_GetObjectItemCaseSensitive(db, "data_sources");
+	out->source_count = cJSON_IsArray(props) ? cJSON_GetArraySize(props) : 0;
 	rc = model_join_text(cJSON_GetObjectItemCaseSensitive(db, "title"),
 			     &out->title);
 	if (rc)
@@ -274,6 +283,48 @@ void model_database_release(struct model_database *d)
 	free(d->title);
 	free(d->url);
 	memset(d, 0, sizeof(*d));
+}
+
+int model_data_source_summary(const cJSON *ds, struct model_data_source *out)
+{
+	const cJSON *props;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = model_check_head(ds, "data_source", out->id);
+	props = cJSON_GetObjectItemCaseSensitive(ds, "properties");
+	if (!rc && !cJSON_IsObject(props))
+		rc = -EINVAL; /* a data source is its schema */
+	if (rc)
+		goto out;
+	if (model_normalize_id(json_str(cJSON_GetObjectItemCaseSensitive(ds, "parent"), "database_id"),
+			       out->database_id))
+		out->database_id[0] = '\0';
+	out->property_count = cJSON_GetArraySize(props);
+	out->last_edited = model_time_at(ds, "last_edited_time", &out->last_edited_ms);
+	out->archived = json_true(ds, "archived") || json_true(ds, "in_trash");
+	rc = model_join_text(cJSON_GetObjectItemCaseSensitive(ds, "title"), &out->title);
+out:
+	if (rc)
+		model_data_source_release(out);
+	return rc;
+}
+
+void model_data_source_release(struct model_data_source *d)
+{
+	free(d->title);
+	memset(d, 0, sizeof(*d));
+}
+
+int model_database_source(const cJSON *db, int n, char out[MODEL_ID_SIZE])
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(db, "data_sources");
+	const cJSON *it = cJSON_IsArray(arr) ? cJSON_GetArrayItem(arr, n) : NULL;
+
+	out[0] = '\0';
+	if (!it)
+		return -ENOENT;
+	return model_normalize_id(json_str(it, "id"), out);
 }
 
 /* Copies S (NULL = "") into the fixed field DST of SIZE bytes, truncating.

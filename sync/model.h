@@ -38,13 +38,21 @@ enum model_parent_kind {
 	MODEL_PARENT_PAGE,
 	MODEL_PARENT_DATABASE,
 	MODEL_PARENT_BLOCK,
+	MODEL_PARENT_DATA_SOURCE,	/* {type: data_source_id, data_source_id, database_id} */
 };
 
 struct model_page {
 	char id[MODEL_ID_SIZE];
 	enum model_parent_kind parent_kind;
 	char parent_id[MODEL_ID_SIZE];	/* "" for workspace / none */
-	char parent_db[MODEL_ID_SIZE];	/* == parent_id for database parents, else "" */
+	/* The data source holding a row: parent_id of a data_source_id parent,
+	 * or of a database_id parent (2022-06-28: the database is its own only
+	 * source; cache/cache.h, "data sources"); "" for other parents. */
+	char parent_db[MODEL_ID_SIZE];
+	/* The database (container) of a data_source_id parent when the answer
+	 * names it (parent.database_id), the database of a database_id parent,
+	 * else "". */
+	char parent_container[MODEL_ID_SIZE];
 	char *title;		/* malloc'd, never NULL after success */
 	char *url;		/* malloc'd, never NULL ("" when absent) */
 	time_t created;		/* epoch seconds, 0 when absent */
@@ -53,6 +61,9 @@ struct model_page {
 	bool archived;		/* `archived` or `in_trash` */
 };
 
+/* A database: with Notion-Version 2025-09-03 and later a container
+ * (title, parent, is_inline, data_sources: [{id, name}], no properties);
+ * 2022-06-28 objects carry their only source's properties. */
 struct model_database {
 	char id[MODEL_ID_SIZE];
 	enum model_parent_kind parent_kind;
@@ -60,10 +71,22 @@ struct model_database {
 	char *title;		/* malloc'd, never NULL after success */
 	char *url;		/* malloc'd, never NULL */
 	int property_count;	/* keys of `properties` */
+	int source_count;	/* entries of `data_sources` (0 when absent) */
 	time_t created;
 	time_t last_edited;
 	int last_edited_ms;
 	bool archived;
+};
+
+/* A data source (object "data_source"): one schema and its rows. */
+struct model_data_source {
+	char id[MODEL_ID_SIZE];
+	char database_id[MODEL_ID_SIZE];	/* its container (parent.database_id), "" if absent */
+	char *title;		/* malloc'd, never NULL after success */
+	int property_count;	/* keys of `properties` */
+	time_t last_edited;
+	int last_edited_ms;
+	bool archived;		/* `in_trash` (or `archived` of 2025-09-03) */
 };
 
 struct model_user {
@@ -117,6 +140,15 @@ void model_page_release(struct model_page *p);
 /* Same for a database object (object == "database"). */
 int model_database_summary(const cJSON *db, struct model_database *out);
 void model_database_release(struct model_database *d);
+
+/* Same for a data source object (object == "data_source"); -EINVAL also
+ * when it has no properties object. */
+int model_data_source_summary(const cJSON *ds, struct model_data_source *out);
+void model_data_source_release(struct model_data_source *d);
+
+/* The id (normalised into OUT) of the Nth entry of a database container's
+ * `data_sources`; -ENOENT past the end, -EINVAL for a malformed entry. */
+int model_database_source(const cJSON *db, int n, char out[MODEL_ID_SIZE]);
 
 /* Same for a user object (object == "user"; partial users carry only id). */
 int model_user_summary(const cJSON *user, struct model_user *out);

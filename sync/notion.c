@@ -986,17 +986,23 @@ static cJSON *notion_page_body(void)
 	return b;
 }
 
-int notion_search_databases(struct notion *n, notion_item_cb cb, void *arg)
+int notion_search_data_sources(struct notion *n, int newest_first, notion_item_cb cb, void *arg)
 {
 	cJSON *body = notion_page_body();
 	cJSON *filter = cJSON_CreateObject();
+	cJSON *sort;
 
 	if (!body || !filter || !cb)
 		goto fail;
 	if (!cJSON_AddStringToObject(filter, "property", "object") ||
-	    !cJSON_AddStringToObject(filter, "value", "database"))
+	    !cJSON_AddStringToObject(filter, "value", "data_source"))
 		goto fail;
 	cJSON_AddItemToObject(body, "filter", filter);
+	filter = NULL;
+	sort = cJSON_AddObjectToObject(body, "sort");
+	if (!sort || !cJSON_AddStringToObject(sort, "direction", newest_first ? "descending" : "ascending") ||
+	    !cJSON_AddStringToObject(sort, "timestamp", "last_edited_time"))
+		goto fail;
 	return notion_walk(n, "POST", "/v1/search", body, cb, arg);
 fail:
 	cJSON_Delete(body);
@@ -1032,9 +1038,9 @@ static int notion_query_body(cJSON *body, const char *since)
 	return 0;
 }
 
-int notion_query_database(struct notion *n, const char *db_id,
-			  const char *edited_since, notion_item_cb cb,
-			  void *arg)
+int notion_query_data_source(struct notion *n, const char *ds_id,
+			     const char *edited_since, notion_item_cb cb,
+			     void *arg)
 {
 	struct buf path = BUF_INIT;
 	cJSON *body = NULL;
@@ -1042,7 +1048,7 @@ int notion_query_database(struct notion *n, const char *db_id,
 
 	if (!cb)
 		return -EINVAL;
-	rc = notion_id_path(&path, "/v1/databases/", db_id, "/query");
+	rc = notion_id_path(&path, "/v1/data_sources/", ds_id, "/query");
 	if (rc)
 		goto out;
 	rc = -ENOMEM;
@@ -1255,4 +1261,9 @@ int notion_get_page(struct notion *n, const char *page_id, cJSON **out)
 int notion_get_database(struct notion *n, const char *db_id, cJSON **out)
 {
 	return notion_get_object(n, "/v1/databases/", db_id, out);
+}
+
+int notion_get_data_source(struct notion *n, const char *ds_id, cJSON **out)
+{
+	return notion_get_object(n, "/v1/data_sources/", ds_id, out);
 }

@@ -205,16 +205,19 @@ unsigned long notion_connections_opened(struct notion *n);
 /* ---- pagination helpers: 0, negative errno, or the callback's value;
  * details of a failure in notion_last_error(). ---- */
 
-/* Every database shared with the integration (POST /v1/search filtered on
- * object = database, 100 per page). */
-int notion_search_databases(struct notion *n, notion_item_cb cb, void *arg);
+/* Every data source shared with the integration (POST /v1/search filtered
+ * on object = data_source, 100 per page, sorted by last_edited_time:
+ * newest first when NEWEST_FIRST, so a callback may stop at the first one
+ * it already has).  The results are whole data source objects (with their
+ * properties). */
+int notion_search_data_sources(struct notion *n, int newest_first, notion_item_cb cb, void *arg);
 
-/* Pages of database DB_ID (POST /v1/databases/{id}/query, 100 per page,
- * sorted by last_edited_time ascending), only those edited on or after
+/* Pages of data source DS_ID (POST /v1/data_sources/{id}/query, 100 per
+ * page, sorted by last_edited_time ascending), only those edited on or after
  * EDITED_SINCE (ISO 8601, e.g. from iso_time_format()) unless NULL. */
-int notion_query_database(struct notion *n, const char *db_id,
-			  const char *edited_since, notion_item_cb cb,
-			  void *arg);
+int notion_query_data_source(struct notion *n, const char *ds_id,
+			     const char *edited_since, notion_item_cb cb,
+			     void *arg);
 
 /* Every user of the workspace (GET /v1/users, 100 per page). */
 int notion_list_users(struct notion *n, notion_item_cb cb, void *arg);
@@ -240,9 +243,11 @@ int notion_get_block_children_tree(struct notion *n, const char *block_id,
 int notion_get_property_items(struct notion *n, const char *page_id,
 			      const char *property_id, cJSON **out_results);
 
-/* GET /v1/pages/{id} and GET /v1/databases/{id}: on 0, *OUT is the object
- * (caller frees), else NULL. */
+/* GET /v1/pages/{id}, GET /v1/databases/{id} (a container: title, parent,
+ * data_sources) and GET /v1/data_sources/{id} (a schema): on 0, *OUT is the
+ * object (caller frees), else NULL. */
 int notion_get_page(struct notion *n, const char *page_id, cJSON **out);
 int notion_get_database(struct notion *n, const char *db_id, cJSON **out);
+int notion_get_data_source(struct notion *n, const char *ds_id, cJSON **out);
 
 #endif

@@ -285,7 +285,7 @@ static int pull_list_database(struct pull_ctx *p, const char *db_id, const char 
 	size_t i;
 	int rc;
 
-	rc = notion_query_database(p->api, db_id, NULL, pull_page_cb, &w);
+	rc = notion_query_data_source(p->api, db_id, NULL, pull_page_cb, &w);
 	rc = pull_tx_end(&w, rc);
 	if (rc)
 		goto out;
@@ -326,89 +326,200 @@ out:
 	return rc;
 }
 
-/* ---- databases and users ----------------------------------------------- */
+/* ---- data sources, databases and users ------------------------------------ */
 
+/* What the search found: parallel lists of the data sources (id, its
+ * database, title) and the distinct databases (containers) holding them. */
 struct pull_dbs {
 	struct pull_ctx *p;
-	struct strv ids, titles;  /* parallel lists */
+	struct strv ids, titles, dbs;   /* one entry per data source */
+	struct strv containers;         /* distinct database ids */
+	int delta;                      /* store search results that changed (delta poll) */
 };
 
-/* A malformed database that the cache knows is kept as cached (its rows
+/* L (unsorted) holds S. */
+static int pull_has(const struct strv *l, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i], s))
+			return 1;
+	return 0;
+}
+
+/* A malformed data source that the cache knows is kept as cached (its rows
  * are still listed against the cached schema); one it does not know is
  * skipped. */
 static int pull_keep_db(struct pull_dbs *d, const cJSON *obj)
 {
-	char id[MODEL_ID_SIZE], *json = NULL;
+	char id[MODEL_ID_SIZE], *json = NULL, *db = NULL;
 	cJSON *cached;
-	struct model_database md;
+	struct model_data_source md;
 	int rc;
 
-	if (model_normalize_id(json_str(obj, "id"),
-			       id))
+	if (model_normalize_id(json_str(obj, "id"), id))
 		return 0;
-
-	rc = cache_get_database(d->p->cache, id, &json);
-	if (rc)
+	rc = cache_get_data_source(d->p->cache, id, &json);
+	if (!rc)
+		rc = cache_source_database(d->p->cache, id, &db);
+	if (rc) {
+		free(json);
 		return rc == -ENOENT ? 0 : rc;
+	}
 	cached = cJSON_Parse(json);
 	free(json);
 	memset(&md, 0, sizeof(md));
-	rc = cached ? model_database_summary(cached, &md) : -ENOMEM;
+	/* a provisional source of a cache made before data sources is a database object */
+	rc = !cached ? -ENOMEM : model_data_source_summary(cached, &md);
 	cJSON_Delete(cached);
 	if (!rc)
 		rc = strv_push(&d->ids, id);
 	if (!rc)
 		rc = strv_push(&d->titles, md.title ? md.title : "");
-	model_database_release(&md);
+	if (!rc)
+		rc = strv_push(&d->dbs, db);
+	if (!rc && !pull_has(&d->containers, db))
+		rc = strv_push(&d->containers, db);
+	free(db);
+	model_data_source_release(&md);
 	return rc == -EINVAL ? 0 : rc;
+}
+
+/* Stores data source OBJ (borrowed) of database DB. */
+static int pull_store_source(struct pull_ctx *p, const struct model_data_source *md, const cJSON *obj)
+{
+	cJSON *copy = cJSON_Duplicate(obj, 1);
+	char *json = NULL;
+	int rc = -ENOMEM, changed = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	cJSON_DeleteItemFromObjectCaseSensitive(copy, "request_id");
+	pull_normalize(copy);
+	json = cJSON_PrintUnformatted(copy);
+	if (json)
+		rc = cache_put_data_source(p->cache, md->id, md->database_id, md->title ? md->title : "",
+					   json, &changed);
+	if (!rc && changed)
+		log_info("data source \"%s\" (%s) stored", md->title ? md->title : "", md->id);
+	free(json);
+	cJSON_Delete(copy);
+	return rc;
 }
 
 static int pull_db_cb(cJSON *obj, void *arg)
 {
 	struct pull_dbs *d = arg;
-	struct model_database md;
-	cJSON *copy = NULL;
-	char *json = NULL;
-	int rc, changed;
+	struct model_data_source md;
+	int rc;
 
 	memset(&md, 0, sizeof(md));
-	rc = model_database_summary(obj, &md);
+	rc = model_data_source_summary(obj, &md);
+	if (rc == 0 && !md.database_id[0])
+		rc = -EINVAL;
 	if (rc == -EINVAL) {
-		pull_skip(d->p, "database", obj);
+		model_data_source_release(&md);
+		pull_skip(d->p, "data source", obj);
 		return pull_keep_db(d, obj);
 	}
 	if (rc)
 		return rc;
 	if (md.archived)
 		goto out;
-	copy = cJSON_Duplicate(obj, 1);
-	if (!copy) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	pull_normalize(copy);
-	json = cJSON_PrintUnformatted(copy);
-	if (!json) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = cache_put_database(d->p->cache, md.id, md.title ? md.title : "", json, &changed);
-	if (rc)
-		goto out;
-	rc = strv_push(&d->ids, md.id);
+	/* a delta poll stores what the search shows (a schema or title changed, a new source);
+	 * unchanged bytes write nothing.  Not by last_edited_time: it is cut to the minute */
+	if (d->delta)
+		rc = pull_store_source(d->p, &md, obj);
+	if (!rc)
+		rc = strv_push(&d->ids, md.id);
 	if (!rc)
 		rc = strv_push(&d->titles, md.title ? md.title : "");
+	if (!rc)
+		rc = strv_push(&d->dbs, md.database_id);
+	if (!rc && !pull_has(&d->containers, md.database_id))
+		rc = strv_push(&d->containers, md.database_id);
+out:
+	model_data_source_release(&md);
+	return rc;
+}
+
+/* GET /v1/databases/{id}: stores the container DB_ID; a database whose
+ * provisional source (a cache made before data sources) is still cached
+ * has everything filed under it moved to its first data source.  -ENOENT:
+ * the database is not shared (its sources are skipped). */
+static int pull_container(struct pull_ctx *p, const char *db_id)
+{
+	struct model_database md;
+	cJSON *obj = NULL;
+	char *json = NULL, first[MODEL_ID_SIZE];
+	int rc, changed;
+
+	memset(&md, 0, sizeof(md));
+	rc = notion_get_database(p->api, db_id, &obj);
+	if (rc)
+		return rc;
+	rc = model_database_summary(obj, &md);
+	if (rc == -EINVAL) {
+		pull_skip(p, "database", obj);
+		rc = 0; /* its sources keep the cached container */
+		goto out;
+	}
+	if (rc)
+		goto out;
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, "request_id");
+	pull_normalize(obj);
+	json = cJSON_PrintUnformatted(obj);
+	rc = json ? cache_put_database(p->cache, md.id, md.title ? md.title : "", json, &changed) : -ENOMEM;
+	if (!rc && model_database_source(obj, 0, first) == 0) {
+		char *legacy = NULL;
+
+		if (cache_source_database(p->cache, md.id, &legacy) == 0) {
+			log_info("database \"%s\": what the cache filed under the database goes to"
+				 " its data source %s", md.title ? md.title : "", first);
+			rc = cache_remap_source(p->cache, md.id, first);
+			if (!rc)
+				cache_log(p->cache, "pull", "database \"%s\": cache upgraded to its"
+					  " data source %s", md.title ? md.title : "", first);
+		}
+		free(legacy);
+	}
 out:
 	free(json);
-	cJSON_Delete(copy);
+	cJSON_Delete(obj);
 	model_database_release(&md);
 	return rc;
+}
+
+/* GET /v1/data_sources/{id}: the schema of source I of D, stored. */
+static int pull_schema(struct pull_dbs *d, size_t i)
+{
+	struct model_data_source md;
+	cJSON *obj = NULL;
+	int rc;
+
+	memset(&md, 0, sizeof(md));
+	rc = notion_get_data_source(d->p->api, d->ids.v[i], &obj);
+	if (rc)
+		return rc;
+	rc = model_data_source_summary(obj, &md);
+	if (rc == 0 && !md.database_id[0])
+		snprintf(md.database_id, sizeof(md.database_id), "%s", d->dbs.v[i]);
+	if (rc == -EINVAL)
+		pull_skip(d->p, "data source", obj);
+	else if (!rc)
+		rc = pull_store_source(d->p, &md, obj);
+	cJSON_Delete(obj);
+	model_data_source_release(&md);
+	return rc == -EINVAL ? 0 : rc;
 }
 
 static void pull_dbs_free(struct pull_dbs *d)
 {
 	strv_release(&d->ids);
 	strv_release(&d->titles);
+	strv_release(&d->dbs);
+	strv_release(&d->containers);
 }
 
 static int pull_user_cb(cJSON *obj, void *arg)
@@ -447,7 +558,15 @@ static int pull_dbgone_cb(void *arg, const struct cache_db_row *r)
 	return strv_contains(g->live, r->id) ? 0 : strv_push(&g->gone, r->id);
 }
 
-/* Removes databases the search no longer returns (no longer shared). */
+static int pull_dsgone_cb(void *arg, const struct cache_ds_row *r)
+{
+	struct pull_dbgone *g = arg;
+
+	return strv_contains(g->live, r->id) ? 0 : strv_push(&g->gone, r->id);
+}
+
+/* Removes the data sources the search no longer returns (trashed, no longer
+ * shared), then the databases left without one. */
 static int pull_drop_databases(struct pull_ctx *p, struct pull_dbs *d)
 {
 	struct strv live = STRV_INIT;
@@ -457,6 +576,22 @@ static int pull_drop_databases(struct pull_ctx *p, struct pull_dbs *d)
 
 	for (i = 0; !rc && i < d->ids.n; i++)
 		rc = strv_push(&live, d->ids.v[i]);
+	strv_sort(&live);
+	if (!rc)
+		rc = cache_each_data_source(p->cache, NULL, pull_dsgone_cb, &g);
+	for (i = 0; !rc && i < g.gone.n; i++) {
+		rc = cache_delete_data_source(p->cache, g.gone.v[i]);
+		if (rc == -ENOENT)
+			rc = 0;
+		if (!rc)
+			cache_log(p->cache, "pull", "data source %s is no longer shared; removed", g.gone.v[i]);
+	}
+	strv_release(&live);
+	strv_release(&g.gone);
+	live = (struct strv)STRV_INIT;
+	g = (struct pull_dbgone){ .live = &live, .gone = STRV_INIT };
+	for (i = 0; !rc && i < d->containers.n; i++)
+		rc = strv_push(&live, d->containers.v[i]);
 	strv_sort(&live);
 	if (!rc)
 		rc = cache_each_database(p->cache, pull_dbgone_cb, &g);
@@ -472,22 +607,59 @@ static int pull_drop_databases(struct pull_ctx *p, struct pull_dbs *d)
 	return rc;
 }
 
+/* Drops source I from D's lists (its database is not shared). */
+static void pull_forget(struct pull_dbs *d, const char *db)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < d->ids.n; i++) {
+		if (!strcmp(d->dbs.v[i], db)) {
+			free(d->ids.v[i]);
+			free(d->titles.v[i]);
+			free(d->dbs.v[i]);
+			continue;
+		}
+		d->ids.v[o] = d->ids.v[i];
+		d->titles.v[o] = d->titles.v[i];
+		d->dbs.v[o] = d->dbs.v[i];
+		o++;
+	}
+	d->ids.n = d->titles.n = d->dbs.n = o;
+}
+
+/* Discovery (docs/sync.md, "Pull"): the data sources by search, each
+ * database (container) by GET, each schema by GET, then every source's rows. */
 static int pull_each_db(struct pull_ctx *p, int full)
 {
 	struct pull_dbs d = { .p = p };
 	size_t i;
 	int rc;
 
-	rc = notion_search_databases(p->api, pull_db_cb, &d);
+	rc = notion_search_data_sources(p->api, 0, pull_db_cb, &d);
 	if (rc)
 		goto out;
-	/* An empty search when databases are cached is confirmed once, like
+	/* An empty search when data sources are cached is confirmed once, like
 	 * a page listing that suddenly lacks most pages. */
 	if (d.ids.n == 0) {
-		rc = notion_search_databases(p->api, pull_db_cb, &d);
+		rc = notion_search_data_sources(p->api, 0, pull_db_cb, &d);
 		if (rc)
 			goto out;
 	}
+	for (i = 0; !rc && i < d.containers.n; i++) {
+		rc = pull_container(p, d.containers.v[i]);
+		if (rc == -ENOENT || rc == -EACCES) {
+			cache_log(p->cache, "pull", "database %s of a shared data source is not shared;"
+				  " its data sources are left out", d.containers.v[i]);
+			pull_forget(&d, d.containers.v[i]);
+			free(d.containers.v[i]);
+			d.containers.v[i] = strdup("");
+			rc = d.containers.v[i] ? 0 : -ENOMEM;
+		}
+	}
+	for (i = 0; !rc && i < d.ids.n; i++)
+		rc = pull_schema(&d, i);
+	if (rc)
+		goto out;
 	rc = pull_drop_databases(p, &d);
 	if (rc)
 		goto out;
@@ -515,7 +687,7 @@ int pull_full(struct pull_ctx *p)
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
 	cache_meta_set(p->cache, "last_full_pull", now);
 	cache_meta_set(p->cache, "last_pull", now);
-	cache_log(p->cache, "pull", "full pull: %d databases, %lld pages (%lld changed, %lld removed)",
+	cache_log(p->cache, "pull", "full pull: %d data sources, %lld pages (%lld changed, %lld removed)",
 		  p->stats.databases, (long long)p->stats.pages_seen,
 		  (long long)p->stats.pages_changed, (long long)p->stats.pages_removed);
 	return 0;
@@ -553,9 +725,9 @@ static int pull_delta_db(void *arg, const struct cache_db_row *r)
 
 	snprintf(key, sizeof(key), "newest:%s", r->id);
 	if (cache_meta_get(p->cache, key, &newest) == 0 && pull_since(newest, since, sizeof(since)) == 0)
-		rc = notion_query_database(p->api, r->id, since, pull_page_cb, &w);
+		rc = notion_query_data_source(p->api, r->id, since, pull_page_cb, &w);
 	else
-		rc = notion_query_database(p->api, r->id, NULL, pull_page_cb, &w);
+		rc = notion_query_data_source(p->api, r->id, NULL, pull_page_cb, &w);
 	free(newest);
 	rc = pull_tx_end(&w, rc);
 	if (!rc)
@@ -564,11 +736,14 @@ static int pull_delta_db(void *arg, const struct cache_db_row *r)
 	return rc;
 }
 
-static int pull_collect_db(void *arg, const struct cache_db_row *r)
+static int pull_collect_db(void *arg, const struct cache_ds_row *r)
 {
 	struct pull_dbs *d = arg;
-	int rc = strv_push(&d->ids, r->id);
+	int rc;
 
+	if (!strcmp(r->id, r->database_id))
+		return 1; /* a provisional source (cache made before data sources) */
+	rc = strv_push(&d->ids, r->id);
 	return rc ? rc : strv_push(&d->titles, r->title);
 }
 
@@ -579,9 +754,33 @@ int pull_delta(struct pull_ctx *p)
 	size_t i;
 	int rc;
 
+	/* One search (newest edit first) brings the data sources whose schema
+	 * or title changed, and new ones, with their schemas (docs/sync.md,
+	 * "Pull"); a new one's database is fetched. */
+	l.delta = 1;
+	rc = notion_search_data_sources(p->api, 1, pull_db_cb, &l);
+	for (i = 0; !rc && i < l.containers.n; i++) {
+		char *json = NULL;
+
+		if (cache_get_database(p->cache, l.containers.v[i], &json) == -ENOENT)
+			rc = pull_container(p, l.containers.v[i]);
+		free(json);
+		if (rc == -ENOENT || rc == -EACCES)
+			rc = 0;
+	}
+	pull_dbs_free(&l);
+	memset(&l, 0, sizeof(l));
+	l.p = p;
+	if (rc)
+		return rc;
 	/* Collect first: the walk must not hold the cache while the network
 	 * runs (the cache lock would stall the mount's reads). */
-	rc = cache_each_database(p->cache, pull_collect_db, &l);
+	rc = cache_each_data_source(p->cache, NULL, pull_collect_db, &l);
+	if (rc == 1) {
+		/* a cache made before data sources: discovery maps it first */
+		pull_dbs_free(&l);
+		return pull_listing(p);
+	}
 	for (i = 0; !rc && i < l.ids.n; i++) {
 		struct cache_db_row r = { .id = l.ids.v[i], .title = l.titles.v[i] };
 

@@ -2,14 +2,19 @@
  *
  * Owns the pull algorithms of docs/sync.md, "Pull", on top of notion.h (the
  * API client) and cache.h (the store):
- *   full     search -> schemas -> paginated queries -> users; pages the
- *            listing lacks are removed (a listing that suddenly lacks more
- *            than half of the cached pages is confirmed by a second one).
- *   delta    per database one query filtered on last_edited_time on or after
+ *   full     data source search -> databases (containers) -> schemas (one
+ *            GET per data source) -> users -> paginated queries per data
+ *            source; pages the listing lacks are removed (a listing that
+ *            suddenly lacks more than half of the cached pages is confirmed
+ *            by a second one).  A database still filed under its own id (a
+ *            cache made before data sources) moves to its data source here.
+ *   delta    one data source search (schema changes, renamed and new data
+ *            sources, stored as the search shows them), then per data
+ *            source one query filtered on last_edited_time on or after
  *            (newest edit seen - PULL_OVERLAP_S): the API's times are cut to
  *            the minute and its index lags, so the overlap re-reads the last
  *            minutes; unchanged pages are recognised and not rewritten.
- *   listing  a full id listing of every database to find pages that were
+ *   listing  discovery as a full pull, and a full id listing of every data source to find pages that were
  *            archived, trashed or deleted (queries never return those).
  *   bodies   block trees, fetched for pages whose body is missing or older
  *            than the page; lazily for one page on first read.

@@ -72,6 +72,7 @@ struct push_run {
 	cJSON *local_body;
 	char local_edited[MODEL_TIME_SIZE];
 	int n_ops;             /* block ops of the entry (0: none) */
+	char ds[MODEL_ID_SIZE];  /* a create's data source (push_source) */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -393,7 +394,7 @@ static int push_check_schema(struct push_run *x)
 	int rc = 0;
 
 	if (!patch || !x->e->database_id ||
-	    cache_get_database(x->p->cache, x->e->database_id, &json) != 0)
+	    cache_get_data_source(x->p->cache, x->e->database_id, &json) != 0)
 		goto out;
 	db = cJSON_Parse(json);
 	schema = cJSON_GetObjectItemCaseSensitive(db, "properties");
@@ -660,8 +661,23 @@ static int push_op_insert(struct push_run *x, const cJSON *op, int resumed, cJSO
 	body = cJSON_Duplicate(payload, 1);
 	if (!body)
 		return -ENOMEM;
-	if (after)
-		cJSON_AddStringToObject(body, "after", after);
+	/* 2026-03-11: `position` (after_block, or the end), never `after` */
+	{
+		cJSON *pos = cJSON_AddObjectToObject(body, "position");
+
+		if (!pos)
+			rc = -ENOMEM;
+		else if (after) {
+			cJSON_AddStringToObject(pos, "type", "after_block");
+			cJSON_AddStringToObject(cJSON_AddObjectToObject(pos, "after_block"), "id", after);
+		} else {
+			cJSON_AddStringToObject(pos, "type", "end");
+		}
+		if (rc) {
+			cJSON_Delete(body);
+			return rc;
+		}
+	}
 	snprintf(path, sizeof(path), "/v1/blocks/%s/children", parent);
 	rc = push_request_create(x, "PATCH", path, body, &answer);
 	if (!rc)
@@ -1047,7 +1063,7 @@ static int push_update(struct push_run *x)
 	rc = push_prepare_page(x, x->remote);
 	if (rc)
 		return push_fail(x, rc);
-	if (json_true(x->remote, "archived")) {
+	if (json_true(x->remote, "archived") || json_true(x->remote, "in_trash")) {
 		snprintf(x->err.message, sizeof(x->err.message), "the page was archived in Notion");
 		x->err.kind = NOTION_ERR_VALIDATION;
 		return push_fail(x, -EINVAL);
@@ -1129,7 +1145,7 @@ static int push_find_created(struct push_run *x, const cJSON *props, char *id, s
 	cJSON_ArrayForEach(it, props)
 		if (cJSON_GetObjectItemCaseSensitive(it, "title"))
 			title = it;
-	if (!title || !x->e->database_id)
+	if (!title || !x->ds[0])
 		return 0;
 	push_rich_plain(cJSON_GetObjectItemCaseSensitive(title, "title"), &t);
 	push_local_time(x->e->saved_at_ms - 60000, since, sizeof(since));
@@ -1145,7 +1161,7 @@ static int push_find_created(struct push_run *x, const cJSON *props, char *id, s
 		cJSON_AddItemToArray(and, f1);
 		cJSON_AddItemToArray(and, f2);
 	}
-	snprintf(path, sizeof(path), "/v1/databases/%s/query", x->e->database_id);
+	snprintf(path, sizeof(path), "/v1/data_sources/%s/query", x->ds);
 	rc = push_request(x, "POST", path, q, &answer);
 	if (!rc) {
 		const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "results"), 0);
@@ -1227,6 +1243,53 @@ static int push_created(struct push_run *x, const char *real, int done)
 	return rc ? (cache_rollback(x->p->cache), rc) : cache_commit(x->p->cache);
 }
 
+static int push_ds_pick(void *arg, const struct cache_ds_row *r)
+{
+	if (!strcmp(r->id, r->database_id))
+		return 0; /* the provisional source of a cache made before data sources */
+	snprintf(arg, MODEL_ID_SIZE, "%s", r->id);
+	return 1;
+}
+
+/* x->ds: the data source a new row goes to.  A create queued by a release
+ * before data sources names its database: its data source then (the first
+ * one, the one that release saw), from the cache, else from Notion. */
+static int push_source(struct push_run *x)
+{
+	const char *id = x->e->database_id;
+	char *db = NULL;
+	cJSON *obj = NULL;
+	char path[96];
+	int rc;
+
+	x->ds[0] = '\0';
+	if (!id || !id[0]) {
+		snprintf(x->err.message, sizeof(x->err.message), "the new page names no data source");
+		x->err.kind = NOTION_ERR_VALIDATION;
+		return -EINVAL;
+	}
+	if (cache_source_database(x->p->cache, id, &db) == 0 && strcmp(db, id)) {
+		free(db);
+		snprintf(x->ds, sizeof(x->ds), "%s", id);
+		return 0;
+	}
+	free(db);
+	rc = cache_each_data_source(x->p->cache, id, push_ds_pick, x->ds);
+	if (rc == 1)
+		return 0;
+	if (rc)
+		return rc;
+	snprintf(path, sizeof(path), "/v1/databases/%s", id);
+	rc = push_request(x, "GET", path, NULL, &obj);
+	if (!rc && model_database_source(obj, 0, x->ds) != 0) {
+		snprintf(x->err.message, sizeof(x->err.message), "database %s has no data source", id);
+		x->err.kind = NOTION_ERR_VALIDATION;
+		rc = -EINVAL;
+	}
+	cJSON_Delete(obj);
+	return rc;
+}
+
 static int push_create(struct push_run *x)
 {
 	cJSON *patch = push_parse(x->e->props), *body = NULL, *kids = push_parse(x->e->ops);
@@ -1244,8 +1307,15 @@ static int push_create(struct push_run *x)
 		kids = cJSON_CreateArray();
 	}
 	push_request_shape(kids);
-	cJSON_AddStringToObject(cJSON_AddObjectToObject(body, "parent"), "database_id",
-				x->e->database_id ? x->e->database_id : "");
+	rc = push_source(x);
+	if (rc)
+		goto fail;
+	{
+		cJSON *parent = cJSON_AddObjectToObject(body, "parent");
+
+		cJSON_AddStringToObject(parent, "type", "data_source_id");
+		cJSON_AddStringToObject(parent, "data_source_id", x->ds);
+	}
 	cJSON_AddItemToObject(body, "properties",
 		cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(patch, "properties"), 1));
 	if (!queue_is_local_id(x->e->page_id)) {
@@ -1320,12 +1390,13 @@ static int push_archive(struct push_run *x)
 
 	if (!body)
 		return -ENOMEM;
-	cJSON_AddBoolToObject(body, "archived", 1);
+	cJSON_AddBoolToObject(body, "in_trash", 1);
 	snprintf(path, sizeof(path), "/v1/pages/%s", x->e->page_id);
 	rc = push_request(x, "PATCH", path, body, NULL);
 	cJSON_Delete(body);
-	/* already archived (a repeated push) or gone: the goal is reached */
-	if (rc == -ENOENT || (rc == -EINVAL && strstr(x->err.message, "archived")))
+	/* already in the trash (a repeated push) or gone: the goal is reached */
+	if (rc == -ENOENT || (rc == -EINVAL && (strstr(x->err.message, "archived") ||
+						 strstr(x->err.message, "trash"))))
 		rc = 0;
 	if (rc)
 		return push_fail(x, rc);
@@ -1351,7 +1422,7 @@ static int push_restore(struct push_run *x)
 
 	if (!body)
 		return -ENOMEM;
-	cJSON_AddBoolToObject(body, "archived", 0);
+	cJSON_AddBoolToObject(body, "in_trash", 0);
 	snprintf(path, sizeof(path), "/v1/pages/%s", x->e->page_id);
 	rc = push_request(x, "PATCH", path, body, NULL);
 	cJSON_Delete(body);

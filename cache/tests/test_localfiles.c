@@ -125,7 +125,7 @@ static void test_migration(const char *dir)
 	cache_lock(c);
 	CHECK(cache_query_int(c, &ver, "PRAGMA user_version", NULL) == 0);
 	cache_unlock(c);
-	CHECK(ver == 11);
+	CHECK(ver == 12);
 	CHECK(localfiles_put(c, &f) == 0);
 	CHECK(localfiles_count(c, &n, &bytes) == 0 && n == 1 && bytes == 1);
 	CHECK(localfiles_keep_name(c, "p", "P.md", 0) == 0);

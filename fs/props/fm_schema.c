@@ -83,11 +83,12 @@ static int fm_schema_relation(struct fm_emitter *e, const cJSON *cfg,
 			      const struct fm_resolve *r)
 {
 	const char *db = json_str(cfg, "database_id");
+	const char *ds = json_str(cfg, "data_source_id");	/* 2025-09-03 on: the target source */
 	const cJSON *dual = cJSON_GetObjectItemCaseSensitive(cfg, "dual_property");
 	char *name = NULL;
 
-	if (db && r && r->page_name)
-		name = r->page_name(r->arg, db);
+	if ((ds || db) && r && r->page_name)
+		name = r->page_name(r->arg, ds ? ds : db);
 	fm_kv_str(e, "database", name ? name : db);
 	free(name);
 	fm_kv_str(e, "database_id", db);

@@ -1,5 +1,8 @@
 /* test_fixtures.c - model extraction and error parsing against every
- * recorded Notion answer in the fixtures directory (argv[1]), plus
+ * recorded Notion answer in the fixtures directories (argv[1]: 2022-06-28;
+ * argv[2], optional: 2025-09-03 and 2026-03-11, the data-source answers:
+ * search with data_source results, data sources, their queries, database
+ * containers), plus
  * hand-made objects with unknown types and fields, and unit checks of id
  * and time parsing.
  *
@@ -22,13 +25,15 @@
 
 enum kind { K_PAGE, K_DATABASE, K_USER, K_BLOCK, K_PROPITEM, K_ERROR,
 	    K_LIST_PAGES, K_LIST_BLOCKS, K_LIST_USERS, K_LIST_PROPITEMS,
-	    K_LIST_OTHER, K_OTHER, K_FILES, K_INTERACTIONS, K_COUNT };
+	    K_LIST_OTHER, K_OTHER, K_FILES, K_INTERACTIONS,
+	    K_DATA_SOURCE, K_CONTAINER, K_DS_ROW, K_LIST_DS, K_V2025, K_V2026, K_COUNT };
 
 static const char *const kind_names[K_COUNT] = {
 	"pages", "databases", "users", "blocks", "property items", "errors",
 	"page/database lists", "block lists", "user lists",
 	"property item lists", "other lists", "other objects", "files",
-	"interactions",
+	"interactions", "data sources", "database containers", "data source rows",
+	"page/data source lists", "2025-09-03 answers", "2026-03-11 answers",
 };
 
 static int counts[K_COUNT];
@@ -68,7 +73,7 @@ static void check_id(const char *json_id, const char *norm)
 }
 
 /* Checks that time string S parses and formats back identically (Notion
- * always writes YYYY-MM-DDTHH:MM:SS.mmmZ); SEC is what the model kept. */
+ * writes YYYY-MM-DDTHH:MM:SS.mmmZ, containers with +00:00); SEC is what the model kept. */
 static void check_time(const char *s, time_t sec)
 {
 	char back[MODEL_TIME_SIZE];
@@ -81,7 +86,12 @@ static void check_time(const char *s, time_t sec)
 	CHECKF(t == sec, "time %s: model kept %lld, parse gives %lld", s,
 	       (long long)sec, (long long)t);
 	CHECK(iso_time_format(t, ms, back, sizeof(back)) == 0);
-	CHECKF(strcmp(back, s) == 0, "time %s formats back as %s", s, back);
+	/* database containers of 2025-09-03 on write "+00:00": the same instant */
+	if (strlen(s) == 29 && strstr(s, "+00:00") == s + 23)
+		CHECKF(strncmp(back, s, 23) == 0 && !strcmp(back + 23, "Z"), "time %s formats back as %s",
+		       s, back);
+	else
+		CHECKF(strcmp(back, s) == 0, "time %s formats back as %s", s, back);
 }
 
 static void check_page(const cJSON *o)
@@ -111,6 +121,15 @@ static void check_page(const cJSON *o)
 	if (strcmp(json_str_or(parent, "type", ""), "database_id") == 0) {
 		CHECK(p.parent_kind == MODEL_PARENT_DATABASE);
 		CHECK(strcasecmp(p.parent_db, json_str_or(parent, "database_id", "")) == 0);
+		CHECK(strcmp(p.parent_container, p.parent_db) == 0);
+	} else if (strcmp(json_str_or(parent, "type", ""), "data_source_id") == 0) {
+		/* a row of a data source (2025-09-03 on): filed under the source,
+		 * its database named beside it */
+		counts[K_DS_ROW]++;
+		CHECK(p.parent_kind == MODEL_PARENT_DATA_SOURCE);
+		CHECKF(strcasecmp(p.parent_db, json_str_or(parent, "data_source_id", "")) == 0,
+		       "page %s: data source %s", p.id, p.parent_db);
+		CHECK(strcasecmp(p.parent_container, json_str_or(parent, "database_id", "")) == 0);
 	} else {
 		CHECK(p.parent_db[0] == '\0');
 	}
@@ -134,10 +153,52 @@ static void check_database(const cJSON *o)
 	       d.id, d.title, title);
 	CHECK(d.property_count ==
 	      cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "properties")));
+	CHECK(d.source_count == cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "data_sources")));
+	CHECK(d.archived == (cJSON_IsTrue(cJSON_GetObjectItem(o, "archived")) ||
+			     cJSON_IsTrue(cJSON_GetObjectItem(o, "in_trash"))));
+	if (d.source_count) {
+		/* a container: each source's id normalises */
+		char id[MODEL_ID_SIZE];
+		int i;
+
+		counts[K_CONTAINER]++;
+		for (i = 0; i < d.source_count; i++) {
+			CHECKF(model_database_source(o, i, id) == 0, "database %s: source %d", d.id, i);
+			check_id(json_str_or(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "data_sources"), i),
+					     "id", ""), id);
+		}
+		CHECK(model_database_source(o, d.source_count, id) == -ENOENT);
+	}
 	check_time(json_str_or(o, "created_time", ""), d.created);
 	check_time(json_str_or(o, "last_edited_time", ""), d.last_edited);
 	free(title);
 	model_database_release(&d);
+}
+
+static void check_data_source(const cJSON *o)
+{
+	struct model_data_source d;
+	const cJSON *parent = cJSON_GetObjectItemCaseSensitive(o, "parent");
+	char *title;
+
+	counts[K_DATA_SOURCE]++;
+	if (model_data_source_summary(o, &d)) {
+		CHECKF(0, "data source %s: summary failed", json_str_or(o, "id", ""));
+		return;
+	}
+	check_id(json_str_or(o, "id", ""), d.id);
+	title = join_plain(cJSON_GetObjectItemCaseSensitive(o, "title"));
+	CHECKF(strcmp(d.title, title) == 0, "data source %s: title '%s' != '%s'", d.id, d.title, title);
+	CHECK(d.property_count ==
+	      cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "properties")));
+	CHECK(d.property_count > 0);	/* every data source has its title property */
+	CHECKF(strcasecmp(d.database_id, json_str_or(parent, "database_id", "")) == 0 && d.database_id[0],
+	       "data source %s: database '%s'", d.id, d.database_id);
+	CHECK(d.archived == (cJSON_IsTrue(cJSON_GetObjectItem(o, "archived")) ||
+			     cJSON_IsTrue(cJSON_GetObjectItem(o, "in_trash"))));
+	check_time(json_str_or(o, "last_edited_time", ""), d.last_edited);
+	free(title);
+	model_data_source_release(&d);
 }
 
 static void check_user(const cJSON *o)
@@ -254,6 +315,7 @@ static void check_list(const cJSON *o)
 	}
 	t = l.type;
 	counts[strcmp(t, "page_or_database") == 0 ? K_LIST_PAGES
+	       : strcmp(t, "page_or_data_source") == 0 ? K_LIST_DS
 	       : strcmp(t, "block") == 0	   ? K_LIST_BLOCKS
 	       : strcmp(t, "user") == 0		   ? K_LIST_USERS
 	       : strcmp(t, "property_item") == 0   ? K_LIST_PROPITEMS
@@ -280,6 +342,8 @@ static void check_object(int status, const cJSON *o)
 		check_page(o);
 	else if (strcmp(k, "database") == 0)
 		check_database(o);
+	else if (strcmp(k, "data_source") == 0)
+		check_data_source(o);
 	else if (strcmp(k, "user") == 0)
 		check_user(o);
 	else if (strcmp(k, "block") == 0)
@@ -327,6 +391,10 @@ static void check_file(const char *dir, const char *name)
 		cJSON *reparsed;
 
 		counts[K_INTERACTIONS]++;
+		if (strcmp(json_str_or(it, "notion_version", ""), "2025-09-03") == 0)
+			counts[K_V2025]++;
+		else if (strcmp(json_str_or(it, "notion_version", ""), "2026-03-11") == 0)
+			counts[K_V2026]++;
 		if (!cJSON_IsObject(body))
 			continue;
 		/* the body as text goes through the same parser notion.c uses */
@@ -531,7 +599,7 @@ static void test_error_bodies(void)
 
 int main(int argc, char **argv)
 {
-	int i, rc, first = 1;
+	int i, k, rc, first = 1, errors = 0;
 
 	if (argc > 1 && strcmp(argv[1], "--errors-only") == 0) {
 		errors_only = 1;
@@ -548,18 +616,28 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (i = first; i < argc; i++) {
+		memset(counts, 0, sizeof(counts));
 		rc = check_dir(argv[i]);
 		if (rc == -ENOENT || rc == -ENOTDIR) {
 			/* only the group that reads the recorded fixtures skips */
 			printf("fixtures %s missing: their group skipped\n", argv[i]);
-			return check_done();
+			continue;
 		}
 		CHECKF(rc == 0, "cannot read %s", argv[i]);
+		printf("-- %s\n", argv[i]);
+		for (k = 0; k < K_COUNT; k++)
+			printf("%-20s %d\n", kind_names[k], counts[k]);
+		CHECK(counts[K_FILES] > 0);
+		errors += counts[K_ERROR];
+		if (errors_only || i == first)
+			continue;
+		/* the folder after the first (2025-09-03 and 2026-03-11): both
+		 * versions, and each kind of data-source answer, were parsed */
+		CHECK(counts[K_V2025] > 0 && counts[K_V2026] > 0);
+		CHECK(counts[K_DATA_SOURCE] > 0 && counts[K_CONTAINER] > 0 && counts[K_DS_ROW] > 0);
+		CHECK(counts[K_LIST_DS] > 0);
 	}
-	for (i = 0; i < K_COUNT; i++)
-		printf("%-20s %d\n", kind_names[i], counts[i]);
-	CHECK(counts[K_FILES] > 0);
 	if (errors_only)
-		CHECK(counts[K_ERROR] > 0);
+		CHECK(errors > 0);
 	return check_done();
 }

@@ -174,14 +174,15 @@ static bool route_api(const char *path, const char *query, const char *body,
 		       strstr(body, "\"start_cursor\":\"c2\"");
 
 	if (strcmp(path, "/v1/search") == 0) {
-		if (!strstr(body, "\"value\":\"database\"") || !strstr(body, "\"page_size\":100"))
+		if (!strstr(body, "\"value\":\"data_source\"") || !strstr(body, "\"page_size\":100") ||
+		    !strstr(body, "\"timestamp\":\"last_edited_time\""))
 			reply_error(r, 400, "validation_error", "bad search");
 		else if (!cursor2)
-			reply_list(r, "page_or_database", "{\"object\":\"database\",\"id\":\"d1\"},"
-				   "{\"object\":\"database\",\"id\":\"d2\"}", "c2");
+			reply_list(r, "page_or_data_source", "{\"object\":\"data_source\",\"id\":\"d1\"},"
+				   "{\"object\":\"data_source\",\"id\":\"d2\"}", "c2");
 		else
-			reply_list(r, "page_or_database", "{\"object\":\"database\",\"id\":\"d3\"}", NULL);
-	} else if (strcmp(path, "/v1/databases/db1/query") == 0) {
+			reply_list(r, "page_or_data_source", "{\"object\":\"data_source\",\"id\":\"d3\"}", NULL);
+	} else if (strcmp(path, "/v1/data_sources/db1/query") == 0) {
 		if (!strstr(body, "\"on_or_after\":\"2024-05-04T14:07:00.000Z\"") ||
 		    !strstr(body, "\"direction\":\"ascending\""))
 			reply_error(r, 400, "validation_error", "bad query");
@@ -646,7 +647,7 @@ static void test_ok_and_keepalive(void)
 	pthread_mutex_lock(&srv.mu);
 	CHECK(strcmp(srv.method, "POST") == 0 && strcmp(srv.body, "{\"a\":[1,2,3]}") == 0);
 	CHECK(strcmp(srv.auth, "Bearer " TOKEN) == 0);
-	CHECK(strcmp(srv.version, "2022-06-28") == 0);
+	CHECK(strcmp(srv.version, "2026-03-11") == 0);
 	CHECK(strcmp(srv.ctype, "application/json") == 0);
 	CHECKF(strncmp(srv.ua, "notionfs/", 9) == 0, "user agent '%s'", srv.ua);
 	pthread_mutex_unlock(&srv.mu);
@@ -998,13 +999,13 @@ static void test_helpers(void)
 	cJSON *arr = NULL, *kids;
 	int stops = 0;
 
-	CHECK(notion_search_databases(n, count_cb, &ids) == 0);
+	CHECK(notion_search_data_sources(n, 0, count_cb, &ids) == 0);
 	CHECKF(strcmp(buf_str(&ids), "d1,d2,d3,") == 0, "search gave %s", buf_str(&ids));
-	CHECK(notion_search_databases(n, stop_cb, &stops) == 42 && stops == 2);
+	CHECK(notion_search_data_sources(n, 1, stop_cb, &stops) == 42 && stops == 2);
 	buf_reset(&ids);
-	CHECK(notion_query_database(n, "db1", "2024-05-04T14:07:00.000Z", count_cb, &ids) == 0);
+	CHECK(notion_query_data_source(n, "db1", "2024-05-04T14:07:00.000Z", count_cb, &ids) == 0);
 	CHECK(strcmp(buf_str(&ids), "p1,") == 0);
-	CHECK(notion_query_database(n, "db1", NULL, count_cb, &ids) == -EINVAL);
+	CHECK(notion_query_data_source(n, "db1", NULL, count_cb, &ids) == -EINVAL);
 	buf_reset(&ids);
 	CHECK(notion_list_users(n, count_cb, &ids) == 0 && strcmp(buf_str(&ids), "u1,u2,") == 0);
 

@@ -40,25 +40,38 @@ def expected_stem(title):
 
 
 def expected_tree(state):
-    """{database dir name: sorted list of page file names} for the live
-    database pages of a workspace dump (collision rule included)."""
-    # a database with several data sources is invisible to a 2022-06-28 client (search leaves it out)
-    dbs = {d["id"]: d for d in state["databases"] if not d.get("archived")
-           and len(d.get("data_sources") or [None]) == 1}
+    """{database dir path: sorted list of page file names} for the live
+    rows of a workspace dump (collision rule included): a database with one
+    data source is one directory, one with several holds one directory per
+    data source (DESIGN.md §2)."""
+    dbs = {d["id"]: d for d in state["databases"] if not d.get("archived")}
     db_names = {}
     for d in sorted(dbs.values(), key=lambda d: (d.get("created_time", ""), d["id"])):
         n = expected_stem(plain(d["title"]))
         db_names[d["id"]] = n if n not in db_names.values() else "%s (%s)" % (n, d["id"].replace("-", "")[-8:])
-    tree = {n: [] for n in db_names.values()}
+    dirs = {}      # data source id (or database id of a one-source database) -> path
+    for dbid, d in dbs.items():
+        srcs = [x for x in (d.get("data_sources") or []) if not x.get("archived")]
+        if len(srcs) <= 1:
+            dirs[dbid] = db_names[dbid]
+            for x in srcs:
+                dirs[x["id"]] = db_names[dbid]
+            continue
+        taken = set()
+        for x in sorted(srcs, key=lambda x: (x.get("created_time", ""), x["id"])):
+            n = expected_stem(plain(x["title"]))
+            n = n if n not in taken else "%s (%s)" % (n, x["id"].replace("-", "")[-8:])
+            taken.add(n)
+            dirs[x["id"]] = db_names[dbid] + "/" + n
+    tree = {n: [] for n in set(dirs.values())}
     by_db = {}
     for p in state["pages"]:
         par = p.get("parent", {})
-        if par.get("type") != "database_id" or p.get("archived") or p.get("in_trash"):
+        key = par.get("data_source_id") or par.get("database_id")
+        if key is None or p.get("archived") or p.get("in_trash") or key not in dirs:
             continue
-        if par["database_id"] not in dbs:
-            continue
-        by_db.setdefault(par["database_id"], []).append(p)
-    for dbid, pages in by_db.items():
+        by_db.setdefault(dirs[key], []).append(p)
+    for path, pages in by_db.items():
         taken = set()
         for p in sorted(pages, key=lambda p: (p["created_time"], p["id"])):
             stem = expected_stem(page_title(p))
@@ -66,8 +79,21 @@ def expected_tree(state):
             if name in taken:
                 name = "%s (%s).md" % (stem, p["id"].replace("-", "")[-8:])
             taken.add(name)
-            tree[db_names[dbid]].append(name)
+            tree[path].append(name)
     return {k: sorted(v) for k, v in tree.items()}
+
+
+def mounted_tree(root):
+    """{directory path holding a .schema.yaml: sorted .md names} of a mount."""
+    out = {}
+    for d, dirs, files in os.walk(root):
+        rel = os.path.relpath(d, root)
+        if rel.split(os.sep)[0] == ".notionfs":
+            dirs[:] = []
+            continue
+        if ".schema.yaml" in files:
+            out[rel] = sorted(f for f in files if f.endswith(".md"))
+    return out
 
 
 def test_tree_matches_workspace(emulator, mount):
@@ -75,8 +101,8 @@ def test_tree_matches_workspace(emulator, mount):
     m = mount(emu)
     want = expected_tree(emu.state())
     assert len(want) >= 3
-    got = {d: sorted(f for f in os.listdir(m.path(d)) if f.endswith(".md"))
-           for d in os.listdir(m.mnt) if d != ".notionfs"}
+    assert "Support/Tickets" in want and "Support/Customers" in want, want.keys()
+    got = mounted_tree(m.mnt)
     assert got == want
     for d in want:
         assert os.path.isfile(m.path(d, ".schema.yaml"))

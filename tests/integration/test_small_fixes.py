@@ -296,7 +296,7 @@ def test_find_newer_sees_a_remote_edit_in_the_same_minute(emulator, mount, tmp):
 
 
 def test_malformed_pages_and_databases_are_skipped_and_named(emulator, mount):
-    """A malformed database in the search answer and a malformed page in a query answer are
+    """A malformed data source in the search answer and a malformed page in a query answer are
     named in .notionfs/errors and skipped; the rest mounts.  A cached page whose object turns
     malformed in a later listing keeps its file (it is not taken for removed)."""
     emu = emulator()
@@ -305,7 +305,7 @@ def test_malformed_pages_and_databases_are_skipped_and_named(emulator, mount):
 
     def corrupt(method, path, doc):
         if method == "POST" and path == "/v1/search":
-            doc["results"].insert(0, {"object": "database", "id": "zz-not-an-id", "title": 7})
+            doc["results"].insert(0, {"object": "data_source", "id": "zz-not-an-id", "title": 7})
             return doc
         if method == "POST" and path.endswith("/query"):
             doc["results"].insert(0, {"object": "page", "id": "also-not-an-id"})
@@ -323,7 +323,7 @@ def test_malformed_pages_and_databases_are_skipped_and_named(emulator, mount):
         page = m.path("Tasks", "Write API client.md")
         assert os.path.isfile(page)
         errors = open(m.path(".notionfs", "errors")).read()
-        assert "zz-not-an-id" in errors and "malformed database object, skipped" in errors, errors
+        assert "zz-not-an-id" in errors and "malformed data source object, skipped" in errors, errors
         assert "also-not-an-id" in errors and "malformed page object, skipped" in errors, errors
         broken["on"] = True
         emu.admin("edit_page", {"page_id": victim["id"],

@@ -413,23 +413,24 @@ def test_outage_saves_arrive_in_order_after_recovery(emulator, mount):
         assert page["properties"]["Estimate"]["number"] == 60 + i
 
 
+def data_source_of(emu, page):
+    """The data source id of a row of a one-source database (the emulator's state)."""
+    return next(d["data_source_id"] for d in emu.state()["databases"]
+                if d["id"] == page["parent"]["database_id"])
+
+
 def test_push_revalidates_against_the_current_schema(tasks):
-    import sqlite3
     emu, m = tasks
     page = task(emu)
     emu.admin("faults", {"fail_next": {"count": 100000, "status": 503, "path_prefix": "/v1/pages/"}})
     path = m.path("Tasks", "Write API client.md")
     text, value = edit_priority(path)
     fsync_write(path, text)
-    # The schema changes (as a pull would bring it): Priority is gone.
-    db = sqlite3.connect(os.path.join(m.cache, "cache.db"), timeout=30)
-    with db:
-        # stamped with a new change counter, as the cache's own writes are (cache.h invariant 1)
-        db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
-        db.execute("UPDATE databases SET json = json_remove(json, '$.properties.Priority'),"
-                   " version = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'version')"
-                   " WHERE id = ?", (page["parent"]["database_id"],))
-    db.close()
+    # The schema changes remotely and the next poll brings it: Priority is gone.
+    emu.admin("update_data_source", {"data_source_id": data_source_of(emu, page),
+                                     "properties": {"Priority": None}})
+    wait_for(lambda: "name: Priority" not in open(m.path("Tasks", ".schema.yaml")).read(),
+             what="the schema change", timeout=60)
     emu.admin("faults/clear", {})
     wait_for(lambda: "rejected edits: 1" in status(m), what="the rejection", timeout=60)
     assert "Priority" in status(m) and "no longer" in status(m)
@@ -470,7 +471,6 @@ def test_saved_file_keeps_a_current_mtime(tasks):
 
 
 def test_push_rejects_a_status_option_removed_since_the_save(tasks):
-    import sqlite3
     emu, m = tasks
     page = task(emu)
     emu.admin("faults", {"fail_next": {"count": 100000, "status": 503, "path_prefix": "/v1/pages/"}})
@@ -480,17 +480,14 @@ def test_push_rejects_a_status_option_removed_since_the_save(tasks):
     new = "Status: Done" if "Done" not in line else "Status: Not started"
     fsync_write(path, text.replace(line, new))
     option = new.split(": ")[1]
-    db = sqlite3.connect(os.path.join(m.cache, "cache.db"), timeout=30)
-    row = db.execute("SELECT json FROM databases WHERE id = ?", (page["parent"]["database_id"],)).fetchone()
-    schema = json.loads(row[0])
-    st = schema["properties"]["Status"]["status"]
-    st["options"] = [o for o in st["options"] if o["name"] != option]
-    with db:
-        db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
-        db.execute("UPDATE databases SET json = ?,"
-                   " version = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'version')"
-                   " WHERE id = ?", (json.dumps(schema), page["parent"]["database_id"]))
-    db.close()
+    # the option is removed remotely; the next poll brings the schema
+    st = next(d for d in emu.state()["databases"] if d["id"] == page["parent"]["database_id"])
+    st = st["properties"]["Status"]["status"]
+    emu.admin("update_data_source", {"data_source_id": data_source_of(emu, page), "properties": {
+        "Status": {"status": {"options": [o for o in st["options"] if o["name"] != option],
+                              "groups": st.get("groups")}}}})
+    wait_for(lambda: "name: %s" % option not in open(m.path("Tasks", ".schema.yaml")).read(),
+             what="the schema change", timeout=60)
     emu.admin("faults/clear", {})
     wait_for(lambda: "rejected edits: 1" in status(m), what="the rejection", timeout=60)
     assert "not an option" in status(m)
