@@ -1,8 +1,14 @@
 """Block types of the newer Notion versions on a real mount (docs/markdown.md):
 meeting notes show their title as text and are read-only, so neither an
 unchanged save nor an edit inside them is pushed; a placeholder line saved
-unchanged never rewrites or deletes its block."""
+unchanged never rewrites or deletes its block.  Edits of the newer read-only
+property types (place, button, verification, unique_id) are refused naming
+the file and the property (docs/format.md section 4)."""
+import errno
+import os
 import re
+
+import pytest
 
 from conftest import wait_for
 from test_write_path import settled, status, writes
@@ -57,3 +63,39 @@ def test_meeting_notes_are_shown_and_never_pushed(emulator, mount):
     wait_for(lambda: "End of the gallery." in open(path).read() and
              "**Standup 2025-03-28**" in open(path).read(), what="the re-rendered file", timeout=60)
     assert "**Standup, renamed**" not in open(path).read()
+
+
+READ_ONLY = [  # (type, database, page, property, the edited line; None: append a digit)
+    ("place", "Projects", "Platform rewrite", "Location", "Location: {lat: 48.85, lon: 2.35}"),
+    ("button", "Notes", "Block gallery", "Action", "Action: press"),
+    ("verification", "Notes", "Block gallery", "Verification", "Verification: {state: unverified}"),
+    ("unique_id", "Projects", "Platform rewrite", "Project ID", None),
+]
+
+
+@pytest.mark.parametrize("kind,db,page,prop,line", READ_ONLY, ids=[r[0] for r in READ_ONLY])
+def test_read_only_new_property_types_are_refused(emulator, mount, kind, db, page, prop, line):
+    emu = emulator()
+    m = mount(emu, poll=1)
+    wait_for(lambda: "bodies pending: 0" in status(m), what="bodies fetched", timeout=120)
+    emu.clear_log()
+    path = m.path(db, page + ".md")
+    before = open(path).read()
+    keys = [l for l in before.split("\n") if l.startswith(prop + ":")]
+    assert keys, before[:2000]
+    bad = before.replace(keys[0], line or keys[0] + "9", 1)
+    assert bad != before
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, bad.encode())
+        with pytest.raises(OSError) as e:
+            os.fsync(fd)
+        assert e.value.errno == errno.EINVAL
+    finally:
+        os.close(fd)
+    assert open(path).read() == before
+    errors = open(m.path(".notionfs", "errors")).read()
+    assert "%s/%s.md" % (db, page) in errors and '"%s"' % prop in errors and "read-only" in errors, errors
+    assert any(bad == open(m.path(".notionfs", "rejected", r)).read()
+               for r in os.listdir(m.path(".notionfs", "rejected")))
+    assert writes(emu) == []
