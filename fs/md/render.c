@@ -695,6 +695,14 @@ static bool mdconv_is_meeting_notes(const cJSON *b, const char *type)
 	return !strcmp(type, "meeting_notes") || !strcmp(type, "transcription");
 }
 
+/* true if ids[key] is the string id. */
+static bool mdconv_names_id(const cJSON *ids, const char *key, const char *id)
+{
+	const char *v = json_str(ids, key);
+
+	return v && !strcmp(v, id);
+}
+
 /* Adds to view a reference to every child of b (borrowed; nothing is copied).  0/-ENOMEM. */
 static int mdconv_view_kids(cJSON *view, const cJSON *b)
 {
@@ -717,7 +725,11 @@ static cJSON *mdconv_view_para(const cJSON *rt, const char *italic)
 		cJSON_Delete(p);
 		return NULL;
 	}
-	cJSON_AddItemToObject(v, "rich_text", arr);
+	if (!cJSON_AddItemToObject(v, "rich_text", arr)) {
+		cJSON_Delete(arr);
+		cJSON_Delete(p);
+		return NULL;
+	}
 	if (italic) {
 		item = cJSON_CreateObject();
 		if (!item || !cJSON_AddItemToArray(arr, item) ||
@@ -747,15 +759,16 @@ static cJSON *mdconv_view_para(const cJSON *rt, const char *italic)
 }
 
 /* The read-only view of meeting notes b (docs/markdown.md, "Meeting notes"): the title in
- * bold, the content of the summary and notes sections (a section child, or any child whose
- * type the Markdown cannot show, stands for its own children), and, when there is a
- * transcript, a line saying it is left out.  A placeholder read back from a file is its
- * children as they were read.  *view: a new array (references to b's blocks). */
+ * bold, the content of the summary and notes sections (the children of the blocks that
+ * meeting_notes.children names), and, when there is a transcript, a line saying it is left
+ * out.  Any other child is shown as itself (a block the Markdown cannot show: its
+ * placeholder line, its children hidden), so an unnamed transcript never shows.  A
+ * placeholder read back from a file is its children as they were read.  *view: a new array
+ * (references to b's blocks, and the title and transcript paragraphs it owns). */
 static int mdconv_meeting_view(const cJSON *b, const char *type, cJSON **view)
 {
 	const cJSON *v = json_obj(b, type), *ids = json_obj(v, "children"), *k;
-	const char *transcript = json_str(ids, "transcript_block_id");
-	bool has_transcript = transcript != NULL;
+	bool has_transcript = json_str(ids, "transcript_block_id") != NULL;
 	cJSON *arr = cJSON_CreateArray(), *p;
 	int rc = 0;
 
@@ -770,13 +783,12 @@ static int mdconv_meeting_view(const cJSON *b, const char *type, cJSON **view)
 			return -ENOMEM;
 	}
 	cJSON_ArrayForEach(k, json_arr(b, "children")) {
-		const char *id = json_str(k, "id") ?: "", *kt = json_str(k, "type") ?: "";
+		const char *id = json_str(k, "id") ?: "";
 
-		if (transcript && !strcmp(id, transcript))
+		if (mdconv_names_id(ids, "transcript_block_id", id))
 			continue;
-		if (!strcmp(id, json_str(ids, "summary_block_id") ?: "\x01") ||
-		    !strcmp(id, json_str(ids, "notes_block_id") ?: "\x01") ||
-		    mdconv_is_placeholder_type(kt))
+		if (mdconv_names_id(ids, "summary_block_id", id) ||
+		    mdconv_names_id(ids, "notes_block_id", id))
 			rc = mdconv_view_kids(arr, k);
 		else
 			rc = cJSON_AddItemReferenceToArray(arr, (cJSON *)k) ? 0 : -ENOMEM;

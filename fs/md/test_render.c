@@ -173,6 +173,20 @@ static void test_meeting_notes(void)
 		      NULL,
 		      "<!-- notion:block type=meeting_notes id=00000000-0000-4000-8000-000000000070 -->"
 		      "\n\n<div data-notion-children>\n\n**Standup**\n\n</div>\n");
+	/* children the ids do not name are shown as themselves: an unknown section by its
+	 * placeholder line, its text (here a transcript's) never */
+	expect_render("[{\"object\":\"block\",\"id\":\"00000000-0000-4000-8000-000000000072\","
+		      "\"type\":\"meeting_notes\",\"has_children\":true,\"meeting_notes\":{\"title\":"
+		      RT1("Call") "},\"children\":[{\"object\":\"block\","
+		      "\"id\":\"00000000-0000-4000-8000-000000000073\",\"type\":\"transcript\","
+		      "\"transcript\":{},\"has_children\":true,\"children\":["
+		      PARA("00000000-0000-4000-8000-000000000074", "SECRET SPOKEN WORDS") "]},"
+		      PARA("00000000-0000-4000-8000-000000000075", "a note") "]}]",
+		      NULL,
+		      "<!-- notion:block type=meeting_notes id=00000000-0000-4000-8000-000000000072 -->"
+		      "\n\n<div data-notion-children>\n\n**Call**\n\n"
+		      "<!-- notion:block type=transcript id=00000000-0000-4000-8000-000000000073 -->\n\n"
+		      "a note\n\n</div>\n");
 	/* no title, no sections: the placeholder line alone */
 	expect_render("[{\"object\":\"block\",\"id\":\"00000000-0000-4000-8000-000000000071\","
 		      "\"type\":\"meeting_notes\",\"meeting_notes\":{\"title\":[]}}]",
