@@ -2,7 +2,7 @@
  *
  * Owns the block-level reading of docs/markdown.md: which paragraph is really an image, a
  * media link, an equation; list items, quotes and callouts with their children; the HTML lines
- * we write (placeholders, table attributes, <details>, <div data-notion-children>,
+ * we write (placeholders, table attributes, tab lines, <details>, <div data-notion-children>,
  * <figcaption>, <br>).  Unknown HTML is kept as paragraph text.
  *
  * A sibling list is read with a small stack of open containers (<details>, children <div>)
@@ -274,7 +274,7 @@ static int mdconv_summary_line(struct mdconv_list *ls, const char *s, size_t len
 	int rc;
 
 	c->expect_summary = false;
-	if (inlen >= 9 && in[0] == '<' && in[1] == 'h' && in[2] >= '1' && in[2] <= '3' &&
+	if (inlen >= 9 && in[0] == '<' && in[1] == 'h' && in[2] >= '1' && in[2] <= '4' &&
 	    in[3] == '>' && !strncmp(in + inlen - 5, "</h", 3) && in[inlen - 2] == in[2] &&
 	    in[inlen - 1] == '>') {
 		level = (unsigned)(in[2] - '0');
@@ -377,6 +377,11 @@ static int mdconv_html_line(struct mdconv_list *ls, const char *s, size_t len, s
 		return -ENOMEM;
 	if (mdconv_starts(s, len, MDCONV_PH_OPEN) && mdconv_ends(s, len, MDCONV_PH_CLOSE))
 		rc = mdconv_placeholder_line(ls, s, len);
+	else if (len == strlen(MDCONV_TAB_LINE) && mdconv_starts(s, len, MDCONV_TAB_LINE)) {
+		cJSON *v, *b = mdconv_new_block("tab", &v);
+
+		rc = b ? mdconv_emit(ls, b) : -ENOMEM;
+	}
 	else if (mdconv_starts(s, len, MDCONV_TABLE_OPEN) && mdconv_ends(s, len, "-->"))
 		rc = mdconv_table_line(ls, s, len - 3);
 	else if ((len == 9 && !strncmp(s, "<details>", 9)) ||
@@ -612,7 +617,7 @@ static int mdconv_h_node(struct mdconv_list *ls, const struct mdconv_node *n)
 	cJSON *b, *v;
 	int rc;
 
-	snprintf(type, sizeof(type), "heading_%u", n->level > 3 ? 3u : n->level);
+	snprintf(type, sizeof(type), "heading_%u", n->level > 4 ? 4u : n->level);
 	rc = mdconv_text_block(ls, n, type, &b, &v);
 	if (rc)
 		return rc;

@@ -159,7 +159,7 @@ static bool mdconv_updatable(const cJSON *b, const cJSON *e)
 
 	if (!tb || !te || strcmp(tb, te) || mdconv_block_is_anchor(b) || mdconv_block_is_anchor(e))
 		return false;
-	if (!strcmp(tb, "divider") || !strcmp(tb, "link_to_page"))
+	if (!strcmp(tb, "divider") || !strcmp(tb, "link_to_page") || !strcmp(tb, "tab"))
 		return false;
 	if (strcmp(tb, "table"))
 		return true;
@@ -408,8 +408,8 @@ static int mdconv_req_fields(const cJSON *b, bool create, cJSON **out)
 		     mdconv_jadd_bool(o, "has_row_header", json_true(v, "has_row_header"));
 	else if (!strcmp(type, "table_row"))
 		rc = mdconv_req_cells(v, o);
-	else if (!strcmp(type, "divider"))
-		rc = 0;
+	else if (!strcmp(type, "divider") || (!strcmp(type, "tab") && create))
+		rc = 0; /* a tab's panes are its children */
 	else if (!strcmp(type, "link_to_page") && create)
 		rc = mdconv_copy_key(o, v, "type") ?: mdconv_copy_key(o, v, "page_id") ?:
 		     mdconv_copy_key(o, v, "database_id");

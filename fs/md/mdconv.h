@@ -4,7 +4,9 @@
  * block diff that turns an edited body into Notion API operations.
  *
  * Block list convention (shared with sync/): a page body is a cJSON array of Notion block
- * objects exactly as the API returns them (2022-06-28); a block whose has_children is true
+ * objects exactly as the API returns them (2022-06-28, 2025-09-03 and 2026-03-11 alike: the
+ * newer block types heading_4, tab, transcription / meeting_notes and the block_type of
+ * unsupported blocks are rendered as docs/markdown.md says); a block whose has_children is true
  * carries an extra key "children" holding its child blocks in order.  A block with
  * has_children but no "children" key is rendered as having no children.
  *
@@ -63,7 +65,8 @@ int mdconv_render_rich_text(const cJSON *rich_text, const struct mdconv_links *l
 
 /* Parses Markdown (with md4c) back into an array of API-shaped blocks for creation (no ids,
  * "children" as in the convention).  Placeholder lines come back as
- * {"object":"block","type":"unsupported","id":ID,"unsupported":{"block_type":TYPE}}; blocks
+ * {"object":"block","type":"unsupported","id":ID,"unsupported":{"block_type":TYPE}} (meeting
+ * notes with their read-only view as "children", so that they render back the same); blocks
  * that can only be kept, never created (child pages/databases, Notion-hosted files, link
  * previews) come back with their "id".  On success *blocks_out is a new array owned by the
  * caller and returns 0.  On -EINVAL (invalid UTF-8, NUL byte, nesting deeper than

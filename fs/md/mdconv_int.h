@@ -25,6 +25,7 @@
 #define MDCONV_PH_OPEN "<!-- notion:block "
 #define MDCONV_PH_CLOSE " -->"
 #define MDCONV_TABLE_OPEN "<!-- notion:table "
+#define MDCONV_TAB_LINE "<!-- notion:tab -->"
 #define MDCONV_CHILDREN_OPEN "<div data-notion-children>"
 #define MDCONV_CHILDREN_CLOSE "</div>"
 #define MDCONV_CALLOUT_OPEN "<span data-callout>"

@@ -4,7 +4,9 @@
  * except between the items of one list, children nested by indentation (list items), by "> "
  * (quote, callout), by <details> (toggle, toggleable heading) or inside a
  * <div data-notion-children> container (any other block with children).  Blocks Markdown cannot
- * express become one placeholder line "<!-- notion:block type=T id=I -->".
+ * express become one placeholder line "<!-- notion:block type=T id=I -->".  A tab is the line
+ * "<!-- notion:tab -->" with its panes in a children <div>; meeting notes are their placeholder
+ * line with a read-only view (title, summary, notes; never the transcript) in a children <div>.
  *
  * Every block is rendered into its own buffer, then copied into the parent with the parent's
  * line prefix, so each function only knows its own lines.  Memory: all buffers are local and
@@ -44,7 +46,8 @@ static bool mdconv_in(const char *s, const char *const *set)
 static bool mdconv_is_placeholder_type(const char *type)
 {
 	static const char *const known[] = {
-		"paragraph", "heading_1", "heading_2", "heading_3", "bulleted_list_item",
+		"paragraph", "heading_1", "heading_2", "heading_3", "heading_4", "tab",
+		"bulleted_list_item",
 		"numbered_list_item", "to_do", "toggle", "quote", "callout", "code", "divider",
 		"equation", "table", "table_row", "image", "video", "pdf", "audio", "file", "embed",
 		"bookmark", "link_preview", "child_page", "child_database", "link_to_page", NULL
@@ -196,7 +199,7 @@ static int mdconv_r_heading(const cJSON *b, const char *type, struct mdconv_rctx
 		return rc;
 	if (json_true(json_obj(b, type), "is_toggleable"))
 		return mdconv_r_details(b, rt, level, ctx, out);
-	rc = buf_append(out, "###", level);
+	rc = buf_append(out, "####", level);
 	start = out->len;
 	rc = rc ?: buf_putc(out, ' ');
 	rc = rc ?: mdconv_rt_render(rt, ctx, out);
@@ -683,6 +686,153 @@ static int mdconv_r_placeholder(const cJSON *b, const char *type, struct buf *ou
 			  id ? " id=" : "", id ? id : "");
 }
 
+/* true for meeting notes: "meeting_notes", its 2025-09-03 name "transcription", or the
+ * placeholder of one read back from a file (unsupported, block_type naming either). */
+static bool mdconv_is_meeting_notes(const cJSON *b, const char *type)
+{
+	if (!strcmp(type, "unsupported"))
+		type = json_str(json_obj(b, "unsupported"), "block_type") ?: "";
+	return !strcmp(type, "meeting_notes") || !strcmp(type, "transcription");
+}
+
+/* true if ids[key] is the string id. */
+static bool mdconv_names_id(const cJSON *ids, const char *key, const char *id)
+{
+	const char *v = json_str(ids, key);
+
+	return v && !strcmp(v, id);
+}
+
+/* Adds to view a reference to every child of b (borrowed; nothing is copied).  0/-ENOMEM. */
+static int mdconv_view_kids(cJSON *view, const cJSON *b)
+{
+	const cJSON *k;
+
+	cJSON_ArrayForEach(k, json_arr(b, "children"))
+		if (!cJSON_AddItemReferenceToArray(view, (cJSON *)k))
+			return -ENOMEM;
+	return 0;
+}
+
+/* A paragraph of one italic text, or of the rich text rt made bold (copied). NULL: ENOMEM. */
+static cJSON *mdconv_view_para(const cJSON *rt, const char *italic)
+{
+	cJSON *p = cJSON_CreateObject(), *v = cJSON_AddObjectToObject(p, "paragraph");
+	cJSON *arr = rt ? cJSON_Duplicate(rt, 1) : cJSON_CreateArray(), *item;
+
+	if (!p || !v || !arr || !cJSON_AddStringToObject(p, "type", "paragraph")) {
+		cJSON_Delete(arr);
+		cJSON_Delete(p);
+		return NULL;
+	}
+	if (!cJSON_AddItemToObject(v, "rich_text", arr)) {
+		cJSON_Delete(arr);
+		cJSON_Delete(p);
+		return NULL;
+	}
+	if (italic) {
+		item = cJSON_CreateObject();
+		if (!item || !cJSON_AddItemToArray(arr, item) ||
+		    !cJSON_AddStringToObject(item, "type", "text") ||
+		    !cJSON_AddStringToObject(cJSON_AddObjectToObject(item, "text"), "content",
+					     italic) ||
+		    !cJSON_AddTrueToObject(cJSON_AddObjectToObject(item, "annotations"), "italic")) {
+			cJSON_Delete(p);
+			return NULL;
+		}
+		return p;
+	}
+	cJSON_ArrayForEach(item, arr) {
+		cJSON *ann = cJSON_GetObjectItemCaseSensitive(item, "annotations");
+
+		if (!cJSON_IsObject(ann)) {
+			cJSON_DeleteItemFromObjectCaseSensitive(item, "annotations");
+			ann = cJSON_AddObjectToObject(item, "annotations");
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(ann, "bold");
+		if (!ann || !cJSON_AddTrueToObject(ann, "bold")) {
+			cJSON_Delete(p);
+			return NULL;
+		}
+	}
+	return p;
+}
+
+/* The read-only view of meeting notes b (docs/markdown.md, "Meeting notes"): the title in
+ * bold, the content of the summary and notes sections (the children of the blocks that
+ * meeting_notes.children names), and, when there is a transcript, a line saying it is left
+ * out.  Any other child is shown as itself (a block the Markdown cannot show: its
+ * placeholder line, its children hidden), so an unnamed transcript never shows.  A
+ * placeholder read back from a file is its children as they were read.  *view: a new array
+ * (references to b's blocks, and the title and transcript paragraphs it owns). */
+static int mdconv_meeting_view(const cJSON *b, const char *type, cJSON **view)
+{
+	const cJSON *v = json_obj(b, type), *ids = json_obj(v, "children"), *k;
+	bool has_transcript = json_str(ids, "transcript_block_id") != NULL;
+	cJSON *arr = cJSON_CreateArray(), *p;
+	int rc = 0;
+
+	*view = arr;
+	if (!arr)
+		return -ENOMEM;
+	if (!strcmp(type, "unsupported"))
+		return mdconv_view_kids(arr, b);
+	if (cJSON_GetArraySize(json_arr(v, "title")) > 0) {
+		p = mdconv_view_para(json_arr(v, "title"), NULL);
+		if (!p || !cJSON_AddItemToArray(arr, p))
+			return -ENOMEM;
+	}
+	cJSON_ArrayForEach(k, json_arr(b, "children")) {
+		const char *id = json_str(k, "id") ?: "";
+
+		if (mdconv_names_id(ids, "transcript_block_id", id))
+			continue;
+		if (mdconv_names_id(ids, "summary_block_id", id) ||
+		    mdconv_names_id(ids, "notes_block_id", id))
+			rc = mdconv_view_kids(arr, k);
+		else
+			rc = cJSON_AddItemReferenceToArray(arr, (cJSON *)k) ? 0 : -ENOMEM;
+		if (rc)
+			return rc;
+	}
+	if (has_transcript) {
+		p = mdconv_view_para(NULL, "The transcript is not shown here (read it in Notion).");
+		if (!p || !cJSON_AddItemToArray(arr, p))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Meeting notes: the placeholder line, then the read-only view in a children <div>. */
+static int mdconv_r_meeting_notes(const cJSON *b, const char *type, struct mdconv_rctx *ctx,
+				  struct buf *out)
+{
+	struct buf kids = BUF_INIT;
+	cJSON *view = NULL;
+	int rc = mdconv_r_placeholder(b, type, out);
+
+	if (rc || ctx->sig)
+		return rc;
+	rc = mdconv_meeting_view(b, type, &view);
+	if (!rc && cJSON_GetArraySize(view) > 0) {
+		if (ctx->depth >= MDCONV_MAX_DEPTH) {
+			rc = -EINVAL;
+			goto out;
+		}
+		ctx->depth++;
+		rc = mdconv_render_list(view, ctx, &kids);
+		ctx->depth--;
+	}
+	if (!rc && kids.len)
+		rc = buf_puts(out, "\n" MDCONV_CHILDREN_OPEN "\n\n") ?:
+		     buf_append(out, kids.data, kids.len) ?:
+		     buf_puts(out, "\n" MDCONV_CHILDREN_CLOSE "\n");
+out:
+	cJSON_Delete(view);
+	buf_release(&kids);
+	return rc;
+}
+
 static int mdconv_render_block(const cJSON *b, struct mdconv_rctx *ctx, unsigned number,
 			       struct buf *out)
 {
@@ -694,8 +844,12 @@ static int mdconv_render_block(const cJSON *b, struct mdconv_rctx *ctx, unsigned
 		return mdconv_r_placeholder(b, type, out);
 	if (!strcmp(type, "paragraph"))
 		return mdconv_r_paragraph(b, ctx, out);
-	if (!strncmp(type, "heading_", 8) && type[8] >= '1' && type[8] <= '3' && !type[9])
+	if (!strncmp(type, "heading_", 8) && type[8] >= '1' && type[8] <= '4' && !type[9])
 		return mdconv_r_heading(b, type, ctx, out);
+	if (!strcmp(type, "tab"))
+		return buf_puts(out, MDCONV_TAB_LINE "\n") ?: mdconv_put_children_div(b, ctx, out);
+	if (mdconv_is_meeting_notes(b, type))
+		return mdconv_r_meeting_notes(b, type, ctx, out);
 	if (mdconv_is_list_item(type))
 		return mdconv_r_list_item(b, type, number, ctx, out);
 	if (!strcmp(type, "toggle")) {

@@ -2,9 +2,11 @@
  *
  * Owns: the loaded fixture lists.  The checks are common/check.h's.
  * Fixture block lists are the bodies of block-list answers (GET .../children and the answers
- * to appends) found in every /work/shared/notion-fixtures style file; children are attached
- * from the GET .../children answers of the same file, as the sync code does.  The caller
- * frees the array returned by test_load_fixtures() with cJSON_Delete().
+ * to appends) and every single block answer (GET/PATCH /v1/blocks/ID, as a list of one) found
+ * in every /work/shared/notion-fixtures style file, of every Notion-Version; children are
+ * attached from the GET .../children answers of the same file, as the sync code does.  The
+ * caller frees the array returned by test_load_fixtures() / test_load_fixture_dirs() with
+ * cJSON_Delete().
  */
 #ifndef NFS_MDCONV_TEST_COMMON_H
 #define NFS_MDCONV_TEST_COMMON_H
@@ -98,11 +100,18 @@ static inline cJSON *test_load_fixtures(const char *dir)
 			cJSON *entry, *copy;
 
 			k++;
-			if (!cJSON_IsString(obj) || strcmp(obj->valuestring, "list") ||
-			    !cJSON_IsString(type) || strcmp(type->valuestring, "block") ||
-			    !cJSON_IsArray(res) || cJSON_GetArraySize(res) == 0)
+			if (cJSON_IsString(obj) && !strcmp(obj->valuestring, "block") &&
+			    cJSON_IsString(type)) {
+				/* a single block answer: a list of one */
+				copy = cJSON_CreateArray();
+				cJSON_AddItemToArray(copy, cJSON_Duplicate(body, 1));
+			} else if (!cJSON_IsString(obj) || strcmp(obj->valuestring, "list") ||
+				   !cJSON_IsString(type) || strcmp(type->valuestring, "block") ||
+				   !cJSON_IsArray(res) || cJSON_GetArraySize(res) == 0) {
 				continue;
-			copy = cJSON_Duplicate(res, 1);
+			} else {
+				copy = cJSON_Duplicate(res, 1);
+			}
 			test_attach(copy, inter, 0);
 			entry = cJSON_CreateObject();
 			snprintf(label, sizeof(label), "%s#%d", names[i]->d_name, k);
@@ -115,6 +124,55 @@ static inline cJSON *test_load_fixtures(const char *dir)
 	}
 	free(names);
 	return all;
+}
+
+/* The fixture lists of every directory in dirs (a ':'-separated list), in that order; a
+ * directory that does not exist is skipped with a line saying so (only the groups that read
+ * it skip).  Returns NULL when none of them exists. */
+static inline cJSON *test_load_fixture_dirs(const char *dirs)
+{
+	cJSON *all = NULL;
+	const char *s = dirs;
+
+	while (s && *s) {
+		const char *end = strchr(s, ':');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+		char dir[2048];
+		struct stat st;
+		cJSON *one, *e;
+
+		snprintf(dir, sizeof(dir), "%.*s", (int)len, s);
+		s = end ? end + 1 : NULL;
+		if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			printf("fixtures %s missing: their group skipped\n", dir);
+			continue;
+		}
+		one = test_load_fixtures(dir);
+		if (!one)
+			continue;
+		if (!all) {
+			all = one;
+			continue;
+		}
+		while ((e = cJSON_DetachItemFromArray(one, 0)) != NULL)
+			cJSON_AddItemToArray(all, e);
+		cJSON_Delete(one);
+	}
+	return all;
+}
+
+/* The blocks of the fixture list entry named name ("FILE#N"), or NULL (borrowed from all). */
+static inline const cJSON *test_fixture_named(const cJSON *all, const char *name)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, all) {
+		const cJSON *n = cJSON_GetObjectItem(e, "name");
+
+		if (cJSON_IsString(n) && !strcmp(n->valuestring, name))
+			return cJSON_GetObjectItem(e, "blocks");
+	}
+	return NULL;
 }
 
 /* true if the fixture directory exists. */

@@ -209,13 +209,21 @@ static int fm_render_files(struct fm_rctx *c, const cJSON *arr)
 	return fm_emit_seq_end(c->e);
 }
 
-/* Emits a formula result by its type (string, number, boolean, date). */
+/* true for a formula or rollup result that holds no value Notion shows through the API:
+ * type "unsupported" (2025-09-03 and later), or a rollup's "incomplete". */
+static bool fm_result_without_value(const char *type)
+{
+	return strcmp(type, "unsupported") == 0 || strcmp(type, "incomplete") == 0;
+}
+
+/* Emits a formula result by its type (string, number, boolean, date); an unsupported result
+ * is empty. */
 static int fm_render_formula(struct fm_rctx *c, const cJSON *f)
 {
 	const char *type = fm_json_type(f);
 	const cJSON *v = type ? cJSON_GetObjectItemCaseSensitive(f, type) : NULL;
 
-	if (!type || !v || cJSON_IsNull(v))
+	if (!type || !v || cJSON_IsNull(v) || fm_result_without_value(type))
 		return fm_emit_null(c->e);
 	if (strcmp(type, "string") == 0)
 		return fm_render_text_or_null(c, cJSON_IsString(v) ? v->valuestring : NULL);
@@ -228,14 +236,15 @@ static int fm_render_formula(struct fm_rctx *c, const cJSON *f)
 	return fm_emit_json(c->e, v);
 }
 
-/* Emits a rollup result: a number, a date, or a flow list of the inner values. */
+/* Emits a rollup result: a number, a date, or a flow list of the inner values; an
+ * unsupported or incomplete result is empty. */
 static int fm_render_rollup(struct fm_rctx *c, const cJSON *ru)
 {
 	const char *type = fm_json_type(ru);
 	const cJSON *v = type ? cJSON_GetObjectItemCaseSensitive(ru, type) : NULL;
 	const cJSON *it;
 
-	if (!type || !v || cJSON_IsNull(v))
+	if (!type || !v || cJSON_IsNull(v) || fm_result_without_value(type))
 		return fm_emit_null(c->e);
 	if (strcmp(type, "number") == 0)
 		return fm_render_number(c, v);

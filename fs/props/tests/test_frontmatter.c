@@ -1,6 +1,7 @@
 /* test_frontmatter.c - unit tests of fs/props (front-matter render / split / diff / schema).
  *
- * Usage: test_frontmatter FIXTURE_DIR   (the recorded Notion API answers; only their group skips if absent)
+ * Usage: test_frontmatter FIXTURE_DIR...   (the recorded Notion API answers, one folder per
+ * argument; only the groups that read a folder skip if it is absent)
  * Prints one line per failure and finally "N passed, N failed"; exits 1 on any failure.
  * Owns nothing beyond its own allocations, all freed before exit (run under valgrind/ASan).
  */
@@ -345,7 +346,40 @@ struct fx_state {
 	size_t ndb;
 	const cJSON *pages[1024];
 	size_t npages;
+	const cJSON *items[256];	/* property_item answers */
+	size_t nitems;
 };
+
+/* A property item ({"object":"property_item","type":T,T:...}) as the one value of a page of
+ * a schema built from it: renders, and round-trips to an empty patch. */
+static void fx_item(const char *name, const cJSON *item)
+{
+	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(item, "type"));
+	cJSON *schema, *page, *props, *v;
+	char *text;
+
+	if (!type)
+		return;
+	schema = cJSON_CreateObject();
+	page = jq("{'object': 'page', 'id': '00000000-0000-4000-8000-000000000099',"
+		  " 'url': 'https://www.notion.so/x', 'properties': {}}");
+	props = cJSON_GetObjectItemCaseSensitive(page, "properties");
+	v = cJSON_AddObjectToObject(props, "Value");
+	cJSON_AddStringToObject(v, "type", type);
+	if (cJSON_GetObjectItemCaseSensitive(item, type))
+		cJSON_AddItemToObject(v, type,
+				      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(item, type), 1));
+	v = cJSON_AddObjectToObject(schema, "Value");
+	cJSON_AddStringToObject(v, "name", "Value");
+	cJSON_AddStringToObject(v, "type", type);
+	cJSON_AddObjectToObject(v, type);
+	text = render(schema, page, &t_fwd);
+	if (text)
+		check_roundtrip(name, text, schema, page);
+	free(text);
+	cJSON_Delete(schema);
+	cJSON_Delete(page);
+}
 
 /* Collects database and page objects anywhere under o. */
 static void fx_walk(struct fx_state *st, const cJSON *o)
@@ -355,7 +389,9 @@ static void fx_walk(struct fx_state *st, const cJSON *o)
 				  cJSON_GetObjectItemCaseSensitive(o, "object")) : NULL;
 	const cJSON *props = cJSON_GetObjectItemCaseSensitive(o, "properties");
 
-	if (obj && cJSON_IsObject(props) && strcmp(obj, "database") == 0 && st->ndb < 64) {
+	/* 2022-06-28: a database holds the schema; 2025-09-03 and later: its data sources */
+	if (obj && cJSON_IsObject(props) && (strcmp(obj, "database") == 0 ||
+					     strcmp(obj, "data_source") == 0) && st->ndb < 64) {
 		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "id"));
 		size_t i;
 
@@ -367,6 +403,8 @@ static void fx_walk(struct fx_state *st, const cJSON *o)
 	}
 	if (obj && cJSON_IsObject(props) && strcmp(obj, "page") == 0 && st->npages < 1024)
 		st->pages[st->npages++] = o;
+	if (obj && strcmp(obj, "property_item") == 0 && st->nitems < 256)
+		st->items[st->nitems++] = o;
 	if (cJSON_IsObject(o) || cJSON_IsArray(o))
 		cJSON_ArrayForEach(it, o)
 			fx_walk(st, it);
@@ -395,7 +433,10 @@ static const cJSON *fx_schema_for(struct fx_state *st, const cJSON *page, cJSON 
 {
 	const cJSON *parent = cJSON_GetObjectItemCaseSensitive(page, "parent");
 	const char *db = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(parent,
-										"database_id"));
+										"data_source_id"));
+
+	if (!db)
+		db = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(parent, "database_id"));
 
 	*own = NULL;
 	for (size_t i = 0; db && i < st->ndb; i++)
@@ -423,7 +464,8 @@ static char *slurp(const char *path)
 }
 
 /* Renders every page and database of one fixture file; checks round trips. */
-static void fx_file(const char *dir, const char *name, size_t *npages, size_t *ndbs)
+static void fx_file(const char *dir, const char *name, size_t *npages, size_t *ndbs,
+		    size_t *nitems)
 {
 	struct fx_state st = { .ndb = 0 };
 	char *path, *text;
@@ -449,6 +491,8 @@ static void fx_file(const char *dir, const char *name, size_t *npages, size_t *n
 		free(b);
 		cJSON_Delete(own);
 	}
+	for (size_t i = 0; i < st.nitems; i++)
+		fx_item(name, st.items[i]);
 	for (size_t i = 0; i < st.ndb; i++) {
 		struct buf out = BUF_INIT;
 		cJSON *fake = cJSON_CreateObject();
@@ -462,6 +506,7 @@ static void fx_file(const char *dir, const char *name, size_t *npages, size_t *n
 	}
 	*npages += st.npages;
 	*ndbs += st.ndb;
+	*nitems += st.nitems;
 	cJSON_Delete(root);
 	free(text);
 	free(path);
@@ -475,25 +520,191 @@ static int fx_filter(const struct dirent *d)
 	return n > 5 && strcmp(d->d_name + n - 5, ".json") == 0;
 }
 
-/* Every page of every fixture renders and round-trips to an empty patch.  Returns 0, or
- * 77 if the directory is missing. */
+/* Every page and property item of every fixture renders and round-trips to an empty patch,
+ * every schema (database, or data source from 2025-09-03 on) renders.  Returns 0, or 77 if
+ * the directory is missing. */
 static int test_fixtures(const char *dir)
 {
 	struct dirent **list;
-	size_t npages = 0, ndbs = 0;
+	size_t npages = 0, ndbs = 0, nitems = 0;
 	int n = scandir(dir, &list, fx_filter, alphasort);
 
 	if (n < 0)
 		return 77;
 	for (int i = 0; i < n; i++) {
-		fx_file(dir, list[i]->d_name, &npages, &ndbs);
+		fx_file(dir, list[i]->d_name, &npages, &ndbs, &nitems);
 		free(list[i]);
 	}
 	free(list);
-	CHECKF(npages >= 100 && ndbs >= 5, "fixtures: only %zu pages / %zu databases found",
-	      npages, ndbs);
-	printf("fixtures: %d files, %zu pages, %zu database versions\n", n, npages, ndbs);
+	CHECKF(npages >= 100 && ndbs >= 5, "fixtures %s: only %zu pages / %zu schemas found",
+	      dir, npages, ndbs);
+	printf("fixtures %s: %d files, %zu pages, %zu schema versions, %zu property items\n",
+	       dir, n, npages, ndbs, nitems);
 	return 0;
+}
+
+/* The recorded property values of the newer types (2025-09-03 / 2026-03-11) render as
+ * docs/format.md says: a place (null in every recording) and a button are empty, a
+ * unique_id without a prefix is its number, a verification is its mapping. */
+static void test_recorded_new_props(const char *dir)
+{
+	static const struct {
+		const char *file, *prop, *want;
+	} cases[] = {
+		{ "hkob__2025-09-03__retrieve_property_place.json", NULL, "Value:\n" },
+		{ "ultimate-notion__2026-03-11__test_query__test_id_prop.json", "unique_id",
+		  "Value: 3\n" },
+	};
+	char *path, *text;
+	cJSON *root;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const cJSON *it, *item = NULL;
+		cJSON *schema, *page, *v;
+		char *out;
+
+		if (asprintf(&path, "%s/%s", dir, cases[i].file) < 0)
+			abort();
+		text = slurp(path);
+		free(path);
+		if (!text) {
+			printf("%s not in %s: skipped\n", cases[i].file, dir);
+			continue;
+		}
+		root = cJSON_Parse(text);
+		free(text);
+		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(root, "interactions")) {
+			const cJSON *body = cJSON_GetObjectItemCaseSensitive(it, "body");
+			const cJSON *res = cJSON_GetObjectItemCaseSensitive(body, "results");
+			const cJSON *r;
+
+			if (!cases[i].prop && cJSON_GetObjectItemCaseSensitive(body, "object") &&
+			    !strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body,
+							 "object")) ?: "", "property_item")) {
+				item = body;
+				break;
+			}
+			cJSON_ArrayForEach(r, res) {
+				const cJSON *pv;
+
+				cJSON_ArrayForEach(pv, cJSON_GetObjectItemCaseSensitive(r, "properties"))
+					if (cases[i].prop &&
+					    !strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+						    pv, "type")) ?: "", cases[i].prop) &&
+					    cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(
+						    cJSON_GetObjectItemCaseSensitive(pv, "unique_id"),
+						    "number")) && !item)
+						item = pv;
+			}
+			if (item)
+				break;
+		}
+		CHECKF(item != NULL, "%s: no %s value recorded", cases[i].file,
+		       cases[i].prop ? cases[i].prop : "property item");
+		if (!item) {
+			cJSON_Delete(root);
+			continue;
+		}
+		schema = cJSON_CreateObject();
+		v = cJSON_AddObjectToObject(schema, "Value");
+		cJSON_AddStringToObject(v, "type", cJSON_GetStringValue(
+						       cJSON_GetObjectItemCaseSensitive(item, "type")));
+		page = jq("{'object': 'page', 'id': '00000000-0000-4000-8000-000000000099',"
+			  " 'properties': {}}");
+		cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(page, "properties"), "Value",
+				      cJSON_Duplicate(item, 1));
+		out = render(schema, page, NULL);
+		CHECKF(out && strstr(out, cases[i].want), "%s: rendered [%s], want [%s]",
+		       cases[i].file, out ? out : "", cases[i].want);
+		free(out);
+		cJSON_Delete(schema);
+		cJSON_Delete(page);
+		cJSON_Delete(root);
+	}
+}
+
+/* Formula and rollup results of type "unsupported" (and a rollup's "incomplete") are empty
+ * and read-only; the newer types are read-only with a message naming the property. */
+static void test_unsupported_results(void)
+{
+	cJSON *schema = jq("{'Name': {'id': 'title', 'type': 'title', 'title': {}},"
+			   " 'F': {'id': 'f', 'type': 'formula', 'formula': {'expression': 'x'}},"
+			   " 'R': {'id': 'r', 'type': 'rollup', 'rollup': {'function': 'count'}},"
+			   " 'I': {'id': 'i', 'type': 'rollup', 'rollup': {'function': 'sum'}},"
+			   " 'Where': {'id': 'w', 'type': 'place', 'place': {}},"
+			   " 'Go': {'id': 'g', 'type': 'button', 'button': {}},"
+			   " 'Ok': {'id': 'v', 'type': 'verification', 'verification': {}},"
+			   " 'Num': {'id': 'u', 'type': 'unique_id', 'unique_id': {'prefix': null}}}");
+	cJSON *page = jq("{'object': 'page', 'id': '00000000-0000-4000-8000-000000000098',"
+			 " 'url': 'https://www.notion.so/y', 'properties': {"
+			 " 'Name': {'id': 'title', 'type': 'title', 'title': []},"
+			 " 'F': {'id': 'f', 'type': 'formula', 'formula': {'type': 'unsupported',"
+			 "   'unsupported': {}}},"
+			 " 'R': {'id': 'r', 'type': 'rollup', 'rollup': {'type': 'unsupported',"
+			 "   'unsupported': {}, 'function': 'count'}},"
+			 " 'I': {'id': 'i', 'type': 'rollup', 'rollup': {'type': 'incomplete',"
+			 "   'incomplete': {}, 'function': 'sum'}},"
+			 " 'Where': {'id': 'w', 'type': 'place', 'place': {'lat': 48.85, 'lon': 2.35,"
+			 "   'name': 'Paris'}},"
+			 " 'Go': {'id': 'g', 'type': 'button', 'button': {}},"
+			 " 'Ok': {'id': 'v', 'type': 'verification', 'verification': {'state':"
+			 "   'unverified', 'verified_by': null, 'date': null}},"
+			 " 'Num': {'id': 'u', 'type': 'unique_id', 'unique_id': {'prefix': null,"
+			 "   'number': 7}}}}");
+	static const char *const want =
+		"---\nName:\nF:\nR:\nI:\nWhere: {lat: 48.85, lon: 2.35, name: Paris}\nGo:\n"
+		"Ok: {state: unverified}\nNum: 7\n";
+	static const char *const edits[][3] = {
+		{ "F:\n", "F: 1\n", "\"F\"" },
+		{ "R:\n", "R: [a]\n", "\"R\"" },
+		{ "I:\n", "I: 3\n", "\"I\"" },
+		{ "lat: 48.85", "lat: 40", "\"Where\"" },
+		{ "Go:\n", "Go: now\n", "\"Go\"" },
+		{ "state: unverified", "state: verified", "\"Ok\"" },
+		{ "Num: 7", "Num: 8", "\"Num\"" },
+	};
+	char *text = render(schema, page, NULL);
+	struct buf sch = BUF_INIT;
+	cJSON *db;
+
+	CHECKF(text && !strncmp(text, want, strlen(want)), "rendered\n%s\nwant\n%s",
+	       text ? text : "", want);
+	if (text)
+		check_roundtrip("unsupported results", text, schema, page);
+	for (size_t i = 0; text && i < sizeof(edits) / sizeof(edits[0]); i++) {
+		char *edited = replace(text, edits[i][0], edits[i][1]), *err = NULL;
+		cJSON *patch = NULL;
+		int rc = diff(edited, schema, page, &patch, &err);
+
+		CHECKF(rc == -EINVAL && patch == NULL && err && strstr(err, edits[i][2]) &&
+		       strstr(err, "read-only"), "edit %s: rc %d, message [%s]", edits[i][1], rc,
+		       err ? err : "");
+		cJSON_Delete(patch);
+		free(err);
+		free(edited);
+	}
+	/* the schema lists each with its type, read-only */
+	db = jq("{'object': 'data_source', 'id': 'eeeeeeee-eeee-eeee-eeee-eeeeeeeeeeee',"
+		" 'title': []}");
+	cJSON_AddItemToObject(db, "properties", cJSON_Duplicate(schema, 1));
+	CHECK(fm_render_schema(db, NULL, &sch) == 0);
+	for (size_t i = 0; i < 5; i++) {
+		static const char *const lines[] = {
+			"- name: Where\n  type: place\n  id: w\n  read_only: true\n",
+			"- name: Go\n  type: button\n  id: g\n  read_only: true\n",
+			"- name: Ok\n  type: verification\n  id: v\n  read_only: true\n",
+			"- name: Num\n  type: unique_id\n  id: u\n  read_only: true\n",
+			"- name: F\n  type: formula\n  id: f\n  read_only: true\n",
+		};
+
+		CHECKF(strstr(buf_str(&sch), lines[i]) != NULL, "schema lacks [%s]:\n%s", lines[i],
+		       buf_str(&sch));
+	}
+	buf_release(&sch);
+	cJSON_Delete(db);
+	free(text);
+	cJSON_Delete(schema);
+	cJSON_Delete(page);
 }
 
 /* ------------------------------------------------------------ hostile strings */
@@ -1138,7 +1349,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s FIXTURE_DIR\n", argv[0]);
+		fprintf(stderr, "usage: %s FIXTURE_DIR...\n", argv[0]);
 		return 2;
 	}
 	test_golden();
@@ -1154,12 +1365,17 @@ int main(int argc, char **argv)
 	test_mutations();
 	test_no_resolver();
 	test_invalid_utf8_and_types();
-	/* only the group that reads the recorded fixtures skips without them */
-	if (access(argv[1], R_OK | X_OK) != 0) {
-		printf("fixture directory %s missing: its group skipped\n", argv[1]);
-	} else {
-		rc = test_fixtures(argv[1]);
-		CHECKF(rc == 0, "fixture directory unreadable");
+	test_unsupported_results();
+	/* only the groups that read the recorded fixtures skip without them: each argument is
+	 * one folder (2022-06-28; 2025-09-03 and 2026-03-11) */
+	for (int i = 1; i < argc; i++) {
+		if (access(argv[i], R_OK | X_OK) != 0) {
+			printf("fixture directory %s missing: its group skipped\n", argv[i]);
+			continue;
+		}
+		rc = test_fixtures(argv[i]);
+		CHECKF(rc == 0, "fixture directory %s unreadable", argv[i]);
+		test_recorded_new_props(argv[i]);
 	}
 	return check_done();
 }
