@@ -638,7 +638,7 @@ static void cli_on_change(void *arg)
 {
 	struct cli_mount *cm = arg;
 
-	mount_refresh(cm->m);
+	mount_refresh_soon(cm->m);
 }
 
 static int cli_fetch_body(void *arg, const char *page_id)

@@ -240,7 +240,7 @@ static int mount_build(struct mount *m, const struct view *old, struct view **nv
 	return 0;
 }
 
-int mount_refresh(struct mount *m)
+static int mount_refresh_now(struct mount *m)
 {
 	struct mount_invals l = { 0 };
 	struct view *nv = NULL, *old;
@@ -286,6 +286,68 @@ out:
 	if (rc)
 		log_warn("cannot refresh the mounted view: %s", strerror(-rc));
 	return rc;
+}
+
+/* The refresher thread: one refresh answers every request made before it
+ * started. */
+static void *mount_refresher(void *arg)
+{
+	struct mount *m = arg;
+	uint64_t target;
+	int rc;
+
+	pthread_mutex_lock(&m->rf_lock);
+	for (;;) {
+		while (!m->rf_stop && m->rf_done == m->rf_asked)
+			pthread_cond_wait(&m->rf_cond, &m->rf_lock);
+		if (m->rf_stop)
+			break;
+		target = m->rf_asked;
+		pthread_mutex_unlock(&m->rf_lock);
+		rc = mount_refresh_now(m);
+		pthread_mutex_lock(&m->rf_lock);
+		m->rf_done = target;
+		m->rf_rc = rc;
+		pthread_cond_broadcast(&m->rf_cond);
+	}
+	pthread_mutex_unlock(&m->rf_lock);
+	return NULL;
+}
+
+/* Asks the refresher for a refresh; its number, 0 when there is no
+ * refresher (not started, or stopped). */
+static uint64_t mount_refresh_ask(struct mount *m)
+{
+	uint64_t my = 0;
+
+	pthread_mutex_lock(&m->rf_lock);
+	if (m->rf_started && !m->rf_stop) {
+		my = ++m->rf_asked;
+		pthread_cond_broadcast(&m->rf_cond);
+	}
+	pthread_mutex_unlock(&m->rf_lock);
+	return my;
+}
+
+int mount_refresh(struct mount *m)
+{
+	uint64_t my = mount_refresh_ask(m);
+	int rc;
+
+	if (!my)
+		return mount_refresh_now(m);
+	pthread_mutex_lock(&m->rf_lock);
+	while (m->rf_done < my && !m->rf_stop)
+		pthread_cond_wait(&m->rf_cond, &m->rf_lock);
+	rc = m->rf_done >= my ? m->rf_rc : -ECANCELED;
+	pthread_mutex_unlock(&m->rf_lock);
+	return rc;
+}
+
+void mount_refresh_soon(struct mount *m)
+{
+	if (!mount_refresh_ask(m))
+		mount_refresh_now(m);
 }
 
 void mount_refresh_status(struct mount *m)
@@ -834,6 +896,12 @@ int mount_attach(struct mount *m, struct cache *c)
 		rc = mountw_init(m);
 	if (rc)
 		return rc;
+	rc = -pthread_create(&m->refresher, NULL, mount_refresher, m);
+	pthread_mutex_lock(&m->rf_lock);
+	m->rf_started = rc == 0;
+	pthread_mutex_unlock(&m->rf_lock);
+	if (rc)
+		return rc;
 	rc = -pthread_create(&m->notifier, NULL, mount_notifier, m);
 	pthread_mutex_lock(&m->q_lock);
 	m->notifier_started = rc == 0;
@@ -857,6 +925,8 @@ int mount_create(const struct mount_opts *o, struct mount **out)
 		return -ENOMEM;
 	pthread_rwlock_init(&m->lock, NULL);
 	pthread_mutex_init(&m->refresh_lock, NULL);
+	pthread_mutex_init(&m->rf_lock, NULL);
+	pthread_cond_init(&m->rf_cond, NULL);
 	m->view_check = getenv("NOTIONFS_VIEW_CHECK") && !strcmp(getenv("NOTIONFS_VIEW_CHECK"), "1");
 	pthread_mutex_init(&m->rc_lock, NULL);
 	pthread_mutex_init(&m->q_lock, NULL);
@@ -961,6 +1031,12 @@ void mount_destroy(struct mount *m)
 	if (!m)
 		return;
 	mountw_release(m); /* saves what is unsaved while the view still exists */
+	pthread_mutex_lock(&m->rf_lock);
+	m->rf_stop = 1;
+	pthread_cond_broadcast(&m->rf_cond);
+	pthread_mutex_unlock(&m->rf_lock);
+	if (m->rf_started)
+		pthread_join(m->refresher, NULL);
 	if (m->notifier_started) {
 		pthread_mutex_lock(&m->q_lock);
 		m->q_stop = 1;
@@ -985,6 +1061,8 @@ void mount_destroy(struct mount *m)
 		buf_release(&m->rc[i].data);
 	pthread_rwlock_destroy(&m->lock);
 	pthread_mutex_destroy(&m->refresh_lock);
+	pthread_mutex_destroy(&m->rf_lock);
+	pthread_cond_destroy(&m->rf_cond);
 	pthread_mutex_destroy(&m->rc_lock);
 	pthread_mutex_destroy(&m->q_lock);
 	pthread_cond_destroy(&m->q_cond);

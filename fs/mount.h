@@ -59,14 +59,20 @@ void mount_set_hooks(struct mount *m, const struct mount_hooks *h);
 int mount_daemonize(struct mount *m);
 /* Serves requests until unmounted or signalled; returns 0 or -errno. */
 int mount_loop(struct mount *m);
-/* Does nothing when the cache's change counter (cache.h invariant 1) is the
- * one the view was built at; else rebuilds the whole view from the cache
- * (view_build) and queues the kernel invalidations of what changed to the
- * notifier thread.  Refreshes are serialised by refresh_lock; the view's
- * rwlock is not held during the build.  Called from any thread, FUSE
- * request handlers included (after a save, and after the first read of an
- * unfetched body): it never sends the kernel a notification itself. */
+/* Brings the view up to the cache and waits for it: nothing when the
+ * cache's change counter (cache.h invariant 1) is the one the view shows;
+ * else the next view is made from what changed (view_update; view_build
+ * when only a whole build can tell) and the kernel invalidations of what
+ * changed are queued to the notifier thread.  Once mounted, every refresh
+ * is made by one refresher thread: requests that come while it builds are
+ * answered together by its next refresh, and the caller (a save, a rename,
+ * an unlink that must show its effect before it answers) only waits, no
+ * lock of its own held but save_lock.  Before the refresher runs (attach)
+ * or after it stopped, the caller refreshes itself.  Never sends the
+ * kernel a notification itself.  Returns 0 or -errno. */
 int mount_refresh(struct mount *m);
+/* The same without waiting (after a poll: the sync thread goes on). */
+void mount_refresh_soon(struct mount *m);
 /* Queues whatever was written but not saved yet (unmount). */
 void mount_save_all(struct mount *m);
 /* Unmounts (if still mounted) and frees. */

@@ -4,7 +4,10 @@
  * Lock order (never taken the other way):
  *   save_lock -> refresh_lock -> lock (the view's rwlock) -> rc_lock / q_lock / err_lock
  *   ov_lock -> lock -> ...                  (ov_lock and save_lock never together)
- * fetch_lock is a leaf.  No lock of ours is held across the network (a body
+ *   save_lock -> rf_lock                    (a request waiting for the refresher)
+ * fetch_lock and rf_lock are leaves (the refresher holds no lock while it
+ * builds that a request waiting for it may hold: it takes refresh_lock, the
+ * view's lock, q_lock and rc_lock, never save_lock or ov_lock).  No lock of ours is held across the network (a body
  * fetch) or across a view rebuild (mount_refresh) but save_lock and
  * refresh_lock, which only saves and rebuilds take: a save or a body fetch
  * never makes another file's lookup, getattr, read or readdir wait.  The
@@ -57,6 +60,16 @@ struct mount {
 	struct view *view;
 	int64_t view_version;
 	int view_check;         /* NOTIONFS_VIEW_CHECK=1: updates checked against whole builds (set at create) */
+	/* The refresher thread (mount_refresh): every refresh of a running
+	 * mount is made there, requests coalesced.  rf_lock guards rf_asked,
+	 * rf_done, rf_rc, rf_stop and rf_started; rf_cond signals both ways. */
+	pthread_mutex_t rf_lock;
+	pthread_cond_t rf_cond;
+	uint64_t rf_asked;      /* requests made */
+	uint64_t rf_done;       /* requests the last finished refresh answered */
+	int rf_rc;              /* that refresh's result */
+	int rf_stop, rf_started;
+	pthread_t refresher;
 	pthread_mutex_t refresh_lock;
 	struct mount_hooks hooks;
 	char *mountpoint;

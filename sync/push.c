@@ -1491,11 +1491,13 @@ int push_one(struct push_ctx *p, const struct queue_entry *e, struct push_result
 
 /* ---- the safety valve and the loop -------------------------------------- */
 
-/* Per database, its queued archives (no cap: nothing is dropped, docs/operations.md,
- * "Undoing a delete, a refused save, a conflict"). */
+/* Per database, its queued archives and those the valve holds already (no cap: nothing is
+ * dropped, docs/operations.md, "Undoing a delete, a refused save, a conflict"): a burst of
+ * unlinks that reaches two pushes is judged whole, its tail never trashed alone. */
 struct push_valve {
 	struct strv dbs;
 	int64_t *counts;
+	int64_t *fresh;          /* of them, not held yet */
 	size_t cap;
 };
 
@@ -1504,25 +1506,33 @@ static int push_valve_count(void *arg, const struct queue_entry *e)
 	struct push_valve *v = arg;
 	size_t i;
 
-	if (e->kind != QUEUE_ARCHIVE || e->state > QUEUE_PUSHING || !e->database_id)
+	if (e->kind != QUEUE_ARCHIVE || (e->state > QUEUE_PUSHING && e->state != QUEUE_HELD) ||
+	    !e->database_id)
 		return 0;
 	for (i = 0; i < v->dbs.n && strcmp(v->dbs.v[i], e->database_id); i++)
 		;
 	if (i == v->dbs.n) {
 		if (v->dbs.n == v->cap) {
 			size_t cap = v->cap ? v->cap * 2 : 16;
-			int64_t *c = realloc(v->counts, cap * sizeof(*c));
+			int64_t *c = realloc(v->counts, cap * sizeof(*c)), *f;
 
 			if (!c)
 				return -ENOMEM;
 			memset(c + v->cap, 0, (cap - v->cap) * sizeof(*c));
 			v->counts = c;
+			f = realloc(v->fresh, cap * sizeof(*f));
+			if (!f)
+				return -ENOMEM;
+			memset(f + v->cap, 0, (cap - v->cap) * sizeof(*f));
+			v->fresh = f;
 			v->cap = cap;
 		}
 		if (strv_push(&v->dbs, e->database_id))
 			return -ENOMEM;
 	}
 	v->counts[i]++;
+	if (e->state != QUEUE_HELD)
+		v->fresh[i]++;
 	return 0;
 }
 
@@ -1589,11 +1599,13 @@ static int push_valve(struct push_ctx *p)
 		rc = cache_count_pages(p->cache, v.dbs.v[i], &pages);
 		if (rc)
 			break;
-		if (v.counts[i] > PUSH_VALVE_MIN && v.counts[i] * 100 > pages * PUSH_VALVE_PERCENT)
+		if (v.fresh[i] && v.counts[i] > PUSH_VALVE_MIN &&
+		    v.counts[i] * 100 > pages * PUSH_VALVE_PERCENT)
 			rc = push_hold_db(p, v.dbs.v[i], v.counts[i], pages);
 	}
 	strv_release(&v.dbs);
 	free(v.counts);
+	free(v.fresh);
 	return rc;
 }
 

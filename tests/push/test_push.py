@@ -331,6 +331,19 @@ def test_mass_archive_valve(env):
     assert env.dump()["queue"] == []
 
 
+def test_valve_holds_the_rest_of_a_burst_split_over_two_pushes(env):
+    # a burst of unlinks longer than the engine's settle wait reaches two pushes: the second
+    # part alone is under the valve's share, but with the part already held it is not
+    for pid in env.pages[:6]:
+        env.enqueue(kind="archive", page_id=pid)
+    assert "pushed 0" in env.push()
+    env.enqueue(kind="archive", page_id=env.pages[6])
+    env.clear_log()
+    assert "pushed 0" in env.push()
+    assert writes(env.requests()) == []
+    assert env.dump()["held"] == 7
+
+
 def test_five_archives_pass_the_valve(env):
     for pid in env.pages[:5]:
         env.enqueue(kind="archive", page_id=pid)
