@@ -1612,6 +1612,24 @@ static int view_link(struct view *v)
 	return 0;
 }
 
+/* Frees what a build (or an update's build state) holds besides its view. */
+static void view_build_release(struct view_build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nent; i++)
+		free((char *)b->ent[i].created_time);
+	free(b->ent);
+	free(b->ent_node);
+	strv_release(&b->local);
+	strv_release(&b->saved);
+	strv_release(&b->archived);
+	strv_release(&b->pending);
+	strv_release(&b->kept);
+	strv_release(&b->creates);
+	view_ct_free(b);
+}
+
 int view_build(struct cache *c, const struct view *prev, struct view **out)
 {
 	struct view_build b = { 0 };
@@ -1681,17 +1699,7 @@ int view_build(struct cache *c, const struct view *prev, struct view **out)
 	for (i = 0; i < b.v->ndbs; i++)
 		b.v->dbs[i].node->mtime = b.v->dbs[i].schema ? b.v->dbs[i].schema->mtime : 0;
 out:
-	for (i = 0; i < b.nent; i++)
-		free((char *)b.ent[i].created_time);
-	free(b.ent);
-	free(b.ent_node);
-	strv_release(&b.local);
-	strv_release(&b.saved);
-	strv_release(&b.archived);
-	strv_release(&b.pending);
-	strv_release(&b.kept);
-	strv_release(&b.creates);
-	view_ct_free(&b);
+	view_build_release(&b);
 	if (rc) {
 		view_free(b.v);
 		return rc;
@@ -2452,17 +2460,7 @@ int view_update(struct cache *c, const struct view *prev, struct view **out)
 	if (!rc)
 		rc = view_upd_conflicts(&u);
 	free(fresh);
-	for (i = 0; i < b->nent; i++)
-		free((char *)b->ent[i].created_time);
-	free(b->ent);
-	free(b->ent_node);
-	strv_release(&b->local);
-	strv_release(&b->saved);
-	strv_release(&b->archived);
-	strv_release(&b->pending);
-	strv_release(&b->kept);
-	strv_release(&b->creates);
-	view_ct_free(b);
+	view_build_release(b);
 	strv_release(&u.changed);
 	strv_release(&u.moved);
 	view_inomap_release(&u.fresh);
