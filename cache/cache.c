@@ -164,8 +164,22 @@ static const char *const cache_migrations[] = {
 	CACHE_CHANGE_TRIGGER("bodies_ins", "INSERT ON bodies", "NEW.page_id")
 	CACHE_CHANGE_TRIGGER("bodies_upd", "UPDATE ON bodies", "NEW.page_id")
 	CACHE_CHANGE_TRIGGER("bodies_del", "DELETE ON bodies", "OLD.page_id"),
+	/* 12 -> 13: the workspace tree (docs/format.md, "The tree of a mount"): a page
+	 * outside any data source (database_id '') and a database name the page whose folder
+	 * holds them (parent_id: the parent page, or the page holding the parent block; ''
+	 * at the root); the listing's covering index carries it */
+	"ALTER TABLE pages ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE databases ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE trash ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';"
+	"DROP INDEX pages_list;"
+	"CREATE INDEX pages_list ON pages(database_id, created_time, id, title, last_edited_time,"
+	"  version, parent_id);"
+	"CREATE INDEX pages_by_parent ON pages(parent_id) WHERE parent_id != '';"
+	/* and the page each block a page or database sits in belongs to (cache_block_page) */
+	"CREATE TABLE block_pages(block_id TEXT PRIMARY KEY, page_id TEXT NOT NULL) WITHOUT ROWID;",
 };
 #define CACHE_SCHEMA_VERSION ((int)(sizeof(cache_migrations) / sizeof(cache_migrations[0])))
+_Static_assert(CACHE_SCHEMA_VERSION == CACHE_SCHEMA_NEWEST, "cache_int.h names the newest schema");
 
 int cache_errno(int rc)
 {
@@ -787,16 +801,18 @@ int cache_alias_version(struct cache *c, const char *page_id, const char *base, 
 int cache_put_page(struct cache *c, const struct cache_page_in *p, int *changed)
 {
 	return cache_put(c, &(struct cache_put){
-		.same = "SELECT 1 FROM pages WHERE id=?1 AND json=?6 AND database_id=?2 AND title=?3",
+		.same = "SELECT 1 FROM pages WHERE id=?1 AND json=?6 AND database_id=?2 AND title=?3"
+			" AND parent_id=?7",
 		.write = "INSERT INTO pages(id, database_id, title, created_time, last_edited_time,"
-			 " json, version) VALUES(?1, ?2, ?3, ?4, ?5, ?6, CAST(?7 AS INTEGER))"
+			 " json, parent_id, version) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+			 " CAST(?8 AS INTEGER))"
 			 " ON CONFLICT(id) DO UPDATE SET database_id=excluded.database_id,"
 			 " title=excluded.title, created_time=excluded.created_time,"
 			 " last_edited_time=excluded.last_edited_time, json=excluded.json,"
-			 " version=excluded.version",
+			 " parent_id=excluded.parent_id, version=excluded.version",
 		.record = 1,
 		.param = { p->id, p->database_id, p->title, p->created_time, p->last_edited_time,
-			   p->json }, .nparam = 6 }, changed);
+			   p->json, p->parent_id ? p->parent_id : "" }, .nparam = 7 }, changed);
 }
 
 int cache_delete_page(struct cache *c, const char *id)
@@ -817,9 +833,9 @@ int cache_delete_page(struct cache *c, const char *id)
 	if (!rc)
 		rc = cache_do(c,
 			"INSERT OR REPLACE INTO trash(id, database_id, title, created_time, last_edited_time,"
-			" json, body_edited_time, body_json, trashed)"
+			" json, body_edited_time, body_json, trashed, parent_id)"
 			" SELECT p.id, p.database_id, p.title, p.created_time, p.last_edited_time, p.json,"
-			" b.edited_time, b.json, CAST(strftime('%s','now') AS INTEGER)"
+			" b.edited_time, b.json, CAST(strftime('%s','now') AS INTEGER), p.parent_id"
 			" FROM pages p LEFT JOIN bodies b ON b.page_id = p.id WHERE p.id=?1", id, NULL);
 	if (!rc)
 		rc = cache_do(c, "DELETE FROM pages WHERE id=?1", id, NULL);
@@ -849,8 +865,9 @@ int cache_untrash_page(struct cache *c, const char *id)
 	cache_vstr(v, vs, sizeof(vs));
 	rc = cache_do(c,
 		"INSERT OR IGNORE INTO pages(id, database_id, title, created_time, last_edited_time,"
-		" json, version) SELECT id, database_id, title, created_time, last_edited_time, json,"
-		" CAST(?2 AS INTEGER) FROM trash WHERE id=?1", id, vs, NULL);
+		" json, parent_id, version) SELECT id, database_id, title, created_time,"
+		" last_edited_time, json, parent_id, CAST(?2 AS INTEGER) FROM trash WHERE id=?1",
+		id, vs, NULL);
 	if (!rc && sqlite3_changes(c->db) > 0) {
 		/* its body too, unless the page was cached again meanwhile */
 		rc = cache_do(c,
@@ -865,16 +882,35 @@ out:
 	return cache_wend(c, own, rc);
 }
 
+static int cache_get_text(struct cache *c, const char *sql, const char *key, char **out);
+
+int cache_block_page(struct cache *c, const char *block_id, char **page_id)
+{
+	return cache_get_text(c, "SELECT page_id FROM block_pages WHERE block_id=?1", block_id, page_id);
+}
+
+int cache_put_block_page(struct cache *c, const char *block_id, const char *page_id)
+{
+	int own, rc;
+
+	rc = cache_wbegin(c, &own);
+	if (rc)
+		return rc;
+	rc = cache_do(c, "INSERT OR REPLACE INTO block_pages(block_id, page_id) VALUES(?1, ?2)",
+		      block_id, page_id, NULL);
+	return cache_wend(c, own, rc);
+}
+
 int cache_put_database(struct cache *c, const char *id, const char *title,
-		       const char *json, int *changed)
+		       const char *parent_id, const char *json, int *changed)
 {
 	return cache_put(c, &(struct cache_put){
-		.same = "SELECT 1 FROM databases WHERE id=?1 AND json=?3 AND title=?2",
-		.write = "INSERT INTO databases(id, title, json, version)"
-			 " VALUES(?1, ?2, ?3, CAST(?4 AS INTEGER))"
+		.same = "SELECT 1 FROM databases WHERE id=?1 AND json=?3 AND title=?2 AND parent_id=?4",
+		.write = "INSERT INTO databases(id, title, json, parent_id, version)"
+			 " VALUES(?1, ?2, ?3, ?4, CAST(?5 AS INTEGER))"
 			 " ON CONFLICT(id) DO UPDATE SET title=excluded.title, json=excluded.json,"
-			 " version=excluded.version",
-		.param = { id, title, json }, .nparam = 3 }, changed);
+			 " parent_id=excluded.parent_id, version=excluded.version",
+		.param = { id, title, json, parent_id ? parent_id : "" }, .nparam = 4 }, changed);
 }
 
 /* A row's first column pushed to the strv arg. */
@@ -1068,7 +1104,7 @@ static int cache_db_row(sqlite3_stmt *st, void *arg)
 	struct cache_db_row r = {
 		.rowid = sqlite3_column_int64(st, 0), .id = cache_col(st, 1),
 		.title = cache_col(st, 2), .json = cache_col(st, 3),
-		.version = sqlite3_column_int64(st, 4),
+		.version = sqlite3_column_int64(st, 4), .parent_id = cache_col(st, 5),
 	};
 
 	return ((cache_db_cb)w->cb)(w->arg, &r);
@@ -1103,8 +1139,8 @@ int cache_each_database(struct cache *c, cache_db_cb cb, void *arg)
 	struct cache_cbw w = { (void *)cb, arg, 1 };
 	int rc;
 
-	rc = cache_rows(c, cache_db_row, &w, "SELECT rowid, id, title, json, version FROM databases"
-			" ORDER BY rowid", NULL);
+	rc = cache_rows(c, cache_db_row, &w, "SELECT rowid, id, title, json, version, parent_id"
+			" FROM databases ORDER BY rowid", NULL);
 	return rc;
 }
 
@@ -1120,6 +1156,7 @@ static int cache_page_row(sqlite3_stmt *st, void *arg)
 		.json = w->with_json ? cache_col(st, 7) : NULL,
 		.body_json = w->with_json ? cache_col(st, 8) : NULL,
 		.body_edited_time = cache_col(st, 10),
+		.parent_id = cache_col(st, 11),
 	};
 
 	if (bv > r.version)
@@ -1129,8 +1166,8 @@ static int cache_page_row(sqlite3_stmt *st, void *arg)
 
 #define CACHE_PAGE_COLS(J) \
 	"SELECT p.rowid, p.id, p.database_id, p.title, p.created_time, p.last_edited_time," \
-	" p.version, " J ", b.version, b.edited_time FROM pages p LEFT JOIN bodies b INDEXED BY bodies_list" \
-	" ON b.page_id = p.id"
+	" p.version, " J ", b.version, b.edited_time, p.parent_id FROM pages p" \
+	" LEFT JOIN bodies b INDEXED BY bodies_list ON b.page_id = p.id"
 
 int cache_each_page(struct cache *c, const char *database_id, int with_json,
 		    cache_page_cb cb, void *arg)
@@ -1211,7 +1248,7 @@ int cache_get_trashed(struct cache *c, const char *id, cache_page_cb cb, void *a
 
 	/* the columns of CACHE_PAGE_COLS */
 	rc = cache_rows(c, cache_page_row, &w, "SELECT 0, id, database_id, title, created_time, last_edited_time,"
-			" 0, json, body_json, 0, body_edited_time FROM trash WHERE id=?1", id, NULL);
+			" 0, json, body_json, 0, body_edited_time, parent_id FROM trash WHERE id=?1", id, NULL);
 	if (!rc && !one.found)
 		rc = -ENOENT;
 	return rc;

@@ -81,6 +81,9 @@ struct cache_page_in {
 	const char *created_time;   /* ISO 8601 as the API gave it */
 	const char *last_edited_time;
 	const char *json;           /* the page object */
+	const char *parent_id;      /* a page outside any data source (database_id ""): the page
+				     * whose folder holds it (its parent page, or the page holding
+				     * its parent block), "" at the root; NULL = "" */
 };
 /* Inserts or updates a page.  When the stored row is byte-identical nothing
  * is written and *changed (if given) is 0; otherwise the version is bumped
@@ -89,8 +92,13 @@ int cache_put_page(struct cache *c, const struct cache_page_in *p, int *changed)
 /* Removes a page (archived, trashed or deleted remotely) and its body;
  * -ENOENT if it was not cached. */
 int cache_delete_page(struct cache *c, const char *id);
+/* The page a block belongs to (the parent block of a page or database: a column, a
+ * toggle), as the pull resolved it: 0 and *page_id (malloc'd), or -ENOENT. */
+int cache_block_page(struct cache *c, const char *block_id, char **page_id);
+int cache_put_block_page(struct cache *c, const char *block_id, const char *page_id);
+/* A database (container); parent_id as for a page (cache_page_in), NULL = "". */
 int cache_put_database(struct cache *c, const char *id, const char *title,
-		       const char *json, int *changed);
+		       const char *parent_id, const char *json, int *changed);
 /* Removes a database (container) with its data sources and their pages. */
 int cache_delete_database(struct cache *c, const char *id);
 /* Inserts or updates data source id of database (container) database_id;
@@ -118,6 +126,7 @@ struct cache_db_row {
 	int64_t rowid;              /* stable for the life of the database */
 	const char *id, *title, *json;
 	int64_t version;
+	const char *parent_id;      /* the page whose folder holds it, "" at the root */
 };
 struct cache_page_row {
 	int64_t rowid;              /* stable for the life of the page */
@@ -126,6 +135,7 @@ struct cache_page_row {
 	const char *body_json;      /* NULL when never fetched (or not asked for) */
 	const char *body_edited_time; /* NULL when never fetched */
 	int64_t version;            /* max of the page's and its body's */
+	const char *parent_id;      /* see cache_page_in; "" for a row */
 };
 /* Row callbacks get borrowed rows valid during the call only; a non-zero
  * return stops the walk and is returned. */

@@ -47,4 +47,14 @@ int cache_rows(struct cache *c, int (*row)(sqlite3_stmt *, void *), void *arg, c
 /* Bumps the change counter (cache.h invariant 1); *v gets the new value. */
 int cache_bump(struct cache *c, int64_t *v);
 
+/* The newest schema version, and SQL undoing migration 12 -> 13 (the tree's parent_id
+ * columns), for the tests that make a cache of an older release out of a new one. */
+#define CACHE_SCHEMA_NEWEST 13
+#define CACHE_UNDO_13 \
+	"DROP TABLE block_pages; DROP INDEX pages_by_parent; DROP INDEX pages_list;" \
+	"ALTER TABLE pages DROP COLUMN parent_id; ALTER TABLE databases DROP COLUMN parent_id;" \
+	"ALTER TABLE trash DROP COLUMN parent_id;" \
+	"CREATE INDEX pages_list ON pages(database_id, created_time, id, title, last_edited_time," \
+	" version);"
+
 #endif

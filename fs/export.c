@@ -355,7 +355,7 @@ static void export_node(void *arg, const struct view_node *n)
 	if (n->kind == VIEW_ROOT || n->kind == VIEW_META_DIR || n->kind == VIEW_META_FILE)
 		return;
 	if (export_dir_bad(w, n->parent)) {
-		if (n->kind == VIEW_DB_DIR)
+		if (n->kind == VIEW_DB_DIR || n->kind == VIEW_PAGE_DIR)
 			rc = export_mark_bad(w, n->ino);
 		goto out;
 	}
@@ -364,7 +364,7 @@ static void export_node(void *arg, const struct view_node *n)
 		rc = buf_printf(&path, "%s/%s", w->dir, buf_str(&rel));
 	if (rc)
 		goto out;
-	if (n->kind == VIEW_DB_DIR) {
+	if (n->kind == VIEW_DB_DIR || n->kind == VIEW_PAGE_DIR) {
 		struct stat st;
 
 		if (mkdir(path.data, 0755) == 0 || (errno == EEXIST && !lstat(path.data, &st) &&

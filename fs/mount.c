@@ -43,7 +43,7 @@ void mount_attr(const struct mount *m, const struct view_node *n, struct stat *s
 	st->st_gid = m->gid;
 	st->st_mtime = st->st_ctime = st->st_atime = n->mtime;
 	st->st_mtim.tv_nsec = st->st_ctim.tv_nsec = st->st_atim.tv_nsec = n->mtime_nsec;
-	if (n->kind == VIEW_ROOT || n->kind == VIEW_DB_DIR || n->kind == VIEW_META_DIR) {
+	if (VIEW_IS_DIR(n->kind)) {
 		st->st_mode = S_IFDIR | 0755;
 		st->st_nlink = 2;
 	} else {
@@ -540,7 +540,7 @@ static void mount_list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, i
 	}
 	pthread_rwlock_rdlock(&m->lock);
 	dir = view_get(m->view, ino);
-	if (!dir || !(dir->kind == VIEW_ROOT || dir->kind == VIEW_DB_DIR || dir->kind == VIEW_META_DIR)) {
+	if (!dir || !VIEW_IS_DIR(dir->kind)) {
 		err = dir ? ENOTDIR : ENOENT;
 		goto unlock;
 	}

@@ -371,11 +371,11 @@ static int mountw_local_where(struct mount *m, uint64_t parent, const char *name
 
 	pthread_rwlock_rdlock(&m->lock);
 	d = view_get(m->view, parent);
-	if (!d || (d->kind != VIEW_ROOT && d->kind != VIEW_DB_DIR)) {
+	if (!d || (d->kind != VIEW_ROOT && d->kind != VIEW_DB_DIR && d->kind != VIEW_PAGE_DIR)) {
 		rc = -ENOENT;
 	} else {
 		snprintf(dir_id, 40, "%s", d->kind == VIEW_ROOT ? "" : d->id);
-		rc = d->kind == VIEW_ROOT ? buf_puts(path, name) : buf_printf(path, "%s/%s", d->name, name);
+		rc = view_path(m->view, parent, name, path);
 	}
 	pthread_rwlock_unlock(&m->lock);
 	return rc;

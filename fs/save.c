@@ -51,9 +51,7 @@ static int64_t save_now_ms(void)
 
 int save_path(const struct view *v, uint64_t dir, const char *name, struct buf *out)
 {
-	const struct view_node *d = view_get(v, dir);
-
-	return buf_printf(out, "%s/%s", d ? d->name : "?", name);
+	return view_path(v, dir, name, out);
 }
 
 struct save_find {

@@ -70,6 +70,7 @@ struct view {
 	size_t npages;
 	struct view_db *dbs;
 	size_t ndbs;
+	struct view_db tree;     /* the pages outside data sources: node = root, a title-only schema */
 	struct view_user *users;
 	size_t nusers;
 	uint64_t name_epoch;
@@ -187,14 +188,18 @@ const struct view_node *view_page(const struct view *v, const char *page_id)
 
 static void view_norm_id(const char *in, char out[40]);
 
+/* The schema the pages of directory dir_ino follow: its data source's, or for the root and
+ * page folders the title-only one of pages outside data sources; NULL for others. */
 static const struct view_db *view_db_of(const struct view *v, uint64_t dir_ino)
 {
+	const struct view_node *d;
 	size_t i;
 
 	for (i = 0; i < v->ndbs; i++)
 		if (v->dbs[i].node->ino == dir_ino)
 			return &v->dbs[i];
-	return NULL;
+	d = view_get(v, dir_ino);
+	return d && VIEW_IS_TREE_DIR(d->kind) && v->tree.json ? &v->tree : NULL;
 }
 
 /* The directory of data source ID, or of database ID when it shows as one
@@ -210,8 +215,10 @@ static const struct view_db *view_db_by_id(const struct view *v, const char *id)
 		const cJSON *parent = cJSON_GetObjectItemCaseSensitive(v->dbs[i].json, "parent");
 		char did[40];
 
-		if (v->dbs[i].node->parent != VIEW_INO_ROOT)
-			continue;
+		const struct view_node *up = view_get(v, v->dbs[i].node->parent);
+
+		if (up && up->kind == VIEW_DB_DIR)
+			continue; /* one of several sources: the database is its parent */
 		view_norm_id(json_str_or(parent, "database_id", ""), did);
 		if (!strcmp(did, id))
 			return &v->dbs[i];
@@ -608,6 +615,7 @@ struct view_build {
 struct view_container {
 	int64_t rowid;
 	char *id, *title, *created_time, *edited_time;
+	char pid[40];           /* the page whose folder holds it, "" */
 	int64_t version;
 	int nsrc;
 	struct view_node *node;	/* several sources: the database's directory */
@@ -627,6 +635,7 @@ static int view_ct_cb(void *arg, const struct cache_db_row *r)
 	j = cJSON_Parse(r->json);
 	a->rowid = r->rowid;
 	a->version = r->version;
+	snprintf(a->pid, sizeof(a->pid), "%s", r->parent_id ? r->parent_id : "");
 	a->id = strdup(r->id);
 	a->title = strdup(r->title);
 	a->created_time = strdup(json_str_or(j, "created_time", ""));
@@ -701,6 +710,7 @@ static int view_db_cb(void *arg, const struct cache_ds_row *r)
 				return -ENOMEM;
 			}
 			snprintf(ct->node->id, sizeof(ct->node->id), "%s", ct->id);
+			snprintf(ct->node->pid, sizeof(ct->node->pid), "%s", ct->pid);
 			ct->node->version = ct->version;
 			ct->node->mtime = ct->node->ctime = iso_time_sec(ct->edited_time);
 		}
@@ -714,6 +724,8 @@ static int view_db_cb(void *arg, const struct cache_ds_row *r)
 		return -ENOMEM;
 	}
 	snprintf(a[v->ndbs].node->id, sizeof(a[v->ndbs].node->id), "%s", r->id);
+	if (parent == VIEW_INO_ROOT && ct)
+		snprintf(a[v->ndbs].node->pid, sizeof(a[v->ndbs].node->pid), "%s", ct->pid);
 	a[v->ndbs].node->version = r->version;
 	v->ndbs++;
 	return 0;
@@ -729,7 +741,8 @@ static uint64_t view_ct_hash(const struct view_build *b)
 
 	for (i = 0; i < b->nct; i++) {
 		snprintf(ver, sizeof(ver), "%lld", (long long)b->ct[i].version);
-		h = view_hash(view_hash(view_hash(h, b->ct[i].id), ver), b->ct[i].title);
+		h = view_hash(view_hash(view_hash(view_hash(h, b->ct[i].id), ver), b->ct[i].title),
+			      b->ct[i].pid);
 	}
 	return h;
 }
@@ -802,6 +815,7 @@ static struct view_node *view_page_node(struct view_build *b, const struct view_
 	n->created_time = strdup(r->created_time);
 	if (!n->title || !n->created_time)
 		return NULL; /* freed with the view */
+	snprintf(n->pid, sizeof(n->pid), "%s", r->parent_id ? r->parent_id : "");
 	view_page_flags(b, n);
 	return n;
 }
@@ -809,7 +823,8 @@ static struct view_node *view_page_node(struct view_build *b, const struct view_
 static int view_page_cb(void *arg, const struct cache_page_row *r)
 {
 	struct view_build *b = arg;
-	const struct view_db *db = view_db_by_id(b->v, r->database_id);
+	const struct view_db *db = r->database_id[0] ? view_db_by_id(b->v, r->database_id)
+						     : &b->v->tree;
 	struct view_node *n;
 
 	if (!db)
@@ -978,6 +993,185 @@ static int view_add_creates(struct view_build *b)
 	return 0;
 }
 
+/* ---- the workspace tree (docs/format.md, "The tree of a mount") ------- */
+
+#define VIEW_TREE_SCHEMA "{\"object\":\"data_source\",\"properties\":{\"title\":{\"id\":\"title\"," \
+	"\"name\":\"title\",\"type\":\"title\",\"title\":{}}}}"
+
+static int view_tree_init(struct view *v)
+{
+	v->tree.node = v->root;
+	v->tree.json = cJSON_Parse(VIEW_TREE_SCHEMA);
+	v->tree.created_time = strdup("");
+	return v->tree.json && v->tree.created_time ? 0 : -ENOMEM;
+}
+
+static int view_node_id_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct view_node *const *)a)->id,
+		      (*(const struct view_node *const *)b)->id);
+}
+
+/* The page node of id among byid[n] (sorted by id), or NULL. */
+static struct view_node *view_find_id(struct view_node **byid, size_t n, const char *id)
+{
+	struct view_node key, *kp = &key, **hit;
+
+	snprintf(key.id, sizeof(key.id), "%s", id);
+	hit = bsearch(&kp, byid, n, sizeof(*byid), view_node_id_cmp);
+	return hit ? *hit : NULL;
+}
+
+/* The folder of page p, made when it has none yet (inode: p's row, kind 5);
+ * folders[nf] holds those made so far. */
+static struct view_node *view_folder_of(struct view *v, const struct view_node *p,
+					struct view_node ***folders, size_t *nf)
+{
+	uint64_t ino = (p->ino & ~(uint64_t)0xf) | 5;
+	struct view_node *f, **a;
+	size_t i;
+
+	for (i = 0; i < *nf; i++)
+		if ((*folders)[i]->ino == ino)
+			return (*folders)[i];
+	a = realloc(*folders, (*nf + 1) * sizeof(*a));
+	if (!a)
+		return NULL;
+	*folders = a;
+	f = view_add(v, ino, p->parent, VIEW_PAGE_DIR, p->name);
+	if (!f)
+		return NULL;
+	snprintf(f->id, sizeof(f->id), "%s", p->id);
+	f->version = p->version;
+	f->mtime = f->ctime = p->mtime;
+	a[(*nf)++] = f;
+	return f;
+}
+
+/* Whether node n reaches the root through its parents (no cycle of folders);
+ * by_ino sorted. */
+static int view_rooted(const struct view *v, const struct view_node *n)
+{
+	int depth;
+
+	for (depth = 0; depth < 256; depth++) {
+		if (n->parent == VIEW_INO_ROOT)
+			return 1;
+		n = view_get(v, n->parent);
+		if (!n)
+			return 0;
+	}
+	return 0;
+}
+
+/* Places the pages outside data sources and the databases by their pid: in
+ * the folder of that page when the view shows it, else at the root; a page
+ * with something in it gets its folder beside its file.  Before names are
+ * assigned (folders take their page's name later: view_name_folders). */
+static int view_place_tree(struct view_build *b)
+{
+	struct view *v = b->v;
+	struct view_node **byid = calloc(b->nent + 1, sizeof(*byid)), **folders = NULL;
+	size_t i, nf = 0, n;
+	int rc = 0, again;
+
+	if (!byid)
+		return -ENOMEM;
+	for (i = 0; i < b->nent; i++)
+		byid[i] = b->ent_node[i];
+	qsort(byid, b->nent, sizeof(*byid), view_node_id_cmp);
+	qsort(v->by_ino, v->n, sizeof(*v->by_ino), view_ino_cmp); /* for view_get */
+	do {
+		again = 0;
+		for (i = 0, n = v->n; !rc && i < n; i++) {
+			struct view_node *x = v->by_ino[i], *p, *f, *up;
+
+			if (!x->pid[0] || (x->kind != VIEW_PAGE && x->kind != VIEW_DB_DIR))
+				continue;
+			up = x->kind == VIEW_DB_DIR ? (struct view_node *)view_get(v, x->parent) : NULL;
+			if (up && up->kind == VIEW_DB_DIR)
+				continue; /* a data source inside its database */
+			p = view_find_id(byid, b->nent, x->pid);
+			if (!p || p == x || p->ino >= VIEW_INO_LOCAL) {
+				x->pid[0] = '\0';
+				x->parent = VIEW_INO_ROOT;
+				continue;
+			}
+			f = view_folder_of(v, p, &folders, &nf);
+			if (!f)
+				rc = -ENOMEM;
+			else
+				x->parent = f->ino;
+		}
+		/* folders sit where their pages sit */
+		for (i = 0; !rc && i < nf; i++) {
+			struct view_node *p = view_find_id(byid, b->nent, folders[i]->id);
+
+			folders[i]->parent = p ? p->parent : VIEW_INO_ROOT;
+		}
+		if (rc)
+			break;
+		qsort(v->by_ino, v->n, sizeof(*v->by_ino), view_ino_cmp);
+		/* a cycle of parents (never made by Notion): its pages go to the root */
+		for (i = 0; i < v->n; i++) {
+			struct view_node *x = v->by_ino[i];
+
+			if (x->pid[0] && !view_rooted(v, x)) {
+				x->pid[0] = '\0';
+				x->parent = VIEW_INO_ROOT;
+				again = 1;
+			}
+		}
+	} while (again && !rc);
+	free(folders);
+	free(byid);
+	return rc;
+}
+
+/* A page's folder carries its file's name without ".md". */
+static int view_name_folders(struct view_build *b)
+{
+	struct view *v = b->v;
+	struct view_node **byid = calloc(b->nent + 1, sizeof(*byid));
+	size_t i;
+	int rc = 0;
+
+	if (!byid)
+		return -ENOMEM;
+	for (i = 0; i < b->nent; i++)
+		byid[i] = b->ent_node[i];
+	qsort(byid, b->nent, sizeof(*byid), view_node_id_cmp);
+	for (i = 0; !rc && i < v->n; i++) {
+		struct view_node *f = v->by_ino[i], *p;
+		char *stem;
+
+		if (f->kind != VIEW_PAGE_DIR || !(p = view_find_id(byid, b->nent, f->id)))
+			continue;
+		stem = view_stem(p->name);
+		if (!stem) {
+			rc = -ENOMEM;
+			break;
+		}
+		free(f->name);
+		f->name = stem;
+		f->mtime = f->ctime = p->mtime;
+	}
+	free(byid);
+	return rc;
+}
+
+/* Whether a page folder of directory dir is named name. */
+static int view_folder_named(const struct view *v, uint64_t dir, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		if (v->by_ino[i]->kind == VIEW_PAGE_DIR && v->by_ino[i]->parent == dir &&
+		    !strcmp(v->by_ino[i]->name, name))
+			return 1;
+	return 0;
+}
+
 /* Assigns the names of the database directories: at the root, the
  * databases (one directory each, whether it shows one data source or holds
  * several); inside a database with several, its data sources (§2 collision
@@ -1025,6 +1219,20 @@ static int view_name_dbs(struct view_build *b)
 			m++;
 		}
 		rc = names_assign(e, m, "");
+		for (k = 0; !rc && k < m; k++) {
+			char suffix[16], *alt = NULL;
+			size_t len = strlen(e[k].id);
+
+			/* a page's folder keeps its file's name: a database beside it gives way */
+			if (!view_folder_named(v, parent, e[k].name))
+				continue;
+			snprintf(suffix, sizeof(suffix), " (%s)", len > 8 ? e[k].id + len - 8 : e[k].id);
+			rc = names_from_title(e[k].title, suffix, "", &alt);
+			if (!rc) {
+				free(e[k].name);
+				e[k].name = alt;
+			}
+		}
 		for (k = 0; k < m; k++) {
 			if (!rc) {
 				free(nodes[idx[k]]->name);
@@ -1195,9 +1403,13 @@ out:
 /* A page's or database's share of name_epoch (invariant 3); 0 for others. */
 static uint64_t view_node_epoch(const struct view_node *n)
 {
-	if (n->kind != VIEW_PAGE && n->kind != VIEW_DB_DIR)
+	char dir[24];
+
+	if (n->kind != VIEW_PAGE && n->kind != VIEW_DB_DIR && n->kind != VIEW_PAGE_DIR)
 		return 0;
-	return view_hash(view_hash(1469598103934665603ULL, n->id), n->name);
+	/* where it is too: a link's path goes through its folders */
+	snprintf(dir, sizeof(dir), "%llu", (unsigned long long)n->parent);
+	return view_hash(view_hash(view_hash(1469598103934665603ULL, n->id), n->name), dir);
 }
 
 static uint64_t view_epoch(const struct view *v)
@@ -1652,19 +1864,25 @@ int view_build(struct cache *c, const struct view *prev, struct view **out)
 	 * by the next view_update, never missed */
 	rc = cache_change_seq(c, &b.v->change_seq);
 	if (!rc)
+		rc = view_tree_init(b.v);
+	if (!rc)
 		rc = view_read_queue(&b);
 	if (!rc)
 		rc = view_dbs(&b);
-	if (!rc)
-		rc = view_name_dbs(&b);
 	if (!rc)
 		rc = cache_each_user_json(c, view_user_cb, b.v);
 	if (!rc)
 		rc = cache_each_page(c, NULL, 0, view_page_cb, &b);
 	if (!rc)
+		rc = view_place_tree(&b);
+	if (!rc)
 		rc = view_name_pages(&b);
 	if (!rc)
 		rc = view_add_creates(&b);
+	if (!rc)
+		rc = view_name_folders(&b);
+	if (!rc)
+		rc = view_name_dbs(&b);
 	if (rc)
 		goto out;
 	qsort(b.v->users, b.v->nusers, sizeof(*b.v->users), view_user_cmp);
@@ -1745,6 +1963,8 @@ void view_free(struct view *v)
 	}
 	free(v->users);
 	free(v->dbs);
+	cJSON_Delete(v->tree.json);
+	free(v->tree.created_time);
 	free(v->by_ino);
 	free(v->pages_by_id);
 	free(v);
@@ -1995,6 +2215,8 @@ static int view_upd_row_cb(void *arg, const struct cache_page_row *r)
 	struct view_build *b = &x->u->b;
 	const struct view_db *db = view_db_by_id(b->v, r->database_id);
 
+	if (!r->database_id[0] || (r->parent_id && r->parent_id[0]))
+		return -EAGAIN; /* the tree: placed and named by a whole build */
 	if (!db || strv_contains(&b->archived, r->id))
 		return 0; /* not shown (view_page_cb's rules) */
 	x->n = view_page_node(b, db, r);
@@ -2014,6 +2236,10 @@ static int view_upd_page(struct view_upd *u, const char *id)
 
 	if (old && old->ino >= VIEW_INO_LOCAL)
 		old = NULL; /* a local id: created pages are made anew */
+	if (old && (old->pid[0] || !view_get(b->prev, old->parent) ||
+		    VIEW_IS_TREE_DIR(view_get(b->prev, old->parent)->kind) ||
+		    view_get(b->prev, (old->ino & ~(uint64_t)0xf) | 5)))
+		return -EAGAIN; /* in the tree, or holding a folder: a whole build places it */
 	if (!old || strv_contains(&u->changed, id)) {
 		rc = cache_get_page_listing(b->c, id, view_upd_row_cb, &x);
 		if (rc == -ENOENT)
@@ -2298,7 +2524,7 @@ static int view_upd_merge(struct view_upd *u)
 		struct view_node *d = fresh[i], **fk;
 		size_t nfk = 0;
 
-		if (d->kind != VIEW_ROOT && d->kind != VIEW_DB_DIR && d->kind != VIEW_META_DIR)
+		if (!VIEW_IS_DIR(d->kind))
 			continue;
 		fk = calloc(nf + 1, sizeof(*fk));
 		if (!fk) {
@@ -2417,6 +2643,11 @@ int view_update(struct cache *c, const struct view *prev, struct view **out)
 	b->prev = prev;
 	b->update = 1;
 	b->changed = &u.changed;
+	rc = view_tree_init(b->v);
+	if (rc) {
+		view_free(b->v);
+		return rc;
+	}
 	rc = cache_each_change(c, prev->change_seq, view_upd_change_cb, &u, &b->v->change_seq);
 	if (rc == -ERANGE)
 		rc = -EAGAIN;
@@ -2591,6 +2822,22 @@ void view_diff(const struct view *a, const struct view *b,
 const struct view_node *view_parent(const struct view *v, const struct view_node *n)
 {
 	return view_get(v, n->parent);
+}
+
+int view_path(const struct view *v, uint64_t dir, const char *name, struct buf *out)
+{
+	const struct view_node *chain[64], *d = view_get(v, dir);
+	size_t depth = 0;
+	int rc = 0;
+
+	for (; d && d->ino != VIEW_INO_ROOT; d = view_get(v, d->parent)) {
+		if (depth == sizeof(chain) / sizeof(chain[0]))
+			return -ENAMETOOLONG;
+		chain[depth++] = d;
+	}
+	while (!rc && depth--)
+		rc = buf_printf(out, "%s/", chain[depth]->name);
+	return rc ? rc : buf_puts(out, name);
 }
 
 /* Reverse resolvers for fm_diff: names written in the front-matter. */

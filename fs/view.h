@@ -28,10 +28,18 @@ struct cache;
 struct view;
 
 enum view_kind {
-	VIEW_ROOT, VIEW_DB_DIR, VIEW_PAGE, VIEW_SCHEMA, VIEW_META_DIR, VIEW_META_FILE
+	VIEW_ROOT, VIEW_DB_DIR, VIEW_PAGE, VIEW_SCHEMA, VIEW_META_DIR, VIEW_META_FILE,
+	VIEW_PAGE_DIR	/* a page's folder: its sub-pages and databases (id: the page's) */
 };
 
-/* Fixed inode numbers; databases and pages use (rowid << 4) | kind. */
+/* Directories: the root, database and data source directories, page folders, .notionfs/. */
+#define VIEW_IS_DIR(k) ((k) == VIEW_ROOT || (k) == VIEW_DB_DIR || (k) == VIEW_PAGE_DIR || \
+			(k) == VIEW_META_DIR)
+/* Directories whose page files are pages outside data sources (the root, page folders). */
+#define VIEW_IS_TREE_DIR(k) ((k) == VIEW_ROOT || (k) == VIEW_PAGE_DIR)
+
+/* Fixed inode numbers; databases and pages use (rowid << 4) | kind (1 data source,
+ * 3 page file, 4 database of several sources, 5 page folder). */
 #define VIEW_INO_ROOT 1
 #define VIEW_INO_META 2
 #define VIEW_INO_STATUS 3
@@ -69,6 +77,8 @@ struct view_node {
 	uint64_t *refs;         /* pages: hashes of the ids its rendering looked up */
 	size_t nrefs;
 	int shared;             /* views holding this node, minus one (see view_update) */
+	char pid[40];           /* pages and databases: the page whose folder holds it ("":
+				 * none; cache.h, parent_id) */
 };
 
 /* Builds a snapshot of the cache.  prev (may be NULL) lends the sizes of
@@ -156,6 +166,9 @@ int view_retitle_patch(const struct view *v, const struct view_node *n, const ch
 int view_file_page_id(const char *text, size_t len, char out[40]);
 /* The node of the database directory holding page n, or NULL. */
 const struct view_node *view_parent(const struct view *v, const struct view_node *n);
+
+/* Appends the path from the mount's root of entry `name` of directory dir ("a/b/name"). */
+int view_path(const struct view *v, uint64_t dir, const char *name, struct buf *out);
 
 /* Replaces the text of .notionfs/status in v (text: malloc'd, taken), so a
  * save shows in it at once, before the next view_build (the caller holds

@@ -377,6 +377,7 @@ int model_block_summary(const cJSON *block, struct model_block *out)
 	out->archived = json_true(block, "archived") ||
 			json_true(block, "in_trash");
 	out->last_edited = model_time_at(block, "last_edited_time", NULL);
+	model_parent(block, &out->parent_kind, out->parent_id);
 	return 0;
 }
 

@@ -102,6 +102,8 @@ struct model_block {
 	bool has_children;
 	bool archived;
 	time_t last_edited;
+	enum model_parent_kind parent_kind;
+	char parent_id[MODEL_ID_SIZE];	/* the page or block holding it, "" if none */
 };
 
 /* A paginated list envelope {object:"list", results, has_more, next_cursor}. */

@@ -986,18 +986,20 @@ static cJSON *notion_page_body(void)
 	return b;
 }
 
-int notion_search_data_sources(struct notion *n, int newest_first, notion_item_cb cb, void *arg)
+int notion_search(struct notion *n, const char *object, int newest_first, notion_item_cb cb,
+		  void *arg)
 {
 	cJSON *body = notion_page_body();
-	cJSON *filter = cJSON_CreateObject();
+	cJSON *filter = object ? cJSON_CreateObject() : NULL;
 	cJSON *sort;
 
-	if (!body || !filter || !cb)
+	if (!body || (object && !filter) || !cb)
 		goto fail;
-	if (!cJSON_AddStringToObject(filter, "property", "object") ||
-	    !cJSON_AddStringToObject(filter, "value", "data_source"))
+	if (filter && (!cJSON_AddStringToObject(filter, "property", "object") ||
+		       !cJSON_AddStringToObject(filter, "value", object)))
 		goto fail;
-	cJSON_AddItemToObject(body, "filter", filter);
+	if (filter)
+		cJSON_AddItemToObject(body, "filter", filter);
 	filter = NULL;
 	sort = cJSON_AddObjectToObject(body, "sort");
 	if (!sort || !cJSON_AddStringToObject(sort, "direction", newest_first ? "descending" : "ascending") ||
@@ -1008,6 +1010,11 @@ fail:
 	cJSON_Delete(body);
 	cJSON_Delete(filter);
 	return cb ? -ENOMEM : -EINVAL;
+}
+
+int notion_search_data_sources(struct notion *n, int newest_first, notion_item_cb cb, void *arg)
+{
+	return notion_search(n, "data_source", newest_first, cb, arg);
 }
 
 /* Adds the query sort (last_edited_time ascending) and, when SINCE is
@@ -1266,4 +1273,9 @@ int notion_get_database(struct notion *n, const char *db_id, cJSON **out)
 int notion_get_data_source(struct notion *n, const char *ds_id, cJSON **out)
 {
 	return notion_get_object(n, "/v1/data_sources/", ds_id, out);
+}
+
+int notion_get_block(struct notion *n, const char *block_id, cJSON **out)
+{
+	return notion_get_object(n, "/v1/blocks/", block_id, out);
 }

@@ -211,6 +211,9 @@ unsigned long notion_connections_opened(struct notion *n);
  * it already has).  The results are whole data source objects (with their
  * properties). */
 int notion_search_data_sources(struct notion *n, int newest_first, notion_item_cb cb, void *arg);
+/* The same for objects of type OBJECT ("page", "data_source"), or every kind when NULL. */
+int notion_search(struct notion *n, const char *object, int newest_first, notion_item_cb cb,
+		  void *arg);
 
 /* Pages of data source DS_ID (POST /v1/data_sources/{id}/query, 100 per
  * page, sorted by last_edited_time ascending), only those edited on or after
@@ -249,5 +252,7 @@ int notion_get_property_items(struct notion *n, const char *page_id,
 int notion_get_page(struct notion *n, const char *page_id, cJSON **out);
 int notion_get_database(struct notion *n, const char *db_id, cJSON **out);
 int notion_get_data_source(struct notion *n, const char *ds_id, cJSON **out);
+/* GET /v1/blocks/{id}: one block (its parent names where it sits). */
+int notion_get_block(struct notion *n, const char *block_id, cJSON **out);
 
 #endif

@@ -101,6 +101,74 @@ int pull_prepare_page(struct notion *api, cJSON *page)
 	return 0;
 }
 
+/* ---- the workspace tree ------------------------------------------------ */
+
+/* The page whose folder holds an object of parent (kind, id), from the cache
+ * alone: a parent page itself, the page a parent block belongs to as
+ * pull_block_page resolved it; else NULL (the root).  0 or -errno. */
+static int pull_page_parent(struct cache *c, enum model_parent_kind kind, const char *id,
+			    char **out)
+{
+	int rc;
+
+	*out = NULL;
+	if (kind == MODEL_PARENT_PAGE && id[0]) {
+		*out = strdup(id);
+		return *out ? 0 : -ENOMEM;
+	}
+	if (kind != MODEL_PARENT_BLOCK || !id[0])
+		return 0;
+	rc = cache_block_page(c, id, out);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/* Resolves the page block BLOCK_ID belongs to, walking up its parents
+ * (GET /v1/blocks/{id}: a column sits in a column list, which sits in a
+ * page), and records it (cache_put_block_page) for pull_page_parent.  A
+ * block that is not shared, or that sits nowhere, is recorded as "" (the
+ * root). */
+#define PULL_BLOCK_DEPTH 16
+static int pull_block_page(struct pull_ctx *p, const char *block_id)
+{
+	char cur[MODEL_ID_SIZE], *known = NULL;
+	int depth, rc = 0;
+
+	if (cache_block_page(p->cache, block_id, &known) == 0) {
+		free(known);
+		return 0;
+	}
+	snprintf(cur, sizeof(cur), "%s", block_id);
+	for (depth = 0; depth < PULL_BLOCK_DEPTH; depth++) {
+		struct model_block mb;
+		cJSON *obj = NULL;
+
+		rc = notion_get_block(p->api, cur, &obj);
+		if (rc == -ENOENT || rc == -EACCES) {
+			rc = 0;
+			cur[0] = '\0';
+			break;
+		}
+		if (rc)
+			return rc;
+		rc = model_block_summary(obj, &mb);
+		cJSON_Delete(obj);
+		if (rc) {
+			rc = 0;
+			cur[0] = '\0';
+			break;
+		}
+		snprintf(cur, sizeof(cur), "%s", mb.parent_id);
+		if (mb.parent_kind != MODEL_PARENT_BLOCK) {
+			if (mb.parent_kind != MODEL_PARENT_PAGE)
+				cur[0] = '\0';
+			break;
+		}
+	}
+	if (depth == PULL_BLOCK_DEPTH)
+		cur[0] = '\0';
+	return cache_put_block_page(p->cache, block_id, cur);
+}
+
 int pull_put_page(struct cache *c, const char *db_id, const cJSON *page, int *changed,
 		  struct model_page *mp)
 {
@@ -117,12 +185,19 @@ int pull_put_page(struct cache *c, const char *db_id, const cJSON *page, int *ch
 	{
 		const char *ct = json_str(page, "created_time");
 		const char *et = json_str(page, "last_edited_time");
+		char *parent = NULL;
 		struct cache_page_in in = {
 			.id = mp->id, .database_id = mp->parent_db[0] ? mp->parent_db : (db_id ? db_id : ""),
 			.title = mp->title ? mp->title : "",
 			.created_time = ct ? ct : "", .last_edited_time = et ? et : "", .json = json,
 		};
-		rc = cache_put_page(c, &in, changed);
+
+		if (!in.database_id[0])
+			rc = pull_page_parent(c, mp->parent_kind, mp->parent_id, &parent);
+		in.parent_id = parent;
+		if (!rc)
+			rc = cache_put_page(c, &in, changed);
+		free(parent);
 	}
 	free(json);
 	return rc;
@@ -273,26 +348,17 @@ static int pull_meta_newest(struct pull_ctx *p, const char *db_id, const char *n
 	return rc;
 }
 
-/* Lists every page of a database; stores them; removes cached pages the
- * listing lacks (after a confirming second listing when it lacks more than
- * half of them). */
-static int pull_list_database(struct pull_ctx *p, const char *db_id, const char *title,
-			      int confirmed)
+/* Removes the cached pages of DB_ID ("": the pages outside data sources)
+ * that SEEN (sorted) lacks.  Returns 1, removing nothing, when they are
+ * more than half of them and not CONFIRMED: the caller lists again. */
+static int pull_remove_unseen(struct pull_ctx *p, const char *db_id, const char *title,
+			      const struct strv *seen, int confirmed)
 {
-	struct pull_db_walk w = { .p = p, .db_id = db_id, .db_title = title };
-	struct pull_gone g = { .seen = &w.seen, .gone = STRV_INIT };
+	struct pull_gone g = { .seen = seen, .gone = STRV_INIT };
 	int64_t cached = 0;
 	size_t i;
 	int rc;
 
-	rc = notion_query_data_source(p->api, db_id, NULL, pull_page_cb, &w);
-	rc = pull_tx_end(&w, rc);
-	if (rc)
-		goto out;
-	rc = pull_meta_newest(p, db_id, w.newest);
-	if (rc)
-		goto out;
-	strv_sort(&w.seen);
 	rc = cache_each_page(p->cache, db_id, 0, pull_gone_cb, &g);
 	if (rc || g.gone.n == 0)
 		goto out;
@@ -300,13 +366,12 @@ static int pull_list_database(struct pull_ctx *p, const char *db_id, const char 
 	if (rc)
 		goto out;
 	if (!confirmed && cached > 4 && (int64_t)g.gone.n * 2 > cached) {
-		log_warn("database \"%s\": listing lacks %zu of %lld cached pages; listing again to confirm",
+		log_warn("%s: listing lacks %zu of %lld cached pages; listing again to confirm",
 			 title, g.gone.n, (long long)cached);
-		cache_log(p->cache, "pull", "database \"%s\": listing lacks %zu of %lld pages, confirming",
+		cache_log(p->cache, "pull", "%s: listing lacks %zu of %lld pages, confirming",
 			  title, g.gone.n, (long long)cached);
-		strv_release(&w.seen);
-		strv_release(&g.gone);
-		return pull_list_database(p, db_id, title, 1);
+		rc = 1;
+		goto out;
 	}
 	rc = cache_begin(p->cache);
 	for (i = 0; !rc && i < g.gone.n; i++) {
@@ -317,12 +382,132 @@ static int pull_list_database(struct pull_ctx *p, const char *db_id, const char 
 	rc = rc ? (cache_rollback(p->cache), rc) : cache_commit(p->cache);
 	if (!rc) {
 		p->stats.pages_removed += (int64_t)g.gone.n;
-		cache_log(p->cache, "pull", "database \"%s\": %zu pages archived or deleted remotely",
+		cache_log(p->cache, "pull", "%s: %zu pages archived or deleted remotely",
 			  title, g.gone.n);
 	}
 out:
-	strv_release(&w.seen);
 	strv_release(&g.gone);
+	return rc;
+}
+
+/* Lists every page of a database; stores them; removes cached pages the
+ * listing lacks (after a confirming second listing when it lacks more than
+ * half of them). */
+static int pull_list_database(struct pull_ctx *p, const char *db_id, const char *title,
+			      int confirmed)
+{
+	struct pull_db_walk w = { .p = p, .db_id = db_id, .db_title = title };
+	char what[300];
+	int rc;
+
+	rc = notion_query_data_source(p->api, db_id, NULL, pull_page_cb, &w);
+	rc = pull_tx_end(&w, rc);
+	if (!rc)
+		rc = pull_meta_newest(p, db_id, w.newest);
+	if (rc)
+		goto out;
+	strv_sort(&w.seen);
+	snprintf(what, sizeof(what), "database \"%s\"", title);
+	rc = pull_remove_unseen(p, db_id, what, &w.seen, confirmed);
+	if (rc == 1) {
+		strv_release(&w.seen);
+		return pull_list_database(p, db_id, title, 1);
+	}
+out:
+	strv_release(&w.seen);
+	return rc;
+}
+
+/* ---- pages outside data sources (the workspace tree) ------------------- */
+
+struct pull_dbs;
+static int pull_db_cb(cJSON *obj, void *arg);
+
+/* A search walk: the pages outside data sources it stores (their rows are
+ * listed by their source's queries), and in a delta poll the data sources
+ * too, until the first result edited before `since`. */
+struct pull_tree {
+	struct pull_db_walk w;      /* batching, seen; db_id "" */
+	struct pull_dbs *dbs;       /* delta: data sources shown (pull_db_cb), else NULL */
+	time_t since;               /* delta: stop before this edit time; 0: never */
+	char newest[40];            /* newest last_edited_time of any result */
+};
+
+/* One page of a search answer: stored when it is not a row, its parent
+ * block resolved first (outside the batch's transaction: it may ask). */
+static int pull_tree_page(struct pull_tree *t, cJSON *obj)
+{
+	struct pull_ctx *p = t->w.p;
+	struct model_page mp;
+	char *known = NULL;
+	int rc;
+
+	memset(&mp, 0, sizeof(mp));
+	rc = model_page_summary(obj, &mp);
+	if (rc == -EINVAL) {
+		pull_skip(p, "page", obj);
+		return pull_keep_seen(&t->w.seen, obj);
+	}
+	if (rc)
+		return rc;
+	if (mp.archived || mp.parent_db[0] || mp.parent_kind == MODEL_PARENT_DATABASE ||
+	    mp.parent_kind == MODEL_PARENT_DATA_SOURCE)
+		goto out; /* a row: its data source's query lists it */
+	if (mp.parent_kind == MODEL_PARENT_BLOCK && mp.parent_id[0] &&
+	    cache_block_page(p->cache, mp.parent_id, &known) == -ENOENT) {
+		rc = pull_tx_end(&t->w, 0);
+		if (!rc)
+			rc = pull_block_page(p, mp.parent_id);
+	}
+	free(known);
+	if (!rc)
+		rc = pull_page_cb(obj, &t->w);
+out:
+	model_page_release(&mp);
+	return rc;
+}
+
+#define PULL_STOP 1
+static int pull_search_cb(cJSON *obj, void *arg)
+{
+	struct pull_tree *t = arg;
+	const char *kind = model_object_kind(obj);
+	const char *et = json_str_or(obj, "last_edited_time", "");
+	time_t when = 0;
+
+	if (t->since && iso_time_parse(et, &when, NULL) == 0 && when < t->since)
+		return PULL_STOP;
+	if (strcmp(et, t->newest) > 0 && strlen(et) < sizeof(t->newest))
+		snprintf(t->newest, sizeof(t->newest), "%s", et);
+	if (!strcmp(kind, "data_source"))
+		return t->dbs ? pull_db_cb(obj, t->dbs) : 0;
+	if (!strcmp(kind, "page"))
+		return pull_tree_page(t, obj);
+	return 0;
+}
+
+/* Every page shared with the integration by search (oldest edit first):
+ * those outside data sources stored with the page whose folder holds them,
+ * the cached ones the search lacks removed (confirmed as a listing is). */
+static int pull_tree(struct pull_ctx *p, int confirmed)
+{
+	struct pull_tree t = { .w = { .p = p, .db_id = "", .db_title = "" } };
+	int rc;
+
+	rc = notion_search(p->api, "page", 0, pull_search_cb, &t);
+	rc = pull_tx_end(&t.w, rc);
+	if (!rc)
+		rc = pull_meta_newest(p, "search", t.newest);
+	if (rc)
+		goto out;
+	strv_sort(&t.w.seen);
+	rc = pull_remove_unseen(p, "", "pages outside databases", &t.w.seen, confirmed);
+	if (rc == 1) {
+		strv_release(&t.w.seen);
+		return pull_tree(p, 1);
+	}
+out:
+	strv_release(&t.w.seen);
 	return rc;
 }
 
@@ -452,7 +637,7 @@ static int pull_container(struct pull_ctx *p, const char *db_id)
 {
 	struct model_database md;
 	cJSON *obj = NULL;
-	char *json = NULL, first[MODEL_ID_SIZE];
+	char *json = NULL, *parent = NULL, first[MODEL_ID_SIZE];
 	int rc, changed;
 
 	memset(&md, 0, sizeof(md));
@@ -470,7 +655,14 @@ static int pull_container(struct pull_ctx *p, const char *db_id)
 	cJSON_DeleteItemFromObjectCaseSensitive(obj, "request_id");
 	pull_normalize(obj);
 	json = cJSON_PrintUnformatted(obj);
-	rc = json ? cache_put_database(p->cache, md.id, md.title ? md.title : "", json, &changed) : -ENOMEM;
+	/* a database inside a page (inline, or full page) is shown in that page's folder */
+	if (md.parent_kind == MODEL_PARENT_BLOCK && md.parent_id[0])
+		rc = pull_block_page(p, md.parent_id);
+	if (!rc)
+		rc = pull_page_parent(p->cache, md.parent_kind, md.parent_id, &parent);
+	if (!rc)
+		rc = json ? cache_put_database(p->cache, md.id, md.title ? md.title : "", parent, json,
+					       &changed) : -ENOMEM;
 	if (!rc && model_database_source(obj, 0, first) == 0) {
 		char *legacy = NULL;
 
@@ -485,6 +677,7 @@ static int pull_container(struct pull_ctx *p, const char *db_id)
 		free(legacy);
 	}
 out:
+	free(parent);
 	free(json);
 	cJSON_Delete(obj);
 	model_database_release(&md);
@@ -669,6 +862,7 @@ static int pull_each_db(struct pull_ctx *p, int full)
 		if (rc)
 			goto out;
 	}
+	rc = pull_tree(p, 0);
 	for (i = 0; i < d.ids.n && !rc; i++)
 		rc = pull_list_database(p, d.ids.v[i], d.titles.v[i], 0);
 out:
@@ -747,6 +941,28 @@ static int pull_collect_db(void *arg, const struct cache_ds_row *r)
 	return rc ? rc : strv_push(&d->titles, r->title);
 }
 
+static int pull_delta_search(struct pull_ctx *p, struct pull_dbs *l)
+{
+	struct pull_tree t = { .w = { .p = p, .db_id = "", .db_title = "" }, .dbs = l };
+	char *newest = NULL;
+	int rc;
+
+	if (cache_meta_get(p->cache, "newest:search", &newest) == 0 &&
+	    iso_time_parse(newest, &t.since, NULL) == 0)
+		t.since -= PULL_OVERLAP_S;
+	else
+		t.since = 0;
+	free(newest);
+	rc = notion_search(p->api, NULL, 1, pull_search_cb, &t);
+	if (rc == PULL_STOP)
+		rc = 0;
+	rc = pull_tx_end(&t.w, rc);
+	if (!rc)
+		rc = pull_meta_newest(p, "search", t.newest);
+	strv_release(&t.w.seen);
+	return rc;
+}
+
 int pull_delta(struct pull_ctx *p)
 {
 	struct pull_dbs l = { .p = p };
@@ -754,11 +970,13 @@ int pull_delta(struct pull_ctx *p)
 	size_t i;
 	int rc;
 
-	/* One search (newest edit first) brings the data sources whose schema
-	 * or title changed, and new ones, with their schemas (docs/sync.md,
-	 * "Pull"); a new one's database is fetched. */
+	/* One search of every kind, newest edit first, read down to the newest
+	 * edit the last one saw minus the overlap, brings the data sources whose
+	 * schema or title changed and new ones, with their schemas, and the
+	 * pages outside data sources that changed, were added or moved
+	 * (docs/sync.md, "Pull"); a new source's database is fetched. */
 	l.delta = 1;
-	rc = notion_search_data_sources(p->api, 1, pull_db_cb, &l);
+	rc = pull_delta_search(p, &l);
 	for (i = 0; !rc && i < l.containers.n; i++) {
 		char *json = NULL;
 

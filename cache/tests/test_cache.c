@@ -47,7 +47,7 @@ int main(void)
 	CHECK(stat(cache_path(c), &st) == 0 && (st.st_mode & 0777) == 0600);
 
 	struct cache_page_in p = { "11111111-1111-1111-1111-111111111111", "db", "One",
-				   "2026-01-01T00:00:00.000Z", "2026-01-02T00:00:00.000Z", "{\"a\":1}" };
+				   "2026-01-01T00:00:00.000Z", "2026-01-02T00:00:00.000Z", "{\"a\":1}", NULL };
 	CHECK(cache_version(c, &ver0) == 0 && ver0 == 0);
 	CHECK(cache_put_page(c, &p, &changed) == 0 && changed == 1);
 	CHECK(cache_put_page(c, &p, &changed) == 0 && changed == 0);

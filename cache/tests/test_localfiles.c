@@ -116,7 +116,7 @@ static void test_migration(const char *dir)
 		return;
 	CHECK(cache_meta_set(c, "probe", "kept") == 0);
 	cache_lock(c);
-	CHECK(cache_exec(c, "DROP TABLE local_files; DROP TABLE kept_names; PRAGMA user_version=9") == 0);
+	CHECK(cache_exec(c, CACHE_UNDO_13 "DROP TABLE local_files; DROP TABLE kept_names; PRAGMA user_version=9") == 0);
 	cache_unlock(c);
 	cache_close(c);
 	CHECK(cache_open(dir, &c) == 0);
@@ -125,7 +125,7 @@ static void test_migration(const char *dir)
 	cache_lock(c);
 	CHECK(cache_query_int(c, &ver, "PRAGMA user_version", NULL) == 0);
 	cache_unlock(c);
-	CHECK(ver == 12);
+	CHECK(ver == CACHE_SCHEMA_NEWEST);
 	CHECK(localfiles_put(c, &f) == 0);
 	CHECK(localfiles_count(c, &n, &bytes) == 0 && n == 1 && bytes == 1);
 	CHECK(localfiles_keep_name(c, "p", "P.md", 0) == 0);

@@ -62,7 +62,7 @@ int main(void)
 	struct cache *c = NULL;
 	struct rows s = { 0 };
 	struct cache_page_in p = { PG, DB, "Row", "2025-01-01T00:00:00.000Z",
-				   "2025-01-02T00:00:00.000Z", "{\"object\":\"page\"}" };
+				   "2025-01-02T00:00:00.000Z", "{\"object\":\"page\"}", NULL };
 	int changed = -1;
 	int64_t ver = -1;
 
@@ -72,14 +72,14 @@ int main(void)
 		return check_done();
 	/* a cache of the release before: schema 10, a database with its properties, a row, a
 	 * queued edit and a delta cursor under the database id */
-	CHECK(cache_put_database(c, DB, "Tasks", "{\"object\":\"database\",\"properties\":{\"Name\":{}}}",
+	CHECK(cache_put_database(c, DB, "Tasks", "", "{\"object\":\"database\",\"properties\":{\"Name\":{}}}",
 				 NULL) == 0);
 	CHECK(cache_put_page(c, &p, NULL) == 0);
 	CHECK(cache_meta_set(c, "newest:" DB, "2025-01-02T00:00:00.000Z") == 0);
 	cache_lock(c);
 	CHECK(cache_exec(c, "INSERT INTO queue(kind, state, page_id, database_id, saved_at_ms)"
 			    " VALUES(1, 0, '" PG "', '" DB "', 1)") == 0);
-	CHECK(cache_exec(c, "DROP TABLE data_sources; PRAGMA user_version=10") == 0);
+	CHECK(cache_exec(c, CACHE_UNDO_13 "DROP TABLE data_sources; PRAGMA user_version=10") == 0);
 	cache_unlock(c);
 	cache_close(c);
 	c = NULL;
@@ -87,7 +87,7 @@ int main(void)
 	if (!c)
 		return check_done();
 	cache_lock(c);
-	CHECK(cache_query_int(c, &ver, "PRAGMA user_version", NULL) == 0 && ver == 12);
+	CHECK(cache_query_int(c, &ver, "PRAGMA user_version", NULL) == 0 && ver == CACHE_SCHEMA_NEWEST);
 	cache_unlock(c);
 	/* the database is its own provisional source, with its old object as the schema */
 	CHECK(cache_each_data_source(c, NULL, ds_cb, &s) == 0);
