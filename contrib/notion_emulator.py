@@ -42,7 +42,8 @@ GET /_admin/state and by `python3 contrib/sample_workspace.py`.  All ids are hyp
           "properties": { "<name>": {"type": "<type>", "<type>": {<config as in the API>},
                                      "id": "<optional property id>"} },
           "data_source_id": "<optional id of its one data source>",
-          "data_source_title": "<optional; the data source's name when not the database's title>"
+          "data_source_title": "<optional; the data source's name when not the database's title>",
+          "shared": true (default) | false  (see *Sharing* below)
         } or, for a database with several data sources, instead of "properties" and the above:
           "data_sources": [ {"id", "title", "description", "icon", "created_time",
                              "last_edited_time", "created_by", "last_edited_by", "archived",
@@ -51,9 +52,10 @@ GET /_admin/state and by `python3 contrib/sample_workspace.py`.  All ids are hyp
       "pages": [ {
           "id", "parent": {"type": "database_id", "database_id"} (a database with one data source)
                           | {"type": "data_source_id", "data_source_id"} | {"type": "page_id", "page_id"}
+                          | {"type": "block_id", "block_id"} (a sub-page inside a column, toggle, ...)
                           | {"type": "workspace", "workspace": true},
           "created_time", "last_edited_time", "created_by", "last_edited_by", "archived",
-          "icon", "cover",
+          "icon", "cover", "shared": true (default) | false,
           "properties": { "<name>": {"type": "<type>", "<type>": <value as the API returns it>} },
           "children": [ <block>, ... ]
       } ]
@@ -64,8 +66,18 @@ GET /_admin/state and by `python3 contrib/sample_workspace.py`.  All ids are hyp
               (everything but "type" and the body is optional; missing times/users are taken
               from the page).  {"type": "child_page", "id": P} and
               {"type": "child_database", "id": D} place a sub-page / inline database (which must
-              be listed in "pages" / "databases" with this page as parent) among the blocks;
-              sub-pages not placed explicitly are appended at the end.
+              be listed in "pages" / "databases" with this page, or this block, as parent) among
+              the blocks; sub-pages not placed explicitly are appended at the end of their parent
+              page's (or block's) children.  A database's "parent" may be a page_id or a block_id
+              (an inline database inside a column or toggle), as on Notion.
+
+Sharing: on Notion an integration sees only what is shared with it, and everything inside that
+(sub-pages, blocks, databases, their data sources and rows).  Every page and database is shared
+unless it says "shared": false; such an object is still seen when something holding it is shared
+(sharing covers descendants).  An object not seen answers 404 object_not_found on every endpoint
+(GET, PATCH, move, children, queries, as a parent of a new page or of a move), and search leaves
+it out; what is seen keeps naming an unseen parent in its "parent" (as on Notion: a page shared
+on its own under an unshared page says page_id of that page).  The admin API sees everything.
 
 Relation configs name their target by "data_source_id" or (one-source databases) "database_id";
 the other is filled in.  GET /_admin/state writes one-source databases in the first form and their
@@ -512,12 +524,14 @@ class Workspace:
             "created_by": d.get("created_by") or self.bot_id,
             "last_edited_by": d.get("last_edited_by") or d.get("created_by") or self.bot_id,
             "archived": bool(d.get("archived") or d.get("in_trash")),
-            "sources": [], "seq": self.next_seq(),
+            "sources": [], "seq": self.next_seq(), "shared": d.get("shared", True) is not False,
         }
         p = rec["parent"]
-        if "page_id" in p:
-            p["page_id"] = norm_id(p["page_id"]) or p["page_id"]
-            p["type"] = "page_id"
+        for key in ("page_id", "block_id"):
+            if key in p:
+                p[key] = norm_id(p[key]) or p[key]
+                p["type"] = key
+                break
         self.databases[did] = rec
         if d.get("data_sources"):
             for i, sd in enumerate(d["data_sources"]):
@@ -685,12 +699,15 @@ class Workspace:
             return next(n for n, s in db["properties"].items() if s["type"] == "title")
         return "title"
 
-    def norm_parent(self, parent, where="body.parent", allow_ds=True):
-        """{"type", key: id} of a request's parent (data_source_id only when allow_ds)."""
+    def norm_parent(self, parent, where="body.parent", allow_ds=True, allow_block=False):
+        """{"type", key: id} of a request's parent (data_source_id only when allow_ds, block_id
+        only when allow_block: workspace documents and the admin API)."""
         if not isinstance(parent, dict):
             raise validation(f"body failed validation: {where} should be an object, instead was "
                              f"`{jdump(parent)}`.")
         keys = ("data_source_id", "database_id", "page_id") if allow_ds else ("database_id", "page_id")
+        if allow_block:
+            keys += ("block_id",)
         for key in keys:
             if key in parent:
                 oid = norm_id(parent[key])
@@ -737,7 +754,7 @@ class Workspace:
         return {"id": pid, "parent": parent, "created_time": created_time,
                 "last_edited_time": last_edited_time, "created_by": created_by,
                 "last_edited_by": last_edited_by, "archived": archived, "icon": icon,
-                "cover": cover, "props": {}, "seq": self.next_seq()}
+                "cover": cover, "props": {}, "seq": self.next_seq(), "shared": True}
 
     def convert_props(self, page_parent, props_in, api=True, keep_plain=False):
         """Validates property values; returns (values by name, pending new options)."""
@@ -1193,12 +1210,63 @@ class Workspace:
         b = self.blocks.get(oid)
         return b["page_id"] if b else None
 
+    @staticmethod
+    def holder_id(parent):
+        """The page or block id a parent object names (None for data sources and the workspace)."""
+        return parent.get("page_id") or parent.get("block_id")
+
+    def parent_id_of(self, oid):
+        """What holds oid: a page or block (for pages, blocks, databases), a data source (for a
+        database row), a database (for a data source); None at the top or when unknown."""
+        if oid in self.pages:
+            par = self.pages[oid]["parent"]
+            return par.get("data_source_id") or self.holder_id(par)
+        if oid in self.blocks:
+            return self.holder_id(self.blocks[oid]["parent"])
+        if oid in self.databases:
+            return self.holder_id(self.databases[oid]["parent"])
+        if oid in self.sources:
+            return self.sources[oid]["database_id"]
+        return None
+
+    def ancestors(self, oid):
+        """The ids holding oid, innermost first (cycle-safe)."""
+        seen = {oid}
+        x = self.parent_id_of(oid)
+        while x is not None and x not in seen:
+            yield x
+            seen.add(x)
+            x = self.parent_id_of(x)
+
+    def accessible(self, oid):
+        """Shared with the integration: oid, or a page or database holding it, is shared (pages
+        and databases are, unless marked "shared": false; see *Sharing* at the top)."""
+        for x in (oid, *self.ancestors(oid)):
+            rec = self.pages.get(x) or self.databases.get(x)
+            if rec is not None and rec["shared"]:
+                return True
+        return False
+
+    def check_shared(self, oid, what):
+        """A known object that is not shared with the integration is not found, as on Notion."""
+        if self.kind(oid) is not None or oid in self.sources:
+            if not self.accessible(oid):
+                raise self.not_found(what, oid)
+
+    def in_trashed_tree(self, oid):
+        """oid or something holding it is in the trash (search leaves such pages out)."""
+        for x in (oid, *self.ancestors(oid)):
+            rec = self.pages.get(x) or self.blocks.get(x) or self.databases.get(x) or self.sources.get(x)
+            if rec is not None and rec["archived"]:
+                return True
+        return False
+
     def visible(self, cid, parent_id):
         if cid in self.blocks:
             return not self.blocks[cid]["archived"]
         if cid in self.pages:
             p = self.pages[cid]
-            return not p["archived"] and p["parent"].get("page_id") == parent_id
+            return not p["archived"] and self.holder_id(p["parent"]) == parent_id
         if cid in self.databases:
             return not self.databases[cid]["archived"]
         return False
@@ -1534,7 +1602,8 @@ class Workspace:
             pid = norm_id(pd.get("id"))
             if pid is None:
                 raise validation(f"page id {pd.get('id')!r} is not a valid uuid")
-            parent = self.norm_parent(pd.get("parent") or {"type": "workspace", "workspace": True})
+            parent = self.norm_parent(pd.get("parent") or {"type": "workspace", "workspace": True},
+                                      f"page {pid} parent", allow_block=True)
             if parent["type"] == "database_id" and self.is_multi(parent["database_id"]):
                 raise validation(f"page {pid}: database {parent['database_id']} has several data "
                                  f"sources; give parent data_source_id")
@@ -1546,6 +1615,7 @@ class Workspace:
                                        bool(pd.get("archived") or pd.get("in_trash")),
                                        self.norm_icon(pd.get("icon"), "icon") if pd.get("icon") else None,
                                        copy.deepcopy(pd.get("cover")))
+            rec["shared"] = pd.get("shared", True) is not False
             self.pages[pid] = rec
             page_docs.append((rec, pd))
         # titles first (mentions elsewhere need them), then the other values
@@ -1582,14 +1652,11 @@ class Workspace:
         self.reconcile_duals()
         for rec, pd in page_docs:
             self.load_children(rec["id"], pd.get("children") or [], rec)
-        for rec, _ in page_docs:        # sub-pages and inline databases not placed explicitly
-            par = rec["parent"].get("page_id")
-            if par and par in self.pages and rec["id"] not in self.children.setdefault(par, []):
+        for rec in [r for r, _ in page_docs] + list(self.databases.values()):
+            par = self.holder_id(rec["parent"])     # sub-pages, inline databases not placed explicitly
+            if par and (par in self.pages or par in self.blocks) and \
+                    rec["id"] not in self.children.setdefault(par, []):
                 self.children[par].append(rec["id"])
-        for d in self.databases.values():
-            par = d["parent"].get("page_id")
-            if par and par in self.pages and d["id"] not in self.children.setdefault(par, []):
-                self.children[par].append(d["id"])
 
     def load_children(self, parent_id, items, page):
         lst = self.children.setdefault(parent_id, [])
@@ -1599,8 +1666,11 @@ class Workspace:
                     self.pages if t == "child_page" else self.databases):
                 lst.append(norm_id(item["id"]))
                 continue
-            spec = self.prep_block(item, f"page {page['id']} block", 0, api=False)
-            spec["children"] = []       # nested children below, keeping their own references
+            shallow = {k: v for k, v in item.items() if k != "children"}
+            if isinstance(shallow.get(t), dict) and "children" in shallow[t]:
+                shallow[t] = {k: v for k, v in shallow[t].items() if k != "children"}
+            # nested children below, keeping their own child_page / child_database references
+            spec = self.prep_block(shallow, f"page {page['id']} block", 0, api=False)
             meta = spec["meta"]
             for k, dflt in (("created_time", page["created_time"]), ("last_edited_time", None),
                             ("created_by", page["created_by"]), ("last_edited_by", None)):
@@ -1662,6 +1732,8 @@ class Workspace:
                  "cover": copy.deepcopy(d["cover"]), "created_time": d["created_time"],
                  "last_edited_time": d["last_edited_time"], "created_by": d["created_by"],
                  "last_edited_by": d["last_edited_by"], "archived": d["archived"]}
+            if not d["shared"]:
+                e["shared"] = False
             srcs = [self.sources[x] for x in d["sources"]]
             if len(srcs) == 1 and srcs[0]["owner"] == d["id"] and not srcs[0]["archived"]:
                 src = srcs[0]           # the one-source form, as before data sources
@@ -1705,6 +1777,8 @@ class Workspace:
                           "archived": p["archived"], "icon": copy.deepcopy(p["icon"]),
                           "cover": copy.deepcopy(p["cover"]), "properties": props,
                           "children": export_children(p["id"])})
+            if not p["shared"]:
+                pages[-1]["shared"] = False
         return {"format": 1, "bot_id": self.bot_id, "other_editor_id": self.other_editor_id,
                 "users": [copy.deepcopy(self.users[u]) for u in self.user_order],
                 "databases": dbs, "pages": pages}
@@ -1725,6 +1799,8 @@ class Workspace:
         if not isinstance(body, dict):
             raise validation("body failed validation: body should be an object.")
         parent = self.norm_parent(body.get("parent"), allow_ds=self.new_api() or not api)
+        if api and parent["type"] != "workspace":
+            self.check_shared(parent[parent["type"]], "page" if parent["type"] == "page_id" else "database")
         if parent["type"] in ("database_id", "data_source_id"):
             parent = self.resolve_parent(parent)
             if self.databases[parent["database_id"]]["archived"] or \
@@ -1807,10 +1883,13 @@ class Workspace:
             raise validation("body failed validation: body.archived should be not present, instead "
                              f"was `{jdump(body['archived'])}`. Use in_trash.")
 
-    def move_page(self, oid, body, actor):
+    def move_page(self, oid, body, actor, api=True):
         """POST /v1/pages/{id}/move (2025-09-03 and later): a new parent page or data source.
         Into a data source the title is kept and values of properties with the same name and
-        type in the target (other than relations); the rest get the defaults of a new row."""
+        type in the target (other than relations); the rest get the defaults of a new row.
+        Not into the page itself nor anything inside it; the new parent must be shared.  With
+        api=False (the admin API, a person moving it in Notion) the parent may also be a block
+        (into a column, toggle, ...) or the workspace, and sharing does not apply."""
         if oid not in self.pages:
             raise self.not_found("page", oid)
         if not isinstance(body, dict):
@@ -1823,27 +1902,37 @@ class Workspace:
         if isinstance(par, dict) and "database_id" in par and "data_source_id" not in par:
             raise validation("body failed validation: body.parent.data_source_id should be defined, "
                              "instead was `undefined`.")
-        new = self.norm_parent(par)
-        if new["type"] == "workspace":
+        new = self.norm_parent(par, allow_block=not api)
+        if new["type"] == "page_id" and new["page_id"] in self.databases:
+            # Notion's one exception: a database with a single data source named as page_id
+            did = new["page_id"]
+            if self.is_multi(did):
+                raise validation(f"body.parent.page_id {did} is a database with several data "
+                                 f"sources: give body.parent.data_source_id instead.")
+            new = {"type": "database_id", "database_id": did}
+        elif new["type"] == "page_id" and new["page_id"] in self.blocks and api:
+            raise validation("body.parent.page_id must be a page, not a block of type "
+                             f"{self.blocks[new['page_id']]['type']}.")
+        if new["type"] == "workspace" and api:
             raise validation("body failed validation: body.parent.page_id should be defined, instead "
                              "was `undefined`.")
+        if api:
+            self.check_shared(new[new["type"]], "page" if new["type"] == "page_id" else "database")
         new = self.resolve_parent(new)
-        if new["type"] == "page_id":
-            tgt = new["page_id"]
-            if tgt not in self.pages:
-                raise self.not_found("page", tgt)
-            if self.pages[tgt]["archived"]:
+        tgt = new.get("page_id") or new.get("block_id") or new.get("data_source_id")
+        if new["type"] in ("page_id", "block_id"):
+            table = self.pages if new["type"] == "page_id" else self.blocks
+            if tgt not in table:
+                raise self.not_found(new["type"][:-3], tgt)
+            if table[tgt]["archived"]:
                 raise validation("Can't edit block that is archived. You must unarchive the block "
                                  "before editing.")
-            x = tgt
-            while x in self.pages:          # not into itself or one of its sub-pages
-                if x == oid:
-                    raise validation("Cannot move a page into itself or one of its descendants.")
-                x = self.pages[x]["parent"].get("page_id")
+        if tgt is not None and (tgt == oid or oid in self.ancestors(tgt)):
+            raise validation("Cannot move a page into itself or one of its descendants.")
         now = self.now()
         title = copy.deepcopy(self.page_title(p))
         old_db = self.page_db(p)
-        old_par = p["parent"].get("page_id")
+        old_par = self.holder_id(p["parent"])
         if old_par and oid in self.children.get(old_par, []):
             self.children[old_par].remove(oid)
             self.touch_block_chain(old_par, actor, now)
@@ -1853,8 +1942,9 @@ class Workspace:
         p["props"] = {}
         if new_db is None:
             p["props"]["title"] = title
-            self.children.setdefault(new["page_id"], []).append(oid)
-            self.touch_block_chain(new["page_id"], actor, now)
+            if new["type"] != "workspace":
+                self.children.setdefault(tgt, []).append(oid)
+                self.touch_block_chain(tgt, actor, now)
         else:
             p["props"][self.title_prop_name(p)] = title
             if old_db is not None:
@@ -2101,15 +2191,17 @@ class Workspace:
         srt = body.get("sort") or {}
         desc = srt.get("direction", "descending") != "ascending"
         items = []
+        def found(oid):     # shared with the integration, and neither it nor what holds it trashed
+            return self.accessible(oid) and not self.in_trashed_tree(oid)
         if want in (None, "page"):
-            items += [("page", p, p["last_edited_time"]) for p in self.pages.values() if not p["archived"]
+            items += [("page", p, p["last_edited_time"]) for p in self.pages.values() if found(p["id"])
                       and (self.new_api() or not self.is_multi(p["parent"].get("database_id")))]
         if want in (None, "database") and not self.new_api():
             items += [("database", d, max(d["last_edited_time"], self.sole_source(d["id"])["last_edited_time"]))
-                      for d in self.databases.values() if not d["archived"] and not self.is_multi(d["id"])]
+                      for d in self.databases.values() if found(d["id"]) and not self.is_multi(d["id"])]
         if want in (None, "data_source") and self.new_api():
             items += [("data_source", x, x["last_edited_time"]) for x in self.sources.values()
-                      if not x["archived"] and not self.databases[x["database_id"]]["archived"]]
+                      if found(x["id"])]
         if q:
             ql = q.lower()
             items = [it for it in items if ql in plain_title(
@@ -2643,6 +2735,26 @@ class Workspace:
                         other["props"][k] = [r for r in v if r != x]
         drop_page(pid)
         return {"deleted": pid}
+
+    def admin_move_page(self, body):
+        """A person moves a page in Notion: {"page_id", "parent": {"page_id"} | {"block_id"} |
+        {"data_source_id"} | {"database_id"} | {"workspace": true}}."""
+        pid = norm_id(body.get("page_id"))
+        if pid not in self.pages:
+            raise self.not_found("page", body.get("page_id"))
+        return self.move_page(pid, {"parent": body.get("parent")}, self.other_editor_id, api=False)
+
+    def admin_share(self, body):
+        """{"id" (a page or database), "shared": bool}: shares it with the integration or stops
+        sharing it (what it holds follows, see *Sharing*); answers {"id", "shared", "accessible"}."""
+        oid = norm_id(body.get("id"))
+        rec = self.pages.get(oid) or self.databases.get(oid)
+        if rec is None:
+            raise self.not_found("page", body.get("id"))
+        if not isinstance(body.get("shared"), bool):
+            raise validation("shared should be a boolean")
+        rec["shared"] = body["shared"]
+        return {"id": oid, "shared": rec["shared"], "accessible": self.accessible(oid)}
 
     def admin_create_page(self, body):
         req = {"properties": body.get("properties") or {}, "children": body.get("children") or []}
@@ -3219,6 +3331,7 @@ class Handler(BaseHTTPRequestHandler):
                  "move_page": "page_id", "get_source": "data_source_id", "update_source": "data_source_id",
                  "query_source": "data_source_id"}.get(name, "block_id")
         oid = ws.path_id(groups[0], param, "")
+        ws.check_shared(oid, {"page_id": "page", "block_id": "block"}.get(param, "database"))
         if name == "get_database":
             return ws.get_database(oid)
         if name == "update_database":
@@ -3296,6 +3409,15 @@ class Handler(BaseHTTPRequestHandler):
                     return self.send_json(200, ws.admin_delete_page(body))
                 if name == "create_page":
                     return self.send_json(200, ws.admin_create_page(body))
+                if name == "move_page":
+                    ws.version = IN_TRASH_VERSION       # data_source_id parents; answers that shape
+                    try:
+                        out = ws.admin_move_page(body)
+                    finally:
+                        ws.version = API_VERSION
+                    return self.send_json(200, out)
+                if name == "share":
+                    return self.send_json(200, ws.admin_share(body))
                 if name in ("update_data_source", "create_data_source"):
                     ws.version = IN_TRASH_VERSION       # answers a data source object
                     try:

@@ -4,6 +4,11 @@
     python3 contrib/sample_workspace.py > sample.json      # the workspace as JSON
     notion_emulator.py --workspace sample                    # what the emulator loads by default
 
+Sharing: the root page "Sample Workspace" is not shared with the integration (nor its sub-page
+"Salary bands"); its databases Tasks, Projects, Notes and its sub-page "Team handbook" are shared
+on their own, so they are seen at the top and still name the root as their parent, as on Notion.
+The top-level page "Support desk" is not shared either; its database "Support" is.
+
 Three databases under the root page "Sample Workspace" - Tasks, Projects and Notes - use every
 property type (title, rich_text, number, select, multi_select, status, date incl. a range and a
 date-time, people, files (external and notion-hosted), checkbox, url, email, phone_number,
@@ -25,6 +30,32 @@ ticket "Cannot log in" holds a heading_4, a tab block and a meeting_notes block.
 Notion-Version 2025-09-03 or later; a 2022-06-28 request touching it fails with
 multiple_data_sources_for_database and search leaves it out, as on Notion, so the older databases
 hold no reference into it.  The format is described at the top of notion_emulator.py.
+
+The page tree "Team handbook" (fixed ids in TREE, times from minute 3200 on):
+
+    Team handbook             text in a column_list (a word per column), a toggle, a synced block
+    |                         (original), page mentions of Onboarding and of "Salary bands" (not
+    |                         shared: the mention's target is never seen), the inline database
+    |                         "Equipment" (rows Laptop, Monitor)
+    +- Desk setup             parent: a column of the handbook (block_id)
+    +- Travel policy          parent: a toggle of the handbook (block_id)
+    +- Onboarding
+    |  +- First week
+    |  |  +- Day one checklist    (mentions the first "Code review")
+    |  +- Accounts
+    +- Engineering            link_to_page Desk setup, a reference to the handbook's synced block
+       +- Code review         link_to_page Onboarding
+       +- Code review         same title, created a minute later
+       +- Releases            a page ...
+       |  +- Release calendar
+       +- Releases            ... and a full-page database of the same title (Name, Date, Shipped):
+          +- v1.0             a row with the sub-pages "Release notes" and "Rollback plan"
+          +- v1.1
+
+Every page of the tree holds a word no other page holds: UNIQUE_WORDS maps the page's path in the
+mount (DESIGN.md section 2, collision suffixes included) to it; COLUMN_WORDS, TOGGLE_WORDS and SYNCED
+name the words inside columns, the toggle and the synced block and the files that show them;
+UNSHARED_WORD is only in the unshared "Salary bands".
 """
 import json
 import sys
@@ -167,6 +198,166 @@ def assign_ids(blocks, prefix):
     return blocks
 
 
+# ---- the page tree "Team handbook" ------------------------------------------------------------------
+# Shared with the integration on its own (its parent, the root page, is not), so the mount shows it at
+# its root.  Fixed ids and times; every page has a word of its own in its body (UNIQUE_WORDS below).
+
+TREE = {k: uid("page/" + k) for k in (
+    "team-handbook", "onboarding", "first-week", "day-one", "accounts", "engineering", "code-review-1",
+    "code-review-2", "releases", "release-calendar", "release-notes", "rollback-plan", "desk-setup",
+    "travel-policy", "salary-bands")}
+TREE.update({"releases-db": uid("db/releases"), "releases-ds": uid("ds/releases"),
+             "equipment-db": uid("db/equipment"), "equipment-ds": uid("ds/equipment"),
+             "v1.0": uid("release/v1-0"), "v1.1": uid("release/v1-1"),
+             "laptop": uid("equipment/laptop"), "monitor": uid("equipment/monitor"),
+             "column-left": uid("block/handbook-column-left"), "column-right": uid("block/handbook-column-right"),
+             "policies-toggle": uid("block/handbook-policies"), "synced": uid("block/handbook-synced"),
+             "synced-ref": uid("block/engineering-synced-ref")})
+
+WORDS = {
+    "team-handbook": "quillmarsh", "onboarding": "wrenfallow", "first-week": "tamarindcove",
+    "day-one": "pipistrellum", "accounts": "cobaltheron", "engineering": "basaltmoor",
+    "code-review-1": "sorrelwick", "code-review-2": "thistlequay", "releases": "marramgate",
+    "release-calendar": "ospreyvale", "v1.0": "kestrelford", "v1.1": "umberlake",
+    "release-notes": "juniperlode", "rollback-plan": "gannetmere", "laptop": "corvidstone",
+    "monitor": "heronwisp", "desk-setup": "alderquoin", "travel-policy": "sedgeborough",
+    "column-left": "larkspindle", "column-right": "fennelgrove", "toggle": "brackenhollow",
+    "synced": "zinniaharbor", "salary": "cinnabarvault",
+}
+
+_HB = "Team handbook"
+_ENG = _HB + "/Engineering"
+_REL_DB_DIR = f"{_ENG}/Releases ({TREE['releases-db'][-8:]})"   # collides with the page folder "Releases/"
+# path in the mount (DESIGN.md section 2) -> the word only that page's own body holds
+UNIQUE_WORDS = {
+    f"{_HB}.md": WORDS["team-handbook"],
+    f"{_HB}/Onboarding.md": WORDS["onboarding"],
+    f"{_HB}/Onboarding/First week.md": WORDS["first-week"],
+    f"{_HB}/Onboarding/First week/Day one checklist.md": WORDS["day-one"],
+    f"{_HB}/Onboarding/Accounts.md": WORDS["accounts"],
+    f"{_HB}/Desk setup.md": WORDS["desk-setup"],                   # parent: a column of the handbook
+    f"{_HB}/Travel policy.md": WORDS["travel-policy"],             # parent: a toggle of the handbook
+    f"{_HB}/Equipment/Laptop.md": WORDS["laptop"],                 # rows of the inline database
+    f"{_HB}/Equipment/Monitor.md": WORDS["monitor"],
+    f"{_ENG}.md": WORDS["engineering"],
+    f"{_ENG}/Code review.md": WORDS["code-review-1"],              # two siblings titled alike:
+    f"{_ENG}/Code review ({TREE['code-review-2'][-8:]}).md": WORDS["code-review-2"],   # created later
+    f"{_ENG}/Releases.md": WORDS["releases"],                      # a page, and a database, "Releases"
+    f"{_ENG}/Releases/Release calendar.md": WORDS["release-calendar"],
+    f"{_REL_DB_DIR}/v1.0.md": WORDS["v1.0"],                       # a row with sub-pages
+    f"{_REL_DB_DIR}/v1.0/Release notes.md": WORDS["release-notes"],
+    f"{_REL_DB_DIR}/v1.0/Rollback plan.md": WORDS["rollback-plan"],
+    f"{_REL_DB_DIR}/v1.1.md": WORDS["v1.1"],
+}
+# words in the text of blocks that hold other blocks: word -> the files showing it
+COLUMN_WORDS = {WORDS["column-left"]: [f"{_HB}.md"], WORDS["column-right"]: [f"{_HB}.md"]}
+TOGGLE_WORDS = {WORDS["toggle"]: [f"{_HB}.md"]}
+# the synced block's text: in its original (the handbook) and in its reference (Engineering)
+SYNCED = {"word": WORDS["synced"], "original": f"{_HB}.md", "reference": f"{_ENG}.md",
+          "block_id": TREE["synced"], "reference_block_id": TREE["synced-ref"]}
+UNSHARED_WORD = WORDS["salary"]        # only in "Salary bands", which the integration cannot see
+
+
+def tree_databases(owner):
+    """The two databases of the tree: "Releases" (full page, in Engineering, beside a page of the same
+    title) and "Equipment" (inline, in the handbook)."""
+    def db(key, name, parent, created, inline, props):
+        return {"id": TREE[key + "-db"], "data_source_id": TREE[key + "-ds"], "title": rt(name),
+                "description": [], "parent": {"type": "page_id", "page_id": parent}, "is_inline": inline,
+                "icon": None, "cover": None, "archived": False, "created_time": ts(created),
+                "last_edited_time": ts(created + 5), "created_by": owner, "last_edited_by": owner,
+                "properties": props}
+    return [db("releases", "Releases", TREE["engineering"], 3250, False, {
+                "Name": {"type": "title", "title": {}}, "Date": {"type": "date", "date": {}},
+                "Shipped": {"type": "checkbox", "checkbox": {}}}),
+            db("equipment", "Equipment", TREE["team-handbook"], 3260, True, {
+                "Item": {"type": "title", "title": {}},
+                "Count": {"type": "number", "number": {"format": "number"}}})]
+
+
+def handbook_tree(page, title, hb, onboard, salary, ada, grace, kath):
+    """The pages of the tree (page() and title() are build()'s helpers)."""
+    t, w = TREE, WORDS
+
+    def sub(key, parent, created, name, body, edited=None, by=ada, kind="page_id"):
+        page(t[key], {"type": kind, kind: parent}, created, {"title": title(name)}, body,
+             edited=edited if edited is not None else created + 7, by=by)
+
+    def link(pid):
+        return B("link_to_page", {"type": "page_id", "page_id": pid})
+
+    columns = B("column_list", {}, children=[
+        B("column", {}, children=[P("Left column: ", w["column-left"], " desks and chairs."),
+                                  B("child_page", id=t["desk-setup"])], id=t["column-left"]),
+        B("column", {}, children=[P("Right column: ", w["column-right"], " quiet rooms."),
+                                  BUL("Book a room a day ahead")], id=t["column-right"]),
+    ])
+    policies = TOGGLE("Policies", children=[P("Inside the toggle: ", w["toggle"], "."),
+                                            B("child_page", id=t["travel-policy"])])
+    policies["id"] = t["policies-toggle"]
+    sub("team-handbook", ROOT_ID, 20, "Team handbook", [
+        P("How we work (", w["team-handbook"], "). See also ", M_page(onboard, "Onboarding"), ", and ",
+          M_page(salary, "Salary bands"), " for people with access."),
+        BUL("Be kind"), BUL("Write things down", children=[BUL("Decisions go to the Notes database")]),
+        columns,
+        policies,
+        B("synced_block", {"synced_from": None}, children=[
+            P("Office hours every Thursday: ", w["synced"], ".")], id=t["synced"]),
+        B("child_database", id=t["equipment-db"]),
+        B("child_page", id=onboard),
+        B("child_page", id=t["engineering"]),
+    ], edited=3300)
+    sub("onboarding", hb, 22, "Onboarding", [
+        NUM("Get an account"), NUM("Read the handbook"), TODO("Say hello in #general", checked=True),
+        P("Welcome aboard: ", w["onboarding"], "."),
+        B("child_page", id=t["first-week"]), B("child_page", id=t["accounts"]),
+    ], edited=3290)
+    sub("first-week", onboard, 3200, "First week", [
+        P("Your first week: ", w["first-week"], "."), B("child_page", id=t["day-one"])])
+    sub("day-one", t["first-week"], 3202, "Day one checklist", [
+        P("On day one (", w["day-one"], ") read ", M_page(t["code-review-1"], "Code review"), "."),
+        TODO("Collect your laptop"), TODO("Meet your buddy")])
+    sub("accounts", onboard, 3204, "Accounts", [P("Accounts to request: ", w["accounts"], ".")], by=grace)
+    sub("desk-setup", t["column-left"], 3206, "Desk setup",
+        [P("Adjust the desk: ", w["desk-setup"], ".")], kind="block_id")
+    sub("travel-policy", t["policies-toggle"], 3208, "Travel policy",
+        [P("Book trains over planes: ", w["travel-policy"], ".")], kind="block_id", by=kath)
+    sub("engineering", hb, 3210, "Engineering", [
+        P("How engineering works here: ", w["engineering"], "."),
+        link(t["desk-setup"]),
+        B("synced_block", {"synced_from": {"type": "block_id", "block_id": t["synced"]}}, id=t["synced-ref"]),
+        B("child_page", id=t["code-review-1"]), B("child_page", id=t["code-review-2"]),
+        B("child_page", id=t["releases"]), B("child_database", id=t["releases-db"]),
+    ], edited=3280, by=grace)
+    sub("code-review-1", t["engineering"], 3230, "Code review", [
+        P("Review within a day: ", w["code-review-1"], "."), link(onboard)], by=grace)
+    sub("code-review-2", t["engineering"], 3231, "Code review", [
+        P("A second page of the same title: ", w["code-review-2"], ".")], by=kath)
+    sub("releases", t["engineering"], 3240, "Releases", [
+        P("How we release: ", w["releases"], "."), B("child_page", id=t["release-calendar"])], by=grace)
+    sub("release-calendar", t["releases"], 3242, "Release calendar", [
+        P("Every other Tuesday: ", w["release-calendar"], ".")], by=grace)
+    in_releases = {"type": "database_id", "database_id": t["releases-db"]}
+    for i, (key, date, shipped) in enumerate((("v1.0", "2025-03-11", True), ("v1.1", "2025-03-25", False))):
+        body = [P(f"Release {key}: ", w[key], ".")]
+        if key == "v1.0":
+            body += [B("child_page", id=t["release-notes"]), B("child_page", id=t["rollback-plan"])]
+        page(t[key], in_releases, 3252 + i, {
+            "Name": title(key), "Date": {"type": "date", "date": {"start": date, "end": None, "time_zone": None}},
+            "Shipped": {"type": "checkbox", "checkbox": shipped}}, body, edited=3270 + i, by=grace)
+    sub("release-notes", t["v1.0"], 3256, "Release notes", [P("What changed: ", w["release-notes"], ".")],
+        by=grace)
+    sub("rollback-plan", t["v1.0"], 3257, "Rollback plan", [P("How to undo: ", w["rollback-plan"], ".")],
+        by=grace)
+    in_equipment = {"type": "database_id", "database_id": t["equipment-db"]}
+    for i, (key, name, n) in enumerate((("laptop", "Laptop", 12), ("monitor", "Monitor", 20))):
+        page(t[key], in_equipment, 3262 + i, {"Item": title(name), "Count": {"type": "number", "number": n}},
+             [P(f"{name}s on hand: ", w[key], ".")], edited=3266 + i, by=kath)
+
+
+ROOT_ID = uid("page/root")
+
+
 # ---- the workspace ---------------------------------------------------------------------------------
 
 def build():
@@ -195,8 +386,9 @@ def build():
     P_ADA, P_GRACE, P_ALAN, P_KATH, P_LINUS = (U[k]["id"] for k in ("ada", "grace", "alan", "kath", "linus"))
 
     ROOT = uid("page/root")
-    HANDBOOK_PAGE = uid("page/team-handbook")
-    ONBOARD = uid("page/onboarding")
+    SALARY = TREE["salary-bands"]
+    HANDBOOK_PAGE = TREE["team-handbook"]
+    ONBOARD = TREE["onboarding"]
     TASKS, PROJECTS, NOTES, READING = uid("db/tasks"), uid("db/projects"), uid("db/notes"), uid("db/reading")
     GALLERY = uid("note/gallery")
     GALLERY_SUB = uid("page/gallery-subpage")
@@ -310,9 +502,11 @@ def build():
     pages = []
 
     def page(pid, parent, created, props, children=(), edited=None, by=P_ADA, edit_by=None, archived=False,
-             icon=None, cover=None):
+             icon=None, cover=None, shared=True):
         d = dict(meta(created, edited, by, edit_by), id=pid, parent=parent, archived=archived, icon=icon,
                  cover=cover, properties=props, children=assign_ids(list(children), pid))
+        if not shared:
+            d["shared"] = False     # not shared with the integration (see notion_emulator.py)
         pages.append(d)
         return d
 
@@ -327,16 +521,15 @@ def build():
         B("child_database", id=TASKS), B("child_database", id=PROJECTS), B("child_database", id=NOTES),
         B("divider"),
         B("child_page", id=HANDBOOK_PAGE),
+        B("child_page", id=SALARY),
     ], edited=30, icon={"type": "emoji", "emoji": "🏠"},
-        cover={"type": "external", "external": {"url": "https://images.example.com/covers/workspace.jpg"}})
-    page(HANDBOOK_PAGE, {"type": "page_id", "page_id": ROOT}, 20, {"title": title("Team handbook")}, [
-        P("How we work. See also ", M_page(ONBOARD, "Onboarding"), "."),
-        BUL("Be kind"), BUL("Write things down", children=[BUL("Decisions go to the Notes database")]),
-        B("child_page", id=ONBOARD),
-    ], edited=25)
-    page(ONBOARD, {"type": "page_id", "page_id": HANDBOOK_PAGE}, 22, {"title": title("Onboarding")}, [
-        NUM("Get an account"), NUM("Read the handbook"), TODO("Say hello in #general", checked=True),
-    ])
+        cover={"type": "external", "external": {"url": "https://images.example.com/covers/workspace.jpg"}},
+        shared=False)
+    # not shared either, and inside the unshared root: the integration never sees it (a page mention
+    # of it in the handbook stays a Notion URL)
+    page(SALARY, {"type": "page_id", "page_id": ROOT}, 28, {"title": title("Salary bands")},
+         [P("Confidential: ", WORDS["salary"], " is never shown by the mount.")], shared=False)
+    handbook_tree(page, title, HANDBOOK_PAGE, ONBOARD, SALARY, P_ADA, P_GRACE, P_KATH)
 
     # ---- projects ----
     proj_specs = [
@@ -661,7 +854,7 @@ def build():
         })])
     page(SUPPORT_PAGE, {"type": "workspace", "workspace": True}, 3000, {"title": title("Support desk")},
          [P("The support team's database: tickets and customers, two data sources of one database."),
-          B("child_database", id=SUPPORT)], by=P_GRACE)
+          B("child_database", id=SUPPORT)], by=P_GRACE, shared=False)   # the database is shared itself
     in_customers = {"type": "data_source_id", "data_source_id": CUSTOMERS}
     in_tickets = {"type": "data_source_id", "data_source_id": TICKETS}
     customers = [("acme", "Acme Corp", "ops@acme.example", "Enterprise", 120),
@@ -694,7 +887,8 @@ def build():
     for d, key in ((tasks_db, "tasks"), (projects_db, "projects"), (notes_db, "notes"), (reading_db, "reading")):
         d["data_source_id"] = uid("ds/" + key)
     return {"format": 1, "bot_id": BOT_ID, "other_editor_id": OTHER_EDITOR_ID, "users": users,
-            "databases": [tasks_db, projects_db, notes_db, reading_db, support_db], "pages": pages}
+            "databases": [tasks_db, projects_db, notes_db, reading_db, support_db] + tree_databases(P_GRACE),
+            "pages": pages}
 
 
 # handy constants for tests and tools
@@ -713,7 +907,11 @@ IDS = {
     "customer_globex": uid("customer/globex"),
     "tasks_source": uid("ds/tasks"), "projects_source": uid("ds/projects"),
     "notes_source": uid("ds/notes"), "reading_source": uid("ds/reading"),
-}
+    "team_handbook": TREE["team-handbook"], "onboarding": TREE["onboarding"],
+    "engineering": TREE["engineering"], "salary_bands": TREE["salary-bands"],
+    "releases": TREE["releases-db"], "releases_source": TREE["releases-ds"],
+    "equipment": TREE["equipment-db"], "equipment_source": TREE["equipment-ds"],
+}                       # TREE names every id of the page tree
 
 
 if __name__ == "__main__":

@@ -233,7 +233,7 @@ def test_error_shapes(emu):
     st, _, obj = emu.api("POST", "/v1/search", b"{not json")
     assert st == 400 and obj["code"] == "invalid_json"
     # ids without hyphens are accepted
-    assert emu.ok("GET", "/v1/pages/" + IDS["root"].replace("-", ""))["id"] == IDS["root"]
+    assert emu.ok("GET", "/v1/pages/" + IDS["team_handbook"].replace("-", ""))["id"] == IDS["team_handbook"]
 
 
 def test_users(emu):
@@ -280,7 +280,7 @@ def test_search_pagination(emu):
     assert set(ids) == {o["id"] for o in everything}
     # 2022-06-28 search never returns a database with several data sources, nor its rows
     live_pages = {p["id"] for p in SAMPLE["pages"] if not p.get("archived")
-                  and p["parent"]["type"] != "data_source_id"}
+                  and p["parent"]["type"] != "data_source_id" and p.get("shared") is not False}
     live_dbs = {d["id"] for d in SAMPLE["databases"] if not d.get("data_sources")}
     assert set(ids) == live_pages | live_dbs
     dbs, _ = walk_list(emu, "POST", "/v1/search", {"filter": {"property": "object", "value": "database"}})
@@ -447,10 +447,10 @@ def test_fail_next(emu):
     emu.admin("faults", {"fail_next": {"count": 2, "status": 503, "path_prefix": "/v1/pages/"}})
     assert emu.api("GET", "/v1/users/me")[0] == 200          # other paths unaffected
     for _ in range(2):
-        st, _, obj = emu.api("GET", f"/v1/pages/{IDS['root']}")
+        st, _, obj = emu.api("GET", f"/v1/pages/{IDS['team_handbook']}")
         assert st == 503
         error_shape(obj, 503, "service_unavailable")
-    assert emu.api("GET", f"/v1/pages/{IDS['root']}")[0] == 200
+    assert emu.api("GET", f"/v1/pages/{IDS['team_handbook']}")[0] == 200
     emu.admin("faults", {"fail_next": {"count": 1, "status": 500}})
     st, _, obj = emu.api("POST", "/v1/search", {})
     assert st == 500
@@ -498,7 +498,7 @@ def test_fail_and_drop_filters_by_method_and_suffix(emu):
     # fail only POST /v1/pages: other methods on the same paths, and other POSTs, pass
     emu.admin("faults", {"fail_next": {"count": 1, "status": 503, "method": "POST", "path_prefix": "/v1/pages",
                                        "path_suffix": "/pages"}})
-    assert emu.api("GET", f"/v1/pages/{IDS['root']}")[0] == 200
+    assert emu.api("GET", f"/v1/pages/{IDS['team_handbook']}")[0] == 200
     assert emu.api("PATCH", f"/v1/pages/{IDS['weekly_review_1']}", {})[0] == 200
     assert emu.api("POST", "/v1/search", {"page_size": 1})[0] == 200
     assert emu.api("POST", f"/v1/databases/{IDS['tasks']}/query", {"page_size": 1})[0] == 200
@@ -580,13 +580,13 @@ def test_lose_answer_create_page(emu):
     assert emu.admin("faults", method="GET")["lose_answer"] == [
         {"count": 1, "method": "POST", "path_prefix": "/v1/pages", "path_suffix": ""}]
     served = emu.admin("idle")["served"]
-    assert emu.api("GET", f"/v1/pages/{IDS['root']}")[0] == 200         # not a POST: answered
+    assert emu.api("GET", f"/v1/pages/{IDS['team_handbook']}")[0] == 200         # not a POST: answered
     with pytest.raises(NO_ANSWER):
         emu.raw("POST", "/v1/pages", new_task("Lost answer"), auth_headers(), fresh=True)
     wait_for(lambda: emu.admin("idle") == {"in_flight": 0, "served": served + 2}, "the lost request settled")
     log = emu.admin("log")["requests"]
     assert [(e["method"], e["path"], e["status"], e.get("lost")) for e in log] == [
-        ("GET", f"/v1/pages/{IDS['root']}", 200, None), ("POST", "/v1/pages", 200, True)]
+        ("GET", f"/v1/pages/{IDS['team_handbook']}", 200, None), ("POST", "/v1/pages", 200, True)]
     # Notion acted although the client got no answer: exactly one page
     pages = [p for p in emu.admin("state")["pages"] if p["parent"].get("database_id") == IDS["tasks"]
              and "".join(t["plain_text"] for t in p["properties"]["Name"]["title"]) == "Lost answer"]
@@ -926,9 +926,9 @@ def test_create_page_and_append_after(emu):
                          {"children": [{"type": "link_preview", "link_preview": {"url": "https://x.y"}}]})
     assert st == 400 and obj["message"].startswith("body failed validation. Fix one:")
     # a sub-page under a page shows up as a child_page block
-    sub = emu.ok("POST", "/v1/pages", {"parent": {"page_id": IDS["root"]},
+    sub = emu.ok("POST", "/v1/pages", {"parent": {"page_id": IDS["team_handbook"]},
                                        "properties": {"title": [{"text": {"content": "Sub page"}}]}})
-    root_kids, _ = walk_list(emu, "GET", f"/v1/blocks/{IDS['root']}/children")
+    root_kids, _ = walk_list(emu, "GET", f"/v1/blocks/{IDS['team_handbook']}/children")
     assert root_kids[-1]["id"] == sub["id"] and root_kids[-1]["child_page"]["title"] == "Sub page"
 
 
@@ -1138,6 +1138,9 @@ def collect_answers(emu):
         if p["parent"]["type"] == "data_source_id":     # a row of a several-source database
             call("GET", f"/v1/pages/{p['id']}", expect=400)
             continue
+        if p.get("shared") is False:                    # not shared with the integration
+            call("GET", f"/v1/pages/{p['id']}", expect=404)
+            continue
         page = call("GET", f"/v1/pages/{p['id']}")
         call("GET", f"/v1/blocks/{p['id']}")
         if not p["archived"]:
@@ -1184,7 +1187,7 @@ def collect_answers(emu):
             {"type": "audio", "audio": {"external": {"url": "https://example.com/a.mp3"}}},
             {"type": "bookmark", "bookmark": {"url": "https://example.com"}},
             {"type": "embed", "embed": {"url": "https://example.com/embed"}},
-            {"type": "link_to_page", "link_to_page": {"page_id": IDS["root"]}},
+            {"type": "link_to_page", "link_to_page": {"page_id": IDS["team_handbook"]}},
             {"type": "table", "table": {"table_width": 2, "has_column_header": True, "children": [
                 {"type": "table_row", "table_row": {"cells": [[{"text": {"content": "a"}}], []]}}]}},
             {"type": "column_list", "column_list": {"children": [
@@ -1361,6 +1364,9 @@ def collect_answers_v(v):
             if b["has_children"] and b["type"] not in ("child_page", "child_database"):
                 blocks_of(b["id"])
     for p in state["pages"]:
+        if p.get("shared") is False:                    # not shared with the integration
+            call("GET", f"/v1/pages/{p['id']}", expect=404)
+            continue
         page = call("GET", f"/v1/pages/{p['id']}")
         call("GET", f"/v1/blocks/{p['id']}")
         if not p["archived"]:
@@ -1392,7 +1398,7 @@ def collect_answers_v(v):
         "parent": {"type": "data_source_id", "data_source_id": IDS["tickets"]},
         "properties": {"Summary": {"title": [{"text": {"content": "Shape ticket"}}]},
                        "Customer": {"relation": [{"id": IDS["customer_globex"]}]}}})
-    call("POST", f"/v1/pages/{row['id']}/move", {"parent": {"type": "page_id", "page_id": IDS["support_page"]}})
+    call("POST", f"/v1/pages/{row['id']}/move", {"parent": {"type": "page_id", "page_id": IDS["engineering"]}})
     call("POST", f"/v1/pages/{row['id']}/move",
          {"parent": {"type": "data_source_id", "data_source_id": IDS["customers"]}})
     call("PATCH", f"/v1/pages/{created['id']}", {"in_trash": True})
@@ -1536,7 +1542,8 @@ def test_search_data_source_filter(nv):
     found = nv.all("POST", "/v1/search", {"filter": {"property": "object", "value": "data_source"}})
     assert all(o["object"] == "data_source" for o in found)
     assert {o["id"] for o in found} == {IDS["tasks_source"], IDS["projects_source"], IDS["notes_source"],
-                                        IDS["reading_source"], IDS["tickets"], IDS["customers"]}
+                                        IDS["reading_source"], IDS["tickets"], IDS["customers"],
+                                        IDS["releases_source"], IDS["equipment_source"]}
     r = nv.ok("POST", "/v1/search", {"filter": {"property": "object", "value": "data_source"}, "page_size": 2})
     assert r["type"] == "page_or_data_source" and r["has_more"] is True and len(r["results"]) == 2
     everything = nv.all("POST", "/v1/search", {})
@@ -1623,7 +1630,7 @@ def test_append_with_position(nv):
     assert texts() == ["start", "second"] + first + ["end", "last"]
     nv.err("PATCH", f"/v1/blocks/{page}/children", {"children": [para("x")], "position": {"type": "middle"}})
     nv.err("PATCH", f"/v1/blocks/{page}/children",
-           {"children": [para("x")], "position": {"type": "after_block", "after_block": {"id": IDS["root"]}}})
+           {"children": [para("x")], "position": {"type": "after_block", "after_block": {"id": IDS["team_handbook"]}}})
     if nv.v2026:
         nv.err("PATCH", f"/v1/blocks/{page}/children", {"children": [para("x")], "after": start_id})
     else:
@@ -1632,12 +1639,12 @@ def test_append_with_position(nv):
 
 
 def test_move_page(nv):
-    pid = IDS["ticket_invoice"]
-    p = nv.ok("POST", f"/v1/pages/{pid}/move", {"parent": {"type": "page_id", "page_id": IDS["support_page"]}})
-    assert p["parent"] == {"type": "page_id", "page_id": IDS["support_page"]}
+    pid, eng = IDS["ticket_invoice"], IDS["engineering"]
+    p = nv.ok("POST", f"/v1/pages/{pid}/move", {"parent": {"type": "page_id", "page_id": eng}})
+    assert p["parent"] == {"type": "page_id", "page_id": eng}
     assert list(p["properties"]) == ["title"]
     assert plain_of(p["properties"]["title"]["title"]) == "Wrong invoice address"
-    kids = nv.all("GET", f"/v1/blocks/{IDS['support_page']}/children")
+    kids = nv.all("GET", f"/v1/blocks/{eng}/children")
     assert kids[-1]["id"] == pid and kids[-1]["type"] == "child_page"
     assert pid not in {x["id"] for x in nv.all("POST", f"/v1/data_sources/{IDS['tickets']}/query", {})}
     p = nv.ok("POST", f"/v1/pages/{pid}/move",
@@ -1645,8 +1652,8 @@ def test_move_page(nv):
     assert p["parent"]["data_source_id"] == IDS["customers"]
     assert plain_of(p["properties"]["Company"]["title"]) == "Wrong invoice address"
     assert pid in {x["id"] for x in nv.all("POST", f"/v1/data_sources/{IDS['customers']}/query", {})}
-    assert pid not in {b["id"] for b in nv.all("GET", f"/v1/blocks/{IDS['support_page']}/children")}
-    nv.err("POST", f"/v1/pages/{IDS['support_page']}/move", {"parent": {"page_id": IDS["support_page"]}})
+    assert pid not in {b["id"] for b in nv.all("GET", f"/v1/blocks/{eng}/children")}
+    nv.err("POST", f"/v1/pages/{eng}/move", {"parent": {"page_id": eng}})
     nv.err("POST", f"/v1/pages/{pid}/move", {"parent": {"database_id": IDS["support"]}})
     nv.err("POST", f"/v1/pages/{pid}/move", {"parent": {"page_id": "7855b161-f63e-4683-b7c7-8ca6e97ee266"}},
            status=404, code="object_not_found")
@@ -1735,7 +1742,7 @@ def test_old_version_and_multiple_data_sources(emu):
     multi_error("GET", f"/v1/pages/{IDS['ticket_login']}/properties/title")
     ids = {o["id"] for o in walk_list(emu, "POST", "/v1/search", {})[0]}
     assert IDS["support"] not in ids and IDS["ticket_login"] not in ids and IDS["customer_acme"] not in ids
-    assert IDS["tasks"] in ids and IDS["support_page"] in ids
+    assert IDS["tasks"] in ids and IDS["team_handbook"] in ids
     # the data-source endpoints and page move do not exist in 2022-06-28
     for method, path in (("GET", f"/v1/data_sources/{IDS['tickets']}"),
                          ("POST", f"/v1/data_sources/{IDS['tickets']}/query"),
