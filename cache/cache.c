@@ -176,7 +176,11 @@ static const char *const cache_migrations[] = {
 	"  version, parent_id);"
 	"CREATE INDEX pages_by_parent ON pages(parent_id) WHERE parent_id != '';"
 	/* and the page each block a page or database sits in belongs to (cache_block_page) */
-	"CREATE TABLE block_pages(block_id TEXT PRIMARY KEY, page_id TEXT NOT NULL) WITHOUT ROWID;",
+	"CREATE TABLE block_pages(block_id TEXT PRIMARY KEY, page_id TEXT NOT NULL) WITHOUT ROWID;"
+	/* and the page folders mkdir made (cache/localfiles.h) */
+	"CREATE TABLE kept_folders(page_id TEXT PRIMARY KEY) WITHOUT ROWID;"
+	/* and what local ids became (queue_created_id) */
+	"CREATE TABLE created_ids(local_id TEXT UNIQUE NOT NULL, real_id TEXT NOT NULL);",
 };
 #define CACHE_SCHEMA_VERSION ((int)(sizeof(cache_migrations) / sizeof(cache_migrations[0])))
 _Static_assert(CACHE_SCHEMA_VERSION == CACHE_SCHEMA_NEWEST, "cache_int.h names the newest schema");

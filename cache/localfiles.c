@@ -1,6 +1,7 @@
 /* localfiles.c - local-only files and kept names in the cache; see
  * localfiles.h. */
 #include "cache/localfiles.h"
+#include "common/strv.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -197,4 +198,29 @@ int localfiles_each_kept(struct cache *c,
 		sqlite3_finalize(st);
 	cache_unlock(c);
 	return rc;
+}
+
+int localfiles_keep_folder(struct cache *c, const char *page_id)
+{
+	return localfiles_write_names(c, "INSERT OR IGNORE INTO kept_folders(page_id) VALUES(?1)",
+				      page_id, NULL, NULL);
+}
+
+int localfiles_drop_folder(struct cache *c, const char *page_id)
+{
+	return localfiles_write_names(c, "DELETE FROM kept_folders WHERE page_id=?1", page_id, NULL,
+				      NULL);
+}
+
+static int localfiles_folder_row(sqlite3_stmt *st, void *arg)
+{
+	const char *id = (const char *)sqlite3_column_text(st, 0);
+
+	return strv_push(arg, id ? id : "");
+}
+
+int localfiles_folders(struct cache *c, struct strv *out)
+{
+	return cache_rows(c, localfiles_folder_row, out, "SELECT page_id FROM kept_folders"
+			  " ORDER BY page_id", NULL);
 }

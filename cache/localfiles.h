@@ -2,7 +2,7 @@
  * (docs/format.md, "The tree of a mount"; docs/operations.md, "Local files"; docs/sync.md,
  * "Kept names"), stored in the cache's SQLite file.
  *
- * Owns two tables (schema: migration 9 -> 10 in cache.c):
+ * Owns three tables (schema: migrations 9 -> 10 and 12 -> 13 in cache.c):
  *   local_files  the bytes of every local-only file of the mount (editor
  *                scratch files, dotfiles, names not ending in .md), by
  *                directory (a database id, "" for the root) and name, with
@@ -67,5 +67,13 @@ int localfiles_each_kept(struct cache *c,
 			 void *arg);
 /* Forgets every kept name (a mount starts). */
 int localfiles_clear_kept(struct cache *c);
+
+/* kept_folders: the page folders made by mkdir (a place for new sub-pages
+ * of a page that has none yet), by page id, until rmdir; their changes
+ * bump the change counter.  localfiles_folders appends the ids, sorted. */
+struct strv;
+int localfiles_keep_folder(struct cache *c, const char *page_id);
+int localfiles_drop_folder(struct cache *c, const char *page_id);
+int localfiles_folders(struct cache *c, struct strv *out);
 
 #endif

@@ -552,6 +552,8 @@ int queue_rename_page(struct cache *c, const char *local_id, const char *real_id
 		"UPDATE local SET page_id=?2 WHERE page_id=?1",
 		"UPDATE conflicts SET page_id=?2 WHERE page_id=?1",
 		"UPDATE kept_names SET page_id=?2 WHERE page_id=?1", /* cache/localfiles.h */
+		/* a view built before this still names the local id (queue_created_id) */
+		"INSERT OR REPLACE INTO created_ids(local_id, real_id) VALUES(?1, ?2)",
 	};
 	sqlite3_stmt *st;
 	size_t i;
@@ -566,8 +568,35 @@ int queue_rename_page(struct cache *c, const char *local_id, const char *real_id
 			rc = cache_run(st);
 	}
 	if (!rc)
+		rc = cache_exec(c, "DELETE FROM created_ids WHERE rowid <="
+				" (SELECT MAX(rowid) FROM created_ids) - 1000");
+	if (!rc)
 		rc = cache_bump(c, &(int64_t){ 0 });
 	return cache_wend(c, own, rc);
+}
+
+int queue_created_id(struct cache *c, const char *local_id, char **real_id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*real_id = NULL;
+	cache_lock(c);
+	rc = cache_prep(c, &st, "SELECT real_id FROM created_ids WHERE local_id=?1", local_id, NULL);
+	if (!rc) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			rc = 0;
+			*real_id = queue_col_dup(st, 0, &rc);
+			if (!rc && !*real_id)
+				rc = -ENOENT;
+		} else {
+			rc = rc == SQLITE_DONE ? -ENOENT : cache_errno(rc);
+		}
+		sqlite3_finalize(st);
+	}
+	cache_unlock(c);
+	return rc;
 }
 
 int queue_set_base(struct cache *c, int64_t seq, const char *base_edited_time,

@@ -121,6 +121,9 @@ void queue_entry_release(struct queue_entry *e);
  * rewrites it (invariant 6).  Nothing Notion sends starts with either. */
 #define QUEUE_LOCAL_PREFIX "local-"
 #define QUEUE_LOCAL_BLOCK_PREFIX QUEUE_LOCAL_PREFIX "b-"
+/* The database_id of a queued create of a sub-page (a new file in a page's folder): this
+ * prefix and the parent page's id; of any entry of a page outside data sources: "". */
+#define QUEUE_PAGE_PARENT "page:"
 
 /* 1 when ID (page or block, may be NULL) is a local id, else 0. */
 int queue_is_local_id(const char *id);
@@ -145,6 +148,9 @@ int queue_set_state(struct cache *c, int64_t seq, enum queue_state st, const cha
 int queue_done(struct cache *c, int64_t seq);
 /* Gives a created page its real id in the queue and local tables. */
 int queue_rename_page(struct cache *c, const char *local_id, const char *real_id);
+/* The page a local id became (the newest 1,000 renames are remembered, for a view
+ * built before the rename): 0 and *real_id (malloc'd), or -ENOENT. */
+int queue_created_id(struct cache *c, const char *local_id, char **real_id);
 /* Every entry, in order (for status and --dry-run); cb gets borrowed
  * entries. */
 int queue_each(struct cache *c, int (*cb)(void *arg, const struct queue_entry *e), void *arg);

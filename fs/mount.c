@@ -503,7 +503,10 @@ static void mount_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	}
 	pthread_rwlock_unlock(&m->lock);
 	if (!n) {
-		fuse_reply_err(req, ENOENT);
+		/* an inode the view no longer has (a new page that landed under its real
+		 * inode, a page renamed remotely): ESTALE makes the kernel look the name up
+		 * again instead of failing the caller's stat or open */
+		fuse_reply_err(req, ESTALE);
 		return;
 	}
 	fuse_reply_attr(req, &st, timeout);
@@ -611,7 +614,7 @@ static int mount_render(struct mount *m, fuse_ino_t ino, struct buf *b, int *fou
 	n = view_get(m->view, ino);
 	if (!n) {
 		pthread_rwlock_unlock(&m->lock);
-		return -ENOENT;
+		return -ESTALE; /* as in mount_getattr */
 	}
 	if (n->kind != VIEW_PAGE) {
 		rc = view_read(m->view, m->cache, n, b);

@@ -128,7 +128,7 @@ static int mountw_is_db_dir(void *arg, uint64_t ino)
 
 	pthread_rwlock_rdlock(&m->lock);
 	n = view_get(m->view, ino);
-	yes = n && n->kind == VIEW_DB_DIR;
+	yes = n && (n->kind == VIEW_DB_DIR || n->kind == VIEW_PAGE_DIR); /* new pages go here */
 	pthread_rwlock_unlock(&m->lock);
 	return yes;
 }
@@ -785,14 +785,51 @@ out:
 
 /* Queues an archive (unlink) or a title change (rename); the caller
  * rebuilds the view once it has let go of ov_lock, then pokes the push. */
+/* The pages inside page n's folder, at any depth (rows of databases inside it
+ * excepted: Notion trashes those with their database), as lines
+ * "id\tdatabase_id\tpath" into out; m->lock held. */
+static int mountw_subtree_of(const struct view *v, const struct view_node *n, struct strv *out,
+			     int depth)
+{
+	const struct view_node *f = view_get(v, (n->ino & ~(uint64_t)0xf) | 5);
+	size_t i;
+	int rc = 0;
+
+	if (!f || f->kind != VIEW_PAGE_DIR || n->ino >= VIEW_INO_LOCAL || depth > 64)
+		return 0;
+	for (i = 0; !rc && i < f->nkids; i++) {
+		const struct view_node *k = f->kids[i];
+		struct buf line = BUF_INIT;
+
+		if (k->kind != VIEW_PAGE || queue_is_local_id(k->id))
+			continue;
+		rc = buf_printf(&line, "%s\t\t", k->id);
+		if (!rc)
+			rc = view_path(v, f->ino, k->name, &line);
+		if (!rc)
+			rc = strv_push(out, line.data);
+		buf_release(&line);
+		if (!rc)
+			rc = mountw_subtree_of(v, k, out, depth + 1);
+	}
+	return rc;
+}
+
+static int mountw_subtree(const struct view *v, const struct view_node *n, struct strv *out)
+{
+	return mountw_subtree_of(v, n, out, 0);
+}
+
 static int mountw_page_change(struct mount *m, const struct ov_effect *fx, uint64_t parent,
 			      const char *name)
 {
 	struct queue_entry e = { 0 };
 	struct buf path = BUF_INIT;
+	struct strv sub = STRV_INIT;
 	const struct view_node *n, *d;
 	struct timeval tv;
 	int64_t seq;
+	size_t i;
 	int rc = 0;
 
 	pthread_rwlock_rdlock(&m->lock);
@@ -805,10 +842,13 @@ static int mountw_page_change(struct mount *m, const struct ov_effect *fx, uint6
 		return -ENOENT;
 	}
 	e.page_id = (char *)fx->page_id;
-	e.database_id = strdup(d->id);
+	e.database_id = strdup(view_dir_source(d));
 	e.path = path.data;
 	if (fx->kind == OV_FX_ARCHIVE) {
 		e.kind = QUEUE_ARCHIVE;
+		/* Notion trashes the pages inside it with it: each is queued too, so the
+		 * safety valve counts every page of the subtree (docs/sync.md) */
+		rc = mountw_subtree(m->view, n, &sub);
 	} else {
 		e.kind = QUEUE_UPDATE;
 		rc = view_retitle_patch(m->view, n, fx->new_name, &e.props);
@@ -822,6 +862,18 @@ static int mountw_page_change(struct mount *m, const struct ov_effect *fx, uint6
 		rc = cache_begin(m->cache);
 		if (!rc) {
 			rc = queue_add(m->cache, &e, NULL, &seq);
+			for (i = 0; !rc && i < sub.n; i++) {
+				struct queue_entry k = e;
+				char *tab = strchr(sub.v[i], '\t'), *tab2 = tab ? strchr(tab + 1, '\t') : NULL;
+
+				if (!tab2)
+					continue;
+				*tab = *tab2 = '\0';
+				k.page_id = sub.v[i];
+				k.database_id = tab + 1;
+				k.path = tab2 + 1;
+				rc = queue_add(m->cache, &k, NULL, &seq);
+			}
 			/* a rename shows at once and its name stays valid until the
 			 * title lands (docs/sync.md, "Kept names") */
 			if (!rc && fx->kind == OV_FX_RETITLE)
@@ -834,6 +886,7 @@ static int mountw_page_change(struct mount *m, const struct ov_effect *fx, uint6
 	free(e.database_id);
 	free(e.props);
 	buf_release(&path);
+	strv_release(&sub);
 	return rc;
 }
 
@@ -1458,6 +1511,11 @@ static void mountw_create(fuse_req_t req, fuse_ino_t parent, const char *name, m
 		e.generation = 1;
 	}
 	pthread_mutex_unlock(&m->ov_lock);
+	if (rc == -EPERM && parent == VIEW_INO_ROOT) {
+		cache_log(m->cache, "error", "%s: %s", name, SAVE_ROOT_REFUSED);
+		log_warn("%s: %s", name, SAVE_ROOT_REFUSED);
+		mount_invalidate(m, 0, NULL, VIEW_INO_ERRORS);
+	}
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -1770,16 +1828,113 @@ static void mountw_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fu
 	fuse_reply_err(req, rc ? -rc : 0);
 }
 
-static void mountw_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+/* The page whose file in directory parent is name + ".md" (its id into id), or -ENOENT; the
+ * ino its folder has or would have into *folder.  m->lock held. */
+static int mountw_folder_page(struct mount *m, uint64_t parent, const char *name, char id[40],
+			      uint64_t *folder)
 {
-	(void)parent; (void)name; (void)mode;
-	fuse_reply_err(req, EPERM); /* databases are made in Notion */
+	struct buf file = BUF_INIT;
+	const struct view_node *p;
+
+	if (buf_printf(&file, "%s.md", name))
+		return -ENOMEM;
+	p = view_lookup(m->view, parent, file.data);
+	buf_release(&file);
+	if (!p || p->kind != VIEW_PAGE || p->ino >= VIEW_INO_LOCAL)
+		return -ENOENT;
+	snprintf(id, 40, "%s", p->id);
+	*folder = (p->ino & ~(uint64_t)0xf) | 5;
+	return 0;
 }
 
+static void mountw_count_file(void *arg, const struct ov_file *f)
+{
+	(void)f;
+	(*(int *)arg)++;
+}
+
+/* Whether the overlay holds files in directory ino (not shown by the view yet). */
+static int mountw_dir_has_files(struct mount *m, uint64_t ino)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&m->ov_lock);
+	ov_each_in(m->ov, ino, mountw_count_file, &n);
+	pthread_mutex_unlock(&m->ov_lock);
+	return n > 0;
+}
+
+/* mkdir Title beside Title.md: the page's folder, a place for new sub-pages
+ * (docs/sync.md, "Files and folders"); databases are made in Notion. */
+static void mountw_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct mount *m = mountw_of(req);
+	struct fuse_entry_param e;
+	const struct view_node *f;
+	uint64_t folder = 0;
+	char id[40];
+	int rc;
+
+	(void)mode;
+	memset(&e, 0, sizeof(e));
+	pthread_rwlock_rdlock(&m->lock);
+	rc = mountw_folder_page(m, parent, name, id, &folder);
+	if (!rc && view_get(m->view, folder))
+		rc = -EEXIST;
+	if (rc == -ENOENT && view_lookup(m->view, parent, name))
+		rc = -EEXIST;
+	pthread_rwlock_unlock(&m->lock);
+	if (rc == -ENOENT) {
+		cache_log(m->cache, "error", "mkdir %s: a folder is the place of a page's sub-pages and"
+			  " is made beside the page's file (%s.md); databases are made in Notion", name,
+			  name);
+		mount_invalidate(m, 0, NULL, VIEW_INO_ERRORS);
+		rc = -EPERM;
+	}
+	if (!rc)
+		rc = localfiles_keep_folder(m->cache, id);
+	if (!rc)
+		mount_refresh(m);
+	pthread_rwlock_rdlock(&m->lock);
+	f = rc ? NULL : view_get(m->view, folder);
+	if (f) {
+		mount_attr(m, f, &e.attr);
+		e.ino = f->ino;
+		e.generation = 1;
+	} else if (!rc) {
+		rc = -EIO;
+	}
+	pthread_rwlock_unlock(&m->lock);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+/* rmdir of a page's empty folder: only the mount's (the page stays). */
 static void mountw_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	(void)parent; (void)name;
-	fuse_reply_err(req, EPERM);
+	struct mount *m = mountw_of(req);
+	const struct view_node *f;
+	uint64_t folder = 0;
+	char id[40];
+	int rc;
+
+	pthread_rwlock_rdlock(&m->lock);
+	rc = mountw_folder_page(m, parent, name, id, &folder);
+	f = rc ? NULL : view_get(m->view, folder);
+	if (!f)
+		rc = view_lookup(m->view, parent, name) ? -EPERM : -ENOENT;
+	else if (f->nkids)
+		rc = -ENOTEMPTY;
+	pthread_rwlock_unlock(&m->lock);
+	if (!rc && mountw_dir_has_files(m, folder))
+		rc = -ENOTEMPTY; /* files of its own (scratch, local) */
+	if (!rc)
+		rc = localfiles_drop_folder(m->cache, id);
+	if (!rc)
+		mount_refresh(m);
+	fuse_reply_err(req, rc ? -rc : 0);
 }
 
 void mountw_set_ops(struct fuse_lowlevel_ops *ops)

@@ -191,7 +191,7 @@ static int save_prepare_page(const struct view *v, struct cache *c, const struct
 	p->outcome = SAVE_QUEUE;
 	p->e.kind = QUEUE_UPDATE;
 	p->e.page_id = strdup(n->id);
-	p->e.database_id = d ? strdup(d->id) : NULL;
+	p->e.database_id = d ? strdup(view_dir_source(d)) : NULL;
 	p->e.saved_text = strndup(r->text, r->len);
 	if (!p->e.page_id || (d && !p->e.database_id) || !p->e.saved_text)
 		rc = -ENOMEM;
@@ -278,7 +278,7 @@ static int save_known_edit(const struct view *v, struct cache *c, const struct v
 	p->outcome = SAVE_QUEUE;
 	p->e.kind = QUEUE_UPDATE;
 	p->e.page_id = strdup(id);
-	p->e.database_id = strdup(dir->id);
+	p->e.database_id = strdup(view_dir_source(dir));
 	p->e.saved_text = strndup(r->text, r->len);
 	if (!p->e.page_id || !p->e.database_id || !p->e.saved_text)
 		rc = -ENOMEM;
@@ -292,7 +292,7 @@ static int save_trashed_diff(void *arg, const struct cache_page_row *row)
 {
 	struct save_trashed *t = arg;
 
-	if (strcmp(row->database_id, t->dir->id)) {
+	if (strcmp(row->database_id, view_dir_source(t->dir))) {
 		t->found_other = 1;
 		t->other_db = strdup(row->database_id);
 		return t->other_db ? 0 : -ENOMEM;
@@ -337,13 +337,13 @@ static int save_prepare_known(const struct view *v, struct cache *c, const struc
 	if (n && n->kind == VIEW_PAGE) {
 		d = view_parent(v, n);
 		if (d && d != dir)
-			return save_reject_move(p, r, v, d->id);
+			return save_reject_move(p, r, v, view_dir_source(d));
 		return save_prepare_renamed(v, c, r, n, p);
 	}
 	rc = cache_get_page(c, id, save_known_row, &k);
 	if (rc == 0) {
 		/* Cached but not shown: its trash is queued or held. */
-		if (strcmp(k.database_id, dir->id)) {
+		if (strcmp(k.database_id, view_dir_source(dir))) {
 			rc = save_reject_move(p, r, v, k.database_id);
 			free(k.database_id);
 			return rc;
@@ -374,7 +374,9 @@ static int save_prepare_new(const struct view *v, struct cache *c, const struct 
 	char *err = NULL, local_id[64], known[40];
 	int rc;
 
-	if (!dir || dir->kind != VIEW_DB_DIR)
+	if (dir && dir->kind == VIEW_ROOT)
+		return save_reject(p, r, SAVE_ROOT_REFUSED);
+	if (!dir || (dir->kind != VIEW_DB_DIR && dir->kind != VIEW_PAGE_DIR))
 		return save_reject(p, r, "the database directory no longer exists in Notion");
 	if (view_file_page_id(r->text, r->len, known) &&
 	    (rc = save_prepare_known(v, c, r, dir, known, p)) != 1)
@@ -393,7 +395,15 @@ static int save_prepare_new(const struct view *v, struct cache *c, const struct 
 	p->outcome = SAVE_QUEUE;
 	p->e.kind = QUEUE_CREATE;
 	p->e.page_id = strdup(local_id);
-	p->e.database_id = strdup(dir->id);
+	if (dir->kind == VIEW_PAGE_DIR) {
+		/* a sub-page of the folder's page */
+		struct buf parent = BUF_INIT;
+
+		rc = buf_printf(&parent, QUEUE_PAGE_PARENT "%s", dir->id);
+		p->e.database_id = rc ? NULL : buf_detach(&parent, NULL);
+	} else {
+		p->e.database_id = strdup(dir->id);
+	}
 	p->e.saved_text = strndup(r->text, r->len);
 	if (!p->e.page_id || !p->e.database_id || !p->e.saved_text)
 		return -ENOMEM;

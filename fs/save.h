@@ -80,6 +80,9 @@ int save_prepare(const struct view *v, struct cache *c, const struct save_req *r
 /* The start of the reason of a refused copy of a page into another
  * database (save_prepare's rejection, docs/sync.md "Moves"). */
 #define SAVE_MOVE_REFUSED "moving pages between databases is not supported yet"
+#define SAVE_ROOT_REFUSED "a new page cannot be created at the top of the workspace (Notion lets" \
+	" an integration create pages only inside a page or a database): create it in a page's" \
+	" folder or a database's directory"
 /* dr may be NULL (no draft), d too when dr is.  On 0 and -EINVAL the draft
  * is gone (freed); otherwise the caller still owns it.  durable: the commit
  * fsyncs the WAL before it returns. */

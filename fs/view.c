@@ -78,6 +78,7 @@ struct view {
 	int64_t change_seq;      /* the cache's change log position it shows */
 	uint64_t ct_hash;        /* the databases (containers) it shows: view_ct_hash */
 	struct strv qids;        /* pages with a queued entry or a kept name (sorted) */
+	struct strv folders;     /* the kept folders it shows (localfiles_folders, sorted) */
 	struct strv kept;        /* the kept names it applied (view_kept_cb lines) */
 };
 
@@ -542,24 +543,29 @@ static int view_render_rec(const struct view *v, struct cache *c, const struct v
 	struct mdconv_links l = { view_cb_page_link, view_cb_user_name, view_cb_page_title, &x };
 	struct view_page_data d = { 0 };
 	const struct view_db *db = view_db_of(v, n->parent);
+	const char *id = n->id;
+	char *real = NULL;
 	const cJSON *props;
 	int rc;
 
 	if (!db)
 		return -ENOENT;
+	if (n->local && queue_is_local_id(n->id) && queue_created_id(c, n->id, &real) == 0)
+		id = real; /* created in Notion since this view was built */
 	if (n->local) {
 		char *text = NULL;
 
 		/* A queued save: the file shows what the user saved, its base
 		 * naming the newest queued save (docs/format.md, `_notion.base`). */
-		if (queue_local_text(c, n->id, &text) == 0) {
-			view_show_chain_base(c, n->id, text);
+		if (queue_local_text(c, id, &text) == 0) {
+			view_show_chain_base(c, id, text);
 			rc = buf_puts(out, text);
 			free(text);
+			free(real);
 			return rc;
 		}
 	}
-	rc = cache_get_page(c, n->id, view_page_row, &d);
+	rc = cache_get_page(c, id, view_page_row, &d);
 	if (rc)
 		goto out;
 	props = cJSON_GetObjectItemCaseSensitive(db->json, "properties");
@@ -567,8 +573,9 @@ static int view_render_rec(const struct view *v, struct cache *c, const struct v
 	if (!rc && d.body)
 		rc = mdconv_render(d.body, &l, out);
 	if (rc)
-		log_warn("cannot render page %s: %s", n->id, strerror(-rc));
+		log_warn("cannot render page %s: %s", id, strerror(-rc));
 out:
+	free(real);
 	cJSON_Delete(d.page);
 	cJSON_Delete(d.body);
 	return rc;
@@ -887,7 +894,8 @@ static int view_queue_cb(void *arg, const struct queue_entry *e)
 		return strv_push(&b->archived, e->page_id);
 	if (e->kind == QUEUE_RESTORE)
 		return 0; /* no text of its own: the page shows its cached version */
-	if (e->kind == QUEUE_CREATE && queue_is_local_id(e->page_id)) {
+	if (e->kind == QUEUE_CREATE) {
+		/* (created in Notion, not stored yet: shown until the cache has it) */
 		struct buf line = BUF_INIT;
 		int rc = buf_printf(&line, "%lld\t%s\t%s\t%s", (long long)e->seq, e->page_id,
 				    e->database_id ? e->database_id : "", e->path ? e->path : "");
@@ -952,6 +960,56 @@ static int view_user_cb(void *arg, const char *id, const char *name, const char 
 	return ok ? 0 : -ENOMEM;
 }
 
+/* The folder a queued sub-page create (database_id QUEUE_PAGE_PARENT + the
+ * parent page's id) shows in: the page's folder, made when the page had
+ * none; NULL when the page is not shown (or parent is no such id). */
+static const struct view_node *view_create_folder(struct view_build *b, const char *parent)
+{
+	struct view *v = b->v;
+	const char *pid;
+	struct view_node *f;
+	size_t i, plen = strlen(QUEUE_PAGE_PARENT);
+
+	if (strncmp(parent, QUEUE_PAGE_PARENT, plen))
+		return NULL;
+	pid = parent + plen;
+	for (i = 0; i < v->n; i++)
+		if (v->by_ino[i]->kind == VIEW_PAGE_DIR && !strcmp(v->by_ino[i]->id, pid))
+			return v->by_ino[i];
+	for (i = 0; i < b->nent; i++) {
+		const struct view_node *p = b->ent_node[i];
+
+		if (strcmp(p->id, pid) || p->ino >= VIEW_INO_LOCAL)
+			continue;
+		f = view_add(v, (p->ino & ~(uint64_t)0xf) | 5, p->parent, VIEW_PAGE_DIR, p->name);
+		if (f) {
+			snprintf(f->id, sizeof(f->id), "%s", p->id);
+			f->version = p->version;
+			f->mtime = f->ctime = p->mtime;
+		}
+		return f;
+	}
+	return NULL;
+}
+
+/* Whether the page a queued create made is cached (shown as itself) already. */
+static int view_create_landed(const struct view_build *b, const char *id)
+{
+	size_t i;
+
+	if (queue_is_local_id(id))
+		return 0;
+	for (i = 0; i < b->nent; i++)
+		if (!strcmp(b->ent_node[i]->id, id))
+			return 1;
+	if (b->update) {
+		const struct view_node *o = view_page(b->prev, id);
+
+		return o && o->ino < VIEW_INO_LOCAL;
+	}
+	return 0;
+}
+
 /* Pages created locally and not pushed yet show under the name the user
  * gave them (inode VIEW_INO_LOCAL + queue seq). */
 static int view_add_creates(struct view_build *b)
@@ -961,6 +1019,7 @@ static int view_add_creates(struct view_build *b)
 	for (i = 0; i < b->creates.n; i++) {
 		char *f[4], *save = NULL, *line = strdup(b->creates.v[i]), *base;
 		const struct view_db *db;
+		const struct view_node *dir;
 		struct view_node *n;
 		int k;
 
@@ -969,12 +1028,13 @@ static int view_add_creates(struct view_build *b)
 		for (k = 0; k < 4; k++)
 			f[k] = strtok_r(k ? NULL : line, "\t", &save);
 		db = f[2] ? view_db_by_id(b->v, f[2]) : NULL;
+		dir = db ? db->node : f[2] ? view_create_folder(b, f[2]) : NULL;
 		base = f[3] ? strrchr(f[3], '/') : NULL;
-		if (!db || !f[1] || !base) {
+		if (!dir || !f[1] || !base || view_create_landed(b, f[1])) {
 			free(line);
 			continue;
 		}
-		n = view_add(b->v, VIEW_INO_LOCAL + (uint64_t)strtoll(f[0], NULL, 10), db->node->ino,
+		n = view_add(b->v, VIEW_INO_LOCAL + (uint64_t)strtoll(f[0], NULL, 10), dir->ino,
 			     VIEW_PAGE, base + 1);
 		if (!n) {
 			free(line);
@@ -1092,6 +1152,12 @@ static int view_place_tree(struct view_build *b)
 			if (up && up->kind == VIEW_DB_DIR)
 				continue; /* a data source inside its database */
 			p = view_find_id(byid, b->nent, x->pid);
+			if (!p && strv_contains(&b->archived, x->pid)) {
+				/* inside a page whose trash is queued: trashed with it */
+				x->pid[0] = '\0';
+				x->parent = 0; /* linked nowhere: not listed */
+				continue;
+			}
 			if (!p || p == x || p->ino >= VIEW_INO_LOCAL) {
 				x->pid[0] = '\0';
 				x->parent = VIEW_INO_ROOT;
@@ -1102,6 +1168,13 @@ static int view_place_tree(struct view_build *b)
 				rc = -ENOMEM;
 			else
 				x->parent = f->ino;
+		}
+		/* the folders mkdir made */
+		for (i = 0; !rc && i < v->folders.n; i++) {
+			struct view_node *p = view_find_id(byid, b->nent, v->folders.v[i]);
+
+			if (p && p->ino < VIEW_INO_LOCAL && !view_folder_of(v, p, &folders, &nf))
+				rc = -ENOMEM;
 		}
 		/* folders sit where their pages sit */
 		for (i = 0; !rc && i < nf; i++) {
@@ -1183,21 +1256,33 @@ static int view_name_dbs(struct view_build *b)
 	struct names_entry *e = calloc(n + 1, sizeof(*e));
 	struct view_node **nodes = calloc(n + 1, sizeof(*nodes));
 	const char **created = calloc(n + 1, sizeof(*created));
+	const char **ids = calloc(n + 1, sizeof(*ids));
 	size_t *idx = calloc(n + 1, sizeof(*idx));
 	int rc = 0;
 
-	if (!e || !nodes || !created || !idx) {
+	if (!e || !nodes || !created || !ids || !idx) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	n = 0;
 	for (i = 0; i < v->ndbs; i++) {
+		const cJSON *par = cJSON_GetObjectItemCaseSensitive(v->dbs[i].json, "parent");
+		const struct view_container *ct = NULL;
+		char did[40];
+
+		/* a database shown as one directory is named (its suffix too) as the database */
+		view_norm_id(json_str_or(par, "database_id", ""), did);
+		for (k = 0; did[0] && k < b->nct; k++)
+			if (!strcmp(b->ct[k].id, did) && b->ct[k].nsrc == 1)
+				ct = &b->ct[k];
+		ids[n] = ct ? ct->id : v->dbs[i].node->id;
 		nodes[n] = v->dbs[i].node;
 		created[n++] = v->dbs[i].created_time;
 	}
 	for (i = 0; i < b->nct; i++) {
 		if (!b->ct[i].node)
 			continue;
+		ids[n] = b->ct[i].node->id;
 		nodes[n] = b->ct[i].node;
 		created[n++] = b->ct[i].created_time;
 	}
@@ -1212,7 +1297,7 @@ static int view_name_dbs(struct view_build *b)
 			if (!nodes[k] || nodes[k]->parent != parent)
 				continue;
 			idx[m] = k;
-			e[m].id = nodes[k]->id;
+			e[m].id = ids[k];
 			e[m].title = nodes[k]->name;
 			e[m].created_time = created[k];
 			e[m].name = NULL;
@@ -1250,6 +1335,7 @@ out:
 	free(e);
 	free(nodes);
 	free(created);
+	free(ids);
 	free(idx);
 	return rc;
 }
@@ -1285,6 +1371,8 @@ static int view_read_queue(struct view_build *b)
 	rc = queue_each(b->c, view_queue_cb, b);
 	if (!rc)
 		rc = localfiles_each_kept(b->c, view_kept_cb, b);
+	if (!rc)
+		rc = localfiles_folders(b->c, &b->v->folders);
 	strv_sort(&b->local);
 	strv_sort(&b->archived);
 	strv_sort(&b->pending);
@@ -1952,6 +2040,7 @@ void view_free(struct view *v)
 		view_node_free(v->by_ino[i]);
 	strv_release(&v->qids);
 	strv_release(&v->kept);
+	strv_release(&v->folders);
 	for (i = 0; i < v->ndbs; i++) {
 		cJSON_Delete(v->dbs[i].json);
 		free(v->dbs[i].created_time);
@@ -1971,6 +2060,18 @@ void view_free(struct view *v)
 }
 
 /* ---- the incremental update (view_update) ----------------------------- */
+
+static int view_same_strv(const struct strv *a, const struct strv *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return 0;
+	return 1;
+}
 
 /* Made anew by every build: the root, .notionfs/ and its files, conflict and
  * rejected files, pages created locally. */
@@ -2656,6 +2757,11 @@ int view_update(struct cache *c, const struct view *prev, struct view **out)
 		rc = -EAGAIN; /* a whole build reads them in one pass */
 	if (!rc)
 		rc = view_read_queue(b);
+	for (i = 0; !rc && i < b->creates.n; i++)
+		if (strstr(b->creates.v[i], "\t" QUEUE_PAGE_PARENT))
+			rc = -EAGAIN; /* a new sub-page: its folder is the tree's (view_create_folder) */
+	if (!rc && !view_same_strv(&b->v->folders, &prev->folders))
+		rc = -EAGAIN; /* mkdir or rmdir of a folder */
 	if (!rc)
 		rc = view_upd_dbs(&u);
 	if (!rc)

@@ -167,6 +167,13 @@ int view_file_page_id(const char *text, size_t len, char out[40]);
 /* The node of the database directory holding page n, or NULL. */
 const struct view_node *view_parent(const struct view *v, const struct view_node *n);
 
+/* The data source whose rows directory dir holds: its id for a data source's directory, ""
+ * for the root and page folders (the pages outside data sources). */
+static inline const char *view_dir_source(const struct view_node *dir)
+{
+	return dir->kind == VIEW_DB_DIR ? dir->id : "";
+}
+
 /* Appends the path from the mount's root of entry `name` of directory dir ("a/b/name"). */
 int view_path(const struct view *v, uint64_t dir, const char *name, struct buf *out);
 

@@ -944,6 +944,15 @@ out:
 	return rc;
 }
 
+/* The parent page of a queued create of a sub-page, else NULL. */
+static const char *push_parent_page(const struct queue_entry *e)
+{
+	size_t n = strlen(QUEUE_PAGE_PARENT);
+
+	return e->database_id && !strncmp(e->database_id, QUEUE_PAGE_PARENT, n) ? e->database_id + n
+										 : NULL;
+}
+
 /* Prepares the page object for the cache (normalised, lists completed). */
 static int push_prepare_page(struct push_run *x, cJSON *page)
 {
@@ -956,7 +965,8 @@ static int push_put_page(struct push_run *x, const cJSON *page)
 	int changed, rc;
 
 	memset(&mp, 0, sizeof(mp));
-	rc = pull_put_page(x->p->cache, x->e->database_id, page, &changed, &mp);
+	rc = pull_put_page(x->p->cache, push_parent_page(x->e) ? "" : x->e->database_id, page,
+			   &changed, &mp);
 	model_page_release(&mp);
 	return rc;
 }
@@ -1131,6 +1141,32 @@ static void push_request_shape(cJSON *blocks)
 	}
 }
 
+/* The same for a sub-page: a child_page block of the parent page with that
+ * title, created since a minute before the save (the newest such). */
+static int push_find_subpage(struct push_run *x, const cJSON *title, char *id, size_t n)
+{
+	const char *parent = push_parent_page(x->e);
+	cJSON *kids = NULL;
+	const cJSON *b;
+	char since[MODEL_TIME_SIZE];
+	struct buf t = BUF_INIT;
+	int rc;
+
+	push_rich_plain(cJSON_GetObjectItemCaseSensitive(title, "title"), &t);
+	push_local_time(x->e->saved_at_ms - 60000, since, sizeof(since));
+	rc = notion_get_block_children_tree(x->p->api, parent, &kids);
+	cJSON_ArrayForEach(b, kids) {
+		const cJSON *cp = cJSON_GetObjectItemCaseSensitive(b, "child_page");
+
+		if (!rc && cp && !strcmp(json_str_or(cp, "title", ""), buf_str(&t)) &&
+		    strcmp(json_str_or(b, "created_time", ""), since) >= 0)
+			snprintf(id, n, "%s", json_str_or(b, "id", ""));
+	}
+	cJSON_Delete(kids);
+	buf_release(&t);
+	return rc;
+}
+
 /* After a crash during a create: the page created then, if any (title
  * equal, created since a minute before the save).  *id filled or "". */
 static int push_find_created(struct push_run *x, const cJSON *props, char *id, size_t n)
@@ -1145,6 +1181,8 @@ static int push_find_created(struct push_run *x, const cJSON *props, char *id, s
 	cJSON_ArrayForEach(it, props)
 		if (cJSON_GetObjectItemCaseSensitive(it, "title"))
 			title = it;
+	if (title && push_parent_page(x->e))
+		return push_find_subpage(x, title, id, n);
 	if (!title || !x->ds[0])
 		return 0;
 	push_rich_plain(cJSON_GetObjectItemCaseSensitive(title, "title"), &t);
@@ -1263,6 +1301,8 @@ static int push_source(struct push_run *x)
 	int rc;
 
 	x->ds[0] = '\0';
+	if (id && !strncmp(id, QUEUE_PAGE_PARENT, strlen(QUEUE_PAGE_PARENT)))
+		return 0; /* a sub-page: its parent is a page */
 	if (!id || !id[0]) {
 		snprintf(x->err.message, sizeof(x->err.message), "the new page names no data source");
 		x->err.kind = NOTION_ERR_VALIDATION;
@@ -1312,9 +1352,10 @@ static int push_create(struct push_run *x)
 		goto fail;
 	{
 		cJSON *parent = cJSON_AddObjectToObject(body, "parent");
+		const char *pid = push_parent_page(x->e);
 
-		cJSON_AddStringToObject(parent, "type", "data_source_id");
-		cJSON_AddStringToObject(parent, "data_source_id", x->ds);
+		cJSON_AddStringToObject(parent, "type", pid ? "page_id" : "data_source_id");
+		cJSON_AddStringToObject(parent, pid ? "page_id" : "data_source_id", pid ? pid : x->ds);
 	}
 	cJSON_AddItemToObject(body, "properties",
 		cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(patch, "properties"), 1));

@@ -44,7 +44,13 @@ def expected_tree(state):
     rows of a workspace dump (collision rule included): a database with one
     data source is one directory, one with several holds one directory per
     data source (DESIGN.md §2)."""
-    dbs = {d["id"]: d for d in state["databases"] if not d.get("archived")}
+    pages = {p["id"]: p for p in state["pages"]}
+
+    def at_root(d):
+        # a database inside a shared page is in that page's folder (test_tree.py checks those)
+        pid = (d.get("parent") or {}).get("page_id")
+        return pid is None or pid not in pages or pages[pid].get("shared") is False
+    dbs = {d["id"]: d for d in state["databases"] if not d.get("archived") and at_root(d)}
     db_names = {}
     for d in sorted(dbs.values(), key=lambda d: (d.get("created_time", ""), d["id"])):
         n = expected_stem(plain(d["title"]))
@@ -84,14 +90,18 @@ def expected_tree(state):
 
 
 def mounted_tree(root):
-    """{directory path holding a .schema.yaml: sorted .md names} of a mount."""
+    """{directory path holding a .schema.yaml: sorted .md names} of a mount, for the databases
+    at its root (directories without a page file beside them)."""
     out = {}
     for d, dirs, files in os.walk(root):
         rel = os.path.relpath(d, root)
         if rel.split(os.sep)[0] == ".notionfs":
             dirs[:] = []
             continue
-        if ".schema.yaml" in files:
+        parts = rel.split(os.sep)
+        inside_page = any(os.path.exists(os.path.join(root, *parts[:i]) + ".md")
+                          for i in range(1, len(parts) + 1))
+        if ".schema.yaml" in files and not inside_page:
             out[rel] = sorted(f for f in files if f.endswith(".md"))
     return out
 
@@ -139,7 +149,7 @@ def test_files_equal_export_and_stat_sizes(emulator, mount, tmp):
 def test_inode_numbers_stable_and_readonly(emulator, mount):
     emu = emulator()
     m = mount(emu, args=["--read-only"])
-    d = sorted(x for x in os.listdir(m.mnt) if x != ".notionfs")[0]
+    d = sorted(x for x in os.listdir(m.mnt) if x != ".notionfs" and os.path.isdir(m.path(x)))[0]
     f = sorted(x for x in os.listdir(m.path(d)) if x.endswith(".md"))[0]
     ino = os.stat(m.path(d, f)).st_ino
     with pytest.raises(OSError) as e:
@@ -160,12 +170,11 @@ def find_page(state, title):
 
 
 def file_of(m, title):
-    for d in os.listdir(m.mnt):
-        if d == ".notionfs":
-            continue
-        for f in os.listdir(m.path(d)):
+    for d, dirs, files in os.walk(m.mnt):
+        dirs[:] = sorted(x for x in dirs if x != ".notionfs")
+        for f in sorted(files):
             if f == expected_stem(title) + ".md":
-                return m.path(d, f)
+                return os.path.join(d, f)
     raise KeyError(title)
 
 
@@ -290,7 +299,8 @@ def test_first_read_fetches_body_lazily(emulator, mount, tmp):
     # A slow emulator: bodies are still being prefetched when we read.
     emu = emulator(rate=3, burst=3)
     m = mount(emu, poll=3600, extra_env={"NOTIONFS_RATE": "3", "NOTIONFS_BURST": "3"})
-    files = [m.path(d, f) for d in sorted(os.listdir(m.mnt)) if d != ".notionfs"
+    files = [m.path(d, f) for d in sorted(os.listdir(m.mnt))
+             if d != ".notionfs" and os.path.isdir(m.path(d))
              for f in sorted(os.listdir(m.path(d))) if f.endswith(".md")]
     last = files[-1]
     data = open(last, "rb").read()

@@ -1,0 +1,217 @@
+"""The workspace as a tree (DESIGN.md §2, docs/format.md "The tree of a mount"): pages outside
+databases as `Title.md` with their folder `Title/` beside, sub-pages and databases inside pages,
+rows with sub-pages, the collision rule across page files, folders and database directories,
+relative links, writes in folders, and Notion's moves, renames and trashes."""
+import os
+import re
+import subprocess
+import sys
+import urllib.parse
+
+import pytest
+
+from conftest import ROOT, nfs_env, read_tree, run_nfs, wait_for
+
+sys.path.insert(0, os.path.join(ROOT, "contrib"))
+import sample_workspace as sample  # noqa: E402
+
+HB = "Team handbook"
+ENG = HB + "/Engineering"
+
+
+def page_id(path):
+    with open(path, encoding="utf-8") as f:
+        m = re.search(r"_notion: \{id: ([0-9a-f-]+)", f.read())
+    assert m, path
+    return m.group(1)
+
+
+def writes(emu):
+    """The requests that change something (the log's non-GET /v1 requests but searches and
+    queries)."""
+    return [r for r in emu.log_requests() if r["method"] != "GET" and r["path"].startswith("/v1/")
+            and r["path"] != "/v1/search" and not r["path"].endswith("/query")]
+
+
+def grep_files(root, word):
+    p = subprocess.run(["grep", "-rlZ", "--exclude-dir=.notionfs", word, root],
+                       capture_output=True, text=True)
+    return sorted(os.path.relpath(x, root) for x in p.stdout.split("\0") if x)
+
+
+def test_tree_matches_the_workspace(emulator, mount):
+    emu = emulator()
+    m = mount(emu)
+    for rel in sample.UNIQUE_WORDS:
+        assert os.path.isfile(m.path(rel)), rel
+    # a page's folder is beside its file, with the same name
+    for d in (HB, ENG, HB + "/Onboarding", HB + "/Onboarding/First week", ENG + "/Releases"):
+        assert os.path.isdir(m.path(d)) and os.path.isfile(m.path(d + ".md")), d
+    # databases inside pages, a row with sub-pages, the page folder beating the database's name
+    assert os.path.isfile(m.path(HB, "Equipment", ".schema.yaml"))
+    rel_db = sample._REL_DB_DIR
+    assert os.path.isfile(m.path(rel_db, ".schema.yaml"))
+    assert os.path.isdir(m.path(rel_db, "v1.0")) and not os.path.exists(m.path(rel_db, "v1.1"))
+    # pages without sub-pages have no folder; a page outside databases has one key, its title
+    assert not os.path.exists(m.path(HB, "Desk setup"))
+    text = open(m.path(HB + ".md"), encoding="utf-8").read()
+    assert text.startswith("---\ntitle: Team handbook\n_notion: {id: ")
+    # the databases whose page the integration cannot see stay at the root
+    for d in ("Tasks", "Projects", "Notes", "Support"):
+        assert os.path.isdir(m.path(d)), d
+    assert not os.path.exists(m.path("Sample Workspace.md"))
+
+
+def test_grep_finds_each_page_word_in_exactly_its_file(emulator, mount):
+    emu = emulator()
+    m = mount(emu)
+    for rel, word in sample.UNIQUE_WORDS.items():
+        assert grep_files(m.mnt, word) == [rel], word
+    assert grep_files(m.mnt, sample.UNSHARED_WORD) == []
+    for words in (sample.COLUMN_WORDS, sample.TOGGLE_WORDS):
+        for word, files in words.items():
+            assert grep_files(m.mnt, word) == sorted(files), word
+    s = sample.SYNCED
+    assert grep_files(m.mnt, s["word"]) == sorted([s["original"], s["reference"]])
+
+
+def link_targets(path):
+    text = open(path, encoding="utf-8").read()
+    for href in re.findall(r"\]\(([^) ]+)(?: \"[^\"]*\")?\)", text):
+        if "://" in href or href.startswith("#") or href.startswith("mailto:"):
+            continue
+        yield href
+
+
+def test_every_relative_link_resolves(emulator, mount):
+    emu = emulator()
+    m = mount(emu)
+    seen = 0
+    for d, dirs, files in os.walk(m.mnt):
+        dirs[:] = [x for x in dirs if x != ".notionfs"]
+        for f in files:
+            if not f.endswith(".md"):
+                continue
+            for href in link_targets(os.path.join(d, f)):
+                target = os.path.normpath(os.path.join(d, urllib.parse.unquote(href)))
+                assert os.path.exists(target), (os.path.join(d, f), href)
+                seen += 1
+    assert seen >= 5
+    # a child page's link goes to its file, relative to the page that holds it
+    hb = open(m.path(HB + ".md"), encoding="utf-8").read()
+    assert "](Team%20handbook/Onboarding.md" in hb
+
+
+def test_export_equals_the_mount(emulator, mount, tmp):
+    emu = emulator()
+    m = mount(emu)
+    out = os.path.join(tmp, "out")
+    run_nfs(["export", out], nfs_env(emu, os.path.join(tmp, "c2")))
+    assert read_tree(out) == read_tree(m.mnt)
+
+
+def test_new_file_in_a_folder_is_a_sub_page(emulator, mount):
+    emu = emulator()
+    m = mount(emu)
+    parent = page_id(m.path(HB + ".md"))
+    emu.clear_log()
+    with open(m.path(HB, "Meeting rhythm.md"), "w") as f:
+        f.write("Weekly on Tuesdays, word velvetbrook.\n")
+    wait_for(lambda: any(r["path"] == "/v1/pages" for r in writes(emu)), timeout=60,
+             what="the create")
+    creates = [r for r in writes(emu) if r["path"] == "/v1/pages"]
+    assert len(creates) == 1
+    body = creates[0]["body"]
+    assert body["parent"] == {"type": "page_id", "page_id": parent}
+    assert body["properties"]["title"]["title"][0]["text"]["content"] == "Meeting rhythm"
+    assert "velvetbrook" in str(body["children"])
+    def shown():
+        text = open(m.path(HB, "Meeting rhythm.md")).read()
+        return "_notion: {id: " in text and "_notion: {id: local" not in text and "velvetbrook" in text
+    wait_for(shown, timeout=60, what="the sub-page to show with its id")
+    state = emu.state()
+    new = [p for p in state["pages"] if p["id"] == page_id(m.path(HB, "Meeting rhythm.md"))]
+    assert new and new[0]["parent"] == {"type": "page_id", "page_id": parent}
+
+
+def test_new_file_at_the_root_is_refused_with_a_reason(emulator, mount):
+    emu = emulator()
+    m = mount(emu)
+    with pytest.raises(PermissionError):
+        open(m.path("Top level.md"), "w")
+    wait_for(lambda: "cannot be created at the top" in open(m.path(".notionfs", "errors")).read(),
+             timeout=30, what="the reason in .notionfs/errors")
+    # editors' scratch files are still local files there
+    with open(m.path(".Top level.md.swp"), "w") as f:
+        f.write("x")
+    assert not any(r["path"] == "/v1/pages" for r in writes(emu))
+
+
+def test_mkdir_beside_a_page_makes_its_folder_rmdir_removes_it(emulator, mount):
+    emu = emulator()
+    m = mount(emu)
+    folder = m.path(HB, "Desk setup")
+    os.mkdir(folder)
+    assert os.path.isdir(folder)
+    with pytest.raises(FileExistsError):
+        os.mkdir(folder)
+    with pytest.raises(PermissionError):
+        os.mkdir(m.path(HB, "No such page"))
+    os.rmdir(folder)
+    assert not os.path.exists(folder)
+    with pytest.raises(OSError):
+        os.rmdir(m.path(HB, "Onboarding"))  # not empty
+    os.mkdir(folder)
+    with open(os.path.join(folder, "Chair.md"), "w") as f:
+        f.write("Ergonomic.\n")
+    parent = page_id(m.path(HB, "Desk setup.md"))
+    wait_for(lambda: any(r["path"] == "/v1/pages" and r["body"]["parent"].get("page_id") == parent
+                         for r in writes(emu)), timeout=60, what="the sub-page create")
+    assert not any(r["method"] == "PATCH" for r in writes(emu))
+
+
+def test_rm_of_a_page_with_sub_pages_trashes_its_subtree(emulator, mount):
+    emu = emulator()
+    m = mount(emu)
+    onboarding = page_id(m.path(HB, "Onboarding.md"))
+    inside = [page_id(m.path(HB, "Onboarding", f)) for f in ("Accounts.md", "First week.md")]
+    inside.append(page_id(m.path(HB, "Onboarding", "First week", "Day one checklist.md")))
+    emu.clear_log()
+    os.unlink(m.path(HB, "Onboarding.md"))
+    # the folder goes with its page, and nothing inside it shows anywhere else meanwhile
+    assert not os.path.exists(m.path(HB, "Onboarding.md"))
+    assert not os.path.exists(m.path(HB, "Onboarding"))
+    assert grep_files(m.mnt, sample.UNIQUE_WORDS[HB + "/Onboarding/Accounts.md"]) == []
+
+    def in_notion(pid):
+        return [p for p in emu.state()["pages"] if p["id"] == pid and not p.get("in_trash")
+                and not p.get("archived")]
+    wait_for(lambda: not in_notion(onboarding), timeout=60, what="the page in Notion's trash")
+    # every page of the subtree was queued (the safety valve counts each), none created
+    trashed = {r["path"].rsplit("/", 1)[1] for r in writes(emu) if r["method"] == "PATCH"}
+    wait_for(lambda: set(inside) <= {r["path"].rsplit("/", 1)[1] for r in writes(emu)
+                                     if r["method"] == "PATCH"}, timeout=60,
+             what="the trash of each page inside")
+    assert onboarding in trashed
+    assert not any(r["path"] == "/v1/pages" for r in writes(emu))
+
+
+def test_moves_renames_and_trashes_in_notion_show_after_a_poll(emulator, mount):
+    emu = emulator()
+    m = mount(emu, poll=1, extra_env={"NOTIONFS_LISTING_EVERY": "2"})
+    desk = page_id(m.path(HB, "Desk setup.md"))
+    eng = page_id(m.path(ENG + ".md"))
+    emu.admin("move_page", {"page_id": desk, "parent": {"page_id": eng}})
+    wait_for(lambda: os.path.exists(m.path(ENG, "Desk setup.md")), timeout=60,
+             what="the moved page in its new folder")
+    assert not os.path.exists(m.path(HB, "Desk setup.md"))
+    emu.admin("edit_page", {"page_id": eng, "title": "Engineering guild"})
+    wait_for(lambda: os.path.isdir(m.path(HB, "Engineering guild")), timeout=60,
+             what="the renamed folder")
+    assert os.path.isfile(m.path(HB, "Engineering guild.md"))
+    assert os.path.isfile(m.path(HB, "Engineering guild", "Desk setup.md"))
+    assert not os.path.exists(m.path(ENG))
+    travel = page_id(m.path(HB, "Travel policy.md"))
+    emu.admin("archive", {"page_id": travel})
+    wait_for(lambda: not os.path.exists(m.path(HB, "Travel policy.md")), timeout=60,
+             what="the trashed page to vanish")
