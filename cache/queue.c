@@ -626,6 +626,7 @@ const char *queue_kind_name(enum queue_kind k)
 	case QUEUE_CREATE: return "create";
 	case QUEUE_ARCHIVE: return "archive";
 	case QUEUE_RESTORE: return "restore";
+	case QUEUE_MOVE: return "move";
 	}
 	return "?";
 }

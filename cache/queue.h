@@ -62,6 +62,8 @@ enum queue_kind {
 	QUEUE_CREATE,       /* a new page: props = properties, ops = children */
 	QUEUE_ARCHIVE,      /* unlink: archive the page */
 	QUEUE_RESTORE,      /* a copy of a trashed page put back: out of the trash */
+	QUEUE_MOVE,         /* mv to another folder: Notion's page move to database_id (a data
+			     * source, or QUEUE_PAGE_PARENT + a page id) */
 };
 
 enum queue_state {

@@ -827,7 +827,6 @@ static int mountw_page_change(struct mount *m, const struct ov_effect *fx, uint6
 	struct buf path = BUF_INIT;
 	struct strv sub = STRV_INIT;
 	const struct view_node *n, *d;
-	struct timeval tv;
 	int64_t seq;
 	size_t i;
 	int rc = 0;
@@ -857,8 +856,7 @@ static int mountw_page_change(struct mount *m, const struct ov_effect *fx, uint6
 	if (!rc && queue_is_local_id(fx->page_id)) {
 		rc = -EBUSY; /* not created in Notion yet */
 	} else if (!rc) {
-		gettimeofday(&tv, NULL);
-		e.saved_at_ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+		e.saved_at_ms = save_now_ms();
 		rc = cache_begin(m->cache);
 		if (!rc) {
 			rc = queue_add(m->cache, &e, NULL, &seq);
@@ -887,6 +885,72 @@ static int mountw_page_change(struct mount *m, const struct ov_effect *fx, uint6
 	free(e.props);
 	buf_release(&path);
 	strv_release(&sub);
+	return rc;
+}
+
+/* mv of a page file into another folder (docs/sync.md, "Moves"): Notion's
+ * page move, queued, then a retitle when the name changes too; refused with
+ * EINVAL and the reason in .notionfs/errors when the page cannot go there
+ * (nothing is queued, the page stays).  ov_lock held. */
+static int mountw_page_move(struct mount *m, const struct ov_effect *fx, uint64_t parent,
+			    const char *name)
+{
+	struct queue_entry e = { 0 }, t = { 0 };
+	struct buf path = BUF_INIT, from = BUF_INIT;
+	const struct view_node *n, *d;
+	char *target = NULL, *err = NULL;
+	int64_t seq;
+	int rc;
+
+	pthread_rwlock_rdlock(&m->lock);
+	save_path(m->view, parent, name, &from);
+	save_path(m->view, fx->new_parent, fx->new_name, &path);
+	n = view_page(m->view, fx->page_id);
+	d = view_get(m->view, fx->new_parent);
+	rc = view_move_target(m->view, m->cache, n, d, &target, &err);
+	if (!rc && strcmp(name, fx->new_name))
+		rc = view_retitle_patch(m->view, n, fx->new_name, &t.props);
+	if (!rc && t.props)
+		t.database_id = strdup(view_dir_source(d));
+	pthread_rwlock_unlock(&m->lock);
+	if (rc == -EINVAL) {
+		log_warn("%s: not moved to %s: %s", buf_str(&from), buf_str(&path), err ? err : "");
+		cache_log(m->cache, "error", "%s: not moved to %s: %s; nothing changed", buf_str(&from),
+			  buf_str(&path), err ? err : "invalid");
+		goto out;
+	}
+	if (!rc && queue_is_local_id(fx->page_id))
+		rc = -EBUSY; /* not created in Notion yet */
+	if (rc)
+		goto out;
+	e.kind = QUEUE_MOVE;
+	e.page_id = (char *)fx->page_id;
+	e.database_id = target;
+	e.path = path.data;
+	e.saved_at_ms = save_now_ms();
+	t.kind = QUEUE_UPDATE;
+	t.page_id = e.page_id;
+	t.path = e.path;
+	t.saved_at_ms = e.saved_at_ms;
+	rc = cache_begin(m->cache);
+	if (!rc) {
+		rc = queue_add(m->cache, &e, NULL, &seq);
+		if (!rc && t.props)
+			rc = queue_add(m->cache, &t, NULL, &seq);
+		/* it shows under the name it was given until the move and title land */
+		if (!rc)
+			rc = localfiles_keep_name(m->cache, fx->page_id, fx->new_name, 1);
+		rc = rc ? (cache_rollback(m->cache), rc) : cache_commit(m->cache);
+	}
+	if (rc)
+		log_error("cannot queue the move of %s: %s", buf_str(&from), strerror(-rc));
+out:
+	free(target);
+	free(err);
+	free(t.props);
+	free(t.database_id);
+	buf_release(&path);
+	buf_release(&from);
 	return rc;
 }
 
@@ -1789,14 +1853,17 @@ static void mountw_rename(fuse_req_t req, fuse_ino_t parent, const char *name, f
 			rc = 0;
 	} else if (!rc && fx.kind == OV_FX_RETITLE) {
 		rc = mountw_page_change(m, &fx, newparent, newname);
+	} else if (!rc && fx.kind == OV_FX_MOVE) {
+		rc = mountw_page_move(m, &fx, parent, name);
 	}
-	refresh = (rc == -EINVAL && parent != newparent) || (!rc && fx.kind == OV_FX_RETITLE);
+	refresh = (rc == -EINVAL && parent != newparent) ||
+		  (!rc && (fx.kind == OV_FX_RETITLE || fx.kind == OV_FX_MOVE));
 	pthread_mutex_unlock(&m->ov_lock);
 	if (refresh) {
 		mount_refresh(m);
 		mount_invalidate(m, 0, NULL, VIEW_INO_ERRORS);
 	}
-	if (!rc && fx.kind == OV_FX_RETITLE)
+	if (!rc && (fx.kind == OV_FX_RETITLE || fx.kind == OV_FX_MOVE))
 		mountw_poke(m);
 	free(fx.new_name);
 	fuse_reply_err(req, rc ? -rc : 0);

@@ -487,13 +487,24 @@ int ov_rename(struct overlay *ov, uint64_t parent, const char *name, uint64_t ne
 
 	memset(fx, 0, sizeof(*fx));
 	if (parent != newparent) {
-		/* A page belongs to its database: a move of a page file is
-		 * refused with EINVAL, not EXDEV, so that mv does not fall back
-		 * to copy + unlink (docs/sync.md, "Moves"); other files may be
-		 * copied across. */
-		if ((s && s->role == OV_PAGE) ||
-		    (!s && ov_page_for(ov, parent, name, now, &ref, &slot) && !slot))
+		/* A page file moves with Notion's page move (the caller's, OV_FX_MOVE) into a
+		 * directory that takes pages; else it is refused with EINVAL, not EXDEV, so that
+		 * mv does not fall back to copy + unlink (docs/sync.md, "Moves"); other files
+		 * may be copied across. */
+		if (s && s->role == OV_PAGE)
 			return -EINVAL;
+		if (!s && ov_page_for(ov, parent, name, now, &ref, &slot) && !slot) {
+			if (!ov->view.is_db_dir(ov->view.arg, newparent) || ov_is_scratch_name(newname))
+				return -EINVAL;
+			if (ov_find(ov, newparent, newname, NULL) ||
+			    ov_page_for(ov, newparent, newname, now, &tref, &tslot))
+				return (flags & 1) ? -EEXIST : -EPERM; /* would replace another page */
+			fx->kind = OV_FX_MOVE;
+			snprintf(fx->page_id, sizeof(fx->page_id), "%s", ref.page_id);
+			fx->new_parent = newparent;
+			fx->new_name = strdup(newname);
+			return fx->new_name ? 0 : -ENOMEM;
+		}
 		return -EXDEV;
 	}
 	if (!strcmp(name, newname))

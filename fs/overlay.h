@@ -80,12 +80,13 @@ struct ov_view {
 };
 
 /* What a rename or unlink asks of Notion (besides the local change). */
-enum ov_effect_kind { OV_FX_NONE, OV_FX_SAVE, OV_FX_RETITLE, OV_FX_ARCHIVE };
+enum ov_effect_kind { OV_FX_NONE, OV_FX_SAVE, OV_FX_RETITLE, OV_FX_ARCHIVE, OV_FX_MOVE };
 struct ov_effect {
 	enum ov_effect_kind kind;
 	char page_id[40];
 	struct ov_file *file;   /* OV_FX_SAVE: the file now due */
-	char *new_name;         /* OV_FX_RETITLE: malloc'd, caller frees */
+	char *new_name;         /* OV_FX_RETITLE, OV_FX_MOVE: malloc'd, caller frees */
+	uint64_t new_parent;    /* OV_FX_MOVE: the directory it goes to */
 };
 
 struct overlay;
@@ -128,9 +129,10 @@ int ov_truncate(struct ov_file *f, off_t size, double now);
 void ov_fsync(struct ov_file *f);
 int ov_unlink(struct overlay *ov, uint64_t parent, const char *name, double now,
 	      struct ov_effect *fx);
-/* Across directories: -EINVAL for a page file (a page belongs to its
- * database; not -EXDEV, so that mv does not copy and unlink), -EXDEV for
- * any other file. */
+/* Across directories: a page file (not being written) into a directory that
+ * takes pages (a page's folder, a data source's directory) is OV_FX_MOVE, the
+ * caller's to do; any other page file -EINVAL (not -EXDEV, so that mv does not
+ * copy and unlink), any other file -EXDEV. */
 int ov_rename(struct overlay *ov, uint64_t parent, const char *name, uint64_t newparent,
 	      const char *newname, unsigned flags, double now, struct ov_effect *fx);
 

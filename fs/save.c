@@ -41,7 +41,7 @@ static void save_time_text(int64_t ms, char *out, size_t n)
 		snprintf(out, n, "%lld", (long long)ms);
 }
 
-static int64_t save_now_ms(void)
+int64_t save_now_ms(void)
 {
 	struct timeval tv;
 

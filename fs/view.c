@@ -79,6 +79,7 @@ struct view {
 	uint64_t ct_hash;        /* the databases (containers) it shows: view_ct_hash */
 	struct strv qids;        /* pages with a queued entry or a kept name (sorted) */
 	struct strv folders;     /* the kept folders it shows (localfiles_folders, sorted) */
+	size_t nmoves;           /* queued moves it shows */
 	struct strv kept;        /* the kept names it applied (view_kept_cb lines) */
 };
 
@@ -605,6 +606,7 @@ struct view_build {
 	struct strv archived;   /* pages with a queued archive (sorted) */
 	struct strv pending;    /* pages with a queued (not rejected) entry (sorted) */
 	struct strv kept;       /* kept names (cache/localfiles.h): "page-id\tname\tuntil_landed" */
+	struct strv moves;      /* queued moves, oldest first: "page-id\ttarget" (QUEUE_MOVE) */
 	/* page rows collected before names are assigned */
 	struct names_entry *ent;
 	struct view_node **ent_node;
@@ -827,12 +829,38 @@ static struct view_node *view_page_node(struct view_build *b, const struct view_
 	return n;
 }
 
+/* Where the newest queued move of page id takes it (borrowed from b->moves), or NULL. */
+static const char *view_moved(const struct view_build *b, const char *id)
+{
+	size_t i, len = strlen(id);
+	const char *to = NULL;
+
+	for (i = 0; i < b->moves.n; i++)
+		if (!strncmp(b->moves.v[i], id, len) && b->moves.v[i][len] == '\t')
+			to = b->moves.v[i] + len + 1;
+	return to;
+}
+
 static int view_page_cb(void *arg, const struct cache_page_row *r)
 {
 	struct view_build *b = arg;
 	const struct view_db *db = r->database_id[0] ? view_db_by_id(b->v, r->database_id)
 						     : &b->v->tree;
+	const char *to = b->moves.n ? view_moved(b, r->id) : NULL;
+	struct cache_page_row moved;
 	struct view_node *n;
+
+	if (to) {
+		/* a queued move: the page shows where it goes */
+		size_t plen = strlen(QUEUE_PAGE_PARENT);
+		int sub = !strncmp(to, QUEUE_PAGE_PARENT, plen);
+
+		moved = *r;
+		moved.database_id = sub ? "" : to;
+		moved.parent_id = sub ? to + plen : "";
+		db = sub ? &b->v->tree : view_db_by_id(b->v, to);
+		r = &moved;
+	}
 
 	if (!db)
 		return 0; /* database no longer shared */
@@ -894,6 +922,17 @@ static int view_queue_cb(void *arg, const struct queue_entry *e)
 		return strv_push(&b->archived, e->page_id);
 	if (e->kind == QUEUE_RESTORE)
 		return 0; /* no text of its own: the page shows its cached version */
+	if (e->kind == QUEUE_MOVE) {
+		/* shown where it goes from now on (view_moved) */
+		struct buf line = BUF_INIT;
+
+		rc = buf_printf(&line, "%s\t%s", e->page_id, e->database_id ? e->database_id : "");
+		if (!rc)
+			rc = strv_push(&b->moves, line.data);
+		buf_release(&line);
+		b->v->nmoves++;
+		return rc;
+	}
 	if (e->kind == QUEUE_CREATE) {
 		/* (created in Notion, not stored yet: shown until the cache has it) */
 		struct buf line = BUF_INIT;
@@ -1927,6 +1966,7 @@ static void view_build_release(struct view_build *b)
 	strv_release(&b->pending);
 	strv_release(&b->kept);
 	strv_release(&b->creates);
+	strv_release(&b->moves);
 	view_ct_free(b);
 }
 
@@ -2762,6 +2802,8 @@ int view_update(struct cache *c, const struct view *prev, struct view **out)
 			rc = -EAGAIN; /* a new sub-page: its folder is the tree's (view_create_folder) */
 	if (!rc && !view_same_strv(&b->v->folders, &prev->folders))
 		rc = -EAGAIN; /* mkdir or rmdir of a folder */
+	if (!rc && (b->v->nmoves || prev->nmoves))
+		rc = -EAGAIN; /* a page shown where a queued move takes it */
 	if (!rc)
 		rc = view_upd_dbs(&u);
 	if (!rc)
@@ -2811,6 +2853,118 @@ int view_update(struct cache *c, const struct view *prev, struct view **out)
 	}
 	*out = b->v;
 	return 0;
+}
+
+/* ---- moves ------------------------------------------------------------- */
+
+/* Property types Notion computes (a move recomputes them) or that hold no value. */
+static int view_computed_type(const char *t)
+{
+	static const char *const types[] = { "formula", "rollup", "created_time", "created_by",
+		"last_edited_time", "last_edited_by", "unique_id", "button", "verification", NULL };
+	size_t i;
+
+	for (i = 0; types[i]; i++)
+		if (!strcmp(t, types[i]))
+			return 1;
+	return 0;
+}
+
+static int view_empty_value(const cJSON *v)
+{
+	return !v || cJSON_IsNull(v) || cJSON_IsFalse(v) || (cJSON_IsArray(v) && !v->child) ||
+	       (cJSON_IsString(v) && !v->valuestring[0]);
+}
+
+struct view_move_page {
+	cJSON *page;
+};
+
+static int view_move_row(void *arg, const struct cache_page_row *r)
+{
+	struct view_move_page *x = arg;
+
+	x->page = r->json ? cJSON_Parse(r->json) : NULL;
+	return x->page ? 0 : -EIO;
+}
+
+/* The first property of page n with a value that schema (a data source's
+ * properties) cannot hold, as a message (malloc'd), or NULL. */
+static char *view_move_loses(struct cache *c, const struct view_node *n, const cJSON *schema,
+			     const char *dir)
+{
+	struct view_move_page x = { NULL };
+	const cJSON *p;
+	char *why = NULL;
+
+	if (cache_get_page(c, n->id, view_move_row, &x) || !x.page)
+		return strdup("the page is not in the cache");
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(x.page, "properties")) {
+		const char *t = json_str_or(p, "type", "");
+		const cJSON *def = cJSON_GetObjectItemCaseSensitive(schema, p->string), *it;
+		struct buf b = BUF_INIT;
+
+		if (!strcmp(t, "title") || view_computed_type(t) ||
+		    view_empty_value(cJSON_GetObjectItemCaseSensitive(p, t)))
+			continue;
+		if (!def) /* a property id may name it too */
+			cJSON_ArrayForEach(it, schema)
+				if (!strcmp(json_str_or(it, "name", it->string), p->string))
+					def = it;
+		if (def && !strcmp(json_str_or(def, "type", ""), t))
+			continue;
+		if (def)
+			buf_printf(&b, "property \"%s\" is of type %s here and %s in %s: the move would"
+				   " drop its value", p->string, t, json_str_or(def, "type", "?"), dir);
+		else
+			buf_printf(&b, "property \"%s\" (%s) is not in the schema of %s: the move would"
+				   " drop its value", p->string, t, dir);
+		why = buf_detach(&b, NULL);
+		break;
+	}
+	cJSON_Delete(x.page);
+	return why;
+}
+
+int view_move_target(const struct view *v, struct cache *c, const struct view_node *n,
+		     const struct view_node *dir, char **target, char **err)
+{
+	const struct view_node *d;
+	const struct view_db *db;
+	struct buf t = BUF_INIT;
+
+	*target = NULL;
+	*err = NULL;
+	if (!n || n->kind != VIEW_PAGE || !dir)
+		return -ENOENT;
+	if (dir->kind == VIEW_ROOT) {
+		*err = strdup("a page cannot be moved to the top of the workspace (Notion moves pages"
+			      " only into a page or a data source)");
+		return *err ? -EINVAL : -ENOMEM;
+	}
+	if (dir->kind == VIEW_PAGE_DIR) {
+		for (d = dir; d && d->ino != VIEW_INO_ROOT; d = view_get(v, d->parent))
+			if (d->kind == VIEW_PAGE_DIR && !strcmp(d->id, n->id)) {
+				*err = strdup("a page cannot be moved into its own folder");
+				return *err ? -EINVAL : -ENOMEM;
+			}
+		if (buf_printf(&t, QUEUE_PAGE_PARENT "%s", dir->id))
+			return -ENOMEM;
+		*target = buf_detach(&t, NULL);
+		return 0;
+	}
+	db = dir->kind == VIEW_DB_DIR ? view_db_of(v, dir->ino) : NULL;
+	if (!db) {
+		*err = strdup("a database with several data sources: move the page into the directory"
+			      " of one of them");
+		return *err ? -EINVAL : -ENOMEM;
+	}
+	*err = view_move_loses(c, n, cJSON_GetObjectItemCaseSensitive(db->json, "properties"),
+			       dir->name);
+	if (*err)
+		return -EINVAL;
+	*target = strdup(dir->id);
+	return *target ? 0 : -ENOMEM;
 }
 
 /* ---- walking and diffing --------------------------------------------- */

@@ -161,6 +161,14 @@ int view_props_title(const struct view *v, uint64_t dir, const char *props, char
 /* A {"properties":{TITLE:...}} patch renaming page n to file name `name`. */
 int view_retitle_patch(const struct view *v, const struct view_node *n, const char *name,
 		       char **props);
+/* Where Notion's page move takes page n when its file is moved into directory dir: *target
+ * (malloc'd) is a data source id, or QUEUE_PAGE_PARENT + a page id.  -EINVAL with *err
+ * (malloc'd) naming why when it cannot go there: the root (Notion moves pages only into a
+ * page or a data source), its own folder or one inside it, a database directory holding
+ * several data sources, a property with a value that the target's schema lacks or types
+ * otherwise (the move would drop it). */
+int view_move_target(const struct view *v, struct cache *c, const struct view_node *n,
+		     const struct view_node *dir, char **target, char **err);
 /* The page id a file's front-matter carries in its metadata key
  * (`_notion: {id: ...}`), normalised into out: 1, or 0 when it has none. */
 int view_file_page_id(const char *text, size_t len, char out[40]);

@@ -1480,6 +1480,47 @@ static int push_restore(struct push_run *x)
 	return rc ? (cache_rollback(x->p->cache), rc) : cache_commit(x->p->cache);
 }
 
+/* mv into another folder (docs/sync.md, "Moves"): Notion's page move, then
+ * the page as Notion has it now is stored.  Sent again blindly after a lost
+ * answer: a page moved already stays where it went. */
+static int push_move(struct push_run *x)
+{
+	cJSON *body = cJSON_CreateObject(), *parent, *page = NULL;
+	const char *pid = push_parent_page(x->e);
+	char path[96];
+	int rc;
+
+	parent = body ? cJSON_AddObjectToObject(body, "parent") : NULL;
+	if (!parent || !cJSON_AddStringToObject(parent, "type", pid ? "page_id" : "data_source_id") ||
+	    !cJSON_AddStringToObject(parent, pid ? "page_id" : "data_source_id",
+				     pid ? pid : (x->e->database_id ? x->e->database_id : ""))) {
+		cJSON_Delete(body);
+		return -ENOMEM;
+	}
+	snprintf(path, sizeof(path), "/v1/pages/%s/move", x->e->page_id);
+	rc = push_request(x, "POST", path, body, NULL);
+	cJSON_Delete(body);
+	if (!rc) {
+		snprintf(path, sizeof(path), "/v1/pages/%s", x->e->page_id);
+		rc = push_request(x, "GET", path, NULL, &page);
+	}
+	if (!rc)
+		rc = push_prepare_page(x, page);
+	if (rc) {
+		cJSON_Delete(page);
+		return push_fail(x, rc);
+	}
+	rc = cache_begin(x->p->cache);
+	if (!rc) {
+		rc = push_put_page(x, page);
+		if (!rc)
+			rc = queue_done(x->p->cache, x->e->seq);
+		rc = rc ? (cache_rollback(x->p->cache), rc) : cache_commit(x->p->cache);
+	}
+	cJSON_Delete(page);
+	return rc;
+}
+
 int push_one(struct push_ctx *p, const struct queue_entry *e, struct push_result *r)
 {
 	struct push_run x = { .p = p, .e = e, .r = r };
@@ -1517,6 +1558,9 @@ int push_one(struct push_ctx *p, const struct queue_entry *e, struct push_result
 		break;
 	case QUEUE_RESTORE:
 		rc = push_restore(&x);
+		break;
+	case QUEUE_MOVE:
+		rc = push_move(&x);
 		break;
 	default:
 		rc = -EINVAL;

@@ -215,3 +215,55 @@ def test_moves_renames_and_trashes_in_notion_show_after_a_poll(emulator, mount):
     emu.admin("archive", {"page_id": travel})
     wait_for(lambda: not os.path.exists(m.path(HB, "Travel policy.md")), timeout=60,
              what="the trashed page to vanish")
+
+
+def test_mv_into_another_folder_is_one_page_move(emulator, mount):
+    emu = emulator()
+    m = mount(emu)
+    desk = page_id(m.path(HB, "Desk setup.md"))
+    eng = page_id(m.path(ENG + ".md"))
+    emu.clear_log()
+    os.rename(m.path(HB, "Desk setup.md"), m.path(ENG, "Desk setup.md"))
+    assert os.path.isfile(m.path(ENG, "Desk setup.md"))
+    assert not os.path.exists(m.path(HB, "Desk setup.md"))
+    wait_for(lambda: [r for r in writes(emu) if r["path"].endswith("/move")], timeout=60,
+             what="the move request")
+    moves = [r for r in writes(emu) if r["path"].endswith("/move")]
+    assert len(moves) == 1 and moves[0]["path"] == "/v1/pages/%s/move" % desk
+    assert moves[0]["body"]["parent"] == {"type": "page_id", "page_id": eng}
+    assert not [r for r in writes(emu) if r["method"] == "PATCH" or r["path"] == "/v1/pages"]
+    page = [p for p in emu.state()["pages"] if p["id"] == desk][0]
+    assert page["parent"] == {"type": "page_id", "page_id": eng}
+    # once landed it stays there, and a page with sub-pages takes its folder along
+    wait_for(lambda: "queued edits: 0\n" in open(m.path(".notionfs", "status")).read(), timeout=60,
+             what="the queue to drain")
+    assert open(m.path(ENG, "Desk setup.md")).read().count(sample.UNIQUE_WORDS[HB + "/Desk setup.md"]) == 1
+    os.rename(m.path(HB, "Onboarding.md"), m.path(ENG, "Onboarding.md"))
+    assert os.path.isfile(m.path(ENG, "Onboarding", "First week", "Day one checklist.md"))
+    assert not os.path.exists(m.path(HB, "Onboarding"))
+
+
+def test_mv_into_an_incompatible_data_source_fails_cleanly(emulator, mount):
+    emu = emulator()
+    m = mount(emu)
+    rows = sorted(f for f in os.listdir(m.path(sample._REL_DB_DIR)) if f.endswith(".md"))
+    src = m.path(sample._REL_DB_DIR, rows[0])
+    before = open(src, "rb").read()
+    emu.clear_log()
+    m.expect_errors()
+    with pytest.raises(OSError) as e:
+        os.rename(src, m.path(HB, "Equipment", rows[0]))
+    assert e.value.errno == 22  # EINVAL
+    assert open(src, "rb").read() == before
+    assert not os.path.exists(m.path(HB, "Equipment", rows[0]))
+    wait_for(lambda: "not moved" in open(m.path(".notionfs", "errors")).read(), timeout=30,
+             what="the reason in .notionfs/errors")
+    errors = open(m.path(".notionfs", "errors")).read()
+    assert re.search(r'property "(Date|Shipped)"', errors), errors
+    assert writes(emu) == []
+    # a page outside databases has only its title: it may become a row
+    os.rename(m.path(HB, "Travel policy.md"), m.path(HB, "Equipment", "Travel policy.md"))
+    wait_for(lambda: [r for r in writes(emu) if r["path"].endswith("/move")], timeout=60,
+             what="the move")
+    body = [r for r in writes(emu) if r["path"].endswith("/move")][0]["body"]
+    assert body["parent"]["type"] == "data_source_id"
