@@ -267,3 +267,22 @@ def test_mv_into_an_incompatible_data_source_fails_cleanly(emulator, mount):
              what="the move")
     body = [r for r in writes(emu) if r["path"].endswith("/move")][0]["body"]
     assert body["parent"]["type"] == "data_source_id"
+
+
+def test_an_idle_poll_is_one_search_and_one_query_per_data_source(emulator, mount):
+    emu = emulator()
+    m = mount(emu, poll=1)
+    sources = {r["path"] for r in emu.log_requests() if r["path"].endswith("/query")}
+    assert len(sources) >= 5
+    emu.clear_log()
+
+    def polls():
+        return [i for i, r in enumerate(emu.log_requests()) if r["path"] == "/v1/search"]
+    wait_for(lambda: len(polls()) >= 3, timeout=60, what="three polls")
+    log = emu.log_requests()
+    a, b = polls()[1:3]
+    between = log[a:b]
+    assert [r["path"] for r in between].count("/v1/search") == 1
+    queries = [r for r in between if r["path"].endswith("/query")]
+    others = [r for r in between if r not in queries and r["path"] != "/v1/search"]
+    assert len(queries) == len(sources) and not others, [r["path"] for r in between]
