@@ -2730,7 +2730,7 @@ class Workspace:
                 if c in self.blocks:
                     drop_tree(c)
                     del self.blocks[c]
-                elif c in self.pages and self.pages[c]["parent"].get("page_id") == oid:
+                elif c in self.pages and self.holder_id(self.pages[c]["parent"]) == oid:
                     drop_page(c)
 
         def drop_page(x):

@@ -2119,3 +2119,10 @@ def test_generate_pages(server):
             gen.conn.close()
     finally:
         assert stop_emulator(proc) == 0
+
+
+def test_admin_delete_page_with_sub_pages_in_blocks(emu):
+    emu.admin("delete_page", {"page_id": IDS["team_handbook"]})
+    state = emu.admin("state")
+    gone = {IDS["team_handbook"], TREE["desk-setup"], TREE["travel-policy"], TREE["day-one"]}
+    assert not gone & {p["id"] for p in state["pages"]}
