@@ -14,7 +14,7 @@ Standard library only.  Answers have the shapes of real recorded Notion answers 
 
     notion_emulator.py [--host 127.0.0.1] [--port 0] [--port-file F] [--token T]
                        [--workspace sample|empty|PATH.json] [--generate N] [--generate-blocks K]
-                       [--generate-sources S] [--rate R] [--burst B] [--quiet]
+                       [--generate-sources S] [--generate-pages P] [--rate R] [--burst B] [--quiet]
 
 See contrib/README.md for the endpoints, the admin API (/_admin/...) and the fault injection.
 
@@ -43,7 +43,7 @@ GET /_admin/state and by `python3 contrib/sample_workspace.py`.  All ids are hyp
                                      "id": "<optional property id>"} },
           "data_source_id": "<optional id of its one data source>",
           "data_source_title": "<optional; the data source's name when not the database's title>",
-          "shared": true (default) | false  (see *Sharing* below)
+          "shared": true | false  (optional; see *Sharing* below)
         } or, for a database with several data sources, instead of "properties" and the above:
           "data_sources": [ {"id", "title", "description", "icon", "created_time",
                              "last_edited_time", "created_by", "last_edited_by", "archived",
@@ -55,7 +55,7 @@ GET /_admin/state and by `python3 contrib/sample_workspace.py`.  All ids are hyp
                           | {"type": "block_id", "block_id"} (a sub-page inside a column, toggle, ...)
                           | {"type": "workspace", "workspace": true},
           "created_time", "last_edited_time", "created_by", "last_edited_by", "archived",
-          "icon", "cover", "shared": true (default) | false,
+          "icon", "cover", "shared": true | false (optional; see *Sharing* below),
           "properties": { "<name>": {"type": "<type>", "<type>": <value as the API returns it>} },
           "children": [ <block>, ... ]
       } ]
@@ -72,12 +72,15 @@ GET /_admin/state and by `python3 contrib/sample_workspace.py`.  All ids are hyp
               (an inline database inside a column or toggle), as on Notion.
 
 Sharing: on Notion an integration sees only what is shared with it, and everything inside that
-(sub-pages, blocks, databases, their data sources and rows).  Every page and database is shared
-unless it says "shared": false; such an object is still seen when something holding it is shared
-(sharing covers descendants).  An object not seen answers 404 object_not_found on every endpoint
-(GET, PATCH, move, children, queries, as a parent of a new page or of a move), and search leaves
-it out; what is seen keeps naming an unseen parent in its "parent" (as on Notion: a page shared
-on its own under an unshared page says page_id of that page).  The admin API sees everything.
+(sub-pages, blocks, databases, their data sources and rows).  A page or database with
+"shared": true is shared with the integration, one with "shared": false is not (even inside a
+shared page: its access was restricted); one without the key follows what holds it (its parent
+page, block, data source or database), and at the top (a workspace parent, or a parent not in the
+workspace) it is shared, so a document that never says "shared" is seen whole.  An object not seen
+answers 404 object_not_found on every endpoint (GET, PATCH, move, children, queries, as the parent
+of a new page or of a move), and search leaves it out; what is seen keeps naming an unseen parent
+in its "parent" (as on Notion: a page shared on its own under an unshared page says page_id of
+that page).  The admin API sees everything.
 
 Relation configs name their target by "data_source_id" or (one-source databases) "database_id";
 the other is filled in.  GET /_admin/state writes one-source databases in the first form and their
@@ -524,7 +527,7 @@ class Workspace:
             "created_by": d.get("created_by") or self.bot_id,
             "last_edited_by": d.get("last_edited_by") or d.get("created_by") or self.bot_id,
             "archived": bool(d.get("archived") or d.get("in_trash")),
-            "sources": [], "seq": self.next_seq(), "shared": d.get("shared", True) is not False,
+            "sources": [], "seq": self.next_seq(), "shared": self.shared_flag(d, f"database {did}"),
         }
         p = rec["parent"]
         for key in ("page_id", "block_id"):
@@ -754,7 +757,7 @@ class Workspace:
         return {"id": pid, "parent": parent, "created_time": created_time,
                 "last_edited_time": last_edited_time, "created_by": created_by,
                 "last_edited_by": last_edited_by, "archived": archived, "icon": icon,
-                "cover": cover, "props": {}, "seq": self.next_seq(), "shared": True}
+                "cover": cover, "props": {}, "seq": self.next_seq(), "shared": None}
 
     def convert_props(self, page_parent, props_in, api=True, keep_plain=False):
         """Validates property values; returns (values by name, pending new options)."""
@@ -1238,14 +1241,21 @@ class Workspace:
             seen.add(x)
             x = self.parent_id_of(x)
 
+    @staticmethod
+    def shared_flag(doc, what):
+        v = doc.get("shared")
+        if v is not None and not isinstance(v, bool):
+            raise validation(f"{what}: shared should be true, false or absent")
+        return v
+
     def accessible(self, oid):
-        """Shared with the integration: oid, or a page or database holding it, is shared (pages
-        and databases are, unless marked "shared": false; see *Sharing* at the top)."""
+        """Shared with the integration (see *Sharing* at the top): the innermost explicit
+        "shared" of oid and what holds it decides; none at all means shared."""
         for x in (oid, *self.ancestors(oid)):
             rec = self.pages.get(x) or self.databases.get(x)
-            if rec is not None and rec["shared"]:
-                return True
-        return False
+            if rec is not None and rec["shared"] is not None:
+                return rec["shared"]
+        return True
 
     def check_shared(self, oid, what):
         """A known object that is not shared with the integration is not found, as on Notion."""
@@ -1615,7 +1625,7 @@ class Workspace:
                                        bool(pd.get("archived") or pd.get("in_trash")),
                                        self.norm_icon(pd.get("icon"), "icon") if pd.get("icon") else None,
                                        copy.deepcopy(pd.get("cover")))
-            rec["shared"] = pd.get("shared", True) is not False
+            rec["shared"] = self.shared_flag(pd, f"page {pid}")
             self.pages[pid] = rec
             page_docs.append((rec, pd))
         # titles first (mentions elsewhere need them), then the other values
@@ -1732,8 +1742,8 @@ class Workspace:
                  "cover": copy.deepcopy(d["cover"]), "created_time": d["created_time"],
                  "last_edited_time": d["last_edited_time"], "created_by": d["created_by"],
                  "last_edited_by": d["last_edited_by"], "archived": d["archived"]}
-            if not d["shared"]:
-                e["shared"] = False
+            if d["shared"] is not None:
+                e["shared"] = d["shared"]
             srcs = [self.sources[x] for x in d["sources"]]
             if len(srcs) == 1 and srcs[0]["owner"] == d["id"] and not srcs[0]["archived"]:
                 src = srcs[0]           # the one-source form, as before data sources
@@ -1777,8 +1787,8 @@ class Workspace:
                           "archived": p["archived"], "icon": copy.deepcopy(p["icon"]),
                           "cover": copy.deepcopy(p["cover"]), "properties": props,
                           "children": export_children(p["id"])})
-            if not p["shared"]:
-                pages[-1]["shared"] = False
+            if p["shared"] is not None:
+                pages[-1]["shared"] = p["shared"]
         return {"format": 1, "bot_id": self.bot_id, "other_editor_id": self.other_editor_id,
                 "users": [copy.deepcopy(self.users[u]) for u in self.user_order],
                 "databases": dbs, "pages": pages}
@@ -2720,7 +2730,7 @@ class Workspace:
                 if c in self.blocks:
                     drop_tree(c)
                     del self.blocks[c]
-                elif c in self.pages and self.pages[c]["parent"].get("page_id") == oid:
+                elif c in self.pages and self.holder_id(self.pages[c]["parent"]) == oid:
                     drop_page(c)
 
         def drop_page(x):
@@ -2745,15 +2755,14 @@ class Workspace:
         return self.move_page(pid, {"parent": body.get("parent")}, self.other_editor_id, api=False)
 
     def admin_share(self, body):
-        """{"id" (a page or database), "shared": bool}: shares it with the integration or stops
-        sharing it (what it holds follows, see *Sharing*); answers {"id", "shared", "accessible"}."""
+        """{"id" (a page or database), "shared": true | false | null}: shares it with the
+        integration, stops sharing it, or lets it follow what holds it (what it holds follows,
+        see *Sharing*); answers {"id", "shared", "accessible"}."""
         oid = norm_id(body.get("id"))
         rec = self.pages.get(oid) or self.databases.get(oid)
         if rec is None:
             raise self.not_found("page", body.get("id"))
-        if not isinstance(body.get("shared"), bool):
-            raise validation("shared should be a boolean")
-        rec["shared"] = body["shared"]
+        rec["shared"] = self.shared_flag(body, "body")
         return {"id": oid, "shared": rec["shared"], "accessible": self.accessible(oid)}
 
     def admin_create_page(self, body):
@@ -2776,9 +2785,11 @@ class Workspace:
 # generated workspaces
 # ----------------------------------------------------------------------------------------------
 
-def generate_workspace(n, k=3, sources=1):
+def generate_workspace(n, k=3, sources=1, pages=0):
     """One database "Bench" with n pages of k body blocks each (deterministic); with sources > 1
-    the database has that many data sources ("Bench 1", ...) and the pages are dealt among them."""
+    the database has that many data sources ("Bench 1", ...) and the pages are dealt among them.
+    The database is shared on its own; its page "Bench root" is not.  pages > 0 adds that many
+    standalone pages in a tree (generate_page_tree)."""
     base = datetime(2025, 6, 2, 8, 0, tzinfo=timezone.utc)
     bot, person = DEFAULT_BOT_ID, DEFAULT_OTHER_EDITOR_ID
     root = det_id("bench", "root")
@@ -2792,7 +2803,7 @@ def generate_workspace(n, k=3, sources=1):
     tags = ["alpha", "beta", "gamma", "delta", "epsilon"]
     ws = {"format": 1, "bot_id": bot, "other_editor_id": person, "users": users,
           "databases": [{
-              "id": db, "title": "Bench", "parent": {"type": "page_id", "page_id": root},
+              "id": db, "title": "Bench", "parent": {"type": "page_id", "page_id": root}, "shared": True,
               "created_time": t0, "last_edited_time": t0, "created_by": person, "last_edited_by": person,
               "properties": {
                   "Name": {"type": "title", "title": {}},
@@ -2807,7 +2818,7 @@ def generate_workspace(n, k=3, sources=1):
                       "options": [{"name": t, "color": COLORS[i + 3]} for i, t in enumerate(tags)]}},
                   "Notes": {"type": "rich_text", "rich_text": {}},
               }}],
-          "pages": [{"id": root, "parent": {"type": "workspace", "workspace": True},
+          "pages": [{"id": root, "parent": {"type": "workspace", "workspace": True}, "shared": False,
                      "created_time": t0, "last_edited_time": t0, "created_by": person,
                      "last_edited_by": person,
                      "properties": {"title": {"type": "title", "title": [text_item("Bench root")]}},
@@ -2848,7 +2859,28 @@ def generate_workspace(n, k=3, sources=1):
                 "Notes": {"type": "rich_text", "rich_text": [text_item(f"Generated note {i}")]},
             },
             "children": blocks})
+    ws["pages"] += generate_page_tree(pages, k, base + timedelta(minutes=n + 1), person)
     return ws
+
+
+def generate_page_tree(count, k, base, person, top=10, branching=5):
+    """count standalone pages "Page 00000" ... in a tree: the first `top` at workspace level, then
+    each page in turn gets `branching` sub-pages (breadth first); every third page has k text
+    blocks (paragraphs "Page J text B"), the others none.  Deterministic ids and times."""
+    out = []
+    for j in range(count):
+        pid = det_id("bench", "tree", j)
+        parent = ({"type": "workspace", "workspace": True} if j < top else
+                  {"type": "page_id", "page_id": det_id("bench", "tree", (j - top) // branching)})
+        t = iso_minute(base + timedelta(minutes=j))
+        blocks = [{"id": det_id("bench", "tree-block", j, b), "type": "paragraph",
+                   "paragraph": {"rich_text": [text_item(f"Page {j} text {b}")], "color": "default"}}
+                  for b in range(k)] if j % 3 == 0 else []
+        out.append({"id": pid, "parent": parent, "created_time": t, "last_edited_time": t,
+                    "created_by": person, "last_edited_by": person,
+                    "properties": {"title": {"type": "title", "title": [text_item(f"Page {j:05d}")]}},
+                    "children": blocks})        # sub-pages are appended after the blocks on load
+    return out
 
 
 def empty_workspace():
@@ -3468,11 +3500,14 @@ def load_workspace_arg(spec):
 
 
 def make_server(host="127.0.0.1", port=0, token="secret_demo_token", workspace="sample",
-                rate=3.0, burst=10.0, quiet=True, generate=None, generate_blocks=3, generate_sources=1):
+                rate=3.0, burst=10.0, quiet=True, generate=None, generate_blocks=3, generate_sources=1,
+                generate_pages=0):
     """Builds (server, emulator); call server.serve_forever() to run. Used by main() and tests."""
     emu = Emulator(token, rate, burst, quiet)
-    ws_doc = generate_workspace(generate, generate_blocks, generate_sources) if generate is not None \
-        else load_workspace_arg(workspace)
+    if generate is None and generate_pages:
+        generate = 0
+    ws_doc = generate_workspace(generate, generate_blocks, generate_sources, generate_pages) \
+        if generate is not None else load_workspace_arg(workspace)
     emu.ws.load(ws_doc)
     srv = Server((host, port), Handler)
     srv.emu = emu
@@ -3492,13 +3527,15 @@ def main(argv=None):
     ap.add_argument("--generate-blocks", type=int, default=3, metavar="K")
     ap.add_argument("--generate-sources", type=int, default=1, metavar="S",
                     help="data sources of the generated database (rows dealt among them)")
+    ap.add_argument("--generate-pages", type=int, default=0, metavar="P",
+                    help="with --generate (N may be 0): P standalone pages in a tree besides the database")
     ap.add_argument("--rate", type=float, default=3.0, help="requests/second per token, 0 = unlimited")
     ap.add_argument("--burst", type=float, default=10.0)
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
     try:
         srv, emu = make_server(a.host, a.port, a.token, a.workspace, a.rate, a.burst, a.quiet,
-                               a.generate, a.generate_blocks, a.generate_sources)
+                               a.generate, a.generate_blocks, a.generate_sources, a.generate_pages)
     except (OSError, ValueError, ApiError) as e:
         print(f"notion-emulator: cannot start: {getattr(e, 'message', e)}", file=sys.stderr)
         return 1

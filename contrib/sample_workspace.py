@@ -279,9 +279,9 @@ def handbook_tree(page, title, hb, onboard, salary, ada, grace, kath):
     """The pages of the tree (page() and title() are build()'s helpers)."""
     t, w = TREE, WORDS
 
-    def sub(key, parent, created, name, body, edited=None, by=ada, kind="page_id"):
+    def sub(key, parent, created, name, body, edited=None, by=ada, kind="page_id", shared=None):
         page(t[key], {"type": kind, kind: parent}, created, {"title": title(name)}, body,
-             edited=edited if edited is not None else created + 7, by=by)
+             edited=edited if edited is not None else created + 7, by=by, shared=shared)
 
     def link(pid):
         return B("link_to_page", {"type": "page_id", "page_id": pid})
@@ -306,7 +306,7 @@ def handbook_tree(page, title, hb, onboard, salary, ada, grace, kath):
         B("child_database", id=t["equipment-db"]),
         B("child_page", id=onboard),
         B("child_page", id=t["engineering"]),
-    ], edited=3300)
+    ], edited=3300, shared=True)       # shared on its own: the root page holding it is not
     sub("onboarding", hb, 22, "Onboarding", [
         NUM("Get an account"), NUM("Read the handbook"), TODO("Say hello in #general", checked=True),
         P("Welcome aboard: ", w["onboarding"], "."),
@@ -502,11 +502,11 @@ def build():
     pages = []
 
     def page(pid, parent, created, props, children=(), edited=None, by=P_ADA, edit_by=None, archived=False,
-             icon=None, cover=None, shared=True):
+             icon=None, cover=None, shared=None):
         d = dict(meta(created, edited, by, edit_by), id=pid, parent=parent, archived=archived, icon=icon,
                  cover=cover, properties=props, children=assign_ids(list(children), pid))
-        if not shared:
-            d["shared"] = False     # not shared with the integration (see notion_emulator.py)
+        if shared is not None:
+            d["shared"] = shared    # shared with the integration or not (see notion_emulator.py)
         pages.append(d)
         return d
 
@@ -525,10 +525,10 @@ def build():
     ], edited=30, icon={"type": "emoji", "emoji": "🏠"},
         cover={"type": "external", "external": {"url": "https://images.example.com/covers/workspace.jpg"}},
         shared=False)
-    # not shared either, and inside the unshared root: the integration never sees it (a page mention
+    # not shared on its own, and inside the unshared root: the integration never sees it (a page mention
     # of it in the handbook stays a Notion URL)
     page(SALARY, {"type": "page_id", "page_id": ROOT}, 28, {"title": title("Salary bands")},
-         [P("Confidential: ", WORDS["salary"], " is never shown by the mount.")], shared=False)
+         [P("Confidential: ", WORDS["salary"], " is never shown by the mount.")])
     handbook_tree(page, title, HANDBOOK_PAGE, ONBOARD, SALARY, P_ADA, P_GRACE, P_KATH)
 
     # ---- projects ----
@@ -854,7 +854,7 @@ def build():
         })])
     page(SUPPORT_PAGE, {"type": "workspace", "workspace": True}, 3000, {"title": title("Support desk")},
          [P("The support team's database: tickets and customers, two data sources of one database."),
-          B("child_database", id=SUPPORT)], by=P_GRACE, shared=False)   # the database is shared itself
+          B("child_database", id=SUPPORT)], by=P_GRACE, shared=False)
     in_customers = {"type": "data_source_id", "data_source_id": CUSTOMERS}
     in_tickets = {"type": "data_source_id", "data_source_id": TICKETS}
     customers = [("acme", "Acme Corp", "ops@acme.example", "Enterprise", 120),
@@ -886,6 +886,8 @@ def build():
     # the data source of each one-source database (what 2025-09-03 and later versions show)
     for d, key in ((tasks_db, "tasks"), (projects_db, "projects"), (notes_db, "notes"), (reading_db, "reading")):
         d["data_source_id"] = uid("ds/" + key)
+    for d in (tasks_db, projects_db, notes_db, support_db):
+        d["shared"] = True      # shared on their own: their parent pages are not
     return {"format": 1, "bot_id": BOT_ID, "other_editor_id": OTHER_EDITOR_ID, "users": users,
             "databases": [tasks_db, projects_db, notes_db, reading_db, support_db] + tree_databases(P_GRACE),
             "pages": pages}

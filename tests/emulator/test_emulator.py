@@ -280,7 +280,7 @@ def test_search_pagination(emu):
     assert set(ids) == {o["id"] for o in everything}
     # 2022-06-28 search never returns a database with several data sources, nor its rows
     live_pages = {p["id"] for p in SAMPLE["pages"] if not p.get("archived")
-                  and p["parent"]["type"] != "data_source_id" and p.get("shared") is not False}
+                  and p["parent"]["type"] != "data_source_id" and p["id"] in shared_ids()}
     live_dbs = {d["id"] for d in SAMPLE["databases"] if not d.get("data_sources")}
     assert set(ids) == live_pages | live_dbs
     dbs, _ = walk_list(emu, "POST", "/v1/search", {"filter": {"property": "object", "value": "database"}})
@@ -1138,7 +1138,7 @@ def collect_answers(emu):
         if p["parent"]["type"] == "data_source_id":     # a row of a several-source database
             call("GET", f"/v1/pages/{p['id']}", expect=400)
             continue
-        if p.get("shared") is False:                    # not shared with the integration
+        if p["id"] not in shared_ids():                 # not shared with the integration
             call("GET", f"/v1/pages/{p['id']}", expect=404)
             continue
         page = call("GET", f"/v1/pages/{p['id']}")
@@ -1364,7 +1364,7 @@ def collect_answers_v(v):
             if b["has_children"] and b["type"] not in ("child_page", "child_database"):
                 blocks_of(b["id"])
     for p in state["pages"]:
-        if p.get("shared") is False:                    # not shared with the integration
+        if p["id"] not in shared_ids():                 # not shared with the integration
             call("GET", f"/v1/pages/{p['id']}", expect=404)
             continue
         page = call("GET", f"/v1/pages/{p['id']}")
@@ -1823,8 +1823,8 @@ def test_generator_with_two_data_sources(server):
         assert counts == [125, 125]
         db = gen.ok("GET", f"/v1/databases/{found[0]['parent']['database_id']}")
         assert len(db["data_sources"]) == 2
-        st, _, obj = gen.emu.api("POST", "/v1/search", {})        # 2022-06-28: nothing but the root page
-        assert st == 200 and [o["object"] for o in obj["results"]] == ["page"]
+        st, _, obj = gen.emu.api("POST", "/v1/search", {})        # 2022-06-28: nothing (the root page
+        assert st == 200 and obj["results"] == []                  # is not shared)
         if gen.emu.conn:
             gen.emu.conn.close()
     finally:
@@ -1848,3 +1848,281 @@ def test_admin_data_source_changes_as_other_editor(emu):
     state = emu.admin("state")                  # the workspace document round-trips
     emu.admin("seed", state)
     assert emu.admin("state") == state
+
+
+# ----------------------------------------------------------------------------------------------
+# sharing, the page tree, search for pages, page moves (issue 11)
+# ----------------------------------------------------------------------------------------------
+
+TREE = sample_workspace.TREE
+import notion_emulator as generator  # noqa: E402  (generate_workspace)
+
+
+_SHARED = []
+
+
+def shared_ids():
+    """The ids of the sample's pages and databases shared with the integration (the emulator's own
+    rule, run in-process once)."""
+    if not _SHARED:
+        from datetime import datetime, timezone
+        ws = generator.Workspace(lambda: datetime.now(timezone.utc))
+        ws.load(SAMPLE)
+        _SHARED.append({x for x in list(ws.pages) + list(ws.databases) if ws.accessible(x)})
+    return _SHARED[0]
+
+
+def ids_of(objs):
+    return {o["id"] for o in objs}
+
+
+def page_search(v, direction=None, **extra):
+    body = {"filter": {"property": "object", "value": "page"}, **extra}
+    if direction:
+        body["sort"] = {"direction": direction, "timestamp": "last_edited_time"}
+    return v.all("POST", "/v1/search", body)
+
+
+def test_sharing(nv):
+    root, salary, support_page = IDS["root"], IDS["salary_bands"], IDS["support_page"]
+    for path in (f"/v1/pages/{root}", f"/v1/blocks/{root}", f"/v1/blocks/{root}/children",
+                 f"/v1/pages/{salary}", f"/v1/pages/{support_page}", f"/v1/pages/{root}/properties/title"):
+        obj = nv.err("GET", path, status=404, code="object_not_found")
+        assert "shared with your integration" in obj["message"] and obj["additional_data"]["integration_id"]
+    nv.err("PATCH", f"/v1/pages/{root}", {"properties": {}}, status=404, code="object_not_found")
+    nv.err("PATCH", f"/v1/blocks/{root}/children", {"children": [paragraph("x")]}, status=404, code="object_not_found")
+    nv.err("POST", "/v1/pages", {"parent": {"page_id": root}, "properties": {"title": [{"text": {"content": "x"}}]}},
+           status=404, code="object_not_found")
+    nv.err("POST", f"/v1/pages/{IDS['onboarding']}/move", {"parent": {"page_id": root}},
+           status=404, code="object_not_found")
+    nv.err("POST", f"/v1/pages/{salary}/move", {"parent": {"page_id": IDS["team_handbook"]}},
+           status=404, code="object_not_found")
+    # what is shared on its own still names its unshared parent, as on Notion
+    assert nv.ok("GET", f"/v1/pages/{IDS['team_handbook']}")["parent"] == {"type": "page_id", "page_id": root}
+    assert nv.ok("GET", f"/v1/databases/{IDS['tasks']}")["parent"] == {"type": "page_id", "page_id": root}
+    assert nv.ok("GET", f"/v1/databases/{IDS['support']}")["parent"] == {"type": "page_id", "page_id": support_page}
+    found = ids_of(nv.all("POST", "/v1/search", {}))
+    assert not found & {root, salary, support_page}
+    assert {IDS["team_handbook"], TREE["desk-setup"], TREE["v1.0"], IDS["tasks_source"]} <= found
+    # the handbook mentions "Salary bands": the mention is there, its page is not
+    first = nv.all("GET", f"/v1/blocks/{IDS['team_handbook']}/children")[0]
+    assert salary in [m["mention"]["page"]["id"] for m in first["paragraph"]["rich_text"] if m["type"] == "mention"]
+    # unsharing a page hides everything inside it that is not shared itself, and sharing it back shows it
+    assert nv.emu.admin("share", {"id": IDS["team_handbook"], "shared": False})["accessible"] is False
+    for oid in (IDS["team_handbook"], TREE["desk-setup"], TREE["release-notes"]):
+        nv.err("GET", f"/v1/pages/{oid}", status=404, code="object_not_found")
+    nv.err("GET", f"/v1/blocks/{TREE['column-left']}/children", status=404, code="object_not_found")
+    nv.err("GET", f"/v1/data_sources/{IDS['releases_source']}", status=404, code="object_not_found")
+    nv.err("POST", f"/v1/data_sources/{IDS['equipment_source']}/query", {}, status=404, code="object_not_found")
+    found = ids_of(nv.all("POST", "/v1/search", {}))
+    assert not found & {IDS["team_handbook"], TREE["v1.0"], IDS["releases_source"], TREE["laptop"]}
+    nv.emu.admin("share", {"id": IDS["team_handbook"], "shared": True})
+    assert TREE["v1.0"] in ids_of(page_search(nv))
+    # sharing the root shows what it holds, and it keeps its flag through state / seed
+    nv.emu.admin("share", {"id": root, "shared": True})
+    assert nv.ok("GET", f"/v1/pages/{salary}")["id"] == salary
+    state = nv.emu.admin("state")
+    assert [p.get("shared") for p in state["pages"] if p["id"] in (root, salary)] == [True, None]
+
+
+def test_page_tree(nv):
+    t = TREE
+    hb = nv.ok("GET", f"/v1/pages/{IDS['team_handbook']}")
+    assert hb["properties"]["title"]["title"][0]["plain_text"] == "Team handbook"
+    # sub-pages inside a column and a toggle: their parent is the block
+    desk = nv.ok("GET", f"/v1/pages/{t['desk-setup']}")
+    assert desk["parent"] == {"type": "block_id", "block_id": t["column-left"]}
+    travel = nv.ok("GET", f"/v1/blocks/{t['travel-policy']}")
+    assert travel["type"] == "child_page" and travel["parent"] == {"type": "block_id", "block_id": t["policies-toggle"]}
+    col = nv.ok("GET", f"/v1/blocks/{t['column-left']}")
+    assert col["type"] == "column" and col["has_children"] is True
+    kids = nv.all("GET", f"/v1/blocks/{t['column-left']}/children")
+    assert [k["type"] for k in kids] == ["paragraph", "child_page"] and kids[1]["id"] == t["desk-setup"]
+    assert t["travel-policy"] in ids_of(nv.all("GET", f"/v1/blocks/{t['policies-toggle']}/children"))
+    # databases inside pages: a full-page one beside a page of the same title, an inline one
+    eng = nv.all("GET", f"/v1/blocks/{t['engineering']}/children")
+    titles = [(k["type"], (k.get("child_page") or k.get("child_database") or {}).get("title")) for k in eng]
+    assert titles[-4:] == [("child_page", "Code review"), ("child_page", "Code review"),
+                           ("child_page", "Releases"), ("child_database", "Releases")]
+    assert {"link_to_page", "synced_block"} <= {k["type"] for k in eng}
+    rel = nv.ok("GET", f"/v1/databases/{IDS['releases']}")
+    assert rel["parent"] == {"type": "page_id", "page_id": t["engineering"]} and rel["is_inline"] is False
+    assert nv.ok("GET", f"/v1/databases/{IDS['equipment']}")["is_inline"] is True
+    # a row with sub-pages
+    rows = nv.all("POST", f"/v1/data_sources/{IDS['releases_source']}/query", {})
+    assert sorted(plain_of(r["properties"]["Name"]["title"]) for r in rows) == ["v1.0", "v1.1"]
+    sub = [k for k in nv.all("GET", f"/v1/blocks/{t['v1.0']}/children") if k["type"] == "child_page"]
+    assert [k["child_page"]["title"] for k in sub] == ["Release notes", "Rollback plan"]
+    assert nv.ok("GET", f"/v1/pages/{t['rollback-plan']}")["parent"] == {"type": "page_id", "page_id": t["v1.0"]}
+    # the synced reference on another page lists the original's children
+    ref = nv.all("GET", f"/v1/blocks/{t['synced-ref']}/children")
+    assert sample_workspace.SYNCED["word"] in plain_of(ref[0]["paragraph"]["rich_text"])
+    # four levels deep
+    day = nv.ok("GET", f"/v1/pages/{t['day-one']}")
+    assert day["parent"]["page_id"] == t["first-week"]
+    assert nv.ok("GET", f"/v1/pages/{t['first-week']}")["parent"]["page_id"] == IDS["onboarding"]
+
+
+def test_sample_unique_words():
+    words = list(sample_workspace.UNIQUE_WORDS.values()) + list(sample_workspace.COLUMN_WORDS) + \
+        list(sample_workspace.TOGGLE_WORDS) + [sample_workspace.SYNCED["word"], sample_workspace.UNSHARED_WORD]
+    assert len(words) == len(set(words))
+    for w in words:
+        assert len([p for p in SAMPLE["pages"] if w in json.dumps(p, ensure_ascii=False)]) == 1, w
+    paths = list(sample_workspace.UNIQUE_WORDS)
+    assert len(paths) == len(set(paths)) and all(p.endswith(".md") for p in paths)
+    assert max(p.count("/") for p in paths) >= 3
+
+
+def test_search_pages_by_last_edited_time(nv):
+    for i in range(30):
+        nv.emu.admin("create_page", {"page_id": TREE["engineering"],
+                                     "properties": {"title": {"title": [{"text": {"content": f"Extra {i}"}}]}}})
+    desc = page_search(nv, "descending")
+    assert len(desc) > 100
+    asc = page_search(nv, "ascending")
+    assert [p["id"] for p in asc] == [p["id"] for p in reversed(desc)]
+    times = [p["last_edited_time"] for p in desc]
+    assert times == sorted(times, reverse=True)
+    assert page_search(nv) == desc                      # newest edit first by default
+    assert all(p["object"] == "page" for p in desc)
+    assert len(nv.ok("POST", "/v1/search", {"filter": {"property": "object", "value": "page"},
+                                            "page_size": 500})["results"]) == 100
+    r = nv.ok("POST", "/v1/search", {"filter": {"property": "object", "value": "page"}, "page_size": 100})
+    assert r["has_more"] is True and r["next_cursor"] == desc[100]["id"]
+    walked = page_search(nv, "descending", page_size=9)
+    assert [p["id"] for p in walked] == [p["id"] for p in desc]
+    # an edit puts the page first
+    nv.emu.admin("clock", {"offset_seconds": 3600})
+    nv.emu.admin("edit_page", {"page_id": TREE["accounts"], "title": "Accounts and keys"})
+    assert page_search(nv, "descending")[0]["id"] == TREE["accounts"]
+    assert page_search(nv, "ascending")[-1]["id"] == TREE["accounts"]
+    # a page in the trash leaves search, and so does everything inside it
+    nv.emu.admin("archive", {"page_id": IDS["onboarding"]})
+    gone = {IDS["onboarding"], TREE["first-week"], TREE["day-one"], TREE["accounts"]}
+    assert not ids_of(page_search(nv)) & gone
+    assert nv.ok("GET", f"/v1/pages/{TREE['first-week']}")["in_trash"] is False
+    nv.emu.admin("archive", {"page_id": TREE["engineering"]})
+    assert not ids_of(page_search(nv)) & {TREE["v1.0"], TREE["release-notes"], TREE["code-review-2"]}
+    sources = ids_of(nv.all("POST", "/v1/search", {"filter": {"property": "object", "value": "data_source"}}))
+    assert IDS["releases_source"] not in sources and IDS["equipment_source"] in sources
+    nv.emu.admin("unarchive", {"page_id": TREE["engineering"]})
+    assert TREE["release-notes"] in ids_of(page_search(nv))
+
+
+def test_move_page_in_the_tree(nv):
+    t = TREE
+    # a page to another page: out of its old parent's children, into the new one's
+    p = nv.ok("POST", f"/v1/pages/{t['accounts']}/move", {"parent": {"type": "page_id", "page_id": t["engineering"]}})
+    assert p["parent"] == {"type": "page_id", "page_id": t["engineering"]} and p["last_edited_by"]["id"] == IDS["bot"]
+    assert t["accounts"] in ids_of(nv.all("GET", f"/v1/blocks/{t['engineering']}/children"))
+    assert t["accounts"] not in ids_of(nv.all("GET", f"/v1/blocks/{IDS['onboarding']}/children"))
+    # a page whose parent is a column, to a page
+    nv.ok("POST", f"/v1/pages/{t['desk-setup']}/move", {"parent": {"page_id": t["first-week"]}})
+    assert t["desk-setup"] not in ids_of(nv.all("GET", f"/v1/blocks/{t['column-left']}/children"))
+    assert nv.ok("GET", f"/v1/blocks/{t['column-left']}")["has_children"] is True     # its paragraph
+    # into a data source: the title goes to its title property, the rest are a new row's defaults
+    p = nv.ok("POST", f"/v1/pages/{t['desk-setup']}/move",
+              {"parent": {"type": "data_source_id", "data_source_id": IDS["releases_source"]}})
+    assert p["parent"] == {"type": "data_source_id", "data_source_id": IDS["releases_source"],
+                           "database_id": IDS["releases"]}
+    assert plain_of(p["properties"]["Name"]["title"]) == "Desk setup" and p["properties"]["Shipped"]["checkbox"] is False
+    assert t["desk-setup"] in ids_of(nv.all("POST", f"/v1/data_sources/{IDS['releases_source']}/query", {}))
+    # Notion's one exception: a one-source database's id given as page_id means its data source
+    p = nv.ok("POST", f"/v1/pages/{t['travel-policy']}/move", {"parent": {"page_id": IDS["equipment"]}})
+    assert p["parent"]["data_source_id"] == IDS["equipment_source"] and "Item" in p["properties"]
+    nv.err("POST", f"/v1/pages/{t['travel-policy']}/move", {"parent": {"page_id": IDS["support"]}})
+    # refused: a block as page_id, into itself or anything inside it, unshared or unknown targets
+    nv.err("POST", f"/v1/pages/{t['code-review-1']}/move", {"parent": {"page_id": t["column-right"]}})
+    nv.err("POST", f"/v1/pages/{IDS['onboarding']}/move", {"parent": {"page_id": t["day-one"]}})
+    nv.err("POST", f"/v1/pages/{IDS['team_handbook']}/move", {"parent": {"page_id": t["release-notes"]}})
+    nv.err("POST", f"/v1/pages/{t['engineering']}/move",
+           {"parent": {"type": "data_source_id", "data_source_id": IDS["releases_source"]}})
+    nv.err("POST", f"/v1/pages/{t['code-review-1']}/move", {"parent": {"page_id": IDS["support_page"]}},
+           status=404, code="object_not_found")
+    nv.err("POST", f"/v1/pages/{t['code-review-1']}/move", {"parent": {"block_id": t["column-right"]}})
+    nv.err("POST", f"/v1/pages/{t['code-review-1']}/move", {"parent": {"workspace": True}})
+    assert nv.ok("GET", f"/v1/pages/{t['code-review-1']}")["parent"]["page_id"] == t["engineering"]
+
+
+def test_admin_move_page(emu):
+    t = TREE
+    p = emu.admin("move_page", {"page_id": t["code-review-2"], "parent": {"block_id": t["column-right"]}})
+    assert p["parent"] == {"type": "block_id", "block_id": t["column-right"]} and "archived" not in p
+    assert p["last_edited_by"]["id"] == IDS["other_editor"]
+    kids = emu.ok("GET", f"/v1/blocks/{t['column-right']}/children")["results"]
+    assert kids[-1]["id"] == t["code-review-2"] and kids[-1]["type"] == "child_page"
+    p = emu.admin("move_page", {"page_id": t["code-review-2"], "parent": {"workspace": True}})
+    assert p["parent"] == {"type": "workspace", "workspace": True}
+    assert t["code-review-2"] not in ids_of(emu.ok("GET", f"/v1/blocks/{t['column-right']}/children")["results"])
+    p = emu.admin("move_page", {"page_id": t["code-review-2"], "parent": {"data_source_id": IDS["tickets"]}})
+    assert p["parent"]["data_source_id"] == IDS["tickets"]
+    st, _, body = emu.raw("POST", "/_admin/move_page", {"page_id": t["onboarding"], "parent": {"page_id": t["day-one"]}})
+    assert st == 400
+    st, _, _ = emu.raw("POST", "/_admin/move_page", {"page_id": t["onboarding"], "parent": {"page_id": IDS["root"]}})
+    assert st == 200                                   # a person can move into what is not shared
+    assert emu.api("GET", f"/v1/pages/{t['onboarding']}")[0] == 404
+
+
+def test_tree_answers_shape_check(nv, tmp_path):
+    if not os.path.exists(SHAPE_CHECK) or not os.path.isdir(NEW_FIXTURES):
+        pytest.skip(f"shape checker or {NEW_FIXTURES} not found (expected ../shared beside the repo)")
+    t = TREE
+    answers = [nv.ok("POST", "/v1/search", {"filter": {"property": "object", "value": "page"},
+                                            "sort": {"direction": d, "timestamp": "last_edited_time"}})
+               for d in ("ascending", "descending")]
+    answers += [nv.ok("GET", f"/v1/pages/{t[k]}") for k in ("desk-setup", "travel-policy", "v1.0", "release-notes")]
+    answers += [nv.ok("GET", f"/v1/blocks/{t[k]}/children") for k in ("column-left", "policies-toggle", "v1.0")]
+    answers += [nv.ok("GET", f"/v1/blocks/{t['desk-setup']}"), nv.ok("GET", f"/v1/databases/{IDS['releases']}"),
+                nv.ok("GET", f"/v1/data_sources/{IDS['equipment_source']}")]
+    answers.append(nv.ok("POST", f"/v1/pages/{t['accounts']}/move", {"parent": {"page_id": t["engineering"]}}))
+    answers.append(nv.ok("POST", f"/v1/pages/{t['accounts']}/move", {"parent": {"page_id": IDS["equipment"]}}))
+    answers.append(nv.err("GET", f"/v1/pages/{IDS['root']}", status=404, code="object_not_found"))
+    answers.append(nv.err("POST", f"/v1/pages/{t['onboarding']}/move", {"parent": {"page_id": t["day-one"]}}))
+    r, bad, main = run_shape_check(answers, tmp_path, nv.version)
+    assert r.returncode == 0, "shape check failed:\n" + r.stdout[-5000:] + r.stderr[-2000:]
+    assert not bad, "\n".join(bad)
+
+
+def test_generate_pages(server):
+    a = generator.generate_workspace(30, 3, 1, pages=137)
+    assert a == generator.generate_workspace(30, 3, 1, pages=137)          # deterministic
+    proc, port = start_emulator(server.tmpdir, "--generate", "30", "--generate-pages", "137", "--rate", "0")
+    try:
+        gen = Emu(proc, port, server.tmpdir)
+        v = V(gen, "2026-03-11")
+        pages = page_search(v)
+        rows = [p for p in pages if p["parent"]["type"] == "data_source_id"]
+        tree = [p for p in pages if p["parent"]["type"] != "data_source_id"]
+        assert len(rows) == 30 and len(tree) == 137          # the database's root page is not shared
+        top = [p for p in tree if p["parent"]["type"] == "workspace"]
+        assert len(top) == 10
+        by_id = {p["id"]: p for p in tree}
+
+        def depth(p):
+            par = p["parent"].get("page_id")
+            return 0 if par is None else 1 + depth(by_id[par])
+        assert max(depth(p) for p in tree) >= 2
+        kids = {}
+        for p in tree:
+            kids.setdefault(p["parent"].get("page_id"), []).append(p["id"])
+        assert max(len(x) for k, x in kids.items() if k) == 5
+        with_text = [p for p in tree[:20] if any(
+            k["type"] == "paragraph" for k in v.all("GET", f"/v1/blocks/{p['id']}/children"))]
+        assert 0 < len(with_text) < 20                       # some bodies with text
+        parent = next(k for k, x in kids.items() if k)
+        listed = [k["id"] for k in v.all("GET", f"/v1/blocks/{parent}/children") if k["type"] == "child_page"]
+        assert sorted(listed) == sorted(kids[parent])
+        ds = v.all("POST", "/v1/search", {"filter": {"property": "object", "value": "data_source"}})
+        assert [x["title"][0]["plain_text"] for x in ds] == ["Bench"]
+        if gen.conn:
+            gen.conn.close()
+    finally:
+        assert stop_emulator(proc) == 0
+
+
+def test_admin_delete_page_with_sub_pages_in_blocks(emu):
+    emu.admin("delete_page", {"page_id": IDS["team_handbook"]})
+    state = emu.admin("state")
+    gone = {IDS["team_handbook"], TREE["desk-setup"], TREE["travel-policy"], TREE["day-one"]}
+    assert not gone & {p["id"] for p in state["pages"]}
