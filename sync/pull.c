@@ -431,7 +431,54 @@ struct pull_tree {
 	struct pull_dbs *dbs;       /* delta: data sources shown (pull_db_cb), else NULL */
 	time_t since;               /* delta: stop before this edit time; 0: never */
 	char newest[40];            /* newest last_edited_time of any result */
+	/* a first pull: the data sources (sorted) whose rows are taken from this
+	 * search rather than queried, and "source\tnewest edit" of each */
+	const struct strv *rows_of;
+	struct strv rows_newest;
 };
+
+/* A row of a source in t->rows_of, stored as a query would store it. */
+static int pull_tree_row(struct pull_tree *t, cJSON *obj, const char *source)
+{
+	struct pull_db_walk w = t->w;
+	const char *et = json_str_or(obj, "last_edited_time", "");
+	size_t i, len = strlen(source);
+	int rc;
+
+	w.db_id = source;
+	w.seen = (struct strv)STRV_INIT;
+	w.newest[0] = '\0';
+	rc = pull_page_cb(obj, &w);
+	t->w.in_tx = w.in_tx;
+	t->w.tx_pages = w.tx_pages;
+	strv_release(&w.seen);
+	if (rc || !et[0] || strlen(et) >= 40)
+		return rc;
+	for (i = 0; i < t->rows_newest.n; i++) {
+		char *l = t->rows_newest.v[i], *n;
+
+		if (strncmp(l, source, len) || l[len] != '\t')
+			continue;
+		if (strcmp(et, l + len + 1) <= 0)
+			return 0;
+		n = malloc(len + 1 + strlen(et) + 1);
+		if (!n)
+			return -ENOMEM;
+		sprintf(n, "%s\t%s", source, et);
+		free(l);
+		t->rows_newest.v[i] = n;
+		return 0;
+	}
+	{
+		struct buf line = BUF_INIT;
+
+		rc = buf_printf(&line, "%s\t%s", source, et);
+		if (!rc)
+			rc = strv_push(&t->rows_newest, line.data);
+		buf_release(&line);
+	}
+	return rc;
+}
 
 /* One page of a search answer: stored when it is not a row, its parent
  * block resolved first (outside the batch's transaction: it may ask). */
@@ -450,6 +497,10 @@ static int pull_tree_page(struct pull_tree *t, cJSON *obj)
 	}
 	if (rc)
 		return rc;
+	if (!mp.archived && mp.parent_db[0] && t->rows_of && strv_contains(t->rows_of, mp.parent_db)) {
+		rc = pull_tree_row(t, obj, mp.parent_db);
+		goto out;
+	}
 	if (mp.archived || mp.parent_db[0] || mp.parent_kind == MODEL_PARENT_DATABASE ||
 	    mp.parent_kind == MODEL_PARENT_DATA_SOURCE)
 		goto out; /* a row: its data source's query lists it */
@@ -489,25 +540,34 @@ static int pull_search_cb(cJSON *obj, void *arg)
 /* Every page shared with the integration by search (oldest edit first):
  * those outside data sources stored with the page whose folder holds them,
  * the cached ones the search lacks removed (confirmed as a listing is). */
-static int pull_tree(struct pull_ctx *p, int confirmed)
+static int pull_tree(struct pull_ctx *p, int confirmed, const struct strv *rows_of)
 {
-	struct pull_tree t = { .w = { .p = p, .db_id = "", .db_title = "" } };
+	struct pull_tree t = { .w = { .p = p, .db_id = "", .db_title = "" }, .rows_of = rows_of };
+	size_t i;
 	int rc;
 
 	rc = notion_search(p->api, "page", 0, pull_search_cb, &t);
 	rc = pull_tx_end(&t.w, rc);
 	if (!rc)
 		rc = pull_meta_newest(p, "search", t.newest);
+	for (i = 0; !rc && i < t.rows_newest.n; i++) {
+		char *tab = strchr(t.rows_newest.v[i], '\t');
+
+		*tab = '\0';
+		rc = pull_meta_newest(p, t.rows_newest.v[i], tab + 1);
+	}
 	if (rc)
 		goto out;
 	strv_sort(&t.w.seen);
 	rc = pull_remove_unseen(p, "", "pages outside databases", &t.w.seen, confirmed);
 	if (rc == 1) {
 		strv_release(&t.w.seen);
-		return pull_tree(p, 1);
+		strv_release(&t.rows_newest);
+		return pull_tree(p, 1, NULL);
 	}
 out:
 	strv_release(&t.w.seen);
+	strv_release(&t.rows_newest);
 	return rc;
 }
 
@@ -825,6 +885,7 @@ static void pull_forget(struct pull_dbs *d, const char *db)
 static int pull_each_db(struct pull_ctx *p, int full)
 {
 	struct pull_dbs d = { .p = p };
+	struct strv fresh = STRV_INIT;
 	size_t i;
 	int rc;
 
@@ -862,10 +923,23 @@ static int pull_each_db(struct pull_ctx *p, int full)
 		if (rc)
 			goto out;
 	}
-	rc = pull_tree(p, 0);
+	/* The search for pages returns every row too: a first pull takes the rows of the data
+	 * sources it has none of from it, instead of querying them again (docs/sync.md, "Pull") */
+	for (i = 0; full && !rc && i < d.ids.n; i++) {
+		int64_t cached = 0;
+
+		rc = cache_count_pages(p->cache, d.ids.v[i], &cached);
+		if (!rc && cached == 0)
+			rc = strv_push(&fresh, d.ids.v[i]);
+	}
+	strv_sort(&fresh);
+	if (!rc)
+		rc = pull_tree(p, 0, &fresh);
 	for (i = 0; i < d.ids.n && !rc; i++)
-		rc = pull_list_database(p, d.ids.v[i], d.titles.v[i], 0);
+		if (!strv_contains(&fresh, d.ids.v[i]))
+			rc = pull_list_database(p, d.ids.v[i], d.titles.v[i], 0);
 out:
+	strv_release(&fresh);
 	pull_dbs_free(&d);
 	return rc;
 }
