@@ -39,7 +39,7 @@ import nfstest  # noqa: E402
 PYTHON = "/usr/bin/python3"
 TOKEN = "secret_bench_token"
 BENCHES = ["full-pull", "bodies", "delta", "grep", "ls", "rss", "mdconv", "saves", "fsync",
-           "storm", "refresh"]
+           "storm", "refresh", "tree"]
 
 # Everything started, for the cleanup in main()'s finally.
 PROCS = []    # subprocess.Popen
@@ -98,7 +98,7 @@ def base_env():
 
 class Emulator:
     def __init__(self, work, name, generate=None, workspace=None, rate=None, burst=None,
-                 blocks=None, sources=None):
+                 blocks=None, sources=None, pages=None):
         self.dir = os.path.join(work, name)
         os.makedirs(self.dir, exist_ok=True)
         port_file = os.path.join(self.dir, "port")
@@ -113,6 +113,8 @@ class Emulator:
             args += ["--generate-blocks", str(blocks)]
         if sources is not None:
             args += ["--generate-sources", str(sources)]
+        if pages is not None:
+            args += ["--generate-pages", str(pages)]
         if workspace:
             args += ["--workspace", workspace]
         if rate is not None:
@@ -310,23 +312,22 @@ def sources_of(state):
 
 
 def min_pull_requests(state):
-    """The fewest requests of a full pull (Notion-Version 2026-03-11): the data
-    source search, one GET per database (container) and per data source
-    (schema), the user list and every data source's query, 100 results a page
-    (at least one request each); plus one property-item request per page
-    property holding more than 25 relation or people references."""
+    """The fewest requests of a first full pull (Notion-Version 2026-03-11): the
+    data source search, one GET per database (container) and per data source
+    (schema), the user list, and the search for pages, 100 results a page (it
+    returns every page the integration sees, rows included, so no data source
+    needs a query of its own); one GET per block that is the parent of a page or
+    database (a column, a toggle: its page is asked once); plus one
+    property-item request per page property holding more than 25 relation or
+    people references."""
     live = lambda p: not p.get("archived") and not p.get("in_trash")
     srcs = sources_of(state)
     dbs = set(srcs.values())
-    search = max(1, math.ceil(len(srcs) / 100))
+    shared = [p for p in state["pages"] if live(p) and p.get("shared", True) is not False]
+    search = max(1, math.ceil(len(srcs) / 100)) + max(1, math.ceil(len(shared) / 100))
     users = max(1, math.ceil(len(state["users"]) / 100))
-    queries = 0
-    for sid, did in srcs.items():
-        k = sum(1 for p in state["pages"] if live(p) and (
-            (p.get("parent") or {}).get("data_source_id") == sid or
-            ((p.get("parent") or {}).get("type") == "database_id" and p["parent"]["database_id"] == did
-             and sid == next(d.get("data_source_id") for d in state["databases"] if d["id"] == did))))
-        queries += max(1, math.ceil(k / 100))
+    blocks = {(p.get("parent") or {}).get("block_id") for p in shared + state["databases"]} - {None}
+    queries = len(blocks)
     extra = 0
     for p in state["pages"]:
         if live(p) and (p.get("parent") or {}).get("type") in ("database_id", "data_source_id"):
@@ -335,10 +336,10 @@ def min_pull_requests(state):
                         and len(v.get(v["type"]) or []) > 25:
                     extra += 1
     total = search + len(dbs) + len(srcs) + users + queries + extra
-    return total, ("%d = %d search (%d data sources) + %d databases + %d schemas + %d users list "
-                   "(%d users) + %d queries (100 pages each) + %d property-item lists"
-                   % (total, search, len(srcs), len(dbs), len(srcs), users, len(state["users"]),
-                      queries, extra))
+    return total, ("%d = %d searches (%d data sources, %d pages) + %d databases + %d schemas + %d "
+                   "users list (%d users) + %d parent blocks + %d property-item lists"
+                   % (total, search, len(srcs), len(shared), len(dbs), len(srcs), users,
+                      len(state["users"]), queries, extra))
 
 
 def min_body_requests(state):
@@ -667,6 +668,80 @@ def bench_grep(work, n):
         if m:
             m.stop()
         emu.stop()
+
+
+def bench_tree(work, rows, pages, sizes):
+    """15. The workspace tree: a workspace of `pages` standalone pages in a tree plus `rows` rows
+    over 2 data sources: the first full pull's requests against the minimum, warm grep -r of the
+    whole tree against its export on local disk, and the requests of a poll without change at two
+    tree sizes."""
+    print("\n== 15. the tree: %d pages in a tree + %d rows (full pull, grep -r, idle poll) =="
+          % (pages, rows), flush=True)
+    fast = {"NOTIONFS_RATE": 1000, "NOTIONFS_BURST": 1000}
+    emu = Emulator(work, "emu-tree", generate=rows, pages=pages, rate=0, sources=2)
+    m = None
+    try:
+        minimum, note = min_pull_requests(emu.admin("state"))
+        emu.clear_log()
+        cache = os.path.join(work, "cache-tree")
+        env = nfs_env(emu, cache, fast)
+        run_nfs(["sync"], env)                 # the first full pull, then every body
+        c = classify(emu.requests())
+        pull = c["total"] - c["blocks_children"]
+        log("requests of the first pull: %s; minimum: %s" % (json.dumps(c), note))
+        result("tree", "first full pull requests", pull, "min %d" % minimum, pull / minimum,
+               "<=1.05x", pull / minimum <= 1.05, "%d searches, %d queries, %d other"
+               % (c["search"], c["query_full"] + c["query_delta"], c["other"]))
+        exp = os.path.join(work, "export-tree")
+        run_nfs(["export", exp], env)
+        m = Mount(work, "mnt-tree", emu, cache, poll=3600, env_extra=fast)
+        pat = "Page %d text 1" % (3 * ((pages - 1) // 3))
+        cmd = lambda d: ["grep", "-rF", "--exclude-dir=.notionfs", "--", pat, d]
+        _, pm = timed(cmd(m.mnt))
+        _, pe = timed(cmd(exp))
+        hm = [l.split(":", 1)[0][len(m.mnt):] for l in pm.stdout.decode().splitlines()]
+        he = [l.split(":", 1)[0][len(exp):] for l in pe.stdout.decode().splitlines()]
+        same = hm == he and len(hm) == 1
+        runs = 7
+        tl = median_runs(cmd(exp), runs)
+        tm = median_runs(cmd(m.mnt), runs)
+        log("grep -r warm, median of %d: mount %s, local %s (one file, the same: %s %s)"
+            % (runs, fmt_ms(tm), fmt_ms(tl), same, hm))
+        result("tree", "grep -r warm, whole tree (median of %d)" % runs, fmt_ms(tm),
+               "local " + fmt_ms(tl), tm / tl, "<=1.2x", tm / tl <= 1.2,
+               "" if same else "MATCHES DIFFER")
+    finally:
+        if m:
+            m.stop()
+        emu.stop()
+    per = {}
+    for p in sizes:
+        emu = Emulator(work, "emu-tree-%d" % p, generate=200, pages=p, rate=0, sources=2)
+        m = None
+        try:
+            cache = os.path.join(work, "cache-tree-%d" % p)
+            run_nfs(["sync"], nfs_env(emu, cache, fast))
+            m = Mount(work, "mnt-tree-%d" % p, emu, cache, poll=1,
+                      env_extra=dict(fast, NOTIONFS_LISTING_EVERY=1000000))
+            time.sleep(1.5)
+            emu.clear_log()
+            window = 10.0
+            time.sleep(window)
+            c = classify(emu.requests())
+        finally:
+            if m:
+                m.stop()
+            emu.stop()
+        polls = c["search"]
+        r = c["total"] / polls if polls else float("inf")
+        per[p] = r
+        log("%d tree pages: %d requests over %d polls = %.2f per poll (%s)"
+            % (p, c["total"], polls, r, json.dumps(c)))
+        result("tree", "idle poll requests, %d tree pages" % p, "%.2f" % r, "1 search + 2 queries",
+               r / 3.0, "<=1.0x", r <= 3.0, "%d polls in %.0f s" % (polls, window))
+    a, b = per[sizes[0]], per[sizes[1]]
+    result("tree", "idle poll growth %d vs %d pages" % (sizes[1], sizes[0]), "%.2f" % b,
+           "%.2f" % a, b / a, "<=1.0x", b / a <= 1.0)
 
 
 def bench_mdconv(quick):
@@ -1635,6 +1710,9 @@ def main():
                                                        a.storm_applied)))
         if "refresh" in want:
             steps.append(("refresh", lambda: bench_refresh(work, n, a.quick)))
+        if "tree" in want:
+            steps.append(("tree", lambda: bench_tree(work, n, 200 if a.quick else 2000,
+                                                     (20, 200) if a.quick else (200, 2000))))
         for name, fn in steps:
             try:
                 fn()
