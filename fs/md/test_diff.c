@@ -496,6 +496,38 @@ static void test_containers(void)
 		  "R\n\n</div>\n\n</div>\n", "\n", OPS("delete cl"));
 }
 
+/* A toggleable heading of the level with one child paragraph. */
+static cJSON *toggle_heading(const char *type, const char *id, const char *text, cJSON *kid)
+{
+	cJSON *h = blk(type, id, text);
+
+	cJSON_AddTrueToObject(cJSON_GetObjectItem(h, type), "is_toggleable");
+	return with_kid(h, kid);
+}
+
+/* Toggles and toggleable headings (heading_4 too): their text and their children's are in
+ * the file; an edit of either is one update of that block. */
+static void test_toggles(void)
+{
+	cJSON *blocks = list(with_kid(blk("toggle", "t1", "Summary"), blk("paragraph", "p1", "Hidden")),
+			     toggle_heading("heading_2", "h2", "Head", blk("paragraph", "p2", "Under")),
+			     toggle_heading("heading_4", "h4", "Four", blk("paragraph", "p4", "Deep")),
+			     NULL);
+
+	check_zero("toggles", blocks);
+	cJSON_Delete(blocks);
+	edit_case("a toggle's summary",
+		  list(with_kid(blk("toggle", "t1", "Summary"), blk("paragraph", "p1", "Hidden")), NULL),
+		  "<summary>Summary</summary>", "<summary>Summary 2</summary>",
+		  OPS("update t1 toggle:Summary 2"));
+	edit_case("inside a toggle",
+		  list(with_kid(blk("toggle", "t1", "Summary"), blk("paragraph", "p1", "Hidden")), NULL),
+		  "Hidden", "Shown", OPS("update p1 paragraph:Shown"));
+	edit_case("inside a toggleable heading_4",
+		  list(toggle_heading("heading_4", "h4", "Four", blk("paragraph", "p4", "Deep")), NULL),
+		  "Deep", "Deeper", OPS("update p4 paragraph:Deeper"));
+}
+
 /* ------------------------------------------------------------------ edit cases */
 
 static void test_edits(void)
@@ -817,6 +849,7 @@ int main(int argc, char **argv)
 	test_edits();
 	test_new_types();
 	test_containers();
+	test_toggles();
 	test_table();
 	test_paste();
 	test_append_250();
