@@ -92,6 +92,18 @@ def save(path, new):
         f.write(new)
 
 
+def edit(emu, m, name, old, new):
+    """Saves the page file with old replaced by new; returns (method, path) of the requests
+    that changed something once the save is pushed, and those requests."""
+    path = m.path("Blocks", name)
+    before = open(path).read()
+    assert old in before, before
+    save(path, before.replace(old, new))
+    wait_for(lambda: writes(emu) and settled(m), what="the push", timeout=60)
+    w = writes(emu)
+    return [(r["method"], r["path"]) for r in w], w
+
+
 def test_grep_finds_text_in_columns_and_synced_blocks(tmp, emulator, mount):
     emu, m = start(tmp, emulator, mount)
     assert grep(m, "zanzibarleft") == ["Blocks/Columns.md"]
@@ -113,12 +125,9 @@ def test_unchanged_save_sends_nothing(tmp, emulator, mount):
 
 def test_edit_inside_a_column_is_one_block_update(tmp, emulator, mount):
     emu, m = start(tmp, emulator, mount)
-    path = m.path("Blocks", "Columns.md")
-    before = open(path).read()
-    save(path, before.replace("Right column holds quokkaright.", "Right column holds a wombat."))
-    wait_for(lambda: writes(emu) and settled(m), what="the update", timeout=60)
-    w = writes(emu)
-    assert [(r["method"], r["path"]) for r in w] == [("PATCH", "/v1/blocks/" + COL_PARA)], w
+    sent, w = edit(emu, m, "Columns.md", "Right column holds quokkaright.",
+                   "Right column holds a wombat.")
+    assert sent == [("PATCH", "/v1/blocks/" + COL_PARA)], w
     assert "a wombat" in json.dumps(w[0]["body"])
     wait_for(lambda: grep(m, "wombat") == ["Blocks/Columns.md"], what="the file shows the edit",
              timeout=60)
@@ -127,12 +136,9 @@ def test_edit_inside_a_column_is_one_block_update(tmp, emulator, mount):
 
 def test_edit_inside_a_synced_reference_updates_the_original(tmp, emulator, mount):
     emu, m = start(tmp, emulator, mount)
-    path = m.path("Blocks", "Reference.md")
-    before = open(path).read()
-    save(path, before.replace("Synced text holds narwhalsync.", "Synced text holds a pangolin."))
-    wait_for(lambda: writes(emu) and settled(m), what="the update", timeout=60)
-    w = writes(emu)
-    assert [(r["method"], r["path"]) for r in w] == [("PATCH", "/v1/blocks/" + SYNC_PARA)], w
+    sent, w = edit(emu, m, "Reference.md", "Synced text holds narwhalsync.",
+                   "Synced text holds a pangolin.")
+    assert sent == [("PATCH", "/v1/blocks/" + SYNC_PARA)], w
     assert "a pangolin" in json.dumps(w[0]["body"])
     # the original's page shows it after a poll, as the reference's does
     wait_for(lambda: grep(m, "pangolin") == ["Blocks/Original.md", "Blocks/Reference.md"],
@@ -142,14 +148,9 @@ def test_edit_inside_a_synced_reference_updates_the_original(tmp, emulator, moun
 
 def test_new_paragraph_in_a_synced_reference_goes_to_the_original(tmp, emulator, mount):
     emu, m = start(tmp, emulator, mount)
-    path = m.path("Blocks", "Reference.md")
-    before = open(path).read()
-    save(path, before.replace("Synced text holds narwhalsync.\n",
-                              "Synced text holds narwhalsync.\n\nAdded through the axolotl.\n"))
-    wait_for(lambda: writes(emu) and settled(m), what="the append", timeout=60)
-    w = writes(emu)
-    assert [(r["method"], r["path"]) for r in w] == [
-        ("PATCH", "/v1/blocks/%s/children" % SYNC_ORIG)], w
+    sent, w = edit(emu, m, "Reference.md", "Synced text holds narwhalsync.\n",
+                   "Synced text holds narwhalsync.\n\nAdded through the axolotl.\n")
+    assert sent == [("PATCH", "/v1/blocks/%s/children" % SYNC_ORIG)], w
     wait_for(lambda: grep(m, "axolotl") == ["Blocks/Original.md", "Blocks/Reference.md"],
              what="both pages show the new paragraph", timeout=60)
 
