@@ -700,7 +700,9 @@ static int mdconv_r_placeholder(const cJSON *b, const char *type, struct buf *ou
 		if (orig && mdconv_type_ok(orig))
 			type = orig;
 	}
-	if ((id && !mdconv_id_ok(id)) || (from && !mdconv_id_ok(from)))
+	if (from && !mdconv_id_ok(from))
+		from = NULL; /* not an id we can write: the reference shows as an original */
+	if (id && !mdconv_id_ok(id))
 		return -EINVAL;
 	return buf_printf(out, MDCONV_PH_OPEN "type=%s%s%s%s%s" MDCONV_PH_CLOSE "\n", type,
 			  id ? " id=" : "", id ? id : "", from ? " synced_from=" : "",
