@@ -126,14 +126,13 @@ fail:
 	return NULL;
 }
 
-static int bo_update(struct bo_ctx *x, const cJSON *op)
+/* Merges an update's payload into block b. */
+static int bo_update_one(cJSON *b, const cJSON *payload)
 {
-	const cJSON *payload = cJSON_GetObjectItemCaseSensitive(op, "payload"), *f;
-	cJSON *b = bo_find(x->root, json_str_or(op, "block", ""), NULL), *content;
+	const cJSON *f;
+	cJSON *content;
 	const char *type;
 
-	if (!b)
-		return -EINVAL;
 	type = json_str_or(b, "type", "");
 	content = cJSON_GetObjectItemCaseSensitive(b, type);
 	f = cJSON_GetObjectItemCaseSensitive(payload, type);
@@ -153,6 +152,36 @@ static int bo_update(struct bo_ctx *x, const cJSON *op)
 			cJSON_AddItemToObject(content, f->string, v);
 	}
 	return 0;
+}
+
+/* Updates every block of arr (and below) with this id; *n counts them. */
+static int bo_update_all(cJSON *arr, const char *id, const cJSON *payload, int *n)
+{
+	cJSON *b;
+	int rc;
+
+	cJSON_ArrayForEach(b, arr) {
+		if (!strcmp(json_str_or(b, "id", ""), id)) {
+			rc = bo_update_one(b, payload);
+			if (rc)
+				return rc;
+			(*n)++;
+		}
+		rc = bo_update_all(cJSON_GetObjectItemCaseSensitive(b, "children"), id, payload, n);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* An update changes every copy of the block: a synced original and a reference to it on
+ * one page show the same children (one block of Notion). */
+static int bo_update(struct bo_ctx *x, const cJSON *op)
+{
+	int n = 0, rc = bo_update_all(x->root, json_str_or(op, "block", ""),
+				      cJSON_GetObjectItemCaseSensitive(op, "payload"), &n);
+
+	return rc ? rc : n ? 0 : -EINVAL;
 }
 
 static int bo_delete(struct bo_ctx *x, const cJSON *op)

@@ -10,7 +10,9 @@
  * Invariants:
  *  1. blockops_apply() mirrors what the push engine makes Notion do: an
  *     update merges the payload's fields into the block's type object (and
- *     drops the block's last_edited_time: it is no longer Notion's version), a
+ *     drops the block's last_edited_time: it is no longer Notion's version)
+ *     of every block carrying that id (a synced block and a reference to it
+ *     on one page show the same children), a
  *     delete removes the block (a block already gone is no error), an
  *     insert puts the children right after `after` (or at the end of the
  *     parent's children when `after` is none, as a plain append does).

@@ -194,6 +194,48 @@ static const cJSON *push_find_block(const cJSON *tree, const char *id)
 	return NULL;
 }
 
+/* The original a synced block reference shows (its synced_from.block_id,
+ * borrowed), or NULL for any other block. */
+static const char *push_synced_from(const cJSON *b)
+{
+	if (strcmp(json_str_or(b, "type", ""), "synced_block"))
+		return NULL;
+	return json_str(json_obj(json_obj(b, "synced_block"), "synced_from"), "block_id");
+}
+
+/* 1 when the first block with this id in tree sits inside a synced block
+ * reference (under != 0: tree itself does): the block lives on the page of
+ * the original, so this page's last_edited_time says nothing about it. */
+static int push_in_reference(const cJSON *tree, const char *id, int under)
+{
+	const cJSON *b;
+	int hit;
+
+	cJSON_ArrayForEach(b, tree) {
+		if (!strcmp(json_str_or(b, "id", ""), id))
+			return under ? 1 : 0;
+		hit = push_in_reference(cJSON_GetObjectItemCaseSensitive(b, "children"), id,
+					under || push_synced_from(b));
+		if (hit >= 0)
+			return hit;
+	}
+	return -1;
+}
+
+/* How many blocks of tree carry this id (a synced original and a reference
+ * to it on one page show the same children). */
+static int push_count_block(const cJSON *tree, const char *id)
+{
+	const cJSON *b;
+	int n = 0;
+
+	cJSON_ArrayForEach(b, tree) {
+		n += !strcmp(json_str_or(b, "id", ""), id);
+		n += push_count_block(cJSON_GetObjectItemCaseSensitive(b, "children"), id);
+	}
+	return n;
+}
+
 /* The content of a block: its type object (borrowed), or NULL. */
 static const cJSON *push_block_content(const cJSON *b)
 {
@@ -546,7 +588,7 @@ static int push_block_check(struct push_run *x, const char *id, const cJSON *pay
 	const char *rtime;
 	int rc, won;
 
-	if (push_page_untouched(x))
+	if (push_page_untouched(x) && push_in_reference(x->base_body, id, 0) != 1)
 		return 1; /* nothing changed remotely since the base: no check needed */
 	snprintf(path, sizeof(path), "/v1/blocks/%s", id);
 	snprintf(what, sizeof(what), "block %s", id);
@@ -653,6 +695,9 @@ static int push_op_insert(struct push_run *x, const cJSON *op, int resumed, cJSO
 		return rc;
 	if (!parent)
 		parent = x->e->page_id;
+	else if (push_synced_from(push_find_block(x->base_body, parent)))
+		/* Notion appends to a synced block's content through the original only */
+		parent = push_synced_from(push_find_block(x->base_body, parent));
 	if (resumed) {
 		rc = push_find_appended(x, parent, after, children, ids);
 		if (rc || *ids)
@@ -713,7 +758,7 @@ static void push_local_apply(struct push_run *x, const char *id, const cJSON *an
 	cJSON *kids, *fresh;
 	const char *t;
 
-	if (!old || !answer) {
+	if (!old || !answer || push_count_block(x->local_body, id) > 1) {
 		cJSON_Delete(x->local_body);
 		x->local_body = NULL;
 		x->local_edited[0] = '\0';

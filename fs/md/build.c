@@ -186,26 +186,64 @@ static char *mdconv_kv(const char *s, size_t len, const char *key)
 	return v;
 }
 
-/* "<!-- notion:block type=T id=I -->" -> unsupported marker block. */
+/* The block of a container line (column_list, column, synced_block: its children <div>
+ * follows) of type with id; a synced block gets "synced_from" (null for the original).
+ * NULL on ENOMEM. */
+static cJSON *mdconv_container_block(const char *type, const char *id, const char *from)
+{
+	cJSON *v, *f, *b = mdconv_new_block(type, &v);
+
+	if (!b || (id && mdconv_jadd_str(b, "id", id)))
+		goto fail;
+	if (strcmp(type, "synced_block"))
+		return b;
+	if (!from) {
+		if (mdconv_jadd(v, "synced_from", cJSON_CreateNull()))
+			goto fail;
+		return b;
+	}
+	f = cJSON_CreateObject();
+	if (mdconv_jadd(v, "synced_from", f) || mdconv_jadd_str(f, "type", "block_id") ||
+	    mdconv_jadd_str(f, "block_id", from))
+		goto fail;
+	return b;
+fail:
+	cJSON_Delete(b);
+	return NULL;
+}
+
+/* "<!-- notion:block type=T id=I -->" -> unsupported marker block, or the block itself for
+ * the container types (with " synced_from=O" for a synced block reference). */
 static int mdconv_placeholder_line(struct mdconv_list *ls, const char *s, size_t len)
 {
 	char *type = mdconv_kv(s, len - strlen(MDCONV_PH_CLOSE), "type");
 	char *id = mdconv_kv(s, len - strlen(MDCONV_PH_CLOSE), "id");
+	char *from = mdconv_kv(s, len - strlen(MDCONV_PH_CLOSE), "synced_from");
 	cJSON *b = NULL, *v;
 	int rc = 1;
 
-	if (!type || !mdconv_type_ok(type) || (id && !mdconv_id_ok(id)))
+	if (!type || !mdconv_type_ok(type) || (id && !mdconv_id_ok(id)) ||
+	    (from && (!mdconv_id_ok(from) || strcmp(type, "synced_block"))))
 		goto out; /* not ours: literal text */
 	rc = -ENOMEM;
-	b = mdconv_new_block("unsupported", &v);
-	if (!b || mdconv_jadd_str(v, "block_type", type) || (id && mdconv_jadd_str(b, "id", id)))
-		goto out;
+	if (!strcmp(type, "column_list") || !strcmp(type, "column") ||
+	    !strcmp(type, "synced_block")) {
+		b = mdconv_container_block(type, id, from);
+		if (!b)
+			goto out;
+	} else {
+		b = mdconv_new_block("unsupported", &v);
+		if (!b || mdconv_jadd_str(v, "block_type", type) ||
+		    (id && mdconv_jadd_str(b, "id", id)))
+			goto out;
+	}
 	rc = mdconv_emit(ls, b);
 	b = NULL;
 out:
 	cJSON_Delete(b);
 	free(type);
 	free(id);
+	free(from);
 	return rc;
 }
 

@@ -8,7 +8,10 @@
  * deleted and the remaining edited blocks inserted in runs.  Matched and updated blocks recurse
  * into their children.  Anchors (mdconv_block_is_anchor(): placeholders, child pages, hosted
  * files, link previews) match only themselves (their signature holds their id), are never
- * updated or created, and are deleted only when their id is nowhere in the edited tree.
+ * updated or created, and are deleted only when their id is nowhere in the edited tree.  The
+ * containers among them (mdconv_is_container(): column lists, columns, synced blocks) recurse
+ * into their children like any matched block, with themselves as the parent (a synced
+ * block reference too: the pusher sends its appends to the original, docs/markdown.md).
  *
  * Invariants of the op list: an op only refers (mdconv_ref.op) to earlier ops; an insert
  * carries at most MDCONV_MAX_APPEND blocks and two levels; a DELETE of a sibling list comes
@@ -887,6 +890,9 @@ static int mdconv_keep(struct mdconv_dctx *ctx, const struct mdconv_sib *base, i
 	cJSON *fields = NULL, *payload;
 	int rc;
 
+	if (mdconv_is_container(b) && id) /* never updated; its children are the file's */
+		return mdconv_diff_list(ctx, &self, json_arr(b, "children"),
+					json_arr(e, "children"), false, depth + 1);
 	if (mdconv_is_anchor_in(b, base->in_table))
 		return 0;
 	if (!id && (!mdconv_same(base, (size_t)bi, ed, (size_t)ei) ||

@@ -66,7 +66,10 @@ int mdconv_render_rich_text(const cJSON *rich_text, const struct mdconv_links *l
 /* Parses Markdown (with md4c) back into an array of API-shaped blocks for creation (no ids,
  * "children" as in the convention).  Placeholder lines come back as
  * {"object":"block","type":"unsupported","id":ID,"unsupported":{"block_type":TYPE}} (meeting
- * notes with their read-only view as "children", so that they render back the same); blocks
+ * notes with their read-only view as "children", so that they render back the same), except
+ * the lines of column lists, columns and synced blocks, which come back as those blocks (a
+ * synced block with its "synced_from") with the blocks of the <div> after them as their
+ * "children"; blocks
  * that can only be kept, never created (child pages/databases, Notion-hosted files, link
  * previews) come back with their "id".  On success *blocks_out is a new array owned by the
  * caller and returns 0.  On -EINVAL (invalid UTF-8, NUL byte, nesting deeper than

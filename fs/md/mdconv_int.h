@@ -112,6 +112,14 @@ int mdconv_block_signature(const cJSON *block, struct buf *out);
  * (placeholders, child pages/databases, hosted files, link previews). */
 bool mdconv_block_is_anchor(const cJSON *block);
 
+/* true for the blocks shown as their block line with their children in a children <div>
+ * (column_list, column, synced_block): anchors themselves, their children are ordinary
+ * blocks of the file. */
+bool mdconv_is_container(const cJSON *block);
+/* The id of the original a synced block reference shows (borrowed), or NULL (an original,
+ * or not a synced block). */
+const char *mdconv_synced_from(const cJSON *block);
+
 /* mdconv_diff() in which no block is updated in place: a changed block is a delete and an
  * insert (for mdconv_diff_additions, merge.c). */
 int mdconv_diff_no_update(const cJSON *base, const cJSON *edited, struct mdconv_ops *ops_out);

@@ -7,6 +7,8 @@
  * express become one placeholder line "<!-- notion:block type=T id=I -->".  A tab is the line
  * "<!-- notion:tab -->" with its panes in a children <div>; meeting notes are their placeholder
  * line with a read-only view (title, summary, notes; never the transcript) in a children <div>.
+ * Column lists, columns and synced blocks are their block line (a reference's names the
+ * original) with their children in a children <div>, editable like any other blocks.
  *
  * Every block is rendered into its own buffer, then copied into the parent with the parent's
  * line prefix, so each function only knows its own lines.  Memory: all buffers are local and
@@ -669,10 +671,28 @@ static int mdconv_r_page_link(const cJSON *b, const char *type, struct mdconv_rc
 	return rc;
 }
 
-/* "<!-- notion:block type=T id=I -->" */
+bool mdconv_is_container(const cJSON *block)
+{
+	const char *type = json_str(block, "type");
+
+	return type && (!strcmp(type, "column_list") || !strcmp(type, "column") ||
+			!strcmp(type, "synced_block"));
+}
+
+const char *mdconv_synced_from(const cJSON *block)
+{
+	const char *type = json_str(block, "type");
+
+	if (!type || strcmp(type, "synced_block"))
+		return NULL;
+	return json_str(json_obj(json_obj(block, "synced_block"), "synced_from"), "block_id");
+}
+
+/* "<!-- notion:block type=T id=I -->", for a synced block reference with
+ * " synced_from=ORIGINAL" after the id. */
 static int mdconv_r_placeholder(const cJSON *b, const char *type, struct buf *out)
 {
-	const char *id = json_str(b, "id");
+	const char *id = json_str(b, "id"), *from = mdconv_synced_from(b);
 
 	if (!strcmp(type, "unsupported")) {
 		const char *orig = json_str(json_obj(b, "unsupported"), "block_type");
@@ -680,10 +700,13 @@ static int mdconv_r_placeholder(const cJSON *b, const char *type, struct buf *ou
 		if (orig && mdconv_type_ok(orig))
 			type = orig;
 	}
+	if (from && !mdconv_id_ok(from))
+		from = NULL; /* not an id we can write: the reference shows as an original */
 	if (id && !mdconv_id_ok(id))
 		return -EINVAL;
-	return buf_printf(out, MDCONV_PH_OPEN "type=%s%s%s" MDCONV_PH_CLOSE "\n", type,
-			  id ? " id=" : "", id ? id : "");
+	return buf_printf(out, MDCONV_PH_OPEN "type=%s%s%s%s%s" MDCONV_PH_CLOSE "\n", type,
+			  id ? " id=" : "", id ? id : "", from ? " synced_from=" : "",
+			  from ? from : "");
 }
 
 /* true for meeting notes: "meeting_notes", its 2025-09-03 name "transcription", or the
@@ -850,6 +873,8 @@ static int mdconv_render_block(const cJSON *b, struct mdconv_rctx *ctx, unsigned
 		return buf_puts(out, MDCONV_TAB_LINE "\n") ?: mdconv_put_children_div(b, ctx, out);
 	if (mdconv_is_meeting_notes(b, type))
 		return mdconv_r_meeting_notes(b, type, ctx, out);
+	if (mdconv_is_container(b))
+		return mdconv_r_placeholder(b, type, out) ?: mdconv_put_children_div(b, ctx, out);
 	if (mdconv_is_list_item(type))
 		return mdconv_r_list_item(b, type, number, ctx, out);
 	if (!strcmp(type, "toggle")) {

@@ -40,7 +40,19 @@ static inline const cJSON *test_children_of(const cJSON *interactions, const cha
 	return NULL;
 }
 
-/* Attaches "children" to every block with has_children, from the file's answers. */
+/* The id of the original a synced block reference shows (synced_from.block_id), or NULL. */
+static inline const char *test_synced_from(const cJSON *b)
+{
+	const cJSON *from = cJSON_GetObjectItem(cJSON_GetObjectItem(b, "synced_block"),
+						"synced_from");
+	const cJSON *id = cJSON_GetObjectItem(from, "block_id");
+
+	return cJSON_IsString(id) ? id->valuestring : NULL;
+}
+
+/* Attaches "children" to every block with has_children, from the file's answers.  A synced
+ * block reference whose own listing the file lacks gets its original's (what Notion answers
+ * to GET children of the reference). */
 static inline void test_attach(cJSON *blocks, const cJSON *interactions, int depth)
 {
 	cJSON *b;
@@ -54,6 +66,8 @@ static inline void test_attach(cJSON *blocks, const cJSON *interactions, int dep
 		if (!cJSON_IsTrue(cJSON_GetObjectItem(b, "has_children")) || !cJSON_IsString(id))
 			continue;
 		kids = test_children_of(interactions, id->valuestring);
+		if (!kids && test_synced_from(b))
+			kids = test_children_of(interactions, test_synced_from(b));
 		if (kids && cJSON_GetArraySize(kids) > 0) {
 			cJSON *copy = cJSON_Duplicate(kids, 1);
 

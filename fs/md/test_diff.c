@@ -419,6 +419,115 @@ static void test_new_types(void)
 		  NO_OPS);
 }
 
+/* ------------------------------------------------------------------ containers */
+
+/* A synced block: the original (from == NULL) or a reference to the original from, holding
+ * the given children (NULL-terminated). */
+static cJSON *synced(const char *id, const char *from, cJSON *first, ...)
+{
+	cJSON *b = container("synced_block", id, NULL), *k, *v;
+	va_list ap;
+
+	v = cJSON_GetObjectItem(b, "synced_block");
+	if (!from) {
+		cJSON_AddNullToObject(v, "synced_from");
+	} else {
+		cJSON *f = cJSON_AddObjectToObject(v, "synced_from");
+
+		cJSON_AddStringToObject(f, "type", "block_id");
+		cJSON_AddStringToObject(f, "block_id", from);
+	}
+	va_start(ap, first);
+	for (k = first; k; k = va_arg(ap, cJSON *))
+		with_kid(b, k);
+	va_end(ap);
+	return b;
+}
+
+/* A page with a column list (two columns), the original of a synced block and a reference
+ * to it (which shows the original's children, with their ids), and a paragraph. */
+static cJSON *containers_page(void)
+{
+	return list(blk("paragraph", "p0", "Intro"),
+		    container("column_list", "cl",
+			      container("column", "c1", blk("paragraph", "p1", "Left text"),
+					blk("bulleted_list_item", "b1", "left item"), NULL),
+			      container("column", "c2", blk("paragraph", "p2", "Right text"), NULL),
+			      NULL),
+		    synced("so", NULL, blk("paragraph", "s1", "Synced text"), NULL),
+		    synced("sr", "so", blk("paragraph", "s1", "Synced text"), NULL),
+		    blk("paragraph", "p9", "End"), NULL);
+}
+
+static void test_containers(void)
+{
+	cJSON *blocks = containers_page();
+
+	check_zero("columns and synced blocks", blocks);
+	cJSON_Delete(blocks);
+	edit_case("a paragraph inside a column", containers_page(), "Right text", "Right edited",
+		  OPS("update p2 paragraph:Right edited"));
+	edit_case("a list item inside a column", containers_page(), "- left item",
+		  "- left item changed", OPS("update b1 bulleted_list_item:left item changed"));
+	edit_case("a new paragraph inside a column", containers_page(), "Left text\n",
+		  "Left text\n\nNew left\n", OPS("insert parent=c1 after=p1 [paragraph:New left]"));
+	edit_case("a paragraph inside a column deleted", containers_page(), "Left text\n\n", "",
+		  OPS("delete p1"));
+	edit_case("the synced original's text", containers_page(), "Synced text",
+		  "Synced edited", OPS("update s1 paragraph:Synced edited"));
+	/* the reference shows the original's children: the edit is an update of that child;
+	 * a new block goes under the reference, which the pusher sends to the original */
+	edit_case("the synced reference's text", containers_page(),
+		  "synced_from=so -->\n\n<div data-notion-children>\n\nSynced text",
+		  "synced_from=so -->\n\n<div data-notion-children>\n\nSynced from the copy",
+		  OPS("update s1 paragraph:Synced from the copy"));
+	edit_case("a new paragraph in the synced reference", containers_page(),
+		  "Synced text\n\n</div>\n\nEnd", "Synced text\n\nAdded\n\n</div>\n\nEnd",
+		  OPS("insert parent=sr after=s1 [paragraph:Added]"));
+	edit_case("a text after the column list", containers_page(), "\nEnd\n", "\nThe end\n",
+		  OPS("update p9 paragraph:The end"));
+	edit_case("a column list deleted with its lines", list(blk("paragraph", "p0", "Intro"),
+		  container("column_list", "cl", container("column", "c1",
+			    blk("paragraph", "p1", "L"), NULL), container("column", "c2",
+			    blk("paragraph", "p2", "R"), NULL), NULL), NULL),
+		  "\n\n<!-- notion:block type=column_list id=cl -->\n\n<div data-notion-children>\n\n"
+		  "<!-- notion:block type=column id=c1 -->\n\n<div data-notion-children>\n\nL\n\n"
+		  "</div>\n\n<!-- notion:block type=column id=c2 -->\n\n<div data-notion-children>\n\n"
+		  "R\n\n</div>\n\n</div>\n", "\n", OPS("delete cl"));
+}
+
+/* A toggleable heading of the level with one child paragraph. */
+static cJSON *toggle_heading(const char *type, const char *id, const char *text, cJSON *kid)
+{
+	cJSON *h = blk(type, id, text);
+
+	cJSON_AddTrueToObject(cJSON_GetObjectItem(h, type), "is_toggleable");
+	return with_kid(h, kid);
+}
+
+/* Toggles and toggleable headings (heading_4 too): their text and their children's are in
+ * the file; an edit of either is one update of that block. */
+static void test_toggles(void)
+{
+	cJSON *blocks = list(with_kid(blk("toggle", "t1", "Summary"), blk("paragraph", "p1", "Hidden")),
+			     toggle_heading("heading_2", "h2", "Head", blk("paragraph", "p2", "Under")),
+			     toggle_heading("heading_4", "h4", "Four", blk("paragraph", "p4", "Deep")),
+			     NULL);
+
+	check_zero("toggles", blocks);
+	cJSON_Delete(blocks);
+	edit_case("a toggle's summary",
+		  list(with_kid(blk("toggle", "t1", "Summary"), blk("paragraph", "p1", "Hidden")), NULL),
+		  "<summary>Summary</summary>", "<summary>Summary 2</summary>",
+		  OPS("update t1 toggle:Summary 2"));
+	edit_case("inside a toggle",
+		  list(with_kid(blk("toggle", "t1", "Summary"), blk("paragraph", "p1", "Hidden")), NULL),
+		  "Hidden", "Shown", OPS("update p1 paragraph:Shown"));
+	edit_case("inside a toggleable heading_4",
+		  list(toggle_heading("heading_4", "h4", "Four", blk("paragraph", "p4", "Deep")), NULL),
+		  "Deep", "Deeper", OPS("update p4 paragraph:Deeper"));
+}
+
 /* ------------------------------------------------------------------ edit cases */
 
 static void test_edits(void)
@@ -739,6 +848,8 @@ int main(int argc, char **argv)
 	cJSON_Delete(fixtures);
 	test_edits();
 	test_new_types();
+	test_containers();
+	test_toggles();
 	test_table();
 	test_paste();
 	test_append_250();

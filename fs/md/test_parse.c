@@ -104,6 +104,8 @@ static const char *jpath(const cJSON *j, const char *path)
 				     : cJSON_GetObjectItemCaseSensitive(j, tok);
 	if (cJSON_IsString(j))
 		return j->valuestring;
+	if (cJSON_IsNull(j))
+		return "null";
 	if (cJSON_IsBool(j))
 		return cJSON_IsTrue(j) ? "true" : "false";
 	if (cJSON_IsNumber(j)) {
@@ -136,11 +138,38 @@ static void test_shapes(void)
 	int i;
 
 	b = parse_ok("<!-- notion:block type=synced_block id=abc-123 -->\n\nHello *you*\n");
-	CHECK_PATH(b, "0.type", "unsupported");
+	CHECK_PATH(b, "0.type", "synced_block");
 	CHECK_PATH(b, "0.id", "abc-123");
-	CHECK_PATH(b, "0.unsupported.block_type", "synced_block");
+	CHECK_PATH(b, "0.synced_block.synced_from", "null");
 	CHECK_PATH(b, "1.paragraph.rich_text.1.text.content", "you");
 	CHECK_PATH(b, "1.paragraph.rich_text.1.annotations.italic", "true");
+	cJSON_Delete(b);
+
+	b = parse_ok("<!-- notion:block type=breadcrumb id=abc-124 -->\n");
+	CHECK_PATH(b, "0.type", "unsupported");
+	CHECK_PATH(b, "0.id", "abc-124");
+	CHECK_PATH(b, "0.unsupported.block_type", "breadcrumb");
+	cJSON_Delete(b);
+
+	/* containers: the line, then their children from the <div> after it */
+	b = parse_ok("<!-- notion:block type=column_list id=cl -->\n\n<div data-notion-children>\n\n"
+		     "<!-- notion:block type=column id=c1 -->\n\n<div data-notion-children>\n\n"
+		     "Left\n\n</div>\n\n</div>\n\n"
+		     "<!-- notion:block type=synced_block id=r1 synced_from=o1 -->\n\n"
+		     "<div data-notion-children>\n\nShared\n\n</div>\n");
+	CHECK_PATH(b, "0.type", "column_list");
+	CHECK_PATH(b, "0.id", "cl");
+	CHECK_PATH(b, "0.children.0.type", "column");
+	CHECK_PATH(b, "0.children.0.id", "c1");
+	CHECK_PATH(b, "0.children.0.children.0.paragraph.rich_text.0.text.content", "Left");
+	CHECK_PATH(b, "1.type", "synced_block");
+	CHECK_PATH(b, "1.id", "r1");
+	CHECK_PATH(b, "1.synced_block.synced_from.block_id", "o1");
+	CHECK_PATH(b, "1.children.0.paragraph.rich_text.0.text.content", "Shared");
+	cJSON_Delete(b);
+	/* synced_from on another type is not ours: the line stays text */
+	b = parse_ok("<!-- notion:block type=column id=c1 synced_from=o1 -->\n");
+	CHECK_PATH(b, "0.type", "paragraph");
 	cJSON_Delete(b);
 
 	b = parse_ok("- [x] done\n- [ ] open\n  1. sub\n");

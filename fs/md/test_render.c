@@ -213,6 +213,70 @@ static void test_heading_4_and_tab(void)
 	expect_render("[{\"type\":\"tab\",\"tab\":{}}]", NULL, "<!-- notion:tab -->\n");
 }
 
+/* Column lists, columns and synced blocks (original and reference) show their children's
+ * text inside a children <div> after their block line (docs/markdown.md); without children
+ * they stay one line. */
+static void test_containers(void)
+{
+	expect_render("[{\"object\":\"block\",\"id\":\"cl\",\"type\":\"column_list\","
+		      "\"column_list\":{},\"has_children\":true,\"children\":["
+		      "{\"object\":\"block\",\"id\":\"c1\",\"type\":\"column\",\"column\":{},"
+		      "\"has_children\":true,\"children\":[" PARA("p1", "Left") "]},"
+		      "{\"object\":\"block\",\"id\":\"c2\",\"type\":\"column\","
+		      "\"column\":{\"width_ratio\":0.5},\"has_children\":true,\"children\":["
+		      PARA("p2", "Right") "," PARA("p3", "More") "]}]}]",
+		      NULL,
+		      "<!-- notion:block type=column_list id=cl -->\n\n<div data-notion-children>\n\n"
+		      "<!-- notion:block type=column id=c1 -->\n\n<div data-notion-children>\n\n"
+		      "Left\n\n</div>\n\n"
+		      "<!-- notion:block type=column id=c2 -->\n\n<div data-notion-children>\n\n"
+		      "Right\n\nMore\n\n</div>\n\n</div>\n");
+	expect_render("[{\"object\":\"block\",\"id\":\"o1\",\"type\":\"synced_block\","
+		      "\"synced_block\":{\"synced_from\":null},\"has_children\":true,\"children\":["
+		      PARA("p1", "Shared") "]},"
+		      "{\"object\":\"block\",\"id\":\"r1\",\"type\":\"synced_block\","
+		      "\"synced_block\":{\"synced_from\":{\"type\":\"block_id\",\"block_id\":\"o1\"}},"
+		      "\"has_children\":true,\"children\":[" PARA("p1", "Shared") "]}]",
+		      NULL,
+		      "<!-- notion:block type=synced_block id=o1 -->\n\n<div data-notion-children>\n\n"
+		      "Shared\n\n</div>\n\n"
+		      "<!-- notion:block type=synced_block id=r1 synced_from=o1 -->\n\n"
+		      "<div data-notion-children>\n\nShared\n\n</div>\n");
+	/* children not fetched (or none): the line alone */
+	expect_render("[{\"object\":\"block\",\"id\":\"cl\",\"type\":\"column_list\","
+		      "\"column_list\":{},\"has_children\":true}]",
+		      NULL, "<!-- notion:block type=column_list id=cl -->\n");
+}
+
+/* The recorded page whose text sits in columns and synced blocks (original, and a reference
+ * to an original on another page): every paragraph of it is in the file. */
+static void test_recorded_containers(const cJSON *all)
+{
+	static const char *const pages[] = {
+		"ultimate-notion__2025-09-03__test_page__test_page_to_markdown.json#1",
+		"ultimate-notion__2026-03-11__test_page__test_page_to_markdown.json#1",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		expect_fixture(all, pages[i],
+			       "<!-- notion:block type=column_list id=38a9ce7b-60a4-81d9-88c5-"
+			       "f89be838ca0b -->\n\n<div data-notion-children>\n\n"
+			       "<!-- notion:block type=column id=38a9ce7b-60a4-8128-98da-d232525ecb5b"
+			       " -->\n\n<div data-notion-children>\n\nColumn 1\n\n</div>\n\n"
+			       "<!-- notion:block type=column id=38a9ce7b-60a4-815d-8bd9-e4b1e2435f4a"
+			       " -->\n\n<div data-notion-children>\n\nColumn\n\n</div>\n\n</div>\n",
+			       false);
+		expect_fixture(all, pages[i], "\nThis is the original Paragraph on Page\n", false);
+		expect_fixture(all, pages[i],
+			       "<!-- notion:block type=synced_block id=38a9ce7b-60a4-81d8-ac97-"
+			       "df3798e81f4b synced_from=38a9ce7b-60a4-8197-92ef-c6e1c4dad50a -->\n\n"
+			       "<div data-notion-children>\n\n"
+			       "This is the original Paragraph on SubPage\n\n</div>\n",
+			       false);
+	}
+}
+
 static char *cb_page_link(void *arg, const char *id)
 {
 	(void)arg;
@@ -404,11 +468,13 @@ int main(int argc, char **argv)
 	if (fixtures) {
 		test_fixtures(fixtures);
 		test_recorded_new_types(fixtures);
+		test_recorded_containers(fixtures);
 	}
 	cJSON_Delete(fixtures);
 	test_all_types(argv[2]);
 	test_links();
 	test_heading_4_and_tab();
+	test_containers();
 	test_meeting_notes();
 	test_rich_text();
 	test_malformed();

@@ -132,10 +132,41 @@ static void test_errors(void)
 	free(ids);
 }
 
+/* A synced original and a reference to it on one page show the same child
+ * (one block of Notion): an update of it changes both copies. */
+static void test_update_synced_copies(void)
+{
+	const char *base =
+		"[{\"object\":\"block\",\"id\":\"o\",\"type\":\"synced_block\",\"has_children\":true,"
+		"\"synced_block\":{\"synced_from\":null},\"children\":[" P("s", "shared") "]},"
+		"{\"object\":\"block\",\"id\":\"r\",\"type\":\"synced_block\",\"has_children\":true,"
+		"\"synced_block\":{\"synced_from\":{\"type\":\"block_id\",\"block_id\":\"o\"}},"
+		"\"children\":[" P("s", "shared") "]}]";
+	const char *ops =
+		"[{\"op\":\"update\",\"block\":\"s\",\"payload\":{\"paragraph\":{\"rich_text\":"
+		"[{\"type\":\"text\",\"text\":{\"content\":\"EDITED\"}}]}}}]";
+	char *res = NULL, *ids = NULL;
+	cJSON *r;
+	int i;
+
+	CHECK(blockops_apply(base, ops, "t4", &res, &ids) == 0);
+	r = cJSON_Parse(res);
+	for (i = 0; i < 2; i++) {
+		const char *t = text_at(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(r, i),
+									 "children"), 0);
+
+		CHECKF(t && !strcmp(t, "EDITED"), "copy %d: %s", i, t ? t : "(none)");
+	}
+	cJSON_Delete(r);
+	free(res);
+	free(ids);
+}
+
 int main(void)
 {
 	test_update_delete_insert();
 	test_append_nested_and_refs();
 	test_errors();
+	test_update_synced_copies();
 	return check_done();
 }
