@@ -977,12 +977,152 @@ int mdconv_inline_rt(const char *s, size_t len, size_t line, cJSON **rt, char **
 	return rc;
 }
 
+/* ---- lines that are blocks of their own ------------------------------------------------ */
+
+/* Whether line s[0..len) is a link line the renderer writes as a block of its own: a sub-page,
+ * a database, a link_to_page, a media or bookmark block ("[...](... "notion:TYPE ...")", at
+ * the start of the line).  Such a line typed against a paragraph line would be read as part of
+ * that paragraph, and the block it stands for deleted; mdconv_split_blocks keeps it apart. */
+static bool mdconv_block_line(const char *s, size_t len)
+{
+	static const char *const types[] = { "child_page", "child_database", "link_to_page", "image",
+		"video", "pdf", "audio", "file", "embed", "bookmark", "link_preview", NULL };
+	const char *t, *end = s + len;
+	size_t i;
+
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
+		len--;
+	end = s + len;
+	if (len < 8 || !(s[0] == '[' || (s[0] == '!' && s[1] == '[')) || end[-1] != ')' ||
+	    end[-2] != '"')
+		return false;
+	t = memmem(s, len, " \"" MDCONV_TITLE_PREFIX, strlen(MDCONV_TITLE_PREFIX) + 2);
+	if (!t || !memchr(s, ']', (size_t)(t - s)))
+		return false;
+	t += strlen(MDCONV_TITLE_PREFIX) + 2;
+	for (i = 0; types[i]; i++) {
+		size_t n = strlen(types[i]);
+
+		if ((size_t)(end - t) > n && !strncmp(t, types[i], n) && (t[n] == ' ' || t[n] == '"'))
+			return true;
+	}
+	return false;
+}
+
+static bool mdconv_blank(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return false;
+	return true;
+}
+
+/* A fence line (``` or ~~~ after at most 3 spaces): its character, else 0. */
+static char mdconv_fence(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && i < 3 && s[i] == ' ')
+		i++;
+	if (i + 3 <= len && (s[i] == '`' || s[i] == '~') && s[i + 1] == s[i] && s[i + 2] == s[i])
+		return s[i];
+	return 0;
+}
+
+/* Copies md into out with an empty line put between every block line (mdconv_block_line) and
+ * a non-blank line next to it, outside fenced code; lines[] gets the line numbers (of out)
+ * of the empty lines put in.  *changed 0 when nothing was put in (out is then empty). */
+static int mdconv_split_blocks(const char *md, size_t len, struct buf *out, size_t **lines,
+			       size_t *nlines, int *changed)
+{
+	const char *s = md, *end = md + len, *nl;
+	bool prev_blank = true, prev_block = false;
+	char fence = 0;
+	size_t line = 1, cap = 0;
+	int rc = 0;
+
+	*changed = 0;
+	*lines = NULL;
+	*nlines = 0;
+	for (; s < end && !rc; s = nl + 1) {
+		size_t n;
+		bool blank, block, put;
+		char f;
+
+		nl = memchr(s, '\n', (size_t)(end - s));
+		if (!nl)
+			nl = end;
+		n = (size_t)(nl - s);
+		blank = mdconv_blank(s, n);
+		f = mdconv_fence(s, n);
+		block = !fence && !f && mdconv_block_line(s, n);
+		put = !fence && !blank && ((block && !prev_blank) || (prev_block && !block));
+		if (put) {
+			if (*nlines == cap) {
+				size_t *a = realloc(*lines, (cap = cap ? cap * 2 : 8) * sizeof(*a));
+
+				if (!a) {
+					rc = -ENOMEM;
+					break;
+				}
+				*lines = a;
+			}
+			(*lines)[(*nlines)++] = line++;
+			*changed = 1;
+		}
+		if (!rc && put && *nlines == 1)
+			rc = buf_append(out, md, (size_t)(s - md)); /* the lines before the first */
+		if (!rc && put)
+			rc = buf_putc(out, '\n');
+		if (!rc && *changed)
+			rc = buf_append(out, s, (size_t)(nl - s) + (nl < end));
+		if (f && (!fence || f == fence))
+			fence = fence ? 0 : f;
+		prev_blank = blank;
+		prev_block = block;
+		line++;
+		if (nl == end)
+			break;
+	}
+	return rc;
+}
+
+/* A message of the split text ("line N: ...") names the line of the text the user wrote. */
+static void mdconv_unsplit_line(char **err, const size_t *lines, size_t nlines)
+{
+	unsigned long n;
+	char *rest, *fixed;
+	size_t i, k = 0;
+
+	if (!err || !*err || strncmp(*err, "line ", 5))
+		return;
+	n = strtoul(*err + 5, &rest, 10);
+	if (!n || *rest != ':')
+		return;
+	for (i = 0; i < nlines && lines[i] <= n; i++)
+		k++;
+	{
+		struct buf b = BUF_INIT;
+
+		if (buf_printf(&b, "line %lu%s", n - k, rest)) {
+			buf_release(&b);
+			return;
+		}
+		fixed = buf_detach(&b, NULL);
+	}
+	free(*err);
+	*err = fixed;
+}
+
 int mdconv_parse(const char *md, size_t len, cJSON **blocks_out, char **err)
 {
 	struct mdconv_node *root = NULL;
-	size_t bad;
+	struct buf split = BUF_INIT;
+	size_t bad, *lines = NULL, nlines = 0;
 	const char *nul;
-	int rc;
+	int rc, changed = 0;
 
 	*blocks_out = NULL;
 	if (err)
@@ -998,10 +1138,21 @@ int mdconv_parse(const char *md, size_t len, cJSON **blocks_out, char **err)
 	bad = len ? mdconv_utf8_invalid_at(md, len) : 0;
 	if (bad < len)
 		return mdconv_fail(err, mdconv_line_of(md, len, bad), "invalid UTF-8");
-	rc = mdconv_md_tree(md ? md : "", len, &root, err);
+	rc = len ? mdconv_split_blocks(md, len, &split, &lines, &nlines, &changed) : 0;
 	if (rc)
-		return rc;
-	rc = mdconv_build(root, md ? md : "", len, blocks_out, err);
+		goto out;
+	if (changed) {
+		md = split.data;
+		len = split.len;
+	}
+	rc = mdconv_md_tree(md ? md : "", len, &root, err);
+	if (!rc)
+		rc = mdconv_build(root, md ? md : "", len, blocks_out, err);
 	mdconv_node_free(root);
+	if (rc == -EINVAL && changed)
+		mdconv_unsplit_line(err, lines, nlines);
+out:
+	free(lines);
+	buf_release(&split);
 	return rc;
 }

@@ -340,6 +340,51 @@ static void test_hostile(void)
 	CHECK(rc == -EINVAL && blocks == NULL);
 }
 
+/* A line that is a block of its own (a sub-page's link line, a link_to_page) stays that
+ * block when text is typed right above or below it (`echo text >> page.md` after a page whose
+ * last line is a sub-page): never a paragraph that swallows it, which would delete the block
+ * (and trash the sub-page). */
+static void test_block_lines_stay_blocks(void)
+{
+	static const char id[] = "c96e2562-e565-546e-87a8-f1ac954c84f6";
+	struct buf md = BUF_INIT;
+	cJSON *b;
+	char *err = NULL;
+
+	buf_printf(&md, "Intro.\n\n[Onboarding](Team%%20handbook/Onboarding.md \"notion:child_page id=%s\")\n"
+		   "A new line appended.\n", id);
+	b = parse_ok(md.data);
+	CHECK(cJSON_GetArraySize(b) == 3);
+	CHECK_PATH(b, "1.type", "child_page");
+	CHECK_PATH(b, "1.id", id);
+	CHECK_PATH(b, "2.type", "paragraph");
+	CHECK_PATH(b, "2.paragraph.rich_text.0.text.content", "A new line appended.");
+	cJSON_Delete(b);
+	buf_reset(&md);
+	buf_printf(&md, "Typed above\n[Plan](../Docs/Plan.md \"notion:link_to_page page=%s\")\n", id);
+	b = parse_ok(md.data);
+	CHECK(cJSON_GetArraySize(b) == 2);
+	CHECK_PATH(b, "0.type", "paragraph");
+	CHECK_PATH(b, "1.type", "link_to_page");
+	cJSON_Delete(b);
+	/* inside a fence it is code */
+	buf_reset(&md);
+	buf_printf(&md, "```\nx\n[Onboarding](a.md \"notion:child_page id=%s\")\n```\n", id);
+	b = parse_ok(md.data);
+	CHECK(cJSON_GetArraySize(b) == 1);
+	CHECK_PATH(b, "0.type", "code");
+	cJSON_Delete(b);
+	/* line numbers in messages stay those of the file */
+	buf_reset(&md);
+	buf_printf(&md, "a\n[x](a.md \"notion:child_page id=%s\")\nb\n\nbad \xc3\x28\n", id);
+	b = NULL;
+	CHECK(mdconv_parse(md.data, md.len, &b, &err) == -EINVAL);
+	CHECKF(err && strstr(err, "line 5:"), "message: %s", err ? err : "(none)");
+	free(err);
+	cJSON_Delete(b);
+	buf_release(&md);
+}
+
 int main(int argc, char **argv)
 {
 	cJSON *fixtures;
@@ -356,5 +401,6 @@ int main(int argc, char **argv)
 	test_all_types_roundtrip(argv[2]);
 	test_shapes();
 	test_hostile();
+	test_block_lines_stay_blocks();
 	return check_done();
 }

@@ -286,3 +286,23 @@ def test_an_idle_poll_is_one_search_and_one_query_per_data_source(emulator, moun
     queries = [r for r in between if r["path"].endswith("/query")]
     others = [r for r in between if r not in queries and r["path"] != "/v1/search"]
     assert len(queries) == len(sources) and not others, [r["path"] for r in between]
+
+
+def test_a_line_appended_after_a_sub_page_line_never_deletes_the_sub_page(emulator, mount):
+    emu = emulator()
+    m = mount(emu)
+    path = m.path(ENG + ".md")
+    text = open(path, encoding="utf-8").read()
+    last = text.rstrip("\n").splitlines()[-1]
+    assert last.endswith('")') and re.search(r'"notion:child_(page|database) ', last), last
+    emu.clear_log()
+    with open(path, "a") as f:          # `echo ... >> Engineering.md`: no blank line before it
+        f.write("Appended right below, word ashgrove.\n")
+    wait_for(lambda: writes(emu), timeout=60, what="the save")
+    wait_for(lambda: "queued edits: 0\n" in open(m.path(".notionfs", "status")).read(), timeout=60,
+             what="the queue to drain")
+    w = writes(emu)
+    assert not [r for r in w if r["method"] == "DELETE"], w
+    assert len(w) == 1 and w[0]["path"].endswith("/children"), w
+    assert os.path.isfile(m.path(ENG, "Code review.md"))
+    assert "ashgrove" in open(path, encoding="utf-8").read()
