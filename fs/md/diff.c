@@ -775,8 +775,12 @@ static int mdconv_collect_anchors(struct mdconv_dctx *ctx, const cJSON *arr, int
 static bool mdconv_anchor_kept(const struct mdconv_dctx *ctx, const struct mdconv_sib *base,
 			       size_t i)
 {
-	const char *id = json_str(base->blk[i], "id");
+	const char *id = json_str(base->blk[i], "id"), *type = json_str(base->blk[i], "type");
 
+	/* a sub-page's or a database's block is never deleted by a save: that would trash the
+	 * page or the database, which only `rm` of its file (counted by the safety valve) does */
+	if (id && type && (!strcmp(type, "child_page") || !strcmp(type, "child_database")))
+		return true;
 	return id && mdconv_is_anchor_in(base->blk[i], base->in_table) && ctx->nanchors &&
 	       bsearch(&id, ctx->anchors, ctx->nanchors, sizeof(*ctx->anchors),
 		       mdconv_strcmp_p);

@@ -306,3 +306,22 @@ def test_a_line_appended_after_a_sub_page_line_never_deletes_the_sub_page(emulat
     assert len(w) == 1 and w[0]["path"].endswith("/children"), w
     assert os.path.isfile(m.path(ENG, "Code review.md"))
     assert "ashgrove" in open(path, encoding="utf-8").read()
+
+
+def test_removing_a_sub_page_line_from_the_body_never_trashes_it(emulator, mount):
+    emu = emulator()
+    m = mount(emu)
+    path = m.path(HB + ".md")
+    lines = open(path, encoding="utf-8").read().split("\n")
+    kept = [l for l in lines if "notion:child_page" not in l or "Onboarding" not in l]
+    assert len(kept) == len(lines) - 1
+    emu.clear_log()
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(kept).replace("quillmarsh", "quillmarsh edited"))
+    wait_for(lambda: writes(emu), timeout=60, what="the save")
+    wait_for(lambda: "queued edits: 0\n" in open(m.path(".notionfs", "status")).read(), timeout=60,
+             what="the queue to drain")
+    assert not [r for r in writes(emu) if r["method"] == "DELETE"]
+    assert os.path.isfile(m.path(HB, "Onboarding.md"))
+    onboarding = page_id(m.path(HB, "Onboarding.md"))
+    assert [p for p in emu.state()["pages"] if p["id"] == onboarding and not p.get("in_trash")]
