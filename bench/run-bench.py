@@ -39,7 +39,7 @@ import nfstest  # noqa: E402
 PYTHON = "/usr/bin/python3"
 TOKEN = "secret_bench_token"
 BENCHES = ["full-pull", "bodies", "delta", "grep", "ls", "rss", "mdconv", "saves", "fsync",
-           "storm", "refresh", "tree"]
+           "storm", "refresh", "latency", "tree"]
 
 # Everything started, for the cleanup in main()'s finally.
 PROCS = []    # subprocess.Popen
@@ -98,7 +98,7 @@ def base_env():
 
 class Emulator:
     def __init__(self, work, name, generate=None, workspace=None, rate=None, burst=None,
-                 blocks=None, sources=None, pages=None):
+                 blocks=None, sources=None, extra=(), pages=None):
         self.dir = os.path.join(work, name)
         os.makedirs(self.dir, exist_ok=True)
         port_file = os.path.join(self.dir, "port")
@@ -121,6 +121,7 @@ class Emulator:
             args += ["--rate", str(rate)]
         if burst is not None:
             args += ["--burst", str(burst)]
+        args += list(extra)
         self.proc, self.url = nfstest.start_announcing(args, port_file, self.logf, env=env,
                                                        timeout=600, error=RuntimeError)
         PROCS.append(self.proc)
@@ -570,6 +571,75 @@ class BigWorkspace:
             % (runs, fmt_ms(tm), fmt_ms(tl), same))
         result("ls", "ls -l warm (median of %d)" % runs, fmt_ms(tm), "local " + fmt_ms(tl), tm / tl,
                "<=3x", tm / tl <= 3, "" if same else "LISTINGS DIFFER")
+
+
+def latency_run(work, tag, emu, env, until, what):
+    """Mounts a fresh cache on EMU (client at its default rate, ENV added), waits for UNTIL(mount),
+    stops the mount and returns the emulator's request log."""
+    emu.clear_log()
+    m = Mount(work, "mnt-" + tag, emu, os.path.join(work, "cache-" + tag), poll=3600,
+              env_extra=env, wait=False)
+    try:
+        m.wait_mounted(1800)
+        wait_for(lambda: until(m), timeout=3600, what=what, proc=m.proc, interval=0.2)
+    finally:
+        m.stop()
+    return emu.requests()
+
+
+def latency_window(log, pick):
+    """(requests picked, every request in their window, window seconds): from the first picked
+    request's arrival to the last one's answer, on the emulator's clock."""
+    chosen = [r for r in log if pick(r)]
+    t0, t1 = min(r["t"] for r in chosen), max(r["t_answered"] or r["t"] for r in chosen)
+    inside = [r for r in log if t0 <= r["t"] <= t1]
+    return chosen, inside, t1 - t0
+
+
+def bench_latency(work, rows, bodies, latency_ms, jitter_ms, one_connection):
+    """14. At real network latency (emulator --latency-ms, default 300) and the default rate
+    (client 3/s burst 3, emulator 3/s burst 10): the full pull of ROWS rows over four data sources
+    and the body prefetch of BODIES pages, each against the rate floor (requests / 3 per s); with
+    ONE_CONNECTION also the same runs with NOTIONFS_POOL=1 (the client before the pool)."""
+    print("\n== 14. at %d ms latency (+ up to %d ms jitter), 3 req/s: full pull of %d rows (4 data "
+          "sources), prefetch of %d bodies ==" % (latency_ms, jitter_ms, rows, bodies), flush=True)
+    lat = ["--latency-ms", str(latency_ms), "--jitter-ms", str(jitter_ms), "--seed", "14"]
+    runs = [("pool", {})] + ([("1 connection", {"NOTIONFS_POOL": "1"})] if one_connection else [])
+    emu = Emulator(work, "emu-lat-pull", generate=rows, sources=4, extra=lat)
+    try:
+        minimum, _ = min_pull_requests(emu.admin("state"))
+        for label, env in runs:
+            tag = "lat-pull-" + ("one" if env else "pool")
+            reqs = latency_run(work, tag, emu, env,
+                              lambda m: "last full pull: never" not in m.status(), "the full pull")
+            pull, inside, secs = latency_window(reqs, lambda r: not r["path"].startswith("/v1/blocks/")
+                                                and "filter" not in (r.get("body") or {}))
+            floor = len(inside) / 3.0
+            line = "%s: %d pull requests (min %d), %d in the window, %d x 429, at most %d in flight" \
+                % (label, len(pull), minimum, len(inside), sum(r["status"] == 429 for r in reqs),
+                   max(r.get("in_flight", 1) for r in inside))
+            log(line)
+            result("latency", "full pull %d rows, %s" % (rows, label), fmt_s(secs),
+                   "floor %s" % fmt_s(floor), secs / floor, "<=1.1x" if not env else None,
+                   secs / floor <= 1.1 if not env else None, "%d requests" % len(inside))
+    finally:
+        emu.stop()
+    emu = Emulator(work, "emu-lat-bodies", generate=bodies, sources=2, extra=lat)
+    try:
+        for label, env in runs:
+            tag = "lat-bodies-" + ("one" if env else "pool")
+            reqs = latency_run(work, tag, emu, env, lambda m: m.bodies_pending() == 0,
+                              "every body prefetched")
+            got, inside, secs = latency_window(reqs, lambda r: r["path"].startswith("/v1/blocks/"))
+            floor = len(inside) / 3.0
+            log("%s: %d body requests, %d in the window, %d x 429, at most %d in flight"
+                % (label, len(got), len(inside), sum(r["status"] == 429 for r in reqs),
+                   max(r.get("in_flight", 1) for r in inside)))
+            result("latency", "prefetch %d bodies, %s" % (bodies, label), fmt_s(secs),
+                   "floor %s" % fmt_s(floor), secs / floor, "<=1.1x" if not env else None,
+                   secs / floor <= 1.1 if not env else None, "%d requests" % len(inside))
+    finally:
+        emu.stop()
 
 
 def bench_delta(work, sizes, sources=2):
@@ -1665,6 +1735,15 @@ def main():
     ap.add_argument("--storm-applied", type=float, default=0.0,
                     help="also run the storm with this share of the forwarded writes answered "
                          "504 after the emulator applied them (informational, default 0: off)")
+    ap.add_argument("--latency-ms", type=int, default=300,
+                    help="emulator latency of the latency benchmark (default 300)")
+    ap.add_argument("--latency-jitter-ms", type=int, default=0,
+                    help="plus a seeded uniform jitter of up to this many ms per answer (default 0)")
+    ap.add_argument("--latency-bodies", type=int, default=200,
+                    help="pages whose bodies the latency benchmark prefetches (default 200, about "
+                         "70 s at 3/s; the issue's 1000 take about 6 minutes)")
+    ap.add_argument("--latency-one", action="store_true",
+                    help="also run the latency benchmark with one connection (NOTIONFS_POOL=1)")
     a = ap.parse_args()
     global BUILD, BIN
     BUILD = os.path.join(ROOT, a.build)
@@ -1713,6 +1792,10 @@ def main():
         if "tree" in want:
             steps.append(("tree", lambda: bench_tree(work, n, 200 if a.quick else 2000,
                                                      (20, 200) if a.quick else (200, 2000))))
+        if "latency" in want:
+            steps.append(("latency", lambda: bench_latency(work, n, 100 if a.quick else a.latency_bodies,
+                                                           a.latency_ms, a.latency_jitter_ms,
+                                                           a.latency_one)))
         for name, fn in steps:
             try:
                 fn()

@@ -100,6 +100,7 @@ import hashlib
 import json
 import math
 import os
+import random
 import re
 import select
 import signal
@@ -2893,7 +2894,7 @@ def empty_workspace():
 # ----------------------------------------------------------------------------------------------
 
 class Emulator:
-    def __init__(self, token, rate, burst, quiet=False):
+    def __init__(self, token, rate, burst, quiet=False, latency_ms=0, jitter_ms=0, seed=0):
         self.lock = threading.RLock()
         self.token = token
         self.quiet = quiet
@@ -2906,7 +2907,9 @@ class Emulator:
         self.drop_rules = []
         self.lose_rules = []
         self.delay_rules = []               # + "ms", "apply"
-        self.slow_ms = 0
+        # latency of every /v1 answer: slow_ms + uniform(0, jitter_ms), drawn from rng (seeded)
+        self.slow_ms, self.jitter_ms = max(0, int(latency_ms)), max(0, int(jitter_ms))
+        self.rng = random.Random(seed)
         self.storm = {"count": 0, "retry_after": 1, "rate_limit_reason": None}
         self.log = deque(maxlen=200000)
         self.log_seq = 0
@@ -2999,7 +3002,7 @@ class Emulator:
         with self.lock:
             return {"fail_next": copy.deepcopy(self.fail_rules), "drop_next": copy.deepcopy(self.drop_rules),
                     "lose_answer": copy.deepcopy(self.lose_rules), "delay_answer": copy.deepcopy(self.delay_rules),
-                    "slow_ms": self.slow_ms, "storm_429": dict(self.storm), "rate": self.rate,
+                    "slow_ms": self.slow_ms, "jitter_ms": self.jitter_ms, "storm_429": dict(self.storm), "rate": self.rate,
                     "burst": self.burst}
 
     def set_faults(self, body):
@@ -3032,6 +3035,7 @@ class Emulator:
             rule["ms"], rule["apply"] = ms, apply
             add.append((self.delay_rules, rule))
         slow = max(0, int(body["slow_ms"])) if "slow_ms" in body else None
+        jitter = max(0, int(body["jitter_ms"])) if "jitter_ms" in body else None
         storm = None
         if "storm_429" in body:
             s = body["storm_429"]
@@ -3049,6 +3053,8 @@ class Emulator:
                     rules.append(rule)
             if slow is not None:
                 self.slow_ms = slow
+            if jitter is not None:
+                self.jitter_ms = jitter
             if storm is not None:
                 self.storm = storm
             if "rate" in body or "burst" in body:
@@ -3058,9 +3064,16 @@ class Emulator:
     def clear_faults(self):
         with self.lock:
             self.fail_rules, self.drop_rules, self.lose_rules, self.delay_rules = [], [], [], []
-            self.slow_ms = 0
+            self.slow_ms = self.jitter_ms = 0
             self.storm = {"count": 0, "retry_after": 1, "rate_limit_reason": None}
             return self.faults_state()
+
+    def latency(self):
+        """Seconds this /v1 answer waits: slow_ms + uniform(0, jitter_ms), drawn under the lock
+        (the caller sleeps without it)."""
+        with self.lock:
+            ms = self.slow_ms + (self.rng.uniform(0, self.jitter_ms) if self.jitter_ms else 0)
+        return ms / 1000.0
 
     # -- request log and idle counters ----------------------------------------------------------
     def log_request(self, method, path, query, body):
@@ -3072,6 +3085,7 @@ class Emulator:
                  "method": method, "path": path, "query": query, "status": None, "body": body}
             self.log.append(e)
             self.in_flight += 1
+            e["in_flight"] = self.in_flight
             return e
 
     def settle(self, entry, status, first, extra=None):
@@ -3273,8 +3287,9 @@ class Handler(BaseHTTPRequestHandler):
             self.settle(0)
             self.close_without_answer()
             return 0
-        if emu.slow_ms:
-            time.sleep(emu.slow_ms / 1000.0)
+        wait = emu.latency()
+        if wait:
+            time.sleep(wait)                            # this thread only, no lock held
         storm = emu.pop_storm()
         if storm:
             ra, reason = storm
@@ -3501,9 +3516,9 @@ def load_workspace_arg(spec):
 
 def make_server(host="127.0.0.1", port=0, token="secret_demo_token", workspace="sample",
                 rate=3.0, burst=10.0, quiet=True, generate=None, generate_blocks=3, generate_sources=1,
-                generate_pages=0):
+                generate_pages=0, latency_ms=0, jitter_ms=0, seed=0):
     """Builds (server, emulator); call server.serve_forever() to run. Used by main() and tests."""
-    emu = Emulator(token, rate, burst, quiet)
+    emu = Emulator(token, rate, burst, quiet, latency_ms, jitter_ms, seed)
     if generate is None and generate_pages:
         generate = 0
     ws_doc = generate_workspace(generate, generate_blocks, generate_sources, generate_pages) \
@@ -3531,11 +3546,17 @@ def main(argv=None):
                     help="with --generate (N may be 0): P standalone pages in a tree besides the database")
     ap.add_argument("--rate", type=float, default=3.0, help="requests/second per token, 0 = unlimited")
     ap.add_argument("--burst", type=float, default=10.0)
+    ap.add_argument("--latency-ms", type=int, default=0, metavar="N",
+                    help="every /v1 answer waits N ms (+ --jitter-ms); POST /_admin/faults slow_ms")
+    ap.add_argument("--jitter-ms", type=int, default=0, metavar="J",
+                    help="plus a uniform draw in [0, J] ms per answer; /_admin/faults jitter_ms")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the jitter draws (default 0)")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args(argv)
     try:
         srv, emu = make_server(a.host, a.port, a.token, a.workspace, a.rate, a.burst, a.quiet,
-                               a.generate, a.generate_blocks, a.generate_sources, a.generate_pages)
+                               a.generate, a.generate_blocks, a.generate_sources, a.generate_pages,
+                               a.latency_ms, a.jitter_ms, a.seed)
     except (OSError, ValueError, ApiError) as e:
         print(f"notion-emulator: cannot start: {getattr(e, 'message', e)}", file=sys.stderr)
         return 1

@@ -32,6 +32,7 @@
 #include "fs/view.h"
 #include "sync/engine.h"
 #include "sync/notion.h"
+#include "sync/pool.h"
 #include "sync/pull.h"
 #include "sync/push.h"
 #include "cache/queue.h"
@@ -94,7 +95,8 @@ static const char cli_help[] =
 "                      $XDG_CACHE_HOME/notionfs, else ~/.cache/notionfs)\n"
 "  -v, --verbose       more log output\n"
 "  (env NOTIONFS_RATE, NOTIONFS_BURST: requests/s on average and burst of the\n"
-"  API client, default 3 and 3, Notion's rate; raise them only for a local emulator)\n"
+"  API client, default 3 and 3, Notion's rate; raise them only for a local emulator;\n"
+"  NOTIONFS_POOL: requests in flight at once under that rate, default 4)\n"
 "Mount options:\n"
 "  --poll SECONDS      delta pull interval (env NOTIONFS_POLL; default 30)\n"
 "  -f                  stay in the foreground\n"
@@ -344,7 +346,8 @@ static int cli_open_cache(const struct cli_opts *o, struct cache **c)
 	return 0;
 }
 
-static int cli_new_api(const struct cli_opts *o, struct notion **api)
+/* A client at the configured rate, on LIM when given (shared with a pool). */
+static int cli_new_api(const struct cli_opts *o, struct notion_limiter *lim, struct notion **api)
 {
 	struct notion_config nc;
 	int rc;
@@ -354,6 +357,7 @@ static int cli_new_api(const struct cli_opts *o, struct notion **api)
 	nc.token = o->token;
 	nc.rate = o->rate;
 	nc.burst = o->burst;
+	nc.limiter = lim;
 	rc = notion_new(&nc, api);
 	if (rc)
 		return cli_fail(CLI_FAIL, "cannot set up the API client for %s: %s", o->api_url, strerror(-rc));
@@ -378,21 +382,51 @@ static void cli_progress(void *arg, const char *db_title, int64_t pages)
 	fprintf(stderr, "\r\033[Kpulling %s: %lld pages", db_title, (long long)pages);
 }
 
+/* The request pool of a foreground pull (sync/pool.h) on a limiter at the
+ * configured rate, and the client of its discovery on the same limiter.
+ * Returns 0 or an exit status. */
+static int cli_new_pool(const struct cli_opts *o, struct notion_limiter **lim,
+			struct pool **pool, struct notion **api)
+{
+	struct pool_config pc;
+	int rc;
+
+	if (notion_limiter_new(o->rate, o->burst, lim))
+		return cli_fail(CLI_FAIL, "out of memory");
+	rc = cli_new_api(o, *lim, api);
+	if (rc)
+		return rc;
+	memset(&pc, 0, sizeof(pc));
+	pc.api_url = o->api_url;
+	pc.token = o->token;
+	pc.cache_dir = o->cache_dir;
+	pc.limiter = *lim;
+	rc = pool_new(&pc, pool);
+	if (rc)
+		return cli_fail(CLI_FAIL, "cannot set up the API clients for %s: %s", o->api_url,
+				strerror(-rc));
+	return 0;
+}
+
 /* Pulls (full when asked or never done, else delta + listing) and, when
- * bodies is set, every missing body.  Returns 0 or an exit status. */
+ * bodies is set, every missing body, on the request pool.  Returns 0 or an
+ * exit status. */
 static int cli_pull(const struct cli_opts *o, struct cache *c, int full, int bodies,
 		    struct pull_stats *stats)
 {
 	struct cli_progress prog = { isatty(2), 0 };
 	struct pull_ctx p = { .cache = c, .progress = cli_progress, .progress_arg = &prog };
+	struct notion_limiter *lim = NULL;
 	struct notion *api = NULL;
+	struct pool *pool = NULL;
 	char *done = NULL;
 	int rc, fetched;
 
-	rc = cli_new_api(o, &api);
+	rc = cli_new_pool(o, &lim, &pool, &api);
 	if (rc)
-		return rc;
+		goto out;
 	p.api = api;
+	p.pool = pool;
 	if (!full && cache_meta_get(c, "last_full_pull", &done) == -ENOENT)
 		full = 1;
 	free(done);
@@ -406,7 +440,7 @@ static int cli_pull(const struct cli_opts *o, struct cache *c, int full, int bod
 		goto out;
 	}
 	while (bodies) {
-		rc = pull_bodies(&p, 50, &fetched);
+		rc = pull_bodies(&p, 100, &fetched);
 		if (rc) {
 			rc = cli_api_fail(o, api, "fetching page bodies", rc);
 			goto out;
@@ -421,7 +455,9 @@ static int cli_pull(const struct cli_opts *o, struct cache *c, int full, int bod
 out:
 	if (stats)
 		*stats = p.stats;
+	pool_free(pool);
 	notion_free(api);
+	notion_limiter_free(lim);
 	return rc;
 }
 
@@ -914,7 +950,7 @@ static int cli_push(const struct cli_opts *o, struct cache *c)
 	struct notion *api = NULL;
 	int rc, pushed = 0;
 
-	rc = cli_new_api(o, &api);
+	rc = cli_new_api(o, NULL, &api);
 	if (rc)
 		return rc;
 	p.api = api;

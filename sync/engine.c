@@ -1,16 +1,21 @@
 /* engine.c - the sync thread of a mount; see engine.h.
  *
  * Invariants:
- *  1. The thread and each lazy slot (engine_fetch_body()) use their own API
- *     client and their own cache connection; all clients share one rate
- *     limiter, so together they stay within the configured rate.  Up to
- *     ENGINE_LAZY_SLOTS lazy fetches run at once (one page whose answer is
- *     slow never makes a read of another page wait); two reads of one page
- *     share one fetch.  While any runs, the background prefetch waits
- *     between two bodies (a first read goes first).
+ *  1. The thread uses its own API client and cache connection; the lazy
+ *     fetches (engine_fetch_body()), the prefetch and the per-data-source
+ *     queries of the pulls run on the request pool (sync/pool.h: a client
+ *     and a cache connection per slot); all clients share one rate limiter,
+ *     so together they stay within the configured rate.  A lazy fetch takes
+ *     a slot before any prefetch (urgent), and the prefetch uses all slots
+ *     but one, so a first read rarely waits for a slot (one page whose
+ *     answer is slow never makes a read of another page wait); two reads
+ *     of one page share one fetch.  While any lazy fetch runs, the
+ *     background prefetch waits between two bodies (a first read goes
+ *     first).  The push runs on the thread alone: one page's pushes stay in
+ *     order.
  *  2. on_change() is called after every poll (the status shows the poll
  *     time) and after every batch of bodies that changed the cache.
- *  3. engine_stop() cancels both clients before joining, so a stop never
+ *  3. engine_stop() cancels every client (the thread's, the pool's) before joining, so a stop never
  *     waits for a Retry-After or a slow answer.
  *  4. A request of another command (cache/lock.h, woken by
  *     engine_request()) is taken at the start of a poll: that poll is a
@@ -32,6 +37,7 @@
 #include "cache/lock.h"
 #include "common/buf.h"
 #include "common/log.h"
+#include "sync/pool.h"
 #include "sync/pull.h"
 #include "sync/push.h"
 #include "cache/queue.h"
@@ -41,14 +47,12 @@
 #define ENGINE_REPORT_S 2
 #define ENGINE_ARCHIVE_SETTLE_S 2
 #define ENGINE_RETRY_S 5
-#define ENGINE_LAZY_SLOTS 3
+#define ENGINE_LAZY_SLOTS POOL_MAX_SIZE /* distinct pages fetched lazily at once */
 #define ENGINE_LAZY_TICK_MS 200
 
-/* One lazy fetch client; the fields but api and cache are guarded by
+/* One lazy fetch under way (it runs on a slot of the pool); guarded by
  * engine.lazy_lock. */
 struct engine_lazy {
-	struct notion *api;
-	struct cache *cache;
 	int busy;
 	char page[40];             /* the page being fetched */
 	int rc;                    /* the result of the last fetch */
@@ -60,8 +64,9 @@ struct engine {
 	struct notion_limiter *limiter;
 	struct notion *api;        /* the thread's */
 	struct cache *cache;       /* the thread's */
+	struct pool *pool;         /* the lazy fetches', the prefetch's, the pulls' per source */
 	struct engine_lazy lazy[ENGINE_LAZY_SLOTS]; /* engine_fetch_body()'s */
-	pthread_mutex_t lazy_lock; /* guards lazy[] (but api, cache); lazy_cond's mutex */
+	pthread_mutex_t lazy_lock; /* guards lazy[]; lazy_cond's mutex */
 	pthread_cond_t lazy_cond;  /* a lazy fetch ended */
 	atomic_int lazy_active;    /* lazy fetches under way (the prefetch yields) */
 	pthread_t thread;
@@ -285,7 +290,8 @@ static void *engine_main(void *arg)
 {
 	struct engine *e = arg;
 	struct pull_ctx p = { .api = e->api, .cache = e->cache, .stop = &e->stop,
-			      .yield = &e->lazy_active };
+			      .yield = &e->lazy_active, .pool = e->pool,
+			      .pool_width = pool_size(e->pool) > 1 ? pool_size(e->pool) - 1 : 1 };
 	struct push_ctx push = { .api = e->api, .cache = e->cache, .stop = &e->stop };
 	struct timespec next;
 	struct buf error = BUF_INIT;
@@ -400,8 +406,9 @@ static int engine_client(struct engine *e, struct notion **out)
 
 int engine_start(const struct engine_config *cfg, struct engine **out)
 {
+	struct pool_config pc;
 	struct engine *e;
-	int rc, i;
+	int rc;
 
 	*out = NULL;
 	e = calloc(1, sizeof(*e));
@@ -421,11 +428,13 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 		rc = engine_client(e, &e->api);
 	if (!rc)
 		rc = cache_open(cfg->cache_dir, &e->cache);
-	for (i = 0; !rc && i < ENGINE_LAZY_SLOTS; i++) {
-		rc = engine_client(e, &e->lazy[i].api);
-		if (!rc)
-			rc = cache_open(cfg->cache_dir, &e->lazy[i].cache);
-	}
+	memset(&pc, 0, sizeof(pc));
+	pc.api_url = cfg->api_url;
+	pc.token = cfg->token;
+	pc.cache_dir = cfg->cache_dir;
+	pc.limiter = e->limiter;
+	if (!rc)
+		rc = pool_new(&pc, &e->pool);
 	if (!rc) {
 		rc = -pthread_create(&e->thread, NULL, engine_main, e);
 		e->started = rc == 0;
@@ -485,8 +494,6 @@ long engine_drain(struct engine *e, double seconds)
 
 void engine_stop(struct engine *e)
 {
-	int i;
-
 	if (!e)
 		return;
 	pthread_mutex_lock(&e->lock);
@@ -498,16 +505,12 @@ void engine_stop(struct engine *e)
 	pthread_mutex_unlock(&e->lazy_lock);
 	if (e->api)
 		notion_cancel(e->api);
-	for (i = 0; i < ENGINE_LAZY_SLOTS; i++)
-		if (e->lazy[i].api)
-			notion_cancel(e->lazy[i].api);
+	if (e->pool)
+		pool_cancel(e->pool);
 	if (e->started)
 		pthread_join(e->thread, NULL);
 	notion_free(e->api);
-	for (i = 0; i < ENGINE_LAZY_SLOTS; i++) {
-		notion_free(e->lazy[i].api);
-		cache_close(e->lazy[i].cache);
-	}
+	pool_free(e->pool);
 	notion_limiter_free(e->limiter);
 	cache_close(e->cache);
 	pthread_cond_destroy(&e->wake);
@@ -542,6 +545,7 @@ int engine_fetch_body(struct engine *e, const char *page_id)
 {
 	struct pull_ctx p = { .stop = &e->stop };
 	struct engine_lazy *l;
+	struct pool_slot *s;
 	unsigned gen;
 	int rc;
 
@@ -570,9 +574,15 @@ int engine_fetch_body(struct engine *e, const char *page_id)
 	snprintf(l->page, sizeof(l->page), "%s", page_id);
 	atomic_fetch_add(&e->lazy_active, 1);
 	pthread_mutex_unlock(&e->lazy_lock);
-	p.api = l->api;
-	p.cache = l->cache;
-	rc = pull_body(&p, page_id);
+	s = pool_acquire(e->pool, 1);
+	if (s) {
+		p.api = s->api;
+		p.cache = s->cache;
+		rc = pull_body(&p, page_id);
+		pool_release(e->pool, s);
+	} else {
+		rc = -ECANCELED;
+	}
 	pthread_mutex_lock(&e->lazy_lock);
 	l->rc = rc;
 	l->busy = 0;
@@ -603,10 +613,5 @@ void engine_poke(struct engine *e)
 
 long engine_requests(struct engine *e)
 {
-	long n = (long)notion_requests_sent(e->api);
-	int i;
-
-	for (i = 0; i < ENGINE_LAZY_SLOTS; i++)
-		n += (long)notion_requests_sent(e->lazy[i].api);
-	return n;
+	return (long)notion_requests_sent(e->api) + (long)pool_requests_sent(e->pool);
 }

@@ -7,9 +7,10 @@
  * After anything that changed the cache, on_change() is called from the
  * sync thread (the mount rebuilds its view and invalidates the kernel's
  * caches there).  engine_fetch_body() serves the mount's first read of a
- * page whose body was never fetched, on one of its own API clients (a few
- * run side by side), sharing the rate limiter with the thread, whose
- * prefetch waits while they run.  Requests of other commands (`notionfs
+ * page whose body was never fetched, on a slot of the request pool
+ * (sync/pool.h: a few run side by side, before the prefetch), sharing the
+ * rate limiter with the thread, whose prefetch waits while they run.  The
+ * prefetch and the pulls' per-data-source queries run on the pool too.  Requests of other commands (`notionfs
  * sync` beside the mount, cache/lock.h) are answered by the next poll,
  * which engine_request() starts at once.  Knows nothing about FUSE.
  */
@@ -48,7 +49,7 @@ void engine_poke(struct engine *e);
  * async-signal-safe (a mutex): call it from a thread, never from a
  * signal handler. */
 void engine_request(struct engine *e);
-/* Requests sent by both clients so far. */
+/* Requests sent by every client (the thread's, the pool's) so far. */
 long engine_requests(struct engine *e);
 
 #endif

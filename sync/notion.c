@@ -392,6 +392,11 @@ static void notion_set_last(struct notion *n, const struct notion_error *err)
 	pthread_mutex_unlock(&n->st_mu);
 }
 
+void notion_set_last_error(struct notion *n, const struct notion_error *err)
+{
+	notion_set_last(n, err);
+}
+
 void notion_last_error(struct notion *n, struct notion_error *out)
 {
 	pthread_mutex_lock(&n->st_mu);

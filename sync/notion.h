@@ -196,6 +196,10 @@ const char *notion_err_kind_name(enum notion_err_kind kind);
  * NOTION_OK if it succeeded).  With several threads on one client this is
  * whichever call finished last. */
 void notion_last_error(struct notion *n, struct notion_error *out);
+/* Makes *ERR N's last error, as if N's last call had failed so: a call made
+ * on another client on N's behalf (a slot of the request pool) reports its
+ * failure where N's caller looks for it. */
+void notion_set_last_error(struct notion *n, const struct notion_error *err);
 
 /* HTTP requests sent by N so far, every attempt counted. */
 unsigned long notion_requests_sent(struct notion *n);

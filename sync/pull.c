@@ -2,6 +2,8 @@
 #include "sync/pull.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +17,94 @@
 #include "common/log.h"
 #include "sync/model.h"
 #include "sync/notion.h"
+#include "sync/pool.h"
 #include "common/json.h"
 
-#define PULL_TX_PAGES 200
+/* Pages stored per cache transaction: one query answer's worth, so that a
+ * transaction (SQLite's write lock) never stays open across the request for
+ * the next answer, while other slots of the pool write too. */
+#define PULL_TX_PAGES NOTION_PAGE_SIZE
+
+/* ---- side by side on the pool (pull_ctx.pool) ---------------------------- */
+
+/* One parallel run of the caller's pull P: each item runs on a context of
+ * its own (the slot's client and cache connection), whose counts are added
+ * to P's when it ends. */
+struct pull_par {
+	struct pull_ctx *p;
+	int (*item)(struct pull_ctx *sub, size_t i, void *arg);
+	void *arg;
+	pthread_mutex_t mu;       /* guards p->stats, pages, yielded, the progress calls */
+	int64_t pages;            /* pages seen by the run so far */
+	int yielded;
+	size_t err_at;            /* the first item that failed (SIZE_MAX: none) ... */
+	struct notion_error err;  /* ... and its client's error */
+};
+
+/* The progress callback of an item: the caller's, with the run's count. */
+static void pull_par_progress(void *arg, const char *db_title, int64_t pages)
+{
+	struct pull_par *r = arg;
+
+	(void)pages;
+	pthread_mutex_lock(&r->mu);
+	r->pages++;
+	r->p->progress(r->p->progress_arg, db_title, r->p->stats.pages_seen + r->pages);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static int pull_par_job(struct pool_slot *s, size_t i, void *arg)
+{
+	struct pull_par *r = arg;
+	struct pull_ctx sub = { .api = s->api, .cache = s->cache, .stop = r->p->stop,
+				.yield = r->p->yield };
+	int rc;
+
+	if (r->p->progress) {
+		sub.progress = pull_par_progress;
+		sub.progress_arg = r;
+	}
+	rc = r->item(&sub, i, r->arg);
+	pthread_mutex_lock(&r->mu);
+	r->p->stats.pages_seen += sub.stats.pages_seen;
+	r->p->stats.pages_changed += sub.stats.pages_changed;
+	r->p->stats.pages_removed += sub.stats.pages_removed;
+	r->p->stats.bodies += sub.stats.bodies;
+	r->pages -= sub.stats.pages_seen;
+	r->yielded |= sub.yielded;
+	if (rc < 0 && i < r->err_at) {
+		r->err_at = i;
+		notion_last_error(s->api, &r->err);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+/* Runs ITEM for i in [0, N): on P's pool, up to WIDTH at once, when it has
+ * one, else one after the other on P itself.  Returns 0 or the value of the
+ * first item that did not return 0 (see pool_run); sets p->yielded when an
+ * item did.  The error of a failed item's client becomes p->api's last
+ * error (where callers read it). */
+static int pull_par_run(struct pull_ctx *p, size_t n, int width,
+			int (*item)(struct pull_ctx *sub, size_t i, void *arg), void *arg)
+{
+	struct pull_par r = { .p = p, .item = item, .arg = arg, .err_at = SIZE_MAX };
+	size_t i;
+	int rc = 0;
+
+	if (!p->pool) {
+		for (i = 0; i < n && !rc; i++)
+			rc = item(p, i, arg);
+		return rc;
+	}
+	pthread_mutex_init(&r.mu, NULL);
+	rc = pool_run(p->pool, n, width, pull_par_job, &r, p->stop);
+	pthread_mutex_destroy(&r.mu);
+	p->yielded |= r.yielded;
+	if (rc < 0 && r.err_at != SIZE_MAX && p->api)
+		notion_set_last_error(p->api, &r.err);
+	return rc;
+}
 
 /* ---- normalisation ----------------------------------------------------- */
 
@@ -580,6 +667,7 @@ struct pull_dbs {
 	struct strv ids, titles, dbs;   /* one entry per data source */
 	struct strv containers;         /* distinct database ids */
 	int delta;                      /* store search results that changed (delta poll) */
+	const struct strv *skip;        /* sources whose rows came with the search (sorted) */
 };
 
 /* L (unsorted) holds S. */
@@ -880,6 +968,16 @@ static void pull_forget(struct pull_dbs *d, const char *db)
 	d->ids.n = d->titles.n = d->dbs.n = o;
 }
 
+/* Lists source I of the discovery ARG (a struct pull_dbs), on SUB. */
+static int pull_list_item(struct pull_ctx *sub, size_t i, void *arg)
+{
+	struct pull_dbs *d = arg;
+
+	if (d->skip && strv_contains(d->skip, d->ids.v[i]))
+		return 0; /* its rows came with the search for pages */
+	return pull_list_database(sub, d->ids.v[i], d->titles.v[i], 0);
+}
+
 /* Discovery (docs/sync.md, "Pull"): the data sources by search, each
  * database (container) by GET, each schema by GET, then every source's rows. */
 static int pull_each_db(struct pull_ctx *p, int full)
@@ -935,9 +1033,9 @@ static int pull_each_db(struct pull_ctx *p, int full)
 	strv_sort(&fresh);
 	if (!rc)
 		rc = pull_tree(p, 0, &fresh);
-	for (i = 0; i < d.ids.n && !rc; i++)
-		if (!strv_contains(&fresh, d.ids.v[i]))
-			rc = pull_list_database(p, d.ids.v[i], d.titles.v[i], 0);
+	d.skip = &fresh;
+	if (!rc)
+		rc = pull_par_run(p, d.ids.n, 0, pull_list_item, &d);
 out:
 	strv_release(&fresh);
 	pull_dbs_free(&d);
@@ -1037,6 +1135,17 @@ static int pull_delta_search(struct pull_ctx *p, struct pull_dbs *l)
 	return rc;
 }
 
+/* The delta query of source I of ARG (a struct pull_dbs), on SUB. */
+static int pull_delta_item(struct pull_ctx *sub, size_t i, void *arg)
+{
+	struct pull_dbs *l = arg;
+	struct cache_db_row r = { .id = l->ids.v[i], .title = l->titles.v[i] };
+
+	if (sub->stop && atomic_load(sub->stop))
+		return -ECANCELED;
+	return pull_delta_db(sub, &r);
+}
+
 int pull_delta(struct pull_ctx *p)
 {
 	struct pull_dbs l = { .p = p };
@@ -1073,14 +1182,8 @@ int pull_delta(struct pull_ctx *p)
 		pull_dbs_free(&l);
 		return pull_listing(p);
 	}
-	for (i = 0; !rc && i < l.ids.n; i++) {
-		struct cache_db_row r = { .id = l.ids.v[i], .title = l.titles.v[i] };
-
-		if (p->stop && atomic_load(p->stop))
-			rc = -ECANCELED;
-		else
-			rc = pull_delta_db(p, &r);
-	}
+	if (!rc)
+		rc = pull_par_run(p, l.ids.n, 0, pull_delta_item, &l);
 	pull_dbs_free(&l);
 	if (rc)
 		return rc;
@@ -1138,15 +1241,37 @@ out:
 	return rc;
 }
 
+/* The body of page I of ARG (an array of ids), on SUB: 1 (stop) when a
+ * first read is fetching (it goes first), 0 when the page is gone. */
+static int pull_body_item(struct pull_ctx *sub, size_t i, void *arg)
+{
+	char **ids = arg;
+	int rc;
+
+	if (sub->yield && atomic_load(sub->yield)) {
+		sub->yielded = 1;
+		return 1;
+	}
+	rc = pull_body(sub, ids[i]);
+	return rc == -ENOENT ? 0 : rc; /* gone remotely: the next listing removes it */
+}
+
 int pull_bodies(struct pull_ctx *p, int max, int *fetched)
 {
 	char **ids = NULL;
+	int64_t before = p->stats.bodies;
 	int n = 0, i, rc;
 
 	*fetched = 0;
 	p->yielded = 0;
 	rc = cache_pages_needing_body(p->cache, max, &ids, &n);
-	for (i = 0; !rc && i < n; i++) {
+	if (!rc && p->pool) {
+		rc = pull_par_run(p, (size_t)n, p->pool_width, pull_body_item, ids);
+		if (rc > 0)
+			rc = 0; /* yielded */
+		*fetched = (int)(p->stats.bodies - before);
+	}
+	for (i = 0; !rc && !p->pool && i < n; i++) {
 		if (p->stop && atomic_load(p->stop)) {
 			rc = -ECANCELED;
 			break;

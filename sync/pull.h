@@ -35,6 +35,7 @@ struct notion;
 struct cache;
 struct cJSON;
 struct model_page;
+struct pool;
 
 #define PULL_OVERLAP_S 120
 
@@ -57,6 +58,12 @@ struct pull_ctx {
 	 * between two bodies and sets yielded, so a first read goes first */
 	atomic_int *yield;
 	int yielded;
+	/* optional: the per-data-source queries of a full pull, a listing and a
+	 * delta pull, and the bodies of pull_bodies, run side by side on its
+	 * slots (sync/pool.h), each on the slot's client and cache connection;
+	 * discovery (search, databases, schemas, users) stays on api/cache */
+	struct pool *pool;
+	int pool_width;           /* slots pull_bodies uses at most (<= 0: all) */
 	struct pull_stats stats;  /* accumulated by every call */
 };
 

@@ -478,6 +478,49 @@ def test_drop_and_slow(emu):
     assert time.time() - t0 < 0.25
 
 
+def test_latency_option_jitter_and_in_flight(server):
+    """--latency-ms / --jitter-ms / --seed: every /v1 answer waits N + uniform(0, J) ms in its own
+    thread, so requests on several connections are in flight together; each log entry has its
+    arrival (t) and the number in flight then; /_admin/faults slow_ms / jitter_ms change both."""
+    import threading
+    proc, port = start_emulator(server.tmpdir, "--rate", "0", "--latency-ms", "300",
+                                "--jitter-ms", "100", "--seed", "7")
+    e = Emu(proc, port, server.tmpdir)
+    try:
+        st = e.admin("faults", method="GET")
+        assert st["slow_ms"] == 300 and st["jitter_ms"] == 100
+        t0 = time.monotonic()
+        e.ok("GET", "/v1/users/me")
+        assert time.monotonic() - t0 >= 0.3
+        e.admin("faults", {"slow_ms": 1500})     # long enough to see the four in flight at once
+        e.admin("log/clear", {})
+        results = []
+
+        def one():
+            c = Emu(proc, port, server.tmpdir)
+            results.append(c.api("GET", "/v1/users/me")[0])
+            c.conn.close()
+        threads = [threading.Thread(target=one) for _ in range(4)]
+        for t in threads:
+            t.start()
+        wait_for(lambda: e.admin("idle")["in_flight"] == 4, "four requests in flight")
+        for t in threads:
+            t.join()
+        assert results == [200] * 4
+        log = e.admin("log")["requests"]
+        assert len(log) == 4 and sorted(x["in_flight"] for x in log) == [1, 2, 3, 4]
+        assert all(x["t_answered"] - x["t"] >= 1.5 for x in log)
+        st = e.admin("faults", {"slow_ms": 0, "jitter_ms": 0})
+        assert st["slow_ms"] == 0 and st["jitter_ms"] == 0
+        e.admin("faults", {"jitter_ms": 200})
+        e.ok("GET", "/v1/users/me")
+        assert e.admin("faults/clear", {})["jitter_ms"] == 0
+    finally:
+        if e.conn:
+            e.conn.close()
+        stop_emulator(proc)
+
+
 def auth_headers():
     return {"Authorization": f"Bearer {TOKEN}", "Notion-Version": "2022-06-28"}
 
