@@ -85,7 +85,9 @@ def test_mount_overlaps_requests_within_the_rate(emulator, mount):
 
 
 def test_retry_after_pauses_every_connection(emulator, mount):
-    emu = emulator(extra=LATENCY)
+    # answers slower than the client's spacing (3/s): a few are always in flight together, so
+    # one is under way whenever the 429 is answered (not left to the jitter)
+    emu = emulator(extra=WORKSPACE + ["--latency-ms", "900", "--jitter-ms", "50", "--seed", "12"])
     # the default rate (3/s), below what the connections could send: requests wait for their
     # turn in the bucket, a slot already reserved when the 429 comes
     m = mount(emu, poll=3600, extra_env=mount_env(NOTIONFS_RATE="3", NOTIONFS_BURST="1"))
