@@ -1629,6 +1629,7 @@ struct push_valve {
 	int64_t *counts;
 	int64_t *fresh;          /* of them, not held yet */
 	size_t cap;
+	int64_t last_seq;        /* the newest entry it saw */
 };
 
 static int push_valve_count(void *arg, const struct queue_entry *e)
@@ -1636,6 +1637,8 @@ static int push_valve_count(void *arg, const struct queue_entry *e)
 	struct push_valve *v = arg;
 	size_t i;
 
+	if (e->seq > v->last_seq)
+		v->last_seq = e->seq;
 	if (e->kind != QUEUE_ARCHIVE || (e->state > QUEUE_PUSHING && e->state != QUEUE_HELD) ||
 	    !e->database_id)
 		return 0;
@@ -1702,15 +1705,26 @@ static int push_hold_db(struct push_ctx *p, const char *db, int64_t n, int64_t p
 	return rc;
 }
 
-static int push_valve(struct push_ctx *p)
+/* Holds the archives of a database that one cycle would trash too many of; *seen (optional)
+ * gets the newest queue entry it judged. */
+static int push_valve(struct push_ctx *p, int64_t *seen, int confirm)
 {
 	struct push_valve v = { .dbs = STRV_INIT };
 	int64_t pages;
 	size_t i;
 	int rc;
 
-	if (p->confirm_deletes)
-		return queue_release_held(p->cache, NULL, NULL);
+	if (confirm) {
+		/* what is held now is confirmed; an archive queued during this run is judged
+		 * as any other */
+		rc = queue_each(p->cache, push_valve_count, &v);
+		if (seen)
+			*seen = v.last_seq;
+		strv_release(&v.dbs);
+		free(v.counts);
+		free(v.fresh);
+		return rc ? rc : queue_release_held(p->cache, NULL, NULL);
+	}
 	if (p->cancel_deletes) {
 		int64_t n = 0;
 
@@ -1724,6 +1738,8 @@ static int push_valve(struct push_ctx *p)
 		}
 	}
 	rc = queue_each(p->cache, push_valve_count, &v);
+	if (seen)
+		*seen = v.last_seq;
 	for (i = 0; !rc && i < v.dbs.n; i++) {
 		pages = 0;
 		rc = cache_count_pages(p->cache, v.dbs.v[i], &pages);
@@ -1743,9 +1759,10 @@ int push_all(struct push_ctx *p, int *pushed)
 {
 	struct queue_entry e;
 	struct push_result r;
+	int64_t seen = 0;
 	int rc, n = 0;
 
-	rc = push_valve(p);
+	rc = push_valve(p, &seen, p->confirm_deletes);
 	while (!rc) {
 		if (push_stopped(p)) {
 			rc = -ECANCELED;
@@ -1758,6 +1775,13 @@ int push_all(struct push_ctx *p, int *pushed)
 		}
 		if (rc)
 			break;
+		if (e.kind == QUEUE_ARCHIVE && e.seq > seen) {
+			/* queued since the valve looked (an rm -r still going on): judged with
+			 * everything queued now before it is pushed, never alone */
+			queue_entry_release(&e);
+			rc = push_valve(p, &seen, 0);
+			continue;
+		}
 		rc = push_one(p, &e, &r);
 		queue_entry_release(&e);
 		if (!rc && !r.rejected)

@@ -344,6 +344,27 @@ def test_valve_holds_the_rest_of_a_burst_split_over_two_pushes(env):
     assert env.dump()["held"] == 7
 
 
+def test_an_archive_queued_while_the_push_runs_is_judged_by_the_valve(env):
+    # rm of many files goes on while the pusher is busy with another save: the trash queued
+    # after the valve looked must not be pushed without it (1 of 1,100 deletes was trashed)
+    for pid in env.pages[:6]:
+        env.enqueue(kind="archive", page_id=pid)
+    assert "pushed 0" in env.push()
+    assert env.dump()["held"] == 6
+    env.enqueue(page_id=env.pages[10], props=props_patch(Points=number(41)))
+    env.admin("faults", {"delay_answer": {"count": 1, "ms": 3000, "apply": "before",
+                                          "method": "PATCH"}})
+    env.clear_log()
+    p = env.spawn_push()
+    wait_for(lambda: [r for r in env.requests() if r["method"] == "PATCH"], timeout=60,
+             what="the update under way")
+    env.enqueue(kind="archive", page_id=env.pages[7])
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    assert not [r for r in writes(env.requests()) if env.pages[7] in r["path"]]
+    assert env.dump()["held"] == 7
+
+
 def test_five_archives_pass_the_valve(env):
     for pid in env.pages[:5]:
         env.enqueue(kind="archive", page_id=pid)
