@@ -228,6 +228,27 @@ static const struct view_db *view_db_by_id(const struct view *v, const char *id)
 	return NULL;
 }
 
+/* The directory a link to database or data source id shows: a data source's, a database's
+ * with one source, or the directory of a database holding several; NULL when not shown. */
+static const struct view_node *view_db_dir_by_id(const struct view *v, const char *id)
+{
+	const struct view_db *d = view_db_by_id(v, id);
+	size_t i;
+
+	if (d)
+		return d->node;
+	for (i = 0; i < v->ndbs; i++) {
+		const cJSON *parent = cJSON_GetObjectItemCaseSensitive(v->dbs[i].json, "parent");
+		const struct view_node *up = view_get(v, v->dbs[i].node->parent);
+		char did[40];
+
+		view_norm_id(json_str_or(parent, "database_id", ""), did);
+		if (up && up->kind == VIEW_DB_DIR && !strcmp(did, id))
+			return up;
+	}
+	return NULL;
+}
+
 /* ---- rendering ------------------------------------------------------- */
 
 /* The ids a rendering looked up (view_node.refs), as hashes. */
@@ -343,7 +364,6 @@ static char *view_cb_page_name(void *arg, const char *id)
 {
 	struct view_render_ctx *x = arg;
 	const struct view_node *n;
-	const struct view_db *d;
 	char nid[40];
 
 	view_norm_id(id, nid);
@@ -351,8 +371,8 @@ static char *view_cb_page_name(void *arg, const char *id)
 	n = view_page(x->v, nid);
 	if (n)
 		return view_stem(n->name);
-	d = view_db_by_id(x->v, nid);
-	return d ? strdup(d->node->name) : NULL;
+	n = view_db_dir_by_id(x->v, nid);
+	return n ? strdup(n->name) : NULL;
 }
 
 static char *view_cb_user_name(void *arg, const char *id)
@@ -424,8 +444,7 @@ static int view_dir_path(const struct view *v, const struct view_node *dir, stru
 static char *view_cb_page_link(void *arg, const char *id)
 {
 	struct view_render_ctx *x = arg;
-	const struct view_node *n;
-	const struct view_db *d;
+	const struct view_node *n, *d;
 	struct buf b = BUF_INIT;
 	char nid[40];
 	int rc = 0;
@@ -441,10 +460,10 @@ static char *view_cb_page_link(void *arg, const char *id)
 		}
 		if (!rc)
 			rc = view_put_path(&b, n->name);
-	} else if ((d = view_db_by_id(x->v, nid)) != NULL) {
+	} else if ((d = view_db_dir_by_id(x->v, nid)) != NULL) {
 		rc = view_up(x, &b);
 		if (!rc)
-			rc = view_dir_path(x->v, d->node, &b);
+			rc = view_dir_path(x->v, d, &b);
 	} else {
 		return NULL;
 	}

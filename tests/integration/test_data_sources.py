@@ -223,3 +223,21 @@ def test_data_source_directories_follow_the_naming_rules(emulator, mount):
     assert "name: Who" in open(m.path("Support", twin, ".schema.yaml")).read()
     schema = open(m.path("Support", "Tickets", ".schema.yaml")).read()
     assert "database: Customers\n" in schema, schema
+
+
+def test_a_mention_of_a_database_with_several_sources_links_to_its_directory(emulator, mount):
+    emu = emulator()
+    m = mount(emu, poll=1)
+    state = emu.state()
+    support = next(d for d in state["databases"] if d.get("data_sources") and len(d["data_sources"]) > 1)
+    page = next(p for p in state["pages"] if p.get("parent", {}).get("page_id") and
+                "Team handbook" == "".join(t.get("plain_text", "") for t in
+                                           (p["properties"].get("title") or {}).get("title", [])))
+    emu.admin("edit_page", {"page_id": page["id"], "append_blocks": [{"type": "paragraph", "paragraph": {
+        "rich_text": [{"type": "mention", "mention": {"type": "database", "database": {"id": support["id"]}}},
+                      {"type": "text", "text": {"content": " holds the tickets"}}]}}]})
+    path = m.path("Team handbook.md")
+    wait_for(lambda: "holds the tickets" in open(path, encoding="utf-8").read(), timeout=60,
+             what="the remote edit")
+    line = [l for l in open(path, encoding="utf-8").read().splitlines() if "holds the tickets" in l][0]
+    assert "](Support/" in line, line
