@@ -255,8 +255,10 @@ static int mount_refresh_now(struct mount *m)
 		goto out;
 	pthread_rwlock_rdlock(&m->lock);
 	if (m->view && version == m->view_version) {
-		/* nothing the view shows changed (cache.h invariant 1) */
+		/* nothing the view shows changed (cache.h invariant 1) but
+		 * maybe the status: the times of a pull, its progress */
 		pthread_rwlock_unlock(&m->lock);
+		mount_refresh_status(m);
 		goto out;
 	}
 	old = m->view;
@@ -352,15 +354,23 @@ void mount_refresh_soon(struct mount *m)
 
 void mount_refresh_status(struct mount *m)
 {
+	const struct view_node *n;
 	struct buf b = BUF_INIT;
+	int same;
 
 	if (status_text(m->cache, &b) || !b.data) {
 		buf_release(&b);
 		return;
 	}
 	pthread_rwlock_wrlock(&m->lock);
-	view_set_status(m->view, buf_detach(&b, NULL));
+	n = view_get(m->view, VIEW_INO_STATUS);
+	same = n && n->content && !strcmp(n->content, b.data);
+	if (!same)
+		view_set_status(m->view, buf_detach(&b, NULL));
 	pthread_rwlock_unlock(&m->lock);
+	buf_release(&b);
+	if (same)
+		return;
 	mount_rcache_drop(m);
 	mount_invalidate(m, 0, NULL, VIEW_INO_STATUS);
 }
@@ -839,7 +849,7 @@ static void mount_warn_not_empty(const char *mp)
 			 "(they show again after the unmount)", mp, n, n == 1 ? "y is" : "ies are");
 }
 
-static int mount_check_point(const char *mp)
+int mount_check_target(const char *mp)
 {
 	struct stat st, parent;
 	char *dup;
@@ -849,6 +859,9 @@ static int mount_check_point(const char *mp)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
+	/* fusermount3 mounts only on a directory the user may write to */
+	if (access(mp, W_OK | X_OK))
+		return -errno;
 	/* Already a mount point (ours or another's): a different device
 	 * than its parent directory. */
 	dup = malloc(strlen(mp) + 4);
@@ -858,8 +871,6 @@ static int mount_check_point(const char *mp)
 	if (stat(dup, &parent) == 0 && parent.st_dev != st.st_dev && strcmp(mp, "/"))
 		rc = -EBUSY;
 	free(dup);
-	if (!rc)
-		mount_warn_not_empty(mp);
 	return rc;
 }
 
@@ -917,9 +928,10 @@ int mount_create(const struct mount_opts *o, struct mount **out)
 	int rc;
 
 	*out = NULL;
-	rc = mount_check_point(o->mountpoint);
+	rc = mount_check_target(o->mountpoint);
 	if (rc)
 		return rc;
+	mount_warn_not_empty(o->mountpoint);
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;

@@ -669,8 +669,13 @@ static int pull_each_db(struct pull_ctx *p, int full)
 		if (rc)
 			goto out;
 	}
-	for (i = 0; i < d.ids.n && !rc; i++)
+	for (i = 0; i < d.ids.n && !rc; i++) {
 		rc = pull_list_database(p, d.ids.v[i], d.titles.v[i], 0);
+		if (!rc)
+			p->stats.sources_listed++;
+		if (!rc && p->progress)
+			p->progress(p->progress_arg, d.titles.v[i], p->stats.pages_seen);
+	}
 out:
 	pull_dbs_free(&d);
 	return rc;
