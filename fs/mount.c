@@ -240,16 +240,25 @@ static int mount_build(struct mount *m, const struct view *old, struct view **nv
 	return 0;
 }
 
+static void mount_set_status(struct mount *m, struct buf *text);
+
 static int mount_refresh_now(struct mount *m)
 {
 	struct mount_invals l = { 0 };
 	struct view *nv = NULL, *old;
+	struct buf status = BUF_INIT;
 	int64_t version = 0;
 	int rc;
 
 	if (!m->cache)
 		return -EINVAL;
 	pthread_mutex_lock(&m->refresh_lock);
+	/* The status before the version: what it says is done (a first full
+	 * pull, a push) is then in the version read next, so the view of that
+	 * version shows it (a script that waits for "last full pull" sees every
+	 * page). */
+	if (status_text(m->cache, &status))
+		buf_release(&status);
 	rc = cache_version(m->rcache ? m->rcache : m->cache, &version);
 	if (rc)
 		goto out;
@@ -258,7 +267,7 @@ static int mount_refresh_now(struct mount *m)
 		/* nothing the view shows changed (cache.h invariant 1) but
 		 * maybe the status: the times of a pull, its progress */
 		pthread_rwlock_unlock(&m->lock);
-		mount_refresh_status(m);
+		mount_set_status(m, &status);
 		goto out;
 	}
 	old = m->view;
@@ -271,6 +280,8 @@ static int mount_refresh_now(struct mount *m)
 	rc = mount_build(m, old, &nv);
 	if (rc)
 		goto out;
+	if (status.data)
+		view_set_status(nv, buf_detach(&status, NULL));
 	pthread_rwlock_wrlock(&m->lock);
 	old = m->view;
 	m->view = nv;
@@ -285,6 +296,7 @@ static int mount_refresh_now(struct mount *m)
 	mount_enqueue(m, &l);
 out:
 	pthread_mutex_unlock(&m->refresh_lock);
+	buf_release(&status);
 	if (rc)
 		log_warn("cannot refresh the mounted view: %s", strerror(-rc));
 	return rc;
@@ -352,27 +364,35 @@ void mount_refresh_soon(struct mount *m)
 		mount_refresh_now(m);
 }
 
-void mount_refresh_status(struct mount *m)
+/* Shows text (taken; may be empty: nothing) as .notionfs/status, unless
+ * it already shows that. */
+static void mount_set_status(struct mount *m, struct buf *text)
 {
 	const struct view_node *n;
-	struct buf b = BUF_INIT;
 	int same;
 
-	if (status_text(m->cache, &b) || !b.data) {
-		buf_release(&b);
+	if (!text->data)
 		return;
-	}
 	pthread_rwlock_wrlock(&m->lock);
 	n = view_get(m->view, VIEW_INO_STATUS);
-	same = n && n->content && !strcmp(n->content, b.data);
+	same = n && n->content && !strcmp(n->content, text->data);
 	if (!same)
-		view_set_status(m->view, buf_detach(&b, NULL));
+		view_set_status(m->view, buf_detach(text, NULL));
 	pthread_rwlock_unlock(&m->lock);
-	buf_release(&b);
+	buf_release(text);
 	if (same)
 		return;
 	mount_rcache_drop(m);
 	mount_invalidate(m, 0, NULL, VIEW_INO_STATUS);
+}
+
+void mount_refresh_status(struct mount *m)
+{
+	struct buf b = BUF_INIT;
+
+	if (status_text(m->cache, &b))
+		buf_release(&b);
+	mount_set_status(m, &b);
 }
 
 /* ---- request handlers -------------------------------------------------- */
