@@ -143,7 +143,8 @@ class Emulator:
 class Mount:
     """A foreground `notionfs mount -f` process (it is the daemon)."""
 
-    def __init__(self, work, name, emu, cache, poll=3600, env_extra=None, wait=True, timeout=600):
+    def __init__(self, work, name, emu, cache, poll=3600, env_extra=None, wait=True, timeout=600,
+                 first_pull=True):
         self.mnt = os.path.join(work, name)
         os.makedirs(self.mnt, exist_ok=True)
         self.cache = cache
@@ -158,6 +159,13 @@ class Mount:
         self.t_mounted = None
         if wait:
             self.wait_mounted(timeout)
+            # a first mount is up before its full pull (in the background)
+            if first_pull:
+                wait_for(self.first_pull_done, timeout=timeout, what="the first pull",
+                         proc=self.proc, interval=0.02)
+
+    def first_pull_done(self):
+        return "last full pull: never" not in self.status()
 
     def wait_mounted(self, timeout):
         wait_for(lambda: is_mounted(self.mnt), timeout=timeout, what="the mount",
@@ -489,7 +497,8 @@ class BigWorkspace:
             rss = m.proc_status("VmRSS")
             c = classify(emu.requests())
             cli = run_nfs(["status"], m.env).stdout
-            log("mounted after %s (bodies pending then: %s); all bodies after %s more "
+            log("mounted after %s (bodies pending after the first pull: %s); the first pull and all"
+                " bodies after %s more "
                 "(%.0f bodies/s)" % (fmt_s(t_mounted), pend0, fmt_s(t_bodies), n / t_bodies))
             log("requests: %s" % json.dumps(c))
             log("notionfs status: " + " | ".join(cli.strip().splitlines()[:3]))

@@ -72,7 +72,9 @@ static const char cli_help[] =
 "Mount a Notion workspace as Markdown files.\n"
 "\n"
 "Commands:\n"
-"  mount  [OPTIONS] MOUNTPOINT  mount the workspace (daemonizes unless -f)\n"
+"  mount  [OPTIONS] MOUNTPOINT  mount the workspace (daemonizes unless -f); a\n"
+"                               first mount is up at once and fills in as its\n"
+"                               first pull runs (status says how far it is)\n"
 "  demo   [MOUNTPOINT]          start the bundled emulator with the sample\n"
 "                               workspace and mount it (default ./notion-demo)\n"
 "  sync   [OPTIONS] [--full] [--dry-run] [--confirm-deletes | --cancel-deletes]\n"
@@ -110,6 +112,7 @@ static const char cli_help[] =
 "status options:\n"
 "  --json              the status as one JSON object\n"
 "  --wait              return once every queued edit landed or was rejected\n"
+"                      and a mount's first full pull is done\n"
 "sync, export and status --wait:\n"
 "  --timeout SECONDS   how long to wait for a live mount's answer (default 300;\n"
 "                      export also stops when the mount fetched no body for that\n"
@@ -346,8 +349,10 @@ static int cli_open_cache(const struct cli_opts *o, struct cache **c)
 	return 0;
 }
 
-/* A client at the configured rate, on LIM when given (shared with a pool). */
-static int cli_new_api(const struct cli_opts *o, struct notion_limiter *lim, struct notion **api)
+/* An API client of the options at the configured rate, on LIM when given (shared with a
+ * pool); max_attempts 0: the client's default. */
+static int cli_new_api_tries(const struct cli_opts *o, struct notion_limiter *lim,
+			     unsigned max_attempts, struct notion **api)
 {
 	struct notion_config nc;
 	int rc;
@@ -358,10 +363,16 @@ static int cli_new_api(const struct cli_opts *o, struct notion_limiter *lim, str
 	nc.rate = o->rate;
 	nc.burst = o->burst;
 	nc.limiter = lim;
+	nc.max_attempts = max_attempts;
 	rc = notion_new(&nc, api);
 	if (rc)
 		return cli_fail(CLI_FAIL, "cannot set up the API client for %s: %s", o->api_url, strerror(-rc));
 	return 0;
+}
+
+static int cli_new_api(const struct cli_opts *o, struct notion_limiter *lim, struct notion **api)
+{
+	return cli_new_api_tries(o, lim, 0, api);
 }
 
 /* ---- pulling in the foreground ----------------------------------------- */
@@ -670,6 +681,41 @@ struct cli_mount {
 	struct engine *e;
 };
 
+/* The cause of a mount target that cannot be mounted on (mount.h). */
+static const char *cli_target_cause(int rc)
+{
+	return rc == -ENOENT ? "no such directory" :
+	       rc == -EBUSY ? "it is already a mount point (busy)" :
+	       rc == -ENOTDIR ? "not a directory" :
+	       rc == -EACCES ? "permission denied (the directory must be writable by you)" :
+	       strerror(-rc);
+}
+
+/* A first mount has nothing to show until its pull has run: it checks the
+ * token with one cheap authenticated request (GET /v1/users/me, retried
+ * once) before mounting, so a rejected token, a wrong URL or an
+ * unreachable API fail at once with a one-line message.  A mount with a
+ * cache mounts without the network (it shows the cache; the sync thread
+ * reports the state).  Returns 0 or an exit status. */
+static int cli_check_token(const struct cli_opts *o, const char *mountpoint)
+{
+	struct notion *api = NULL;
+	struct buf what = BUF_INIT;
+	int rc;
+
+	rc = cli_new_api_tries(o, NULL, 2, &api);
+	if (rc)
+		return rc;
+	rc = notion_request(api, "GET", "/v1/users/me", NULL, NULL, NULL);
+	if (rc) {
+		buf_printf(&what, "cannot mount on %s", mountpoint);
+		rc = cli_api_fail(o, api, buf_str(&what), rc);
+	}
+	buf_release(&what);
+	notion_free(api);
+	return rc;
+}
+
 static void cli_on_change(void *arg)
 {
 	struct cli_mount *cm = arg;
@@ -713,6 +759,11 @@ static int cli_run_mount(struct cli_opts *o, const char *mountpoint)
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	/* The target first: nothing is locked, pulled or asked of Notion for
+	 * a mount that cannot happen. */
+	rc = mount_check_target(mountpoint);
+	if (rc)
+		return cli_fail(CLI_FAIL, "cannot mount on %s: %s", mountpoint, cli_target_cause(rc));
 	/* One pusher per cache (docs/operations.md, "One client per cache"): the lock is taken
 	 * before anything is pulled or mounted, and held until the process
 	 * exits; the daemon inherits it across the fork. */
@@ -750,10 +801,10 @@ static int cli_run_mount(struct cli_opts *o, const char *mountpoint)
 		}
 		mo.drafts = drafts;
 	}
-	/* The first full pull runs before mounting, with progress, so the
-	 * mount never shows half a workspace and a bad token fails here. */
+	/* Mount first: the first full pull runs in the sync thread, and the
+	 * listing fills in as it stores pages (docs/operations.md). */
 	if (cache_meta_get(c, "last_full_pull", &done) == -ENOENT) {
-		rc = cli_pull(o, c, 1, 0, NULL);
+		rc = cli_check_token(o, mountpoint);
 		if (rc)
 			goto out;
 	}
@@ -764,9 +815,7 @@ static int cli_run_mount(struct cli_opts *o, const char *mountpoint)
 	rc = mount_create(&mo, &cm.m);
 	if (rc) {
 		rc = cli_fail(CLI_FAIL, "cannot mount on %s: %s", mountpoint,
-			      rc == -ENOENT ? "no such directory" :
-			      rc == -EBUSY ? "it is already a mount point (busy)" :
-			      rc == -ENOTDIR ? "not a directory" : strerror(-rc));
+			      cli_target_cause(rc));
 		goto out;
 	}
 	if (!o->foreground) {
@@ -1198,6 +1247,21 @@ static int cli_print_log(void *arg, int64_t t, const char *kind, const char *msg
 	return 0;
 }
 
+/* 1 while a mount runs the cache's first full pull (sync/engine.c): the
+ * cache never had one and a mount that is not unmounting holds its lock. */
+static int cli_first_pull_running(const struct cli_opts *o, struct cache *c)
+{
+	struct cachelock_holder h;
+	char *done = NULL;
+
+	if (cache_meta_get(c, "last_full_pull", &done) != -ENOENT) {
+		free(done);
+		return 0;
+	}
+	return cachelock_holder(o->cache_dir, &h) == 0 && h.pid && !strcmp(h.command, "mount") &&
+	       strcmp(h.state, "unmounting");
+}
+
 static int cli_status(struct cli_opts *o)
 {
 	struct cachelock_holder h;
@@ -1206,7 +1270,7 @@ static int cli_status(struct cli_opts *o)
 	struct cache *c = NULL;
 	struct status st;
 	int64_t late = 0;
-	int rc;
+	int rc, late_pull = 0;
 
 	rc = cli_open_cache(o, &c);
 	if (rc)
@@ -1214,14 +1278,17 @@ static int cli_status(struct cli_opts *o)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (o->wait) {
 		int64_t queued = 0, rejected = 0, held = 0;
+		int pulling = cli_first_pull_running(o, c);
 
 		/* Every queued edit landed or was rejected (held archives wait
-		 * for --confirm-deletes and do not count). */
-		if (queue_counts(c, &queued, &rejected, &held) || queued == 0)
+		 * for --confirm-deletes and do not count), and a mount's first
+		 * pull is done. */
+		if (queue_counts(c, &queued, &rejected, &held) || (queued == 0 && !pulling))
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (o->timeout_set && (double)(now.tv_sec - start.tv_sec) >= o->timeout) {
 			late = queued;
+			late_pull = pulling;
 			break;
 		}
 		usleep(200000);
@@ -1270,8 +1337,12 @@ static int cli_status(struct cli_opts *o)
 	buf_release(&text);
 	cache_close(c);
 	if (late)
-		return cli_fail(CLI_FAIL, "status --wait: %lld edits are still queued after %g s",
-				(long long)late, o->timeout);
+		return cli_fail(CLI_FAIL, "status --wait: %lld edits are still queued after %g s%s",
+				(long long)late, o->timeout,
+				late_pull ? " and the first pull is still running" : "");
+	if (late_pull)
+		return cli_fail(CLI_FAIL, "status --wait: the first pull is still running after %g s",
+				o->timeout);
 	return 0;
 }
 

@@ -240,23 +240,34 @@ static int mount_build(struct mount *m, const struct view *old, struct view **nv
 	return 0;
 }
 
+static void mount_set_status(struct mount *m, struct buf *text);
+
 static int mount_refresh_now(struct mount *m)
 {
 	struct mount_invals l = { 0 };
 	struct view *nv = NULL, *old;
+	struct buf status = BUF_INIT;
 	int64_t version = 0;
 	int rc;
 
 	if (!m->cache)
 		return -EINVAL;
 	pthread_mutex_lock(&m->refresh_lock);
+	/* The status before the version: what it says is done (a first full
+	 * pull, a push) is then in the version read next, so the view of that
+	 * version shows it (a script that waits for "last full pull" sees every
+	 * page). */
+	if (status_text(m->cache, &status))
+		buf_release(&status);
 	rc = cache_version(m->rcache ? m->rcache : m->cache, &version);
 	if (rc)
 		goto out;
 	pthread_rwlock_rdlock(&m->lock);
 	if (m->view && version == m->view_version) {
-		/* nothing the view shows changed (cache.h invariant 1) */
+		/* nothing the view shows changed (cache.h invariant 1) but
+		 * maybe the status: the times of a pull, its progress */
 		pthread_rwlock_unlock(&m->lock);
+		mount_set_status(m, &status);
 		goto out;
 	}
 	old = m->view;
@@ -269,6 +280,8 @@ static int mount_refresh_now(struct mount *m)
 	rc = mount_build(m, old, &nv);
 	if (rc)
 		goto out;
+	if (status.data)
+		view_set_status(nv, buf_detach(&status, NULL));
 	pthread_rwlock_wrlock(&m->lock);
 	old = m->view;
 	m->view = nv;
@@ -283,6 +296,7 @@ static int mount_refresh_now(struct mount *m)
 	mount_enqueue(m, &l);
 out:
 	pthread_mutex_unlock(&m->refresh_lock);
+	buf_release(&status);
 	if (rc)
 		log_warn("cannot refresh the mounted view: %s", strerror(-rc));
 	return rc;
@@ -350,19 +364,35 @@ void mount_refresh_soon(struct mount *m)
 		mount_refresh_now(m);
 }
 
+/* Shows text (taken; may be empty: nothing) as .notionfs/status, unless
+ * it already shows that. */
+static void mount_set_status(struct mount *m, struct buf *text)
+{
+	const struct view_node *n;
+	int same;
+
+	if (!text->data)
+		return;
+	pthread_rwlock_wrlock(&m->lock);
+	n = view_get(m->view, VIEW_INO_STATUS);
+	same = n && n->content && !strcmp(n->content, text->data);
+	if (!same)
+		view_set_status(m->view, buf_detach(text, NULL));
+	pthread_rwlock_unlock(&m->lock);
+	buf_release(text);
+	if (same)
+		return;
+	mount_rcache_drop(m);
+	mount_invalidate(m, 0, NULL, VIEW_INO_STATUS);
+}
+
 void mount_refresh_status(struct mount *m)
 {
 	struct buf b = BUF_INIT;
 
-	if (status_text(m->cache, &b) || !b.data) {
+	if (status_text(m->cache, &b))
 		buf_release(&b);
-		return;
-	}
-	pthread_rwlock_wrlock(&m->lock);
-	view_set_status(m->view, buf_detach(&b, NULL));
-	pthread_rwlock_unlock(&m->lock);
-	mount_rcache_drop(m);
-	mount_invalidate(m, 0, NULL, VIEW_INO_STATUS);
+	mount_set_status(m, &b);
 }
 
 /* ---- request handlers -------------------------------------------------- */
@@ -842,7 +872,7 @@ static void mount_warn_not_empty(const char *mp)
 			 "(they show again after the unmount)", mp, n, n == 1 ? "y is" : "ies are");
 }
 
-static int mount_check_point(const char *mp)
+int mount_check_target(const char *mp)
 {
 	struct stat st, parent;
 	char *dup;
@@ -852,6 +882,9 @@ static int mount_check_point(const char *mp)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
+	/* fusermount3 mounts only on a directory the user may write to */
+	if (access(mp, W_OK | X_OK))
+		return -errno;
 	/* Already a mount point (ours or another's): a different device
 	 * than its parent directory. */
 	dup = malloc(strlen(mp) + 4);
@@ -861,8 +894,6 @@ static int mount_check_point(const char *mp)
 	if (stat(dup, &parent) == 0 && parent.st_dev != st.st_dev && strcmp(mp, "/"))
 		rc = -EBUSY;
 	free(dup);
-	if (!rc)
-		mount_warn_not_empty(mp);
 	return rc;
 }
 
@@ -920,9 +951,10 @@ int mount_create(const struct mount_opts *o, struct mount **out)
 	int rc;
 
 	*out = NULL;
-	rc = mount_check_point(o->mountpoint);
+	rc = mount_check_target(o->mountpoint);
 	if (rc)
 		return rc;
+	mount_warn_not_empty(o->mountpoint);
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;

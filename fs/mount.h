@@ -45,6 +45,10 @@ struct mount_opts {
 	struct drafts *drafts;
 };
 
+/* Checks that MP can be mounted on, touching nothing: 0, or -ENOENT (no
+ * such directory), -ENOTDIR, -EACCES (not writable: fusermount3 refuses
+ * it), -EBUSY (already a mount point) or another -errno of stat(). */
+int mount_check_target(const char *mp);
 /* Mounts (the kernel's requests wait until mount_loop()).  Returns 0 or
  * -errno (-ENOENT mountpoint missing, -EBUSY already mounted, -ENOTDIR,
  * -EIO for a failed mount). *out is freed by mount_destroy(). */

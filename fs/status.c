@@ -2,6 +2,7 @@
 #include "fs/status.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +27,26 @@ static int64_t status_meta_time(struct cache *c, const char *key)
 		t = strtoll(v, NULL, 10);
 	free(v);
 	return t;
+}
+
+/* The first pull's progress, read only while the cache never had a
+ * full pull. */
+static void status_first_pull(struct cache *c, struct status *s)
+{
+	struct status_first_pull *f = &s->first_pull;
+	long long listed, sources, pages;
+	char *v = NULL;
+
+	memset(f, 0, sizeof(*f));
+	if (s->last_full_pull || cache_meta_get(c, "first_pull", &v))
+		return;
+	if (sscanf(v, "%lld %lld %lld", &listed, &sources, &pages) == 3) {
+		f->running = 1;
+		f->sources_listed = listed;
+		f->sources = sources;
+		f->pages = pages;
+	}
+	free(v);
 }
 
 static int status_entry_cb(void *arg, const struct queue_entry *e)
@@ -94,6 +115,7 @@ int status_read(struct cache *c, struct status *s)
 	s->last_full_pull = status_meta_time(c, "last_full_pull");
 	s->last_pull = status_meta_time(c, "last_pull");
 	s->last_push = status_meta_time(c, "last_push");
+	status_first_pull(c, s);
 	if (!rc && cache_meta_get(c, "state", &s->state) != 0)
 		s->state = NULL;
 	if (!rc)
@@ -164,6 +186,12 @@ int status_print_text(const struct status *s, struct buf *b)
 	rc = buf_printf(b, "pages: %lld\nbodies pending: %lld\nlast full pull: %s\nlast pull: %s\n"
 			"last push: %s\n", (long long)s->pages, (long long)s->bodies_pending, full,
 			pull, push);
+	if (!rc && s->first_pull.running && !s->first_pull.sources)
+		rc = buf_puts(b, "first pull: finding the data sources\n");
+	else if (!rc && s->first_pull.running)
+		rc = buf_printf(b, "first pull: %lld of %lld data sources, %lld pages\n",
+				(long long)s->first_pull.sources_listed,
+				(long long)s->first_pull.sources, (long long)s->first_pull.pages);
 	if (!rc && s->state)
 		rc = buf_printf(b, "state: %s\n", s->state);
 	if (!rc)
@@ -202,6 +230,26 @@ static int status_add_num(cJSON *o, const char *key, int64_t v)
 	return cJSON_AddNumberToObject(o, key, (double)v) ? 0 : -ENOMEM;
 }
 
+/* "first pull": {"data sources done", "data sources", "pages"}, or null
+ * when none is under way. */
+static int status_add_first_pull(cJSON *root, const struct status_first_pull *f)
+{
+	cJSON *o;
+	int rc;
+
+	if (!f->running)
+		return cJSON_AddNullToObject(root, "first pull") ? 0 : -ENOMEM;
+	o = cJSON_AddObjectToObject(root, "first pull");
+	if (!o)
+		return -ENOMEM;
+	rc = status_add_num(o, "data sources done", f->sources_listed);
+	if (!rc)
+		rc = status_add_num(o, "data sources", f->sources);
+	if (!rc)
+		rc = status_add_num(o, "pages", f->pages);
+	return rc;
+}
+
 cJSON *status_to_json(const struct status *s)
 {
 	cJSON *root = cJSON_CreateObject(), *arr = NULL, *o;
@@ -213,6 +261,7 @@ cJSON *status_to_json(const struct status *s)
 	if (!rc) rc = status_add_time(root, "last full pull", s->last_full_pull);
 	if (!rc) rc = status_add_time(root, "last pull", s->last_pull);
 	if (!rc) rc = status_add_time(root, "last push", s->last_push);
+	if (!rc) rc = status_add_first_pull(root, &s->first_pull);
 	if (!rc) rc = status_add_str(root, "state", s->state);
 	if (!rc) rc = status_add_num(root, "queued edits", s->queued);
 	if (!rc) rc = status_add_num(root, "rejected edits", s->rejected);

@@ -7,7 +7,8 @@
  *  1. The text form is the one the mount has always shown ("key: value"
  *     lines, then one indented line per queue entry, then one per local
  *     file: "  local PATH (N bytes)"); scripts that read .notionfs/status
- *     keep working.
+ *     keep working.  While the first full pull runs, a line "first pull:
+ *     ..." follows "last full pull: never".
  *  2. In the JSON form counts are JSON numbers, times ISO 8601 strings or
  *     null (never happened), and every queue entry and conflict is an
  *     object of an array with its path, page id, state and reason.
@@ -38,8 +39,18 @@ struct status_local {
 	int64_t size;
 };
 
+/* The first full pull, while the cache never had one (sync/engine.c,
+ * invariant 5: meta first_pull "SOURCES_LISTED SOURCES PAGES"). */
+struct status_first_pull {
+	int running;                /* 0: none under way (or never started) */
+	int64_t sources_listed;     /* data sources whose rows are all stored */
+	int64_t sources;            /* data sources found; 0 while finding them */
+	int64_t pages;              /* rows stored so far */
+};
+
 struct status {
 	int64_t pages, bodies_pending;
+	struct status_first_pull first_pull;
 	int64_t last_full_pull, last_pull, last_push;  /* unix times; 0: never */
 	char *state;                                   /* the sync thread's, or NULL */
 	int64_t queued, rejected, held, conflicts;

@@ -2032,7 +2032,8 @@ int view_build(struct cache *c, const struct view *prev, struct view **out)
 		rc = view_name_dbs(&b);
 	if (rc)
 		goto out;
-	qsort(b.v->users, b.v->nusers, sizeof(*b.v->users), view_user_cmp);
+	if (b.v->nusers) /* none yet: a first mount before its pull (qsort wants an array) */
+		qsort(b.v->users, b.v->nusers, sizeof(*b.v->users), view_user_cmp);
 	b.v->pages_by_id = calloc(b.nent + 1, sizeof(struct view_node *));
 	if (!b.v->pages_by_id) {
 		rc = -ENOMEM;
@@ -2334,7 +2335,8 @@ static int view_upd_users(struct view_upd *u)
 
 	if (rc)
 		return rc;
-	qsort(v->users, v->nusers, sizeof(*v->users), view_user_cmp);
+	if (v->nusers)
+		qsort(v->users, v->nusers, sizeof(*v->users), view_user_cmp);
 	if (v->nusers != prev->nusers)
 		return -EAGAIN;
 	for (i = 0; i < v->nusers; i++)

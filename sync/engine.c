@@ -23,6 +23,12 @@
  *     held archives when asked), and its end is recorded with
  *     cachelock_finish(), failures included.  A stop leaves it unfinished
  *     (its requester sees the mount go and does the cycle itself).
+ *  5. The first full pull (a cache that never had one) runs here, after
+ *     the mount is up: its progress is recorded in the cache (meta
+ *     first_pull, "SOURCES_LISTED SOURCES PAGES", read by fs/status.c) and
+ *     on_change() is called after each data source and at most every
+ *     ENGINE_FIRST_REPORT_S within one, so the mount's listing fills in
+ *     with what is committed (a page is stored whole, in one write).
  */
 #include "sync/engine.h"
 
@@ -49,6 +55,7 @@
 #define ENGINE_RETRY_S 5
 #define ENGINE_LAZY_SLOTS POOL_MAX_SIZE /* distinct pages fetched lazily at once */
 #define ENGINE_LAZY_TICK_MS 200
+#define ENGINE_FIRST_REPORT_S 1
 
 /* One lazy fetch under way (it runs on a slot of the pool); guarded by
  * engine.lazy_lock. */
@@ -76,6 +83,10 @@ struct engine {
 	atomic_int stop;           /* set by engine_stop(); read by the thread and the pulls */
 	int poked;                 /* a save was queued */
 	int requested;             /* engine_request() since the last poll began */
+	/* the first pull under way (invariant 5); the thread's only */
+	const struct pull_ctx *first;
+	time_t first_said;         /* when its progress was last recorded */
+	int first_listed;          /* its data sources listed then */
 };
 
 static void engine_report(struct engine *e, const char *what, int rc)
@@ -268,6 +279,56 @@ static int engine_wanted(struct engine *e)
 	return w;
 }
 
+/* Records how far the first pull is (invariant 5). */
+static void engine_first_record(struct engine *e, int listed, int sources, int64_t pages)
+{
+	char v[64];
+
+	snprintf(v, sizeof(v), "%d %d %lld", listed, sources, (long long)pages);
+	if (cache_meta_set(e->cache, "first_pull", v))
+		log_warn("cannot record the progress of the first pull");
+}
+
+/* pull_ctx.progress of the first pull: called after each stored page,
+ * inside the transaction of its batch (the record commits with the pages
+ * it counts), and after each data source. */
+static void engine_first_progress(void *arg, const char *title, int64_t pages)
+{
+	struct engine *e = arg;
+	const struct pull_stats *st = &e->first->stats;
+	time_t now = time(NULL);
+
+	(void)title;
+	if (st->sources_listed == e->first_listed && now - e->first_said < ENGINE_FIRST_REPORT_S)
+		return;
+	e->first_listed = st->sources_listed;
+	e->first_said = now;
+	engine_first_record(e, st->sources_listed, st->databases, pages);
+	engine_changed(e);
+}
+
+/* The first full pull, with its progress shown (invariant 5). */
+static int engine_first_pull(struct engine *e, struct pull_ctx *p)
+{
+	int rc;
+
+	log_info("first full pull: the mount shows what is stored so far");
+	e->first = p;
+	e->first_listed = 0;
+	e->first_said = time(NULL);
+	engine_first_record(e, 0, 0, 0);
+	engine_changed(e);
+	p->progress = engine_first_progress;
+	p->progress_arg = e;
+	rc = pull_full(p);
+	p->progress = NULL;
+	p->progress_arg = NULL;
+	e->first = NULL;
+	if (!rc)
+		engine_first_record(e, p->stats.sources_listed, p->stats.databases, p->stats.pages_seen);
+	return rc;
+}
+
 /* The background prefetch waits while lazy fetches run (invariant 1); a
  * save or a request does not (checked every ENGINE_LAZY_TICK_MS). */
 static void engine_wait_lazy(struct engine *e)
@@ -308,8 +369,10 @@ static void *engine_main(void *arg)
 		engine_take_request(e, &req, &flags);
 		engine_deadline(e->cfg.poll_s, &next);
 		memset(&p.stats, 0, sizeof(p.stats));
-		if (cache_meta_get(e->cache, "last_full_pull", &full) == -ENOENT ||
-		    (flags & CACHELOCK_FULL)) {
+		if (cache_meta_get(e->cache, "last_full_pull", &full) == -ENOENT) {
+			what = "full pull";
+			rc = engine_first_pull(e, &p);
+		} else if (flags & CACHELOCK_FULL) {
 			what = "full pull";
 			rc = pull_full(&p);
 		} else if (req || (polls % e->cfg.listing_every == 0 && polls > 0)) {

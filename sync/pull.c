@@ -70,6 +70,7 @@ static int pull_par_job(struct pool_slot *s, size_t i, void *arg)
 	r->p->stats.pages_changed += sub.stats.pages_changed;
 	r->p->stats.pages_removed += sub.stats.pages_removed;
 	r->p->stats.bodies += sub.stats.bodies;
+	r->p->stats.sources_listed += sub.stats.sources_listed;
 	r->pages -= sub.stats.pages_seen;
 	r->yielded |= sub.yielded;
 	if (rc < 0 && i < r->err_at) {
@@ -973,9 +974,14 @@ static int pull_list_item(struct pull_ctx *sub, size_t i, void *arg)
 {
 	struct pull_dbs *d = arg;
 
+	int rc;
+
 	if (d->skip && strv_contains(d->skip, d->ids.v[i]))
 		return 0; /* its rows came with the search for pages */
-	return pull_list_database(sub, d->ids.v[i], d->titles.v[i], 0);
+	rc = pull_list_database(sub, d->ids.v[i], d->titles.v[i], 0);
+	if (!rc)
+		sub->stats.sources_listed++;
+	return rc;
 }
 
 /* Discovery (docs/sync.md, "Pull"): the data sources by search, each
@@ -1033,6 +1039,12 @@ static int pull_each_db(struct pull_ctx *p, int full)
 	strv_sort(&fresh);
 	if (!rc)
 		rc = pull_tree(p, 0, &fresh);
+	if (!rc && fresh.n) {
+		/* their rows came with the search: those sources are listed whole */
+		p->stats.sources_listed += (int)fresh.n;
+		if (p->progress)
+			p->progress(p->progress_arg, "", p->stats.pages_seen);
+	}
 	d.skip = &fresh;
 	if (!rc)
 		rc = pull_par_run(p, d.ids.n, 0, pull_list_item, &d);

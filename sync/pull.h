@@ -40,7 +40,8 @@ struct pool;
 #define PULL_OVERLAP_S 120
 
 struct pull_stats {
-	int databases;
+	int databases;            /* data sources found (known before their rows are listed) */
+	int sources_listed;       /* data sources whose rows are all stored */
 	int64_t pages_seen;
 	int64_t pages_changed;
 	int64_t pages_removed;
@@ -51,7 +52,9 @@ struct pull_ctx {
 	struct notion *api;
 	struct cache *cache;
 	atomic_int *stop;         /* optional: set non-zero to cancel */
-	/* optional: called after each page is stored during a full pull */
+	/* optional: called after each page is stored (within the transaction
+	 * of its batch) and after each data source's rows are all stored and
+	 * committed (stats.sources_listed counts them) */
 	void (*progress)(void *arg, const char *db_title, int64_t pages);
 	void *progress_arg;
 	/* optional: while non-zero (lazy fetches under way), pull_bodies stops

@@ -124,9 +124,13 @@ def unexpected_errors(lines, expected=()):
 
 
 class Mount:
-    """A foreground `notionfs mount -f` process on a fresh mountpoint."""
+    """A foreground `notionfs mount -f` process on a fresh mountpoint.  A
+    first mount mounts at once and pulls in the background: with first_pull
+    (the default) the fixture also waits until the cache had its full pull,
+    so a test sees the whole workspace."""
 
-    def __init__(self, tmp, emu, poll=1, extra_env=None, args=(), prefix=(), expect_errors=()):
+    def __init__(self, tmp, emu, poll=1, extra_env=None, args=(), prefix=(), expect_errors=(),
+                 first_pull=True):
         self.mnt = os.path.join(tmp, "mnt")
         self.cache = os.path.join(tmp, "cache")
         os.makedirs(self.mnt, exist_ok=True)
@@ -143,6 +147,15 @@ class Mount:
         self.proc = subprocess.Popen(list(prefix) + [BIN, "mount", "-f", "--poll", str(poll)] + list(args) + [self.mnt],
                                      env=self.env, stdout=self.stderr, stderr=self.stderr)
         wait_for(lambda: is_mounted(self.mnt), timeout=120, what="the mount", proc=self.proc)
+        if first_pull:
+            wait_for(self.first_pull_done, timeout=300, what="the first pull", proc=self.proc)
+
+    def first_pull_done(self):
+        try:
+            with open(os.path.join(self.mnt, ".notionfs", "status")) as f:
+                return "last full pull: never" not in f.read()
+        except OSError:
+            return False
 
     def path(self, *parts):
         return os.path.join(self.mnt, *parts)

@@ -1,0 +1,172 @@
+"""Mount first, the listing fills in (issue 12): a first mount (empty cache)
+checks its target and the token at once, mounts while the first full pull
+runs in the sync thread, lists pages as they are stored (never a partial
+file), accepts saves to listed pages, and says how far the pull is in
+`.notionfs/status` and `notionfs status`; `status --wait` returns once it is
+done.  The first pull is made slow with the emulator's delay_answer rules on
+the data source queries; no timing is asserted: each check compares what
+the mount shows with what the emulator's log says was answered."""
+import json
+import os
+import subprocess
+
+from conftest import BIN, nfs_env, run_nfs, wait_for
+
+ROWS, SOURCES = 600, 2
+# every query answers 100 rows: 3 per data source
+QUERIES = SOURCES * -(-ROWS // SOURCES // 100)
+PROPS = ("Name:", "Status:", "Points:", "Due:", "Tags:", "Notes:", "_notion: {id: ")
+
+
+def slow_pull_emulator(emulator, ms=2000):
+    emu = emulator(extra=("--generate", str(ROWS), "--generate-sources", str(SOURCES)))
+    emu.admin("faults", {"delay_answer": {"count": 100000, "ms": ms, "path_suffix": "/query"}})
+    return emu
+
+
+def queries_answered(emu):
+    return sum(1 for r in emu.log_requests()
+               if r["path"].endswith("/query") and r["status"] == 200)
+
+
+def listed_rows(m):
+    out = []
+    for d, dirs, files in os.walk(m.mnt):
+        if os.path.relpath(d, m.mnt).split(os.sep)[0] == ".notionfs":
+            dirs[:] = []
+            continue
+        out += [os.path.join(d, f) for f in files if f.endswith(".md")]
+    return sorted(out)
+
+
+def status_json(m):
+    return json.loads(run_nfs(["status", "--json"], m.env).stdout)
+
+
+def assert_whole(path):
+    data = open(path, encoding="utf-8").read()
+    assert data.startswith("---\n"), (path, data[:200])
+    fm, sep, body = data[4:].partition("\n---\n")
+    assert sep, (path, data[:400])
+    for key in PROPS:
+        assert key in fm, (path, key, fm)
+    assert body.strip(), (path, data)  # the body, never the front-matter alone
+    return data
+
+
+def test_first_mount_lists_pages_as_they_come(emulator, mount):
+    emu = slow_pull_emulator(emulator)
+    m = mount(emu, poll=3600, first_pull=False)
+    # mounted and listable while the pull is still running
+    assert ".notionfs" in os.listdir(m.mnt)
+    assert queries_answered(emu) < QUERIES
+
+    def some_rows():
+        rows = listed_rows(m)
+        return (rows, queries_answered(emu)) if rows else None
+    rows, answered = wait_for(some_rows, timeout=120, what="rows listed")
+    # the log is read after the listing: the listing came before the last rows
+    assert answered < QUERIES, (answered, len(rows))
+    assert len(rows) < ROWS
+    # a save to a listed page during the pull is accepted and queued
+    target = rows[0]
+    assert_whole(target)
+    with open(target, "a", encoding="utf-8") as f:
+        f.write("\nAdded during the first pull.\n")
+    assert queries_answered(emu) < QUERIES, "the save was not made during the pull"
+    # every listed file is a whole page (its body is fetched on first read)
+    for p in rows[1:]:
+        assert_whole(p)
+
+    def pushed():
+        log = emu.log_requests()
+        hits = [r for r in log if r["method"] in ("PATCH", "POST") and "/blocks/" in r["path"]
+                and "Added during the first pull." in json.dumps(r["body"])]
+        return (hits, log) if hits else None
+    hits, log = wait_for(pushed, timeout=180, what="the save to reach the emulator")
+    last_query = max(r["seq"] for r in log if r["path"].endswith("/query"))
+    assert hits[0]["seq"] > last_query  # pushed after the pull
+    # the whole workspace in the end, every file whole
+    wait_for(lambda: len(listed_rows(m)) == ROWS, timeout=120, what="every row listed")
+    assert "Added during the first pull." in assert_whole(target)
+
+
+def test_mount_target_and_token_checked_before_any_pull(emulator, tmp):
+    emu = emulator()
+    env = nfs_env(emu, os.path.join(tmp, "c"))
+    p = run_nfs(["mount", os.path.join(tmp, "missing")], env, check=False)
+    assert p.returncode == 1 and "no such directory" in p.stderr, p.stderr
+    assert p.stderr.count("\n") == 1, p.stderr
+    afile = os.path.join(tmp, "afile")
+    open(afile, "w").close()
+    p = run_nfs(["mount", afile], env, check=False)
+    assert p.returncode == 1 and "not a directory" in p.stderr, p.stderr
+    assert emu.log_requests() == []  # not one request reached the emulator
+    # a rejected token: one authenticated request, no pull, nothing mounted
+    mnt = os.path.join(tmp, "mnt")
+    os.makedirs(mnt)
+    p = run_nfs(["mount", mnt], dict(env, NOTION_TOKEN="secret_wrong"), check=False)
+    assert p.returncode == 1 and "rejected the token" in p.stderr, p.stderr
+    assert p.stderr.count("\n") == 1, p.stderr
+    assert [(r["method"], r["path"]) for r in emu.log_requests()] == [("GET", "/v1/users/me")]
+
+
+def test_status_shows_first_pull_progress_and_wait_returns_after_it(emulator, mount):
+    emu = slow_pull_emulator(emulator)
+    m = mount(emu, poll=3600, first_pull=False)
+
+    def progress():
+        st = status_json(m)
+        fp = st.get("first pull")
+        return (st, queries_answered(emu)) if fp and fp["pages"] > 0 else None
+    st, answered = wait_for(progress, timeout=120, what="first pull progress in status --json")
+    assert answered < QUERIES  # read after the status: it was taken during the pull
+    fp = st["first pull"]
+    assert fp["data sources"] == SOURCES and 0 <= fp["data sources done"] < SOURCES, fp
+    assert 0 < fp["pages"] < ROWS and st["last full pull"] is None, st
+
+    def text_line():
+        lines = [l for l in open(m.path(".notionfs", "status")).read().splitlines()
+                 if l.startswith("first pull: ")]
+        return (lines[0], queries_answered(emu)) if lines and " pages" in lines[0] else None
+    line, answered = wait_for(text_line, timeout=120, what="the first pull line in .notionfs/status")
+    assert answered < QUERIES
+    assert " of %d data sources, " % SOURCES in line, line
+
+    w = subprocess.Popen([BIN, "status", "--wait"], env=m.env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = w.communicate(timeout=300)
+    finally:
+        if w.poll() is None:
+            w.kill()
+            w.wait()
+    assert w.returncode == 0, err
+    # it returned after the pull ended
+    assert queries_answered(emu) == QUERIES
+    st = status_json(m)
+    assert st["last full pull"] is not None and st["first pull"] is None, st
+    assert "first pull: " not in out
+    wait_for(lambda: "first pull: " not in open(m.path(".notionfs", "status")).read() and
+             "last full pull: never" not in open(m.path(".notionfs", "status")).read(),
+             what="the status file to show the pull done")
+
+
+def test_opened_body_jumps_the_prefetch_queue(emulator, mount):
+    n = 30
+    emu = emulator(extra=("--generate", str(n)))
+    m = mount(emu, poll=3600)  # waits for the first pull
+    # every body answer is slow: the prefetch (newest edit first) takes long
+    emu.admin("faults", {"delay_answer": {"count": 100000, "ms": 700, "path_prefix": "/v1/blocks/"}})
+    # the generated page 0 is the oldest edit: the prefetch's last
+    last = [p for p in listed_rows(m) if os.path.basename(p) == "Item 00000.md"]
+    assert len(last) == 1, listed_rows(m)
+    wait_for(lambda: any(r["path"].startswith("/v1/blocks/") for r in emu.log_requests()),
+             what="the prefetch to start")
+    assert_whole(last[0])
+    fetched = {r["path"].split("/")[3] for r in emu.log_requests()
+               if r["path"].startswith("/v1/blocks/")}
+    # read before the prefetch got to most of the others
+    assert len(fetched) < n - 1, len(fetched)
+    wait_for(lambda: "bodies pending: 0" in open(m.path(".notionfs", "status")).read(),
+             timeout=300, what="the prefetch to end")
