@@ -4,8 +4,9 @@ runs in the sync thread, lists pages as they are stored (never a partial
 file), accepts saves to listed pages, and says how far the pull is in
 `.notionfs/status` and `notionfs status`; `status --wait` returns once it is
 done.  The first pull is made slow with the emulator's delay_answer rules on
-the data source queries; no timing is asserted: each check compares what
-the mount shows with what the emulator's log says was answered."""
+the searches (a first pull takes every row from the search for pages); no
+timing is asserted: each check compares what the mount shows with what the
+emulator's log says was answered."""
 import json
 import os
 import subprocess
@@ -13,20 +14,25 @@ import subprocess
 from conftest import BIN, nfs_env, run_nfs, wait_for
 
 ROWS, SOURCES = 600, 2
-# every query answers 100 rows: 3 per data source
-QUERIES = SOURCES * -(-ROWS // SOURCES // 100)
+# the first pull reads every row from the search for pages, 100 an answer (the generated
+# workspace's root page is not shared)
+QUERIES = -(-ROWS // 100)
 PROPS = ("Name:", "Status:", "Points:", "Due:", "Tags:", "Notes:", "_notion: {id: ")
 
 
 def slow_pull_emulator(emulator, ms=2000):
     emu = emulator(extra=("--generate", str(ROWS), "--generate-sources", str(SOURCES)))
-    emu.admin("faults", {"delay_answer": {"count": 100000, "ms": ms, "path_suffix": "/query"}})
+    emu.admin("faults", {"delay_answer": {"count": 100000, "ms": ms, "path_suffix": "/search"}})
     return emu
 
 
+def is_page_search(r):
+    return r["path"] == "/v1/search" and ((r.get("body") or {}).get("filter") or {}).get("value") == "page"
+
+
 def queries_answered(emu):
-    return sum(1 for r in emu.log_requests()
-               if r["path"].endswith("/query") and r["status"] == 200)
+    """The answers of the search for pages (the rows of the first pull)."""
+    return sum(1 for r in emu.log_requests() if is_page_search(r) and r["status"] == 200)
 
 
 def listed_rows(m):
@@ -84,7 +90,7 @@ def test_first_mount_lists_pages_as_they_come(emulator, mount):
                 and "Added during the first pull." in json.dumps(r["body"])]
         return (hits, log) if hits else None
     hits, log = wait_for(pushed, timeout=180, what="the save to reach the emulator")
-    last_query = max(r["seq"] for r in log if r["path"].endswith("/query"))
+    last_query = max(r["seq"] for r in log if is_page_search(r))
     assert hits[0]["seq"] > last_query  # pushed after the pull
     # the whole workspace in the end, every file whole
     wait_for(lambda: len(listed_rows(m)) == ROWS, timeout=120, what="every row listed")
