@@ -39,7 +39,7 @@ import nfstest  # noqa: E402
 PYTHON = "/usr/bin/python3"
 TOKEN = "secret_bench_token"
 BENCHES = ["full-pull", "bodies", "delta", "grep", "ls", "rss", "mdconv", "saves", "fsync",
-           "storm", "refresh", "latency", "tree"]
+           "storm", "refresh", "latency", "tree", "sdk"]
 
 # Everything started, for the cleanup in main()'s finally.
 PROCS = []    # subprocess.Popen
@@ -821,6 +821,58 @@ def bench_tree(work, rows, pages, sizes):
     a, b = per[sizes[0]], per[sizes[1]]
     result("tree", "idle poll growth %d vs %d pages" % (sizes[1], sizes[0]), "%.2f" % b,
            "%.2f" % a, b / a, "<=1.0x", b / a <= 1.0)
+
+
+def bench_sdk(work, n):
+    """16. `notionfs sync` of n pages (every row, then every body) against the same export made
+    with the official JavaScript SDK and notion-to-md (bench/sdk_export.js, installed from npm into
+    the work dir), at zero latency and no rate limit, in the same run, each twice alternating
+    (the faster of each counts)."""
+    print("\n== 16. notionfs sync of %d pages vs the official SDK + notion-to-md ==" % n, flush=True)
+    node, npm = shutil.which("node"), shutil.which("npm")
+    mods = os.path.join(work, "sdk-node")
+    if not node or not npm:
+        result("sdk", "sync of %d pages vs SDK + notion-to-md" % n, "-", "not measurable", None,
+               "<=1.0x", None, "node or npm missing")
+        return
+    p = subprocess.run([npm, "install", "--prefix", mods, "--no-audit", "--no-fund",
+                        "@notionhq/client@5", "notion-to-md@3"], capture_output=True, text=True,
+                       timeout=600)
+    if p.returncode != 0:
+        result("sdk", "sync of %d pages vs SDK + notion-to-md" % n, "-", "not measurable", None,
+               "<=1.0x", None, "npm install failed: " + (p.stderr.strip().splitlines() or [""])[-1])
+        return
+    emu = Emulator(work, "emu-sdk", generate=n, rate=0)
+    try:
+        ds = next(iter(sources_of(emu.admin("state"))))
+        env = base_env()
+        env.update(NOTION_TOKEN=TOKEN, NODE_PATH=os.path.join(mods, "node_modules"))
+        script = os.path.join(ROOT, "bench", "sdk_export.js")
+        t_nfs, t_sdk, t_exp = [], [], []
+        for k in range(2):
+            for which in (("nfs", "sdk") if k == 0 else ("sdk", "nfs")):
+                if which == "nfs":
+                    cache = os.path.join(work, "cache-sdk-%d" % k)
+                    e = nfs_env(emu, cache, {"NOTIONFS_RATE": 100000, "NOTIONFS_BURST": 100000})
+                    t, _ = timed([BIN, "sync"], env=e)
+                    t_nfs.append(t)
+                    t, _ = timed([BIN, "export", os.path.join(work, "export-sdk-%d" % k)], env=e)
+                    t_exp.append(t)
+                else:
+                    out = os.path.join(work, "sdk-out-%d" % k)
+                    t, q = timed([node, script, emu.url, ds, out], env=env)
+                    if q.returncode != 0 or ("pages %d" % n) not in q.stdout.decode():
+                        raise RuntimeError("sdk_export.js: %s %s" % (q.stdout.decode()[-300:],
+                                                                     q.stderr.decode()[-300:]))
+                    t_sdk.append(t)
+        a, b = min(t_nfs), min(t_sdk)
+        log("notionfs sync %s, then export %s; SDK + notion-to-md %s (runs: %s / %s)"
+            % (fmt_s(a), fmt_s(min(t_exp)), fmt_s(b), [fmt_s(x) for x in t_nfs],
+               [fmt_s(x) for x in t_sdk]))
+        result("sdk", "sync of %d pages vs SDK + notion-to-md" % n, fmt_s(a), "sdk " + fmt_s(b),
+               a / b, "<=1.0x", a / b <= 1.0, "then notionfs export %s" % fmt_s(min(t_exp)))
+    finally:
+        emu.stop()
 
 
 def bench_mdconv(quick):
@@ -1798,6 +1850,8 @@ def main():
                                                        a.storm_applied)))
         if "refresh" in want:
             steps.append(("refresh", lambda: bench_refresh(work, n, a.quick)))
+        if "sdk" in want:
+            steps.append(("sdk", lambda: bench_sdk(work, 100 if a.quick else 1000)))
         if "tree" in want:
             steps.append(("tree", lambda: bench_tree(work, n, 200 if a.quick else 2000,
                                                      (20, 200) if a.quick else (200, 2000))))
