@@ -54,6 +54,19 @@ static const char cache_migrate_6_versions[] =
 	" DELETE FROM pending WHERE page_id = " id ";" \
 	" INSERT INTO pending(page_id) " CACHE_PENDING_OF("p.id = " id) "; END;"
 
+/* Migration 14's `pending`: with the order the body prefetch takes them in (missing bodies
+ * first, then the newest edit), so that order is an index walk, not a sort of every page
+ * waiting for a body at every batch. */
+#define CACHE_PENDING2_OF(cond) \
+	"SELECT p.id, b.page_id IS NOT NULL, p.last_edited_time FROM pages p" \
+	" LEFT JOIN bodies b ON b.page_id = p.id WHERE (" cond ")" \
+	" AND (b.page_id IS NULL OR b.edited_time < p.last_edited_time)"
+#define CACHE_PENDING2_TRIGGER(name, event, id) \
+	"DROP TRIGGER IF EXISTS pending_" name ";" \
+	"CREATE TRIGGER pending_" name " AFTER " event " BEGIN" \
+	" DELETE FROM pending WHERE page_id = " id ";" \
+	" INSERT INTO pending(page_id, has_body, edited) " CACHE_PENDING2_OF("p.id = " id) "; END;"
+
 /* A trigger logging page `id` in page_changes after `event` (migration 12),
  * pruning what is older than the newest CACHE_CHANGES_KEPT entries. */
 #define CACHE_CHANGES_KEPT "100000"
@@ -181,6 +194,18 @@ static const char *const cache_migrations[] = {
 	"CREATE TABLE kept_folders(page_id TEXT PRIMARY KEY) WITHOUT ROWID;"
 	/* and what local ids became (queue_created_id) */
 	"CREATE TABLE created_ids(local_id TEXT UNIQUE NOT NULL, real_id TEXT NOT NULL);",
+	/* 13 -> 14: `pending` in the prefetch's order (CACHE_PENDING2_OF) */
+	"DROP TABLE IF EXISTS pending;"
+	"CREATE TABLE pending(page_id TEXT PRIMARY KEY, has_body INTEGER NOT NULL,"
+	"  edited TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX pending_order ON pending(has_body, edited DESC, page_id);"
+	CACHE_PENDING2_TRIGGER("pages_ins", "INSERT ON pages", "NEW.id")
+	CACHE_PENDING2_TRIGGER("pages_upd", "UPDATE ON pages", "NEW.id")
+	CACHE_PENDING2_TRIGGER("pages_del", "DELETE ON pages", "OLD.id")
+	CACHE_PENDING2_TRIGGER("bodies_ins", "INSERT ON bodies", "NEW.page_id")
+	CACHE_PENDING2_TRIGGER("bodies_upd", "UPDATE ON bodies", "NEW.page_id")
+	CACHE_PENDING2_TRIGGER("bodies_del", "DELETE ON bodies", "OLD.page_id")
+	"INSERT INTO pending(page_id, has_body, edited) " CACHE_PENDING2_OF("1") ";",
 };
 #define CACHE_SCHEMA_VERSION ((int)(sizeof(cache_migrations) / sizeof(cache_migrations[0])))
 _Static_assert(CACHE_SCHEMA_VERSION == CACHE_SCHEMA_NEWEST, "cache_int.h names the newest schema");
@@ -1288,13 +1313,10 @@ int cache_pages_needing_body(struct cache *c, int limit, char ***ids, int *n)
 	if (!l.ids)
 		return -ENOMEM;
 	snprintf(lim, sizeof(lim), "%d", limit);
-	/* from `pending` (migration 9, kept by triggers): the cost follows the pages
-	 * waiting for a body, not the size of the workspace */
-	rc = cache_rows(c, cache_id_row, &l, "SELECT p.id FROM pending x CROSS JOIN pages p ON p.id = x.page_id"
-			" LEFT JOIN bodies b ON b.page_id = p.id"
-			" WHERE b.page_id IS NULL OR b.edited_time < p.last_edited_time"
-			" ORDER BY b.page_id IS NOT NULL, p.last_edited_time DESC, p.id"
-			" LIMIT CAST(?1 AS INTEGER)", lim, NULL);
+	/* from `pending` (migrations 9 and 14, kept by triggers), walked in its index's order:
+	 * the cost follows the batch, not the pages waiting for a body */
+	rc = cache_rows(c, cache_id_row, &l, "SELECT page_id FROM pending INDEXED BY pending_order"
+			" ORDER BY has_body, edited DESC, page_id LIMIT CAST(?1 AS INTEGER)", lim, NULL);
 	if (rc) {
 		for (i = 0; i < l.n; i++)
 			free(l.ids[i]);

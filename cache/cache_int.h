@@ -49,7 +49,7 @@ int cache_bump(struct cache *c, int64_t *v);
 
 /* The newest schema version, and SQL undoing migration 12 -> 13 (the tree's parent_id
  * columns), for the tests that make a cache of an older release out of a new one. */
-#define CACHE_SCHEMA_NEWEST 13
+#define CACHE_SCHEMA_NEWEST 14
 #define CACHE_UNDO_13 \
 	"DROP TABLE created_ids; DROP TABLE kept_folders; DROP TABLE block_pages; DROP INDEX pages_by_parent; DROP INDEX pages_list;" \
 	"ALTER TABLE pages DROP COLUMN parent_id; ALTER TABLE databases DROP COLUMN parent_id;" \
