@@ -257,6 +257,21 @@ static int pull_block_page(struct pull_ctx *p, const char *block_id)
 	return cache_put_block_page(p->cache, block_id, cur);
 }
 
+/* pull_block_page for the parent block of object id, never the reason a pull fails: a
+ * block that cannot be asked about now (Notion failing, the retries spent) leaves the object
+ * where the cache had it (at the root when new), and is asked about again at the next pull. */
+static int pull_block_parent(struct pull_ctx *p, const char *block_id, const char *id)
+{
+	int rc = pull_block_page(p, block_id);
+
+	if (rc && rc != -ENOMEM && rc != -ECANCELED && rc != -EACCES) {
+		log_warn("the parent block %s of %s could not be read (%s); it is placed at the next"
+			 " pull", block_id, id, strerror(-rc));
+		rc = 0;
+	}
+	return rc;
+}
+
 int pull_put_page(struct cache *c, const char *db_id, const cJSON *page, int *changed,
 		  struct model_page *mp)
 {
@@ -596,7 +611,7 @@ static int pull_tree_page(struct pull_tree *t, cJSON *obj)
 	    cache_block_page(p->cache, mp.parent_id, &known) == -ENOENT) {
 		rc = pull_tx_end(&t->w, 0);
 		if (!rc)
-			rc = pull_block_page(p, mp.parent_id);
+			rc = pull_block_parent(p, mp.parent_id, mp.id);
 	}
 	free(known);
 	if (!rc)
@@ -806,7 +821,7 @@ static int pull_container(struct pull_ctx *p, const char *db_id)
 	json = cJSON_PrintUnformatted(obj);
 	/* a database inside a page (inline, or full page) is shown in that page's folder */
 	if (md.parent_kind == MODEL_PARENT_BLOCK && md.parent_id[0])
-		rc = pull_block_page(p, md.parent_id);
+		rc = pull_block_parent(p, md.parent_id, md.id);
 	if (!rc)
 		rc = pull_page_parent(p->cache, md.parent_kind, md.parent_id, &parent);
 	if (!rc)

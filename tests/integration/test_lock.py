@@ -196,7 +196,7 @@ def test_export_beside_a_mount_fetches_nothing_itself(emulator, mount, procs, tm
     emu = emulator()
     # The mount cannot fetch bodies yet: they are still missing when the
     # export starts, and the export must wait for the mount.
-    emu.admin("faults", {"fail_next": {"count": 1000000, "status": 503, "path_prefix": "/v1/blocks/"}})
+    emu.admin("faults", {"fail_next": {"count": 1000000, "status": 503, "path_suffix": "/children"}})
     m = mount(emu, poll=1)
     assert "bodies pending: 0" not in status(m)
     out_dir = os.path.join(tmp, "export")

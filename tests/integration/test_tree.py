@@ -325,3 +325,19 @@ def test_removing_a_sub_page_line_from_the_body_never_trashes_it(emulator, mount
     assert os.path.isfile(m.path(HB, "Onboarding.md"))
     onboarding = page_id(m.path(HB, "Onboarding.md"))
     assert [p for p in emu.state()["pages"] if p["id"] == onboarding and not p.get("in_trash")]
+
+
+@pytest.mark.daemon_errors(r"503", r"children of", r"could not")
+def test_a_parent_block_notion_cannot_answer_for_never_fails_the_pull(emulator, mount):
+    emu = emulator()
+    # every block request fails (bodies and the parent blocks of pages alike) for a while
+    emu.admin("faults", {"fail_next": {"count": 1000000, "status": 503, "path_prefix": "/v1/blocks/"}})
+    m = mount(emu, poll=1, extra_env={"NOTIONFS_LISTING_EVERY": "2"},
+              expect_errors=[r".*"])
+    # the first pull ended: the page whose parent is a column is listed (its body cannot be
+    # fetched yet: names only), at the root for now
+    assert HB + ".md" in os.listdir(m.mnt) and "Desk setup.md" in os.listdir(m.mnt)
+    emu.admin("faults/clear", {})
+    wait_for(lambda: "Desk setup.md" in os.listdir(m.path(HB)), timeout=120,
+             what="the page in its folder once its parent block could be read")
+    assert "Desk setup.md" not in os.listdir(m.mnt)
