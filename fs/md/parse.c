@@ -987,9 +987,11 @@ static bool mdconv_block_line(const char *s, size_t len)
 {
 	static const char *const types[] = { "child_page", "child_database", "link_to_page", "image",
 		"video", "pdf", "audio", "file", "embed", "bookmark", "link_preview", NULL };
-	const char *t, *end = s + len;
+	const char *t, *end;
 	size_t i;
 
+	if (!s)
+		return false;
 	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
 		len--;
 	end = s + len;
