@@ -150,6 +150,8 @@ const struct view_node *view_get(const struct view *v, uint64_t ino)
 {
 	struct view_node key = { .ino = ino }, *kp = &key, **hit;
 
+	if (!v->n)
+		return NULL; /* (a view being built has none yet: bsearch wants an array) */
 	hit = bsearch(&kp, v->by_ino, v->n, sizeof(*hit), view_ino_cmp);
 	return hit ? *hit : NULL;
 }
@@ -183,6 +185,8 @@ const struct view_node *view_page(const struct view *v, const char *page_id)
 {
 	struct view_node key, *kp = &key, **hit;
 
+	if (!v->npages)
+		return NULL;
 	snprintf(key.id, sizeof(key.id), "%s", page_id);
 	hit = bsearch(&kp, v->pages_by_id, v->npages, sizeof(*hit), view_id_cmp);
 	return hit ? *hit : NULL;
@@ -380,6 +384,8 @@ static char *view_cb_user_name(void *arg, const char *id)
 	struct view_render_ctx *x = arg;
 	struct view_user key = { .id = (char *)id }, *hit;
 
+	if (!x->v->nusers)
+		return NULL;
 	hit = bsearch(&key, x->v->users, x->v->nusers, sizeof(*hit), view_user_cmp);
 	return hit && hit->name[0] ? strdup(hit->name) : NULL;
 }
@@ -1135,6 +1141,8 @@ static struct view_node *view_find_id(struct view_node **byid, size_t n, const c
 {
 	struct view_node key, *kp = &key, **hit;
 
+	if (!n)
+		return NULL;
 	snprintf(key.id, sizeof(key.id), "%s", id);
 	hit = bsearch(&kp, byid, n, sizeof(*byid), view_node_id_cmp);
 	return hit ? *hit : NULL;
