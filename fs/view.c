@@ -2827,8 +2827,10 @@ int view_update(struct cache *c, const struct view *prev, struct view **out)
 	if (!rc)
 		rc = view_read_queue(b);
 	for (i = 0; !rc && i < b->creates.n; i++)
-		if (strstr(b->creates.v[i], "\t" QUEUE_PAGE_PARENT))
-			rc = -EAGAIN; /* a new sub-page: its folder is the tree's (view_create_folder) */
+		if (strstr(b->creates.v[i], "\t" QUEUE_PAGE_PARENT) ||
+		    !strstr(b->creates.v[i], "\t" QUEUE_LOCAL_PREFIX))
+			rc = -EAGAIN; /* a new sub-page (its folder is the tree's, view_create_folder),
+				       * or a create Notion made that the cache may not show yet */
 	if (!rc && !view_same_strv(&b->v->folders, &prev->folders))
 		rc = -EAGAIN; /* mkdir or rmdir of a folder */
 	if (!rc && (b->v->nmoves || prev->nmoves))
