@@ -306,6 +306,8 @@ def test_malformed_pages_and_databases_are_skipped_and_named(emulator, mount):
     def corrupt(method, path, doc):
         if method == "POST" and path == "/v1/search":
             doc["results"].insert(0, {"object": "data_source", "id": "zz-not-an-id", "title": 7})
+            # (a first pull takes the rows from the search for pages)
+            doc["results"].insert(0, {"object": "page", "id": "also-not-an-id"})
             return doc
         if method == "POST" and path.endswith("/query"):
             doc["results"].insert(0, {"object": "page", "id": "also-not-an-id"})
