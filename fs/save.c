@@ -301,16 +301,68 @@ static int save_trashed_diff(void *arg, const struct cache_page_row *row)
 	return save_known_edit(t->v, t->c, t->dir, row->id, row, t->r, t->p);
 }
 
+struct save_copy_find {
+	int found;
+};
+
+static int save_copy_cb(void *arg, const struct queue_entry *e)
+{
+	struct save_copy_find *f = arg;
+
+	if (e->state == QUEUE_REJECTED && e->error &&
+	    !strncmp(e->error, SAVE_COPY_REFUSED, strlen(SAVE_COPY_REFUSED)))
+		f->found = 1;
+	return 0;
+}
+
+/* Whether the new file r, carrying the id of page n shown under another
+ * name, is a copy of n's file (docs/sync.md, "Copies"): its bytes are the
+ * ones n's file shows now (`cp X.md Y.md`: nothing of its own to save), or
+ * an earlier save of the same file was refused as such a copy.  1, 0 or
+ * -errno. */
+static int save_is_copy(const struct view *v, struct cache *c, const struct save_req *r,
+			const struct view_node *n, const char *path)
+{
+	struct buf shown = BUF_INIT, rid = BUF_INIT;
+	struct save_copy_find f = { 0 };
+	int rc;
+
+	rc = view_render_page(v, c, n, &shown);
+	if (rc == -ENOENT)
+		rc = 0;
+	else if (!rc && shown.len == r->len && !memcmp(shown.data, r->text, r->len))
+		f.found = 1;
+	if (!rc && !f.found) {
+		rc = buf_printf(&rid, "rejected:%s", path);
+		rc = rc ?: queue_each_page(c, rid.data, save_copy_cb, &f);
+	}
+	buf_release(&shown);
+	buf_release(&rid);
+	return rc ? rc : f.found;
+}
+
 /* A new file beside page n carrying n's id under another name (an editor
  * whose file was renamed under it, e.g. by a title change before a
  * remount): an edit of that page, which then keeps the file's name
- * (docs/sync.md, "Kept names"). */
+ * (docs/sync.md, "Kept names").  A copy of n's file is refused. */
 static int save_prepare_renamed(const struct view *v, struct cache *c, const struct save_req *r,
 				const struct view_node *n, struct save_plan *p)
 {
 	struct save_req pr = *r;
+	struct buf why = BUF_INIT;
 	int rc;
 
+	rc = save_is_copy(v, c, r, n, p->e.path);
+	if (rc < 0)
+		return rc;
+	if (rc) {
+		rc = buf_printf(&why, SAVE_COPY_REFUSED " \"%s\" (it carries that page's _notion.id):"
+				" delete its _notion line to make it a new page, or save into \"%s\"",
+				n->name, n->name);
+		rc = rc ?: save_reject(p, r, why.data);
+		buf_release(&why);
+		return rc;
+	}
 	pr.kind = SAVE_PAGE;
 	pr.ino = n->ino;
 	pr.page_id = n->id;

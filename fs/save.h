@@ -82,6 +82,9 @@ int save_prepare(const struct view *v, struct cache *c, const struct save_req *r
 /* The time now, in milliseconds since the epoch (a save's saved_at_ms). */
 int64_t save_now_ms(void);
 
+/* The start of the reason of a refused copy of a page file beside it
+ * (docs/sync.md, "Copies"). */
+#define SAVE_COPY_REFUSED "a copy of"
 #define SAVE_MOVE_REFUSED "moving pages between databases is not supported yet"
 #define SAVE_ROOT_REFUSED "a new page cannot be created at the top of the workspace (Notion lets" \
 	" an integration create pages only inside a page or a database): create it in a page's" \

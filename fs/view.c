@@ -3147,9 +3147,19 @@ static char *view_rev_page(void *arg, const char *db_id, const char *name, int *
 		return strdup(n->id);
 	if (buf_printf(&file, "%s.md", name))
 		return NULL;
+	if (db_id) {
+		/* the relation's target: a data source, or a database of one source */
+		const struct view_db *d;
+
+		view_norm_id(db_id, nid);
+		d = view_db_by_id(x->v, nid);
+		n = d ? view_lookup(x->v, d->node->ino, file.data) : NULL;
+		if (n && n->kind != VIEW_PAGE)
+			n = NULL;
+		buf_release(&file);
+		return n ? strdup(n->id) : NULL;
+	}
 	for (i = 0; i < x->v->ndbs; i++) {
-		if (db_id && strcmp(x->v->dbs[i].node->id, db_id))
-			continue;
 		n = view_lookup(x->v, x->v->dbs[i].node->ino, file.data);
 		if (n && n->kind == VIEW_PAGE)
 			break;

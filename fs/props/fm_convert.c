@@ -517,7 +517,8 @@ static int fm_lookup(const struct fm_conv *c, const struct fm_node *item, char *
 	if (t == FM_T_PEOPLE && c->rev && c->rev->resolve_user)
 		*id = c->rev->resolve_user(c->rev->arg, item->str, &ambiguous);
 	else if (t == FM_T_RELATION && c->rev && c->rev->resolve_page)
-		*id = c->rev->resolve_page(c->rev->arg, json_str(cfg, "database_id"),
+		*id = c->rev->resolve_page(c->rev->arg, json_str(cfg, "data_source_id") ?
+					   json_str(cfg, "data_source_id") : json_str(cfg, "database_id"),
 					   item->str, &ambiguous);
 	if (*id)
 		return 0;

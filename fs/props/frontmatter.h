@@ -49,8 +49,8 @@ struct fm_resolver_rev {
 	 * lookup.  It must give the same answers as when the file was rendered. */
 	const struct fm_resolve *fwd;
 	/* Page id (malloc'd) of the page named `name` (a file name without ".md", collision
-	 * suffix included, or a page id) in database `db_id` (the relation's target database,
-	 * NULL if the schema does not say).  Returns NULL if there is no such page; then sets
+	 * suffix included, or a page id) in `db_id` (the relation's target: its
+	 * `data_source_id`, else its `database_id`; NULL if the schema does not say).  Returns NULL if there is no such page; then sets
 	 * *ambiguous to 1 if several pages have that name (it is 0 on entry). */
 	char *(*resolve_page)(void *arg, const char *db_id, const char *name, int *ambiguous);
 	/* User id (malloc'd) for a display name or an e-mail address (or a user id); NULL if

@@ -191,3 +191,47 @@ def test_old_name_saved_after_a_remount_is_the_same_page(emulator, mount):
     names = os.listdir(d)
     assert TITLE + ".md" in names and "Retitled before the remount.md" not in names, names
     assert "Written by the old editor." in open(os.path.join(d, TITLE + ".md")).read()
+
+
+def test_cp_of_a_page_file_in_its_folder_is_refused_as_a_copy(tasks):
+    """`cp X.md Y.md` beside X.md: Y.md carries X's _notion.id and nothing
+    else of its own. It is neither a rename of X (X.md stays, the page keeps
+    its title) nor a second page: the save is refused naming both files, the
+    copy stays visible, and an edit of the copy that keeps the id is refused
+    the same way.  Without its _notion line it becomes a new page."""
+    emu, m = tasks
+    pid = task(emu)["id"]
+    d = m.path("Tasks")
+    src, dst = os.path.join(d, TITLE + ".md"), os.path.join(d, "Copy of the client.md")
+    text = open(src).read()
+    with pytest.raises(OSError):
+        with open(dst, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+    wait_for(lambda: os.listdir(m.path(".notionfs", "rejected")), what="the refusal", timeout=30)
+    names = os.listdir(d)
+    assert TITLE + ".md" in names and "Copy of the client.md" in names, names
+    errors = open(m.path(".notionfs", "errors")).read()
+    assert "Copy of the client.md" in errors and "copy of" in errors and TITLE + ".md" in errors, errors
+    assert "_notion" in errors, errors
+    assert not writes(emu), writes(emu)
+    assert title_of(emu, pid) == TITLE
+    # an edit of the copy that keeps the id: still a copy, never an edit of X
+    with pytest.raises(OSError):
+        fsync_write(dst, text + "\nA line for the copy.\n")
+    assert not writes(emu), writes(emu)
+    assert TITLE + ".md" in os.listdir(d) and title_of(emu, pid) == TITLE
+    assert "A line for the copy." not in open(src).read()
+    # without its _notion line it is a new page
+    fresh = re.sub(r"(?m)^_notion: .*\n", "", text + "\nA line for the copy.\n")
+    schema = open(os.path.join(d, ".schema.yaml")).read()
+    readonly = re.findall(r"(?m)^- name: (.*)\n(?:  .*\n)*?  read_only: true", schema)
+    assert "Task ID" in readonly, schema
+    fresh = "\n".join(ln for ln in fresh.split("\n")
+                       if not any(ln.startswith(k + ":") for k in readonly))
+    fsync_write(dst, fresh)
+    wait_for(lambda: settled(m) and [r for r in writes(emu) if r["method"] == "POST"],
+             what="the new page", timeout=60)
+    assert title_of(emu, pid) == TITLE
+    assert "A line for the copy." not in open(src).read()

@@ -4,6 +4,7 @@ rename, unlink, conflicts and status."""
 import errno
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -489,3 +490,26 @@ def test_push_rejects_a_status_option_removed_since_the_save(tasks):
     wait_for(lambda: "rejected edits: 1" in status(m), what="the rejection", timeout=60)
     assert "not an option" in status(m)
     assert not [r for r in writes(emu) if r["method"] == "PATCH"]
+
+
+def test_relation_set_by_name_in_an_edit_and_in_a_new_page(tasks):
+    """A relation is written as the related pages' file names
+    (docs/format.md); the target is the relation's data source, named by
+    both `database_id` and `data_source_id` in the 2026-03-11 schema."""
+    emu, m = tasks
+    d = m.path("Tasks")
+    path = os.path.join(d, "Write API client.md")
+    text = open(path).read()
+    new = re.sub(r"(?m)^Project: .*$", "Project: [Mobile app]", text, count=1)
+    assert new != text
+    fsync_write(path, new)
+    wait_for(lambda: settled(m) and writes(emu), what="the relation edit", timeout=60)
+    assert not os.listdir(m.path(".notionfs", "rejected"))
+    prj = next(p["id"] for p in emu.state()["pages"] if page_title(p) == "Mobile app")
+    assert [r["id"] for r in task(emu)["properties"]["Project"]["relation"]] == [prj]
+    fsync_write(os.path.join(d, "Related new task.md"),
+                "---\nProject: [Documentation portal]\n---\nBody.\n")
+    wait_for(lambda: settled(m) and any(page_title(p) == "Related new task" for p in emu.state()["pages"]),
+             what="the new page", timeout=60)
+    doc = next(p["id"] for p in emu.state()["pages"] if page_title(p) == "Documentation portal")
+    assert [r["id"] for r in task(emu, "Related new task")["properties"]["Project"]["relation"]] == [doc]
