@@ -28,6 +28,11 @@ void cache_unlock(struct cache *c);
 /* A write inside the caller's transaction, or a private one (see cache.c). */
 int cache_wbegin(struct cache *c, int *own);
 int cache_wend(struct cache *c, int own, int rc);
+/* Every statement of cache/ (cache.c, "kept statements"): prepared by
+ * cache_stmt_prepare (0 or -errno; a compiled statement may be reused) and
+ * given back by cache_stmt_done (never sqlite3_finalize). */
+int cache_stmt_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
+void cache_stmt_done(sqlite3_stmt *st);
 /* Prepares sql, binding the NULL-terminated list of text parameters. */
 int cache_prep(struct cache *c, sqlite3_stmt **st, const char *sql, ...);
 /* Steps to completion and finalizes. */
@@ -49,7 +54,7 @@ int cache_bump(struct cache *c, int64_t *v);
 
 /* The newest schema version, and SQL undoing migration 12 -> 13 (the tree's parent_id
  * columns), for the tests that make a cache of an older release out of a new one. */
-#define CACHE_SCHEMA_NEWEST 14
+#define CACHE_SCHEMA_NEWEST 15
 #define CACHE_UNDO_13 \
 	"DROP TABLE created_ids; DROP TABLE kept_folders; DROP TABLE block_pages; DROP INDEX pages_by_parent; DROP INDEX pages_list;" \
 	"ALTER TABLE pages DROP COLUMN parent_id; ALTER TABLE databases DROP COLUMN parent_id;" \

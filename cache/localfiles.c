@@ -32,7 +32,7 @@ int localfiles_put(struct cache *c, const struct localfile *f)
 	if (!rc)
 		rc = cache_run(st);
 	else if (st)
-		sqlite3_finalize(st);
+		cache_stmt_done(st);
 	return cache_wend(c, own, rc);
 }
 
@@ -79,7 +79,7 @@ int localfiles_each(struct cache *c, int (*cb)(void *arg, const struct localfile
 			rc = 0; /* stop */
 	}
 	if (st)
-		sqlite3_finalize(st);
+		cache_stmt_done(st);
 	cache_unlock(c);
 	return rc;
 }
@@ -195,7 +195,7 @@ int localfiles_each_kept(struct cache *c,
 		}
 	}
 	if (st)
-		sqlite3_finalize(st);
+		cache_stmt_done(st);
 	cache_unlock(c);
 	return rc;
 }

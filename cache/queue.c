@@ -58,7 +58,7 @@ void queue_entry_release(struct queue_entry *e)
 
 static int queue_prepare(struct cache *c, sqlite3_stmt **st, const char *sql)
 {
-	return cache_errno(sqlite3_prepare_v2(cache_sqlite(c), sql, -1, st, NULL));
+	return cache_stmt_prepare(cache_sqlite(c), sql, st);
 }
 
 static int queue_bind_text(sqlite3_stmt *st, int i, const char *v)
@@ -126,7 +126,7 @@ static int queue_step_one(sqlite3_stmt *st, struct queue_entry *out)
 		rc = queue_read_row(st, out);
 	else
 		rc = rc == SQLITE_DONE ? -ENOENT : cache_errno(rc);
-	sqlite3_finalize(st);
+	cache_stmt_done(st);
 	return rc;
 }
 
@@ -140,7 +140,7 @@ static int queue_exec_seq(struct cache *c, const char *sql, int64_t seq)
 		return rc;
 	rc = queue_bind_int(st, 1, seq);
 	if (rc) {
-		sqlite3_finalize(st);
+		cache_stmt_done(st);
 		return rc;
 	}
 	return cache_run(st);
@@ -173,7 +173,7 @@ static int queue_insert(struct cache *c, const struct queue_entry *e, int64_t *s
 	if (!rc) rc = queue_bind_text(st, 12, e->result_body);
 	if (!rc) rc = queue_bind_text(st, 13, e->local_ids);
 	if (rc) {
-		sqlite3_finalize(st);
+		cache_stmt_done(st);
 		return rc;
 	}
 	rc = cache_run(st);
@@ -257,7 +257,7 @@ int queue_get(struct cache *c, int64_t seq, struct queue_entry *out)
 	if (!rc) {
 		rc = queue_bind_int(st, 1, seq);
 		if (rc)
-			sqlite3_finalize(st);
+			cache_stmt_done(st);
 		else
 			rc = queue_step_one(st, out);
 	}
@@ -295,7 +295,7 @@ static int queue_each_of(struct cache *c, const char *page_id,
 	rc = queue_prepare(c, &st, page_id ? "SELECT " QUEUE_COLS " FROM queue WHERE page_id=?1 ORDER BY seq"
 					   : "SELECT " QUEUE_COLS " FROM queue ORDER BY seq");
 	if (!rc && page_id && (rc = queue_bind_text(st, 1, page_id)))
-		sqlite3_finalize(st);
+		cache_stmt_done(st);
 	else if (!rc)
 		rc = cache_step_rows(st, queue_each_row, &w);
 	cache_unlock(c);
@@ -332,7 +332,7 @@ int queue_local_text(struct cache *c, const char *page_id, char **text)
 	} else {
 		rc = rc == SQLITE_DONE ? -ENOENT : cache_errno(rc);
 	}
-	sqlite3_finalize(st);
+	cache_stmt_done(st);
 out:
 	cache_unlock(c);
 	return rc;
@@ -401,7 +401,7 @@ static int queue_update(struct cache *c, int64_t seq, const struct queue_update 
 	for (i = 0; !rc && i < u->ntext; i++)
 		rc = queue_bind_text(st, k++, u->text[i]);
 	if (rc) {
-		sqlite3_finalize(st);
+		cache_stmt_done(st);
 		goto out;
 	}
 	rc = cache_run(st);
@@ -514,7 +514,7 @@ static int queue_remove(struct cache *c, int64_t seq)
 	} else {
 		rc = rc == SQLITE_DONE ? -ENOENT : cache_errno(rc);
 	}
-	sqlite3_finalize(st);
+	cache_stmt_done(st);
 	if (rc)
 		goto out;
 	rc = queue_exec_seq(c, "DELETE FROM queue WHERE seq=?1", seq);
@@ -593,7 +593,7 @@ int queue_created_id(struct cache *c, const char *local_id, char **real_id)
 		} else {
 			rc = rc == SQLITE_DONE ? -ENOENT : cache_errno(rc);
 		}
-		sqlite3_finalize(st);
+		cache_stmt_done(st);
 	}
 	cache_unlock(c);
 	return rc;
@@ -676,7 +676,7 @@ int queue_add_conflict(struct cache *c, const struct queue_conflict *k)
 	if (!rc)
 		rc = queue_bind_int(st, 10, (int64_t)time(NULL));
 	if (rc) {
-		sqlite3_finalize(st);
+		cache_stmt_done(st);
 		goto out;
 	}
 	rc = cache_run(st);

@@ -170,7 +170,7 @@ def test_cache_of_the_release_before_upgrades_and_pushes_its_queue(emulator, mou
     appends = [r for r in emu.log_requests() if r["method"] == "PATCH" and r["path"].endswith("/children")]
     assert appends and all("position" in r["body"] and "after" not in r["body"] for r in appends)
     db = sqlite3.connect(os.path.join(cache, "cache.db"))
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 14
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 15
     assert db.execute("SELECT COUNT(*) FROM data_sources WHERE id = database_id").fetchone()[0] == 0
     assert db.execute("SELECT COUNT(*) FROM pages WHERE database_id = ?", (tasks,)).fetchone()[0] > 20
     assert {r[0] for r in db.execute("SELECT database_id FROM queue WHERE database_id IS NOT NULL")} == {tasks}

@@ -342,3 +342,82 @@ def test_a_parent_block_notion_cannot_answer_for_never_fails_the_pull(emulator, 
     wait_for(lambda: "Desk setup.md" in os.listdir(m.path(HB)), timeout=120,
              what="the page in its folder once its parent block could be read")
     assert "Desk setup.md" not in os.listdir(m.mnt)
+
+
+# ---- issue 7 on the tree's writes: lost answers and crashes --------------------------
+
+FAST = {"NOTIONFS_SETTLE_MS": "4000", "NOTIONFS_TIMEOUT_MS": "1500"}
+
+
+def settled_tree(m):
+    return "queued edits: 0\n" in open(m.path(".notionfs", "status")).read()
+
+
+def titled(emu, title):
+    return [p for p in emu.state()["pages"] if sample_title(p) == title
+            and not p.get("archived") and not p.get("in_trash")]
+
+
+def sample_title(p):
+    for v in p.get("properties", {}).values():
+        if v.get("type") == "title":
+            return "".join(t.get("plain_text", t.get("text", {}).get("content", "")) for t in v["title"])
+    return None
+
+
+def test_lost_answer_to_a_sub_page_create_makes_one_sub_page(emulator, mount):
+    emu = emulator()
+    m = mount(emu, poll=3600, extra_env=FAST)
+    parent = page_id(m.path(HB + ".md"))
+    emu.admin("faults", {"lose_answer": {"count": 1, "method": "POST", "path_prefix": "/v1/pages"}})
+    with open(m.path(HB, "Created once below.md"), "w") as f:
+        f.write("A sub-page whose create answer was lost.\n")
+        f.flush()
+        os.fsync(f.fileno())
+    wait_for(lambda: settled_tree(m), what="the queue to empty", timeout=120)
+    made = titled(emu, "Created once below")
+    assert len(made) == 1, made
+    assert made[0]["parent"] == {"type": "page_id", "page_id": parent}
+    wait_for(lambda: "_notion: {id: %s" % made[0]["id"] in open(m.path(HB, "Created once below.md")).read(),
+             what="the sub-page shown with its id", timeout=60)
+
+
+def test_kill_during_a_sub_page_create_makes_one_sub_page(emulator, mount):
+    emu = emulator()
+    m = mount(emu, poll=3600, extra_env={"NOTIONFS_SETTLE_MS": "4000"})
+    parent = page_id(m.path(HB + ".md"))
+    # the create is applied, its answer is slow: the daemon dies before it
+    emu.admin("faults", {"delay_answer": {"count": 1, "ms": 4000, "apply": "before",
+                                          "method": "POST", "path_prefix": "/v1/pages"}})
+    with open(m.path(HB, "Created across a crash.md"), "w") as f:
+        f.write("A sub-page created while the daemon died.\n")
+        f.flush()
+        os.fsync(f.fileno())
+    wait_for(lambda: titled(emu, "Created across a crash"), what="the create applied", timeout=60)
+    os.kill(m.proc.pid, 9)
+    m.proc.wait(timeout=30)
+    subprocess.run(["fusermount3", "-uz", m.mnt], capture_output=True)
+    m.proc.returncode = 0  # killed on purpose
+    wait_for(lambda: emu.admin("idle")["in_flight"] == 0, what="the emulator idle", timeout=30)
+    m2 = mount(emu, poll=3600)
+    wait_for(lambda: settled_tree(m2), what="the queue to empty after the restart", timeout=120)
+    made = titled(emu, "Created across a crash")
+    assert len(made) == 1, made
+    assert made[0]["parent"] == {"type": "page_id", "page_id": parent}
+    assert os.path.isfile(m2.path(HB, "Created across a crash.md"))
+
+
+def test_lost_answer_to_a_move_moves_the_page_once(emulator, mount):
+    emu = emulator()
+    m = mount(emu, poll=3600, extra_env=FAST)
+    desk = page_id(m.path(HB, "Desk setup.md"))
+    eng = page_id(m.path(ENG + ".md"))
+    emu.admin("faults", {"lose_answer": {"count": 1, "method": "POST", "path_suffix": "/move"}})
+    os.rename(m.path(HB, "Desk setup.md"), m.path(ENG, "Desk setup.md"))
+    wait_for(lambda: settled_tree(m), what="the queue to empty", timeout=120)
+    page = [p for p in emu.state()["pages"] if p["id"] == desk][0]
+    assert page["parent"] == {"type": "page_id", "page_id": eng}
+    assert not os.listdir(m.path(".notionfs", "rejected"))
+    assert os.path.isfile(m.path(ENG, "Desk setup.md"))
+    assert not os.path.exists(m.path(HB, "Desk setup.md"))
+    assert open(m.path(ENG, "Desk setup.md")).read().count(sample.UNIQUE_WORDS[HB + "/Desk setup.md"]) == 1
