@@ -10,12 +10,14 @@ static cJSON *ops_json_ref(const struct mdconv_ref *ref)
 {
 	cJSON *o;
 
-	if (!ref->id && ref->op < 0)
+	if (!ref->id && ref->op < 0 && ref->op != MDCONV_REF_START)
 		return cJSON_CreateNull();
 	o = cJSON_CreateObject();
 	if (!o)
 		return NULL;
-	if (ref->id) {
+	if (!ref->id && ref->op == MDCONV_REF_START) {
+		cJSON_AddTrueToObject(o, "start");
+	} else if (ref->id) {
 		cJSON_AddStringToObject(o, "id", ref->id);
 	} else {
 		cJSON_AddNumberToObject(o, "op", ref->op);

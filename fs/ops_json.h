@@ -15,8 +15,9 @@
  *   {"op":"update","block":ID,"payload":{...}}
  *   {"op":"insert_after","parent":REF,"after":REF,"payload":{"children":[...]}}
  *   {"op":"delete","block":ID}
- * where REF is null (the page / the start), {"id":ID} or
- * {"op":N,"index":I}. */
+ * where REF is null (as parent: the page; as after: none, an append at the
+ * end), {"id":ID}, {"op":N,"index":I} or (after only) {"start":true}: the
+ * start of the parent's children (MDCONV_REF_START). */
 int ops_json_encode(const struct mdconv_ops *ops, char **json);
 
 #endif

@@ -37,7 +37,8 @@ static cJSON *bo_find(cJSON *arr, const char *id, cJSON **holder)
 }
 
 /* The id a reference names: {"id": X} or {"op": N, "index": I} (a block an
- * earlier op created); "" for null; NULL when it names nothing. */
+ * earlier op created); "" for null; NULL when it names nothing (also for
+ * {"start": true}, which names a position: bo_is_start()). */
 static const char *bo_ref(struct bo_ctx *x, const cJSON *ref)
 {
 	const cJSON *op, *ix, *nodes;
@@ -53,6 +54,13 @@ static const char *bo_ref(struct bo_ctx *x, const cJSON *ref)
 	nodes = cJSON_GetArrayItem(x->created, op->valueint);
 	nodes = cJSON_GetArrayItem(nodes, cJSON_IsNumber(ix) ? ix->valueint : 0);
 	return nodes ? json_str_or(nodes, "id", "") : NULL;
+}
+
+/* 1 if an `after` reference is {"start": true}: before the parent's first
+ * child. */
+static int bo_is_start(const cJSON *ref)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ref, "start"));
 }
 
 /* The type name of a request-shaped block. */
@@ -215,10 +223,18 @@ static cJSON *bo_children_of(struct bo_ctx *x, const char *parent)
 }
 
 /* Links item into arr right after `after` (which must be in arr; NULL:
- * at the end).  cJSON's own insert (1.7.15) refuses some positions, so this
- * keeps its list invariants itself: child->prev is the last item. */
-static void bo_link_after(cJSON *arr, cJSON *after, cJSON *item)
+ * at the end, or at the start when first).  cJSON's own insert (1.7.15)
+ * refuses some positions, so this keeps its list invariants itself:
+ * child->prev is the last item. */
+static void bo_link_after(cJSON *arr, cJSON *after, cJSON *item, int first)
 {
+	if (!after && first && arr->child) {
+		item->next = arr->child;
+		item->prev = arr->child->prev;
+		arr->child->prev = item;
+		arr->child = item;
+		return;
+	}
 	if (!after || !after->next) {
 		cJSON_AddItemToArray(arr, item);
 		return;
@@ -233,7 +249,9 @@ static int bo_insert(struct bo_ctx *x, const cJSON *op, cJSON *nodes)
 {
 	const cJSON *payload = cJSON_GetObjectItemCaseSensitive(op, "payload"), *c;
 	const char *parent = bo_ref(x, cJSON_GetObjectItemCaseSensitive(op, "parent"));
-	const char *after = bo_ref(x, cJSON_GetObjectItemCaseSensitive(op, "after"));
+	const cJSON *aref = cJSON_GetObjectItemCaseSensitive(op, "after");
+	int start = bo_is_start(aref);
+	const char *after = start ? "" : bo_ref(x, aref);
 	cJSON *kids, *at = NULL;
 
 	if (!parent || !after)
@@ -252,7 +270,7 @@ static int bo_insert(struct bo_ctx *x, const cJSON *op, cJSON *nodes)
 
 		if (!nb)
 			return -EINVAL;
-		bo_link_after(kids, at, nb);
+		bo_link_after(kids, at, nb, start);
 		at = nb;
 		cJSON_AddItemToArray(nodes, node);
 	}

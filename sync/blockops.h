@@ -15,7 +15,8 @@
  *     on one page show the same children), a
  *     delete removes the block (a block already gone is no error), an
  *     insert puts the children right after `after` (or at the end of the
- *     parent's children when `after` is none, as a plain append does).
+ *     parent's children when `after` is none, as a plain append does; first
+ *     among them when `after` is {"start": true}, as position "start").
  *  2. Every block an insert creates gets a fresh local id, QUEUE_LOCAL_BLOCK_PREFIX
  *     (cache/queue.h, which owns local ids)
  *     followed by the caller's prefix and a counter; *local_ids lists them

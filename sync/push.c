@@ -640,9 +640,10 @@ static cJSON *push_new_ids(const cJSON *answer, int n)
 }
 
 /* After a crash in an append: were these children already appended right
- * after `after` under parent?  *ids gets their ids when so. */
+ * after `after` under parent (start: as its first children; neither: as its
+ * last)?  *ids gets their ids when so. */
 static int push_find_appended(struct push_run *x, const char *parent, const char *after,
-			      const cJSON *children, cJSON **ids)
+			      int start, const cJSON *children, cJSON **ids)
 {
 	cJSON *tree = NULL;
 	const cJSON *b, *want;
@@ -662,8 +663,8 @@ static int push_find_appended(struct push_run *x, const char *parent, const char
 			b = b->next;
 		b = b ? b->next : NULL;
 	}
-	/* the new blocks sit right after `after` (or at the end, for none) */
-	if (!after)
+	/* the new blocks sit right after `after`, first (start), or at the end (none) */
+	if (!after && !start)
 		for (i = cJSON_GetArraySize(tree) - n, b = tree ? tree->child : NULL; b && i > 0; i--)
 			b = b->next;
 	*ids = cJSON_CreateArray();
@@ -684,13 +685,16 @@ static int push_op_insert(struct push_run *x, const cJSON *op, int resumed, cJSO
 {
 	const cJSON *payload = cJSON_GetObjectItemCaseSensitive(op, "payload");
 	const cJSON *children = cJSON_GetObjectItemCaseSensitive(payload, "children");
+	const cJSON *aref = cJSON_GetObjectItemCaseSensitive(op, "after");
+	/* {"start": true}: before the parent's first child (docs/queue.md, "The ops JSON") */
+	int start = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(aref, "start"));
 	const char *parent, *after;
 	cJSON *body = NULL, *answer = NULL;
 	char path[96];
 	int rc = 0;
 
 	parent = push_ref(x, cJSON_GetObjectItemCaseSensitive(op, "parent"), &rc);
-	after = push_ref(x, cJSON_GetObjectItemCaseSensitive(op, "after"), &rc);
+	after = start ? NULL : push_ref(x, aref, &rc);
 	if (rc)
 		return rc;
 	if (!parent)
@@ -699,14 +703,14 @@ static int push_op_insert(struct push_run *x, const cJSON *op, int resumed, cJSO
 		/* Notion appends to a synced block's content through the original only */
 		parent = push_synced_from(push_find_block(x->base_body, parent));
 	if (resumed) {
-		rc = push_find_appended(x, parent, after, children, ids);
+		rc = push_find_appended(x, parent, after, start, children, ids);
 		if (rc || *ids)
 			return rc;
 	}
 	body = cJSON_Duplicate(payload, 1);
 	if (!body)
 		return -ENOMEM;
-	/* 2026-03-11: `position` (after_block, or the end), never `after` */
+	/* 2026-03-11: `position` (after_block, start, or the end), never `after` */
 	{
 		cJSON *pos = cJSON_AddObjectToObject(body, "position");
 
@@ -715,6 +719,8 @@ static int push_op_insert(struct push_run *x, const cJSON *op, int resumed, cJSO
 		else if (after) {
 			cJSON_AddStringToObject(pos, "type", "after_block");
 			cJSON_AddStringToObject(cJSON_AddObjectToObject(pos, "after_block"), "id", after);
+		} else if (start) {
+			cJSON_AddStringToObject(pos, "type", "start");
 		} else {
 			cJSON_AddStringToObject(pos, "type", "end");
 		}
@@ -1279,7 +1285,7 @@ static int push_append_rest(struct push_run *x, const char *page_id, cJSON *chil
 			cJSON_AddItemToArray(chunk, cJSON_DetachItemViaPointer(children, children->child));
 		n = i;
 		if (unsure)
-			rc = push_find_appended(x, page_id, NULL, chunk, &ids);
+			rc = push_find_appended(x, page_id, NULL, 0, chunk, &ids);
 		unsure = 0;
 		if (!rc && !ids)
 			rc = push_request_create(x, "PATCH", path, body, NULL);

@@ -5,13 +5,15 @@
  * derived display texts), the common prefix and suffix are trimmed, the rest is aligned by an
  * LCS (positional pairing when the table would exceed MDCONV_LCS_CELLS); unmatched blocks of a
  * gap are paired in order with same-type base blocks (UPDATE), the remaining base blocks are
- * deleted and the remaining edited blocks inserted in runs.  Matched and updated blocks recurse
- * into their children.  Anchors (mdconv_block_is_anchor(): placeholders, child pages, hosted
- * files, link previews) match only themselves (their signature holds their id), are never
- * updated or created, and are deleted only when their id is nowhere in the edited tree.  The
- * containers among them (mdconv_is_container(): column lists, columns, synced blocks) recurse
- * into their children like any matched block, with themselves as the parent (a synced
- * block reference too: the pusher sends its appends to the original, docs/markdown.md).
+ * deleted and the remaining edited blocks inserted in runs (a run before a list's first block,
+ * which is kept, goes at the start of the parent: MDCONV_REF_START, position "start").
+ * Matched and updated blocks recurse into their children.  Anchors (mdconv_block_is_anchor():
+ * placeholders, child pages, hosted files, link previews) match only themselves (their
+ * signature holds their id), are never updated or created, and are deleted only when their id
+ * is nowhere in the edited tree.  The containers among them (mdconv_is_container(): column
+ * lists, columns, synced blocks) recurse into their children like any matched block, with
+ * themselves as the parent (a synced block reference too: the pusher sends its appends to the
+ * original, docs/markdown.md).
  *
  * Invariants of the op list: an op only refers (mdconv_ref.op) to earlier ops; an insert
  * carries at most MDCONV_MAX_APPEND blocks and two levels; a DELETE of a sibling list comes
@@ -106,6 +108,7 @@ static struct mdconv_ref mdconv_ref_id(const char *id)
 }
 
 static const struct mdconv_ref mdconv_ref_none = { NULL, -1, 0 };
+static const struct mdconv_ref mdconv_ref_start = { NULL, MDCONV_REF_START, 0 };
 
 static int mdconv_bvec_push(struct mdconv_bvec *v, const cJSON *b)
 {
@@ -188,23 +191,6 @@ static int mdconv_creatable_kids(const cJSON *b, struct mdconv_bvec *out)
 			return rc;
 	}
 	return 0;
-}
-
-/* true if b (a base block) and all its descendants can be re-created from their Markdown:
- * no anchors, no children the cache does not hold. */
-static bool mdconv_recreatable(const cJSON *b, bool in_table, int depth)
-{
-	const cJSON *kids = json_arr(b, "children"), *k;
-	const char *type = json_str(b, "type");
-
-	if (depth > MDCONV_MAX_DEPTH || !type || mdconv_is_anchor_in(b, in_table))
-		return false;
-	if (json_true(b, "has_children") && !kids)
-		return false;
-	cJSON_ArrayForEach(k, kids)
-		if (!mdconv_recreatable(k, !strcmp(type, "table"), depth + 1))
-			return false;
-	return true;
 }
 
 /* ---------------------------------------------------------------- request shapes */
@@ -848,13 +834,12 @@ static void mdconv_plan_list(const struct mdconv_dctx *ctx, const struct mdconv_
 	}
 }
 
-/* Where a run that starts the list goes (the 2022-06-28 API cannot insert before the first
- * child).  Normally after the base block just before the first kept one (that block is deleted
- * or is an anchor left in place, so the order comes out right).  When the first base block is
- * kept, the run goes after it and, if it can be re-created, it is: its KEEP step becomes NEW
- * (created after the run) and the base block is deleted; an anchor cannot be, so the run
- * lands just after it.  "none" only when the base list is empty (plain append). */
-static void mdconv_start_anchor(const struct mdconv_sib *base, struct mdconv_plan *pl,
+/* Where a run that starts the list goes.  Normally after the base block just before the
+ * first kept one (that block is deleted or is an anchor left in place, so the order comes out
+ * right).  When the first base block is kept, at the start of the parent (MDCONV_REF_START,
+ * position "start"): the block keeps its id, whatever its kind.  "none" only when the base
+ * list is empty (plain append). */
+static void mdconv_start_anchor(const struct mdconv_sib *base, const struct mdconv_plan *pl,
 				struct mdconv_ref *after)
 {
 	size_t k;
@@ -873,11 +858,7 @@ static void mdconv_start_anchor(const struct mdconv_sib *base, struct mdconv_pla
 		*after = mdconv_ref_id(json_str(base->blk[pl->steps[k].b - 1], "id"));
 		return;
 	}
-	*after = mdconv_ref_id(json_str(base->blk[0], "id"));
-	if (mdconv_recreatable(base->blk[0], base->in_table, 0)) {
-		pl->del[pl->ndel++] = 0;
-		pl->steps[k].b = -1;
-	}
+	*after = mdconv_ref_start;
 }
 
 static int mdconv_diff_list(struct mdconv_dctx *ctx, const struct mdconv_ref *parent,

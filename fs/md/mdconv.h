@@ -86,8 +86,12 @@ enum mdconv_op_kind {
 
 /* A block an op refers to: an existing block (id != NULL), or a block created by an earlier op
  * of the same list (id == NULL, op >= 0): element `index` of the "results" array that the
- * append request of ops[op] returned.  id == NULL and op < 0 means "none": as a parent, the
- * page itself (the diff's root); as an insertion point, the start of the parent's children. */
+ * append request of ops[op] returned.  id == NULL and op == -1 means "none": as a parent, the
+ * page itself (the diff's root); as an insertion point, no anchor (a plain append at the end:
+ * the parent has no children yet).  id == NULL and op == MDCONV_REF_START (insertion points
+ * only): the start of the parent's children (sent as position "start"). */
+#define MDCONV_REF_START (-2)
+
 struct mdconv_ref {
 	char *id;
 	int op;
@@ -98,11 +102,11 @@ struct mdconv_op {
 	enum mdconv_op_kind kind;
 	/* UPDATE / DELETE: the block (always an existing id). */
 	char *block_id;
-	/* INSERT_AFTER: the parent and the sibling to insert after (send it as "after").  after
-	 * is "none" only when the parent has no children yet (the base list was empty, or the
-	 * parent was created by an earlier op): send no "after" (plain append).  The API
-	 * (2022-06-28) cannot insert before a first child; the diff never needs it (see
-	 * docs/markdown.md, "Diff"). */
+	/* INSERT_AFTER: the parent and the sibling to insert after (sent as position
+	 * "after_block").  after is "none" only when the parent has no children yet (the base
+	 * list was empty, or the parent was created by an earlier op): position "end".  after
+	 * is MDCONV_REF_START when the run goes before the parent's first child, which is kept
+	 * (position "start", docs/markdown.md, "Inserting before the first child"). */
 	struct mdconv_ref parent;
 	struct mdconv_ref after;
 	/* UPDATE: {"<type>": {...}} with only the fields Markdown expresses.

@@ -259,7 +259,8 @@ static const cJSON *mg_kids_of(const struct mg_ctx *x, const struct mdconv_ref *
 }
 
 /* Position in C's list after which to insert: the anchor, else the nearest block before it
- * in B that C still has (in the same list); -1 when none (the start). */
+ * in B that C still has (in the same list); -1 when none (the start: also for an anchor that
+ * is MDCONV_REF_START or none, anchor NULL). */
 static int mg_position(const struct mg_ctx *x, const cJSON *list, const char *anchor)
 {
 	const cJSON *holder = NULL, *b, *it;
@@ -346,7 +347,9 @@ static int mg_insert(struct mg_ctx *x, size_t i, const struct mdconv_op *op)
 			after.id = (char *)json_str(at, "id");
 			after.op = -1;
 		} else if (after.id) {
-			after.id = NULL; /* no surviving block before it: at the start (appended) */
+			/* no surviving block before it: at the start */
+			after.id = NULL;
+			after.op = MDCONV_REF_START;
 		}
 	}
 	if (j == n)

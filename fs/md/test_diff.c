@@ -9,7 +9,8 @@
  * Every op is printed as one line by op_str() so expectations read like the op list itself:
  *   "update ID TYPE:TEXT[ checked=B]"   (TEXT = the contents of the rich text objects, '+'
  *                                         between objects)
- *   "insert parent=REF after=REF [TYPE:TEXT{children}, ...]"  (REF = id, "#op.index" or "-")
+ *   "insert parent=REF after=REF [TYPE:TEXT{children}, ...]"  (REF = id, "#op.index", "-"
+ *                                         for none or "^" for the start of the parent)
  *   "delete ID"
  * Usage: test_diff FIXTURE_DIR[:FIXTURE_DIR...] TESTDATA_DIR (a missing fixture directory is
  * skipped by the group that reads it).
@@ -107,6 +108,8 @@ static void put_ref(struct buf *o, const struct mdconv_ref *r)
 {
 	if (r->id)
 		buf_puts(o, r->id);
+	else if (r->op == MDCONV_REF_START)
+		buf_putc(o, '^');
 	else if (r->op >= 0)
 		buf_printf(o, "#%d.%zu", r->op, r->index);
 	else
@@ -582,13 +585,29 @@ static void test_edits(void)
 	edit_case("placeholder with an unknown id is ignored",
 		  list(blk("paragraph", "p1", "Text"), NULL), NULL,
 		  "\n<!-- notion:block type=synced_block id=zz-9 -->\n", NO_OPS);
-	edit_case("insert at the start (first block re-created after the new one)",
+	/* position "start": the first block is kept (its id too), one insert, no delete */
+	edit_case("insert at the start (first block kept)",
 		  list(blk("paragraph", "p1", "Alpha"), blk("paragraph", "p2", "Beta"), NULL),
-		  "Alpha", "New\n\nAlpha",
-		  OPS("insert parent=- after=p1 [paragraph:New, paragraph:Alpha]", "delete p1"));
-	edit_case("insert at the start before a placeholder (lands after it)",
+		  "Alpha", "New\n\nAlpha", OPS("insert parent=- after=^ [paragraph:New]"));
+	edit_case("insert two at the start, delete the last block",
+		  list(blk("paragraph", "p1", "Alpha"), blk("paragraph", "p2", "Beta"), NULL),
+		  "Alpha\n\nBeta", "New\n\nNewer\n\nAlpha",
+		  OPS("insert parent=- after=^ [paragraph:New, paragraph:Newer]", "delete p2"));
+	edit_case("insert at the start and edit the first block",
+		  list(blk("paragraph", "p1", "Alpha"), blk("heading_1", "h1", "Beta"), NULL),
+		  "Alpha", "# New\n\nAlpha 2",
+		  OPS("insert parent=- after=^ [heading_1:New]", "update p1 paragraph:Alpha 2"));
+	edit_case("insert at the start before a placeholder (lands before it)",
 		  list(placeholder("s-1"), blk("paragraph", "p1", "Alpha"), NULL), "<!--",
-		  "New\n\n<!--", OPS("insert parent=- after=s-1 [paragraph:New]"));
+		  "New\n\n<!--", OPS("insert parent=- after=^ [paragraph:New]"));
+	edit_case("insert at the start of a toggle's children",
+		  list(with_kid(blk("toggle", "t1", "Summary"), blk("paragraph", "p1", "Hidden")), NULL),
+		  "Hidden", "Shown\n\nHidden", OPS("insert parent=t1 after=^ [paragraph:Shown]"));
+	edit_case("insert at the start of a nested list",
+		  list(with_kid(blk("bulleted_list_item", "b1", "one"),
+				blk("bulleted_list_item", "b2", "two")), NULL),
+		  "  - two", "  - zero\n  - two",
+		  OPS("insert parent=b1 after=^ [bulleted_list_item:zero]"));
 	edit_case("replace the first block",
 		  list(blk("paragraph", "p1", "Alpha"), blk("heading_1", "h1", "Beta"), NULL),
 		  "Alpha", "# New",
@@ -640,6 +659,19 @@ static void test_table(void)
 	CHECK(rc == 0 && ops.n == 1 && ops.v[0].kind == MDCONV_OP_INSERT_AFTER &&
 	      ops.v[0].parent.id && !strcmp(ops.v[0].parent.id, "t1") && ops.v[0].after.id &&
 	      !strcmp(ops.v[0].after.id, "r2"));
+	mdconv_ops_release(&ops);
+	/* a row before the header row: one insert at the table's start, no row re-created */
+	rc = diff_edit(base, "| a | b |\n| --- | --- |\n", "| x | y |\n| --- | --- |\n| a | b |\n",
+		       &ops);
+	CHECKF(rc == 0 && ops.n == 1 && ops.v[0].kind == MDCONV_OP_INSERT_AFTER &&
+	       ops.v[0].parent.id && !strcmp(ops.v[0].parent.id, "t1") && !ops.v[0].after.id &&
+	       ops.v[0].after.op == MDCONV_REF_START, "rc %d, %zu ops", rc, ops.n);
+	for (size_t i = 0; i < ops.n; i++) {
+		char *got = op_str(&ops.v[i]);
+
+		CHECKF(ops.n == 1, "op %zu: %s", i, got);
+		free(got);
+	}
 	mdconv_ops_release(&ops);
 	cJSON_Delete(base);
 }
@@ -696,6 +728,36 @@ static void test_append_250(void)
 		CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(ops.v[2].payload, "children")) == 50);
 		CHECK(!strcmp(jstr(ops.v[2].payload, "children.49.paragraph.rich_text.0.text.content"),
 			       "new 249"));
+	}
+	mdconv_ops_release(&ops);
+	buf_release(&add);
+	cJSON_Delete(base);
+}
+
+/* 150 new paragraphs before the first block: the first append at the start, the second after
+ * its last block; the first block is kept. */
+static void test_start_150(void)
+{
+	struct mdconv_ops ops = MDCONV_OPS_INIT;
+	cJSON *base = list(blk("paragraph", "p1", "first"), NULL);
+	struct buf add = BUF_INIT;
+	int i, rc;
+
+	for (i = 0; i < 150; i++)
+		buf_printf(&add, "new %d\n\n", i);
+	buf_puts(&add, "first");
+	rc = diff_edit(base, "first", add.data, &ops);
+	CHECKF(rc == 0 && ops.n == 2, "rc %d, %zu ops", rc, ops.n);
+	if (ops.n == 2) {
+		CHECK(ops.v[0].kind == MDCONV_OP_INSERT_AFTER && !ops.v[0].after.id &&
+		      ops.v[0].after.op == MDCONV_REF_START && ops.v[0].parent.op < 0 &&
+		      !ops.v[0].parent.id);
+		CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(ops.v[0].payload, "children")) == 100);
+		CHECK(ops.v[1].kind == MDCONV_OP_INSERT_AFTER && !ops.v[1].after.id &&
+		      ops.v[1].after.op == 0 && ops.v[1].after.index == 99);
+		CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(ops.v[1].payload, "children")) == 50);
+		CHECK(!strcmp(jstr(ops.v[1].payload, "children.49.paragraph.rich_text.0.text.content"),
+			      "new 149"));
 	}
 	mdconv_ops_release(&ops);
 	buf_release(&add);
@@ -853,6 +915,7 @@ int main(int argc, char **argv)
 	test_table();
 	test_paste();
 	test_append_250();
+	test_start_150();
 	test_nested_insert();
 	test_big_page();
 	test_fuzz_limit();

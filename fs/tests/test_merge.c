@@ -172,6 +172,33 @@ int main(void)
 	cJSON_Delete(b);
 	cJSON_Delete(c);
 
+	/* 5b. an insert whose anchor is gone with no surviving block before it goes to the
+	 *     start (position "start"), not to the end */
+	b = body(T0, "a=One", "b=Two", NULL);
+	c = body(T0, "b=Two", NULL);
+	rc = merge(b, c, "One\n\nNew\n\nTwo\n", AT_1200, &md, &n);
+	CHECKF(rc == 0 && md && !strcmp(md, "New\n\nTwo\n") && n == 0, "%d %s", rc, md);
+	free(md);
+	cJSON_Delete(b);
+	cJSON_Delete(c);
+
+	/* 5c. a line before the first block: at the start of C too, whatever C added at its
+	 *     end; the vim double save of it is not inserted again */
+	b = body(T0, "a=One", NULL);
+	c = body(T0, "a=One", "r=Remote", NULL);
+	rc = merge(b, c, "New\n\nOne\n", AT_1200, &md, &n);
+	CHECKF(rc == 0 && md && !strcmp(md, "New\n\nOne\n\nRemote\n") && n == 0, "%d %s", rc,
+	       md);
+	free(md);
+	cJSON_Delete(c);
+	c = body(NULL, "local-b-x-1=First", "a=One", NULL);
+	rc = merge(b, c, "First\n\nSecond\n\nOne\n", AT_1200, &md, &n);
+	CHECKF(rc == 0 && md && !strcmp(md, "First\n\nSecond\n\nOne\n") && n == 0, "%d %s",
+	       rc, md);
+	free(md);
+	cJSON_Delete(b);
+	cJSON_Delete(c);
+
 	/* 6. unknown base: only the blocks the text adds, nothing of C updated or deleted */
 	{
 		struct mdconv_ops out = MDCONV_OPS_INIT;

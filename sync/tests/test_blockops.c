@@ -111,6 +111,43 @@ static void test_append_nested_and_refs(void)
 	free(ids);
 }
 
+/* An append at the start ({"start": true}, position "start") goes before the first child;
+ * a follow-up chained after its last block comes next; into an empty list it is the list. */
+static void test_insert_at_start(void)
+{
+	const char *base = "[" P("a", "one") "," P("b", "two") "]";
+	const char *ops =
+		"[{\"op\":\"insert_after\",\"parent\":null,\"after\":{\"start\":true},"
+		"\"payload\":{\"children\":[" REQ("new1") "," REQ("new2") "]}},"
+		"{\"op\":\"insert_after\",\"parent\":null,\"after\":{\"op\":0,\"index\":1},"
+		"\"payload\":{\"children\":[" REQ("new3") "]}}]";
+	const char *into_empty =
+		"[{\"op\":\"insert_after\",\"parent\":null,\"after\":{\"start\":true},"
+		"\"payload\":{\"children\":[" REQ("only") "]}}]";
+	char *res = NULL, *ids = NULL;
+	cJSON *r;
+
+	CHECK(blockops_apply(base, ops, "t5", &res, &ids) == 0);
+	r = cJSON_Parse(res);
+	CHECKF(cJSON_GetArraySize(r) == 5, "%s", res ? res : "(null)");
+	CHECK(text_at(r, 0) && !strcmp(text_at(r, 0), "new1"));
+	CHECK(text_at(r, 1) && !strcmp(text_at(r, 1), "new2"));
+	CHECK(text_at(r, 2) && !strcmp(text_at(r, 2), "new3"));
+	CHECK(id_at(r, 3) && !strcmp(id_at(r, 3), "a") && id_at(r, 4) && !strcmp(id_at(r, 4), "b"));
+	/* the list's links hold: the last item is still child->prev */
+	CHECK(r && r->child && r->child->prev && !strcmp(id_at(r, 4), cJSON_GetStringValue(
+		cJSON_GetObjectItemCaseSensitive(r->child->prev, "id"))));
+	cJSON_Delete(r);
+	free(res);
+	free(ids);
+	CHECK(blockops_apply("[]", into_empty, "t6", &res, &ids) == 0);
+	r = cJSON_Parse(res);
+	CHECK(cJSON_GetArraySize(r) == 1 && text_at(r, 0) && !strcmp(text_at(r, 0), "only"));
+	cJSON_Delete(r);
+	free(res);
+	free(ids);
+}
+
 static void test_errors(void)
 {
 	char *res = NULL, *ids = NULL;
@@ -166,6 +203,7 @@ int main(void)
 {
 	test_update_delete_insert();
 	test_append_nested_and_refs();
+	test_insert_at_start();
 	test_errors();
 	test_update_synced_copies();
 	return check_done();

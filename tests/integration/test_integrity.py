@@ -245,6 +245,25 @@ def test_lost_answer_to_an_append_lands_the_paragraph_once(emulator, mount):
     assert texts(emu, pid) == before + ["paragraph whose answer was lost"]
 
 
+def test_lost_answer_to_an_append_at_the_start_lands_the_line_once(emulator, mount):
+    # the resumed push looks for the line among the page's first children (position start)
+    emu, m = ready(emulator, mount, extra_env=FAST)
+    pid = task_id(emu, "Write API client")
+    before, ids = texts(emu, pid), [b["id"] for b in blocks(emu, pid)]
+    path = m.path("Tasks", "Write API client.md")
+    head, body = open(path).read().split("\n---\n", 1)
+    emu.admin("faults", {"lose_answer": {"count": 1, "method": "PATCH", "path_suffix": "/children"}})
+    with open(path, "w") as f:
+        f.write(head + "\n---\n" + "first line whose answer was lost\n\n" + body.lstrip("\n"))
+        f.flush()
+        os.fsync(f.fileno())
+    wait_for(lambda: settled(m), what="the queue to empty", timeout=120)
+    assert texts(emu, pid) == ["first line whose answer was lost"] + before
+    assert [b["id"] for b in blocks(emu, pid)][1:] == ids
+    sent = children_patches(emu, pid)
+    assert len(sent) == 1 and sent[0].get("lost"), sent  # found, not sent again
+
+
 def test_slow_answer_past_the_timeout_lands_the_paragraph_once(emulator, mount):
     emu, m = ready(emulator, mount, extra_env=FAST)
     pid = task_id(emu, "Inode table")

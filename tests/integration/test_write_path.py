@@ -165,6 +165,29 @@ def test_echo_append_adds_one_block(tasks):
     assert "Appended by echo 9876" in open(path).read()
 
 
+def test_line_before_the_first_block_is_one_append_at_the_start(tasks):
+    # position "start" (Notion-Version 2026-03-11): the first block is kept, with its id, and
+    # the new line lands before it in one request (issue 10: it was deleted and re-created)
+    emu, m = tasks
+    page = task(emu)
+    first = [b for b in page["children"] if not b.get("archived") and not b.get("in_trash")][0]
+    path = m.path("Tasks", "Write API client.md")
+    head, body = open(path).read().split("\n---\n", 1)
+    with open(path, "w") as f:
+        f.write(head + "\n---\n" + "Put first 5150\n\n" + body.lstrip("\n"))
+    wait_for(lambda: any(r["method"] == "PATCH" for r in writes(emu)), what="the append", timeout=60)
+    wait_for(lambda: settled(m), what="the queue to empty", timeout=60)
+    w = writes(emu)
+    assert len(w) == 1 and w[0]["method"] == "PATCH" and w[0]["path"].endswith("/children"), w
+    assert w[0]["body"]["position"] == {"type": "start"}, w[0]["body"]
+    assert "Put first 5150" in json.dumps(w[0]["body"]["children"])
+    kids = [b for b in task(emu)["children"] if not b.get("archived") and not b.get("in_trash")]
+    assert "Put first 5150" in json.dumps(kids[0]) and kids[1]["id"] == first["id"]
+    assert [b["id"] for b in kids[1:]] == [b["id"] for b in page["children"]
+                                           if not b.get("archived") and not b.get("in_trash")]
+    assert open(path).read().split("\n---\n", 1)[1].lstrip("\n").startswith("Put first 5150\n")
+
+
 def test_one_word_body_edit_is_one_block_update(tasks):
     emu, m = tasks
     path = m.path("Tasks", "Write API client.md")

@@ -172,7 +172,7 @@ def run_model(env, seed, trace):
             texts = [line_text(b) for b in blocks]
             mine = [i for i, t in enumerate(texts) if t in tracked[page]]
             paras = [i for i in mine if blocks[i] == texts[i]]
-            kinds = ["append", "insert", "points", "status"]
+            kinds = ["append", "insert", "prepend", "points", "status"]
             if paras:
                 kinds.append("change")
             if len(mine) > 1:
@@ -189,6 +189,11 @@ def run_model(env, seed, trace):
                 blocks.insert(i + 1, t)
                 tracked[page].insert(tracked[page].index(texts[i]) + 1, t)
                 desc = "insert %s after %r" % (t, texts[i])
+            elif k == "prepend":   # before the first block: an append at position start
+                t = token("L")
+                blocks.insert(0, t)
+                tracked[page].insert(0, t)
+                desc = "prepend %s" % t
             elif k == "change":
                 i = rnd.choice(paras)
                 t = token("C")

@@ -288,6 +288,51 @@ def test_block_ops_update_insert_delete(env):
     assert b1 in [c["id"] for c in kids]
 
 
+def test_block_ops_insert_at_start(env):
+    # {"start": true}: one append with position start, before the first block, which keeps its id
+    pid = env.pages[14]
+    blocks = env.page(pid)["children"]
+    b0 = blocks[0]["id"]
+    ops = [
+        {"op": "insert_after", "parent": None, "after": {"start": True},
+         "payload": {"children": [{"type": "paragraph", "paragraph": rich("first now")},
+                                  {"type": "paragraph", "paragraph": rich("second now")}]}},
+        {"op": "insert_after", "parent": None, "after": {"op": 0, "index": 1},
+         "payload": {"children": [{"type": "paragraph", "paragraph": rich("third now")}]}},
+    ]
+    env.enqueue(page_id=pid, props=None, ops=ops)
+    env.clear_log()
+    assert "pushed 1" in env.push()
+    appends = [r for r in env.requests() if r["method"] == "PATCH" and r["path"].endswith("/children")]
+    assert [r["body"]["position"]["type"] for r in appends] == ["start", "after_block"]
+    kids = [c for c in env.page(pid)["children"] if not c.get("archived")]
+    assert [plain(c[c["type"]]) for c in kids[:3]] == ["first now", "second now", "third now"]
+    assert [c["id"] for c in kids[3:]] == [b["id"] for b in blocks]
+    assert kids[3]["id"] == b0
+
+
+def test_crash_mid_append_at_start_no_duplicate(env):
+    pid = env.pages[15]
+    b0 = env.page(pid)["children"][0]["id"]
+    env.enqueue(page_id=pid, ops=[
+        {"op": "insert_after", "parent": None, "after": {"start": True},
+         "payload": {"children": [{"type": "paragraph", "paragraph": rich("started once")}]}}])
+    env.clear_log()
+    env.admin("faults", {"slow_ms": 1500})
+    p = env.spawn_push()
+    wait_for(lambda: any(r["method"] == "PATCH" for r in env.requests()), what="the append", timeout=60)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait(timeout=10)
+    env.admin("faults/clear", {})
+    # the resumed push finds the block at the start and sends nothing again
+    wait_for(lambda: "pushed 1" in env.push(check=False), what="the resumed push", timeout=60)
+    kids = [c for c in env.page(pid)["children"] if not c.get("archived")]
+    texts = [plain(c[c["type"]]) for c in kids]
+    assert texts.count("started once") == 1 and texts[0] == "started once"
+    assert kids[1]["id"] == b0
+    assert len([r for r in env.requests() if r["method"] == "PATCH"]) == 1
+
+
 def test_block_conflict_remote_wins(env):
     pid = env.pages[11]
     b0 = env.page(pid)["children"][0]["id"]
