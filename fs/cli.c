@@ -382,11 +382,12 @@ struct cli_progress {
 	time_t last;
 };
 
-static void cli_progress(void *arg, const char *db_title, int64_t pages)
+static void cli_progress(void *arg, struct cache *c, const char *db_title, int64_t pages)
 {
 	struct cli_progress *p = arg;
 	time_t now = time(NULL);
 
+	(void)c;
 	if (!p->tty || now == p->last)
 		return;
 	p->last = now;

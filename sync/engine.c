@@ -279,31 +279,35 @@ static int engine_wanted(struct engine *e)
 	return w;
 }
 
-/* Records how far the first pull is (invariant 5). */
-static void engine_first_record(struct engine *e, int listed, int sources, int64_t pages)
+/* Records how far the first pull is (invariant 5), on cache connection C. */
+static void engine_first_record(struct cache *c, int listed, int sources, int64_t pages)
 {
 	char v[64];
 
 	snprintf(v, sizeof(v), "%d %d %lld", listed, sources, (long long)pages);
-	if (cache_meta_set(e->cache, "first_pull", v))
+	if (cache_meta_set(c, "first_pull", v))
 		log_warn("cannot record the progress of the first pull");
 }
 
 /* pull_ctx.progress of the first pull: called after each stored page,
- * inside the transaction of its batch (the record commits with the pages
- * it counts), and after each data source. */
-static void engine_first_progress(void *arg, const char *title, int64_t pages)
+ * inside the transaction of its batch on connection C (the record is
+ * written on C: it commits with the pages it counts, and a write on the
+ * thread's own connection would wait for the transaction of the pool's
+ * slot storing the rows of a data source), and after each data source.  A
+ * page stored outside a transaction (C NULL) records nothing: the next one
+ * does. */
+static void engine_first_progress(void *arg, struct cache *c, const char *title, int64_t pages)
 {
 	struct engine *e = arg;
 	const struct pull_stats *st = &e->first->stats;
 	time_t now = time(NULL);
 
 	(void)title;
-	if (st->sources_listed == e->first_listed && now - e->first_said < ENGINE_FIRST_REPORT_S)
+	if (!c || (st->sources_listed == e->first_listed && now - e->first_said < ENGINE_FIRST_REPORT_S))
 		return;
 	e->first_listed = st->sources_listed;
 	e->first_said = now;
-	engine_first_record(e, st->sources_listed, st->databases, pages);
+	engine_first_record(c, st->sources_listed, st->databases, pages);
 	engine_changed(e);
 }
 
@@ -316,7 +320,7 @@ static int engine_first_pull(struct engine *e, struct pull_ctx *p)
 	e->first = p;
 	e->first_listed = 0;
 	e->first_said = time(NULL);
-	engine_first_record(e, 0, 0, 0);
+	engine_first_record(e->cache, 0, 0, 0);
 	engine_changed(e);
 	p->progress = engine_first_progress;
 	p->progress_arg = e;
@@ -325,7 +329,8 @@ static int engine_first_pull(struct engine *e, struct pull_ctx *p)
 	p->progress_arg = NULL;
 	e->first = NULL;
 	if (!rc)
-		engine_first_record(e, p->stats.sources_listed, p->stats.databases, p->stats.pages_seen);
+		engine_first_record(e->cache, p->stats.sources_listed, p->stats.databases,
+				    p->stats.pages_seen);
 	return rc;
 }
 

@@ -952,29 +952,106 @@ static int notion_walk_items(const cJSON *results, notion_item_cb cb, void *arg)
 	return 0;
 }
 
+/* notion_pager_fetch() for a walk: an answer that is not a list is a
+ * protocol error (*RESP then NULL). */
+static int notion_walk_fetch(struct notion *n, struct notion_pager *pg, const char *path,
+			     cJSON **resp, struct model_list *list, struct notion_error *err)
+{
+	int rc = notion_pager_fetch(n, pg, resp, list, err);
+
+	if (rc == 1) {
+		cJSON_Delete(*resp);
+		*resp = NULL;
+		rc = notion_protocol_error(err, "answer is not a list", path);
+	}
+	return rc;
+}
+
+/* The next page of a walk, requested on a client of its own (a read-ahead,
+ * struct notion_ahead) on a thread of its own while the walk's callback
+ * walks the current page.  The thread owns pg until it is joined. */
+struct notion_next {
+	struct notion *c;
+	void *token;		/* of ahead->take, for ahead->give */
+	struct notion_pager *pg;
+	const char *path;
+	cJSON *resp;
+	struct model_list list;
+	struct notion_error err;
+	int rc;
+};
+
+static void *notion_next_main(void *arg)
+{
+	struct notion_next *x = arg;
+
+	x->rc = notion_walk_fetch(x->c, x->pg, x->path, &x->resp, &x->list, &x->err);
+	return NULL;
+}
+
+/* Requests the next page of PG on a client AHEAD gives, on a new thread
+ * (*TH).  Returns 1 when it started, 0 when it did not (no client free now,
+ * no thread): the caller then fetches that page itself. */
+static int notion_next_start(const struct notion_ahead *ahead, struct notion_pager *pg,
+			     const char *path, struct notion_next *x, pthread_t *th)
+{
+	memset(x, 0, sizeof(*x));
+	if (!ahead || pg->done)
+		return 0;
+	x->c = ahead->take(ahead->arg, &x->token);
+	if (!x->c)
+		return 0;
+	x->pg = pg;
+	x->path = path;
+	if (pthread_create(th, NULL, notion_next_main, x) == 0)
+		return 1;
+	ahead->give(ahead->arg, x->token);
+	return 0;
+}
+
 /* Walks every page of a list endpoint, calling CB per result.  Takes
- * ownership of BODY.  Returns 0, a negative errno, or CB's value; sets the
- * last error. */
-static int notion_walk(struct notion *n, const char *method, const char *path,
-		       cJSON *body, notion_item_cb cb, void *arg)
+ * ownership of BODY.  With AHEAD, each next page is requested on a client
+ * it gives while CB walks the current one (notion_search_ahead()).  Returns
+ * 0, a negative errno, or CB's value; sets the last error of N. */
+static int notion_walk(struct notion *n, const struct notion_ahead *ahead, const char *method,
+		       const char *path, cJSON *body, notion_item_cb cb, void *arg)
 {
 	struct notion_pager pg = { method, path, body, "", false };
 	struct notion_error err;
+	struct notion_next x;
 	struct model_list list;
-	cJSON *resp;
-	int rc = 0;
+	cJSON *resp = NULL;
+	pthread_t th;
+	int rc, next;
 
 	notion_error_clear(&err);
-	while (!pg.done && rc == 0) {
-		rc = notion_pager_fetch(n, &pg, &resp, &list, &err);
-		if (rc == 1)
-			rc = notion_protocol_error(&err, "answer is not a list", path);
-		else if (rc == 0)
-			rc = notion_walk_items(list.results, cb, arg);
+	rc = notion_walk_fetch(n, &pg, path, &resp, &list, &err);
+	while (rc == 0) {
+		next = notion_next_start(ahead, &pg, path, &x, &th);
+		rc = notion_walk_items(list.results, cb, arg);
 		cJSON_Delete(resp);
+		resp = NULL;
+		if (next) {
+			pthread_join(th, NULL);
+			ahead->give(ahead->arg, x.token);
+			if (rc) {
+				/* the walk stopped: the page read ahead is dropped */
+				cJSON_Delete(x.resp);
+				break;
+			}
+			rc = x.rc;
+			err = x.err;
+			resp = x.resp;
+			list = x.list;
+		} else if (rc || pg.done) {
+			break;
+		} else {
+			rc = notion_walk_fetch(n, &pg, path, &resp, &list, &err);
+		}
 	}
 	if (rc < 0 && err.kind != NOTION_OK)
 		notion_set_last(n, &err);
+	cJSON_Delete(resp);
 	cJSON_Delete(pg.body);
 	return rc;
 }
@@ -994,6 +1071,12 @@ static cJSON *notion_page_body(void)
 int notion_search(struct notion *n, const char *object, int newest_first, notion_item_cb cb,
 		  void *arg)
 {
+	return notion_search_ahead(n, NULL, object, newest_first, cb, arg);
+}
+
+int notion_search_ahead(struct notion *n, const struct notion_ahead *ahead, const char *object,
+			int newest_first, notion_item_cb cb, void *arg)
+{
 	cJSON *body = notion_page_body();
 	cJSON *filter = object ? cJSON_CreateObject() : NULL;
 	cJSON *sort;
@@ -1010,7 +1093,7 @@ int notion_search(struct notion *n, const char *object, int newest_first, notion
 	if (!sort || !cJSON_AddStringToObject(sort, "direction", newest_first ? "descending" : "ascending") ||
 	    !cJSON_AddStringToObject(sort, "timestamp", "last_edited_time"))
 		goto fail;
-	return notion_walk(n, "POST", "/v1/search", body, cb, arg);
+	return notion_walk(n, ahead, "POST", "/v1/search", body, cb, arg);
 fail:
 	cJSON_Delete(body);
 	cJSON_Delete(filter);
@@ -1054,6 +1137,13 @@ int notion_query_data_source(struct notion *n, const char *ds_id,
 			     const char *edited_since, notion_item_cb cb,
 			     void *arg)
 {
+	return notion_query_data_source_ahead(n, NULL, ds_id, edited_since, cb, arg);
+}
+
+int notion_query_data_source_ahead(struct notion *n, const struct notion_ahead *ahead,
+				   const char *ds_id, const char *edited_since, notion_item_cb cb,
+				   void *arg)
+{
 	struct buf path = BUF_INIT;
 	cJSON *body = NULL;
 	int rc;
@@ -1067,7 +1157,7 @@ int notion_query_data_source(struct notion *n, const char *ds_id,
 	body = notion_page_body();
 	if (!body || notion_query_body(body, edited_since))
 		goto out;
-	rc = notion_walk(n, "POST", path.data, body, cb, arg);
+	rc = notion_walk(n, ahead, "POST", path.data, body, cb, arg);
 	body = NULL;
 out:
 	cJSON_Delete(body);
@@ -1079,7 +1169,7 @@ int notion_list_users(struct notion *n, notion_item_cb cb, void *arg)
 {
 	if (!cb)
 		return -EINVAL;
-	return notion_walk(n, "GET", "/v1/users?page_size=100", NULL, cb, arg);
+	return notion_walk(n, NULL, "GET", "/v1/users?page_size=100", NULL, cb, arg);
 }
 
 /* Moves every item of RESULTS to the end of ARR (no copies). */

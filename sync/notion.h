@@ -8,7 +8,10 @@
  * one request at a time (a mutex serialises use of its connection); for
  * parallelism create one client per thread and give them the SAME
  * struct notion_limiter so that together they respect Notion's rate (about
- * 3 requests/s per integration) and a 429 seen by one blocks all.
+ * 3 requests/s per integration) and a 429 seen by one blocks all.  A
+ * walk that reads ahead (struct notion_ahead) sends each next page's request
+ * from a thread of its own, on a client it borrows for that one request, and
+ * joins it before it goes on: its callback still runs on the caller's thread.
  *
  * Retries (inside notion_request, up to cfg.max_attempts attempts in all):
  * 429 and 529 (wait for Retry-After, seconds or HTTP-date, or a backoff
@@ -219,12 +222,42 @@ int notion_search_data_sources(struct notion *n, int newest_first, notion_item_c
 int notion_search(struct notion *n, const char *object, int newest_first, notion_item_cb cb,
 		  void *arg);
 
+/* Reading ahead: a walk read to its end asks for each next page as soon as
+ * the answer before it named its cursor, on another client, while its
+ * callback still walks that answer (so storing an answer overlaps the
+ * request for the next one; a cursor chain cannot go further ahead than one
+ * page).  TAKE (called on the walking thread) gives a client for one such
+ * request (another client on the same limiter: a slot of the request pool)
+ * and sets *TOKEN, or returns NULL when none is free now: that page is then
+ * asked for on the walk's own client once the current one is walked, as
+ * without reading ahead.  GIVE (same thread) gets the client back after its
+ * request, with its TOKEN. */
+struct notion_ahead {
+	struct notion *(*take)(void *arg, void **token);
+	void (*give)(void *arg, void *token);
+	void *arg;
+};
+
+/* notion_search() reading ahead on AHEAD's clients (NULL: notion_search()).
+ * CB sees the same items in the same order, on the caller's thread, and the
+ * result is the same: a page that fails fails the walk after the page
+ * before it was walked, and its error becomes N's last error.  Only when CB
+ * stops the walk (non-zero) does it cost more: the next page's answer,
+ * already asked for, is dropped.  For walks read to the end, not for those
+ * a callback stops early on purpose (a delta poll's search). */
+int notion_search_ahead(struct notion *n, const struct notion_ahead *ahead, const char *object,
+			int newest_first, notion_item_cb cb, void *arg);
+
 /* Pages of data source DS_ID (POST /v1/data_sources/{id}/query, 100 per
  * page, sorted by last_edited_time ascending), only those edited on or after
  * EDITED_SINCE (ISO 8601, e.g. from iso_time_format()) unless NULL. */
 int notion_query_data_source(struct notion *n, const char *ds_id,
 			     const char *edited_since, notion_item_cb cb,
 			     void *arg);
+/* The same reading ahead on AHEAD's clients (notion_search_ahead()). */
+int notion_query_data_source_ahead(struct notion *n, const struct notion_ahead *ahead,
+				   const char *ds_id, const char *edited_since, notion_item_cb cb,
+				   void *arg);
 
 /* Every user of the workspace (GET /v1/users, 100 per page). */
 int notion_list_users(struct notion *n, notion_item_cb cb, void *arg);

@@ -172,6 +172,26 @@ struct pool_slot *pool_acquire(struct pool *p, int urgent)
 	return i >= 0 ? &p->slots[i] : NULL;
 }
 
+struct pool_slot *pool_try_acquire(struct pool *p, int spare)
+{
+	int i = -1, j, n = 0;
+
+	pthread_mutex_lock(&p->mu);
+	for (j = 0; !p->cancelled && !p->urgent_waiting && j < p->size; j++) {
+		if (p->busy[j])
+			continue;
+		if (i < 0)
+			i = j;
+		n++;
+	}
+	if (n <= spare)
+		i = -1;
+	if (i >= 0)
+		p->busy[i] = 1;
+	pthread_mutex_unlock(&p->mu);
+	return i >= 0 ? &p->slots[i] : NULL;
+}
+
 void pool_release(struct pool *p, struct pool_slot *s)
 {
 	pthread_mutex_lock(&p->mu);

@@ -11,8 +11,10 @@
  *
  * Who uses it: the mount's lazy body fetches (pool_acquire(urgent)) and
  * the engine's prefetch and per-data-source pulls (pool_run), the foreground
- * pulls of `notionfs sync` and `export`.  The push is not run on the pool:
- * it stays on one thread, so one page's pushes stay in order.
+ * pulls of `notionfs sync` and `export`, and the read-ahead of the pulls'
+ * cursor chains (pool_try_acquire, one request at a time).  The push is not
+ * run on the pool: it stays on one thread, so one page's pushes stay in
+ * order.
  *
  * Invariants:
  *  1. A slot is held by at most one thread (busy[] under `mu`); only its
@@ -76,6 +78,12 @@ int pool_default_size(void);
 /* Takes a free slot, waiting for one (invariant 2 for URGENT).  Returns
  * the slot, or NULL once the pool is cancelled. */
 struct pool_slot *pool_acquire(struct pool *p, int urgent);
+/* Takes a free slot now when more than SPARE are free and no urgent caller
+ * waits (invariant 2), else returns NULL at once (also once cancelled): for
+ * a request that may as well be sent on the caller's own client, such as a
+ * walk's read-ahead (notion.h, struct notion_ahead), which must neither wait
+ * nor take the slot a first read needs. */
+struct pool_slot *pool_try_acquire(struct pool *p, int spare);
 /* Gives S back to P and wakes a waiter. */
 void pool_release(struct pool *p, struct pool_slot *s);
 

@@ -42,14 +42,14 @@ struct pull_par {
 };
 
 /* The progress callback of an item: the caller's, with the run's count. */
-static void pull_par_progress(void *arg, const char *db_title, int64_t pages)
+static void pull_par_progress(void *arg, struct cache *c, const char *db_title, int64_t pages)
 {
 	struct pull_par *r = arg;
 
 	(void)pages;
 	pthread_mutex_lock(&r->mu);
 	r->pages++;
-	r->p->progress(r->p->progress_arg, db_title, r->p->stats.pages_seen + r->pages);
+	r->p->progress(r->p->progress_arg, c, db_title, r->p->stats.pages_seen + r->pages);
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -57,7 +57,7 @@ static int pull_par_job(struct pool_slot *s, size_t i, void *arg)
 {
 	struct pull_par *r = arg;
 	struct pull_ctx sub = { .api = s->api, .cache = s->cache, .stop = r->p->stop,
-				.yield = r->p->yield };
+				.yield = r->p->yield, .ahead_pool = r->p->pool };
 	int rc;
 
 	if (r->p->progress) {
@@ -105,6 +105,38 @@ static int pull_par_run(struct pull_ctx *p, size_t n, int width,
 	if (rc < 0 && r.err_at != SIZE_MAX && p->api)
 		notion_set_last_error(p->api, &r.err);
 	return rc;
+}
+
+/* ---- reading ahead (sync/notion.h, struct notion_ahead) ------------------ */
+
+/* The next page of a walk goes on a free slot of the pool, one slot left
+ * for a first read; none free: the walk asks for it on its own client. */
+static struct notion *pull_ahead_take(void *arg, void **token)
+{
+	struct pool_slot *s = pool_try_acquire(arg, 1);
+
+	*token = s;
+	return s ? s->api : NULL;
+}
+
+static void pull_ahead_give(void *arg, void *token)
+{
+	pool_release(arg, token);
+}
+
+/* The read-ahead of P's cursor chains, filled into *A: on the slots of its
+ * pool (its own, or for an item run on the pool its caller's); NULL
+ * without one. */
+static const struct notion_ahead *pull_ahead(const struct pull_ctx *p, struct notion_ahead *a)
+{
+	struct pool *pool = p->pool ? p->pool : p->ahead_pool;
+
+	if (!pool)
+		return NULL;
+	a->take = pull_ahead_take;
+	a->give = pull_ahead_give;
+	a->arg = pool;
+	return a;
 }
 
 /* ---- normalisation ----------------------------------------------------- */
@@ -416,7 +448,8 @@ static int pull_page_cb(cJSON *obj, void *arg)
 		w->p->stats.pages_seen++;
 		w->p->stats.pages_changed += changed;
 		if (w->p->progress)
-			w->p->progress(w->p->progress_arg, w->db_title, w->p->stats.pages_seen);
+			w->p->progress(w->p->progress_arg, w->in_tx ? w->p->cache : NULL, w->db_title,
+				       w->p->stats.pages_seen);
 	}
 	model_page_release(&mp);
 	return rc;
@@ -500,10 +533,11 @@ static int pull_list_database(struct pull_ctx *p, const char *db_id, const char 
 			      int confirmed)
 {
 	struct pull_db_walk w = { .p = p, .db_id = db_id, .db_title = title };
+	struct notion_ahead a;
 	char what[300];
 	int rc;
 
-	rc = notion_query_data_source(p->api, db_id, NULL, pull_page_cb, &w);
+	rc = notion_query_data_source_ahead(p->api, pull_ahead(p, &a), db_id, NULL, pull_page_cb, &w);
 	rc = pull_tx_end(&w, rc);
 	if (!rc)
 		rc = pull_meta_newest(p, db_id, w.newest);
@@ -646,10 +680,12 @@ static int pull_search_cb(cJSON *obj, void *arg)
 static int pull_tree(struct pull_ctx *p, int confirmed, const struct strv *rows_of)
 {
 	struct pull_tree t = { .w = { .p = p, .db_id = "", .db_title = "" }, .rows_of = rows_of };
+	struct notion_ahead a;
 	size_t i;
 	int rc;
 
-	rc = notion_search(p->api, "page", 0, pull_search_cb, &t);
+	/* read to its end: each next answer is asked for while this one is stored */
+	rc = notion_search_ahead(p->api, pull_ahead(p, &a), "page", 0, pull_search_cb, &t);
 	rc = pull_tx_end(&t.w, rc);
 	if (!rc)
 		rc = pull_meta_newest(p, "search", t.newest);
@@ -1058,7 +1094,7 @@ static int pull_each_db(struct pull_ctx *p, int full)
 		/* their rows came with the search: those sources are listed whole */
 		p->stats.sources_listed += (int)fresh.n;
 		if (p->progress)
-			p->progress(p->progress_arg, "", p->stats.pages_seen);
+			p->progress(p->progress_arg, p->cache, "", p->stats.pages_seen);
 	}
 	d.skip = &fresh;
 	if (!rc)
@@ -1113,14 +1149,17 @@ static int pull_delta_db(void *arg, const struct cache_db_row *r)
 {
 	struct pull_ctx *p = arg;
 	struct pull_db_walk w = { .p = p, .db_id = r->id, .db_title = r->title };
+	const struct notion_ahead *ahead;
+	struct notion_ahead a;
 	char key[80], since[40], *newest = NULL;
 	int rc;
 
 	snprintf(key, sizeof(key), "newest:%s", r->id);
+	ahead = pull_ahead(p, &a);
 	if (cache_meta_get(p->cache, key, &newest) == 0 && pull_since(newest, since, sizeof(since)) == 0)
-		rc = notion_query_data_source(p->api, r->id, since, pull_page_cb, &w);
+		rc = notion_query_data_source_ahead(p->api, ahead, r->id, since, pull_page_cb, &w);
 	else
-		rc = notion_query_data_source(p->api, r->id, NULL, pull_page_cb, &w);
+		rc = notion_query_data_source_ahead(p->api, ahead, r->id, NULL, pull_page_cb, &w);
 	free(newest);
 	rc = pull_tx_end(&w, rc);
 	if (!rc)
@@ -1152,6 +1191,8 @@ static int pull_delta_search(struct pull_ctx *p, struct pull_dbs *l)
 	else
 		t.since = 0;
 	free(newest);
+	/* not read ahead: it stops at the first result the last poll saw, and an answer asked for
+	 * ahead would be one request more every poll */
 	rc = notion_search(p->api, NULL, 1, pull_search_cb, &t);
 	if (rc == PULL_STOP)
 		rc = 0;

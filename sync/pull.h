@@ -18,6 +18,10 @@
  *            archived, trashed or deleted (queries never return those).
  *   bodies   block trees, fetched for pages whose body is missing or older
  *            than the page; lazily for one page on first read.
+ * Cursor chains read to their end (the search for pages, the queries) ask
+ * for each next page on a free slot of the pool, one left for a first read,
+ * while the answer before it is stored (notion.h, struct notion_ahead): what
+ * is stored, in which order and transactions, is the same as without.
  * Relation and people values past 25 references are completed from the
  * property-item endpoint before a page is stored, and the signed, expiring
  * URLs of Notion-hosted files are reduced to their stable part, so a page
@@ -52,10 +56,16 @@ struct pull_ctx {
 	struct notion *api;
 	struct cache *cache;
 	atomic_int *stop;         /* optional: set non-zero to cancel */
-	/* optional: called after each page is stored (within the transaction
-	 * of its batch) and after each data source's rows are all stored and
-	 * committed (stats.sources_listed counts them) */
-	void (*progress)(void *arg, const char *db_title, int64_t pages);
+	/* optional: called after each page is stored and after each data
+	 * source's rows are all stored and committed (stats.sources_listed
+	 * counts them).  C is the cache connection whose open transaction holds
+	 * the page (what is written on it commits with the pages it counts;
+	 * on the pool it is the slot's, and a write on another connection
+	 * would wait for that transaction), or after a data source the
+	 * context's own; NULL when the page was stored outside a transaction
+	 * (nothing may be written then: another slot's transaction may be
+	 * open, and writing would wait for it). */
+	void (*progress)(void *arg, struct cache *c, const char *db_title, int64_t pages);
 	void *progress_arg;
 	/* optional: while non-zero (lazy fetches under way), pull_bodies stops
 	 * between two bodies and sets yielded, so a first read goes first */
@@ -67,6 +77,10 @@ struct pull_ctx {
 	 * discovery (search, databases, schemas, users) stays on api/cache */
 	struct pool *pool;
 	int pool_width;           /* slots pull_bodies uses at most (<= 0: all) */
+	/* set by the pull on the contexts of the items it runs on the pool: the
+	 * pool (the caller's `pool`) whose free slots read their cursor chains
+	 * ahead; never used to run items */
+	struct pool *ahead_pool;
 	struct pull_stats stats;  /* accumulated by every call */
 };
 

@@ -6,7 +6,7 @@
  * transport refused / reset / TLS / timeout, cancel); keep-alive (one
  * accepted connection for many requests); the shared limiter (pacing and a
  * 429 blocking another client); request counts; pagination helpers and the
- * block tree; headers sent; the token absent from every error message and
+ * block tree; walks reading ahead on a second client; headers sent; the token absent from every error message and
  * log line.
  *
  * Owns: the server (its thread, sockets, buffers), a temporary log file
@@ -188,6 +188,12 @@ static bool route_api(const char *path, const char *query, const char *body,
 			reply_error(r, 400, "validation_error", "bad query");
 		else
 			reply_list(r, "page_or_database", "{\"object\":\"page\",\"id\":\"p1\"}", NULL);
+	} else if (strcmp(path, "/v1/data_sources/fail2/query") == 0) {
+		/* its second page fails (not retried) */
+		if (!cursor2)
+			reply_list(r, "page_or_database", "{\"object\":\"page\",\"id\":\"q1\"}", "c2");
+		else
+			reply_error(r, 400, "validation_error", "second page refused");
 	} else if (strcmp(path, "/v1/users") == 0) {
 		reply_list(r, "user", "{\"object\":\"user\",\"id\":\"u1\"},"
 			   "{\"object\":\"user\",\"id\":\"u2\"}", NULL);
@@ -1038,6 +1044,106 @@ static void test_helpers(void)
 	notion_free(n);
 }
 
+/* The read-ahead clients of test_read_ahead(): one client, lent once at a
+ * time, or none. */
+struct lender {
+	struct notion *c;	/* NULL: never free */
+	int taken, given, out;
+};
+
+static struct notion *lender_take(void *arg, void **token)
+{
+	struct lender *l = arg;
+
+	if (!l->c || l->out)
+		return NULL;
+	l->taken++;
+	l->out = 1;
+	*token = l;
+	return l->c;
+}
+
+static void lender_give(void *arg, void *token)
+{
+	struct lender *l = arg;
+
+	CHECK(token == l && l->out);
+	l->given++;
+	l->out = 0;
+}
+
+/* Walks like count_cb; on the first item it waits (at most 10 s) until the
+ * next page was asked for, and records whether it was. */
+struct overlap {
+	struct buf ids;
+	int before, items, next_sent_meanwhile;
+};
+
+static int overlap_cb(cJSON *item, void *arg)
+{
+	struct overlap *o = arg;
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	if (o->items++ == 0) {
+		for (i = 0; i < 1000 && srv_hits(&srv, "/v1/search") < o->before + 2; i++)
+			nanosleep(&tick, NULL);
+		o->next_sent_meanwhile = srv_hits(&srv, "/v1/search") >= o->before + 2;
+	}
+	return count_cb(item, &o->ids);
+}
+
+/* notion_search_ahead / notion_query_data_source_ahead: the next page is
+ * asked for while the callback walks the current one; same items, same
+ * order, same result as without; a failed page read ahead fails the walk
+ * with its error as the walk client's; a stopped walk drops it; no free
+ * client is a walk without reading ahead. */
+static void test_read_ahead(void)
+{
+	struct notion *n = client(NULL, 2, 5000, NULL);
+	struct lender l = { .c = client(NULL, 2, 5000, NULL) };
+	struct notion_ahead ahead = { lender_take, lender_give, &l };
+	struct overlap o = { .ids = BUF_INIT, .before = srv_hits(&srv, "/v1/search") };
+	struct buf ids = BUF_INIT;
+	struct notion_error last;
+	int stops = 0, before;
+
+	CHECK(notion_search_ahead(n, &ahead, "data_source", 0, overlap_cb, &o) == 0);
+	CHECKF(strcmp(buf_str(&o.ids), "d1,d2,d3,") == 0, "search gave %s", buf_str(&o.ids));
+	CHECK(o.next_sent_meanwhile);
+	CHECKF(l.taken == 1 && l.given == 1 && !l.out, "taken %d given %d", l.taken, l.given);
+	CHECK(srv_hits(&srv, "/v1/search") == o.before + 2);
+	notion_last_error(n, &last);
+	CHECK(last.kind == NOTION_OK);
+
+	/* a callback that stops on the first page: its value, the page asked for ahead dropped */
+	before = srv_hits(&srv, "/v1/search");
+	CHECK(notion_search_ahead(n, &ahead, "data_source", 1, stop_cb, &stops) == 42 && stops == 2);
+	CHECK(l.taken == 2 && l.given == 2 && !l.out);
+	CHECK(srv_hits(&srv, "/v1/search") == before + 2);
+
+	/* the second page fails: the first was walked, the failure is the walk client's error */
+	CHECK(notion_query_data_source_ahead(n, &ahead, "fail2", NULL, count_cb, &ids) == -EINVAL);
+	CHECKF(strcmp(buf_str(&ids), "q1,") == 0, "query gave %s", buf_str(&ids));
+	CHECK(l.taken == 3 && l.given == 3 && !l.out);
+	notion_last_error(n, &last);
+	CHECK(last.kind == NOTION_ERR_VALIDATION && last.http_status == 400);
+	CHECK(strstr(last.message, "second page refused") != NULL);
+
+	/* no client free: the walk's own client asks for every page */
+	notion_free(l.c);
+	l.c = NULL;
+	buf_reset(&ids);
+	CHECK(notion_search_ahead(n, &ahead, "data_source", 0, count_cb, &ids) == 0);
+	CHECK(strcmp(buf_str(&ids), "d1,d2,d3,") == 0 && l.taken == 3);
+	CHECK(notion_query_data_source_ahead(n, NULL, "db1", "2024-05-04T14:07:00.000Z", count_cb,
+					     &ids) == 0);
+	CHECK(strcmp(buf_str(&ids), "d1,d2,d3,p1,") == 0);
+	buf_release(&ids);
+	buf_release(&o.ids);
+	notion_free(n);
+}
+
 /* Every log line written during the tests is free of the token. */
 static void check_log(const char *path)
 {
@@ -1080,6 +1186,7 @@ int main(void)
 	test_overload_and_bare();
 	test_rate_reason();
 	test_helpers();
+	test_read_ahead();
 	srv_stop(&srv);
 	check_log(logpath);
 	unlink(logpath);

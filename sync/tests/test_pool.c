@@ -4,7 +4,8 @@
  * Every item runs exactly once; up to the pool's size (or the width asked)
  * run at once, and all of them do (the first jobs wait until that many are
  * running, bounded); the first failure (smallest item) is the result and
- * stops what had not started; a stop and a cancel start nothing.
+ * stops what had not started; a stop and a cancel start nothing; a slot
+ * taken without waiting leaves the spare ones free.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -102,6 +103,31 @@ static void test_first_failure_stops(struct pool *p)
 	CHECK(ran_total(&j) < ITEMS);
 }
 
+/* pool_try_acquire never waits and leaves SPARE slots free. */
+static void test_try_acquire(struct pool *p)
+{
+	struct pool_slot *a = pool_acquire(p, 0), *b = pool_acquire(p, 0), *c, *d;
+
+	c = pool_try_acquire(p, 1);	/* 2 free: one is taken, one stays */
+	CHECK(a && b && c && c != a && c != b);
+	CHECK(pool_try_acquire(p, 1) == NULL);
+	d = pool_try_acquire(p, 0);	/* the last one */
+	CHECK(d && d != a && d != b && d != c);
+	CHECK(pool_try_acquire(p, 0) == NULL);
+	if (d)
+		pool_release(p, d);
+	if (c)
+		pool_release(p, c);
+	c = pool_try_acquire(p, 1);
+	CHECK(c != NULL);
+	if (c)
+		pool_release(p, c);
+	if (a)
+		pool_release(p, a);
+	if (b)
+		pool_release(p, b);
+}
+
 static void test_stop_and_cancel(struct pool *p)
 {
 	atomic_int stop = 1;
@@ -117,6 +143,7 @@ static void test_stop_and_cancel(struct pool *p)
 	pool_cancel(p);
 	CHECK(pool_acquire(p, 0) == NULL);
 	CHECK(pool_acquire(p, 1) == NULL);
+	CHECK(pool_try_acquire(p, 0) == NULL);
 	job_init(&j, 1);
 	CHECK(pool_run(p, ITEMS, 0, job_fn, &j, NULL) == -ECANCELED);
 	CHECK(ran_total(&j) == 0);
@@ -133,6 +160,7 @@ int main(void)
 	CHECK(pool_size(p) == 4 && pool_limiter(p) != NULL);
 	test_every_item_once_size_at_once(p);
 	test_first_failure_stops(p);
+	test_try_acquire(p);
 	test_stop_and_cancel(p);
 	CHECK(pool_requests_sent(p) == 0);
 	pool_free(p);

@@ -176,3 +176,67 @@ def test_opened_body_jumps_the_prefetch_queue(emulator, mount):
     assert len(fetched) < n - 1, len(fetched)
     wait_for(lambda: "bodies pending: 0" in open(m.path(".notionfs", "status")).read(),
              timeout=300, what="the prefetch to end")
+
+
+def page_searches(log, status=None):
+    """The requests of the search for pages (answered STATUS when given), in arrival order."""
+    return [r for r in log if is_page_search(r) and (status is None or r["status"] == status)]
+
+
+def cursor_of(r):
+    return (r.get("body") or {}).get("start_cursor")
+
+
+def test_a_429_and_a_503_in_the_middle_of_the_search_for_pages_leave_a_complete_cache(emulator, mount):
+    """The search for pages asks for its next answer while it stores the one before (docs/sync.md,
+    "Side by side"): a 429 and a 503 on answers in the middle of the chain are waited out and
+    retried, each answer is taken once, and the cache ends complete."""
+    emu = slow_pull_emulator(emulator, ms=500)
+    m = mount(emu, poll=3600, first_pull=False)
+    wait_for(lambda: queries_answered(emu) >= 2, timeout=120, what="two answers of the search for pages")
+    emu.admin("faults", {"fail_next": {"count": 1, "status": 429, "retry_after": 1, "path_suffix": "/search"}})
+    emu.admin("faults", {"fail_next": {"count": 1, "status": 503, "path_suffix": "/search"}})
+    wait_for(m.first_pull_done, timeout=300, what="the first pull")
+    log = emu.log_requests()
+    failed = [r for r in page_searches(log) if r["status"] != 200]
+    assert sorted(r["status"] for r in failed) == [429, 503], failed
+    answered = [cursor_of(r) for r in page_searches(log, 200)]
+    assert len(answered) == QUERIES and len(set(answered)) == QUERIES, answered
+    assert all(cursor_of(r) in answered for r in failed)  # both were asked for again
+    rows = listed_rows(m)
+    assert len(rows) == ROWS
+    for p in rows:
+        assert_whole(p)
+    st = status_json(m)
+    assert st["first pull"] is None and st["last full pull"] is not None, st
+
+
+def test_a_search_answer_refused_in_the_middle_fails_the_pull_and_the_next_one_completes(emulator, mount):
+    """An answer of the search for pages that fails for good (a 400 is not retried) fails the
+    first pull, as it did before the next answer was asked for ahead: nothing after it is stored,
+    no half-stored answer stays, and the pull tried again at the next poll ends complete."""
+    emu = slow_pull_emulator(emulator, ms=500)
+    m = mount(emu, poll=2, first_pull=False)
+    wait_for(lambda: queries_answered(emu) >= 2, timeout=120, what="two answers of the search for pages")
+    emu.admin("faults", {"fail_next": {"count": 1, "status": 400, "path_suffix": "/search"}})
+
+    def refused():
+        log = page_searches(emu.log_requests())
+        bad = [i for i, r in enumerate(log) if r["status"] == 400]
+        return (log, bad[0]) if bad else None
+    log, at = wait_for(refused, timeout=120, what="the refused answer")
+    # the pull failed: it starts again from the first answer
+    wait_for(lambda: sum(cursor_of(r) is None for r in page_searches(emu.log_requests())) == 2,
+             timeout=120, what="the pull to start again")
+    # (the rows are queried now: they are no longer all taken from the search)
+    wait_for(m.first_pull_done, timeout=120, what="the first pull")
+    log = page_searches(emu.log_requests())
+    again = [i for i, r in enumerate(log) if cursor_of(r) is None][1]
+    # up to the refused answer, each was asked for once: nothing beyond it was
+    assert [r["status"] for r in log[:again]] == [200] * at + [400], log[:again]
+    assert len({cursor_of(r) for r in log[:again]}) == again
+    rows = listed_rows(m)
+    assert len(rows) == ROWS
+    for p in rows:
+        assert_whole(p)
+    assert "full pull failed" in open(m.path(".notionfs", "errors")).read()
