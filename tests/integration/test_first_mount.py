@@ -161,9 +161,10 @@ def test_status_shows_first_pull_progress_and_wait_returns_after_it(emulator, mo
 def test_opened_body_jumps_the_prefetch_queue(emulator, mount):
     n = 30
     emu = emulator(extra=("--generate", str(n)))
-    m = mount(emu, poll=3600)  # waits for the first pull
-    # every body answer is slow: the prefetch (newest edit first) takes long
+    # every body answer is slow: the prefetch (newest edit first) takes long; set before the
+    # mount, so that no body is fetched fast before it (the first pull needs no block)
     emu.admin("faults", {"delay_answer": {"count": 100000, "ms": 700, "path_prefix": "/v1/blocks/"}})
+    m = mount(emu, poll=3600)  # waits for the first pull
     # the generated page 0 is the oldest edit: the prefetch's last
     last = [p for p in listed_rows(m) if os.path.basename(p) == "Item 00000.md"]
     assert len(last) == 1, listed_rows(m)
