@@ -83,7 +83,7 @@ static char *drafts_strdup(const char *s, int *rc)
 
 static int drafts_info_copy(struct draft_info *to, const struct draft_info *from)
 {
-	struct draft_info n = { .role = from->role, .since = from->since };
+	struct draft_info n = { .role = from->role, .since = from->since, .mode = from->mode };
 	int rc = 0;
 
 	n.page_id = drafts_strdup(from->page_id, &rc);
@@ -236,7 +236,11 @@ static int drafts_failure_line(const char *reason, int64_t since, struct buf *b)
 
 static int drafts_format_info(const struct draft_info *i, struct buf *b)
 {
-	int rc = buf_printf(b, DRAFTS_MAGIC "\nrole %s\n", i->role == DRAFT_PAGE ? "page" : "newpage");
+	int rc = buf_printf(b, DRAFTS_MAGIC "\nrole %s\n", i->role == DRAFT_PAGE ? "page" :
+			    i->role == DRAFT_LOCAL ? "local" : "newpage");
+
+	if (!rc && i->role == DRAFT_LOCAL)
+		rc = buf_printf(b, "mode %o\n", i->mode & 07777);
 
 	if (!rc)
 		rc = drafts_put_escaped(b, "page_id", i->page_id);
@@ -276,9 +280,14 @@ static int drafts_parse_info(const char *text, struct draft_info *i)
 		if (!sp)
 			continue;
 #define DRAFTS_KEY(k) ((size_t)(sp - line) == strlen(k) && !strncmp(line, k, strlen(k)))
+#define DRAFTS_VAL(v) ((size_t)(nl - sp - 1) == strlen(v) && !strncmp(sp + 1, v, strlen(v)))
 		if (DRAFTS_KEY("role"))
-			i->role = !strncmp(sp + 1, "page", 4) && (size_t)(nl - sp - 1) == 4 ? DRAFT_PAGE
-											  : DRAFT_NEWPAGE;
+			/* an unknown role (a newer release's) leaves the draft in place */
+			i->role = DRAFTS_VAL("page") ? DRAFT_PAGE : DRAFTS_VAL("newpage") ? DRAFT_NEWPAGE
+				: DRAFTS_VAL("local") ? DRAFT_LOCAL : 0;
+		else if (DRAFTS_KEY("mode"))
+			i->mode = (unsigned)strtoul(sp + 1, NULL, 8) & 07777;
+#undef DRAFTS_VAL
 		else if (DRAFTS_KEY("failure")) {
 			const char *r = sp + 1, *end = nl;
 

@@ -7,7 +7,8 @@
  *   drafts/lock   flock()ed by the one process that owns the drafts (a mount
  *                 for its whole life; `notionfs sync` while it recovers
  *                 them); drafts_open() in a second process gets -EBUSY.
- *   drafts/T.md   the bytes of one file being written: each write is a
+ *   drafts/T.md   the bytes of one file being written (a page file, a new
+ *                 X.md, or a local-only file): each write is a
  *                 pwrite() at the offset of the FUSE write, each size
  *                 change an ftruncate(); nothing else (no SQL, no rewrite).
  *   drafts/T.id   what T.md is: role, page id, parent database id, file
@@ -63,6 +64,8 @@ struct draft;
 enum draft_role {
 	DRAFT_PAGE = 1,     /* new bytes of an existing page (page_id) */
 	DRAFT_NEWPAGE,      /* a new file name in a database directory: a page to create */
+	DRAFT_LOCAL,        /* a local-only file (cache/localfiles.h): parent_id is its
+			     * directory's id ("" for the mount's root), mode its permission bits */
 };
 
 struct draft_info {
@@ -73,6 +76,7 @@ struct draft_info {
 	char *path;         /* "Tasks/X.md", for messages */
 	char *reason;       /* why it could not be queued yet, or NULL */
 	int64_t since;      /* unix time of the first failure to queue it, or 0 */
+	unsigned mode;      /* DRAFT_LOCAL: permission bits (0: unknown) */
 };
 
 void draft_info_release(struct draft_info *i);

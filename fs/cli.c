@@ -1042,6 +1042,22 @@ static int cli_recover_cb(void *arg, struct draft *dr, const char *data, size_t 
 	char *path = strdup(i->path ? i->path : i->name);
 	int rc;
 
+	if (i->role == DRAFT_LOCAL) {
+		/* a local file: back into the cache's local files, never pushed */
+		rc = save_local_draft(r->c, r->d, dr, data, len);
+		if (rc) {
+			r->kept++;
+			fprintf(stderr, "notionfs: %s: cannot keep the local file written before the "
+				"mount stopped: %s; it stays in %s\n", path ? path : "?", strerror(-rc),
+				drafts_file(dr));
+			drafts_release(dr);
+		} else {
+			printf("kept: %s (a local file written before the mount stopped)\n",
+			       path ? path : "?");
+		}
+		free(path);
+		return 0;
+	}
 	if (i->role == DRAFT_PAGE) {
 		n = view_page(r->v, i->page_id);
 		if (n && n->kind == VIEW_PAGE) {
@@ -1119,7 +1135,8 @@ static int cli_list_draft(void *arg, const struct draft_info *i, const char *fil
 			cJSON_AddStringToObject(d, "page_id", i->page_id);
 		else
 			cJSON_AddNullToObject(d, "page_id");
-		cJSON_AddStringToObject(d, "kind", i->role == DRAFT_PAGE ? "edit" : "create");
+		cJSON_AddStringToObject(d, "kind", i->role == DRAFT_PAGE ? "edit" :
+					i->role == DRAFT_LOCAL ? "local" : "create");
 		cJSON_AddStringToObject(d, "state", "draft");
 		if (i->reason)
 			cJSON_AddStringToObject(d, "reason", i->reason);
@@ -1128,7 +1145,8 @@ static int cli_list_draft(void *arg, const struct draft_info *i, const char *fil
 		cJSON_AddStringToObject(d, "file", file);
 		cJSON_AddItemToArray(l->arr, d);
 	} else {
-		printf("  draft %s %s%s%s (kept in %s)\n", i->role == DRAFT_PAGE ? "edit" : "create",
+		printf("  draft %s %s%s%s (kept in %s)\n", i->role == DRAFT_PAGE ? "edit" :
+		       i->role == DRAFT_LOCAL ? "local" : "create",
 		       i->path ? i->path : i->name, i->reason ? ": not queued yet: " : "",
 		       i->reason ? i->reason : "", file);
 	}

@@ -2,8 +2,8 @@
  * files, and the saves they lead to (docs/sync.md and docs/queue.md).
  *
  * Owns: the overlay (fs/overlay.h) behind ov_lock, the draft of every
- * page file being written (cache/drafts.h; one per overlay file that is
- * not a scratch file, reached through ov_file.priv), the settle thread
+ * page or local file being written (cache/drafts.h; one per overlay file
+ * that is not a lock symlink, reached through ov_file.priv), the settle thread
  * that saves files once they are quiet and retries saves that could not be
  * queued, and the lines about those in .notionfs/errors (m->err_extra).
  *
@@ -25,10 +25,12 @@
  *    mount or `notionfs sync`.
  *  - At start, every draft left over is put back into the overlay and
  *    saved like a settled write (its page gone: kept as rejected).
- *  - Local-only files (OV_SCRATCH, not symlinks) are stored in the cache
- *    (cache/localfiles.h) once quiet for OV_SETTLE_S, at fsync and at a
- *    rename of a local file (both durable), and at unmount; rm and rename
- *    follow; they are put back into the overlay at start.  Each is at most
+ *  - Local-only files (OV_SCRATCH, not symlinks) have drafts too (role
+ *    local) and are stored in the cache (cache/localfiles.h), in the
+ *    transaction that retires the draft, once quiet for OV_SETTLE_S, at
+ *    fsync and at a rename of a local file (both durable), and at unmount;
+ *    rm and rename follow; at start their leftover drafts are stored first,
+ *    then they are put back into the overlay.  Each is at most
  *    LOCALFILES_MAX_FILE bytes (EFBIG past it).
  *  - Names (docs/sync.md, "Kept names"): a rename keeps the new name for
  *    the page until its title lands; kept names are cleared at start and
@@ -45,9 +47,10 @@
  *     kernel runs with a directory locked (lookup, create, rename, unlink).
  *  2. A file's bytes leave the overlay only once they are queued (or kept
  *     as a rejected save): no path drops what the user wrote.
- *  3. An overlay file that is not a scratch file and has been written has a
- *     draft holding the same bytes, unless its mountw_file says stale (a
- *     failed write; rewritten whole before the next change or save).
+ *  3. An overlay file that is not a lock symlink and was written since it
+ *     was last queued or stored has a draft holding the same bytes, unless
+ *     its mountw_file says stale (a failed write; rewritten whole before the
+ *     next change or save).
  *  4. No FUSE request that saves an edit of a page rebuilds the view: the
  *     saved file stays in the overlay, clean, with keep_version set, and
  *     .notionfs/status is re-rendered alone (mount_refresh_status); the
@@ -205,7 +208,8 @@ static int mountw_draft_info(struct mount *m, const struct ov_file *f, struct dr
 	int rc;
 
 	memset(i, 0, sizeof(*i));
-	i->role = f->role == OV_PAGE ? DRAFT_PAGE : DRAFT_NEWPAGE;
+	i->role = f->role == OV_PAGE ? DRAFT_PAGE : f->role == OV_SCRATCH ? DRAFT_LOCAL : DRAFT_NEWPAGE;
+	i->mode = (unsigned)(f->mode & 07777);
 	pthread_rwlock_rdlock(&m->lock);
 	d = view_get(m->view, f->parent);
 	i->parent_id = d ? strdup(d->id) : NULL;
@@ -221,15 +225,17 @@ static int mountw_draft_info(struct mount *m, const struct ov_file *f, struct dr
 	return 0;
 }
 
+static int mountw_is_local(const struct ov_file *f);
+
 /* Makes sure f's draft exists and holds f's bytes (before a change is
- * applied to both).  Scratch files have none. */
+ * applied to both).  Lock symlinks (scratch files kept in memory) have none. */
 static int mountw_draft(struct mount *m, struct ov_file *f)
 {
 	struct mountw_file *w;
 	struct draft_info info;
 	int rc;
 
-	if (f->role == OV_SCRATCH || !m->drafts)
+	if ((f->role == OV_SCRATCH && !mountw_is_local(f)) || !m->drafts)
 		return 0;
 	w = mountw_priv(f);
 	if (!w)
@@ -260,7 +266,7 @@ static void mountw_draft_follow(struct mount *m, struct ov_file *f)
 
 	if (!w || !w->draft)
 		return;
-	if (f->role == OV_SCRATCH) {
+	if (f->role == OV_SCRATCH && !mountw_is_local(f)) {
 		drafts_discard(w->draft);
 		w->draft = NULL;
 		return;
@@ -404,14 +410,25 @@ static int mountw_local_store(struct mount *m, struct ov_file *f, int durable)
 		buf_release(&path);
 		return 0;
 	}
+	w = mountw_priv(f);
 	if (!rc) {
+		/* stored, and its draft retired, in one transaction (durable: fsynced) */
 		lf = (struct localfile){ dir, f->name, path.data, f->data.data ? f->data.data : "",
 					 f->data.len, (unsigned)(f->mode & 07777), f->mtime };
-		rc = localfiles_put(m->cache, &lf);
+		rc = drafts_tx_begin(m->drafts, m->cache, durable);
+		if (!rc) {
+			rc = localfiles_put(m->cache, &lf);
+			if (rc)
+				drafts_tx_abort(m->drafts, m->cache);
+			else
+				rc = drafts_tx_commit(m->drafts, m->cache, w ? w->draft : NULL);
+			if (!rc && w) {
+				w->draft = NULL; /* gone with the commit (a stale one too: the
+						  * overlay's bytes are what was stored) */
+				w->stale = 0;
+			}
+		}
 	}
-	if (!rc && durable)
-		rc = drafts_sync_cache(m->cache);
-	w = mountw_priv(f);
 	if (!rc) {
 		f->dirty = 0;
 		if (w && w->local_err)
@@ -521,6 +538,51 @@ static int mountw_restore_cb(void *arg, const struct localfile *f)
 	return a[r->n - 1].dir_id && a[r->n - 1].name && a[r->n - 1].path ? 0 : -ENOMEM;
 }
 
+/* The directory a local file of dir_id is kept in ("" the root, a database
+ * or data source, or a page whose folder shows): its inode, or 0.
+ * m->lock held. */
+static uint64_t mountw_local_dir(struct mount *m, const char *dir_id)
+{
+	const struct view_node *d, *p;
+
+	if (!dir_id[0])
+		return VIEW_INO_ROOT;
+	d = save_find_dir(m->view, dir_id);
+	if (d)
+		return d->ino;
+	p = view_page(m->view, dir_id);
+	if (!p || p->kind != VIEW_PAGE)
+		return 0;
+	d = view_get(m->view, (p->ino & ~(uint64_t)0xf) | 5);
+	return d && d->kind == VIEW_PAGE_DIR ? d->ino : 0;
+}
+
+/* The first pass over the drafts left by the last run (start): a local
+ * file's draft goes into the cache's local files, in the transaction that
+ * retires it, before those are put back into the overlay; the others wait
+ * for mountw_recover_cb. */
+static int mountw_local_recover_cb(void *arg, struct draft *dr, const char *data, size_t len)
+{
+	struct mount *m = arg;
+	const struct draft_info *i = drafts_info(dr);
+	const char *path = i->path ? i->path : i->name;
+	int rc;
+
+	if (i->role != DRAFT_LOCAL) {
+		drafts_release(dr);
+		return 0;
+	}
+	log_info("%s: putting back the local file written before the restart (%s)", path,
+		 drafts_file(dr));
+	rc = save_local_draft(m->cache, m->drafts, dr, data, len);
+	if (rc) {
+		log_error("%s: cannot keep the local file yet: %s; %s stays for the next start",
+			  path, strerror(-rc), drafts_file(dr));
+		drafts_release(dr);
+	}
+	return 0;
+}
+
 /* Puts the local files kept in the cache back into the overlay (start).
  * Rows are copied first: the view's lock is never taken under the cache's
  * connection mutex. */
@@ -534,14 +596,12 @@ static void mountw_local_restore(struct mount *m)
 		log_error("cannot read the local files kept in the cache: %s", strerror(-rc));
 	for (i = 0; i < r.n; i++) {
 		const struct localfile *f = &r.v[i];
-		const struct view_node *d = NULL;
 		uint64_t parent = 0;
 		struct ov_file *o = NULL;
 
 		if (!rc) {
 			pthread_rwlock_rdlock(&m->lock);
-			d = f->dir_id[0] ? save_find_dir(m->view, f->dir_id) : view_get(m->view, VIEW_INO_ROOT);
-			parent = d ? d->ino : 0;
+			parent = mountw_local_dir(m, f->dir_id);
 			pthread_rwlock_unlock(&m->lock);
 			if (!parent)
 				log_warn("%s: its directory is not shared any more; the local file stays in "
@@ -1128,6 +1188,10 @@ static int mountw_recover_cb(void *arg, struct draft *dr, const char *data, size
 	char *name = NULL;
 	int rc;
 
+	if (i->role == DRAFT_LOCAL) {
+		drafts_release(dr); /* could not be stored by the first pass: the next start */
+		return 0;
+	}
 	pthread_rwlock_rdlock(&m->lock);
 	if (i->role == DRAFT_PAGE) {
 		n = view_page(m->view, i->page_id);
@@ -1210,7 +1274,10 @@ int mountw_init(struct mount *m)
 	if (localfiles_clear_kept(m->cache) == 0)
 		mount_refresh(m);
 	pthread_mutex_lock(&m->ov_lock);
+	if (m->drafts && (rc = drafts_recover(m->drafts, m->cache, mountw_local_recover_cb, m)) != 0)
+		log_error("cannot read the drafts in %s: %s", drafts_dir(m->drafts), strerror(-rc));
 	mountw_local_restore(m);
+	mount_refresh_status(m); /* counts the local files put back */
 	pthread_mutex_unlock(&m->ov_lock);
 	if (m->drafts) {
 		pthread_mutex_lock(&m->ov_lock);

@@ -595,3 +595,24 @@ int save_commit(struct cache *c, struct drafts *d, struct draft *dr, struct save
 	}
 	return 0;
 }
+
+int save_local_draft(struct cache *c, struct drafts *d, struct draft *dr, const char *data,
+		     size_t len)
+{
+	const struct draft_info *i = drafts_info(dr);
+	struct localfile lf = {
+		i->parent_id ? i->parent_id : "", i->name, i->path ? i->path : i->name, data,
+		len > LOCALFILES_MAX_FILE ? LOCALFILES_MAX_FILE : len, /* the mount refused more */
+		i->mode ? i->mode : 0600, (double)drafts_mtime_ms(dr) / 1000,
+	};
+	int rc = drafts_tx_begin(d, c, 1);
+
+	if (rc)
+		return rc;
+	rc = localfiles_put(c, &lf);
+	if (rc) {
+		drafts_tx_abort(d, c);
+		return rc;
+	}
+	return drafts_tx_commit(d, c, dr);
+}

@@ -89,6 +89,11 @@ int64_t save_now_ms(void);
 #define SAVE_ROOT_REFUSED "a new page cannot be created at the top of the workspace (Notion lets" \
 	" an integration create pages only inside a page or a database): create it in a page's" \
 	" folder or a database's directory"
+/* A local file's draft (DRAFT_LOCAL, left by a mount that died) into the
+ * cache's local files, in the transaction that retires it (fsynced): 0 (dr
+ * is gone) or -errno (dr untouched). */
+int save_local_draft(struct cache *c, struct drafts *d, struct draft *dr, const char *data,
+		     size_t len);
 /* dr may be NULL (no draft), d too when dr is.  On 0 and -EINVAL the draft
  * is gone (freed); otherwise the caller still owns it.  durable: the commit
  * fsyncs the WAL before it returns. */

@@ -110,3 +110,51 @@ def test_mounting_over_a_non_empty_directory_warns(emulator, mount, tmp):
     assert "warning" in log and mnt in log and "not empty" in log, log
     m.unmount()
     assert open(os.path.join(mnt, "mine.txt")).read() == "hidden while mounted\n"
+
+
+def test_a_local_file_written_survives_a_crash_right_after(emulator, mount):
+    """docs/queue.md, "What is guaranteed": what write() accepted survives a
+    crash of the daemon, for local files too (they used to live in memory
+    until 1 s of quiet, an fsync, a rename or the unmount).  Also in a page's
+    folder (a sub-page's vim swap file)."""
+    emu = emulator()
+    m = mount(emu, poll=3600, extra_env={"NOTIONFS_SETTLE_MS": "60000"})
+    wait_for(lambda: "bodies pending: 0" in status(m), what="bodies fetched", timeout=120)
+    fd = os.open(m.path("Tasks", "notes.txt"), os.O_WRONLY | os.O_CREAT, 0o640)
+    os.write(fd, b"written, never closed nor synced\n")
+    fd2 = os.open(m.path("Team handbook", ".Onboarding.md.swp"), os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd2, b"swap bytes\x00\x01")
+    os.kill(m.proc.pid, 9)
+    m.proc.wait(timeout=30)
+    os.close(fd)
+    os.close(fd2)
+    subprocess.run(["fusermount3", "-uz", m.mnt], capture_output=True)
+    m.proc.returncode = 0  # killed on purpose
+    m2 = mount(emu, poll=3600)
+    assert open(m2.path("Tasks", "notes.txt"), "rb").read() == b"written, never closed nor synced\n"
+    assert os.stat(m2.path("Tasks", "notes.txt")).st_mode & 0o777 == 0o640
+    assert open(m2.path("Team handbook", ".Onboarding.md.swp"), "rb").read() == b"swap bytes\x00\x01"
+    assert local_count(m2) == 2, status(m2)
+    assert sorted(os.listdir(os.path.join(m2.cache, "drafts"))) == ["lock"]  # each retired
+    assert writes(emu) == []
+
+
+def test_notionfs_sync_keeps_a_local_file_a_dead_mount_was_writing(emulator, mount):
+    emu = emulator()
+    m = mount(emu, poll=3600)
+    wait_for(lambda: "bodies pending: 0" in status(m), what="bodies fetched", timeout=120)
+    fd = os.open(m.path("Tasks", "draft.txt"), os.O_WRONLY | os.O_CREAT, 0o644)
+    os.write(fd, b"kept by sync\n")
+    os.kill(m.proc.pid, 9)
+    m.proc.wait(timeout=30)
+    os.close(fd)
+    subprocess.run(["fusermount3", "-uz", m.mnt], capture_output=True)
+    m.proc.returncode = 0  # killed on purpose
+    listed = json.loads(run_nfs(["status", "--json"], m.env).stdout)
+    assert [(d["kind"], d["path"]) for d in listed["drafts"]] == [("local", "Tasks/draft.txt")], listed
+    p = run_nfs(["sync"], m.env, timeout=120)
+    assert "kept: Tasks/draft.txt" in p.stdout, p.stdout
+    assert sorted(os.listdir(os.path.join(m.cache, "drafts"))) == ["lock"]
+    m2 = mount(emu, poll=3600)
+    assert open(m2.path("Tasks", "draft.txt"), "rb").read() == b"kept by sync\n"
+    assert writes(emu) == []
