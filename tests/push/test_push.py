@@ -311,12 +311,13 @@ def test_block_ops_insert_at_start(env):
     assert kids[3]["id"] == b0
 
 
-def test_crash_mid_append_at_start_no_duplicate(env):
-    pid = env.pages[15]
-    b0 = env.page(pid)["children"][0]["id"]
+def killed_mid_append(env, pid, after, text):
+    """Queues one paragraph `text` inserted at `after`, kills the pushing
+    driver while the append's answer is slow (the request is applied), and
+    pushes again: the live children of the page, once the resumed push ends."""
     env.enqueue(page_id=pid, ops=[
-        {"op": "insert_after", "parent": None, "after": {"start": True},
-         "payload": {"children": [{"type": "paragraph", "paragraph": rich("started once")}]}}])
+        {"op": "insert_after", "parent": None, "after": after,
+         "payload": {"children": [{"type": "paragraph", "paragraph": rich(text)}]}}])
     env.clear_log()
     env.admin("faults", {"slow_ms": 1500})
     p = env.spawn_push()
@@ -324,9 +325,18 @@ def test_crash_mid_append_at_start_no_duplicate(env):
     os.kill(p.pid, signal.SIGKILL)
     p.wait(timeout=10)
     env.admin("faults/clear", {})
-    # the resumed push finds the block at the start and sends nothing again
+    # The killed driver's append is still in flight on the emulator (it lands
+    # 1.5 s after it was sent): the next push must not look for it before it
+    # can have landed (NOTIONFS_SETTLE_MS), then finds it and sends nothing.
     wait_for(lambda: "pushed 1" in env.push(check=False), what="the resumed push", timeout=60)
-    kids = [c for c in env.page(pid)["children"] if not c.get("archived")]
+    return [c for c in env.page(pid)["children"] if not c.get("archived")]
+
+
+def test_crash_mid_append_at_start_no_duplicate(env):
+    pid = env.pages[15]
+    b0 = env.page(pid)["children"][0]["id"]
+    # the resumed push finds the block at the start and sends nothing again
+    kids = killed_mid_append(env, pid, {"start": True}, "started once")
     texts = [plain(c[c["type"]]) for c in kids]
     assert texts.count("started once") == 1 and texts[0] == "started once"
     assert kids[1]["id"] == b0
@@ -419,21 +429,7 @@ def test_five_archives_pass_the_valve(env):
 def test_crash_mid_append_no_duplicate(env):
     pid = env.pages[13]
     b0 = env.page(pid)["children"][0]["id"]
-    env.enqueue(page_id=pid, ops=[
-        {"op": "insert_after", "parent": None, "after": {"id": b0},
-         "payload": {"children": [{"type": "paragraph", "paragraph": rich("appended once")}]}}])
-    env.clear_log()
-    env.admin("faults", {"slow_ms": 1500})
-    p = env.spawn_push()
-    wait_for(lambda: any(r["method"] == "PATCH" for r in env.requests()), what="the append", timeout=60)
-    os.kill(p.pid, signal.SIGKILL)
-    p.wait(timeout=10)
-    env.admin("faults/clear", {})
-    # The killed driver's append is still in flight on the emulator (it lands
-    # 1.5 s after it was sent): the next push must not look for it before it
-    # can have landed (NOTIONFS_SETTLE_MS), then finds it and sends nothing.
-    wait_for(lambda: "pushed 1" in env.push(check=False), what="the resumed push", timeout=60)
-    kids = [c for c in env.page(pid)["children"] if not c.get("archived")]
+    kids = killed_mid_append(env, pid, {"id": b0}, "appended once")
     texts = [plain(c[c["type"]]) for c in kids]
     assert texts.count("appended once") == 1 and texts[1] == "appended once"
     assert len([r for r in env.requests() if r["method"] == "PATCH"]) == 1
