@@ -514,6 +514,8 @@ static void mount_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	int rc;
 
 	(void)fi;
+	if (ino == VIEW_INO_STATUS)
+		mountw_wait_acked(m); /* it counts every fsync'd save */
 	if (mountw_getattr(m, ino, &st)) {
 		fuse_reply_attr(req, &st, 0);
 		return;
@@ -693,6 +695,8 @@ static void mount_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	int rc, found;
 
 	(void)fi;
+	if (ino == VIEW_INO_STATUS)
+		mountw_wait_acked(m); /* it counts every fsync'd save */
 	if (mountw_read(m, ino, &b)) {
 		rc = 0;
 	} else {

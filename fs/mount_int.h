@@ -107,6 +107,10 @@ struct mount {
 	int settler_stop;
 	pthread_cond_t settler_cond;
 	struct drafts *drafts;       /* borrowed (mount_opts); NULL: no drafts.  Used under ov_lock */
+	/* Files whose fsync was answered once their draft was synced and whose
+	 * save is not queued yet (mount_write.c, "fsync"); ov_lock, ov_cond is
+	 * broadcast when it falls. */
+	int acked;
 	/* Lines about saves that cannot be queued yet, shown at the end of
 	 * .notionfs/errors (mount_write.c builds them, mount.c serves them).
 	 * err_lock guards err_extra; a leaf lock. */
@@ -147,6 +151,10 @@ void mountw_release(struct mount *m);
 int mountw_lookup(struct mount *m, fuse_ino_t parent, const char *name, struct fuse_entry_param *e);
 int mountw_getattr(struct mount *m, fuse_ino_t ino, struct stat *st);
 int mountw_read(struct mount *m, fuse_ino_t ino, struct buf *out);
+/* Waits (at most MOUNTW_ACKED_WAIT_S) until every fsync answered from a
+ * draft is queued, so that .notionfs/status counts it: called before
+ * .notionfs/status is read.  No lock held. */
+void mountw_wait_acked(struct mount *m);
 int mountw_hidden(struct mount *m, fuse_ino_t parent, const char *name);
 /* Appends the names of the overlay's own entries of a directory (files
  * that the view does not show) and the view names it hides, for readdir. */

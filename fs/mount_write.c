@@ -15,7 +15,12 @@
  *    back at start) is validated, diffed and queued by fs/save.c in one
  *    transaction that also retires its draft.  fsync and rename commit it
  *    with synchronous=FULL (the WAL is fsynced before the answer); an fsync
- *    of a file saved already fsyncs the WAL too.
+ *    of a file saved already fsyncs the WAL too.  Except: an fsync of a
+ *    body-only edit of a page (save_body_only) syncs the draft and answers;
+ *    the settle thread saves it next, with synchronous=FULL (the draft is
+ *    synced: mountw_file.synced), so the draft goes only once its save is
+ *    on disk and the push (which runs after the commit) never sends what a
+ *    power loss could make the next start save again.
  *  - A save that fails validation leaves the page as it was, keeps the
  *    text under .notionfs/rejected/, logs the reason naming the file to
  *    .notionfs/errors, and returns EINVAL to the fsync or rename that asked
@@ -174,7 +179,24 @@ struct mountw_file {
 	/* mountw_save dropped ov_lock to save this file: whoever would change
 	 * or free it waits on ov_cond (mountw_wait_idle) */
 	int busy;
+	/* the draft was fsynced (an fsync answered from it): its save commits
+	 * durably, so the draft goes only once the WAL holds the save */
+	int synced;
+	/* an fsync was answered from the draft and the save is not queued yet
+	 * (counted in mount.acked) */
+	int acked;
 };
+
+/* The save of an fsync answered from its draft is over (queued, rejected,
+ * or failed and reported): .notionfs/status may be read.  ov_lock held. */
+static void mountw_unack(struct mount *m, struct mountw_file *w)
+{
+	if (!w || !w->acked)
+		return;
+	w->acked = 0;
+	m->acked--;
+	pthread_cond_broadcast(&m->ov_cond);
+}
 
 /* The overlay frees a file: its draft goes with it (discard), or stays on
  * disk for the next start (ov_free at unmount). */
@@ -182,7 +204,7 @@ static void mountw_forget(void *arg, struct ov_file *f, int discard)
 {
 	struct mountw_file *w = f->priv;
 
-	(void)arg;
+	mountw_unack(arg, w);
 	if (w->draft) {
 		if (discard)
 			drafts_discard(w->draft);
@@ -774,6 +796,7 @@ static int mountw_save(struct mount *m, struct ov_file *f, int durable, int may_
 	w = mountw_priv(f);
 	if (!w)
 		return -ENOMEM;
+	durable |= w->synced; /* its draft goes only once the WAL holds the save */
 	if (w->stale)
 		mountw_draft(m, f); /* so that a failure below keeps the right bytes */
 	if (f->role == OV_PAGE && mountw_body_missing(m, ino)) {
@@ -792,8 +815,10 @@ static int mountw_save(struct mount *m, struct ov_file *f, int durable, int may_
 		rc = mount_fetch_body(m, ino);
 		pthread_mutex_lock(&m->ov_lock);
 		mountw_set_busy(m, w, 0);
-		if (rc)
+		if (rc) {
+			mountw_unack(m, w);
 			return mountw_save_failed(m, f, w, rc, durable, kept);
+		}
 	}
 	mountw_set_busy(m, w, 1);
 	pthread_mutex_unlock(&m->ov_lock);
@@ -801,6 +826,7 @@ static int mountw_save(struct mount *m, struct ov_file *f, int durable, int may_
 	pthread_mutex_lock(&m->ov_lock);
 	mountw_set_busy(m, w, 0);
 	rc = o.rc;
+	mountw_unack(m, w); /* queued, kept as rejected, or reported below */
 	if (rc && rc != -EINVAL) {
 		mountw_save_failed(m, f, w, rc, durable, kept);
 		goto out;
@@ -808,6 +834,7 @@ static int mountw_save(struct mount *m, struct ov_file *f, int durable, int may_
 	/* Queued or kept as rejected: the draft is gone with the commit. */
 	err = w->err;
 	w->draft = NULL;
+	w->synced = 0;
 	if (err) {
 		log_warn("%s: the save that could not be queued (%s) is now %s", o.p.e.path,
 			 strerror(-err), rc ? "kept as rejected" : "queued");
@@ -1834,6 +1861,18 @@ static void mountw_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		}
 	}
 	f = ov_lookup(m->ov, parent, name);
+	if (f && f->dirty && f->priv && ((struct mountw_file *)f->priv)->synced) {
+		/* an fsync answered these bytes from the draft: queued before the
+		 * page goes (its body is there: nothing to fetch), or the rm fails
+		 * and they stay */
+		rc = mountw_save(m, f, 1, 0, NULL);
+		if (rc && rc != -EINVAL) {
+			pthread_mutex_unlock(&m->ov_lock);
+			fuse_reply_err(req, rc == -EAGAIN ? EBUSY : -rc);
+			return;
+		}
+		f = ov_lookup(m->ov, parent, name);
+	}
 	local = f && mountw_is_local(f);
 	rc = ov_unlink(m->ov, parent, name, mountw_now(), &fx);
 	if (!rc && local)
@@ -1936,11 +1975,81 @@ static void mountw_rename(fuse_req_t req, fuse_ino_t parent, const char *name, f
 	fuse_reply_err(req, rc ? -rc : 0);
 }
 
-/* fsync: a dirty page file is saved now (a rejection answers EINVAL), in a
- * transaction whose commit fsyncs the WAL; a file saved already (or not
- * changed) gets the WAL fsynced too, since its save may have been
- * committed without a sync.  A save that cannot be queued answers its
- * error, with the draft synced.  Scratch files live in memory only. */
+/* save_body_only() of a file, on a thread of its own beside the draft's
+ * sync (the caller holds ov_lock: the bytes do not change meanwhile). */
+struct mountw_check {
+	const struct ov_file *f;
+	int ok;
+};
+
+static void *mountw_check_run(void *arg)
+{
+	struct mountw_check *k = arg;
+
+	k->ok = save_body_only(k->f->head.data, k->f->head.len, buf_str(&k->f->data), k->f->data.len);
+	return NULL;
+}
+
+/* fsync of a body-only edit of a page (save_body_only: nothing in it can be
+ * refused): durable once its draft is synced, and answered then; the
+ * settle thread queues the save at once, durably (mountw_file.synced).
+ * Until it is queued, .notionfs/status waits for it (mountw_wait_acked).
+ * The check runs while the draft syncs.  1 if answered this way; 0: the
+ * caller saves it now.  ov_lock held. */
+static int mountw_fsync_draft(struct mount *m, struct ov_file *f)
+{
+	struct mountw_file *w = f->priv;
+	struct mountw_check k = { f, 0 };
+	pthread_t t;
+	int started, rc;
+
+	if (f->role != OV_PAGE || !f->head.len || !m->drafts || !m->settler_started ||
+	    (w && (w->err || w->busy)) || mountw_body_missing(m, f->ino))
+		return 0;
+	w = mountw_priv(f);
+	if (!w || mountw_draft(m, f) || !w->draft)
+		return 0; /* the save now reports what failed */
+	started = pthread_create(&t, NULL, mountw_check_run, &k) == 0;
+	rc = drafts_sync(w->draft);
+	if (started)
+		pthread_join(t, NULL);
+	else
+		mountw_check_run(&k);
+	if (rc || !k.ok)
+		return 0;
+	w->synced = 1;
+	if (!w->acked) {
+		w->acked = 1;
+		m->acked++;
+	}
+	ov_fsync(f);
+	pthread_cond_signal(&m->settler_cond);
+	return 1;
+}
+
+#define MOUNTW_ACKED_WAIT_S 5
+
+void mountw_wait_acked(struct mount *m)
+{
+	struct timespec until;
+
+	if (!m->writable)
+		return;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += MOUNTW_ACKED_WAIT_S;
+	pthread_mutex_lock(&m->ov_lock);
+	while (m->acked > 0 && pthread_cond_timedwait(&m->ov_cond, &m->ov_lock, &until) == 0)
+		;
+	pthread_mutex_unlock(&m->ov_lock);
+}
+
+/* fsync: a dirty page file is made durable: a body-only edit by its draft
+ * (mountw_fsync_draft), any other save is saved now (a rejection answers
+ * EINVAL), in a transaction whose commit fsyncs the WAL; a file saved
+ * already (or not changed) gets the WAL fsynced too, since its save may
+ * have been committed without a sync.  A save that cannot be queued
+ * answers its error, with the draft synced.  Scratch files live in memory
+ * only. */
 static void mountw_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
 	struct mount *m = mountw_of(req);
@@ -1952,12 +2061,14 @@ static void mountw_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fu
 	pthread_mutex_lock(&m->ov_lock);
 	mountw_wait_idle(m, ino, 0, NULL); /* a save under way: then ours */
 	f = ov_get(m->ov, ino);
-	if (f && f->dirty && f->role != OV_SCRATCH)
-		rc = mountw_save(m, f, 1, 1, NULL);
-	else if (f && f->dirty && mountw_is_local(f))
+	if (f && f->dirty && f->role != OV_SCRATCH) {
+		if (!mountw_fsync_draft(m, f))
+			rc = mountw_save(m, f, 1, 1, NULL);
+	} else if (f && f->dirty && mountw_is_local(f)) {
 		rc = mountw_local_store(m, f, 1);
-	else if (!f || f->role != OV_SCRATCH || mountw_is_local(f))
+	} else if (!f || f->role != OV_SCRATCH || mountw_is_local(f)) {
 		rc = drafts_sync_cache(m->cache); /* saved or stored already: make it durable */
+	}
 	pthread_mutex_unlock(&m->ov_lock);
 	fuse_reply_err(req, rc ? -rc : 0);
 }

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs/props/frontmatter.h"
+
 struct ov_slot {
 	uint64_t parent;
 	char *name;
@@ -52,6 +54,7 @@ static void ov_file_free(struct overlay *ov, struct ov_file *f, int discard)
 		ov->view.forget(ov->view.arg, f, discard);
 	free(f->name);
 	buf_release(&f->data);
+	buf_release(&f->head);
 	free(f);
 }
 
@@ -159,6 +162,28 @@ void ov_each_in(struct overlay *ov, uint64_t parent, void (*cb)(void *arg, const
 			cb(arg, ov->files[i]);
 }
 
+/* f, created over page ino, keeps the front-matter of the page's bytes as
+ * its head; best effort (without one, an fsync saves at once). */
+static void ov_page_head(struct overlay *ov, uint64_t ino, struct ov_file *f)
+{
+	struct buf b = BUF_INIT;
+	size_t fm_len = 0;
+
+	if (ov->view.page_bytes(ov->view.arg, ino, &b) == 0 && !fm_split(buf_str(&b), b.len, &fm_len))
+		buf_append(&f->head, b.data, fm_len);
+	buf_release(&b);
+}
+
+/* Keeps the front-matter of the page bytes f starts from (ov_file.head). */
+static int ov_keep_head(struct ov_file *f)
+{
+	size_t fm_len = 0;
+
+	if (fm_split(buf_str(&f->data), f->data.len, &fm_len) || !fm_len)
+		return 0; /* none: fsync saves at once */
+	return buf_append(&f->head, f->data.data, fm_len);
+}
+
 static int ov_add(struct overlay *ov, uint64_t parent, const char *name, enum ov_role role,
 		  uint64_t ino, mode_t mode, double now, struct ov_file **out)
 {
@@ -250,6 +275,7 @@ int ov_create(struct overlay *ov, uint64_t parent, const char *name, mode_t mode
 		snprintf((*out)->page_id, sizeof((*out)->page_id), "%s", ref.page_id);
 		(*out)->dirty = 1;
 		ov_unvacate(ov, parent, name, now);
+		ov_page_head(ov, ref.ino, *out); /* what its writer read (vim's backup by rename) */
 		return 0;
 	}
 	if (!ov_is_scratch_name(name) && !ov->view.is_db_dir(ov->view.arg, parent))
@@ -279,6 +305,8 @@ int ov_edit_page(struct overlay *ov, uint64_t parent, const char *name, double n
 		return rc;
 	snprintf(f->page_id, sizeof(f->page_id), "%s", ref.page_id);
 	rc = ov->view.page_bytes(ov->view.arg, ref.ino, &f->data);
+	if (!rc)
+		rc = ov_keep_head(f);
 	if (rc) {
 		ov_remove(ov, f);
 		return rc;

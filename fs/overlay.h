@@ -58,6 +58,11 @@ struct ov_file {
 	double mtime;          /* time of the last change */
 	int dirty;             /* changed since the last save */
 	int save_now;          /* fsync or a rename asked for an immediate save */
+	/* OV_PAGE started from the page's bytes (ov_open), or created over a
+	 * page's name (ov_create): the front-matter block (fm_split) of the
+	 * page's bytes then, so that fsync can tell a body-only edit
+	 * (mount_write.c, "fsync"); empty otherwise */
+	struct buf head;
 	void *priv;            /* the caller's (see Memory above); NULL at first */
 };
 

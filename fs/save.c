@@ -9,6 +9,7 @@
  */
 #include "fs/save.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -25,8 +26,10 @@
 #include "cache/queue.h"
 #include "cache/drafts.h"
 #include "common/log.h"
+#include "common/vbase.h"
 #include "fs/md/mdconv.h"
 #include "fs/names.h"
+#include "fs/props/frontmatter.h"
 #include "fs/view.h"
 #include "sync/blockops.h"
 #include "fs/ops_json.h"
@@ -460,6 +463,67 @@ static int save_prepare_new(const struct view *v, struct cache *c, const struct 
 	if (!p->e.page_id || !p->e.database_id || !p->e.saved_text)
 		return -ENOMEM;
 	return save_keep_name(v, dir->ino, r->name, p, 1);
+}
+
+/* The offset just past the last "base: " in fm[0..len), or 0. */
+static size_t save_base_at(const char *fm, size_t len)
+{
+	static const char key[] = "base: ";
+	size_t i, k = sizeof(key) - 1;
+
+	for (i = len > k ? len - k : 0; i > 0; i--)
+		if (!memcmp(fm + i, key, k))
+			return i + k;
+	return 0;
+}
+
+/* The offset past the base value at fm[at..len) (8 hex digits, maybe
+ * quoted as YAML quotes a number), or 0. */
+static size_t save_base_end(const char *fm, size_t at, size_t len)
+{
+	char q = at < len && (fm[at] == '\'' || fm[at] == '"') ? fm[at] : 0;
+	size_t i = at + (q != 0), end = i + VBASE_LEN;
+
+	if (end + (q != 0) > len)
+		return 0;
+	for (; i < end; i++)
+		if (!isxdigit((unsigned char)fm[i]))
+			return 0;
+	if (q && fm[end++] != q)
+		return 0;
+	return end;
+}
+
+/* Whether front-matter a says what b says, but perhaps for the version
+ * its metadata line names as base (a writer holding an older rendering:
+ * a stale save is merged, never refused; docs/sync.md "A stale save"). */
+static int save_same_front(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t at, ea, eb;
+
+	if (alen == blen && !memcmp(a, b, alen))
+		return 1;
+	at = save_base_at(a, alen);
+	if (!at || at != save_base_at(b, blen) || memcmp(a, b, at))
+		return 0;
+	ea = save_base_end(a, at, alen);
+	eb = save_base_end(b, at, blen);
+	return ea && eb && alen - ea == blen - eb && !memcmp(a + ea, b + eb, alen - ea);
+}
+
+int save_body_only(const char *head, size_t head_len, const char *text, size_t len)
+{
+	cJSON *blocks = NULL;
+	size_t fm_len = 0;
+	int ok;
+
+	if (!head || !head_len)
+		return 0;
+	if (fm_split(text, len, &fm_len) || !fm_len || !save_same_front(text, fm_len, head, head_len))
+		return 0;
+	ok = mdconv_parse(text + fm_len, len - fm_len, &blocks, NULL) == 0;
+	cJSON_Delete(blocks);
+	return ok;
 }
 
 int save_prepare(const struct view *v, struct cache *c, const struct save_req *r,

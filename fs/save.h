@@ -77,6 +77,14 @@ struct save_plan {
 
 int save_prepare(const struct view *v, struct cache *c, const struct save_req *r,
 		 struct save_plan *p);
+/* Whether text is a body-only edit that save_prepare() cannot refuse for
+ * what it says: its front-matter is byte for byte head (the front-matter
+ * of the page's bytes its writer started from; only the base its metadata
+ * line names may differ: a stale save is merged, never refused) and its body parses as the
+ * save parses it (mdconv_parse: UTF-8, nesting, API limits).  1 or 0 (let
+ * the full save decide); reads nothing but its arguments.  fsync uses it
+ * to answer before the save is queued (fs/mount_write.c). */
+int save_body_only(const char *head, size_t head_len, const char *text, size_t len);
 /* The start of the reason of a refused copy of a page into another
  * database (save_prepare's rejection, docs/sync.md "Moves"). */
 /* The time now, in milliseconds since the epoch (a save's saved_at_ms). */

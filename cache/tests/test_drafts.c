@@ -2,7 +2,8 @@
  * bytes kept at the offsets written, identity round trip (odd names
  * included), recovery after a "crash" (handles dropped, files kept), a
  * draft queued in the same transaction as its save and never recovered, a
- * rolled-back save keeping its draft, half-created drafts cleaned up,
+ * rolled-back save keeping its draft, a local file's draft stored once,
+ * syncs after a replace or rename, half-created drafts cleaned up,
  * listing for status.  Uses a fresh directory under /tmp, removed at the
  * end; frees everything it allocates.
  */
@@ -16,6 +17,7 @@
 
 #include "cache/cache.h"
 #include "cache/drafts.h"
+#include "cache/localfiles.h"
 #include "cache/queue.h"
 #include "common/check.h"
 
@@ -285,6 +287,52 @@ static void test_reason_and_list(void)
 	drafts_close(d);
 }
 
+/* A local file's draft (role local) follows the same rule: stored in the
+ * cache in the transaction that records its token, a crash before its files
+ * are removed leaves a draft that recovery removes unsaved; and a synced
+ * draft syncs again after its identity or bytes were replaced. */
+static void test_local_stored_once(struct cache *c)
+{
+	struct draft_info info = { .role = DRAFT_LOCAL, .parent_id = "db1", .name = "notes.txt",
+				   .path = "Tasks/notes.txt", .mode = 0640 };
+	struct localfile lf = { "db1", "notes.txt", "Tasks/notes.txt", "local text", 10, 0640, 1.0 };
+	struct drafts *d = NULL;
+	struct draft *dr = NULL;
+	struct seen s = { 0 };
+	int64_t n = 0, bytes = 0;
+	char token[80], v[200];
+	const char *slash;
+
+	CHECK(drafts_open(dir, &d) == 0);
+	CHECK(drafts_create(d, &info, "local text", 10, &dr) == 0);
+	CHECK(drafts_sync(dr) == 0);
+	CHECK(drafts_sync(dr) == 0); /* T.md alone this time */
+	CHECK(drafts_set_info(dr, &info) == 0);
+	CHECK(drafts_sync(dr) == 0);
+	CHECK(drafts_replace(dr, "local text", 10) == 0);
+	CHECK(drafts_sync(dr) == 0);
+	slash = strrchr(drafts_file(dr), '/');
+	snprintf(token, sizeof(token), "%.*s", (int)(strlen(slash + 1) - 3), slash + 1);
+	/* the store's transaction, as save_local_draft runs it, then a crash
+	 * before the files go (the token recorded, the files kept) */
+	CHECK(drafts_tx_begin(d, c, 1) == 0);
+	CHECK(localfiles_put(c, &lf) == 0);
+	snprintf(v, sizeof(v), "%s", token);
+	CHECK(cache_meta_set(c, "drafts_queued", v) == 0);
+	CHECK(cache_commit(c) == 0);
+	drafts_tx_abort(d, c); /* ends the transaction's bookkeeping; nothing left to roll back */
+	drafts_release(dr);
+	drafts_close(d);
+	CHECK(count_files() == 2);
+	CHECK(drafts_open(dir, &d) == 0);
+	CHECK(drafts_recover(d, c, collect, &s) == 0);
+	CHECK(s.n == 0); /* not stored a second time */
+	CHECK(count_files() == 0);
+	CHECK(localfiles_count(c, &n, &bytes) == 0 && n == 1 && bytes == 10);
+	CHECK(localfiles_remove(c, "db1", "notes.txt") == 0);
+	drafts_close(d);
+}
+
 int main(void)
 {
 	struct cache *c = NULL;
@@ -297,6 +345,7 @@ int main(void)
 	test_lock();
 	test_bytes_survive_and_recover(c);
 	test_queued_once(c);
+	test_local_stored_once(c);
 	test_half_created_and_garbage(c);
 	test_reason_and_list();
 	cache_close(c);

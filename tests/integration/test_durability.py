@@ -13,6 +13,7 @@ import subprocess
 import pytest
 
 from conftest import BIN, is_mounted, run_nfs, wait_for
+from test_undo import trashed
 from test_write_path import settled, status, task, writes
 
 PAGE = "Write API client"
@@ -141,6 +142,82 @@ def test_fsync_reaches_the_disk(emulator, mount, tmp):
     done_before_answer = [s for s in strace_syncs(trace) if before <= s[0] and s[0] + s[1] <= after]
     assert done_before_answer, open(trace).read()[-3000:]
     wait_for(lambda: task(emu)["properties"]["Estimate"]["number"] == 31, what="the push", timeout=60)
+
+
+def test_fsync_answered_from_the_draft_survives_kill9(emulator, mount):
+    """fsync() of a body-only edit is answered once the edit's draft is on disk, before the
+    save is queued (docs/queue.md, "What is guaranteed"): with the cache's database held by
+    another process the save cannot be queued, yet fsync() returns 0; a kill -9 then, and the
+    next start pushes the edit exactly once.  (Before: fsync() waited for the queue's commit,
+    and failed once the database stayed busy.)"""
+    emu = emulator()
+    m = mount(emu, poll=3600)
+    wait_for(lambda: "bodies pending: 0" in status(m), what="bodies fetched", timeout=120)
+    emu.clear_log()
+    marker = "Fsynced from the draft 7171"
+    path = m.path("Tasks", PAGE + ".md")
+    text = open(path).read()
+    db = sqlite3.connect(os.path.join(m.cache, "cache.db"), timeout=30, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")  # the cache's write lock: nothing can be queued
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+        try:
+            os.write(fd, (text + "\n" + marker + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        kept = drafts(m.cache)
+        assert len(kept) == 1, kept
+        assert marker in open(os.path.join(m.cache, "drafts", kept[0])).read()
+        kill9(m)
+    finally:
+        db.close()
+    assert writes(emu) == []
+    m2 = mount(emu, poll=3600)
+    wait_for(lambda: in_workspace(emu, marker), what="the fsync'd save to land", timeout=60)
+    wait_for(lambda: settled(m2), what="the queue to empty", timeout=60)
+    assert marker in open(m2.path("Tasks", PAGE + ".md")).read()
+    landed_once(emu, marker)
+    assert drafts(m.cache) == []
+
+
+@pytest.mark.daemon_errors(r"the save cannot be queued: Device or resource busy")
+def test_rm_after_fsync_keeps_the_edit(emulator, mount):
+    """rm of a page file whose fsync() was answered from its draft while the save cannot be
+    queued (the cache's database held by another process): the rm fails and the edit stays,
+    to be queued once the database is free; a later rm trashes the page with the edit in it
+    (a restore from Notion's trash brings it back).  (Before the fix the rm dropped the
+    file's bytes and its draft: the acknowledged edit was lost.)"""
+    emu = emulator()
+    m = mount(emu, poll=3600)
+    wait_for(lambda: "bodies pending: 0" in status(m), what="bodies fetched", timeout=120)
+    path = m.path("Tasks", PAGE + ".md")
+    pid = task(emu)["id"]
+    marker = "Fsynced then removed 8282"
+    text = open(path).read()
+    db = sqlite3.connect(os.path.join(m.cache, "cache.db"), timeout=30, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+        try:
+            os.write(fd, (text + "\n" + marker + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        wait_for(lambda: "cannot be queued yet" in open(m.path(".notionfs", "errors")).read(),
+                 what="the save reported as not queued", timeout=60)
+        with pytest.raises(OSError):
+            os.unlink(path)
+        assert len(drafts(m.cache)) == 1
+    finally:
+        db.close()
+    wait_for(lambda: in_workspace(emu, marker), what="the edit to land", timeout=60)
+    wait_for(lambda: settled(m), what="the queue to empty", timeout=60)
+    os.unlink(path)
+    wait_for(lambda: settled(m) and trashed(emu, pid), what="the trash", timeout=60)
+    page = next(p for p in emu.state()["pages"] if p["id"] == pid)
+    assert marker in json.dumps(page.get("children"))
+    landed_once(emu, marker)
 
 
 # ---- a full disk -----------------------------------------------------------
