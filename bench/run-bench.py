@@ -686,7 +686,8 @@ def bench_delta(work, sizes, sources=2):
                c["search"], json.dumps(c)))
         result("delta", "requests/data source/poll, %d pages" % n, "%.2f" % r, "1 (target)", r,
                "<=1.0x", r <= 1.0, "%d polls in %.0f s; the search of each poll (schemas, new and "
-               "renamed sources) is %.2f of it" % (polls, window, 1.0 / sources))
+               "renamed sources, changed rows) is %.2f of it, a query of every source every 4th "
+               "poll the rest" % (polls, window, 1.0 / sources))
     if len(sizes) == 2:
         a, b = per[sizes[0]], per[sizes[1]]
         result("delta", "growth %d vs %d pages" % (sizes[0], sizes[1]), "%.2f" % a, "%.2f" % b,

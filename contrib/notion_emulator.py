@@ -280,6 +280,21 @@ class Workspace:
         self.children = {}          # parent id -> [child ids] (blocks, pages, databases)
         self.seq = 0
         self.version = API_VERSION  # Notion-Version of the request being served (set under the lock)
+        # the search index as of a moment (fault `search_stale`): id -> fingerprint; None: current
+        self.search_index = None
+
+    @staticmethod
+    def search_fingerprint(obj):
+        keep = {k: obj.get(k) for k in ("properties", "title", "last_edited_time", "parent",
+                                         "archived", "in_trash")}
+        return hashlib.sha1(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()
+
+    def freeze_search(self, on):
+        """Search indexing is not immediate (Notion's "Search optimizations and limitations"):
+        while frozen, the search answers only what it showed at the freeze, unchanged."""
+        self.search_index = None if not on else {
+            oid: self.search_fingerprint(o) for coll in (self.pages, self.sources, self.databases)
+            for oid, o in coll.items()}
 
     def next_seq(self):
         self.seq += 1
@@ -2213,6 +2228,9 @@ class Workspace:
         if want in (None, "data_source") and self.new_api():
             items += [("data_source", x, x["last_edited_time"]) for x in self.sources.values()
                       if found(x["id"])]
+        if self.search_index is not None:   # a stale index: later edits are not in it yet
+            items = [it for it in items
+                     if self.search_index.get(it[1]["id"]) == self.search_fingerprint(it[1])]
         if q:
             ql = q.lower()
             items = [it for it in items if ql in plain_title(
@@ -3003,6 +3021,7 @@ class Emulator:
             return {"fail_next": copy.deepcopy(self.fail_rules), "drop_next": copy.deepcopy(self.drop_rules),
                     "lose_answer": copy.deepcopy(self.lose_rules), "delay_answer": copy.deepcopy(self.delay_rules),
                     "slow_ms": self.slow_ms, "jitter_ms": self.jitter_ms, "storm_429": dict(self.storm), "rate": self.rate,
+                    "search_stale": self.ws.search_index is not None,
                     "burst": self.burst}
 
     def set_faults(self, body):
@@ -3047,7 +3066,12 @@ class Emulator:
             float(body["rate"])
         if "burst" in body and body["burst"] is not None:
             float(body["burst"])
+        stale = body.get("search_stale")
+        if stale is not None and not isinstance(stale, bool):
+            raise ValueError("search_stale must be true or false")
         with self.lock:
+            if stale is not None:
+                self.ws.freeze_search(stale)
             for rules, rule in add:
                 if rule["count"] > 0:
                     rules.append(rule)
@@ -3066,6 +3090,7 @@ class Emulator:
             self.fail_rules, self.drop_rules, self.lose_rules, self.delay_rules = [], [], [], []
             self.slow_ms = self.jitter_ms = 0
             self.storm = {"count": 0, "retry_after": 1, "rate_limit_reason": None}
+            self.ws.freeze_search(False)
             return self.faults_state()
 
     def latency(self):

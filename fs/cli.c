@@ -848,6 +848,7 @@ static int cli_run_mount(struct cli_opts *o, const char *mountpoint)
 	ec.rate = o->rate;
 	ec.burst = o->burst;
 	ec.listing_every = getenv("NOTIONFS_LISTING_EVERY") ? atoi(getenv("NOTIONFS_LISTING_EVERY")) : 10;
+	ec.sweep_every = getenv("NOTIONFS_SWEEP_EVERY") ? atoi(getenv("NOTIONFS_SWEEP_EVERY")) : 4;
 	ec.on_change = cli_on_change;
 	ec.arg = &cm;
 	rc = engine_start(&ec, &cm.e);

@@ -385,6 +385,7 @@ static void *engine_main(void *arg)
 			rc = pull_listing(&p);
 		} else {
 			what = "delta pull";
+			p.hinted = polls % e->cfg.sweep_every != 0;
 			rc = pull_delta(&p);
 		}
 		free(full);
@@ -485,6 +486,8 @@ int engine_start(const struct engine_config *cfg, struct engine **out)
 	e->cfg = *cfg;
 	if (e->cfg.listing_every < 1)
 		e->cfg.listing_every = 1;
+	if (e->cfg.sweep_every < 1)
+		e->cfg.sweep_every = 1;
 	if (e->cfg.poll_s <= 0)
 		e->cfg.poll_s = 30;
 	pthread_mutex_init(&e->lock, NULL);

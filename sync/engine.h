@@ -2,8 +2,9 @@
  *
  * Owns one background thread and the API clients it uses.  The loop: a
  * full pull when the cache never had one, else a delta pull every poll
- * interval; every `listing_every` polls an id listing finds pages that
- * disappeared; between polls, bodies are prefetched in small batches.
+ * interval (querying every data source each `sweep_every` polls, else
+ * the ones its search shows changed); every `listing_every` polls an id
+ * listing finds pages that disappeared; between polls, bodies are prefetched in small batches.
  * After anything that changed the cache, on_change() is called from the
  * sync thread (the mount rebuilds its view and invalidates the kernel's
  * caches there).  engine_fetch_body() serves the mount's first read of a
@@ -27,6 +28,9 @@ struct engine_config {
 	const char *cache_dir;
 	double poll_s;            /* delta pull interval */
 	int listing_every;        /* id listing every N polls (>= 1) */
+	/* every N polls a delta pull queries every data source; the others
+	 * query only those the search shows changed (>= 1; 1: every poll) */
+	int sweep_every;
 	double rate, burst;       /* requests/s and bucket size */
 	void (*on_change)(void *arg);
 	void *arg;

@@ -557,6 +557,17 @@ out:
 
 /* ---- pages outside data sources (the workspace tree) ------------------- */
 
+/* L (unsorted) holds S. */
+static int pull_has(const struct strv *l, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i], s))
+			return 1;
+	return 0;
+}
+
 struct pull_dbs;
 static int pull_db_cb(cJSON *obj, void *arg);
 
@@ -572,7 +583,37 @@ struct pull_tree {
 	 * search rather than queried, and "source\tnewest edit" of each */
 	const struct strv *rows_of;
 	struct strv rows_newest;
+	/* a delta poll: the data sources of the rows it shows that changed
+	 * (pull_row_changed) */
+	struct strv *touched;
 };
+
+/* A row seen by a delta search may be newer than the cache's copy: absent,
+ * edited later, or edited in the last PULL_RECENT_S (its time is cut to the
+ * minute, so a later edit in the same minute shows the same time). */
+#define PULL_RECENT_S 180
+static int pull_row_changed_cb(void *arg, const struct cache_page_row *r)
+{
+	*(char **)arg = strdup(r->last_edited_time ? r->last_edited_time : "");
+	return *(char **)arg ? 0 : -ENOMEM;
+}
+
+static int pull_row_changed(struct pull_ctx *p, const cJSON *obj, const char *id)
+{
+	const char *et = json_str_or(obj, "last_edited_time", "");
+	char *cached = NULL;
+	time_t when = 0;
+	int rc, changed;
+
+	if (iso_time_parse(et, &when, NULL) || when >= time(NULL) - PULL_RECENT_S)
+		return 1;
+	rc = cache_get_page(p->cache, id, pull_row_changed_cb, &cached);
+	if (rc)
+		return rc == -ENOENT ? 1 : rc;
+	changed = strcmp(et, cached) != 0;
+	free(cached);
+	return changed;
+}
 
 /* A row of a source in t->rows_of, stored as a query would store it. */
 static int pull_tree_row(struct pull_tree *t, cJSON *obj, const char *source)
@@ -639,8 +680,14 @@ static int pull_tree_page(struct pull_tree *t, cJSON *obj)
 		goto out;
 	}
 	if (mp.archived || mp.parent_db[0] || mp.parent_kind == MODEL_PARENT_DATABASE ||
-	    mp.parent_kind == MODEL_PARENT_DATA_SOURCE)
-		goto out; /* a row: its data source's query lists it */
+	    mp.parent_kind == MODEL_PARENT_DATA_SOURCE) {
+		/* a row: its data source's query lists it (this poll, when it changed) */
+		if (t->touched && mp.parent_db[0] && !pull_has(t->touched, mp.parent_db)) {
+			rc = pull_row_changed(p, obj, mp.id);
+			rc = rc == 1 ? strv_push(t->touched, mp.parent_db) : rc;
+		}
+		goto out;
+	}
 	if (mp.parent_kind == MODEL_PARENT_BLOCK && mp.parent_id[0] &&
 	    cache_block_page(p->cache, mp.parent_id, &known) == -ENOENT) {
 		rc = pull_tx_end(&t->w, 0);
@@ -721,17 +768,6 @@ struct pull_dbs {
 	int delta;                      /* store search results that changed (delta poll) */
 	const struct strv *skip;        /* sources whose rows came with the search (sorted) */
 };
-
-/* L (unsorted) holds S. */
-static int pull_has(const struct strv *l, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (!strcmp(l->v[i], s))
-			return 1;
-	return 0;
-}
 
 /* A malformed data source that the cache knows is kept as cached (its rows
  * are still listed against the cached schema); one it does not know is
@@ -1179,9 +1215,10 @@ static int pull_collect_db(void *arg, const struct cache_ds_row *r)
 	return rc ? rc : strv_push(&d->titles, r->title);
 }
 
-static int pull_delta_search(struct pull_ctx *p, struct pull_dbs *l)
+static int pull_delta_search(struct pull_ctx *p, struct pull_dbs *l, struct strv *touched)
 {
-	struct pull_tree t = { .w = { .p = p, .db_id = "", .db_title = "" }, .dbs = l };
+	struct pull_tree t = { .w = { .p = p, .db_id = "", .db_title = "" }, .dbs = l,
+			       .touched = touched };
 	char *newest = NULL;
 	int rc;
 
@@ -1214,9 +1251,28 @@ static int pull_delta_item(struct pull_ctx *sub, size_t i, void *arg)
 	return pull_delta_db(sub, &r);
 }
 
+/* Keeps in L only the data sources in KEEP (unsorted). */
+static void pull_dbs_keep(struct pull_dbs *l, const struct strv *keep)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < l->ids.n; i++) {
+		if (!pull_has(keep, l->ids.v[i])) {
+			free(l->ids.v[i]);
+			free(l->titles.v[i]);
+			continue;
+		}
+		l->ids.v[n] = l->ids.v[i];
+		l->titles.v[n] = l->titles.v[i];
+		n++;
+	}
+	l->ids.n = l->titles.n = n;
+}
+
 int pull_delta(struct pull_ctx *p)
 {
 	struct pull_dbs l = { .p = p };
+	struct strv touched = STRV_INIT;
 	char now[32];
 	size_t i;
 	int rc;
@@ -1227,7 +1283,10 @@ int pull_delta(struct pull_ctx *p)
 	 * pages outside data sources that changed, were added or moved
 	 * (docs/sync.md, "Pull"); a new source's database is fetched. */
 	l.delta = 1;
-	rc = pull_delta_search(p, &l);
+	rc = pull_delta_search(p, &l, &touched);
+	for (i = 0; !rc && i < l.ids.n; i++)
+		if (!pull_has(&touched, l.ids.v[i]))
+			rc = strv_push(&touched, l.ids.v[i]); /* schema or title changed, or new */
 	for (i = 0; !rc && i < l.containers.n; i++) {
 		char *json = NULL;
 
@@ -1241,18 +1300,23 @@ int pull_delta(struct pull_ctx *p)
 	memset(&l, 0, sizeof(l));
 	l.p = p;
 	if (rc)
-		return rc;
+		goto out;
 	/* Collect first: the walk must not hold the cache while the network
 	 * runs (the cache lock would stall the mount's reads). */
 	rc = cache_each_data_source(p->cache, NULL, pull_collect_db, &l);
 	if (rc == 1) {
 		/* a cache made before data sources: discovery maps it first */
 		pull_dbs_free(&l);
+		strv_release(&touched);
 		return pull_listing(p);
 	}
+	if (!rc && p->hinted)
+		pull_dbs_keep(&l, &touched);
 	if (!rc)
 		rc = pull_par_run(p, l.ids.n, 0, pull_delta_item, &l);
 	pull_dbs_free(&l);
+out:
+	strv_release(&touched);
 	if (rc)
 		return rc;
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));

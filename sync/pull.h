@@ -81,6 +81,11 @@ struct pull_ctx {
 	 * pool (the caller's `pool`) whose free slots read their cursor chains
 	 * ahead; never used to run items */
 	struct pool *ahead_pool;
+	/* pull_delta: query only the data sources the poll's search shows
+	 * changed (a row edited since the cache's copy or in the last
+	 * PULL_RECENT_S, a schema or title changed, a new source); 0: every
+	 * data source (docs/sync.md, "Delta pull") */
+	int hinted;
 	struct pull_stats stats;  /* accumulated by every call */
 };
 

@@ -270,23 +270,83 @@ def test_mv_into_an_incompatible_data_source_fails_cleanly(emulator, mount):
     assert body["parent"]["type"] == "data_source_id"
 
 
-def test_an_idle_poll_is_one_search_and_one_query_per_data_source(emulator, mount):
+def poll_spans(emu):
+    """The requests of each delta poll: from one search to the next (listing off)."""
+    log = emu.log_requests()
+    idx = [i for i, r in enumerate(log) if r["path"] == "/v1/search"]
+    return [log[a:b] for a, b in zip(idx, idx[1:])]
+
+
+def test_an_idle_poll_is_one_search_and_every_fourth_queries_each_data_source(emulator, mount):
+    """docs/sync.md, "Delta pull": a poll without remote changes is one search; a data source
+    is queried when the search shows one of its rows changed, and every 4th poll
+    (NOTIONFS_SWEEP_EVERY) queries them all.  (Before: one query per data source every poll.)"""
     emu = emulator()
-    m = mount(emu, poll=1)
+    m = mount(emu, poll=1, extra_env={"NOTIONFS_LISTING_EVERY": "1000000"})
     sources = [d for d, _, files in os.walk(m.mnt) if ".schema.yaml" in files]
     assert len(sources) >= 5
+    wait_for(lambda: "bodies pending: 0" in open(m.path(".notionfs", "status")).read(),
+             what="bodies fetched", timeout=120)
     emu.clear_log()
+    wait_for(lambda: len(poll_spans(emu)) >= 8, timeout=90, what="eight polls")
+    queries = []
+    for span in poll_spans(emu)[:8]:
+        q = [r for r in span if r["path"].endswith("/query")]
+        others = [r for r in span if r not in q and r["path"] != "/v1/search"]
+        assert [r["path"] for r in span].count("/v1/search") == 1 and not others, \
+            [r["path"] for r in span]
+        queries.append(len(q))
+    assert sorted(queries) == [0] * 6 + [len(sources)] * 2, queries
 
-    def polls():
-        return [i for i, r in enumerate(emu.log_requests()) if r["path"] == "/v1/search"]
-    wait_for(lambda: len(polls()) >= 3, timeout=60, what="three polls")
-    log = emu.log_requests()
-    a, b = polls()[1:3]
-    between = log[a:b]
-    assert [r["path"] for r in between].count("/v1/search") == 1
-    queries = [r for r in between if r["path"].endswith("/query")]
-    others = [r for r in between if r not in queries and r["path"] != "/v1/search"]
-    assert len(queries) == len(sources) and not others, [r["path"] for r in between]
+
+def row_id(emu, title):
+    def title_of(p):
+        return "".join(t["plain_text"] for v in p["properties"].values() if v["type"] == "title"
+                       for t in v["title"])
+    return next(p for p in emu.state()["pages"] if title_of(p) == title)["id"]
+
+
+def other_priority(text):
+    now = re.search(r"^Priority: (\w+)$", text, re.M).group(1)
+    return next(v for v in ("Low", "Medium", "High") if v != now)
+
+
+def test_a_row_edited_in_notion_shows_at_the_next_poll_without_a_sweep(emulator, mount):
+    """The search of a poll shows the edited row: its data source alone is queried, at once."""
+    emu = emulator()
+    m = mount(emu, poll=1, extra_env={"NOTIONFS_LISTING_EVERY": "1000000",
+                                      "NOTIONFS_SWEEP_EVERY": "1000000"})
+    path = m.path("Tasks", "Write API client.md")
+    pid = row_id(emu, "Write API client")
+    want = other_priority(open(path).read())
+    emu.clear_log()
+    emu.admin("edit_page", {"page_id": pid, "properties": {"Priority": {"select": {"name": want}}}})
+    wait_for(lambda: "Priority: %s" % want in open(path).read(), what="the remote edit", timeout=60)
+    queried = {r["path"] for r in emu.log_requests() if r["path"].endswith("/query")}
+    assert len(queried) == 1, queried  # the data source of Tasks
+
+
+def test_a_row_edit_the_search_does_not_show_yet_shows_at_a_sweep(emulator, mount):
+    """Search indexing is not immediate: an edited row the search leaves out is found by the
+    query of every data source that every 4th poll makes."""
+    emu = emulator()
+    m = mount(emu, poll=1, extra_env={"NOTIONFS_LISTING_EVERY": "1000000"})
+    path = m.path("Tasks", "Write API client.md")
+    pid = row_id(emu, "Write API client")
+    want = other_priority(open(path).read())
+    emu.admin("faults", {"search_stale": True})
+    emu.clear_log()
+    emu.admin("edit_page", {"page_id": pid, "properties": {"Priority": {"select": {"name": want}}}})
+    wait_for(lambda: "Priority: %s" % want in open(path).read(), what="the remote edit", timeout=60)
+    def queried(span):
+        return [r for r in span if r["path"].endswith("/query")]
+    # the polls before found nothing to query: the search does not show the edit
+    wait_for(lambda: any(queried(sp) for sp in poll_spans(emu)), what="the poll that found it to end",
+             timeout=30)
+    found = next(sp for sp in poll_spans(emu) if queried(sp))
+    sources = [d for d, _, files in os.walk(m.mnt) if ".schema.yaml" in files]
+    assert len([r for r in found if r["path"].endswith("/query")]) == len(sources), \
+        [r["path"] for r in found]
 
 
 def test_a_line_appended_after_a_sub_page_line_never_deletes_the_sub_page(emulator, mount):
