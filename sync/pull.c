@@ -765,6 +765,9 @@ struct pull_dbs {
 	struct pull_ctx *p;
 	struct strv ids, titles, dbs;   /* one entry per data source */
 	struct strv containers;         /* distinct database ids */
+	/* a delta poll: the data sources whose stored JSON changed (or new), and
+	 * their databases (fetched again: a source is often renamed with it) */
+	struct strv changed, refetch;
 	int delta;                      /* store search results that changed (delta poll) */
 	const struct strv *skip;        /* sources whose rows came with the search (sorted) */
 };
@@ -808,7 +811,8 @@ static int pull_keep_db(struct pull_dbs *d, const cJSON *obj)
 }
 
 /* Stores data source OBJ (borrowed) of database DB. */
-static int pull_store_source(struct pull_ctx *p, const struct model_data_source *md, const cJSON *obj)
+static int pull_store_source(struct pull_ctx *p, const struct model_data_source *md, const cJSON *obj,
+			     int *changed_out)
 {
 	cJSON *copy = cJSON_Duplicate(obj, 1);
 	char *json = NULL;
@@ -824,6 +828,8 @@ static int pull_store_source(struct pull_ctx *p, const struct model_data_source 
 					   json, &changed);
 	if (!rc && changed)
 		log_info("data source \"%s\" (%s) stored", md->title ? md->title : "", md->id);
+	if (changed_out)
+		*changed_out = !rc && changed;
 	free(json);
 	cJSON_Delete(copy);
 	return rc;
@@ -833,7 +839,7 @@ static int pull_db_cb(cJSON *obj, void *arg)
 {
 	struct pull_dbs *d = arg;
 	struct model_data_source md;
-	int rc;
+	int rc, changed = 0;
 
 	memset(&md, 0, sizeof(md));
 	rc = model_data_source_summary(obj, &md);
@@ -851,7 +857,11 @@ static int pull_db_cb(cJSON *obj, void *arg)
 	/* a delta poll stores what the search shows (a schema or title changed, a new source);
 	 * unchanged bytes write nothing.  Not by last_edited_time: it is cut to the minute */
 	if (d->delta)
-		rc = pull_store_source(d->p, &md, obj);
+		rc = pull_store_source(d->p, &md, obj, &changed);
+	if (!rc && changed)
+		rc = strv_push(&d->changed, md.id);
+	if (!rc && changed && !pull_has(&d->refetch, md.database_id))
+		rc = strv_push(&d->refetch, md.database_id); /* renamed with its database, maybe */
 	if (!rc)
 		rc = strv_push(&d->ids, md.id);
 	if (!rc)
@@ -937,7 +947,7 @@ static int pull_schema(struct pull_dbs *d, size_t i)
 	if (rc == -EINVAL)
 		pull_skip(d->p, "data source", obj);
 	else if (!rc)
-		rc = pull_store_source(d->p, &md, obj);
+		rc = pull_store_source(d->p, &md, obj, NULL);
 	cJSON_Delete(obj);
 	model_data_source_release(&md);
 	return rc == -EINVAL ? 0 : rc;
@@ -949,6 +959,8 @@ static void pull_dbs_free(struct pull_dbs *d)
 	strv_release(&d->titles);
 	strv_release(&d->dbs);
 	strv_release(&d->containers);
+	strv_release(&d->changed);
+	strv_release(&d->refetch);
 }
 
 static int pull_user_cb(cJSON *obj, void *arg)
@@ -1284,13 +1296,14 @@ int pull_delta(struct pull_ctx *p)
 	 * (docs/sync.md, "Pull"); a new source's database is fetched. */
 	l.delta = 1;
 	rc = pull_delta_search(p, &l, &touched);
-	for (i = 0; !rc && i < l.ids.n; i++)
-		if (!pull_has(&touched, l.ids.v[i]))
-			rc = strv_push(&touched, l.ids.v[i]); /* schema or title changed, or new */
+	for (i = 0; !rc && i < l.changed.n; i++)
+		if (!pull_has(&touched, l.changed.v[i]))
+			rc = strv_push(&touched, l.changed.v[i]); /* schema or title changed, or new */
 	for (i = 0; !rc && i < l.containers.n; i++) {
 		char *json = NULL;
 
-		if (cache_get_database(p->cache, l.containers.v[i], &json) == -ENOENT)
+		if (cache_get_database(p->cache, l.containers.v[i], &json) == -ENOENT ||
+		    pull_has(&l.refetch, l.containers.v[i]))
 			rc = pull_container(p, l.containers.v[i]);
 		free(json);
 		if (rc == -ENOENT || rc == -EACCES)
