@@ -3,6 +3,7 @@ docs/queue.md "What is guaranteed"): bytes whose write() returned survive a
 kill -9 of the daemon, fsync() reaches the disk, and a save that cannot be
 queued because the cache's disk is full is kept (as a draft) and queued
 later -- by the same mount once there is room, or by the next start."""
+import contextlib
 import json
 import math
 import os
@@ -14,7 +15,7 @@ import pytest
 
 from conftest import BIN, is_mounted, run_nfs, wait_for
 from test_undo import trashed
-from test_write_path import settled, status, task, writes
+from test_write_path import fsync_write, settled, status, task, writes
 
 PAGE = "Write API client"
 
@@ -144,6 +145,17 @@ def test_fsync_reaches_the_disk(emulator, mount, tmp):
     wait_for(lambda: task(emu)["properties"]["Estimate"]["number"] == 31, what="the push", timeout=60)
 
 
+@contextlib.contextmanager
+def cache_write_lock(cache):
+    """The cache's database write lock, held by another process: nothing can be queued."""
+    db = sqlite3.connect(os.path.join(cache, "cache.db"), timeout=30, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        yield
+    finally:
+        db.close()
+
+
 def test_fsync_answered_from_the_draft_survives_kill9(emulator, mount):
     """fsync() of a body-only edit is answered once the edit's draft is on disk, before the
     save is queued (docs/queue.md, "What is guaranteed"): with the cache's database held by
@@ -157,21 +169,12 @@ def test_fsync_answered_from_the_draft_survives_kill9(emulator, mount):
     marker = "Fsynced from the draft 7171"
     path = m.path("Tasks", PAGE + ".md")
     text = open(path).read()
-    db = sqlite3.connect(os.path.join(m.cache, "cache.db"), timeout=30, isolation_level=None)
-    try:
-        db.execute("BEGIN IMMEDIATE")  # the cache's write lock: nothing can be queued
-        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
-        try:
-            os.write(fd, (text + "\n" + marker + "\n").encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    with cache_write_lock(m.cache):
+        fsync_write(path, text + "\n" + marker + "\n")
         kept = drafts(m.cache)
         assert len(kept) == 1, kept
         assert marker in open(os.path.join(m.cache, "drafts", kept[0])).read()
         kill9(m)
-    finally:
-        db.close()
     assert writes(emu) == []
     m2 = mount(emu, poll=3600)
     wait_for(lambda: in_workspace(emu, marker), what="the fsync'd save to land", timeout=60)
@@ -195,22 +198,13 @@ def test_rm_after_fsync_keeps_the_edit(emulator, mount):
     pid = task(emu)["id"]
     marker = "Fsynced then removed 8282"
     text = open(path).read()
-    db = sqlite3.connect(os.path.join(m.cache, "cache.db"), timeout=30, isolation_level=None)
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
-        try:
-            os.write(fd, (text + "\n" + marker + "\n").encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    with cache_write_lock(m.cache):
+        fsync_write(path, text + "\n" + marker + "\n")
         wait_for(lambda: "cannot be queued yet" in open(m.path(".notionfs", "errors")).read(),
                  what="the save reported as not queued", timeout=60)
         with pytest.raises(OSError):
             os.unlink(path)
         assert len(drafts(m.cache)) == 1
-    finally:
-        db.close()
     wait_for(lambda: in_workspace(emu, marker), what="the edit to land", timeout=60)
     wait_for(lambda: settled(m), what="the queue to empty", timeout=60)
     os.unlink(path)
