@@ -25,7 +25,7 @@ def shows(path, needle):
 
 
 def base_of(text):
-    m = re.search(r"^_notion: \{.*base: ([0-9a-f]{8})\}$", text, re.M)
+    m = re.search(r"^_notion: \{.*base: '?([0-9a-f]{8})'?\}$", text, re.M)
     return m and m.group(1)
 
 
@@ -151,7 +151,7 @@ def test_unknown_base_undoes_nothing_and_keeps_the_text(emulator, mount):
     emu.admin("edit_page", {"page_id": pid, "properties": {"Stage": {"select": {"name": "Active"}}},
                             "append_blocks": [paragraph("A colleague's paragraph.")]})
     wait_for(lambda: shows(path, "A colleague's paragraph."), what="the remote change pulled")
-    foreign = re.sub(r"base: [0-9a-f]{8}", "base: 0badba5e", stale)
+    foreign = re.sub(r"base: '?[0-9a-f]{8}'?", "base: 0badba5e", stale)
     assert foreign != stale
     fsync_write(path, foreign + "\nA line from a foreign copy.\n")
     wait_for(lambda: settled(m) and "A line from a foreign copy." in texts(emu, pid),
