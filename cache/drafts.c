@@ -2,12 +2,13 @@
  * invariants in drafts.h.
  *
  * Owns: the files under <cache>/drafts/ and the lock on drafts/lock; the
- * meta keys 'drafts_queued' (space-separated tokens, invariant 2) and
+ * meta keys 'drafts_queued' (space-separated generations, invariant 2) and
  * 'drafts_synced' (time of the last drafts_sync_cache()).  Uses cache.c's
  * connection and transaction helpers through cache_int.h, so that marking
  * a draft queued shares the transaction of its queue_add().
- * Memory: a struct drafts owns its path strings and the list of tokens
- * still to be removed; a struct draft owns its fd and its info strings.
+ * Memory: a struct drafts owns its path strings, the list of drafts still
+ * to be removed, its spares (handles with their fd open) and the inherited
+ * list; a struct draft owns its fd and its info strings.
  */
 #include "cache/drafts.h"
 
@@ -33,7 +34,18 @@
 
 #define DRAFTS_QUEUED_KEY "drafts_queued"
 #define DRAFTS_SYNCED_KEY "drafts_synced"
-#define DRAFTS_MAGIC "notionfs draft 1"
+/* T.id's first line: format 1 (older releases) has no header in T.md, and
+ * its generation is its token; format 2 starts T.md with the header below. */
+#define DRAFTS_MAGIC1 "notionfs draft 1"
+#define DRAFTS_MAGIC "notionfs draft 2"
+/* Format 2: T.md's first DRAFTS_HDR_LEN bytes are one line,
+ * "notionfs-draft <generation> <live|spare>", space-padded, rewritten in
+ * place; the file's bytes follow. */
+#define DRAFTS_HDR_LEN 96
+#define DRAFTS_HDR_TAG "notionfs-draft "
+/* Queued page drafts kept for the page's next save (each one T.md, one
+ * T.id and one open fd); the oldest is removed past this many. */
+#define DRAFTS_SPARES 32
 #define DRAFTS_MAX_ID (64 * 1024)        /* an identity file is a few lines */
 #define DRAFTS_MAX_DATA (64u * 1024 * 1024)
 /* The last line of T.id has a fixed length, so that recording why a save
@@ -45,14 +57,30 @@
 struct drafts {
 	char *dir;             /* <cache>/drafts */
 	int lock_fd;
-	unsigned long counter; /* tokens made by this process */
-	int tx_open, tx_durable;
-	struct strv pending;   /* queued tokens whose files could not be removed */
+	unsigned long counter; /* tokens made by this process (atomic) */
+	int tx_open, tx_durable; /* under the cache's connection lock (drafts_tx_begin) */
+	/* Guarded by lock (a save's commit runs on another thread than the
+	 * writes that take a spare): */
+	pthread_mutex_t lock;
+	struct strv pending;   /* "<generation> <token>" of queued drafts whose files could
+				* not be removed */
+	struct draft *spares[DRAFTS_SPARES]; /* queued page drafts to reuse, oldest first */
+	size_t nspares;
+	/* Until drafts_recover() removed the drafts listed before this process
+	 * (never, for an owner that commits without recovering): that list,
+	 * kept in every list this process writes.  inherited_read: read. */
+	char *inherited;
+	int inherited_read, recovered;
 };
 
 struct draft {
 	struct drafts *d;
 	char token[64];
+	/* What 'drafts_queued' records once its save commits: the token for a
+	 * format-1 draft, else the generation in T.md's header, new each time
+	 * the draft is reused (so a reused draft is never taken for queued). */
+	char gen[64];
+	int format;            /* 1 or 2 (see DRAFTS_MAGIC) */
 	int fd;                /* T.md, read-write */
 	/* T.id and the folder's entries were synced (drafts_sync) and have not
 	 * changed since: a later drafts_sync syncs T.md alone */
@@ -238,9 +266,10 @@ static int drafts_failure_line(const char *reason, int64_t since, struct buf *b)
 	return rc;
 }
 
-static int drafts_format_info(const struct draft_info *i, struct buf *b)
+static int drafts_format_info(const struct draft_info *i, int format, struct buf *b)
 {
-	int rc = buf_printf(b, DRAFTS_MAGIC "\nrole %s\n", i->role == DRAFT_PAGE ? "page" :
+	int rc = buf_printf(b, "%s\nrole %s\n", format == 1 ? DRAFTS_MAGIC1 : DRAFTS_MAGIC,
+			    i->role == DRAFT_PAGE ? "page" :
 			    i->role == DRAFT_LOCAL ? "local" : "newpage");
 
 	if (!rc && i->role == DRAFT_LOCAL)
@@ -259,7 +288,8 @@ static int drafts_format_info(const struct draft_info *i, struct buf *b)
 	return rc;
 }
 
-static int drafts_parse_info(const char *text, struct draft_info *i)
+/* *format: 1 or 2, from the magic line. */
+static int drafts_parse_info(const char *text, struct draft_info *i, int *format)
 {
 	const char *line = text, *nl;
 	int rc = 0, magic = 0;
@@ -275,7 +305,9 @@ static int drafts_parse_info(const char *text, struct draft_info *i)
 			nl = line + strlen(line);
 		len = (size_t)(nl - line);
 		if (!magic) {
-			magic = len == strlen(DRAFTS_MAGIC) && !strncmp(line, DRAFTS_MAGIC, len);
+			magic = len == strlen(DRAFTS_MAGIC) && !strncmp(line, DRAFTS_MAGIC, len) ? 2
+				: len == strlen(DRAFTS_MAGIC1) && !strncmp(line, DRAFTS_MAGIC1, len) ? 1 : 0;
+			*format = magic;
 			if (!magic)
 				rc = -EINVAL;
 			continue;
@@ -328,7 +360,7 @@ static int drafts_parse_info(const char *text, struct draft_info *i)
 	return rc;
 }
 
-static int drafts_read_info(const char *path, struct draft_info *i)
+static int drafts_read_info(const char *path, struct draft_info *i, int *format)
 {
 	struct buf b = BUF_INIT;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
@@ -338,13 +370,14 @@ static int drafts_read_info(const char *path, struct draft_info *i)
 	rc = drafts_read_fd(fd, DRAFTS_MAX_ID, &b);
 	close(fd);
 	if (!rc)
-		rc = drafts_parse_info(buf_str(&b), i);
+		rc = drafts_parse_info(buf_str(&b), i, format);
 	buf_release(&b);
 	return rc;
 }
 
 /* Writes T.id through T.id.tmp and a rename (never half written). */
-static int drafts_write_info(const struct drafts *d, const char *token, const struct draft_info *i)
+static int drafts_write_info(const struct drafts *d, const char *token, int format,
+			     const struct draft_info *i)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
 	struct buf b = BUF_INIT;
@@ -354,7 +387,7 @@ static int drafts_write_info(const struct drafts *d, const char *token, const st
 	if (!rc)
 		rc = drafts_name(d->dir, token, ".id", path, sizeof(path));
 	if (!rc)
-		rc = drafts_format_info(i, &b);
+		rc = drafts_format_info(i, format, &b);
 	if (rc)
 		goto out;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -374,6 +407,54 @@ out:
 	return rc;
 }
 
+/* ---- T.md's header (format 2) ---------------------------------------------- */
+
+static int drafts_header_write(int fd, const char *gen, int spare)
+{
+	char line[DRAFTS_HDR_LEN];
+	int n = snprintf(line, sizeof(line), DRAFTS_HDR_TAG "%s %s", gen, spare ? "spare" : "live");
+
+	if (n < 0 || (size_t)n >= sizeof(line) - 1)
+		return -ENAMETOOLONG;
+	memset(line + n, ' ', sizeof(line) - 1 - (size_t)n);
+	line[sizeof(line) - 1] = '\n';
+	return drafts_pwrite_all(fd, line, sizeof(line), 0);
+}
+
+/* The generation and state T.md's header names: 0, or -EINVAL when it has
+ * none (a T.md cut short: left in place, never saved nor removed). */
+static int drafts_header_read(int fd, char gen[64], int *spare)
+{
+	char line[DRAFTS_HDR_LEN + 1];
+	ssize_t n = pread(fd, line, DRAFTS_HDR_LEN, 0);
+	char *p, *sp;
+
+	if (n < 0)
+		return -errno;
+	if (n != DRAFTS_HDR_LEN || line[DRAFTS_HDR_LEN - 1] != '\n' ||
+	    strncmp(line, DRAFTS_HDR_TAG, strlen(DRAFTS_HDR_TAG)))
+		return -EINVAL;
+	line[DRAFTS_HDR_LEN - 1] = '\0';
+	p = line + strlen(DRAFTS_HDR_TAG);
+	sp = strchr(p, ' ');
+	if (!sp || sp == p || (size_t)(sp - p) >= 64)
+		return -EINVAL;
+	memcpy(gen, p, (size_t)(sp - p));
+	gen[sp - p] = '\0';
+	*spare = !strncmp(sp + 1, "spare", 5);
+	return 0;
+}
+
+/* "<ms since the epoch, 13 digits>-<pid>-<n>": sorts by age. */
+static void drafts_new_token(struct drafts *d, char *out, size_t n)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	snprintf(out, n, "%013lld-%d-%lu", (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000,
+		 (int)getpid(), __atomic_add_fetch(&d->counter, 1, __ATOMIC_RELAXED));
+}
+
 /* ---- the folder and its lock -------------------------------------------- */
 
 int drafts_open(const char *cache_dir, struct drafts **out)
@@ -387,6 +468,7 @@ int drafts_open(const char *cache_dir, struct drafts **out)
 	if (!d)
 		return -ENOMEM;
 	d->lock_fd = -1;
+	pthread_mutex_init(&d->lock, NULL);
 	rc = buf_printf(&b, "%s/drafts", cache_dir);
 	if (rc)
 		goto fail;
@@ -427,13 +509,26 @@ fail:
 	return rc;
 }
 
+static void drafts_free_handle(struct draft *dr);
+static int drafts_unlink_token(const struct drafts *d, const char *token);
+
 void drafts_close(struct drafts *d)
 {
+	size_t i;
+
 	if (!d)
 		return;
+	/* Spares are queued already: removed (if one stays, the next start
+	 * finds its generation in 'drafts_queued' and removes it). */
+	for (i = 0; i < d->nspares; i++) {
+		drafts_unlink_token(d, d->spares[i]->token);
+		drafts_free_handle(d->spares[i]);
+	}
 	if (d->lock_fd >= 0)
 		close(d->lock_fd); /* releases the flock */
 	strv_release(&d->pending);
+	free(d->inherited);
+	pthread_mutex_destroy(&d->lock);
 	free(d->dir);
 	free(d);
 }
@@ -453,7 +548,9 @@ static struct draft *drafts_new_handle(struct drafts *d, const char *token)
 		return NULL;
 	dr->d = d;
 	dr->fd = -1;
+	dr->format = 2;
 	snprintf(dr->token, sizeof(dr->token), "%s", token);
+	snprintf(dr->gen, sizeof(dr->gen), "%s", token);
 	if (drafts_name(d->dir, token, ".md", dr->file, sizeof(dr->file))) {
 		free(dr);
 		return NULL;
@@ -488,18 +585,87 @@ static int drafts_unlink_token(const struct drafts *d, const char *token)
 	return rc;
 }
 
+/* Where the file's bytes start in T.md. */
+static off_t drafts_data_off(const struct draft *dr)
+{
+	return dr->format == 2 ? DRAFTS_HDR_LEN : 0;
+}
+
+static int drafts_streq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Takes the spare of info's page, if there is one, as a draft holding
+ * data: 0 and *out, -ENOENT when there is none (or it could not be
+ * reused: then it is removed; it held nothing acknowledged).
+ * The order keeps every crash right: the bytes are written first under
+ * the old generation (still listed as queued: a crash drops them, which
+ * were the file's clean bytes), the new generation last (from then on
+ * the draft is saved at the next start).  Under d->lock, so that no
+ * commit in between writes a 'drafts_queued' without the old one. */
+static int drafts_take_spare(struct drafts *d, const struct draft_info *info, const void *data,
+			     size_t len, struct draft **out)
+{
+	struct draft *dr = NULL;
+	char gen[64];
+	size_t i;
+	int rc = -ENOENT;
+
+	if (info->role != DRAFT_PAGE || !info->page_id)
+		return -ENOENT;
+	pthread_mutex_lock(&d->lock);
+	for (i = d->nspares; i-- > 0;)
+		if (drafts_streq(d->spares[i]->info.page_id, info->page_id)) {
+			dr = d->spares[i];
+			memmove(d->spares + i, d->spares + i + 1, (d->nspares - i - 1) * sizeof(dr));
+			d->nspares--;
+			break;
+		}
+	if (!dr)
+		goto out;
+	if (!drafts_streq(dr->info.parent_id, info->parent_id) || !drafts_streq(dr->info.name, info->name) ||
+	    !drafts_streq(dr->info.path, info->path) || dr->info.reason || info->reason) {
+		rc = drafts_info_copy(&dr->info, info);
+		if (!rc)
+			rc = drafts_write_info(d, dr->token, dr->format, &dr->info);
+		dr->meta_synced = 0;
+	} else {
+		rc = 0;
+	}
+	if (!rc)
+		rc = drafts_pwrite_all(dr->fd, data, len, DRAFTS_HDR_LEN);
+	if (!rc && ftruncate(dr->fd, DRAFTS_HDR_LEN + (off_t)len))
+		rc = -errno;
+	if (!rc) {
+		drafts_new_token(d, gen, sizeof(gen));
+		rc = drafts_header_write(dr->fd, gen, 0);
+	}
+	if (!rc) {
+		snprintf(dr->gen, sizeof(dr->gen), "%s", gen);
+		*out = dr;
+	} else {
+		/* the old generation is still listed: removing it loses nothing */
+		drafts_unlink_token(d, dr->token);
+		drafts_free_handle(dr);
+		rc = -ENOENT;
+	}
+out:
+	pthread_mutex_unlock(&d->lock);
+	return rc;
+}
+
 int drafts_create(struct drafts *d, const struct draft_info *info, const void *data, size_t len,
 		  struct draft **out)
 {
-	struct timeval tv;
 	char token[64];
 	struct draft *dr;
 	int rc;
 
 	*out = NULL;
-	gettimeofday(&tv, NULL);
-	snprintf(token, sizeof(token), "%013lld-%d-%lu",
-		 (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000, (int)getpid(), ++d->counter);
+	if (drafts_take_spare(d, info, data, len, out) == 0)
+		return 0;
+	drafts_new_token(d, token, sizeof(token));
 	dr = drafts_new_handle(d, token);
 	if (!dr)
 		return -ENOMEM;
@@ -511,9 +677,11 @@ int drafts_create(struct drafts *d, const struct draft_info *info, const void *d
 		rc = -errno;
 		goto fail;
 	}
-	rc = drafts_pwrite_all(dr->fd, data, len, 0);
+	rc = drafts_header_write(dr->fd, dr->gen, 0);
 	if (!rc)
-		rc = drafts_write_info(d, token, &dr->info); /* now the draft exists */
+		rc = drafts_pwrite_all(dr->fd, data, len, DRAFTS_HDR_LEN);
+	if (!rc)
+		rc = drafts_write_info(d, token, dr->format, &dr->info); /* now the draft exists */
 	if (rc) {
 		close(dr->fd);
 		dr->fd = -1;
@@ -529,12 +697,12 @@ fail:
 
 int drafts_write(struct draft *dr, off_t off, const void *data, size_t len)
 {
-	return drafts_pwrite_all(dr->fd, data, len, off);
+	return drafts_pwrite_all(dr->fd, data, len, off + drafts_data_off(dr));
 }
 
 int drafts_truncate(struct draft *dr, off_t size)
 {
-	return ftruncate(dr->fd, size) ? -errno : 0;
+	return ftruncate(dr->fd, size + drafts_data_off(dr)) ? -errno : 0;
 }
 
 int drafts_replace(struct draft *dr, const void *data, size_t len)
@@ -548,7 +716,9 @@ int drafts_replace(struct draft *dr, const void *data, size_t len)
 	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	rc = drafts_pwrite_all(fd, data, len, 0);
+	rc = dr->format == 2 ? drafts_header_write(fd, dr->gen, 0) : 0;
+	if (!rc)
+		rc = drafts_pwrite_all(fd, data, len, drafts_data_off(dr));
 	if (!rc && rename(tmp, dr->file))
 		rc = -errno;
 	if (rc) {
@@ -568,7 +738,7 @@ int drafts_set_info(struct draft *dr, const struct draft_info *info)
 	int rc = drafts_info_copy(&n, info);
 
 	if (!rc)
-		rc = drafts_write_info(dr->d, dr->token, &n);
+		rc = drafts_write_info(dr->d, dr->token, dr->format, &n);
 	if (rc) {
 		draft_info_release(&n);
 		return rc;
@@ -746,48 +916,107 @@ void drafts_tx_abort(struct drafts *d, struct cache *c)
 	drafts_tx_end(d, c, durable);
 }
 
+/* 'drafts_queued' as d stands (d->lock held): the generations of the
+ * spares, of the drafts whose files could not be removed, and extra. */
+static int drafts_queued_value(const struct drafts *d, const char *extra, struct buf *out)
+{
+	size_t i;
+	int rc = 0;
+
+	if (d->inherited && d->inherited[0])
+		rc = buf_printf(out, "%s ", d->inherited);
+	for (i = 0; !rc && i < d->pending.n; i++)
+		rc = buf_printf(out, "%.*s ", (int)strcspn(d->pending.v[i], " "), d->pending.v[i]);
+	for (i = 0; !rc && i < d->nspares; i++)
+		rc = buf_printf(out, "%s ", d->spares[i]->gen);
+	if (!rc && extra)
+		rc = buf_puts(out, extra);
+	if (!rc && out->len && out->data[out->len - 1] == ' ')
+		out->data[--out->len] = '\0';
+	return rc;
+}
+
+/* Removes the files of queued draft dr (d->lock held); when they cannot
+ * be removed its generation stays listed (d->pending) for a later try. */
+static void drafts_retire(struct drafts *d, struct draft *dr)
+{
+	char entry[160];
+
+	if (drafts_unlink_token(d, dr->token)) {
+		snprintf(entry, sizeof(entry), "%s %s", dr->gen, dr->token);
+		strv_push(&d->pending, entry); /* ENOMEM: listed until the next commit only */
+	}
+	drafts_free_handle(dr);
+}
+
+/* Keeps queued page draft dr for the page's next save (d->lock held):
+ * its header says spare (for listings); the oldest spare past
+ * DRAFTS_SPARES is removed.  Other drafts are removed. */
+static void drafts_keep_spare(struct drafts *d, struct draft *dr)
+{
+	if (dr->format != 2 || dr->info.role != DRAFT_PAGE || !dr->info.page_id ||
+	    drafts_header_write(dr->fd, dr->gen, 1)) {
+		drafts_retire(d, dr);
+		return;
+	}
+	if (d->nspares == DRAFTS_SPARES) {
+		drafts_retire(d, d->spares[0]);
+		memmove(d->spares, d->spares + 1, (DRAFTS_SPARES - 1) * sizeof(dr));
+		d->nspares--;
+	}
+	d->spares[d->nspares++] = dr;
+}
+
 int drafts_tx_commit(struct drafts *d, struct cache *c, struct draft *dr)
 {
 	struct buf tokens = BUF_INIT;
 	int durable, rc = 0;
-	size_t i;
 
 	if (!d && dr)
 		d = dr->d;
 	durable = d ? d->tx_durable : 0;
 	if (dr) {
-		/* invariant 2: the pending ones and this one */
-		for (i = 0; !rc && i < d->pending.n; i++)
-			rc = buf_printf(&tokens, "%s ", d->pending.v[i]);
+		/* invariant 2: the spares, the pending ones and this one */
+		pthread_mutex_lock(&d->lock);
+		if (!d->recovered && !d->inherited_read) {
+			rc = cache_meta_get(c, DRAFTS_QUEUED_KEY, &d->inherited);
+			if (rc == -ENOENT)
+				rc = 0;
+			d->inherited_read = rc == 0;
+		}
 		if (!rc)
-			rc = buf_puts(&tokens, dr->token);
+			rc = drafts_queued_value(d, dr->gen, &tokens);
+		pthread_mutex_unlock(&d->lock);
 		if (!rc)
-			rc = cache_meta_set(c, DRAFTS_QUEUED_KEY, tokens.data);
+			rc = cache_meta_set(c, DRAFTS_QUEUED_KEY, buf_str(&tokens));
+		if (rc)
+			cache_rollback(c);
 	}
-	if (rc) {
-		cache_rollback(c);
-		goto out;
-	}
-	rc = cache_commit(c); /* rolls back on failure */
-out:
-	drafts_tx_end(d, c, durable);
-	buf_release(&tokens);
-	if (rc || !dr)
-		return rc;
-	/* Committed: the draft has done its work. */
-	{
+	if (!rc)
+		rc = cache_commit(c); /* rolls back on failure */
+	if (!rc && dr) {
+		/* Committed: the draft has done its work; the files of the
+		 * pending ones are tried again.  Still inside the connection's
+		 * lock: the next commit's list sees this draft among the
+		 * spares or the pending ones. */
 		struct strv still = STRV_INIT;
+		size_t i;
 
-		for (i = 0; i < d->pending.n; i++)
-			if (drafts_unlink_token(d, d->pending.v[i]))
+		pthread_mutex_lock(&d->lock);
+		for (i = 0; i < d->pending.n; i++) {
+			const char *tok = strchr(d->pending.v[i], ' ');
+
+			if (tok && drafts_unlink_token(d, tok + 1))
 				strv_push(&still, d->pending.v[i]);
-		if (drafts_unlink_token(d, dr->token))
-			strv_push(&still, dr->token);
+		}
 		strv_release(&d->pending);
 		d->pending = still;
+		drafts_keep_spare(d, dr);
+		pthread_mutex_unlock(&d->lock);
 	}
-	drafts_free_handle(dr);
-	return 0;
+	drafts_tx_end(d, c, durable);
+	buf_release(&tokens);
+	return rc;
 }
 
 int drafts_sync_cache(struct cache *c)
@@ -876,12 +1105,111 @@ static int drafts_listed(const char *list, const char *token)
 	return 0;
 }
 
+/* The generation of the draft whose identity is dr->info (format set):
+ * 0, 1 when it has no T.md (nothing was written: removed), -EINVAL when its
+ * T.md has no header (left in place).  *spare: the header says spare. */
+static int drafts_read_gen(struct draft *dr, int *spare)
+{
+	int fd, rc;
+
+	*spare = 0;
+	if (dr->format == 1)
+		return 0; /* its token */
+	fd = open(dr->file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 1 : -errno;
+	rc = drafts_header_read(fd, dr->gen, spare);
+	close(fd);
+	return rc;
+}
+
+static int drafts_cmp_gen(const void *a, const void *b)
+{
+	const struct draft *x = *(struct draft *const *)a, *y = *(struct draft *const *)b;
+
+	return strcmp(x->gen, y->gen);
+}
+
+/* Pass 1 of drafts_recover: a handle for each draft to save (no fd open),
+ * and every draft 'drafts_queued' lists removed, before any save of pass 2
+ * commits a new list. */
+static int drafts_collect(struct drafts *d, const char *queued, const struct strv *tokens,
+			  struct draft ***out, size_t *n)
+{
+	struct draft **v = NULL;
+	size_t i;
+	int rc = 0;
+
+	*n = 0;
+	for (i = 0; !rc && i < tokens->n; i++) {
+		char idpath[PATH_MAX];
+		struct draft *dr, **nv;
+		int spare, g, own;
+		size_t k;
+
+		pthread_mutex_lock(&d->lock);
+		for (k = 0; k < d->nspares && strcmp(d->spares[k]->token, tokens->v[i]); k++)
+			;
+		own = k < d->nspares;
+		pthread_mutex_unlock(&d->lock);
+		if (own)
+			continue; /* this process's own spare (recovered twice) */
+		dr = drafts_new_handle(d, tokens->v[i]);
+		if (!dr) {
+			rc = -ENOMEM;
+			break;
+		}
+		rc = drafts_name(d->dir, tokens->v[i], ".id", idpath, sizeof(idpath));
+		if (!rc)
+			rc = drafts_read_info(idpath, &dr->info, &dr->format);
+		g = rc ? rc : drafts_read_gen(dr, &spare);
+		if (g == -EINVAL || g == -ENOENT) {
+			/* Not ours or damaged: left where it is, never deleted. */
+			if (g == -EINVAL)
+				log_warn("%s: not a notionfs draft (identity or header damaged); left in "
+					 "place", rc ? idpath : dr->file);
+			drafts_free_handle(dr);
+			rc = 0;
+			continue;
+		}
+		if (g == 1 || (g == 0 && queued && drafts_listed(queued, dr->gen))) {
+			/* no bytes (nothing was written), or its save was committed */
+			pthread_mutex_lock(&d->lock);
+			drafts_retire(d, dr);
+			pthread_mutex_unlock(&d->lock);
+			rc = 0;
+			continue;
+		}
+		rc = g;
+		nv = rc ? NULL : realloc(v, (*n + 1) * sizeof(*v));
+		if (!nv) {
+			drafts_free_handle(dr);
+			rc = rc ? rc : -ENOMEM;
+			break;
+		}
+		v = nv;
+		v[(*n)++] = dr;
+	}
+	if (rc) {
+		while (*n)
+			drafts_free_handle(v[--*n]);
+		free(v);
+		v = NULL;
+	}
+	if (v)
+		qsort(v, *n, sizeof(*v), drafts_cmp_gen); /* generations start with their time */
+	*out = v;
+	return rc;
+}
+
 int drafts_recover(struct drafts *d, struct cache *c,
 		   int (*cb)(void *arg, struct draft *dr, const char *data, size_t len), void *arg)
 {
 	struct strv tokens = STRV_INIT;
+	struct buf now = BUF_INIT;
+	struct draft **v = NULL;
 	char *queued = NULL;
-	size_t i;
+	size_t i, n = 0;
 	int rc;
 
 	rc = cache_meta_get(c, DRAFTS_QUEUED_KEY, &queued);
@@ -889,43 +1217,35 @@ int drafts_recover(struct drafts *d, struct cache *c,
 		rc = 0;
 	if (!rc)
 		rc = drafts_scan(d->dir, 1, &tokens);
-	for (i = 0; !rc && i < tokens.n; i++) {
+	if (!rc)
+		rc = drafts_collect(d, queued, &tokens, &v, &n);
+	if (!rc) {
+		/* the drafts listed before are gone (or pending) */
+		pthread_mutex_lock(&d->lock);
+		d->recovered = 1;
+		free(d->inherited);
+		d->inherited = NULL;
+		pthread_mutex_unlock(&d->lock);
+	}
+	for (i = 0; !rc && i < n; i++) {
 		struct buf data = BUF_INIT;
-		struct draft *dr;
-		char idpath[PATH_MAX];
+		struct draft *dr = v[i];
 
-		if (queued && drafts_listed(queued, tokens.v[i])) {
-			drafts_unlink_token(d, tokens.v[i]); /* its save was committed */
+		v[i] = NULL;
+		dr->fd = open(dr->file, O_RDWR | O_CLOEXEC);
+		if (dr->fd < 0 && errno == ENOENT) {
+			/* format 1 without bytes: nothing was written */
+			pthread_mutex_lock(&d->lock);
+			drafts_retire(d, dr);
+			pthread_mutex_unlock(&d->lock);
 			continue;
 		}
-		dr = drafts_new_handle(d, tokens.v[i]);
-		if (!dr) {
-			rc = -ENOMEM;
-			break;
-		}
-		rc = drafts_name(d->dir, tokens.v[i], ".id", idpath, sizeof(idpath));
-		if (!rc)
-			rc = drafts_read_info(idpath, &dr->info);
-		if (rc == -EINVAL || rc == -ENOENT) {
-			/* Not ours or damaged: left where it is, never deleted. */
-			if (rc == -EINVAL)
-				log_warn("%s: not a notionfs draft identity; left in place", idpath);
-			drafts_free_handle(dr);
-			rc = 0;
-			continue;
-		}
-		if (!rc) {
-			dr->fd = open(dr->file, O_RDWR | O_CLOEXEC);
-			if (dr->fd < 0)
-				rc = errno == ENOENT ? 0 : -errno; /* no bytes: nothing was written */
-			else
-				rc = drafts_read_fd(dr->fd, DRAFTS_MAX_DATA, &data);
-		}
-		if (!rc && dr->fd < 0) {
-			drafts_unlink_token(d, tokens.v[i]);
-			drafts_free_handle(dr);
-			continue;
-		}
+		if (dr->fd < 0)
+			rc = -errno;
+		else if (lseek(dr->fd, drafts_data_off(dr), SEEK_SET) < 0)
+			rc = -errno;
+		else
+			rc = drafts_read_fd(dr->fd, DRAFTS_MAX_DATA, &data);
 		if (rc) {
 			drafts_free_handle(dr);
 			buf_release(&data);
@@ -934,8 +1254,15 @@ int drafts_recover(struct drafts *d, struct cache *c,
 		rc = cb(arg, dr, buf_str(&data), data.len);
 		buf_release(&data);
 	}
-	if (!rc && queued && queued[0])
-		cache_meta_set(c, DRAFTS_QUEUED_KEY, ""); /* every listed draft is gone */
+	for (; i < n; i++)
+		drafts_free_handle(v[i]);
+	free(v);
+	/* Every draft listed before is gone: the list is what d holds now. */
+	pthread_mutex_lock(&d->lock);
+	if (!rc && drafts_queued_value(d, NULL, &now) == 0 && strcmp(buf_str(&now), queued ? queued : ""))
+		cache_meta_set(c, DRAFTS_QUEUED_KEY, buf_str(&now));
+	pthread_mutex_unlock(&d->lock);
+	buf_release(&now);
 	strv_release(&tokens);
 	free(queued);
 	return rc;
@@ -957,12 +1284,26 @@ int drafts_list(const char *cache_dir,
 		char idpath[PATH_MAX], file[PATH_MAX];
 		struct draft_info info;
 		struct stat st;
+		char gen[64];
+		int format = 0, spare = 0, fd;
+		off_t size = 0;
 
 		if (drafts_name(dir.data, tokens.v[i], ".id", idpath, sizeof(idpath)) ||
 		    drafts_name(dir.data, tokens.v[i], ".md", file, sizeof(file)) ||
-		    drafts_read_info(idpath, &info))
+		    drafts_read_info(idpath, &info, &format))
 			continue; /* gone meanwhile, or not a draft */
-		rc = cb(arg, &info, file, stat(file, &st) ? 0 : st.st_size);
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && fstat(fd, &st) == 0)
+			size = st.st_size;
+		if (fd >= 0 && format == 2) {
+			/* a spare was queued (its page's next save reuses it) */
+			if (drafts_header_read(fd, gen, &spare) == 0)
+				size -= DRAFTS_HDR_LEN;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (!spare)
+			rc = cb(arg, &info, file, size);
 		draft_info_release(&info);
 	}
 	strv_release(&tokens);

@@ -7,46 +7,72 @@
  *   drafts/lock   flock()ed by the one process that owns the drafts (a mount
  *                 for its whole life; `notionfs sync` while it recovers
  *                 them); drafts_open() in a second process gets -EBUSY.
- *   drafts/T.md   the bytes of one file being written (a page file, a new
+ *   drafts/T.md   a header line of 96 bytes, "notionfs-draft G live" (or
+ *                 "spare"), space-padded and rewritten in place, then the
+ *                 bytes of one file being written (a page file, a new
  *                 X.md, or a local-only file): each write is a
- *                 pwrite() at the offset of the FUSE write, each size
- *                 change an ftruncate(); nothing else (no SQL, no rewrite).
+ *                 pwrite() at the offset of the FUSE write (+ 96), each
+ *                 size change an ftruncate(); nothing else (no SQL, no
+ *                 rewrite).  G is the draft's generation (below).
  *   drafts/T.id   what T.md is: role, page id, parent database id, file
  *                 name, path for messages; text, one "key value" per line,
  *                 replaced by rename, so it is never half written.  Its last
  *                 line has a fixed length and says why the save could not be
  *                 queued yet (if it could not): rewritten in place, so that
  *                 recording a failure needs no free space on a full disk.
- * T is the draft's token, "<ms since the epoch, 13 digits>-<pid>-<n>", so
- * sorting tokens sorts drafts by age.
+ * T is the draft's token and G its generation, both
+ * "<ms since the epoch, 13 digits>-<pid>-<n>", so sorting them sorts by age.
+ * (An older release's drafts, "notionfs draft 1" in T.id, have no header:
+ * their generation is their token.)
  *
  * Life of a draft: drafts_create() when a page file (or a new X.md) first
  * changes; drafts_write()/drafts_truncate() with every change; then ONE
- * transaction queues the save and records T as queued:
+ * transaction queues the save and records G as queued:
  *     drafts_tx_begin(); queue_add() (or a REJECTED entry); drafts_tx_commit()
- * and the draft's files are removed after that commit.  At the next start
- * drafts_recover() hands every draft left over to the caller, which saves it
- * as it would have been saved; a draft whose token the cache records as
- * queued (a crash between the commit and the removal) is removed instead.
+ * After that commit the files of a page's draft stay as the page's SPARE
+ * (header "spare", still listed as queued; at most DRAFTS_SPARES, the
+ * oldest removed), other drafts' files are removed.  The page's next
+ * drafts_create() reuses its spare: the new bytes are written under the
+ * old G (a crash drops them: they were the file's clean bytes), then a new
+ * G is written into the header, so a reused draft is never taken for its
+ * queued past.  Reusing keeps the files (and their directory entries)
+ * that an fsync would otherwise have to make durable: an fsync of a
+ * reused draft is one fdatasync() of T.md (bench/README.md, row 11).
+ * drafts_close() removes the spares.  At the next start drafts_recover()
+ * first removes every draft whose G the cache records as queued (a crash
+ * after the commit), then hands every other draft left over to the
+ * caller, oldest G first, which saves it as it would have been saved.
  * So each draft's save is queued exactly once.
  *
  * Invariants:
  *  1. A draft exists once its T.id exists.  T.id is written after T.md
  *     holds the file's first bytes and removed before T.md; a T.md without
  *     T.id (a crash inside drafts_create) held nothing acknowledged.
- *  2. 'drafts_queued' lists only tokens whose save was committed; a token
- *     leaves it (at a later commit, or at recovery) once its files are gone.
+ *  2. 'drafts_queued' lists only generations whose save was committed; a
+ *     generation leaves it (at a later commit, or at recovery) once its
+ *     files are gone or hold a newer generation.  Every list a process
+ *     writes holds its spares, its drafts whose files could not be removed,
+ *     and, until it has recovered, the list it found.
  *  3. drafts_write() and drafts_truncate() run no SQLite statement.
  *  4. With durable set, drafts_tx_commit() commits with synchronous=FULL
  *     (the WAL is fsynced before it returns); the cache stays at NORMAL
  *     otherwise.
+ *  5. A draft whose header names a listed generation holds nothing that
+ *     is not queued: a spare's new bytes are written before its new G,
+ *     and a draft's G changes only there.
  *
- * Threads: a struct drafts and its drafts are used under their owner's
- * lock (the mount's ov_lock); nothing here locks except the flock between
- * processes.  drafts_list() may run in any process, without the flock.
+ * Threads: a struct draft is used under its owner's lock (the mount's
+ * ov_lock).  struct drafts' spares, pending removals and inherited list are
+ * guarded by its own mutex (a save's commit runs on another thread than
+ * the write that takes a spare); drafts_tx_begin() .. drafts_tx_commit()
+ * run under the cache connection's lock, so lists are written one at a
+ * time, and a committed draft joins the spares before the next list is
+ * made.  No lock here is held across a fsync but the connection's (the
+ * commit itself).  drafts_list() may run in any process, without the flock.
  * Memory: struct draft belongs to the caller from drafts_create() or the
  * recovery callback until drafts_release() (files kept), drafts_discard()
- * (files removed) or a successful drafts_tx_commit() (files removed, freed).
+ * (files removed) or a successful drafts_tx_commit() (kept as a spare by
+ * struct drafts, or files removed and freed).
  * Strings passed in are copied; struct draft_info strings are malloc'd.
  * Errors: 0 or a negative errno.
  */
@@ -122,8 +148,9 @@ int drafts_discard(struct draft *dr);
  * NULL only for a transaction without a draft (dr NULL); begin, commit and
  * abort of one transaction get the same d. */
 int drafts_tx_begin(struct drafts *d, struct cache *c, int durable);
-/* Records dr (may be NULL) as queued, commits, then removes dr's files and
- * frees it.  On failure everything is rolled back and dr is untouched. */
+/* Records dr (may be NULL) as queued, commits, then keeps dr as its page's
+ * spare or removes its files and frees it.  On failure everything is
+ * rolled back and dr is untouched. */
 int drafts_tx_commit(struct drafts *d, struct cache *c, struct draft *dr);
 void drafts_tx_abort(struct drafts *d, struct cache *c);
 
@@ -131,14 +158,17 @@ void drafts_tx_abort(struct drafts *d, struct cache *c);
  * committed with synchronous=FULL: the WAL is fsynced). */
 int drafts_sync_cache(struct cache *c);
 
-/* Every draft left over, oldest first: cb(arg, dr, bytes, len) owns dr
- * (bytes are borrowed for the call).  Drafts already queued and half
- * created ones are removed.  A non-zero return of cb stops the walk. */
+/* Every draft left over, oldest generation first: cb(arg, dr, bytes, len)
+ * owns dr (bytes are borrowed for the call).  Drafts already queued and
+ * half created ones are removed first, before cb is called; this
+ * process's own spares are left alone.  A non-zero return of cb stops the
+ * walk. */
 int drafts_recover(struct drafts *d, struct cache *c,
 		   int (*cb)(void *arg, struct draft *dr, const char *data, size_t len), void *arg);
 
-/* Lists the drafts of a cache directory (no lock needed; for status):
- * cb(arg, info, file, size) with borrowed arguments.  0 drafts when the
+/* Lists the drafts of a cache directory that hold a save not queued yet
+ * (no lock needed; for status; spares are left out): cb(arg, info, file,
+ * size of the file's bytes) with borrowed arguments.  0 drafts when the
  * folder does not exist. */
 int drafts_list(const char *cache_dir,
 		int (*cb)(void *arg, const struct draft_info *info, const char *file, off_t size),

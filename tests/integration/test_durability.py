@@ -70,8 +70,23 @@ def in_workspace(emu, marker):
 
 
 def drafts(cache):
+    """The drafts of a cache that hold a save not queued yet: a page's queued draft kept for its
+    next save says `spare` on its first line (docs/queue.md, "Drafts")."""
     d = os.path.join(cache, "drafts")
-    return sorted(f for f in os.listdir(d) if f.endswith(".md")) if os.path.isdir(d) else []
+    if not os.path.isdir(d):
+        return []
+    out = []
+    for f in sorted(os.listdir(d)):
+        if not f.endswith(".md"):
+            continue
+        try:
+            with open(os.path.join(d, f), "rb") as fh:
+                head = fh.readline()
+        except FileNotFoundError:
+            continue  # removed meanwhile
+        if not (head.startswith(b"notionfs-draft ") and head.split()[2:3] == [b"spare"]):
+            out.append(f)
+    return out
 
 
 @pytest.mark.parametrize("restart", ["mount", "sync"])
