@@ -199,6 +199,47 @@ def test_fsync_answered_from_the_draft_survives_kill9(emulator, mount):
     assert drafts(m.cache) == []
 
 
+def spares(cache):
+    d = os.path.join(cache, "drafts")
+    return sorted(f for f in os.listdir(d) if f.endswith(".md") and f not in drafts(cache))
+
+
+@pytest.mark.parametrize("second", ["fsync", "close"])
+def test_a_reused_draft_is_never_taken_for_queued(emulator, mount, second):
+    """A page's queued draft stays as its spare and the page's next save reuses it (one
+    fdatasync per fsync, docs/queue.md "Drafts").  Saved once (landed), then saved again into the
+    same draft file and killed -9 before that save is queued: the second save lands at the next
+    start, once, and the first is not sent again."""
+    emu = emulator()
+    m = mount(emu, poll=3600)
+    wait_for(lambda: "bodies pending: 0" in status(m), what="bodies fetched", timeout=120)
+    path = m.path("Tasks", PAGE + ".md")
+    first, again = "First save 6161", "Second save 6262"
+    fsync_write(path, open(path).read() + "\n" + first + "\n")
+    wait_for(lambda: in_workspace(emu, first), what="the first save to land", timeout=60)
+    wait_for(lambda: settled(m), what="the queue to empty", timeout=60)
+    kept = spares(m.cache)
+    assert len(kept) == 1 and drafts(m.cache) == [], os.listdir(os.path.join(m.cache, "drafts"))
+    emu.clear_log()
+    with cache_write_lock(m.cache):
+        text = open(path).read() + "\n" + again + "\n"
+        if second == "fsync":
+            fsync_write(path, text)
+        else:
+            with open(path, "w") as f:  # write + close: queued at the debounce, which cannot run
+                f.write(text)
+        assert drafts(m.cache) == kept  # the same file, a save to recover now
+        kill9(m)
+    assert writes(emu) == []
+    m2 = mount(emu, poll=3600)
+    wait_for(lambda: in_workspace(emu, again), what="the second save to land", timeout=60)
+    wait_for(lambda: settled(m2), what="the queue to empty", timeout=60)
+    landed_once(emu, again)
+    assert sum(blocks_with(p, first) for p in emu.state()["pages"]) == 1
+    assert [r for r in writes(emu) if first in json.dumps(r.get("body"))] == []  # not sent again
+    assert drafts(m.cache) == []
+
+
 @pytest.mark.daemon_errors(r"the save cannot be queued: Device or resource busy")
 def test_rm_after_fsync_keeps_the_edit(emulator, mount):
     """rm of a page file whose fsync() was answered from its draft while the save cannot be
