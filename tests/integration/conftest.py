@@ -11,6 +11,7 @@ failed assertions can never be expected.
 """
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -187,6 +188,13 @@ class Mount:
 def pytest_configure(config):
     config.addinivalue_line("markers", "daemon_errors(*patterns): error lines the test's "
                             "mounts are expected to log (regular expressions)")
+    # SIGTERM (a CI runner's timeout, `kill`) ends the run as Ctrl-C does: the fixtures'
+    # teardowns still stop every emulator and mount the tests started.
+    signal.signal(signal.SIGTERM, _sigterm)
+
+
+def _sigterm(signum, frame):
+    raise KeyboardInterrupt("SIGTERM")
 
 
 @pytest.fixture
