@@ -1258,10 +1258,19 @@ int drafts_recover(struct drafts *d, struct cache *c,
 		drafts_free_handle(v[i]);
 	free(v);
 	/* Every draft listed before is gone: the list is what d holds now. */
-	pthread_mutex_lock(&d->lock);
-	if (!rc && drafts_queued_value(d, NULL, &now) == 0 && strcmp(buf_str(&now), queued ? queued : ""))
-		cache_meta_set(c, DRAFTS_QUEUED_KEY, buf_str(&now));
-	pthread_mutex_unlock(&d->lock);
+	if (!rc) {
+		int vrc;
+
+		/* the connection's lock first, as a commit takes them: no list is
+		 * written between this one's making and its writing */
+		cache_lock(c);
+		pthread_mutex_lock(&d->lock);
+		vrc = drafts_queued_value(d, NULL, &now);
+		pthread_mutex_unlock(&d->lock);
+		if (!vrc && strcmp(buf_str(&now), queued ? queued : ""))
+			cache_meta_set(c, DRAFTS_QUEUED_KEY, buf_str(&now));
+		cache_unlock(c);
+	}
 	buf_release(&now);
 	strv_release(&tokens);
 	free(queued);
