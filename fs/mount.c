@@ -240,7 +240,7 @@ static int mount_build(struct mount *m, const struct view *old, struct view **nv
 	return 0;
 }
 
-static void mount_set_status(struct mount *m, struct buf *text);
+static void mount_set_status(struct mount *m, struct buf *text, const uint64_t *seq);
 
 static int mount_refresh_now(struct mount *m)
 {
@@ -248,11 +248,15 @@ static int mount_refresh_now(struct mount *m)
 	struct view *nv = NULL, *old;
 	struct buf status = BUF_INIT;
 	int64_t version = 0;
-	int rc;
+	uint64_t seq;
+	int rc, newer = 0;
 
 	if (!m->cache)
 		return -EINVAL;
 	pthread_mutex_lock(&m->refresh_lock);
+	pthread_rwlock_rdlock(&m->lock);
+	seq = m->status_seq;
+	pthread_rwlock_unlock(&m->lock);
 	/* The status before the version: what it says is done (a first full
 	 * pull, a push) is then in the version read next, so the view of that
 	 * version shows it (a script that waits for "last full pull" sees every
@@ -267,7 +271,7 @@ static int mount_refresh_now(struct mount *m)
 		/* nothing the view shows changed (cache.h invariant 1) but
 		 * maybe the status: the times of a pull, its progress */
 		pthread_rwlock_unlock(&m->lock);
-		mount_set_status(m, &status);
+		mount_set_status(m, &status, &seq); /* unless a newer one was set meanwhile */
 		goto out;
 	}
 	old = m->view;
@@ -280,10 +284,23 @@ static int mount_refresh_now(struct mount *m)
 	rc = mount_build(m, old, &nv);
 	if (rc)
 		goto out;
-	if (status.data)
-		view_set_status(nv, buf_detach(&status, NULL));
 	pthread_rwlock_wrlock(&m->lock);
 	old = m->view;
+	/* A save or an rm under .notionfs/ set the status during the build
+	 * (mount_refresh_status): that text is newer than the one read before
+	 * the build, so the new view keeps it, and it is made again below */
+	newer = m->status_seq != seq;
+	if (newer) {
+		const struct view_node *sn = view_get(old, VIEW_INO_STATUS);
+		char *t = sn && sn->content ? strdup(sn->content) : NULL;
+
+		if (t)
+			view_set_status(nv, t);
+		else
+			newer = 0;
+	}
+	if (!newer && status.data)
+		view_set_status(nv, buf_detach(&status, NULL));
 	m->view = nv;
 	m->view_version = version;
 	pthread_rwlock_unlock(&m->lock);
@@ -294,6 +311,8 @@ static int mount_refresh_now(struct mount *m)
 	if (l.n)
 		mount_rcache_drop(m);
 	mount_enqueue(m, &l);
+	if (newer)
+		mount_refresh_status(m);
 out:
 	pthread_mutex_unlock(&m->refresh_lock);
 	buf_release(&status);
@@ -365,8 +384,9 @@ void mount_refresh_soon(struct mount *m)
 }
 
 /* Shows text (taken; may be empty: nothing) as .notionfs/status, unless
- * it already shows that. */
-static void mount_set_status(struct mount *m, struct buf *text)
+ * it already shows that, or (seq not NULL) another text was set since
+ * m->status_seq was *seq (that one is newer). */
+static void mount_set_status(struct mount *m, struct buf *text, const uint64_t *seq)
 {
 	const struct view_node *n;
 	int same;
@@ -375,9 +395,10 @@ static void mount_set_status(struct mount *m, struct buf *text)
 		return;
 	pthread_rwlock_wrlock(&m->lock);
 	n = view_get(m->view, VIEW_INO_STATUS);
-	same = n && n->content && !strcmp(n->content, text->data);
+	same = (seq && *seq != m->status_seq) || (n && n->content && !strcmp(n->content, text->data));
 	if (!same)
 		view_set_status(m->view, buf_detach(text, NULL));
+	m->status_seq++;
 	pthread_rwlock_unlock(&m->lock);
 	buf_release(text);
 	if (same)
@@ -392,7 +413,7 @@ void mount_refresh_status(struct mount *m)
 
 	if (status_text(m->cache, &b))
 		buf_release(&b);
-	mount_set_status(m, &b);
+	mount_set_status(m, &b, NULL);
 }
 
 /* ---- request handlers -------------------------------------------------- */

@@ -59,6 +59,7 @@ struct mount {
 	pthread_rwlock_t lock;
 	struct view *view;
 	int64_t view_version;
+	uint64_t status_seq;    /* .notionfs/status texts set (mount_set_status); guarded by lock */
 	int view_check;         /* NOTIONFS_VIEW_CHECK=1: updates checked against whole builds (set at create) */
 	/* The refresher thread (mount_refresh): every refresh of a running
 	 * mount is made there, requests coalesced.  rf_lock guards rf_asked,
