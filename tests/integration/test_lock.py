@@ -146,7 +146,9 @@ def test_sync_beside_a_mount_is_done_by_the_mount_exactly_once(emulator, mount):
     m = mount(emu, poll=3600)
     wait_for(lambda: "bodies pending: 0" in status(m), what="bodies fetched", timeout=120)
     emu.clear_log()
-    emu.admin("faults", {"slow_ms": 2000})
+    # the mount's append is in flight (its answer 3 s late) while `sync` runs
+    emu.admin("faults", {"delay_answer": {"count": 1, "ms": 3000, "method": "PATCH",
+                                          "path_suffix": "/children"}})
     path = m.path("Tasks", "Write API client.md")
     with open(path, "a") as f:
         f.write("\nAppended beside a sync 5151\n")
@@ -155,7 +157,7 @@ def test_sync_beside_a_mount_is_done_by_the_mount_exactly_once(emulator, mount):
     assert "queued edits: 1" in status(m)
     p = run_nfs(["sync"], m.env, timeout=300)
     assert "done by the mount on %s (pid %d)" % (os.path.realpath(m.mnt), m.proc.pid) in p.stdout, p.stdout
-    emu.admin("faults/clear", {})
+    assert [r for r in emu.log_requests() if r.get("delay_ms")], "the append was not delayed"
     wait_for(lambda: "queued edits: 0" in status(m), what="the queue to empty", timeout=120)
     appends = [r for r in emu.log_requests() if r["method"] == "PATCH" and r["path"].endswith("/children")]
     assert len(appends) == 1, appends

@@ -459,7 +459,7 @@ def test_kill_during_a_sub_page_create_makes_one_sub_page(emulator, mount):
     subprocess.run(["fusermount3", "-uz", m.mnt], capture_output=True)
     m.proc.returncode = 0  # killed on purpose
     wait_for(lambda: emu.admin("idle")["in_flight"] == 0, what="the emulator idle", timeout=30)
-    m2 = mount(emu, poll=3600)
+    m2 = mount(emu, poll=3600, extra_env={"NOTIONFS_SETTLE_MS": "4000"})  # as the first
     wait_for(lambda: settled_tree(m2), what="the queue to empty after the restart", timeout=120)
     made = titled(emu, "Created across a crash")
     assert len(made) == 1, made
