@@ -21,6 +21,20 @@
 #include "common/vbase.h"
 
 #define CACHE_BUSY_MS 10000
+
+/* How long a statement waits for another process's write lock:
+ * CACHE_BUSY_MS, or NOTIONFS_BUSY_MS (for tests that hold the lock). */
+static int cache_busy_ms(void)
+{
+	const char *env = getenv("NOTIONFS_BUSY_MS");
+	char *end;
+	long v;
+
+	if (!env || !*env)
+		return CACHE_BUSY_MS;
+	v = strtol(env, &end, 10);
+	return *end || v < 0 || v > 600000 ? CACHE_BUSY_MS : (int)v;
+}
 /* Past versions kept per page (docs/sync.md): always the newest CACHE_VERSIONS_MIN; beyond
  * them those younger than CACHE_VERSIONS_AGE seconds, up to CACHE_VERSIONS_MAX in all. */
 #define CACHE_VERSIONS_MIN 20
@@ -505,7 +519,7 @@ int cache_open(const char *dir, struct cache **out)
 			SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL));
 	if (rc)
 		goto out_close;
-	sqlite3_busy_timeout(c->db, CACHE_BUSY_MS);
+	sqlite3_busy_timeout(c->db, cache_busy_ms());
 	rc = cache_exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 			   "PRAGMA foreign_keys=ON;");
 	if (!rc)

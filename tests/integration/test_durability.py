@@ -248,7 +248,7 @@ def test_rm_after_fsync_keeps_the_edit(emulator, mount):
     (a restore from Notion's trash brings it back).  (Before the fix the rm dropped the
     file's bytes and its draft: the acknowledged edit was lost.)"""
     emu = emulator()
-    m = mount(emu, poll=3600)
+    m = mount(emu, poll=3600, extra_env={"NOTIONFS_BUSY_MS": "1000"})  # each try waits 1 s, not 10
     wait_for(lambda: "bodies pending: 0" in status(m), what="bodies fetched", timeout=120)
     path = m.path("Tasks", PAGE + ".md")
     pid = task(emu)["id"]

@@ -156,7 +156,9 @@ def test_cat_of_unfetched_page_with_the_api_down_fails(emulator, mount):
 
 # ---- case 9: no lock held across the network --------------------------------------------------
 
-DELAY_MS = 30000
+# How long the one slow body fetch takes: the other files' operations (a few ms each, a few
+# seconds on a loaded machine) must all be answered within it; each test then waits it out.
+DELAY_MS = 12000
 
 
 def test_body_fetch_blocks_no_other_file(emulator, mount):
