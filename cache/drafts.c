@@ -585,6 +585,8 @@ static int drafts_unlink_token(const struct drafts *d, const char *token)
 	return rc;
 }
 
+static void drafts_retire(struct drafts *d, struct draft *dr);
+
 /* Where the file's bytes start in T.md. */
 static off_t drafts_data_off(const struct draft *dr)
 {
@@ -645,9 +647,9 @@ static int drafts_take_spare(struct drafts *d, const struct draft_info *info, co
 		snprintf(dr->gen, sizeof(dr->gen), "%s", gen);
 		*out = dr;
 	} else {
-		/* the old generation is still listed: removing it loses nothing */
-		drafts_unlink_token(d, dr->token);
-		drafts_free_handle(dr);
+		/* the old generation is still listed: removing it loses nothing
+		 * (and if it cannot be removed, it stays listed) */
+		drafts_retire(d, dr);
 		rc = -ENOENT;
 	}
 out:
@@ -949,6 +951,14 @@ static void drafts_retire(struct drafts *d, struct draft *dr)
 	drafts_free_handle(dr);
 }
 
+/* drafts_retire() taking d->lock. */
+static void drafts_retire_locked(struct drafts *d, struct draft *dr)
+{
+	pthread_mutex_lock(&d->lock);
+	drafts_retire(d, dr);
+	pthread_mutex_unlock(&d->lock);
+}
+
 /* Keeps queued page draft dr for the page's next save (d->lock held):
  * its header says spare (for listings); the oldest spare past
  * DRAFTS_SPARES is removed.  Other drafts are removed. */
@@ -1174,9 +1184,7 @@ static int drafts_collect(struct drafts *d, const char *queued, const struct str
 		}
 		if (g == 1 || (g == 0 && queued && drafts_listed(queued, dr->gen))) {
 			/* no bytes (nothing was written), or its save was committed */
-			pthread_mutex_lock(&d->lock);
-			drafts_retire(d, dr);
-			pthread_mutex_unlock(&d->lock);
+			drafts_retire_locked(d, dr);
 			rc = 0;
 			continue;
 		}
@@ -1235,9 +1243,7 @@ int drafts_recover(struct drafts *d, struct cache *c,
 		dr->fd = open(dr->file, O_RDWR | O_CLOEXEC);
 		if (dr->fd < 0 && errno == ENOENT) {
 			/* format 1 without bytes: nothing was written */
-			pthread_mutex_lock(&d->lock);
-			drafts_retire(d, dr);
-			pthread_mutex_unlock(&d->lock);
+			drafts_retire_locked(d, dr);
 			continue;
 		}
 		if (dr->fd < 0)
